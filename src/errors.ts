@@ -1,0 +1,60 @@
+/**
+ * The one error type. `message` is written for the incident channel and says what to do;
+ * `cause` keeps the underlying error for the logs only (it may contain details, never secrets).
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'BAD_INPUT'
+  | 'TARGET_NO_ZONE'
+  | 'TARGET_OUTSIDE_WINDOW'
+  | 'TARGET_CONFLICT'
+  | 'WAL_GAP'
+  | 'NO_BASE_BACKUP'
+  | 'STORAGE_UNREACHABLE'
+  | 'STORAGE_ERROR'
+  | 'WAL_CONFLICT'
+  | 'BACKUP_FAILED'
+  | 'BACKUP_CORRUPT'
+  | 'RESTORE_FAILED'
+  | 'RECOVERY_FAILED'
+  | 'VERIFY_FAILED'
+  | 'COMMAND_FAILED'
+  | 'NOT_PERMITTED'
+  | 'APPROVAL_INVALID'
+  | 'CANCELLED'
+  | 'INTERNAL';
+
+export class RecoverError extends Error {
+  readonly code: ErrorCode;
+  /** What the operator should do next; shown after the message. */
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RecoverError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  /** Text for Slack or the terminal: message plus the fix. */
+  forChannel(): string {
+    return this.hint ? `${this.message}\n${this.hint}` : this.message;
+  }
+}
+
+export function isRecoverError(error: unknown): error is RecoverError {
+  return error instanceof RecoverError;
+}
+
+/** Wraps anything thrown into a RecoverError so every failure can reach the channel. */
+export function toRecoverError(error: unknown, fallbackCode: ErrorCode = 'INTERNAL'): RecoverError {
+  if (error instanceof RecoverError) return error;
+  if (error instanceof Error && error.name === 'AbortError') {
+    return new RecoverError('CANCELLED', 'The job was cancelled.', { cause: error });
+  }
+  const text = error instanceof Error ? error.message : String(error);
+  return new RecoverError(fallbackCode, `Unexpected failure: ${text}`, {
+    hint: 'See the runner log for details; nothing further was changed after this point.',
+    cause: error,
+  });
+}

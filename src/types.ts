@@ -1,0 +1,88 @@
+/**
+ * Core types of recover-bot.
+ *
+ * Glossary
+ * - base backup: a physical copy of a cluster taken by pg_basebackup, stored under
+ *   `daily/<backup-id>/` with a manifest (start/stop LSN and time, timeline, checksums).
+ * - segment: one 16 MiB WAL file, named TTTTTTTTXXXXXXXXYYYYYYYY (timeline, log, seg).
+ * - LSN: a WAL position, written `X/Y` in hex.
+ * - recovery target: where PITR stops (time, xid, lsn, named restore point, or
+ *   "immediate" = as soon as the backup is consistent); none means replay everything.
+ * - restorable window: from the stop time of the oldest usable base backup to the newest
+ *   archived WAL, per timeline, minus gaps.
+ * - side instance: a new cluster (own data directory and port) that receives a restore,
+ *   leaving production untouched. In-place: the restore replaces production's data dir.
+ * - spool: a directory on the restored cluster's filesystem where segments are downloaded
+ *   ahead of replay; restore_command renames them into pg_wal.
+ * - plan: the ordered steps a command will run, shown to people before anything happens;
+ *   approvals bind to its digest.
+ * - runner: the privileged process that executes plans. bot: the Slack-facing process.
+ */
+
+import type { Logger } from 'pino';
+
+export type Lsn = bigint;
+
+export type RecoveryTarget =
+  | { kind: 'time'; time: Date; raw: string }
+  | { kind: 'xid'; xid: string }
+  | { kind: 'lsn'; lsn: Lsn }
+  | { kind: 'name'; name: string }
+  | { kind: 'immediate' }
+  | { kind: 'latest' };
+
+export type TargetAction = 'promote' | 'pause';
+
+export type Risk = 'read-only' | 'side-copy' | 'destructive';
+
+export interface Step {
+  /** Executor key, e.g. `restore-base-backup`. */
+  kind: string;
+  /** Human title shown in Slack and the CLI. */
+  title: string;
+  params: Record<string, unknown>;
+  destructive: boolean;
+  /** Rough expected duration in seconds, for the plan preview. */
+  estimateSeconds?: number;
+}
+
+export interface Plan {
+  command: string;
+  summary: string;
+  risk: Risk;
+  steps: Step[];
+  /** Facts shown with the plan (chosen backup, WAL range, window...). */
+  facts: Record<string, string>;
+}
+
+/** Events appended while a job runs; the bot renders them, the CLI prints them. */
+export type EngineEvent =
+  | { type: 'job.started'; at: string; command: string }
+  | { type: 'step.started'; at: string; step: string; title: string }
+  | {
+      type: 'step.progress';
+      at: string;
+      step: string;
+      done: number;
+      total: number | null;
+      unit: string;
+      rate?: number;
+      detail?: string;
+    }
+  | { type: 'step.finished'; at: string; step: string; seconds: number; detail?: string }
+  | { type: 'integrity.report'; at: string; report: unknown }
+  | { type: 'job.succeeded'; at: string; result: unknown }
+  | { type: 'job.failed'; at: string; code: string; message: string }
+  | { type: 'job.cancelled'; at: string };
+
+export interface EventSink {
+  emit(event: EngineEvent): void;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export type { Logger };
