@@ -1,0 +1,145 @@
+/**
+ * `recover backup`: pg_basebackup streamed straight into blob storage (no local copy),
+ * then a manifest with the facts a restore needs to choose and check this backup.
+ */
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+import pg from 'pg';
+import { RecoverError } from '../errors.js';
+import { manifestKey, type BackupManifest } from '../storage/catalog.js';
+import { segmentName, segmentOfLsn, parseLsn } from '../wal/segments.js';
+import { toolFailure } from './exec.js';
+import { nowIso, pgClientConfig, type EngineContext, type PgToolConfig, type SourceConnection } from './context.js';
+import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
+
+export function backupIdFor(time: Date): string {
+  return time.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+interface SourceFacts {
+  systemIdentifier: string;
+  serverVersion: string;
+  serverVersionNum: number;
+  walSegmentSize: number;
+  nextXid: string;
+  databaseBytes: number;
+  archiveMode: string;
+}
+
+async function readSourceFacts(client: pg.Client): Promise<SourceFacts> {
+  const { rows } = await client.query(`
+    SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+           current_setting('server_version') AS server_version,
+           current_setting('server_version_num')::int AS server_version_num,
+           (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') AS wal_segment_size,
+           pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid,
+           (SELECT sum(pg_database_size(oid))::bigint FROM pg_database) AS database_bytes,
+           current_setting('archive_mode') AS archive_mode`);
+  const row = rows[0];
+  return {
+    systemIdentifier: row.system_identifier,
+    serverVersion: row.server_version,
+    serverVersionNum: row.server_version_num,
+    walSegmentSize: Number(row.wal_segment_size),
+    nextXid: row.next_xid,
+    databaseBytes: Number(row.database_bytes),
+    archiveMode: row.archive_mode,
+  };
+}
+
+/** The backup is only restorable once its last WAL segment is archived: wait for that. */
+async function waitArchived(ctx: EngineContext, client: pg.Client, segment: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { rows } = await client.query(`SELECT last_archived_wal, last_failed_wal, failed_count FROM pg_stat_archiver`);
+    const last: string | null = rows[0].last_archived_wal;
+    if (last && last.slice(0, 24) >= segment) return;
+    ctx.signal.throwIfAborted();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new RecoverError('BACKUP_FAILED', `The backup finished but WAL segment ${segment} was not archived within ${Math.round(timeoutMs / 1000)} s.`, {
+    hint: 'Check pg_stat_archiver on the source (failed_count, last_failed_wal) and the archive_command log; the backup is not usable until its WAL is archived.',
+  });
+}
+
+export async function takeBaseBackup(
+  ctx: EngineContext,
+  tools: PgToolConfig,
+  source: SourceConnection,
+  options: { archiveWaitMs?: number } = {},
+): Promise<BackupManifest> {
+  const client = new pg.Client(pgClientConfig(source));
+  await client.connect();
+  try {
+    const facts = await readSourceFacts(client);
+    if (facts.archiveMode === 'off') {
+      throw new RecoverError('BACKUP_FAILED', 'The source cluster has archive_mode = off, so no base backup can be used for point-in-time recovery.', {
+        hint: "Set archive_mode = on and archive_command to the recover-bot WAL hook, restart, then take the backup.",
+      });
+    }
+    const startTime = ctx.clock.now();
+    const id = backupIdFor(startTime);
+    const key = `${ctx.storage.backupPrefix}${id}/base.tar.gz`;
+    ctx.events.emit({ type: 'step.started', at: nowIso(ctx.clock), step: 'base-backup', title: `Base backup ${id}` });
+    const [file, args] = pgBasebackupArgs(tools.bin, { host: source.host, port: source.port, user: source.user }, `recover-bot ${id}`);
+    const child = ctx.exec.spawn(file, args, {
+      stdoutStream: true,
+      signal: ctx.signal,
+      timeoutMs: 6 * 3600_000,
+      ...(source.password ? { env: { PGPASSWORD: source.password } } : {}),
+    });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let lastReport = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (bytes - lastReport > 32 * 1024 * 1024) {
+          lastReport = bytes;
+          ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done: bytes, total: null, unit: 'bytes' });
+        }
+        callback(null, chunk);
+      },
+    });
+    const upload = ctx.storage.backups.put(key, child.stdout!.pipe(measure), { signal: ctx.signal });
+    let stderr: string;
+    try {
+      const [result] = await Promise.all([child, upload]);
+      stderr = String(result.stderr ?? '');
+    } catch (error) {
+      child.kill();
+      await ctx.storage.backups.delete(key);
+      throw error instanceof RecoverError ? error : toolFailure(file, error);
+    }
+    const range = parseBasebackupLog(stderr);
+    if (!range.startLsn || !range.stopLsn || !range.timeline) {
+      throw new RecoverError('BACKUP_FAILED', 'pg_basebackup finished without reporting its WAL range.', { hint: 'Check the pg_basebackup output in the runner log.' });
+    }
+    const stopSegment = segmentName(range.timeline, segmentOfLsn(parseLsn(range.stopLsn), facts.walSegmentSize), facts.walSegmentSize);
+    await client.query('SELECT pg_switch_wal()');
+    await waitArchived(ctx, client, stopSegment, options.archiveWaitMs ?? 120_000);
+    const manifest: BackupManifest = {
+      formatVersion: 1,
+      id,
+      startLsn: range.startLsn,
+      stopLsn: range.stopLsn,
+      startTime: startTime.toISOString(),
+      stopTime: ctx.clock.now().toISOString(),
+      timeline: range.timeline,
+      systemIdentifier: facts.systemIdentifier,
+      serverVersion: facts.serverVersion,
+      serverVersionNum: facts.serverVersionNum,
+      walSegmentSize: facts.walSegmentSize,
+      nextXidAtStart: facts.nextXid,
+      databaseBytes: facts.databaseBytes,
+      files: [{ name: 'base.tar.gz', bytes, sha256: hash.digest('hex') }],
+    };
+    // The manifest goes last: a directory without one is an interrupted backup, never used.
+    await ctx.storage.backups.put(manifestKey(ctx.storage.backupPrefix, id), Buffer.from(JSON.stringify(manifest, null, 2)));
+    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${bytes} bytes` });
+    return manifest;
+  } finally {
+    await client.end();
+  }
+}

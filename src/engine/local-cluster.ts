@@ -1,0 +1,111 @@
+/**
+ * Starting and stopping PostgreSQL clusters on this host with pg_ctl, as the postgres OS user.
+ * Used for restored side instances, in-place restarts, and by tests, the demo and benchmarks.
+ */
+import { chown, mkdir, readFile, writeFile, appendFile, access } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import pg from 'pg';
+import type { Exec } from './exec.js';
+import { initdbArgs, pgCtlStartArgs, pgCtlStopArgs } from './pg-args.js';
+import { renderConf } from './pg-settings.js';
+
+export interface ClusterHandle {
+  dataDir: string;
+  port: number;
+  socketDir: string;
+  logFile: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A directory owned by the postgres OS user, mode 700 (PostgreSQL refuses anything looser). */
+export async function makeOwnedDir(path: string, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  // Parents stay traversable (0755) so the postgres user can reach the directory itself.
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  if (owner) await chown(path, owner.uid, owner.gid);
+}
+
+export async function writeOwnedFile(path: string, text: string, owner: { uid: number; gid: number } | undefined, mode = 0o600): Promise<void> {
+  await writeFile(path, text, { mode });
+  if (owner) await chown(path, owner.uid, owner.gid);
+}
+
+export async function appendConf(dataDir: string, settings: Record<string, string>, header: string): Promise<void> {
+  await appendFile(join(dataDir, 'postgresql.auto.conf'), renderConf(settings, header));
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export interface InitOptions {
+  bin: string;
+  osUser: string;
+  owner: { uid: number; gid: number } | undefined;
+  dataDir: string;
+  socketDir: string;
+  port: number;
+  settings?: Record<string, string>;
+}
+
+/** The data directory's parent is owned by the postgres user too: the server log goes there. */
+export async function initCluster(exec: Exec, options: InitOptions): Promise<ClusterHandle> {
+  await makeOwnedDir(dirname(options.dataDir), options.owner);
+  await makeOwnedDir(options.dataDir, options.owner);
+  await makeOwnedDir(options.socketDir, options.owner);
+  const [file, args] = initdbArgs(options.bin, options.dataDir);
+  await exec.run(file, args, { asUser: options.osUser, timeoutMs: 120_000 });
+  await appendConf(
+    options.dataDir,
+    { port: String(options.port), unix_socket_directories: options.socketDir, listen_addresses: '127.0.0.1', ...options.settings },
+    'recover-bot test/demo cluster',
+  );
+  return { dataDir: options.dataDir, port: options.port, socketDir: options.socketDir, logFile: join(dirname(options.dataDir), 'server.log') };
+}
+
+export async function startCluster(exec: Exec, bin: string, osUser: string, cluster: ClusterHandle, timeoutSeconds = 120, signal?: AbortSignal): Promise<void> {
+  const [file, args] = pgCtlStartArgs(bin, cluster.dataDir, cluster.logFile, timeoutSeconds);
+  await exec.run(file, args, { asUser: osUser, timeoutMs: (timeoutSeconds + 10) * 1000, signal });
+}
+
+export async function stopCluster(exec: Exec, bin: string, osUser: string, dataDir: string, mode: 'smart' | 'fast' | 'immediate' = 'fast'): Promise<void> {
+  if (!(await exists(join(dataDir, 'postmaster.pid')))) return;
+  const [file, args] = pgCtlStopArgs(bin, dataDir, mode, 120);
+  await exec.run(file, args, { asUser: osUser, timeoutMs: 130_000 });
+}
+
+export function clusterClient(cluster: Pick<ClusterHandle, 'socketDir' | 'port'>, database = 'postgres'): pg.Client {
+  return new pg.Client({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database });
+}
+
+export async function withClient<T>(cluster: Pick<ClusterHandle, 'socketDir' | 'port'>, database: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = clusterClient(cluster, database);
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function tailFile(path: string, lines = 20): Promise<string[]> {
+  try {
+    return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines);
+  } catch {
+    return [];
+  }
+}

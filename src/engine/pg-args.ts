@@ -1,0 +1,59 @@
+/** Argument lists for PostgreSQL's tools (pure, tested as tables). */
+import { join } from 'node:path';
+
+export interface ConnectionParams {
+  host: string;
+  port: number;
+  user: string;
+  dbname?: string;
+}
+
+export function connectionArgs(conn: ConnectionParams): string[] {
+  return ['--host', conn.host, '--port', String(conn.port), '--username', conn.user, ...(conn.dbname ? ['--dbname', conn.dbname] : [])];
+}
+
+/** Tar format to stdout, WAL for consistency included, gzip level 1 (cheap, ~4x on table data). */
+export function pgBasebackupArgs(bin: string, conn: ConnectionParams, label: string): [string, string[]] {
+  return [
+    join(bin, 'pg_basebackup'),
+    [
+      ...connectionArgs({ ...conn, dbname: undefined }),
+      '--pgdata', '-',
+      '--format', 'tar',
+      '--wal-method', 'fetch',
+      '--compress', 'client-gzip:1',
+      '--checkpoint', 'fast',
+      '--manifest-checksums', 'SHA256',
+      '--label', label,
+      '--no-password',
+      '--verbose',
+    ],
+  ];
+}
+
+export function pgCtlStartArgs(bin: string, dataDir: string, logFile: string, timeoutSeconds: number): [string, string[]] {
+  return [join(bin, 'pg_ctl'), ['start', '--pgdata', dataDir, '--log', logFile, '--wait', '--timeout', String(timeoutSeconds), '--silent']];
+}
+
+export function pgCtlStopArgs(bin: string, dataDir: string, mode: 'smart' | 'fast' | 'immediate', timeoutSeconds: number): [string, string[]] {
+  return [join(bin, 'pg_ctl'), ['stop', '--pgdata', dataDir, '--mode', mode, '--wait', '--timeout', String(timeoutSeconds), '--silent']];
+}
+
+export function initdbArgs(bin: string, dataDir: string): [string, string[]] {
+  return [join(bin, 'initdb'), ['--pgdata', dataDir, '--auth', 'trust', '--username', 'postgres', '--encoding', 'UTF8', '--no-instructions']];
+}
+
+/** Extracts a tar stream from stdin into a directory, keeping permissions. */
+export function tarExtractArgs(dir: string, gzip: boolean): [string, string[]] {
+  return ['tar', ['--extract', ...(gzip ? ['--gzip'] : []), '--file', '-', '--directory', dir, '--no-same-owner']];
+}
+
+/** Parses pg_basebackup --verbose lines for the backup's WAL range. */
+export function parseBasebackupLog(stderr: string): { startLsn?: string; stopLsn?: string; timeline?: number } {
+  const start = /write-ahead log start point: ([0-9A-F]+\/[0-9A-F]+) on timeline (\d+)/i.exec(stderr);
+  const stop = /write-ahead log end point: ([0-9A-F]+\/[0-9A-F]+)/i.exec(stderr);
+  return {
+    ...(start ? { startLsn: start[1]!, timeline: Number(start[2]) } : {}),
+    ...(stop ? { stopLsn: stop[1]! } : {}),
+  };
+}

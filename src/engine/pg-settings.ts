@@ -1,0 +1,80 @@
+/**
+ * Builders (pure) for the settings a restored cluster starts with. Written into
+ * postgresql.auto.conf, which PostgreSQL reads last, so they override the backup's own.
+ */
+import { formatLsn } from '../wal/segments.js';
+import type { RecoveryTarget, TargetAction } from '../types.js';
+
+/** Quotes a value for postgresql.conf: single quotes, embedded quotes doubled. */
+export function confQuote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+/** Quotes one word for /bin/sh, the way PostgreSQL runs restore_command. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface RecoverySettingsInput {
+  target: RecoveryTarget;
+  inclusive: boolean;
+  action: TargetAction;
+  restoreCommand: string;
+  /** Where a side instance listens; omitted in place, where production's own settings stay. */
+  listen?: { port: number; socketDir: string; addresses: string };
+  /** For side instances: archiving off, so the new timeline never reaches production's archive. */
+  archiving: 'off' | 'keep';
+}
+
+export function recoverySettings(input: RecoverySettingsInput): Record<string, string> {
+  const settings: Record<string, string> = {
+    restore_command: input.restoreCommand,
+    recovery_target_timeline: 'latest',
+  };
+  if (input.listen) {
+    settings.port = String(input.listen.port);
+    settings.unix_socket_directories = input.listen.socketDir;
+    settings.listen_addresses = input.listen.addresses;
+  }
+  const { target } = input;
+  switch (target.kind) {
+    case 'time':
+      settings.recovery_target_time = target.time.toISOString().replace('T', ' ').replace('Z', '+00');
+      break;
+    case 'xid':
+      settings.recovery_target_xid = target.xid;
+      break;
+    case 'lsn':
+      settings.recovery_target_lsn = formatLsn(target.lsn);
+      break;
+    case 'name':
+      settings.recovery_target_name = target.name;
+      break;
+    case 'immediate':
+      settings.recovery_target = 'immediate';
+      break;
+    case 'latest':
+      break;
+  }
+  if (target.kind !== 'latest') {
+    settings.recovery_target_action = input.action;
+    if (target.kind !== 'immediate' && target.kind !== 'name') settings.recovery_target_inclusive = input.inclusive ? 'on' : 'off';
+  }
+  if (input.archiving === 'off') {
+    settings.archive_mode = 'off';
+    settings.archive_command = '';
+  }
+  return settings;
+}
+
+export function renderConf(settings: Record<string, string>, header: string): string {
+  const lines = Object.entries(settings).map(([key, value]) => `${key} = ${/^[0-9]+$/.test(value) ? value : confQuote(value)}`);
+  return `\n# ${header}\n${lines.join('\n')}\n`;
+}
+
+/** restore_command: take the segment from the spool by rename; otherwise ask the WAL agent. */
+export function spoolRestoreCommand(input: { spoolDir: string; nodePath: string; hookPath: string; socketPath: string }): string {
+  const fromSpool = `mv -f ${shellQuote(`${input.spoolDir}/`)}"%f" "%p" 2>/dev/null`;
+  const fromAgent = `exec ${shellQuote(input.nodePath)} ${shellQuote(input.hookPath)} fetch ${shellQuote(input.socketPath)} "%f" "%p"`;
+  return `${fromSpool} || ${fromAgent}`;
+}

@@ -1,0 +1,124 @@
+/**
+ * Configure recovery on a restored data directory, start it, and watch replay until the
+ * target is reached (promoted, or paused for inspection). Progress is replay LSN against
+ * the last LSN needed; pg_stat_replication is empty on a recovering server.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { RecoverError } from '../errors.js';
+import type { TargetAction } from '../types.js';
+import { formatLsn, parseLsn } from '../wal/segments.js';
+import { nowIso, type EngineContext } from './context.js';
+import { appendConf, exists, tailFile, writeOwnedFile } from './local-cluster.js';
+
+export interface RecoveryWatch {
+  /** Server connection used to watch replay (a socket dir or host). */
+  connection: pg.ClientConfig;
+  dataDir: string;
+  logFile: string;
+  action: TargetAction;
+  /** LSN at which everything needed is replayed (for the progress bar); null if unknown. */
+  lastNeededLsn: bigint | null;
+  startLsn: bigint;
+  timeoutSeconds: number;
+  /** A storage failure seen by the WAL fetcher: reported instead of PostgreSQL's own words. */
+  fetchError: () => RecoverError | undefined;
+  /** Starts the server (pg_ctl for local clusters, the configured hook in place). */
+  start: () => Promise<void>;
+}
+
+export interface RecoveryOutcome {
+  state: 'promoted' | 'paused';
+  reachedTime: string | null;
+  replayLsn: string;
+  timeline: number;
+  seconds: number;
+}
+
+export async function configureRecovery(dataDir: string, settings: Record<string, string>, owner: { uid: number; gid: number } | undefined): Promise<void> {
+  // Debian keeps postgresql.conf under /etc, so a backup of such a cluster lacks one.
+  if (!(await exists(join(dataDir, 'postgresql.conf')))) await writeOwnedFile(join(dataDir, 'postgresql.conf'), '# written by recover-bot\n', owner);
+  await appendConf(dataDir, { hot_standby: 'on', ...settings }, 'recover-bot restore settings');
+  await rm(join(dataDir, 'standby.signal'), { force: true });
+  await writeOwnedFile(join(dataDir, 'recovery.signal'), '', owner);
+}
+
+async function serverRunning(dataDir: string): Promise<boolean> {
+  return exists(join(dataDir, 'postmaster.pid'));
+}
+
+async function failure(watch: RecoveryWatch, what: string): Promise<RecoverError> {
+  const fetchError = watch.fetchError();
+  const logLines = await tailFile(watch.logFile, 40);
+  const fatal = logLines.filter((line) => /FATAL|PANIC/.test(line)).pop();
+  if (fetchError) {
+    return new RecoverError('RECOVERY_FAILED', `Recovery stopped before the target and nothing was promoted: ${fetchError.message}`, {
+      hint: fetchError.hint ?? 'Fix storage access and run the restore again.',
+      cause: fetchError,
+    });
+  }
+  if (fatal && /recovery ended before configured recovery target was reached/.test(fatal)) {
+    return new RecoverError('RECOVERY_FAILED', 'Recovery reached the end of the archived WAL before the target; nothing was promoted.', {
+      hint: 'No transaction after the target is archived yet. Choose an earlier target, or --latest to replay everything archived.',
+    });
+  }
+  return new RecoverError('RECOVERY_FAILED', `${what}${fatal ? `: ${fatal.replace(/^.*?(FATAL|PANIC):\s*/, '')}` : ''}`, {
+    hint: `Nothing was promoted. See the server log ${watch.logFile}.`,
+  });
+}
+
+export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryWatch): Promise<RecoveryOutcome> {
+  const started = ctx.clock.now();
+  try {
+    await watch.start();
+  } catch (error) {
+    if (error instanceof RecoverError && error.code === 'CANCELLED') throw error;
+    throw await failure(watch, 'The restored server did not start');
+  }
+  const deadline = Date.now() + watch.timeoutSeconds * 1000;
+  let lastLsn = watch.startLsn;
+  while (Date.now() < deadline) {
+    ctx.signal.throwIfAborted();
+    const client = new pg.Client(watch.connection);
+    try {
+      await client.connect();
+      for (;;) {
+        ctx.signal.throwIfAborted();
+        const { rows } = await client.query(`
+          SELECT pg_is_in_recovery() AS in_recovery,
+                 COALESCE(pg_last_wal_replay_lsn(), '0/0')::text AS replay_lsn,
+                 pg_last_xact_replay_timestamp() AS reached,
+                 CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END AS pause_state,
+                 ('x' || substr(pg_walfile_name(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END), 1, 8))::bit(32)::int AS timeline`);
+        const row = rows[0];
+        lastLsn = parseLsn(row.replay_lsn);
+        const done = Number(lastLsn - watch.startLsn);
+        const total = watch.lastNeededLsn === null ? null : Number(watch.lastNeededLsn - watch.startLsn);
+        ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'replay-wal', done: Math.max(0, done), total, unit: 'wal-bytes', detail: `replayed to ${row.replay_lsn}` });
+        const finishedAs = !row.in_recovery ? 'promoted' : watch.action === 'pause' && row.pause_state === 'paused' ? 'paused' : null;
+        if (finishedAs) {
+          return {
+            state: finishedAs,
+            reachedTime: row.reached ? new Date(row.reached).toISOString() : null,
+            replayLsn: row.replay_lsn,
+            timeline: row.timeline,
+            seconds: (ctx.clock.now().getTime() - started.getTime()) / 1000,
+          };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    } catch (error) {
+      if (ctx.signal.aborted) throw new RecoverError('CANCELLED', 'Recovery was cancelled; the restored server was left stopped.', { cause: error });
+      if (!(await serverRunning(watch.dataDir))) throw await failure(watch, 'The restored server stopped during recovery');
+      // A connection dropped while the server restarts into promotion: reconnect.
+      ctx.log.debug({ err: error, lsn: formatLsn(lastLsn) }, 'recovery watch reconnecting');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    } finally {
+      await client.end().catch((error: unknown) => ctx.log.debug({ err: error }, 'closing watch connection'));
+    }
+  }
+  throw new RecoverError('RECOVERY_FAILED', `Recovery did not reach its target within ${watch.timeoutSeconds} s (replayed to ${formatLsn(lastLsn)}).`, {
+    hint: 'The server is still running in recovery; inspect it, or raise RECOVER_RECOVERY_TIMEOUT_S.',
+  });
+}

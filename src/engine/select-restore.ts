@@ -1,0 +1,152 @@
+/**
+ * Choosing what a PITR needs, before anything runs: the base backup, the timeline path, and
+ * the exact WAL segments, refusing precisely when the target cannot be reached.
+ */
+import { RecoverError } from '../errors.js';
+import type { BackupManifest, Catalog } from '../storage/catalog.js';
+import { coverage, indexSegments, latestTimelineFor, reachFrom, type SegmentIndex } from '../storage/coverage.js';
+import { formatLsn, parseLsn, segmentName, segmentOfLsn, timelineForSegment, type TimelineSpan } from '../wal/segments.js';
+import type { RecoveryTarget } from '../types.js';
+
+export interface RestoreSelection {
+  backup: BackupManifest;
+  timeline: number;
+  path: TimelineSpan[];
+  /** Segments recovery must read, in replay order; it may read further ones for unbounded targets. */
+  requiredSegments: string[];
+  /** Segments worth prefetching: the required ones, then the rest of the path (bounded targets stop early). */
+  prefetchSegments: string[];
+  walBytes: number;
+  window: { earliest: string | null; latest: string | null; timeline: number };
+}
+
+export function describeTarget(target: RecoveryTarget): string {
+  switch (target.kind) {
+    case 'time':
+      return `time ${target.time.toISOString()}`;
+    case 'xid':
+      return `transaction ${target.xid}`;
+    case 'lsn':
+      return `LSN ${formatLsn(target.lsn)}`;
+    case 'name':
+      return `restore point "${target.name}"`;
+    case 'immediate':
+      return 'the end of the base backup (immediate)';
+    case 'latest':
+      return 'the end of the archived WAL (latest)';
+  }
+}
+
+function windowText(window: RestoreSelection['window']): string {
+  if (!window.earliest || !window.latest) return 'Nothing is restorable yet: no complete base backup with its WAL.';
+  return `Restorable window (timeline ${window.timeline}): ${window.earliest} … ${window.latest}.`;
+}
+
+function candidateBackups(catalog: Catalog, target: RecoveryTarget): BackupManifest[] {
+  const newestFirst = [...catalog.backups].reverse();
+  switch (target.kind) {
+    case 'time':
+      return newestFirst.filter((b) => Date.parse(b.stopTime) < target.time.getTime());
+    case 'lsn':
+      return newestFirst.filter((b) => parseLsn(b.stopLsn) <= target.lsn);
+    case 'xid':
+      return newestFirst.filter((b) => BigInt(b.nextXidAtStart) <= BigInt(target.xid));
+    default:
+      return newestFirst;
+  }
+}
+
+function namesFor(from: bigint, to: bigint, path: TimelineSpan[], size: number): string[] {
+  const names: string[] = [];
+  for (let segno = from; segno <= to; segno++) names.push(segmentName(timelineForSegment(segno, path, size), segno, size));
+  return names;
+}
+
+/** The last segment recovery must read for a bounded target, or null when only the whole chain will do. */
+function requiredEnd(
+  target: RecoveryTarget,
+  backup: BackupManifest,
+  path: TimelineSpan[],
+  index: SegmentIndex,
+  size: number,
+  reachEnd: bigint,
+): bigint | 'beyond-archive' | null {
+  if (target.kind === 'immediate') return segmentOfLsn(parseLsn(backup.stopLsn), size);
+  if (target.kind === 'lsn') return segmentOfLsn(target.lsn, size);
+  if (target.kind !== 'time') return null;
+  // A commit after the target lives in a segment archived after the target: recovery needs
+  // every segment up to the first one archived later than the target time.
+  const start = segmentOfLsn(parseLsn(backup.startLsn), size);
+  for (let segno = start; segno <= reachEnd; segno++) {
+    const found = index.byName.get(segmentName(timelineForSegment(segno, path, size), segno, size));
+    if (found && found.archivedAt.getTime() > target.time.getTime()) return segno;
+  }
+  return 'beyond-archive';
+}
+
+export function selectRestore(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string } = {}): RestoreSelection {
+  const index = indexSegments(catalog);
+  const size = catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
+  const windows = coverage(catalog, size);
+  const latestWindow = windows.filter((w) => w.latestRestorable).at(-1);
+  const window = { earliest: latestWindow?.earliestRestorable ?? null, latest: latestWindow?.latestRestorable ?? null, timeline: latestWindow?.timeline ?? 1 };
+  const targetText = describeTarget(target);
+
+  let backup: BackupManifest | undefined;
+  if (options.backupId) {
+    backup = catalog.backups.find((b) => b.id === options.backupId);
+    if (!backup) {
+      throw new RecoverError('NO_BASE_BACKUP', `Base backup ${options.backupId} does not exist.`, {
+        hint: `Known backups: ${catalog.backups.map((b) => b.id).join(', ') || 'none'}. Run \`recover backups\` to list them.`,
+      });
+    }
+  } else {
+    backup = candidateBackups(catalog, target)[0];
+  }
+  if (!backup) {
+    if (catalog.backups.length === 0) {
+      throw new RecoverError('NO_BASE_BACKUP', 'There is no base backup to restore from.', { hint: 'Take one with `recover backup` first.' });
+    }
+    throw new RecoverError('TARGET_OUTSIDE_WINDOW', `The target ${targetText} is before the first base backup (${catalog.backups[0]!.stopTime}).`, {
+      hint: windowText(window),
+    });
+  }
+
+  const { timeline, path } = latestTimelineFor(catalog, index, backup);
+  const reach = reachFrom(backup, path, index, size);
+  const start = segmentOfLsn(parseLsn(backup.startLsn), size);
+  const backupEnd = segmentOfLsn(parseLsn(backup.stopLsn), size);
+  if (reach.lastSegno === null || reach.lastSegno < backupEnd) {
+    throw new RecoverError('WAL_GAP', `Base backup ${backup.id} cannot be made consistent: WAL segment ${reach.gapAt ?? segmentName(backup.timeline, start, size)} is missing from the archive.`, {
+      hint: `${windowText(window)} Choose an older backup with --backup, or take a new base backup.`,
+    });
+  }
+  const end = requiredEnd(target, backup, path, index, size, reach.lastSegno);
+  const beyond = () =>
+    new RecoverError('TARGET_OUTSIDE_WINDOW', `The target ${targetText} is beyond the newest archived WAL (${reach.lastArchivedAt?.toISOString() ?? 'none'}).`, {
+      hint: `${windowText(window)} Wait for archiving to catch up, or choose an earlier target.`,
+    });
+  const gap = () =>
+    new RecoverError('WAL_GAP', `The target ${targetText} lies behind a gap in the WAL archive: segment ${reach.gapAt} is missing, so recovery from backup ${backup.id} can only reach ${reach.lastArchivedAt?.toISOString()}.`, {
+      hint: `Choose a target before ${reach.lastArchivedAt?.toISOString()}, or restore the missing segment into the archive first.`,
+    });
+
+  let requiredThrough: bigint;
+  if (end === 'beyond-archive') {
+    throw reach.gapAt ? gap() : beyond();
+  } else if (end === null) {
+    // xid, name and "latest" can be anywhere: the whole chain must be there.
+    if (reach.gapAt) throw gap();
+    requiredThrough = reach.lastSegno;
+  } else {
+    if (end > reach.lastSegno) throw reach.gapAt ? gap() : beyond();
+    requiredThrough = end;
+  }
+
+  const requiredSegments = namesFor(start, requiredThrough, path, size);
+  // Recovery may read one segment past a bounded target to see the record that ends it.
+  const prefetchEnd = end === null ? reach.lastSegno : requiredThrough + 1n <= reach.lastSegno ? requiredThrough + 1n : requiredThrough;
+  const prefetchSegments = namesFor(start, prefetchEnd, path, size);
+  const walBytes = requiredSegments.reduce((sum, name) => sum + (index.byName.get(name)?.size ?? 0), 0);
+  return { backup, timeline, path, requiredSegments, prefetchSegments, walBytes, window };
+}

@@ -1,0 +1,159 @@
+import type { Readable } from 'node:stream';
+import {
+  BlobServiceClient,
+  StorageSharedKeyCredential,
+  type ContainerClient,
+  type StoragePipelineOptions,
+} from '@azure/storage-blob';
+import type { TokenCredential } from '@azure/core-auth';
+import type { AzureAuth } from '../config.js';
+import { BlobExistsError, BlobNotFoundError, type BlobInfo, type BlobStore, type PutOptions } from './blob-store.js';
+import { storageFailure } from './errors.js';
+
+export interface AzureStoreOptions {
+  auth: AzureAuth;
+  retries: number;
+  timeoutMs: number;
+}
+
+async function tokenCredential(auth: Extract<AzureAuth, { kind: 'token' }>): Promise<TokenCredential> {
+  // Imported lazily: @azure/identity is large and the WAL hooks never need it.
+  const identity = await import('@azure/identity');
+  switch (auth.credential) {
+    case 'managed-identity':
+      return auth.managedIdentityClientId
+        ? new identity.ManagedIdentityCredential({ clientId: auth.managedIdentityClientId })
+        : new identity.ManagedIdentityCredential();
+    case 'workload-identity':
+      return new identity.WorkloadIdentityCredential();
+    case 'azure-cli':
+      return new identity.AzureCliCredential();
+    case 'environment':
+      return new identity.EnvironmentCredential();
+    default:
+      return new identity.DefaultAzureCredential();
+  }
+}
+
+/** Bounded retries: an unreachable store must fail in seconds, not the SDK's ~16 s default. */
+export function pipelineOptions(retries: number, timeoutMs: number): StoragePipelineOptions {
+  return {
+    retryOptions: { maxTries: retries + 1, retryDelayInMs: 200, maxRetryDelayInMs: 2_000, tryTimeoutInMs: timeoutMs },
+  };
+}
+
+export async function createBlobServiceClient(options: AzureStoreOptions): Promise<{ client: BlobServiceClient; account: string }> {
+  const { auth } = options;
+  const pipeline = pipelineOptions(options.retries, options.timeoutMs);
+  if (auth.kind === 'connection-string') {
+    const client = BlobServiceClient.fromConnectionString(auth.connectionString, pipeline);
+    return { client, account: client.accountName };
+  }
+  if (auth.kind === 'shared-key') {
+    const credential = new StorageSharedKeyCredential(auth.account, auth.accountKey);
+    return { client: new BlobServiceClient(auth.endpoint, credential, pipeline), account: auth.account };
+  }
+  return { client: new BlobServiceClient(auth.endpoint, await tokenCredential(auth), pipeline), account: auth.account };
+}
+
+function isStatus(error: unknown, status: number): boolean {
+  return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;
+}
+
+export class AzureBlobStore implements BlobStore {
+  readonly description: string;
+
+  constructor(
+    private readonly container: ContainerClient,
+    account: string,
+  ) {
+    this.description = `Azure storage account ${account}, container ${container.containerName}`;
+  }
+
+  private fail(operation: string, key: string, error: unknown): never {
+    throw storageFailure(this.description, operation, key, error);
+  }
+
+  async ensureContainer(): Promise<void> {
+    try {
+      await this.container.createIfNotExists();
+    } catch (error) {
+      this.fail('create container', '', error);
+    }
+  }
+
+  async put(key: string, body: Buffer | Readable, options: PutOptions = {}): Promise<void> {
+    const blob = this.container.getBlockBlobClient(key);
+    const common = {
+      metadata: options.metadata,
+      abortSignal: options.signal,
+      conditions: options.ifNotExists ? { ifNoneMatch: '*' } : undefined,
+    };
+    try {
+      if (Buffer.isBuffer(body)) await blob.uploadData(body, { ...common, concurrency: 4 });
+      else await blob.uploadStream(body, 8 * 1024 * 1024, 4, common);
+    } catch (error) {
+      if (options.ifNotExists && (isStatus(error, 409) || isStatus(error, 412))) throw new BlobExistsError(key);
+      this.fail('upload', key, error);
+    }
+  }
+
+  async getStream(key: string, signal?: AbortSignal): Promise<Readable> {
+    try {
+      const response = await this.container.getBlobClient(key).download(0, undefined, { abortSignal: signal });
+      if (!response.readableStreamBody) throw new Error('download returned no body');
+      return response.readableStreamBody as Readable;
+    } catch (error) {
+      if (isStatus(error, 404)) throw new BlobNotFoundError(key);
+      this.fail('download', key, error);
+    }
+  }
+
+  async downloadToFile(key: string, filePath: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.container.getBlobClient(key).downloadToFile(filePath, 0, undefined, { abortSignal: signal });
+    } catch (error) {
+      if (isStatus(error, 404)) throw new BlobNotFoundError(key);
+      this.fail('download', key, error);
+    }
+  }
+
+  async head(key: string): Promise<BlobInfo | null> {
+    try {
+      const props = await this.container.getBlobClient(key).getProperties();
+      return {
+        key,
+        size: props.contentLength ?? 0,
+        lastModified: props.lastModified ?? new Date(0),
+        metadata: props.metadata ?? {},
+      };
+    } catch (error) {
+      if (isStatus(error, 404)) return null;
+      this.fail('read properties of', key, error);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    try {
+      for await (const item of this.container.listBlobsFlat({ prefix, includeMetadata: true })) {
+        yield {
+          key: item.name,
+          size: item.properties.contentLength ?? 0,
+          lastModified: item.properties.lastModified,
+          metadata: item.metadata ?? {},
+        };
+      }
+    } catch (error) {
+      if (isStatus(error, 404)) return; // container not created yet: nothing stored
+      this.fail('list', prefix, error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.container.getBlobClient(key).deleteIfExists();
+    } catch (error) {
+      this.fail('delete', key, error);
+    }
+  }
+}

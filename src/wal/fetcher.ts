@@ -1,0 +1,205 @@
+/**
+ * Serves restore_command. Segments the restore will need are downloaded ahead of replay,
+ * several at once, into a spool on the restored cluster's filesystem; each file appears there
+ * under its final name only once complete and checked, so restore_command can take it with a
+ * rename (cheaper than copying 16 MiB). Anything not prefetched is fetched on demand.
+ * A storage failure is remembered and reported as an error, never as "not in the archive".
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { chown, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RecoverError, toRecoverError } from '../errors.js';
+import { BlobNotFoundError, type Storage } from '../storage/blob-store.js';
+import type { Logger } from '../types.js';
+
+export interface FetcherOptions {
+  storage: Storage;
+  spoolDir: string;
+  log: Logger;
+  /** Segments in replay order to download ahead of time (empty: on-demand only). */
+  prefetch?: string[];
+  /** Expected size/sha256 per name, from the catalog listing. */
+  expected?: Map<string, { size: number; sha256?: string }>;
+  parallel?: number;
+  /** Most files kept in the spool, downloaded but not yet taken by recovery. */
+  ahead?: number;
+  /** Owner for spooled files when running as root (the postgres OS user). */
+  owner?: { uid: number; gid: number };
+  onProgress?: (stats: FetcherStats) => void;
+}
+
+export interface FetcherStats {
+  downloaded: number;
+  bytes: number;
+  consumed: number;
+  onDemand: number;
+  planned: number;
+}
+
+type State =
+  | { status: 'pending' }
+  | { status: 'downloading'; done: Promise<void> }
+  | { status: 'ready' }
+  | { status: 'consumed' }
+  | { status: 'failed'; error: RecoverError };
+
+const CONSUMPTION_POLL_MS = 25;
+
+export class WalFetcher {
+  readonly stats: FetcherStats;
+  private readonly states = new Map<string, State>();
+  private readonly order: string[];
+  private next = 0;
+  private active = 0;
+  private readonly abort = new AbortController();
+  private poller: NodeJS.Timeout | undefined;
+  private firstError: RecoverError | undefined;
+
+  constructor(private readonly options: FetcherOptions) {
+    this.order = options.prefetch ?? [];
+    for (const name of this.order) this.states.set(name, { status: 'pending' });
+    this.stats = { downloaded: 0, bytes: 0, consumed: 0, onDemand: 0, planned: this.order.length };
+  }
+
+  /** The first storage failure, for the engine's error message. */
+  get error(): RecoverError | undefined {
+    return this.firstError;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.options.spoolDir, { recursive: true });
+    if (this.options.owner) await chown(this.options.spoolDir, this.options.owner.uid, this.options.owner.gid);
+    this.poller = setInterval(() => void this.noticeConsumed(), CONSUMPTION_POLL_MS);
+    this.pump();
+  }
+
+  async stop(): Promise<void> {
+    if (this.poller) clearInterval(this.poller);
+    this.abort.abort();
+    const running = [...this.states.values()].flatMap((s) => (s.status === 'downloading' ? [s.done.catch(() => undefined)] : []));
+    await Promise.all(running);
+  }
+
+  private readyCount(): number {
+    let count = 0;
+    for (const state of this.states.values()) if (state.status === 'ready') count++;
+    return count;
+  }
+
+  private pump(): void {
+    const parallel = this.options.parallel ?? 8;
+    const ahead = this.options.ahead ?? 64;
+    while (!this.abort.signal.aborted && this.active < parallel && this.next < this.order.length && this.readyCount() + this.active < ahead) {
+      const name = this.order[this.next++]!;
+      if (this.states.get(name)?.status === 'pending') this.startDownload(name);
+    }
+  }
+
+  private startDownload(name: string): Promise<void> {
+    this.active++;
+    const done = this.download(name)
+      .then(() => {
+        if (this.states.get(name)?.status === 'downloading') this.states.set(name, { status: 'ready' });
+        this.stats.downloaded++;
+        this.options.onProgress?.(this.stats);
+      })
+      .catch((error: unknown) => {
+        const failure = toRecoverError(error, 'STORAGE_ERROR');
+        this.firstError ??= failure;
+        this.states.set(name, { status: 'failed', error: failure });
+        throw failure;
+      })
+      .finally(() => {
+        this.active--;
+        this.pump();
+      });
+    this.states.set(name, { status: 'downloading', done });
+    done.catch(() => undefined); // observed through states and fetch(); keeps Node from reporting it unhandled
+    return done;
+  }
+
+  /** restore_command already renamed these away: free their spool slots. */
+  private async noticeConsumed(): Promise<void> {
+    const ready = [...this.states.entries()].filter(([, s]) => s.status === 'ready').map(([name]) => name);
+    if (ready.length === 0) return;
+    let present: Set<string>;
+    try {
+      present = new Set(await readdir(this.options.spoolDir));
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'cannot read the WAL spool');
+      return;
+    }
+    let changed = false;
+    for (const name of ready) {
+      if (!present.has(name) && this.states.get(name)?.status === 'ready') {
+        this.states.set(name, { status: 'consumed' });
+        this.stats.consumed++;
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.options.onProgress?.(this.stats);
+      this.pump();
+    }
+  }
+
+  private async download(name: string, destination = join(this.options.spoolDir, name)): Promise<void> {
+    const { storage } = this.options;
+    const temp = join(this.options.spoolDir, `.partial-${name}-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const measure = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      const source = await storage.wal.getStream(`${storage.walPrefix}${name}`, this.abort.signal);
+      await pipeline(source, measure, createWriteStream(temp), { signal: this.abort.signal });
+      const expected = this.options.expected?.get(name);
+      if (expected && (expected.size !== bytes || (expected.sha256 && expected.sha256 !== hash.digest('hex')))) {
+        throw new RecoverError('STORAGE_ERROR', `WAL segment ${name} downloaded with the wrong size or checksum (${bytes} bytes).`, {
+          hint: 'The archive copy may be damaged; check it before trusting any restore past this point.',
+        });
+      }
+      if (this.options.owner) await chown(temp, this.options.owner.uid, this.options.owner.gid);
+      await rename(temp, destination);
+      this.stats.bytes += bytes;
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  /** restore_command's request for `name` at `dest`: 'missing' means not in the archive. */
+  async fetch(name: string, dest: string): Promise<'ok' | 'missing'> {
+    const state = this.states.get(name);
+    if (state?.status === 'failed') throw state.error;
+    if (state?.status === 'pending') await this.startDownload(name);
+    else if (state?.status === 'downloading') await state.done;
+    const now = this.states.get(name);
+    if (now?.status === 'ready') {
+      await rename(join(this.options.spoolDir, name), dest);
+      this.states.set(name, { status: 'consumed' });
+      this.stats.consumed++;
+      this.pump();
+      return 'ok';
+    }
+    // Not planned (history files, the probe past the end of WAL) or already consumed once.
+    this.stats.onDemand++;
+    try {
+      await this.download(name, dest);
+      return 'ok';
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) return 'missing';
+      const failure = toRecoverError(error, 'STORAGE_ERROR');
+      this.firstError ??= failure;
+      throw failure;
+    }
+  }
+}

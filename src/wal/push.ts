@@ -1,0 +1,39 @@
+/**
+ * Archiving one WAL file (what archive_command does). Idempotent: the same bytes already
+ * stored succeed; different bytes under the same name fail loudly and are never overwritten,
+ * because overwriting would silently replace history another restore may depend on.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { RecoverError } from '../errors.js';
+import { BlobExistsError, type Storage } from '../storage/blob-store.js';
+import type { Logger } from '../types.js';
+import { walFileKind } from './segments.js';
+
+export type PushOutcome = 'uploaded' | 'already-archived';
+
+export async function pushWalFile(storage: Storage, log: Logger, path: string, name: string): Promise<PushOutcome> {
+  if (!walFileKind(name)) {
+    throw new RecoverError('BAD_INPUT', `"${name}" is not a WAL file name; refusing to archive it.`, {
+      hint: 'archive_command must pass %f (the file name) and %p (its path).',
+    });
+  }
+  const body = await readFile(path);
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const key = `${storage.walPrefix}${name}`;
+  try {
+    await storage.wal.put(key, body, { ifNotExists: true, metadata: { sha256 } });
+    return 'uploaded';
+  } catch (error) {
+    if (!(error instanceof BlobExistsError)) throw error;
+  }
+  const existing = await storage.wal.head(key);
+  if (existing && existing.metadata.sha256 === sha256 && existing.size === body.length) return 'already-archived';
+  log.error(
+    { wal: name, storedSha256: existing?.metadata.sha256, localSha256: sha256, store: storage.wal.description },
+    'WAL ARCHIVE CONFLICT: a different file with this name is already archived; refusing to overwrite',
+  );
+  throw new RecoverError('WAL_CONFLICT', `WAL file ${name} is already archived with different contents; it was not overwritten.`, {
+    hint: 'Two clusters may be archiving into the same container (e.g. a restored copy with archiving left on). Give each cluster its own prefix or container, and investigate before deleting anything.',
+  });
+}

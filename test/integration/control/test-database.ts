@@ -1,0 +1,109 @@
+/**
+ * A throw-away database on the local server (127.0.0.1:5432, trust auth) per test file,
+ * dropped afterwards even when tests fail. Other databases on the server are never touched.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { migrate } from '../../../src/control/migrate.js';
+import { createRequest, savePlan } from '../../../src/control/requests.js';
+import { enqueueJob } from '../../../src/control/queue.js';
+import type { JobRecord, RequestRecord } from '../../../src/control/model.js';
+import type { Plan } from '../../../src/types.js';
+
+const SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;
+
+export interface TestDatabase {
+  name: string;
+  pool: pg.Pool;
+  /** A pool of its own, as a second process would have. */
+  newPool(max?: number): pg.Pool;
+  /** A dedicated connection (for LISTEN). */
+  newClient(): Promise<pg.Client>;
+  drop(): Promise<void>;
+}
+
+async function onAdminConnection(sql: string): Promise<void> {
+  const admin = new pg.Client({ ...SERVER, database: 'postgres' });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
+  const name = `recover_ctl_test_${randomBytes(6).toString('hex')}`;
+  await onAdminConnection(`CREATE DATABASE ${name}`);
+  const pools: pg.Pool[] = [];
+  const clients: pg.Client[] = [];
+  const newPool = (max = 10): pg.Pool => {
+    const pool = new pg.Pool({ ...SERVER, database: name, max });
+    pools.push(pool);
+    return pool;
+  };
+  const database: TestDatabase = {
+    name,
+    pool: newPool(),
+    newPool,
+    async newClient() {
+      const client = new pg.Client({ ...SERVER, database: name });
+      clients.push(client);
+      await client.connect();
+      return client;
+    },
+    async drop() {
+      try {
+        await Promise.allSettled([...pools.map((p) => p.end()), ...clients.map((c) => c.end())]);
+      } finally {
+        await onAdminConnection(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }
+    },
+  };
+  if (options.migrated ?? true) {
+    try {
+      await migrate(database.pool);
+    } catch (error) {
+      await database.drop();
+      throw error;
+    }
+  }
+  return database;
+}
+
+export function testPlan(overrides: Partial<Plan> = {}): Plan {
+  return {
+    command: 'restore-table',
+    summary: 'Restore public.orders to 11:55 into a side instance, then copy rows back',
+    risk: 'destructive',
+    steps: [
+      { kind: 'restore-base-backup', title: 'Restore base backup', params: { backupId: 'b1' }, destructive: false },
+      { kind: 'copy-back', title: 'Copy rows back', params: { table: 'public.orders', lsn: 0x16b3748n }, destructive: true },
+    ],
+    facts: { backup: 'b1' },
+    ...overrides,
+  };
+}
+
+export async function requestWithPlan(
+  pool: pg.Pool,
+  overrides: { requesterId?: string; plan?: Plan } = {},
+): Promise<{ request: RequestRecord; digest: string }> {
+  const request = await createRequest(pool, {
+    teamId: 'T1',
+    channelId: 'C1',
+    requesterId: overrides.requesterId ?? 'REQ',
+    command: 'restore-table',
+    args: { table: 'public.orders', target: '11:55' },
+  });
+  const saved = await savePlan(pool, { requestId: request.id, plan: overrides.plan ?? testPlan() });
+  return { request, digest: saved.plan.digest };
+}
+
+export async function queuedJob(pool: pg.Pool, poolName: string): Promise<JobRecord> {
+  const { request, digest } = await requestWithPlan(pool);
+  const { job } = await enqueueJob(pool, { requestId: request.id, planDigest: digest, pool: poolName });
+  return job;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

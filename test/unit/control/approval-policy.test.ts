@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assertApprovedForRun,
+  defaultRequiredApprovals,
+  evaluateApprovals,
+  type ApprovalPolicy,
+  type ApprovalState,
+  type ApprovalVote,
+  type EvaluateApprovalsInput,
+} from '../../../src/control/approval-policy.js';
+import { planDigest } from '../../../src/control/digest.js';
+import { RecoverError } from '../../../src/errors.js';
+import type { Plan } from '../../../src/types.js';
+
+const NOW = new Date('2024-05-01T12:00:00Z');
+const DIGEST = 'a'.repeat(64);
+const OLD_DIGEST = 'b'.repeat(64);
+const minutesAgo = (m: number): Date => new Date(NOW.getTime() - m * 60_000);
+
+const policy: ApprovalPolicy = {
+  approvers: {
+    T1: { userIds: ['ALICE', 'BOB', 'REQ'], usergroupMembers: ['CAROL'] },
+    T2: { userIds: ['MALLORY'], usergroupMembers: [] },
+  },
+  required: 1,
+  ttlMinutes: 30,
+};
+
+function vote(approverId: string, overrides: Partial<ApprovalVote> = {}): ApprovalVote {
+  const createdAt = overrides.createdAt ?? minutesAgo(5);
+  return {
+    approverId,
+    decision: 'approve',
+    planDigest: DIGEST,
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + 30 * 60_000),
+    voidedAt: null,
+    ...overrides,
+  };
+}
+
+function evaluate(approvals: ApprovalVote[], overrides: Partial<EvaluateApprovalsInput> = {}) {
+  return evaluateApprovals({ policy, teamId: 'T1', requesterId: 'REQ', planDigest: DIGEST, approvals, now: NOW, ...overrides });
+}
+
+describe('evaluateApprovals', () => {
+  it.each([
+    { rule: 'no votes: one missing', votes: [], complete: false, approvedBy: [], missing: 1, refusals: [] },
+    { rule: 'a configured approver counts', votes: [vote('ALICE')], complete: true, approvedBy: ['ALICE'], missing: 0, refusals: [] },
+    { rule: 'a usergroup member counts', votes: [vote('CAROL')], complete: true, approvedBy: ['CAROL'], missing: 0, refusals: [] },
+    {
+      rule: 'the requester cannot approve their own request, even as an approver',
+      votes: [vote('REQ')],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'REQ', reason: 'own-request' }],
+    },
+    {
+      rule: 'only configured approvers count',
+      votes: [vote('EVE')],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'EVE', reason: 'not-an-approver' }],
+    },
+    {
+      rule: 'an approver of another team does not count',
+      votes: [vote('MALLORY')],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'MALLORY', reason: 'not-an-approver' }],
+    },
+    {
+      rule: 'an approval of another plan digest does not count',
+      votes: [vote('ALICE', { planDigest: OLD_DIGEST })],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'ALICE', reason: 'plan-changed' }],
+    },
+    {
+      rule: 'a voided approval does not count even with the same digest',
+      votes: [vote('ALICE', { voidedAt: minutesAgo(1) })],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'ALICE', reason: 'plan-changed' }],
+    },
+    {
+      rule: 'an approval past its expires_at does not count',
+      votes: [vote('ALICE', { createdAt: minutesAgo(10), expiresAt: minutesAgo(1) })],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'ALICE', reason: 'expired' }],
+    },
+    {
+      rule: 'an approval older than the policy TTL does not count whatever expires_at says',
+      votes: [vote('ALICE', { createdAt: minutesAgo(31), expiresAt: new Date(NOW.getTime() + 60_000) })],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'ALICE', reason: 'expired' }],
+    },
+    {
+      rule: 'an approval expiring exactly now does not count',
+      votes: [vote('ALICE', { createdAt: minutesAgo(30) })],
+      complete: false,
+      approvedBy: [],
+      missing: 1,
+      refusals: [{ userId: 'ALICE', reason: 'expired' }],
+    },
+  ])('$rule', ({ votes, complete, approvedBy, missing, refusals }) => {
+    const result = evaluate(votes);
+    expect(result).toEqual({ complete, approvedBy, missing, refusals });
+  });
+
+  it('needs N distinct people: the same person twice is one approval', () => {
+    const two = { ...policy, required: 2 };
+    expect(evaluate([vote('ALICE'), vote('ALICE', { createdAt: minutesAgo(1) })], { policy: two })).toMatchObject({
+      complete: false,
+      approvedBy: ['ALICE'],
+      missing: 1,
+    });
+    expect(evaluate([vote('ALICE'), vote('BOB')], { policy: two })).toMatchObject({
+      complete: true,
+      approvedBy: ['ALICE', 'BOB'],
+      missing: 0,
+    });
+  });
+
+  it.each([
+    ['an approver', 'BOB'],
+    ['the requester (withdrawing)', 'REQ'],
+  ])('a reject by %s ends the request even with enough approvals', (_who, rejecter) => {
+    const result = evaluate([vote('ALICE'), vote(rejecter, { decision: 'reject', planDigest: OLD_DIGEST, createdAt: minutesAgo(300) })]);
+    expect(result).toMatchObject({ complete: false, rejectedBy: rejecter, approvedBy: ['ALICE'], missing: 0 });
+  });
+
+  it('a reject by someone who is not an approver is refused, not obeyed', () => {
+    const result = evaluate([vote('ALICE'), vote('EVE', { decision: 'reject' })]);
+    expect(result).toEqual({
+      complete: true,
+      approvedBy: ['ALICE'],
+      missing: 0,
+      refusals: [{ userId: 'EVE', reason: 'not-an-approver' }],
+    });
+  });
+
+  it('read-only plans need no approval by default; the others one', () => {
+    expect(defaultRequiredApprovals('read-only')).toBe(0);
+    expect(defaultRequiredApprovals('side-copy')).toBe(1);
+    expect(defaultRequiredApprovals('destructive')).toBe(1);
+    expect(evaluate([], { policy: { ...policy, required: 0 } })).toMatchObject({ complete: true, missing: 0 });
+  });
+});
+
+describe('assertApprovedForRun', () => {
+  const plan: Plan = {
+    command: 'pitr-in-place',
+    summary: 'Replace production with its state at 11:55',
+    risk: 'destructive',
+    steps: [
+      { kind: 'stop-production', title: 'Stop production', params: {}, destructive: true },
+      { kind: 'restore-base-backup', title: 'Restore', params: { lsn: '0/16B3748' }, destructive: true },
+    ],
+    facts: {},
+  };
+  const digest = planDigest(plan);
+
+  function state(overrides: Partial<ApprovalState> = {}): ApprovalState {
+    return {
+      jobId: 'job-1',
+      requestId: 'req-1',
+      teamId: 'T1',
+      requesterId: 'REQ',
+      requestStatus: 'running',
+      jobPlanDigest: digest,
+      currentPlan: { plan, digest },
+      approvals: [vote('ALICE', { planDigest: digest })],
+      now: NOW,
+      ...overrides,
+    };
+  }
+
+  function failure(s: ApprovalState, p: ApprovalPolicy = policy): RecoverError {
+    try {
+      assertApprovedForRun({ policy: p, state: s });
+    } catch (error) {
+      if (error instanceof RecoverError) return error;
+      throw error;
+    }
+    throw new Error('expected APPROVAL_INVALID');
+  }
+
+  it('passes with a valid approval and returns the evaluation', () => {
+    expect(assertApprovedForRun({ policy, state: state() })).toMatchObject({ complete: true, approvedBy: ['ALICE'] });
+  });
+
+  it.each([
+    ['no plan on record', state({ currentPlan: null }), /no plan on record/],
+    ['a stored plan that no longer matches its digest', state({ currentPlan: { plan: { ...plan, summary: 'x' }, digest } }), /no longer matches its digest/],
+    ['a job queued for an earlier plan', state({ jobPlanDigest: OLD_DIGEST }), /plan changed after this job was queued/],
+    ['a reject', state({ approvals: [vote('ALICE', { planDigest: digest }), vote('BOB', { decision: 'reject' })] }), /<@BOB> rejected/],
+    ['a request marked rejected', state({ requestStatus: 'rejected' }), /rejected this request/],
+    ['an expired approval', state({ approvals: [vote('ALICE', { planDigest: digest, createdAt: minutesAgo(45) })] }), /needs 1 more approval.*<@ALICE> approval has expired/],
+    ['only the requester approved', state({ approvals: [vote('REQ', { planDigest: digest })] }), /needs 1 more approval.*<@REQ> asked for this recovery/],
+  ])('refuses %s with APPROVAL_INVALID', (_name, s, message) => {
+    const error = failure(s);
+    expect(error.code).toBe('APPROVAL_INVALID');
+    expect(error.message).toMatch(message);
+    expect(error.hint).toBeTruthy();
+  });
+
+  it('requires at least one approver for a destructive plan even if configured for none', () => {
+    const error = failure(state({ approvals: [] }), { ...policy, required: 0 });
+    expect(error.forChannel()).toMatch(/needs 1 more approval .*\(0 of 1 valid\)[\s\S]*Ask an approver/);
+  });
+});
