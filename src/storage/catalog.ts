@@ -79,6 +79,12 @@ export async function readBackupManifests(storage: Storage): Promise<Pick<Catalo
   return { backups, unreadableBackups };
 }
 
+/** When the file was archived: our own millisecond stamp, else the store's Last-Modified. */
+export function archivedAt(blob: BlobInfo): Date {
+  const stamp = blob.metadata.archivedat ? Date.parse(blob.metadata.archivedat) : Number.NaN;
+  return Number.isNaN(stamp) ? blob.lastModified : new Date(stamp);
+}
+
 export function indexWalListing(blobs: BlobInfo[], prefix: string, segmentSize: number): Omit<WalArchive, 'histories'> & { historyKeys: Map<number, string> } {
   const segments: ArchivedSegment[] = [];
   const historyKeys = new Map<number, string>();
@@ -87,7 +93,7 @@ export function indexWalListing(blobs: BlobInfo[], prefix: string, segmentSize: 
     const name = blob.key.slice(prefix.length);
     const segment = parseSegmentName(name, segmentSize);
     if (segment) {
-      segments.push({ name, ...segment, size: blob.size, archivedAt: blob.lastModified });
+      segments.push({ name, ...segment, size: blob.size, archivedAt: archivedAt(blob) });
       continue;
     }
     const timeline = parseHistoryFileTimeline(name);

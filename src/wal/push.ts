@@ -12,7 +12,7 @@ import { walFileKind } from './segments.js';
 
 export type PushOutcome = 'uploaded' | 'already-archived';
 
-export async function pushWalFile(storage: Storage, log: Logger, path: string, name: string): Promise<PushOutcome> {
+export async function pushWalFile(storage: Storage, log: Logger, path: string, name: string, now: () => Date = () => new Date()): Promise<PushOutcome> {
   if (!walFileKind(name)) {
     throw new RecoverError('BAD_INPUT', `"${name}" is not a WAL file name; refusing to archive it.`, {
       hint: 'archive_command must pass %f (the file name) and %p (its path).',
@@ -22,7 +22,9 @@ export async function pushWalFile(storage: Storage, log: Logger, path: string, n
   const sha256 = createHash('sha256').update(body).digest('hex');
   const key = `${storage.walPrefix}${name}`;
   try {
-    await storage.wal.put(key, body, { ifNotExists: true, metadata: { sha256 } });
+    // archivedat: millisecond archive time; blob Last-Modified is only precise to the second,
+    // and deciding which segments a time target needs compares against it.
+    await storage.wal.put(key, body, { ifNotExists: true, metadata: { sha256, archivedat: now().toISOString() } });
     return 'uploaded';
   } catch (error) {
     if (!(error instanceof BlobExistsError)) throw error;

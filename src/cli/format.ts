@@ -1,0 +1,45 @@
+/** Plain-text renderings of CLI results (pure). */
+import type { BackupManifest } from '../storage/catalog.js';
+import type { TimelineCoverage } from '../storage/coverage.js';
+import type { RestoreSelection } from '../engine/select-restore.js';
+import type { PitrResult } from '../engine/pitr.js';
+import { formatAmount } from './progress.js';
+
+export function formatBackups(backups: BackupManifest[], timelines: TimelineCoverage[], rpoSeconds: number | null, unreadable: { id: string; reason: string }[]): string {
+  const lines = ['Base backups:'];
+  if (backups.length === 0) lines.push('  (none)');
+  for (const b of backups) {
+    lines.push(`  ${b.id}  timeline ${b.timeline}  ${b.startLsn} → ${b.stopLsn}  ${b.startTime} → ${b.stopTime}  ${formatAmount(b.files.reduce((s, f) => s + f.bytes, 0), 'bytes')} compressed`);
+  }
+  for (const u of unreadable) lines.push(`  ${u.id}  UNUSABLE: ${u.reason}`);
+  lines.push('WAL archive:');
+  if (timelines.length === 0) lines.push('  (empty)');
+  for (const t of timelines) {
+    lines.push(`  timeline ${t.timeline}: ${t.segmentCount} segments ${t.firstSegment ?? ''} … ${t.lastSegment ?? ''}`);
+    lines.push(`    restorable: ${t.earliestRestorable ?? 'nothing'} … ${t.latestRestorable ?? 'nothing'}`);
+    for (const gap of t.gaps) lines.push(`    GAP: ${gap.missing} segment(s) missing, ${gap.from} … ${gap.to}`);
+  }
+  lines.push(`RPO exposure: ${rpoSeconds === null ? 'unknown (nothing archived)' : `${rpoSeconds} s since the newest archived WAL`}`);
+  return lines.join('\n');
+}
+
+export function formatSelection(selection: RestoreSelection): string {
+  return [
+    `Base backup: ${selection.backup.id} (stopped ${selection.backup.stopTime}, timeline ${selection.backup.timeline})`,
+    `WAL: ${selection.requiredSegments.length} segments ${selection.requiredSegments[0]} … ${selection.requiredSegments.at(-1)} (${formatAmount(selection.walBytes, 'bytes')}), target timeline ${selection.timeline}`,
+    `Restorable window: ${selection.window.earliest ?? '?'} … ${selection.window.latest ?? '?'}`,
+  ].join('\n');
+}
+
+export function formatPitr(result: PitrResult): string {
+  return [
+    `Restored backup ${result.backupId} to ${result.target}: ${result.state}.`,
+    `Reached: ${result.reachedTime ?? 'no transaction replayed'}  (LSN ${result.replayLsn}, new timeline ${result.timeline})`,
+    `Took ${result.seconds.total.toFixed(1)} s (base backup ${result.seconds.baseBackup.toFixed(1)} s, replay ${result.seconds.replay.toFixed(1)} s), ${result.walSegments} WAL segments.`,
+    `Data directory: ${result.dataDir}`,
+    `Connect: ${result.connect}`,
+    ...(result.oldDataDir ? [`Previous data directory kept at: ${result.oldDataDir}`] : []),
+    `Verification: ${result.report.ok ? 'passed' : 'FAILED'}`,
+    ...result.report.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.message}`),
+  ].join('\n');
+}

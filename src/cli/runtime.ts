@@ -1,0 +1,48 @@
+/** What every CLI command shares: config, logger, storage and an engine context. */
+import { loadConfig, type Config } from '../config.js';
+import type { EngineContext } from '../engine/context.js';
+import { createExec } from '../engine/exec.js';
+import { RecoverError, toRecoverError } from '../errors.js';
+import { createLogger } from '../log.js';
+import { openStorage } from '../storage/index.js';
+import { systemClock, type EventSink, type Logger } from '../types.js';
+import { terminalProgress } from './progress.js';
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface CliRuntime {
+  config: Config;
+  log: Logger;
+  context: EngineContext;
+  abort: AbortController;
+}
+
+export async function createRuntime(io: CliIo, options: { json?: boolean; events?: EventSink } = {}): Promise<CliRuntime> {
+  const config = loadConfig(io.env);
+  const log = createLogger(config.logLevel);
+  const storage = await openStorage(config.storage);
+  const abort = new AbortController();
+  const events = options.events ?? terminalProgress(io.stderr, Boolean(io.stderr.isTTY) && !options.json);
+  return { config, log, abort, context: { log, exec: createExec(log), storage, events, signal: abort.signal, clock: systemClock } };
+}
+
+/** Prints a result: one JSON object with --json, readable text otherwise. */
+export function printResult(io: CliIo, json: boolean, result: unknown, text: () => string): void {
+  io.stdout.write(json ? `${JSON.stringify({ ok: true, result }, bigintJson)}\n` : `${text()}\n`);
+}
+
+export function bigintJson(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** Every failure ends as a message that says what to do, and a non-zero exit code. */
+export function printFailure(io: CliIo, json: boolean, error: unknown): number {
+  const failure = error instanceof RecoverError ? error : toRecoverError(error);
+  if (json) io.stdout.write(`${JSON.stringify({ ok: false, code: failure.code, message: failure.message, hint: failure.hint ?? null })}\n`);
+  else io.stderr.write(`error [${failure.code}]: ${failure.forChannel()}\n`);
+  return 1;
+}

@@ -1,0 +1,73 @@
+/** The PostgreSQL hooks as CLI commands: direct push/fetch and the long-lived agent. */
+import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { BlobNotFoundError } from '../storage/blob-store.js';
+import { ownerFor } from '../engine/os-user.js';
+import { shellQuote } from '../engine/pg-settings.js';
+import { startWalAgent } from '../wal/agent.js';
+import { WalFetcher } from '../wal/fetcher.js';
+import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
+import { HOOK_EXIT } from '../wal/protocol.js';
+import { pushWalFile } from '../wal/push.js';
+import { walFileKind } from '../wal/segments.js';
+import { createRuntime, printFailure, type CliIo } from './runtime.js';
+
+export async function walPush(io: CliIo, path: string, name: string): Promise<number> {
+  try {
+    const runtime = await createRuntime(io, { json: true });
+    const outcome = await pushWalFile(runtime.context.storage, runtime.log, path, name);
+    runtime.log.info({ wal: name, outcome }, 'archived');
+    return HOOK_EXIT.ok;
+  } catch (error) {
+    printFailure(io, false, error);
+    return HOOK_EXIT.retry;
+  }
+}
+
+/** restore_command without the agent (one cold process per file). */
+export async function walFetch(io: CliIo, name: string, dest: string): Promise<number> {
+  try {
+    if (!walFileKind(name)) throw new Error(`not a WAL file name: ${name}`);
+    const runtime = await createRuntime(io, { json: true });
+    const { storage } = runtime.context;
+    const target = resolve(dest);
+    const temp = join(dirname(target), `.recover-fetch-${process.pid}`);
+    try {
+      await storage.wal.downloadToFile(`${storage.walPrefix}${name}`, temp);
+      await rename(temp, target);
+      return HOOK_EXIT.ok;
+    } catch (error) {
+      await rm(temp, { force: true });
+      if (error instanceof BlobNotFoundError) return HOOK_EXIT.missing;
+      throw error;
+    }
+  } catch (error) {
+    printFailure(io, false, error);
+    // Above 125: PostgreSQL aborts recovery instead of treating an outage as the end of WAL.
+    return HOOK_EXIT.abortRecovery;
+  }
+}
+
+export async function walAgent(io: CliIo, socketOverride: string | undefined, signal: AbortSignal): Promise<number> {
+  const runtime = await createRuntime(io);
+  const socketPath = resolve(socketOverride ?? runtime.config.walAgentSocket);
+  const dir = dirname(socketPath);
+  const owner = await ownerFor(runtime.config.pg.osUser);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const hookPath = join(dir, 'wal-hook.mjs');
+  await writeFile(hookPath, WAL_HOOK_SOURCE, { mode: 0o644 });
+  if (owner) await chown(hookPath, owner.uid, owner.gid);
+  const fetcher = new WalFetcher({ storage: runtime.context.storage, spoolDir: join(dir, 'spool'), log: runtime.log, ...(owner ? { owner } : {}) });
+  await fetcher.start();
+  const agent = await startWalAgent({ socketPath, storage: runtime.context.storage, log: runtime.log, fetcher, ...(owner ? { owner } : {}) });
+  const hook = `${shellQuote(process.execPath)} ${shellQuote(hookPath)}`;
+  io.stdout.write(
+    `WAL agent listening on ${socketPath}\n` +
+      `archive_command = '${hook} push ${shellQuote(socketPath)} "%p" "%f"'\n` +
+      `restore_command = '${hook} fetch ${shellQuote(socketPath)} "%f" "%p"'\n`,
+  );
+  await new Promise<void>((resolveWait) => signal.addEventListener('abort', () => resolveWait(), { once: true }));
+  await agent.close();
+  await fetcher.stop();
+  return 0;
+}
