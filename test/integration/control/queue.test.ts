@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJob, isCancelRequested, requestCancel } from '../../../src/control/jobs.js';
+import { getJob, isCancelRequested, listJobs, requestCancel, setJobSlackRefs } from '../../../src/control/jobs.js';
 import { listEvents } from '../../../src/control/events.js';
 import {
   claimNextJob,
@@ -176,5 +176,30 @@ describe('finishing', () => {
       expect.objectContaining({ type: 'job.succeeded', result: { rowsRestored: '1200' } }),
     ]);
     expect((await getRequest(db.pool, job.requestId))?.status).toBe('succeeded');
+  });
+});
+
+describe('listing', () => {
+  it('lists every active job of a pool plus the most recent finished ones', async () => {
+    const poolName = freshPoolName();
+    const finished: JobRecord[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const job = await claimOne(poolName, 'lister', 30);
+      finished.push(await finishJob(db.pool, { jobId: job.id, runnerId: 'lister', outcome: { status: 'succeeded' } }));
+    }
+    const running = await claimOne(poolName, 'lister', 30);
+    const queued = await queuedJob(db.pool, poolName);
+
+    const listed = await listJobs(db.pool, { pool: poolName, recentLimit: 2 });
+    expect(listed.map((j) => j.id)).toEqual([queued.id, running.id, finished[2]!.id, finished[1]!.id]);
+    expect((await listJobs(db.pool, { recentLimit: 0 })).every((j) => j.status === 'queued' || j.status === 'running')).toBe(true);
+    expect(await getJob(db.pool, '00000000-0000-0000-0000-000000000000')).toBeNull();
+  });
+
+  it('keeps Slack message references, merging partial updates', async () => {
+    const job = await queuedJob(db.pool, freshPoolName());
+    await setJobSlackRefs(db.pool, job.id, { channel: 'C1', statusTs: '1700000000.000100' });
+    const updated = await setJobSlackRefs(db.pool, job.id, { threadTs: '1700000000.000200' });
+    expect(updated.slackRefs).toEqual({ channel: 'C1', statusTs: '1700000000.000100', threadTs: '1700000000.000200' });
   });
 });

@@ -22,19 +22,38 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function onAdminConnection(sql: string): Promise<void> {
+async function onAdminConnection<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ ...SERVER, database: 'postgres' });
   await admin.connect();
   try {
-    await admin.query(sql);
+    return await work(admin);
   } finally {
     await admin.end();
   }
 }
 
+/**
+ * pg.Pool#end resolves before its sockets are closed; terminating them with DROP … FORCE at
+ * that moment makes the pool emit an unhandled 'error'. Wait for them to go first.
+ */
+async function dropWhenIdle(name: string): Promise<void> {
+  await onAdminConnection(async (admin) => {
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const { rows } = await admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1',
+        [name],
+      );
+      if (rows[0]?.n === 0 || Date.now() > deadline) break;
+      await sleep(20);
+    }
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+}
+
 export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = `recover_ctl_test_${randomBytes(6).toString('hex')}`;
-  await onAdminConnection(`CREATE DATABASE ${name}`);
+  await onAdminConnection((admin) => admin.query(`CREATE DATABASE ${name}`));
   const pools: pg.Pool[] = [];
   const clients: pg.Client[] = [];
   const newPool = (max = 10): pg.Pool => {
@@ -56,7 +75,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       try {
         await Promise.allSettled([...pools.map((p) => p.end()), ...clients.map((c) => c.end())]);
       } finally {
-        await onAdminConnection(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await dropWhenIdle(name);
       }
     },
   };

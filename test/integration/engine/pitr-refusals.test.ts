@@ -1,0 +1,118 @@
+/**
+ * Refusals, checked before anything runs: targets outside the window, a deleted WAL segment,
+ * two targets at once; and an unreachable store during a restore fails without promotion.
+ */
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { takeBaseBackup, } from '../../../src/engine/backup.js';
+import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { exists } from '../../../src/engine/local-cluster.js';
+import { runPitr } from '../../../src/engine/pitr.js';
+import { RecoverError } from '../../../src/errors.js';
+import type { RecoveryTarget } from '../../../src/types.js';
+
+let sandbox: Sandbox;
+let beforeBackup: Date;
+let afterSecondBatch: Date;
+let segments: string[] = [];
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  await sandbox.query('CREATE TABLE t (id int PRIMARY KEY)');
+  beforeBackup = new Date(Date.now() - 60_000);
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  for (let batch = 0; batch < 3; batch++) {
+    await sandbox.query(`INSERT INTO t SELECT g FROM generate_series($1::int * 1000 + 1, $1::int * 1000 + 1000) g`, [batch]);
+    segments.push(await sandbox.switchAndArchive());
+    if (batch === 1) afterSecondBatch = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+});
+
+async function refusal(target: RecoveryTarget): Promise<RecoverError> {
+  const error = await runPitr(sandbox.context(), sandbox.config, { target, inclusive: true, action: 'promote', to: 'side' }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RecoverError);
+  return error as RecoverError;
+}
+
+test('a time before the first base backup is refused with the restorable window', async () => {
+  const error = await refusal({ kind: 'time', time: beforeBackup, raw: beforeBackup.toISOString() });
+  expect(error.code).toBe('TARGET_OUTSIDE_WINDOW');
+  expect(error.message).toContain('before the first base backup');
+  expect(error.hint).toMatch(/Restorable window \(timeline 1\): \S+ … \S+/);
+});
+
+test('a time beyond the newest archived WAL is refused with the restorable window', async () => {
+  const future = new Date(Date.now() + 3600_000);
+  const error = await refusal({ kind: 'time', time: future, raw: future.toISOString() });
+  expect(error.code).toBe('TARGET_OUTSIDE_WINDOW');
+  expect(error.message).toContain('beyond the newest archived WAL');
+  expect(error.hint).toContain('Restorable window');
+});
+
+test('two targets at once are refused by the CLI before anything runs', async () => {
+  let stderr = '';
+  const code = await main(['pitr', '--at', '2025-01-15T14:29:59+00:00', '--xid', '1234'], {
+    env: { RECOVER_STORAGE_DRIVER: 'local', RECOVER_STORAGE_LOCAL_DIR: join(sandbox.root, 'unused') },
+    stdout: { write: () => true } as unknown as NodeJS.WritableStream,
+    stderr: { write: (text: string) => ((stderr += text), true) } as unknown as NodeJS.WritableStream,
+  });
+  expect(code).toBe(1);
+  expect(stderr).toContain('TARGET_CONFLICT');
+  expect(stderr).toContain('--at and --xid');
+});
+
+test('a time without a zone is refused with an example', async () => {
+  let stdout = '';
+  const code = await main(['pitr', '--at', '2025-01-15 14:29:59', '--json'], {
+    env: {},
+    stdout: { write: (text: string) => ((stdout += text), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: () => true } as unknown as NodeJS.WritableStream,
+  });
+  expect(code).toBe(1);
+  const result = JSON.parse(stdout);
+  expect(result).toMatchObject({ ok: false, code: 'TARGET_NO_ZONE' });
+  expect(result.hint).toContain('2025-01-15T14:29:59+00:00');
+});
+
+test('an unreachable store during the restore fails fast, promotes nothing, and says so', async () => {
+  const events = sandbox.context();
+  let stopped = false;
+  const context = {
+    ...events,
+    events: {
+      emit: (event: Parameters<typeof events.events.emit>[0]) => {
+        // The store goes away right after the base backup is in: WAL must not be faked as "end of WAL".
+        if (!stopped && event.type === 'step.finished' && event.step === 'restore-base-backup') {
+          stopped = true;
+          void sandbox.azurite.stop();
+        }
+        events.events.emit(event);
+      },
+    },
+  };
+  const config = { ...sandbox.config, prefetch: { parallel: 1, ahead: 1 } };
+  const error = await runPitr(context, config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: 'unreachable' }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RecoverError);
+  const failure = error as RecoverError;
+  expect(failure.code).toBe('RECOVERY_FAILED');
+  expect(failure.message).toMatch(/Blob storage is unreachable|nothing was promoted/);
+  expect(failure.message).toContain('postgresql-wal-archive');
+  // Not promoted: recovery.signal is removed at promotion, and the server is not running.
+  const dataDir = join(sandbox.config.restoreRoot, 'unreachable', 'data');
+  await access(join(dataDir, 'recovery.signal'));
+  expect(await exists(join(dataDir, 'postmaster.pid'))).toBe(false);
+});
