@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'NOT_PERMITTED'
   | 'APPROVAL_INVALID'
   | 'CANCELLED'
+  | 'LEASE_LOST'
+  | 'MIGRATION_INVALID'
   | 'INTERNAL';
 
 export class RecoverError extends Error {

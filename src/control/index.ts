@@ -1,0 +1,31 @@
+/** The control-DB layer: schema, requests, approvals, jobs and their queue, events, audit. */
+export { Tx, withTransaction, type Db } from './db.js';
+export { canonicalJson, planDigest, sha256Hex } from './digest.js';
+export { migrate, type Migration, type MigrationResult } from './migrate.js';
+export { MIGRATIONS } from './migrations.js';
+export * from './model.js';
+export * from './approval-policy.js';
+export { createRequest, getRequest, getCurrentPlan, savePlan, type NewRequest, type SavedPlan } from './requests.js';
+export { recordApproval, listApprovals, loadApprovalState, type ApprovalInput, type RecordedApproval } from './approvals.js';
+export { getJob, listJobs, setJobSlackRefs, isCancelRequested, requestCancel, type CancelEffect } from './jobs.js';
+export {
+  enqueueJob,
+  claimNextJob,
+  heartbeat,
+  finishJob,
+  reapExpiredLeases,
+  type EnqueueInput,
+  type JobOutcome,
+} from './queue.js';
+export { startStep, finishStep, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
+export { appendEvent, listEvents, subscribeEvents, EVENTS_CHANNEL } from './events.js';
+export {
+  appendAudit,
+  verifyAudit,
+  listAudit,
+  auditEntryHash,
+  GENESIS_HASH,
+  type AuditEntry,
+  type AuditInput,
+  type AuditVerification,
+} from './audit.js';

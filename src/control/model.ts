@@ -1,0 +1,227 @@
+/**
+ * Records of the control DB as the rest of the code sees them (camelCase, Dates), and the
+ * mapping from rows. Row types list exactly the columns the SQL returns.
+ */
+import type { EngineEvent, Plan } from '../types.js';
+import type { ApprovalDecision } from './approval-policy.js';
+import { safeInteger } from './db.js';
+
+export type RequestStatus = 'pending' | 'rejected' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type StepStatus = 'running' | 'succeeded' | 'failed';
+
+export interface RequestRecord {
+  id: string;
+  teamId: string;
+  channelId: string;
+  requesterId: string;
+  command: string;
+  args: Record<string, unknown>;
+  createdAt: Date;
+  status: RequestStatus;
+}
+
+export interface PlanRecord {
+  id: number;
+  requestId: string;
+  /** As stored: bigints and Dates of the original have become strings. */
+  plan: Plan;
+  digest: string;
+  createdAt: Date;
+}
+
+export interface ApprovalRecord {
+  requestId: string;
+  approverId: string;
+  planDigest: string;
+  decision: ApprovalDecision;
+  createdAt: Date;
+  expiresAt: Date;
+  voidedAt: Date | null;
+}
+
+export interface SlackRefs {
+  channel?: string;
+  statusTs?: string;
+  threadTs?: string;
+}
+
+export interface JobRecord {
+  id: string;
+  requestId: string;
+  planDigest: string;
+  pool: string;
+  status: JobStatus;
+  runnerId: string | null;
+  leaseExpiresAt: Date | null;
+  heartbeatAt: Date | null;
+  cancelRequested: boolean;
+  cancelRequestedBy: string | null;
+  cancelRequestedAt: Date | null;
+  resumeOf: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  result: unknown;
+  error: { code: string; message: string } | null;
+  slackRefs: SlackRefs;
+}
+
+export interface StepCheckpoint {
+  jobId: string;
+  stepIndex: number;
+  kind: string;
+  status: StepStatus;
+  startedAt: Date;
+  finishedAt: Date | null;
+  detail: Record<string, unknown>;
+}
+
+export interface EventRecord {
+  id: number;
+  jobId: string;
+  event: EngineEvent;
+  /** When the control DB stored it (the event's own `at` is the runner's clock). */
+  storedAt: Date;
+}
+
+export interface RequestRow {
+  id: string;
+  team_id: string;
+  channel_id: string;
+  requester_id: string;
+  command: string;
+  args: Record<string, unknown>;
+  created_at: Date;
+  status: RequestStatus;
+}
+
+export function toRequest(row: RequestRow): RequestRecord {
+  return {
+    id: row.id,
+    teamId: row.team_id,
+    channelId: row.channel_id,
+    requesterId: row.requester_id,
+    command: row.command,
+    args: row.args,
+    createdAt: row.created_at,
+    status: row.status,
+  };
+}
+
+export interface PlanRow {
+  id: string;
+  request_id: string;
+  plan: Plan;
+  digest: string;
+  created_at: Date;
+}
+
+export function toPlan(row: PlanRow): PlanRecord {
+  return {
+    id: safeInteger(row.id, 'plan id'),
+    requestId: row.request_id,
+    plan: row.plan,
+    digest: row.digest,
+    createdAt: row.created_at,
+  };
+}
+
+export interface ApprovalRow {
+  request_id: string;
+  approver_id: string;
+  plan_digest: string;
+  decision: ApprovalDecision;
+  created_at: Date;
+  expires_at: Date;
+  voided_at: Date | null;
+}
+
+export function toApproval(row: ApprovalRow): ApprovalRecord {
+  return {
+    requestId: row.request_id,
+    approverId: row.approver_id,
+    planDigest: row.plan_digest,
+    decision: row.decision,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    voidedAt: row.voided_at,
+  };
+}
+
+export interface JobRow {
+  id: string;
+  request_id: string;
+  plan_digest: string;
+  pool: string;
+  status: JobStatus;
+  runner_id: string | null;
+  lease_expires_at: Date | null;
+  heartbeat_at: Date | null;
+  cancel_requested: boolean;
+  cancel_requested_by: string | null;
+  cancel_requested_at: Date | null;
+  resume_of: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  result: unknown;
+  error: { code: string; message: string } | null;
+  slack_refs: SlackRefs;
+}
+
+export function toJob(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    requestId: row.request_id,
+    planDigest: row.plan_digest,
+    pool: row.pool,
+    status: row.status,
+    runnerId: row.runner_id,
+    leaseExpiresAt: row.lease_expires_at,
+    heartbeatAt: row.heartbeat_at,
+    cancelRequested: row.cancel_requested,
+    cancelRequestedBy: row.cancel_requested_by,
+    cancelRequestedAt: row.cancel_requested_at,
+    resumeOf: row.resume_of,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    result: row.result,
+    error: row.error,
+    slackRefs: row.slack_refs,
+  };
+}
+
+export interface StepRow {
+  job_id: string;
+  step_index: number;
+  kind: string;
+  status: StepStatus;
+  started_at: Date;
+  finished_at: Date | null;
+  detail: Record<string, unknown>;
+}
+
+export function toStep(row: StepRow): StepCheckpoint {
+  return {
+    jobId: row.job_id,
+    stepIndex: row.step_index,
+    kind: row.kind,
+    status: row.status,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    detail: row.detail,
+  };
+}
+
+export interface EventRow {
+  id: string;
+  job_id: string;
+  payload: EngineEvent;
+  at: Date;
+}
+
+export function toEvent(row: EventRow): EventRecord {
+  return { id: safeInteger(row.id, 'event id'), jobId: row.job_id, event: row.payload, storedAt: row.at };
+}

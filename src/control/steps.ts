@@ -1,0 +1,81 @@
+/**
+ * Step checkpoints: which steps of a job started and finished. They let a resumed job skip
+ * finished steps, and tell people after a crash which step may be half done (status still
+ * 'running'). Writes are fenced: a runner that lost its job cannot record progress on it.
+ */
+import { RecoverError } from '../errors.js';
+import { queryMaybeOne, queryRows, withTransaction, type Db } from './db.js';
+import { canonicalJson } from './digest.js';
+import { toStep, type StepCheckpoint, type StepRow } from './model.js';
+import { assertJobOwned } from './queue.js';
+
+export interface StepRef {
+  jobId: string;
+  runnerId: string;
+  stepIndex: number;
+}
+
+// Restarting a failed or interrupted step is allowed; restarting a finished one is not.
+const START_STEP = `
+  INSERT INTO step_checkpoints (job_id, step_index, kind, status) VALUES ($1, $2, $3, 'running')
+  ON CONFLICT (job_id, step_index) DO UPDATE
+     SET kind = EXCLUDED.kind, status = 'running', started_at = now(), finished_at = NULL, detail = '{}'::jsonb
+   WHERE step_checkpoints.status <> 'succeeded'
+  RETURNING *`;
+
+export async function startStep(db: Db, step: StepRef & { kind: string }): Promise<StepCheckpoint> {
+  return withTransaction(db, async (tx) => {
+    await assertJobOwned(tx, step.jobId, step.runnerId);
+    const row = await queryMaybeOne<StepRow>(tx, START_STEP, [step.jobId, step.stepIndex, step.kind]);
+    if (!row) {
+      throw new RecoverError('INTERNAL', `Step ${step.stepIndex} of job ${step.jobId} already finished; it must not run again.`, {
+        hint: 'The runner should skip the steps listFinishedSteps returns.',
+      });
+    }
+    return toStep(row);
+  });
+}
+
+export async function finishStep(
+  db: Db,
+  step: StepRef & { status: 'succeeded' | 'failed'; detail?: Record<string, unknown> },
+): Promise<StepCheckpoint> {
+  return withTransaction(db, async (tx) => {
+    await assertJobOwned(tx, step.jobId, step.runnerId);
+    const row = await queryMaybeOne<StepRow>(
+      tx,
+      `UPDATE step_checkpoints SET status = $3, finished_at = now(), detail = $4::jsonb
+        WHERE job_id = $1 AND step_index = $2 AND status = 'running' RETURNING *`,
+      [step.jobId, step.stepIndex, step.status, canonicalJson(step.detail ?? {})],
+    );
+    if (!row) {
+      throw new RecoverError('INTERNAL', `Step ${step.stepIndex} of job ${step.jobId} was not running, so it cannot finish.`);
+    }
+    return toStep(row);
+  });
+}
+
+export async function listStepCheckpoints(db: Db, jobId: string): Promise<StepCheckpoint[]> {
+  const rows = await queryRows<StepRow>(db, 'SELECT * FROM step_checkpoints WHERE job_id = $1 ORDER BY step_index', [
+    jobId,
+  ]);
+  return rows.map(toStep);
+}
+
+// A job and the chain of jobs it resumes, as long as they ran the same plan.
+const FINISHED_STEPS = `
+  WITH RECURSIVE lineage AS (
+    SELECT id, resume_of, plan_digest FROM jobs WHERE id = $1
+    UNION ALL
+    SELECT earlier.id, earlier.resume_of, earlier.plan_digest
+      FROM jobs earlier JOIN lineage ON earlier.id = lineage.resume_of
+     WHERE earlier.plan_digest = lineage.plan_digest)
+  SELECT DISTINCT step_index FROM step_checkpoints
+   WHERE status = 'succeeded' AND job_id IN (SELECT id FROM lineage)
+   ORDER BY step_index`;
+
+/** Indexes of the steps already finished by this job or the jobs it resumes. */
+export async function listFinishedSteps(db: Db, jobId: string): Promise<number[]> {
+  const rows = await queryRows<{ step_index: number }>(db, FINISHED_STEPS, [jobId]);
+  return rows.map((row) => row.step_index);
+}
