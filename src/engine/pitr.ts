@@ -143,14 +143,13 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
   if (socketPath.length > SOCKET_PATH_MAX) {
     throw new RecoverError('CONFIG_INVALID', `The WAL agent socket path ${socketPath} is too long for a Unix socket.`, { hint: 'Use a shorter RECOVER_RESTORE_ROOT.' });
   }
-  const expected = new Map(selection.prefetchSegments.map((name) => [name, { size: selection.backup.walSegmentSize }]));
   let fetchedSegments = 0;
   const fetcher = new WalFetcher({
     storage: ctx.storage,
     spoolDir,
     log: ctx.log,
     prefetch: request.restoreCommandOverride ? [] : selection.prefetchSegments,
-    expected,
+    expected: selection.expected,
     parallel: config.prefetch.parallel,
     ahead: config.prefetch.ahead,
     ...(owner ? { owner } : {}),

@@ -17,6 +17,8 @@ export interface RestoreSelection {
   /** Segments worth prefetching: the required ones, then the rest of the path (bounded targets stop early). */
   prefetchSegments: string[];
   walBytes: number;
+  /** Size and checksum of every prefetched segment, to check each download. */
+  expected: Map<string, { size: number; sha256?: string }>;
   window: { earliest: string | null; latest: string | null; timeline: number };
 }
 
@@ -148,5 +150,11 @@ export function selectRestore(catalog: Catalog, target: RecoveryTarget, options:
   const prefetchEnd = end === null ? reach.lastSegno : requiredThrough + 1n <= reach.lastSegno ? requiredThrough + 1n : requiredThrough;
   const prefetchSegments = namesFor(start, prefetchEnd, path, size);
   const walBytes = requiredSegments.reduce((sum, name) => sum + (index.byName.get(name)?.size ?? 0), 0);
-  return { backup, timeline, path, requiredSegments, prefetchSegments, walBytes, window };
+  const expected = new Map(
+    prefetchSegments.map((name) => {
+      const found = index.byName.get(name)!;
+      return [name, { size: found.size, ...(found.sha256 ? { sha256: found.sha256 } : {}) }];
+    }),
+  );
+  return { backup, timeline, path, requiredSegments, prefetchSegments, walBytes, expected, window };
 }

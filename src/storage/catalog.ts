@@ -33,6 +33,8 @@ export interface ArchivedSegment {
   segno: bigint;
   size: number;
   archivedAt: Date;
+  /** Recorded by our own archiving; absent for files archived by other tools. */
+  sha256?: string;
 }
 
 export interface WalArchive {
@@ -93,7 +95,8 @@ export function indexWalListing(blobs: BlobInfo[], prefix: string, segmentSize: 
     const name = blob.key.slice(prefix.length);
     const segment = parseSegmentName(name, segmentSize);
     if (segment) {
-      segments.push({ name, ...segment, size: blob.size, archivedAt: archivedAt(blob) });
+      const sha256 = blob.metadata.sha256;
+      segments.push({ name, ...segment, size: blob.size, archivedAt: archivedAt(blob), ...(sha256 ? { sha256 } : {}) });
       continue;
     }
     const timeline = parseHistoryFileTimeline(name);

@@ -14,16 +14,16 @@ import {
 } from '../wal/segments.js';
 
 export interface SegmentIndex {
-  byName: Map<string, { archivedAt: Date; size: number }>;
+  byName: Map<string, { archivedAt: Date; size: number; sha256?: string }>;
   timelines: number[];
   maxSegnoByTimeline: Map<number, bigint>;
 }
 
 export function indexSegments(catalog: Catalog): SegmentIndex {
-  const byName = new Map<string, { archivedAt: Date; size: number }>();
+  const byName = new Map<string, { archivedAt: Date; size: number; sha256?: string }>();
   const maxSegnoByTimeline = new Map<number, bigint>();
   for (const segment of catalog.wal.segments) {
-    byName.set(segment.name, { archivedAt: segment.archivedAt, size: segment.size });
+    byName.set(segment.name, { archivedAt: segment.archivedAt, size: segment.size, ...(segment.sha256 ? { sha256: segment.sha256 } : {}) });
     const max = maxSegnoByTimeline.get(segment.timeline);
     if (max === undefined || segment.segno > max) maxSegnoByTimeline.set(segment.timeline, segment.segno);
   }

@@ -1,0 +1,74 @@
+/**
+ * PITR speed, three ways in one run over the same base backup and the same archived WAL
+ * (≥ 200 segments in Azurite): (a) ours: prefetch spool + rename; (b) restore_command = cp
+ * from a local copy of the WAL (the floor); (c) one cold Node process per segment downloading
+ * from Azurite (the runbook's approach). Prints ratios; never asserts.
+ */
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { startSandbox } from '../src/dev/sandbox.js';
+import { takeBaseBackup } from '../src/engine/backup.js';
+import { parseConnectionUrl } from '../src/engine/context.js';
+import { stopCluster } from '../src/engine/local-cluster.js';
+import { ownerFor } from '../src/engine/os-user.js';
+import { shellQuote } from '../src/engine/pg-settings.js';
+import { runPitr, type PitrRequest } from '../src/engine/pitr.js';
+import { readCatalog } from '../src/storage/catalog.js';
+
+const MIN_SEGMENTS = Number(process.argv[2] ?? 200);
+const sandbox = await startSandbox({ productionSettings: { max_wal_size: '4GB', checkpoint_timeout: '30min', shared_buffers: '256MB' } });
+const log = (text: string) => process.stderr.write(`${text}\n`);
+try {
+  const pgbench = join(sandbox.config.pg.bin, 'pgbench');
+  const connArgs = ['-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', 'postgres'];
+  log('initialising pgbench scale 20 …');
+  await sandbox.exec.run(pgbench, ['-i', '-s', '20', '-q', ...connArgs], { timeoutMs: 600_000 });
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  const startLsn = (await sandbox.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
+  log(`writing at least ${MIN_SEGMENTS} WAL segments with pgbench …`);
+  for (;;) {
+    await sandbox.exec.run(pgbench, ['-n', '-c', '4', '-j', '2', '-T', '15', ...connArgs], { timeoutMs: 600_000 });
+    await sandbox.query('CHECKPOINT');
+    const [row] = await sandbox.query<{ segments: string }>(`SELECT ((pg_current_wal_lsn() - $1::pg_lsn) / (16*1024*1024))::int AS segments`, [startLsn]);
+    log(`  ${row!.segments} segments so far`);
+    if (Number(row!.segments) >= MIN_SEGMENTS) break;
+  }
+  await sandbox.switchAndArchive();
+  const catalog = await readCatalog(sandbox.storage, new Date());
+  const target = { kind: 'latest' as const };
+
+  // (b)'s local copy of the archive, readable by the postgres user, made before timing.
+  const owner = await ownerFor('postgres');
+  const localWal = join(sandbox.root, 'local-wal');
+  await mkdir(localWal, { recursive: true });
+  for (const segment of catalog.wal.segments) await sandbox.storage.wal.downloadToFile(`wal/${segment.name}`, join(localWal, segment.name));
+  if (owner) await chown(localWal, owner.uid, owner.gid);
+
+  // (c)'s per-segment cold process: the bundled CLI with storage settings, as a script postgres can run.
+  const naiveScript = join(sandbox.root, 'naive-restore.sh');
+  const cliPath = resolve('bin/recover.mjs');
+  await writeFile(
+    naiveScript,
+    `#!/bin/sh\nexport RECOVER_STORAGE_DRIVER=azure RECOVER_AZURE_CONNECTION_STRING=${shellQuote(sandbox.azurite.connectionString)} LOG_LEVEL=error\nexec ${shellQuote(process.execPath)} ${shellQuote(cliPath)} wal-fetch "$1" "$2"\n`,
+  );
+  await chmod(naiveScript, 0o755);
+
+  const run = async (label: string, extra: Partial<PitrRequest>) => {
+    const result = await runPitr(sandbox.context(), sandbox.config, { target, inclusive: true, action: 'promote', to: 'side', instanceName: label, ...extra });
+    await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', result.dataDir, 'immediate');
+    log(`${label}: ${result.seconds.total.toFixed(2)} s total (base ${result.seconds.baseBackup.toFixed(2)} s, replay ${result.seconds.replay.toFixed(2)} s), ${result.walSegments} segments`);
+    return result;
+  };
+  const ours = await run('ours', {});
+  const local = await run('local-cp', { restoreCommandOverride: `cp ${shellQuote(localWal)}/"%f" "%p"` });
+  const naive = await run('naive', { restoreCommandOverride: `${shellQuote(naiveScript)} "%f" "%p"` });
+  const oursS = ours.seconds.total;
+  const localS = local.seconds.total;
+  const naiveS = naive.seconds.total;
+  log(`segments replayed: ${ours.walSegments}; prefetched ${ours.fetched?.downloaded}, on demand ${ours.fetched?.onDemand}`);
+  process.stdout.write(
+    `pitr_ours_s=${oursS.toFixed(2)} pitr_local_s=${localS.toFixed(2)} pitr_naive_s=${naiveS.toFixed(2)} ratio_ours_vs_local=${(oursS / localS).toFixed(2)} ratio_naive_vs_ours=${(naiveS / oursS).toFixed(2)}\n`,
+  );
+} finally {
+  await sandbox.cleanup();
+}

@@ -1,0 +1,114 @@
+/**
+ * chat.* methods. Messages are validated like Slack validates them (Block Kit limits,
+ * msg_too_long, no_text) before anything lands in the transcript, so a test that passes here
+ * would not fail in a real workspace because of message shape.
+ */
+import { jsonParam, stringParam, targetChannel, type ApiContext, type MethodHandler } from './api-context.js';
+import { validateMessageContent } from './block-kit.js';
+import { SlackApiError, validationError } from './method-table.js';
+import type { TranscriptMessage } from './transcript.js';
+import type { Block, Json } from './types.js';
+
+interface MessageContent {
+  text: string | undefined;
+  blocks: Block[] | undefined;
+}
+
+/** Parses and validates text/blocks/attachments; throws the error Slack would answer with. */
+export function messageContent(params: Json): MessageContent {
+  const blocks = jsonParam(params, 'blocks', 'invalid_blocks');
+  const attachments = jsonParam(params, 'attachments', 'invalid_arguments');
+  const text = stringParam(params, 'text');
+  const rejection = validateMessageContent({ text, blocks, attachments });
+  if (rejection) {
+    if (rejection.messages.length > 0) throw validationError(rejection.code, rejection.messages);
+    throw new SlackApiError(rejection.code);
+  }
+  return { text, blocks: blocks as Block[] | undefined };
+}
+
+/** A message object as Slack returns it in chat.* responses and interaction payloads. */
+export function apiMessage(message: TranscriptMessage, context: ApiContext): Json {
+  const body: Json = {
+    type: 'message',
+    user: message.user,
+    text: message.text,
+    ts: message.ts,
+    team: context.workspace.teamId,
+  };
+  if (message.botId) {
+    body.bot_id = message.botId;
+    body.app_id = context.workspace.appId;
+  }
+  if (message.blocks) body.blocks = message.blocks;
+  if (message.threadTs) body.thread_ts = message.threadTs;
+  if (message.editedAt) body.edited = { user: message.user, ts: String(message.editedAt.getTime() / 1000) };
+  return body;
+}
+
+function botAuthor(context: ApiContext): { user: string; botId: string } {
+  return { user: context.workspace.botUserId, botId: context.workspace.botId };
+}
+
+const postMessage: MethodHandler = (params, context) => {
+  const channel = targetChannel(params, context, { requireMembership: true });
+  const { text, blocks } = messageContent(params);
+  const threadTs = stringParam(params, 'thread_ts');
+  const message = context.transcript.addMessage({
+    channel: channel.id,
+    ts: context.workspace.nextTs(),
+    ...botAuthor(context),
+    text: text ?? '',
+    ...(blocks === undefined ? {} : { blocks }),
+    ...(threadTs === undefined ? {} : { threadTs }),
+    postedAt: context.clock.now(),
+    via: 'web_api',
+  });
+  return { channel: channel.id, ts: message.ts, message: apiMessage(message, context) };
+};
+
+const update: MethodHandler = (params, context) => {
+  const channel = targetChannel(params, context, { requireMembership: false });
+  const ts = stringParam(params, 'ts') ?? '';
+  const message = context.transcript.message(channel.id, ts);
+  if (!message || message.visibleTo !== undefined) throw new SlackApiError('message_not_found');
+  if (message.botId !== context.workspace.botId) throw new SlackApiError('cant_update_message');
+  const { text, blocks } = messageContent(params);
+  // Slack keeps what the update leaves out: previous text without `text`, previous blocks without `blocks`.
+  context.transcript.editMessage(message, { text: text ?? message.text, blocks: blocks ?? message.blocks }, context.clock.now());
+  return { channel: channel.id, ts: message.ts, text: message.text, message: apiMessage(message, context) };
+};
+
+const postEphemeral: MethodHandler = (params, context) => {
+  const channel = targetChannel(params, context, { requireMembership: false });
+  const user = context.workspace.user(stringParam(params, 'user') ?? '');
+  if (!user || user.deleted) throw new SlackApiError('user_not_in_channel');
+  const { text, blocks } = messageContent(params);
+  const threadTs = stringParam(params, 'thread_ts');
+  const message = context.transcript.addMessage({
+    channel: channel.id,
+    ts: context.workspace.nextTs(),
+    ...botAuthor(context),
+    text: text ?? '',
+    ...(blocks === undefined ? {} : { blocks }),
+    ...(threadTs === undefined ? {} : { threadTs }),
+    visibleTo: user.id,
+    postedAt: context.clock.now(),
+    via: 'web_api',
+  });
+  return { message_ts: message.ts };
+};
+
+const getPermalink: MethodHandler = (params, context) => {
+  const channel = targetChannel(params, context, { requireMembership: false });
+  const message = context.transcript.message(channel.id, stringParam(params, 'message_ts') ?? '');
+  if (!message || message.visibleTo !== undefined) throw new SlackApiError('message_not_found');
+  return { channel: channel.id, permalink: context.workspace.permalink(channel.id, message.ts, message.threadTs) };
+};
+
+export const chatHandlers: Record<string, MethodHandler> = {
+  'chat.postMessage': postMessage,
+  'chat.update': update,
+  'chat.postEphemeral': postEphemeral,
+  'chat.getPermalink': getPermalink,
+};
