@@ -23,6 +23,31 @@ const jsonArgv = z
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
+/** A JSON value checked against a schema, with the same kind of message as every other key. */
+const jsonOf = <T extends z.ZodType>(schema: T, example: string) =>
+  z.string().transform((text, ctx) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `expected JSON, e.g. ${example}` });
+      return z.NEVER;
+    }
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: `expected JSON like ${example}` });
+      return z.NEVER;
+    }
+    return parsed.data as z.infer<T>;
+  });
+
+const approversSchema = z.record(
+  z.string().regex(/^[TE][A-Z0-9]+$/),
+  z.object({ users: z.array(z.string().regex(/^[UW][A-Z0-9]+$/)).default([]), usergroups: z.array(z.string().regex(/^S[A-Z0-9]+$/)).default([]) }),
+);
+const requiredSchema = z.object({ 'read-only': z.number().int().min(0).max(5), 'side-copy': z.number().int().min(0).max(5), destructive: z.number().int().min(1).max(5) }).partial();
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
 const envSchema = z.object({
   RECOVER_STORAGE_DRIVER: z.enum(['local', 'azure']).default('local'),
   RECOVER_STORAGE_LOCAL_DIR: z.string().min(1).default('/var/lib/recover-bot/storage'),
@@ -52,6 +77,20 @@ const envSchema = z.object({
   RECOVER_PREFETCH_AHEAD: positiveInt(64),
   RECOVER_RECOVERY_TIMEOUT_S: positiveInt(4 * 3600),
   RECOVER_VERIFY_TABLES: z.string().default(''),
+  RECOVER_CONTROL_URL: z.string().min(1).optional(),
+  RECOVER_POOL: z.string().regex(/^[\w.-]{1,64}$/).default('default'),
+  RECOVER_RUNNER_ID: z.string().min(1).optional(),
+  RECOVER_PRODUCTION_NAME: z.string().regex(/^[\w.-]{1,63}$/).default('aiagent_prod'),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'expected a bot token starting with xoxb-').optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'expected an app-level token starting with xapp-').optional(),
+  SLACK_SOCKET_MODE: booleanFlag.default(false),
+  SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SLACK_API_URL: z.url().optional(),
+  RECOVER_ALLOWED_CHANNELS: z.string().default('inc-*'),
+  RECOVER_APPROVERS: jsonOf(approversSchema, '{"T0123":{"users":["U0456"],"usergroups":["S0789"]}}').optional(),
+  RECOVER_APPROVALS_REQUIRED: jsonOf(requiredSchema, '{"side-copy":1,"destructive":2}').optional(),
+  RECOVER_APPROVAL_TTL_MINUTES: positiveInt(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -76,6 +115,24 @@ export interface VerifyTable {
   timestampColumn?: string;
 }
 
+export interface SlackConfig {
+  signingSecret?: string;
+  botToken?: string;
+  appToken?: string;
+  socketMode: boolean;
+  port: number;
+  /** Web API base URL; only set to point the bot at the Slack stand-in. */
+  apiUrl?: string;
+  /** Channel name patterns (`inc-*`) or channel IDs where /recover is accepted. */
+  allowedChannels: string[];
+}
+
+export interface ApprovalConfig {
+  approvers: Record<string, { users: string[]; usergroups: string[] }>;
+  required: { 'read-only': number; 'side-copy': number; destructive: number };
+  ttlMinutes: number;
+}
+
 export interface Config {
   storage: StorageConfig;
   pg: { bin: string; osUser: string };
@@ -90,6 +147,12 @@ export interface Config {
   recoveryTimeoutSeconds: number;
   verifyTables: VerifyTable[];
   logLevel: string;
+  controlUrl?: string;
+  pool: string;
+  runnerId?: string;
+  productionName: string;
+  slack: SlackConfig;
+  approval: ApprovalConfig;
 }
 
 function describeIssues(issues: z.core.$ZodIssue[]): string {
@@ -175,5 +238,23 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     recoveryTimeoutSeconds: e.RECOVER_RECOVERY_TIMEOUT_S,
     verifyTables: parseVerifyTables(e.RECOVER_VERIFY_TABLES),
     logLevel: e.LOG_LEVEL,
+    ...(e.RECOVER_CONTROL_URL ? { controlUrl: e.RECOVER_CONTROL_URL } : {}),
+    pool: e.RECOVER_POOL,
+    ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
+    productionName: e.RECOVER_PRODUCTION_NAME,
+    slack: {
+      ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
+      ...(e.SLACK_BOT_TOKEN ? { botToken: e.SLACK_BOT_TOKEN } : {}),
+      ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
+      socketMode: e.SLACK_SOCKET_MODE,
+      port: e.SLACK_PORT,
+      ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
+      allowedChannels: e.RECOVER_ALLOWED_CHANNELS.split(',').map((part) => part.trim()).filter(Boolean),
+    },
+    approval: {
+      approvers: (e.RECOVER_APPROVERS ?? {}) as ApprovalConfig['approvers'],
+      required: { 'read-only': 0, 'side-copy': 1, destructive: 1, ...e.RECOVER_APPROVALS_REQUIRED },
+      ttlMinutes: e.RECOVER_APPROVAL_TTL_MINUTES,
+    },
   };
 }

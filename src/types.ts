@@ -53,6 +53,8 @@ export interface Plan {
   steps: Step[];
   /** Facts shown with the plan (chosen backup, WAL range, window...). */
   facts: Record<string, string>;
+  /** Exactly what the runner will execute with (pinned choices such as the backup id). */
+  params?: Record<string, unknown>;
 }
 
 /** Events appended while a job runs; the bot renders them, the CLI prints them. */

@@ -29,3 +29,4 @@ export {
   type AuditInput,
   type AuditVerification,
 } from './audit.js';
+export { planPendingRequests, savePlanningError, setRequestSlackRefs, subscribeIds, PLANS_CHANNEL, REQUESTS_CHANNEL } from './planning.js';

@@ -19,6 +19,18 @@ export interface RequestRecord {
   args: Record<string, unknown>;
   createdAt: Date;
   status: RequestStatus;
+  /** The runner pool that plans and runs this request. */
+  pool: string;
+  /** Where the bot posted the plan preview and the approval message. */
+  slackRefs: RequestSlackRefs;
+  /** Why the runner refused to plan it (a RecoverError's code, message and hint). */
+  planningError: { code: string; message: string; hint: string | null } | null;
+}
+
+export interface RequestSlackRefs {
+  channel?: string;
+  planTs?: string;
+  approvalTs?: string;
 }
 
 export interface PlanRecord {
@@ -94,6 +106,9 @@ export interface RequestRow {
   args: Record<string, unknown>;
   created_at: Date;
   status: RequestStatus;
+  pool: string;
+  slack_refs: RequestSlackRefs;
+  planning_error: RequestRecord['planningError'];
 }
 
 export function toRequest(row: RequestRow): RequestRecord {
@@ -106,6 +121,9 @@ export function toRequest(row: RequestRow): RequestRecord {
     args: row.args,
     createdAt: row.created_at,
     status: row.status,
+    pool: row.pool,
+    slackRefs: row.slack_refs ?? {},
+    planningError: row.planning_error ?? null,
   };
 }
 

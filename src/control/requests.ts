@@ -15,15 +15,17 @@ export interface NewRequest {
   requesterId: string;
   command: string;
   args: Record<string, unknown>;
+  /** The runner pool that plans and runs it; 'default' when there is one pool. */
+  pool?: string;
 }
 
 export async function createRequest(db: Db, input: NewRequest): Promise<RequestRecord> {
   return withTransaction(db, async (tx) => {
     const row = await queryOne<RequestRow>(
       tx,
-      `INSERT INTO requests (team_id, channel_id, requester_id, command, args)
-       VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING *`,
-      [input.teamId, input.channelId, input.requesterId, input.command, canonicalJson(input.args)],
+      `INSERT INTO requests (team_id, channel_id, requester_id, command, args, pool)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING *`,
+      [input.teamId, input.channelId, input.requesterId, input.command, canonicalJson(input.args), input.pool ?? 'default'],
     );
     const request = toRequest(row);
     await appendAudit(tx, {

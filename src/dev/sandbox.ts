@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
-import type { Config } from '../config.js';
+import { loadConfig, type Config } from '../config.js';
 import { createExec, type Exec } from '../engine/exec.js';
 import { freePort, initCluster, makeOwnedDir, startCluster, stopCluster, type ClusterHandle } from '../engine/local-cluster.js';
 import { ownerFor } from '../engine/os-user.js';
@@ -62,6 +62,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const azurite = await startAzurite(join(root, 'azurite'));
     cleanups.push(() => azurite.stop());
     const config: Config = {
+      ...loadConfig({ LOG_LEVEL: 'silent', RECOVER_PRODUCTION_NAME: 'aiagent_prod' }),
       storage: {
         driver: 'azure',
         localDir: join(root, 'local-storage'),
@@ -78,8 +79,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       walAgentSocket: join(root, 'agent', 'wal.sock'),
       prefetch: { parallel: 8, ahead: 64 },
       recoveryTimeoutSeconds: 600,
-      verifyTables: [],
-      logLevel: 'silent',
     };
     const storage = await openStorage(config.storage);
     await Promise.all([storage.backups.ensureContainer(), storage.wal.ensureContainer(), storage.dumps.ensureContainer()]);

@@ -164,13 +164,13 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
   try {
     await writeFile(hookPath, WAL_HOOK_SOURCE, { mode: 0o644 });
     if (owner) await chown(hookPath, owner.uid, owner.gid);
-    // WAL downloads start now, in parallel with the base backup: replay finds them waiting.
-    await fetcher.start();
-    agent = await startWalAgent({ socketPath, storage: ctx.storage, log: ctx.log, fetcher, ...(owner ? { owner } : {}) });
-
     const finishBase = step(ctx, 'restore-base-backup', `Restore base backup ${selection.backup.id}`);
     await restoreBaseBackup(ctx, tools, selection.backup, dataDir);
     const baseSeconds = finishBase();
+    // Prefetch starts after the base backup, not beside it: on a small runner both compete for
+    // the same CPU and network, and the spool fills faster than replay drains it anyway.
+    await fetcher.start();
+    agent = await startWalAgent({ socketPath, storage: ctx.storage, log: ctx.log, fetcher, ...(owner ? { owner } : {}) });
 
     const finishConfigure = step(ctx, 'configure-recovery', `Configure recovery to ${describeTarget(request.target)}`);
     const restoreCommand = request.restoreCommandOverride ?? spoolRestoreCommand({ spoolDir, nodePath: process.execPath, hookPath, socketPath });

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chown, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setMaxListeners } from 'node:events';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RecoverError, toRecoverError } from '../errors.js';
@@ -62,6 +63,8 @@ export class WalFetcher {
     this.order = options.prefetch ?? [];
     for (const name of this.order) this.states.set(name, { status: 'pending' });
     this.stats = { downloaded: 0, bytes: 0, consumed: 0, onDemand: 0, planned: this.order.length };
+    // Every in-flight download listens on this one signal; hundreds may come and go.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** The first storage failure, for the engine's error message. */
