@@ -2,14 +2,17 @@
  * A local stand-in for Slack, for integration tests and the demo: it answers the Web API the
  * bot calls (validating like Slack, with Slack's error codes and rate limits), records
  * everything in a transcript, and acts as users by sending signed slash commands and
- * interactions to the bot over HTTP.
+ * interactions to the bot over HTTP (or over Socket Mode when the bot is connected that way).
  *
  *   const slack = await startSlackStandIn({ botToken, signingSecret });
  *   const app = new App({ token: botToken, signingSecret,
  *     clientOptions: { slackApiUrl: slack.url, retryConfig: { retries: 0 } } });
  *   const server = await app.start({ port: 0, host: '127.0.0.1' });
- *   slack.setBotUrl(`http://127.0.0.1:${port}/slack/events`);
+ *   slack.setBotUrl(`http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events`);
  *   await slack.slashCommand({ user: 'U0ALICE', channel: 'C0INCIDENT', text: 'status' });
+ *
+ * Socket Mode: pass `appToken` here and to the App (`socketMode: true`, and the same
+ * clientOptions under `installerOptions.clientOptions`); no botUrl is needed.
  */
 import type { AckTimeout, Delivery, SentRequest } from './bot-delivery.js';
 import { BotDelivery } from './bot-delivery.js';
@@ -23,7 +26,9 @@ import type { Transcript } from './transcript.js';
 import {
   DEFAULT_ACK_TIMEOUT_MS, type RateBudget, type RecordedCall, type SlackStandInOptions, type UnknownCall,
 } from './types.js';
-import { clickButton, slashCommand, type ActionResult, type ClickInput, type UserActionDeps } from './user-actions.js';
+import {
+  clickButton, slashCommand, type ActionResult, type ClickInput, type SlashCommandInput, type UserActionDeps,
+} from './user-actions.js';
 import { submitView, type SubmitInput, type SubmitResult } from './view-submission.js';
 import type { Workspace } from './workspace.js';
 
@@ -43,7 +48,7 @@ export interface SlackStandIn {
   readonly ackTimeouts: AckTimeout[];
   readonly responseUrlUses: ResponseUrlUse[];
   setBotUrl(url: string): void;
-  slashCommand(input: Parameters<typeof slashCommand>[1]): Promise<ActionResult>;
+  slashCommand(input: SlashCommandInput): Promise<ActionResult>;
   clickButton(input: ClickInput): Promise<ActionResult>;
   submitView(input: SubmitInput): Promise<SubmitResult>;
   replay(request: SentRequest): Promise<Delivery>;
@@ -120,7 +125,7 @@ export { Transcript } from './transcript.js';
 export { createStandInCore, type StandInCore } from './core.js';
 export type { TranscriptMessage, TranscriptView, TranscriptEvent, UserAction } from './transcript.js';
 export type { SlackStandInOptions, StandInUser, StandInChannel, RateBudget, RecordedCall, UnknownCall } from './types.js';
-export type { ActionResult, ClickInput } from './user-actions.js';
+export type { ActionResult, ClickInput, SlashCommandInput } from './user-actions.js';
 export type { SubmitInput, SubmitResult } from './view-submission.js';
 export type { Tamper, SentRequest, AckTimeout, Delivery } from './bot-delivery.js';
 export { renderMessage, renderChannel, type RenderNames } from './render.js';

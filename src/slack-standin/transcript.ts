@@ -68,7 +68,7 @@ export class Transcript {
     return () => this.listeners.delete(listener);
   }
 
-  emit(event: TranscriptEvent): void {
+  private emit(event: TranscriptEvent): void {
     for (const listener of this.listeners) listener(event);
   }
 
@@ -142,7 +142,7 @@ export class Transcript {
   /** The newest message anywhere that matches. */
   findMessage(predicate: (message: TranscriptMessage) => boolean): TranscriptMessage | undefined {
     const all = [...this.channelMessages.values()].flat().filter((m) => !m.deleted);
-    all.sort((a, b) => Number(b.ts) - Number(a.ts));
+    all.sort((a, b) => compareTs(b.ts, a.ts));
     return all.find(predicate);
   }
 
@@ -219,4 +219,11 @@ export class Transcript {
     visit(message.blocks);
     return parts.join('\n');
   }
+}
+
+/** Orders Slack timestamps exactly; as floats, microseconds would be lost. */
+export function compareTs(a: string, b: string): number {
+  const [aSeconds = '0', aMicros = '0'] = a.split('.');
+  const [bSeconds = '0', bMicros = '0'] = b.split('.');
+  return Number(aSeconds) - Number(bSeconds) || Number(aMicros.padEnd(6, '0')) - Number(bMicros.padEnd(6, '0'));
 }

@@ -82,10 +82,17 @@ function applyCommandAck(deps: UserActionDeps, result: ActionResult, channel: st
   });
 }
 
-export async function slashCommand(
-  deps: UserActionDeps,
-  input: { user: string; channel: string; command?: string; text?: string; tamper?: Tamper },
-): Promise<ActionResult> {
+export interface SlashCommandInput {
+  user: string;
+  /** Channel id or name. */
+  channel: string;
+  /** Defaults to `/recover`. */
+  command?: string;
+  text?: string;
+  tamper?: Tamper;
+}
+
+export async function slashCommand(deps: UserActionDeps, input: SlashCommandInput): Promise<ActionResult> {
   const user = knownUser(deps, input.user);
   const channel = knownChannel(deps, input.channel);
   const command = input.command ?? '/recover';

@@ -16,7 +16,9 @@ const authTest: MethodHandler = (_params, { workspace }) => ({
 });
 
 const usersInfo: MethodHandler = (params, { workspace }) => {
-  const user = workspace.user(stringParam(params, 'user') ?? '');
+  const id = stringParam(params, 'user') ?? '';
+  // The bot is a member of the workspace too; bots look themselves up.
+  const user = id === workspace.botUserId ? { id, name: workspace.botName, isBot: true } : workspace.user(id);
   if (!user) throw new SlackApiError('user_not_found');
   const realName = user.realName ?? user.name;
   return {

@@ -1,8 +1,14 @@
-import { ErrorCode, WebClient } from '@slack/web-api';
+import { ErrorCode, LogLevel, WebClient, type Logger } from '@slack/web-api';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSlackStandIn, type SlackStandIn } from '../../../src/slack-standin/index.js';
 
 const botToken = 'xoxb-http-test';
+// The Web API client logs Slack's error messages itself; the assertions below cover them.
+const quiet: Logger = {
+  debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined,
+  setLevel: () => undefined, getLevel: () => LogLevel.ERROR, setName: () => undefined,
+};
 let slack: SlackStandIn | undefined;
 
 afterEach(async () => {
@@ -22,10 +28,14 @@ async function post(url: string, body: string, contentType: string, auth = `Bear
 
 describe('Slack stand-in over HTTP', () => {
   it('listens on 127.0.0.1 and serves the Web API under /api/', async () => {
-    const s = await start();
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    slack = await startSlackStandIn({ botToken, signingSecret: 's', log });
+    const s = slack;
     expect(s.url).toBe(`http://127.0.0.1:${s.port}/api/`);
     const auth = await post(`${s.url}auth.test`, '', 'application/x-www-form-urlencoded');
     expect(auth.body).toMatchObject({ ok: true, user_id: 'U0RECOVERBOT', bot_id: 'B0RECOVERBOT' });
+    expect(lines.join('')).toContain('"method":"auth.test"');
   });
 
   it('accepts form-encoded, JSON and query-string parameters alike', async () => {
@@ -78,7 +88,7 @@ describe('Slack stand-in over HTTP', () => {
 
   it('reports Slack errors through @slack/web-api as platform errors', async () => {
     const s = await start();
-    const client = new WebClient(botToken, { slackApiUrl: s.url, retryConfig: { retries: 0 } });
+    const client = new WebClient(botToken, { slackApiUrl: s.url, retryConfig: { retries: 0 }, logger: quiet });
     await expect(
       client.chat.postMessage({ channel: 'C0INCIDENT', text: 'x', blocks: [{ type: 'header', text: { type: 'plain_text', text: 'x'.repeat(151) } }] }),
     ).rejects.toMatchObject({
