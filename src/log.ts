@@ -17,6 +17,12 @@ export const REDACT_PATHS = [
   '*.PGPASSWORD',
   'url',
   '*.url',
+  'botToken',
+  '*.botToken',
+  'appToken',
+  '*.appToken',
+  'accessToken',
+  '*.accessToken',
 ];
 
 /** Masks credentials inside free text such as a connection string quoted in an error. */
@@ -25,7 +31,7 @@ export function redactText(text: string): string {
     .replace(/(AccountKey=)[^;]+/gi, '$1***')
     .replace(/(SharedAccessSignature=|sig=)[^;&\s]+/gi, '$1***')
     .replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
-    .replace(/(xox[abpr]-)[\w-]+/g, '$1***');
+    .replace(/(xox[abpr]-|xapp-)[\w-]+/g, '$1***');
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
@@ -33,6 +39,16 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     {
       level,
       redact: { paths: REDACT_PATHS, censor: '***' },
+      serializers: {
+        // Errors are logged as { err }: their message and stack may quote a connection string.
+        err: (error: unknown) => {
+          const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
+          for (const key of ['message', 'stack'] as const) {
+            if (typeof serialized[key] === 'string') serialized[key] = redactText(serialized[key] as string);
+          }
+          return serialized;
+        },
+      },
       hooks: {
         logMethod(args, method) {
           const redacted = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)) as Parameters<typeof method>;

@@ -22,6 +22,8 @@ export interface RecoverySettingsInput {
   restoreCommand: string;
   /** Where a side instance listens; omitted in place, where production's own settings stay. */
   listen?: { port: number; socketDir: string; addresses: string };
+  /** The timeline the WAL chain was checked on; 'latest' when not given. */
+  timeline?: number;
   /** For side instances: archiving off, so the new timeline never reaches production's archive. */
   archiving: 'off' | 'keep';
 }
@@ -29,7 +31,9 @@ export interface RecoverySettingsInput {
 export function recoverySettings(input: RecoverySettingsInput): Record<string, string> {
   const settings: Record<string, string> = {
     restore_command: input.restoreCommand,
-    recovery_target_timeline: 'latest',
+    // Pinned to the timeline whose WAL chain was checked: 'latest' could pick a newer branch
+    // the chosen backup is not an ancestor of.
+    recovery_target_timeline: input.timeline === undefined ? 'latest' : String(input.timeline),
   };
   if (input.listen) {
     settings.port = String(input.listen.port);

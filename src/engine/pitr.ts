@@ -34,6 +34,8 @@ export interface PitrRequest {
   databases?: string[];
   /** Benchmarks only: replace the prefetching restore_command with a given one. */
   restoreCommandOverride?: string;
+  /** Called before every destructive step; throws to stop (the runner re-checks approvals here). */
+  beforeDestructiveStep?: (step: string) => Promise<void>;
 }
 
 export interface PitrResult {
@@ -122,11 +124,13 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     workDir = `${dataDir}.recover`;
     connection = pgClientConfig(parseConnectionUrl(config.source.url), 'postgres');
     const stop = config.source.stop;
+    await request.beforeDestructiveStep?.('stop-production');
     const finishStop = step(ctx, 'stop-production', 'Stop production');
     if (stop.method === 'hook') await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
     else await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
     finishStop();
     oldDataDir = `${dataDir}.before-pitr-${ctx.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+    await request.beforeDestructiveStep?.('move-aside');
     const finishMove = step(ctx, 'move-aside', `Move the old data directory aside to ${oldDataDir}`);
     await rename(dataDir, oldDataDir);
     await makeOwnedDir(dataDir, owner);
@@ -164,6 +168,7 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
   try {
     await writeFile(hookPath, WAL_HOOK_SOURCE, { mode: 0o644 });
     if (owner) await chown(hookPath, owner.uid, owner.gid);
+    if (request.to === 'in-place') await request.beforeDestructiveStep?.('restore-base-backup');
     const finishBase = step(ctx, 'restore-base-backup', `Restore base backup ${selection.backup.id}`);
     await restoreBaseBackup(ctx, tools, selection.backup, dataDir);
     const baseSeconds = finishBase();
@@ -181,6 +186,7 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
         inclusive: request.inclusive,
         action: request.action,
         restoreCommand,
+        timeline: selection.timeline,
         ...(listen ? { listen } : {}),
         archiving: request.to === 'side' ? 'off' : 'keep',
       }),
@@ -194,6 +200,7 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     }
     finishConfigure();
 
+    if (request.to === 'in-place') await request.beforeDestructiveStep?.('replay-wal');
     const finishReplay = step(ctx, 'replay-wal', `Replay WAL to ${describeTarget(request.target)}`);
     const outcome = await startAndWatchRecovery(ctx, {
       connection,

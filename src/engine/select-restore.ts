@@ -79,9 +79,11 @@ function requiredEnd(
   // A commit after the target lives in a segment archived after the target: recovery needs
   // every segment up to the first one archived later than the target time.
   const start = segmentOfLsn(parseLsn(backup.startLsn), size);
+  const backupEnd = segmentOfLsn(parseLsn(backup.stopLsn), size);
   for (let segno = start; segno <= reachEnd; segno++) {
     const found = index.byName.get(segmentName(timelineForSegment(segno, path, size), segno, size));
-    if (found && found.archivedAt.getTime() > target.time.getTime()) return segno;
+    // Never less than the backup's own WAL: it must be replayed to be consistent at all.
+    if (found && found.archivedAt.getTime() > target.time.getTime()) return segno > backupEnd ? segno : backupEnd;
   }
   return 'beyond-archive';
 }

@@ -32,7 +32,9 @@ export function parseTargetTime(raw: string): Date {
   if (zone !== 'Z') zone = zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const time = match[2]!.length === 5 ? `${match[2]}:00` : match[2]!;
   const date = new Date(`${match[1]}T${time}${zone}`);
-  if (Number.isNaN(date.getTime())) {
+  // Date rolls 2025-02-30 over into March; a day that does not exist is a typo, not a target.
+  const calendarDay = new Date(`${match[1]}T00:00:00Z`);
+  if (Number.isNaN(date.getTime()) || Number.isNaN(calendarDay.getTime()) || calendarDay.toISOString().slice(0, 10) !== match[1]) {
     throw new RecoverError('BAD_INPUT', `"${raw}" is not a valid calendar time.`, { hint: `Check the date and time, ${EXAMPLE}.` });
   }
   return date;

@@ -14,6 +14,7 @@ import {
 } from '../wal/segments.js';
 
 export interface SegmentIndex {
+  segments: { timeline: number; segno: bigint }[];
   byName: Map<string, { archivedAt: Date; size: number; sha256?: string }>;
   timelines: number[];
   maxSegnoByTimeline: Map<number, bigint>;
@@ -28,7 +29,7 @@ export function indexSegments(catalog: Catalog): SegmentIndex {
     if (max === undefined || segment.segno > max) maxSegnoByTimeline.set(segment.timeline, segment.segno);
   }
   const timelines = [...new Set([...maxSegnoByTimeline.keys(), ...catalog.wal.histories.keys()])].sort((a, b) => a - b);
-  return { byName, timelines, maxSegnoByTimeline };
+  return { segments: catalog.wal.segments, byName, timelines, maxSegnoByTimeline };
 }
 
 export function pathTo(catalog: Catalog, timeline: number): TimelineSpan[] {
@@ -61,10 +62,12 @@ export interface Reach {
 }
 
 export function reachFrom(backup: BackupManifest, path: TimelineSpan[], index: SegmentIndex, segmentSize: number): Reach {
-  const newest = path
-    .map((span) => index.maxSegnoByTimeline.get(span.timeline))
-    .filter((value): value is bigint => value !== undefined)
-    .reduce<bigint | null>((max, value) => (max === null || value > max ? value : max), null);
+  // The newest segment PostgreSQL would read on this path: an old timeline's segments past
+  // its switch point belong to the abandoned branch and do not count.
+  let newest: bigint | null = null;
+  for (const segment of index.segments) {
+    if (timelineForSegment(segment.segno, path, segmentSize) === segment.timeline && (newest === null || segment.segno > newest)) newest = segment.segno;
+  }
   let lastSegno: bigint | null = null;
   let lastArchivedAt: Date | null = null;
   let gapAt: string | null = null;

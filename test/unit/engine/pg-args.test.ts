@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  connectionArgs,
+  initdbArgs,
+  parseBasebackupLog,
+  pgBasebackupArgs,
+  pgCtlStartArgs,
+  pgCtlStopArgs,
+  tarExtractArgs,
+} from '../../../src/engine/pg-args.js';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+
+describe('argument lists', () => {
+  it.each<[string, [string, string[]], [string, string[]]]>([
+    [
+      'pg_basebackup: no --dbname, tar to stdout, fetch WAL, client gzip',
+      pgBasebackupArgs(BIN, { host: '/var/run/postgresql', port: 5432, user: 'postgres', dbname: 'app' }, 'recover-bot 20250115T100000Z'),
+      [
+        `${BIN}/pg_basebackup`,
+        [
+          '--host', '/var/run/postgresql', '--port', '5432', '--username', 'postgres',
+          '--pgdata', '-', '--format', 'tar', '--wal-method', 'fetch', '--compress', 'client-gzip:1',
+          '--checkpoint', 'fast', '--manifest-checksums', 'SHA256', '--label', 'recover-bot 20250115T100000Z',
+          '--no-password', '--verbose',
+        ],
+      ],
+    ],
+    [
+      'pg_ctl start',
+      pgCtlStartArgs(`${BIN}/`, '/restores/p/data', '/restores/p/server.log', 600),
+      [`${BIN}/pg_ctl`, ['start', '--pgdata', '/restores/p/data', '--log', '/restores/p/server.log', '--wait', '--timeout', '600', '--silent']],
+    ],
+    [
+      'pg_ctl stop immediate',
+      pgCtlStopArgs(BIN, '/data', 'immediate', 60),
+      [`${BIN}/pg_ctl`, ['stop', '--pgdata', '/data', '--mode', 'immediate', '--wait', '--timeout', '60', '--silent']],
+    ],
+    [
+      'pg_ctl stop fast',
+      pgCtlStopArgs(BIN, '/data', 'fast', 5),
+      [`${BIN}/pg_ctl`, ['stop', '--pgdata', '/data', '--mode', 'fast', '--wait', '--timeout', '5', '--silent']],
+    ],
+    [
+      'initdb',
+      initdbArgs(BIN, '/tmp/d'),
+      [`${BIN}/initdb`, ['--pgdata', '/tmp/d', '--auth', 'trust', '--username', 'postgres', '--encoding', 'UTF8', '--no-instructions']],
+    ],
+    ['tar with gzip', tarExtractArgs('/d', true), ['tar', ['--extract', '--gzip', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+    ['tar without gzip', tarExtractArgs('/d', false), ['tar', ['--extract', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+  ])('%s', (_name, actual, expected) => {
+    expect(actual).toEqual(expected);
+  });
+
+  it.each([
+    [{ host: 'db', port: 6543, user: 'u' }, ['--host', 'db', '--port', '6543', '--username', 'u']],
+    [{ host: 'db', port: 5432, user: 'u', dbname: 'app' }, ['--host', 'db', '--port', '5432', '--username', 'u', '--dbname', 'app']],
+    [{ host: 'db', port: 5432, user: 'u', dbname: '' }, ['--host', 'db', '--port', '5432', '--username', 'u']],
+  ])('connectionArgs(%o)', (conn, expected) => {
+    expect(connectionArgs(conn)).toEqual(expected);
+  });
+
+  it('a label with spaces or quotes stays one argument', () => {
+    const [, args] = pgBasebackupArgs(BIN, { host: 'h', port: 1, user: 'u' }, `it's "a" label; rm -rf /`);
+    expect(args[args.indexOf('--label') + 1]).toBe(`it's "a" label; rm -rf /`);
+  });
+});
+
+describe('parseBasebackupLog', () => {
+  const verbose = [
+    'pg_basebackup: initiating base backup, waiting for checkpoint to complete',
+    'pg_basebackup: checkpoint completed',
+    'pg_basebackup: write-ahead log start point: 0/2000028 on timeline 1',
+    'pg_basebackup: write-ahead log end point: 0/2000138',
+    'pg_basebackup: syncing data to disk ...',
+    'pg_basebackup: renaming backup_manifest.tmp to backup_manifest',
+    'pg_basebackup: base backup completed',
+    '',
+  ].join('\n');
+
+  it.each([
+    ['a complete run', verbose, { startLsn: '0/2000028', stopLsn: '0/2000138', timeline: 1 }],
+    [
+      'timeline 12 and high LSNs',
+      'pg_basebackup: write-ahead log start point: 1A/B3000060 on timeline 12\npg_basebackup: write-ahead log end point: 1A/B4000100\n',
+      { startLsn: '1A/B3000060', stopLsn: '1A/B4000100', timeline: 12 },
+    ],
+    ['lowercase hex', 'pg_basebackup: write-ahead log start point: 0/a000028 on timeline 3\n', { startLsn: '0/a000028', timeline: 3 }],
+    [
+      'interrupted before the end point',
+      'pg_basebackup: checkpoint completed\npg_basebackup: write-ahead log start point: 0/5000028 on timeline 2\npg_basebackup: error: could not read COPY data: server closed the connection\n',
+      { startLsn: '0/5000028', timeline: 2 },
+    ],
+    ['nothing useful', 'pg_basebackup: error: connection to server failed: FATAL:  password authentication failed\n', {}],
+    ['empty', '', {}],
+  ])('%s', (_name, stderr, expected) => {
+    expect(parseBasebackupLog(stderr)).toEqual(expected);
+  });
+});
