@@ -1,0 +1,43 @@
+/**
+ * Planning on the runner: for each new request of this pool, read the facts (the backup
+ * catalog) and compute the command's plan, or record a refusal the bot will show as is.
+ */
+import type pg from 'pg';
+import { findCommand } from '../../commands/index.js';
+import { planPendingRequests, savePlan, savePlanningError } from '../control/index.js';
+import { RecoverError, toRecoverError } from '../errors.js';
+import { readCatalog } from '../storage/catalog.js';
+import type { Storage } from '../storage/blob-store.js';
+import type { Clock, Logger } from '../types.js';
+
+export interface PlannerDeps {
+  control: pg.Pool;
+  storage: Storage;
+  pool: string;
+  productionName: string;
+  clock: Clock;
+  log: Logger;
+}
+
+export async function planPending(deps: PlannerDeps): Promise<number> {
+  return planPendingRequests(deps.control, deps.pool, async (tx, request) => {
+    try {
+      const command = findCommand(request.command);
+      if (!command?.plan) {
+        throw new RecoverError('BAD_INPUT', `This runner cannot plan "${request.command}".`, { hint: 'Run /recover help for the commands that exist.' });
+      }
+      // The args were validated by the bot; the runner validates again, trusting nothing it did not check.
+      const parsed = command.schema.safeParse(request.args);
+      if (!parsed.success) throw new RecoverError('BAD_INPUT', `The request's arguments are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+      const now = deps.clock.now();
+      const catalog = await readCatalog(deps.storage, now);
+      const plan = command.plan(parsed.data, { catalog, now, production: { name: deps.productionName } });
+      await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
+      deps.log.info({ requestId: request.id, command: request.command }, 'planned');
+    } catch (error) {
+      const refusal = toRecoverError(error);
+      deps.log.info({ requestId: request.id, code: refusal.code }, `planning refused: ${refusal.message}`);
+      await savePlanningError(tx, request.id, refusal);
+    }
+  });
+}

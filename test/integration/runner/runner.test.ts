@@ -1,0 +1,117 @@
+/**
+ * The runner against a real control DB and a real sandbox: it plans requests, refuses what it
+ * cannot reach, runs an approved PITR, and refuses a job forged into the control DB.
+ */
+import pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { pitr } from '../../../commands/pitr.js';
+import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, recordApproval } from '../../../src/control/index.js';
+import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { takeBaseBackup } from '../../../src/engine/backup.js';
+import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { stopCluster } from '../../../src/engine/local-cluster.js';
+import { createRunner, type Runner } from '../../../src/runner/runner.js';
+import { runnerPolicy } from '../../../src/runner/execute.js';
+import { systemClock } from '../../../src/types.js';
+import { createTestDatabase, type TestDatabase } from '../control/test-database.js';
+
+let sandbox: Sandbox;
+let db: TestDatabase;
+let runner: Runner;
+let beforeMistake: Date;
+const TEAM = 'T0TEAM';
+
+beforeAll(async () => {
+  [sandbox, db] = await Promise.all([startSandbox(), createTestDatabase({ migrated: true })]);
+  sandbox.config.approval = { approvers: { [TEAM]: { users: ['U0BOB'], usergroups: [] } }, required: { 'read-only': 0, 'side-copy': 1, destructive: 1 }, ttlMinutes: 30 };
+  await sandbox.query('CREATE TABLE workflows (id int PRIMARY KEY, user_id int)');
+  await sandbox.query('INSERT INTO workflows SELECT g, g % 7 FROM generate_series(1, 300) g');
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  beforeMistake = new Date();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await sandbox.query('DELETE FROM workflows WHERE user_id = 3');
+  await sandbox.switchAndArchive();
+  runner = createRunner({ config: sandbox.config, control: db.pool, storage: sandbox.storage, exec: sandbox.exec, log: pino({ level: 'silent' }), clock: systemClock, runnerId: 'runner-test' });
+}, 120_000);
+
+afterAll(async () => {
+  await db?.drop();
+  await sandbox?.cleanup();
+});
+
+async function request(text: string, requester = 'U0ALICE') {
+  const args = pitr.parse(text.split(' '));
+  return createRequest(db.pool, { teamId: TEAM, channelId: 'C0INC', requesterId: requester, command: 'pitr', args: args as Record<string, unknown> });
+}
+
+test('plans a request, runs it once approved by another person, and records events and checkpoints', async () => {
+  const req = await request(beforeMistake.toISOString());
+  await runner.tick();
+  const plan = await getCurrentPlan(db.pool, req.id);
+  expect(plan?.plan.facts['Base backup']).toMatch(/^\d{8}T\d{6}Z/);
+  expect(plan?.plan.steps.map((s) => s.kind)).toEqual(['select', 'restore-base-backup', 'configure-recovery', 'replay-wal', 'verify']);
+
+  const policy = runnerPolicy(sandbox.config, 'side-copy');
+  await recordApproval(db.pool, { requestId: req.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan!.digest, policy });
+  const { job } = await enqueueJob(db.pool, { requestId: req.id, planDigest: plan!.digest, pool: 'default' });
+  expect(await runner.tick()).toBe(true);
+
+  const finished = await getJob(db.pool, job.id);
+  expect(finished?.error).toBeNull();
+  expect(finished?.status).toBe('succeeded');
+  const result = finished!.result as { socketDir: string; port: number; dataDir: string; report: { ok: boolean } };
+  expect(result.report.ok).toBe(true);
+  try {
+    const client = new pg.Client({ host: result.socketDir, port: result.port, user: 'postgres', database: 'postgres' });
+    await client.connect();
+    const { rows } = await client.query('SELECT count(*)::int AS n FROM workflows');
+    await client.end();
+    expect(rows[0].n).toBe(300);
+  } finally {
+    await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', result.dataDir, 'immediate');
+  }
+  const types = (await listEvents(db.pool, job.id)).map((event) => event.event.type);
+  expect(types).toContain('step.started');
+  expect(types).toContain('integrity.report');
+  expect(types.at(-1)).toBe('job.succeeded');
+  const steps = await listStepCheckpoints(db.pool, job.id);
+  expect(steps.map((s) => [s.kind, s.status])).toEqual(plan!.plan.steps.map((s) => [s.kind, 'succeeded']));
+});
+
+test('a target outside the window is refused at planning, with the restorable window', async () => {
+  const req = await request('2001-01-01T00:00:00Z');
+  await runner.tick();
+  const stored = await getRequest(db.pool, req.id);
+  expect(stored?.planningError?.code).toBe('TARGET_OUTSIDE_WINDOW');
+  expect(stored?.planningError?.hint).toContain('Restorable window');
+  expect(await getCurrentPlan(db.pool, req.id)).toBeNull();
+});
+
+test('a job forged directly into the control DB without approvals is refused by the runner', async () => {
+  const req = await request(beforeMistake.toISOString());
+  await runner.tick();
+  const plan = await getCurrentPlan(db.pool, req.id);
+  const { rows } = await db.pool.query(`INSERT INTO jobs (request_id, plan_digest, pool) VALUES ($1, $2, 'default') RETURNING id`, [req.id, plan!.digest]);
+  await runner.tick();
+  const job = await getJob(db.pool, rows[0].id);
+  expect(job?.status).toBe('failed');
+  expect(job?.error?.code).toBe('APPROVAL_INVALID');
+  const steps = await listStepCheckpoints(db.pool, job!.id);
+  expect(steps).toEqual([]);
+});
+
+test('a self-approval inserted behind the bot does not count', async () => {
+  const req = await request(beforeMistake.toISOString());
+  await runner.tick();
+  const plan = await getCurrentPlan(db.pool, req.id);
+  await db.pool.query(
+    `INSERT INTO approvals (request_id, approver_id, plan_digest, decision, expires_at) VALUES ($1, 'U0ALICE', $2, 'approve', now() + interval '30 minutes')`,
+    [req.id, plan!.digest],
+  );
+  const { rows } = await db.pool.query(`INSERT INTO jobs (request_id, plan_digest, pool) VALUES ($1, $2, 'default') RETURNING id`, [req.id, plan!.digest]);
+  await runner.tick();
+  const job = await getJob(db.pool, rows[0].id);
+  expect(job?.error?.code).toBe('APPROVAL_INVALID');
+});
