@@ -9,6 +9,7 @@ import { readCatalog } from '../storage/catalog.js';
 import { coverage, rpoExposureSeconds } from '../storage/coverage.js';
 import { formatBackups, formatPitr, formatSelection } from './format.js';
 import { createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
+import { auditVerify, runRunner } from './service-commands.js';
 import { walAgent, walFetch, walPush } from './wal-commands.js';
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -120,6 +121,19 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       process.once('SIGINT', () => abort.abort());
       setExitCode(await walAgent(io, options.socket, abort.signal).catch((error: unknown) => printFailure(io, false, error)));
     });
+
+  program
+    .command('runner')
+    .description('the privileged runner: plans requests of its pool and runs approved jobs (needs RECOVER_CONTROL_URL)')
+    .action(() => guarded(false, () => runRunner(io)));
+
+  program
+    .command('audit')
+    .description('control-database audit log')
+    .command('verify')
+    .description('check the hash chain of the audit log; fails if any entry was changed or removed')
+    .option('--json', 'print one JSON result object')
+    .action((options: { json?: boolean }) => guarded(Boolean(options.json), () => auditVerify(io, Boolean(options.json))));
 
   return program;
 }

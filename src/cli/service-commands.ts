@@ -1,0 +1,51 @@
+/** Long-running services and control-DB tools: `recover runner`, `recover bot`, `recover audit verify`. */
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { migrate, verifyAudit } from '../control/index.js';
+import { RecoverError } from '../errors.js';
+import { createRunner } from '../runner/runner.js';
+import { createRuntime, printResult, type CliIo } from './runtime.js';
+
+function controlPool(url: string | undefined): pg.Pool {
+  if (!url) throw new RecoverError('CONFIG_INVALID', 'RECOVER_CONTROL_URL is not set.', { hint: 'Point it at the control database, e.g. postgres://recover@control-db/recover.' });
+  return new pg.Pool({ connectionString: url, max: 5 });
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
+
+export async function runRunner(io: CliIo): Promise<void> {
+  const runtime = await createRuntime(io);
+  const control = controlPool(runtime.config.controlUrl);
+  try {
+    await migrate(control);
+    const runnerId = runtime.config.runnerId ?? `${hostname()}-${process.pid}`;
+    const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
+    await runner.start();
+    runtime.log.info({ runnerId, pool: runtime.config.pool }, 'runner started');
+    await untilSignal();
+    await runner.stop();
+  } finally {
+    await control.end();
+  }
+}
+
+export async function auditVerify(io: CliIo, json: boolean): Promise<void> {
+  const runtime = await createRuntime(io, { json });
+  const control = controlPool(runtime.config.controlUrl);
+  try {
+    const result = await verifyAudit(control);
+    if (!result.ok) {
+      throw new RecoverError('VERIFY_FAILED', `The audit log was tampered with: the chain breaks at entry ${result.brokenAtSeq} (${result.reason}).`, {
+        hint: 'Treat the control database as compromised: compare with backups of it and investigate who changed it.',
+      });
+    }
+    printResult(io, json, result, () => `Audit log intact: ${result.rows} entries, hash chain verified.`);
+  } finally {
+    await control.end();
+  }
+}
