@@ -1,0 +1,74 @@
+/**
+ * Archiver lag under a write-heavy pgbench, two ways in one run: (a) archive_command = the
+ * agent hook (a 40 ms client talking to a warm WAL agent), (b) archive_command = a cold
+ * `recover wal-push` process per segment. Samples pg_stat_archiver once a second and prints
+ * how far archiving falls behind; never asserts.
+ */
+import { chmod, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { startSandbox, type Sandbox } from '../src/dev/sandbox.js';
+import { shellQuote } from '../src/engine/pg-settings.js';
+
+const SECONDS = Number(process.argv[2] ?? 30);
+const log = (text: string) => process.stderr.write(`${text}\n`);
+
+interface LagStats {
+  segments: number;
+  maxLagSegments: number;
+  p50LagSegments: number;
+  secondsToDrain: number;
+}
+
+async function measure(sandbox: Sandbox, archiveCommand: string): Promise<LagStats> {
+  await sandbox.query(`ALTER SYSTEM SET archive_command = ${"'" + archiveCommand.replace(/'/g, "''") + "'"}`);
+  await sandbox.query('SELECT pg_reload_conf()');
+  await sandbox.switchAndArchive();
+  const pgbench = join(sandbox.config.pg.bin, 'pgbench');
+  const connArgs = ['-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', 'postgres'];
+  const segmentNo = (name: string) => Number.parseInt(name.slice(8, 16), 16) * 256 + Number.parseInt(name.slice(16, 24), 16);
+  const lags: number[] = [];
+  const [start] = await sandbox.query<{ name: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS name');
+  const load = sandbox.exec.run(pgbench, ['-n', '-c', '4', '-j', '2', '-T', String(SECONDS), ...connArgs], { timeoutMs: (SECONDS + 60) * 1000 });
+  let done = false;
+  void load.finally(() => (done = true));
+  while (!done) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const [row] = await sandbox.query<{ current: string; last: string | null }>(
+      `SELECT pg_walfile_name(pg_current_wal_lsn()) AS current, last_archived_wal AS last FROM pg_stat_archiver`,
+    );
+    if (row?.last && row.last.length === 24) lags.push(Math.max(0, segmentNo(row.current) - segmentNo(row.last) - 1));
+  }
+  await load;
+  const [end] = await sandbox.query<{ name: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS name');
+  const drainStart = Date.now();
+  await sandbox.switchAndArchive();
+  const sorted = [...lags].sort((a, b) => a - b);
+  return {
+    segments: segmentNo(end!.name) - segmentNo(start!.name),
+    maxLagSegments: sorted.at(-1) ?? 0,
+    p50LagSegments: sorted[Math.floor(sorted.length / 2)] ?? 0,
+    secondsToDrain: (Date.now() - drainStart) / 1000,
+  };
+}
+
+const sandbox = await startSandbox();
+try {
+  await sandbox.exec.run(join(sandbox.config.pg.bin, 'pgbench'), ['-i', '-s', '10', '-q', '-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', 'postgres']);
+  const agentCommand = (await sandbox.query<{ cmd: string }>(`SELECT current_setting('archive_command') AS cmd`))[0]!.cmd;
+  const coldScript = join(sandbox.root, 'cold-push.sh');
+  await writeFile(
+    coldScript,
+    `#!/bin/sh\nexport RECOVER_STORAGE_DRIVER=azure RECOVER_AZURE_CONNECTION_STRING=${shellQuote(sandbox.azurite.connectionString)} LOG_LEVEL=error\nexec ${shellQuote(process.execPath)} ${shellQuote(resolve('bin/recover.mjs'))} wal-push "$1" "$2"\n`,
+  );
+  await chmod(coldScript, 0o755);
+  const agent = await measure(sandbox, agentCommand);
+  log(`agent: ${JSON.stringify(agent)}`);
+  const cold = await measure(sandbox, `${shellQuote(coldScript)} "%p" "%f"`);
+  log(`cold:  ${JSON.stringify(cold)}`);
+  process.stdout.write(
+    `archive_agent_max_lag_segments=${agent.maxLagSegments} archive_agent_p50_lag_segments=${agent.p50LagSegments} archive_agent_drain_s=${agent.secondsToDrain.toFixed(2)} ` +
+      `archive_cold_max_lag_segments=${cold.maxLagSegments} archive_cold_p50_lag_segments=${cold.p50LagSegments} archive_cold_drain_s=${cold.secondsToDrain.toFixed(2)} segments_written=${agent.segments}/${cold.segments}\n`,
+  );
+} finally {
+  await sandbox.cleanup();
+}
