@@ -16,6 +16,16 @@ export function backupIdFor(time: Date): string {
   return time.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 }
 
+/** Two backups in the same second must not share a directory (the second would overwrite). */
+async function unusedBackupId(ctx: EngineContext, base: string): Promise<string> {
+  for (let n = 1; n < 100; n++) {
+    const id = n === 1 ? base : `${base}-${n}`;
+    const taken = await ctx.storage.backups.head(`${ctx.storage.backupPrefix}${id}/base.tar.gz`);
+    if (!taken) return id;
+  }
+  throw new RecoverError('BACKUP_FAILED', `Too many base backups named ${base}-*.`, { hint: 'Wait a second and retry.' });
+}
+
 interface SourceFacts {
   systemIdentifier: string;
   serverVersion: string;
@@ -78,7 +88,7 @@ export async function takeBaseBackup(
       });
     }
     const startTime = ctx.clock.now();
-    const id = backupIdFor(startTime);
+    const id = await unusedBackupId(ctx, backupIdFor(startTime));
     const key = `${ctx.storage.backupPrefix}${id}/base.tar.gz`;
     ctx.events.emit({ type: 'step.started', at: nowIso(ctx.clock), step: 'base-backup', title: `Base backup ${id}` });
     const [file, args] = pgBasebackupArgs(tools.bin, { host: source.host, port: source.port, user: source.user }, `recover-bot ${id}`);

@@ -41,7 +41,6 @@ export function createExec(log: Logger, uid = process.getuid?.() ?? -1): Exec {
       timeout: options.timeoutMs ?? 10 * 60_000,
       cancelSignal: options.signal,
       input: options.input as never,
-      stdout: options.stdoutStream ? 'pipe' : 'pipe',
       buffer: { stdout: !options.stdoutStream, stderr: true },
       stripFinalNewline: true,
     });

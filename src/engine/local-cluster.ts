@@ -105,7 +105,9 @@ export async function withClient<T>(cluster: Pick<ClusterHandle, 'socketDir' | '
 export async function tailFile(path: string, lines = 20): Promise<string[]> {
   try {
     return (await readFile(path, 'utf8')).trimEnd().split('\n').slice(-lines);
-  } catch {
-    return [];
+  } catch (error) {
+    // A server that never started may have no log yet: report nothing rather than a second error.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
   }
 }

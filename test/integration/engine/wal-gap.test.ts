@@ -1,5 +1,6 @@
 /** A deleted WAL segment (a gap) is found before anything runs, with the reachable point named. */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { main } from '../../../src/cli/main.js';
 import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
@@ -58,4 +59,50 @@ test('the catalog reports the gap', async () => {
   const catalog = await readCatalog(sandbox.storage, new Date());
   const [timeline] = coverage(catalog, 16 * 1024 * 1024);
   expect(timeline!.gaps).toEqual([{ from: segments[1], to: segments[1], missing: 1 }]);
+});
+
+describe('the CLI over the same archive', () => {
+  const run = async (args: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(args, {
+      env: { RECOVER_STORAGE_DRIVER: 'azure', RECOVER_AZURE_CONNECTION_STRING: sandbox.azurite.connectionString, RECOVER_SOURCE_URL: sandbox.productionUrl, LOG_LEVEL: 'silent' },
+      stdout: { write: (text: string) => ((stdout += text), true) } as unknown as NodeJS.WritableStream,
+      stderr: { write: (text: string) => ((stderr += text), true) } as unknown as NodeJS.WritableStream,
+    });
+    return { code, stdout, stderr };
+  };
+
+  test('recover backups --json lists the backup, the gap and the RPO exposure', async () => {
+    const { code, stdout } = await run(['backups', '--json']);
+    expect(code).toBe(0);
+    const { ok, result } = JSON.parse(stdout);
+    expect(ok).toBe(true);
+    expect(result.backups).toHaveLength(1);
+    expect(result.timelines[0].gaps).toEqual([{ from: segments[1], to: segments[1], missing: 1 }]);
+    expect(result.timelines[0].latestRestorable).not.toBeNull();
+    expect(result.rpoExposureSeconds).toBeGreaterThanOrEqual(0);
+    const text = await run(['backups']);
+    expect(text.stdout).toContain(`GAP: 1 segment(s) missing, ${segments[1]}`);
+  });
+
+  test('recover pitr --dry-run shows the plan; a target behind the gap exits 1 with the reason', async () => {
+    const ok = await run(['pitr', '--at', beforeBatch[0]!.toISOString(), '--dry-run', '--json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).result.requiredSegments.at(-1)).toBe(segments[0]);
+    const refused = await run(['pitr', '--at', times[2]!.toISOString(), '--dry-run']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('WAL_GAP');
+    expect(refused.stderr).toContain(segments[1]);
+  });
+
+  test('recover backup takes another base backup with a complete manifest', async () => {
+    const { code, stdout } = await run(['backup', '--json']);
+    expect(code).toBe(0);
+    const manifest = JSON.parse(stdout).result;
+    expect(manifest).toMatchObject({ formatVersion: 1, timeline: 1, serverVersionNum: expect.any(Number) });
+    expect(manifest.files[0]).toMatchObject({ name: 'base.tar.gz', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const catalog = await readCatalog(sandbox.storage, new Date());
+    expect(catalog.backups.map((b) => b.id)).toContain(manifest.id);
+  });
 });
