@@ -4,7 +4,9 @@
  * from a local copy of the WAL (the floor); (c) one cold Node process per segment downloading
  * from Azurite (the runbook's approach). Prints ratios; never asserts.
  */
+import { createWriteStream } from 'node:fs';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { startSandbox } from '../src/dev/sandbox.js';
 import { takeBaseBackup } from '../src/engine/backup.js';
@@ -14,6 +16,7 @@ import { ownerFor } from '../src/engine/os-user.js';
 import { shellQuote } from '../src/engine/pg-settings.js';
 import { runPitr, type PitrRequest } from '../src/engine/pitr.js';
 import { readCatalog } from '../src/storage/catalog.js';
+import { decodeWal } from '../src/wal/compression.js';
 
 const MIN_SEGMENTS = Number(process.argv[2] ?? 200);
 const sandbox = await startSandbox({ productionSettings: { max_wal_size: '4GB', checkpoint_timeout: '30min', shared_buffers: '256MB' } });
@@ -41,7 +44,9 @@ try {
   const owner = await ownerFor('postgres');
   const localWal = join(sandbox.root, 'local-wal');
   await mkdir(localWal, { recursive: true });
-  for (const segment of catalog.wal.segments) await sandbox.storage.wal.downloadToFile(`wal/${segment.name}`, join(localWal, segment.name));
+  for (const segment of catalog.wal.segments) {
+    await pipeline(await decodeWal(await sandbox.storage.wal.getStream(`wal/${segment.name}`)), createWriteStream(join(localWal, segment.name)));
+  }
   if (owner) await chown(localWal, owner.uid, owner.gid);
 
   // (c)'s per-segment cold process: the bundled CLI with storage settings, as a script postgres can run.
@@ -65,7 +70,8 @@ try {
   const oursS = ours.seconds.total;
   const localS = local.seconds.total;
   const naiveS = naive.seconds.total;
-  log(`segments replayed: ${ours.walSegments}; prefetched ${ours.fetched?.downloaded}, on demand ${ours.fetched?.onDemand}`);
+  const stored = catalog.wal.segments.length;
+  log(`segments replayed: ${ours.walSegments}; prefetched ${ours.fetched?.downloaded}, on demand ${ours.fetched?.onDemand}; archive holds ${stored} segments`);
   process.stdout.write(
     `pitr_ours_s=${oursS.toFixed(2)} pitr_local_s=${localS.toFixed(2)} pitr_naive_s=${naiveS.toFixed(2)} ratio_ours_vs_local=${(oursS / localS).toFixed(2)} ratio_naive_vs_ours=${(naiveS / oursS).toFixed(2)}\n`,
   );

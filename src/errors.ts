@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'LEASE_LOST'
   | 'MIGRATION_INVALID'
+  /** The Slack Web API refused or failed a call the bot needed (the bot's own problem, not the recovery's). */
+  | 'SLACK_API_ERROR'
   | 'INTERNAL';
 
 export class RecoverError extends Error {

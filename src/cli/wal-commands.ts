@@ -1,10 +1,13 @@
 /** The PostgreSQL hooks as CLI commands: direct push/fetch and the long-lived agent. */
+import { createWriteStream } from 'node:fs';
 import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { ownerFor } from '../engine/os-user.js';
 import { shellQuote } from '../engine/pg-settings.js';
 import { startWalAgent } from '../wal/agent.js';
+import { decodeWal } from '../wal/compression.js';
 import { WalFetcher } from '../wal/fetcher.js';
 import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
 import { HOOK_EXIT } from '../wal/protocol.js';
@@ -33,7 +36,8 @@ export async function walFetch(io: CliIo, name: string, dest: string): Promise<n
     const target = resolve(dest);
     const temp = join(dirname(target), `.recover-fetch-${process.pid}`);
     try {
-      await storage.wal.downloadToFile(`${storage.walPrefix}${name}`, temp);
+      const source = await decodeWal(await storage.wal.getStream(`${storage.walPrefix}${name}`));
+      await pipeline(source, createWriteStream(temp));
       await rename(temp, target);
       return HOOK_EXIT.ok;
     } catch (error) {

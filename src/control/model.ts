@@ -56,6 +56,8 @@ export interface SlackRefs {
   channel?: string;
   statusTs?: string;
   threadTs?: string;
+  /** The last job event the bot has posted about (step reply, report, summary), so a restarted bot neither repeats nor skips posts. */
+  postedEventId?: number;
 }
 
 export interface JobRecord {

@@ -96,7 +96,9 @@ export function indexWalListing(blobs: BlobInfo[], prefix: string, segmentSize: 
     const segment = parseSegmentName(name, segmentSize);
     if (segment) {
       const sha256 = blob.metadata.sha256;
-      segments.push({ name, ...segment, size: blob.size, archivedAt: archivedAt(blob), ...(sha256 ? { sha256 } : {}) });
+      // size: what PostgreSQL wrote (our uploads are compressed; rawsize records the original).
+      const size = Number(blob.metadata.rawsize) || blob.size;
+      segments.push({ name, ...segment, size, archivedAt: archivedAt(blob), ...(sha256 ? { sha256 } : {}) });
       continue;
     }
     const timeline = parseHistoryFileTimeline(name);

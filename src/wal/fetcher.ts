@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { RecoverError, toRecoverError } from '../errors.js';
 import { BlobNotFoundError, type Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
+import { decodeWal } from './compression.js';
 
 export interface FetcherOptions {
   storage: Storage;
@@ -162,7 +163,7 @@ export class WalFetcher {
       },
     });
     try {
-      const source = await storage.wal.getStream(`${storage.walPrefix}${name}`, this.abort.signal);
+      const source = await decodeWal(await storage.wal.getStream(`${storage.walPrefix}${name}`, this.abort.signal));
       await pipeline(source, measure, createWriteStream(temp), { signal: this.abort.signal });
       const expected = this.options.expected?.get(name);
       if (expected && (expected.size !== bytes || (expected.sha256 && expected.sha256 !== hash.digest('hex')))) {

@@ -8,29 +8,36 @@ import { readFile } from 'node:fs/promises';
 import { RecoverError } from '../errors.js';
 import { BlobExistsError, type Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
+import { compressWal, shouldCompress } from './compression.js';
 import { walFileKind } from './segments.js';
 
 export type PushOutcome = 'uploaded' | 'already-archived';
 
 export async function pushWalFile(storage: Storage, log: Logger, path: string, name: string, now: () => Date = () => new Date()): Promise<PushOutcome> {
-  if (!walFileKind(name)) {
+  const kind = walFileKind(name);
+  if (!kind) {
     throw new RecoverError('BAD_INPUT', `"${name}" is not a WAL file name; refusing to archive it.`, {
       hint: 'archive_command must pass %f (the file name) and %p (its path).',
     });
   }
-  const body = await readFile(path);
-  const sha256 = createHash('sha256').update(body).digest('hex');
+  const raw = await readFile(path);
+  const sha256 = createHash('sha256').update(raw).digest('hex');
   const key = `${storage.walPrefix}${name}`;
+  const compressed = shouldCompress(kind);
+  const body = compressed ? await compressWal(raw) : raw;
   try {
-    // archivedat: millisecond archive time; blob Last-Modified is only precise to the second,
-    // and deciding which segments a time target needs compares against it.
-    await storage.wal.put(key, body, { ifNotExists: true, metadata: { sha256, archivedat: now().toISOString() } });
+    // sha256 and rawsize describe the bytes PostgreSQL wrote (what a restore checks);
+    // archivedat is the millisecond archive time (blob Last-Modified is only precise to the
+    // second, and deciding which segments a time target needs compares against it).
+    const metadata = { sha256, rawsize: String(raw.length), archivedat: now().toISOString(), ...(compressed ? { compression: 'gzip' } : {}) };
+    await storage.wal.put(key, body, { ifNotExists: true, metadata });
     return 'uploaded';
   } catch (error) {
     if (!(error instanceof BlobExistsError)) throw error;
   }
   const existing = await storage.wal.head(key);
-  if (existing && existing.metadata.sha256 === sha256 && existing.size === body.length) return 'already-archived';
+  const existingSize = Number(existing?.metadata.rawsize ?? existing?.size);
+  if (existing && existing.metadata.sha256 === sha256 && existingSize === raw.length) return 'already-archived';
   log.error(
     { wal: name, storedSha256: existing?.metadata.sha256, localSha256: sha256, store: storage.wal.description },
     'WAL ARCHIVE CONFLICT: a different file with this name is already archived; refusing to overwrite',

@@ -1,0 +1,70 @@
+/**
+ * Bolt `App` options from the Slack config: signed HTTP requests, or Socket Mode with an
+ * app-level token; Web API calls to `apiUrl` when set (the stand-in); bounded retries, and
+ * 429s handed back to us (`rejectRateLimitedCalls`) so the update scheduler can wait them
+ * out without stalling every other call in the client's queue. Pure apart from the logger.
+ */
+import { LogLevel, type AppOptions, type Logger as BoltLogger } from '@slack/bolt';
+import type { SlackConfig } from '../config.js';
+import { RecoverError } from '../errors.js';
+import type { Logger } from '../types.js';
+
+/** Web API retries: a few quick ones for network blips, never Slack's default half hour. */
+export const RETRY_CONFIG = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000, randomize: true };
+export const CALL_TIMEOUT_MS = 15_000;
+
+const LEVELS: Record<string, LogLevel> = {
+  trace: LogLevel.DEBUG,
+  debug: LogLevel.DEBUG,
+  info: LogLevel.INFO,
+  warn: LogLevel.WARN,
+  error: LogLevel.ERROR,
+  fatal: LogLevel.ERROR,
+  silent: LogLevel.ERROR,
+};
+
+/** Bolt's logger interface over pino (whose hooks redact tokens in free text). */
+export function boltLogger(log: Logger): BoltLogger {
+  const child = log.child({ component: 'bolt' });
+  const text = (parts: unknown[]): string => parts.map((p) => (p instanceof Error ? p.message : typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  let level = LEVELS[log.level] ?? LogLevel.INFO;
+  return {
+    debug: (...parts: unknown[]) => child.debug(text(parts)),
+    info: (...parts: unknown[]) => child.info(text(parts)),
+    warn: (...parts: unknown[]) => child.warn(text(parts)),
+    error: (...parts: unknown[]) => child.error(text(parts)),
+    setLevel: (next: LogLevel) => {
+      level = next;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+function missing(name: string, why: string): RecoverError {
+  return new RecoverError('CONFIG_INVALID', `Configuration is invalid: ${name} is required ${why}.`, {
+    hint: 'Set it from the Slack app settings (Basic Information / OAuth & Permissions) and start again.',
+  });
+}
+
+export function appOptions(slack: SlackConfig, log: Logger): AppOptions {
+  if (!slack.botToken) throw missing('SLACK_BOT_TOKEN', 'to run the bot');
+  const clientOptions = {
+    ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/` } : {}),
+    retryConfig: RETRY_CONFIG,
+    rejectRateLimitedCalls: true,
+    timeout: CALL_TIMEOUT_MS,
+  };
+  const common: AppOptions = {
+    token: slack.botToken,
+    logger: boltLogger(log),
+    logLevel: LEVELS[log.level] ?? LogLevel.INFO,
+    clientOptions,
+  };
+  if (slack.socketMode) {
+    if (!slack.appToken) throw missing('SLACK_APP_TOKEN', 'in Socket Mode (SLACK_SOCKET_MODE=true)');
+    return { ...common, socketMode: true, appToken: slack.appToken, installerOptions: { clientOptions: { ...clientOptions } } };
+  }
+  if (!slack.signingSecret) throw missing('SLACK_SIGNING_SECRET', 'to verify requests over HTTP');
+  return { ...common, signingSecret: slack.signingSecret, processBeforeResponse: false };
+}

@@ -1,0 +1,154 @@
+/**
+ * The approval flow behind the buttons, free of Bolt types: request approval (through the
+ * confirmation modal for destructive plans), approve, reject, cancel. Every click re-reads
+ * the request, its current plan and its approvals from the control DB; recordApproval
+ * enforces who may vote, and a complete approval enqueues exactly one job.
+ */
+import { findCommand } from '../../commands/index.js';
+import {
+  describeRefusal, enqueueJob, evaluateApprovals, getCurrentPlan, getRequest, listApprovals, recordApproval, setRequestSlackRefs,
+  type ApprovalDecision, type PlanRecord, type RequestRecord,
+} from '../control/index.js';
+import { activeJobOf } from '../control/jobs.js';
+import { isRecoverError, RecoverError } from '../errors.js';
+import { approvalMessage, confirmModal, type ApprovalState } from './blocks/approval.js';
+import { formatUtc, shortId, user, type SlackMessage } from './blocks/common.js';
+import { commandErrorMessage, notice } from './blocks/help.js';
+import type { BotDeps } from './context.js';
+import type { JobWatcher } from './job-watcher.js';
+import { PRIORITY } from './outbox.js';
+import { showPreview } from './plan-watcher.js';
+
+export interface FlowDeps extends BotDeps {
+  jobs: JobWatcher;
+}
+
+export type Reply = (message: SlackMessage) => Promise<void>;
+
+async function load(deps: FlowDeps, requestId: string): Promise<{ request: RequestRecord; plan: PlanRecord }> {
+  const request = await getRequest(deps.control, requestId);
+  if (!request) throw new RecoverError('BAD_INPUT', `There is no request ${requestId}.`);
+  const plan = await getCurrentPlan(deps.control, requestId);
+  if (!plan) throw new RecoverError('BAD_INPUT', 'This request has no plan yet.', { hint: 'Wait for the plan preview, then try again.' });
+  return { request, plan };
+}
+
+/** "Request approval": only the requester; destructive plans first confirm in a modal. */
+export async function requestApproval(deps: FlowDeps, input: { requestId: string; userId: string; triggerId: string; reply: Reply }): Promise<void> {
+  await deps.locks.serial(input.requestId, async () => {
+    const { request, plan } = await load(deps, input.requestId);
+    if (input.userId !== request.requesterId) {
+      return input.reply(notice(`Only ${user(request.requesterId)}, who asked for this recovery, can request approval for it. Approvers vote on the approval message once it is posted.`));
+    }
+    if (request.status !== 'pending') return input.reply(notice(`This request is already ${request.status}; nothing to approve.`));
+    if (request.slackRefs.approvalTs) return input.reply(notice('Approval was already requested: see the approval message in the channel.'));
+    const expect = findCommand(request.command)?.confirmation(request.args, { production: { name: deps.config.productionName } }) ?? null;
+    if (expect) {
+      await deps.out.openView(input.triggerId, confirmModal({ requestId: request.id, digest: plan.digest, expect, plan: plan.plan }));
+      return;
+    }
+    await postApprovalRequest(deps, request, plan);
+  });
+}
+
+/** After the modal: the request must still be pending with the plan that was confirmed. */
+export async function confirmed(deps: FlowDeps, input: { requestId: string; digest: string; userId: string; reply: Reply }): Promise<void> {
+  await deps.locks.serial(input.requestId, async () => {
+    const { request, plan } = await load(deps, input.requestId);
+    if (input.userId !== request.requesterId) return input.reply(notice(`Only ${user(request.requesterId)} can request approval for this recovery.`));
+    if (plan.digest !== input.digest) return input.reply(notice('The plan changed while you were confirming; review the new preview and request approval again.'));
+    if (request.status !== 'pending' || request.slackRefs.approvalTs) return input.reply(notice(`Approval was already requested (request is ${request.status}).`));
+    await postApprovalRequest(deps, request, plan);
+  });
+}
+
+async function postApprovalRequest(deps: FlowDeps, request: RequestRecord, plan: PlanRecord): Promise<void> {
+  const channel = request.slackRefs.channel ?? request.channelId;
+  const ts = await deps.out.post(channel, approvalMessage(await approvalInput(deps, request, plan, { kind: 'open' })));
+  await setRequestSlackRefs(deps.control, request.id, { approvalTs: ts });
+  const updated = { ...request, slackRefs: { ...request.slackRefs, approvalTs: ts } };
+  showPreview(deps, updated, plan, { kind: 'approval-requested', by: request.requesterId });
+  await refreshApproval(deps, request.id);
+}
+
+async function approvalInput(deps: FlowDeps, request: RequestRecord, plan: PlanRecord, state: ApprovalState) {
+  const policy = await deps.approvers.policy(request.teamId, plan.plan);
+  const now = deps.clock.now();
+  const approvals = await listApprovals(deps.control, request.id);
+  const evaluation = evaluateApprovals({ policy, teamId: request.teamId, requesterId: request.requesterId, planDigest: plan.digest, approvals, now });
+  const votes = approvals
+    .filter((a) => evaluation.approvedBy.includes(a.approverId) && a.decision === 'approve')
+    .map((a) => ({ userId: a.approverId, at: a.createdAt, expiresAt: a.expiresAt }));
+  return {
+    evaluation,
+    approvals,
+    requestId: request.id,
+    requesterId: request.requesterId,
+    requestedAt: request.createdAt,
+    plan: plan.plan,
+    digest: plan.digest,
+    required: policy.required,
+    approvers: deps.approvers.mentions(request.teamId),
+    votes,
+    missing: evaluation.missing,
+    notCounted: evaluation.refusals.map(describeRefusal),
+    ttlMinutes: policy.ttlMinutes,
+    state,
+    now,
+  };
+}
+
+/**
+ * Re-reads everything and brings the approval message (and preview) up to date; when the
+ * approvals are complete and the request is still pending, enqueues its job.
+ */
+export async function refreshApproval(deps: FlowDeps, requestId: string): Promise<void> {
+  const { request, plan } = await load(deps, requestId);
+  const input = await approvalInput(deps, request, plan, { kind: 'open' });
+  const { evaluation } = input;
+  let state: ApprovalState = { kind: 'open' };
+  if (request.status === 'rejected' || evaluation.rejectedBy !== undefined) {
+    const by = evaluation.rejectedBy ?? request.requesterId;
+    const at = input.approvals.find((a) => a.approverId === by && a.decision === 'reject')?.createdAt ?? deps.clock.now();
+    state = { kind: 'rejected', by, at };
+    showPreview(deps, request, plan, { kind: 'cancelled', by });
+  } else if (evaluation.complete && request.status === 'pending') {
+    const { job, created } = await enqueueJob(deps.control, { requestId, planDigest: plan.digest, pool: request.pool, actor: 'recover-bot' });
+    if (created) await deps.jobs.start(request, plan, job, evaluation.approvedBy);
+    state = { kind: 'approved', jobId: job.id };
+    showPreview(deps, request, plan, { kind: 'queued', jobId: job.id });
+  } else if (request.status !== 'pending') {
+    const job = await activeJobOf(deps.control, requestId);
+    state = job ? { kind: 'approved', jobId: job.id } : { kind: 'closed', reason: `Approved; the recovery is ${request.status}.` };
+  }
+  const { approvalTs } = request.slackRefs;
+  if (approvalTs) deps.out.update(request.slackRefs.channel ?? request.channelId, approvalTs, approvalMessage({ ...input, state }), PRIORITY.interactive);
+}
+
+/** Approve or reject (also the preview's Cancel, which is the requester withdrawing). */
+export async function vote(
+  deps: FlowDeps,
+  input: { requestId: string; userId: string; decision: ApprovalDecision; reply: Reply; cancel?: boolean },
+): Promise<void> {
+  await deps.locks.serial(input.requestId, async () => {
+    const { request, plan } = await load(deps, input.requestId);
+    if (input.cancel && input.userId !== request.requesterId && !(await deps.approvers.isApprover(request.teamId, input.userId))) {
+      return input.reply(notice(`Only ${user(request.requesterId)}, who asked, or a configured approver can cancel this request.`));
+    }
+    const policy = await deps.approvers.policy(request.teamId, plan.plan);
+    let recorded;
+    try {
+      recorded = await recordApproval(deps.control, { requestId: request.id, approverId: input.userId, decision: input.decision, planDigest: plan.digest, policy });
+    } catch (error) {
+      if (isRecoverError(error) && (error.code === 'NOT_PERMITTED' || error.code === 'APPROVAL_INVALID')) return input.reply(commandErrorMessage(error));
+      throw error;
+    }
+    if (!recorded.changed) {
+      const what = input.decision === 'approve' ? 'approved' : 'rejected';
+      await input.reply(notice(`You already ${what} this at ${formatUtc(recorded.approval.createdAt)}; nothing changed.`));
+    }
+    await refreshApproval(deps, request.id);
+  });
+}
+
+export const requestRef = (requestId: string): string => `request ${shortId(requestId)}`;

@@ -1,0 +1,66 @@
+/** Help, refusals and error answers to `/recover` (all ephemeral). Pure. */
+import type { RecoverCommand } from '../../../commands/index.js';
+import { redactText } from '../../log.js';
+import type { RecoverError } from '../../errors.js';
+import { code, context, escapeMrkdwn, fitMessage, header, section, sectionsFromLines, type SlackMessage } from './common.js';
+
+export function helpMessage(commands: readonly RecoverCommand<unknown>[]): SlackMessage {
+  const lines = commands.map(
+    (c) => `*${code(`/recover ${c.usage}`)}*\n${escapeMrkdwn(c.description)}\nExample: ${code(c.example)}`,
+  );
+  return fitMessage({
+    text: `/recover commands: ${commands.map((c) => c.name).join(', ')}`,
+    blocks: [
+      header('/recover — PostgreSQL disaster recovery'),
+      ...sectionsFromLines(lines.flatMap((line) => [line, ''])),
+      context('Every run shows its plan first; commands that change anything need an approver other than the requester.'),
+    ],
+  });
+}
+
+/** Usage and a correct example, so a mistyped command can be fixed by copying. */
+export function usageHint(command: RecoverCommand<unknown>): string {
+  return `Usage: ${code(`/recover ${command.usage}`)}\nExample: ${code(command.example)}`;
+}
+
+/**
+ * The answer to a command that could not run: the error's message and hint (which tell what
+ * to do), plus usage and an example when the hint does not already show them.
+ */
+export function commandErrorMessage(error: RecoverError, command?: RecoverCommand<unknown>): SlackMessage {
+  const message = escapeMrkdwn(redactText(error.message));
+  const hint = error.hint ? escapeMrkdwn(redactText(error.hint)) : '';
+  const usage = command && !hint.includes(command.example) ? usageHint(command) : '';
+  const lines = [`:x: ${message}`, hint, usage].filter(Boolean);
+  return fitMessage({ text: `${error.message}${error.hint ? ` ${error.hint}` : ''}`, blocks: sectionsFromLines(lines, 3) });
+}
+
+export function unknownCommandMessage(name: string, commands: readonly RecoverCommand<unknown>[]): SlackMessage {
+  const known = commands.map((c) => code(c.name)).join(', ');
+  const text = `:x: There is no \`/recover\` subcommand ${code(name)}.\nAvailable: ${known}.\nExample: ${code('/recover help')}`;
+  return { text: `Unknown subcommand ${name}. Try /recover help.`, blocks: [section(text)] };
+}
+
+/** Why a channel was refused, and where the command works. */
+export function channelRefusalMessage(channelName: string, patterns: readonly string[]): SlackMessage {
+  const where = patterns.length
+    ? patterns.map((p) => (/^[CGD][A-Z0-9]+$/.test(p) ? `<#${p}>` : code(`#${p.replace(/^#/, '')}`))).join(', ')
+    : 'nowhere (RECOVER_ALLOWED_CHANNELS is empty)';
+  const text =
+    `:no_entry: \`/recover\` is not enabled in ${code(`#${channelName}`)}.\n` +
+    `It works only in: ${where}. Run it from the incident channel, e.g. one named ${code('inc-…')}.`;
+  return { text: `/recover is not enabled in #${channelName}; allowed: ${patterns.join(', ')}`, blocks: [section(text)] };
+}
+
+/** A failure in the bot itself, shown to whoever triggered it. */
+export function failureMessage(what: string, error: RecoverError): SlackMessage {
+  const detail = escapeMrkdwn(redactText(error.forChannel()));
+  return {
+    text: `${what} failed: ${redactText(error.message)}`,
+    blocks: [section(`:warning: ${escapeMrkdwn(what)} failed.\n${detail}`)],
+  };
+}
+
+export function notice(text: string): SlackMessage {
+  return { text: text.replace(/[*_`]/g, ''), blocks: [section(text)] };
+}

@@ -1,0 +1,87 @@
+/**
+ * The integrity report, posted in the job's thread when the runner emits `integrity.report`
+ * (and updated with the time actually reached once the job ends): every check, row counts
+ * per database and table (cut to a character budget so it always fits one message), and the
+ * recovery point reached against the target. Pure.
+ */
+import type { IntegrityReport } from '../../engine/verify.js';
+import {
+  code, context, escapeMrkdwn, fitMessage, formatUtc, header, plural, section, sectionsFromLines, truncate, type Block,
+  type SlackMessage,
+} from './common.js';
+
+export interface IntegrityInput {
+  report: IntegrityReport;
+  /** The target as people read it (e.g. the ISO time asked for). */
+  target: string | null;
+  /** The time recovery actually reached; null until the job result says. */
+  reached: string | null;
+  /** Characters of table lines at most; the rest is summarised. */
+  tableBudget?: number;
+}
+
+const fmtRows = (rows: number): string => (Number.isFinite(rows) ? rows.toLocaleString('en-US') : '?');
+
+export function checkLines(report: IntegrityReport): string[] {
+  if (report.checks.length === 0) return ['_no checks were reported_'];
+  return report.checks.map(
+    (c) => `${c.ok ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(truncate(c.name, 100))}* — ${escapeMrkdwn(truncate(c.message, 400))}`,
+  );
+}
+
+/** Row counts per database and table, within `budget` characters; the rest is counted, not listed. */
+export function tableLines(report: IntegrityReport, budget: number): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  let omittedTables = 0;
+  let omittedDatabases = 0;
+  for (const db of report.databases) {
+    const total = db.tables.reduce((sum, t) => sum + (Number.isFinite(t.rows) ? t.rows : 0), 0);
+    const title = `*${escapeMrkdwn(truncate(db.name, 80))}* — ${plural(db.tables.length, 'table')}, ${fmtRows(total)} rows`;
+    if (used + title.length > budget) {
+      omittedDatabases += 1;
+      omittedTables += db.tables.length;
+      continue;
+    }
+    lines.push(title);
+    used += title.length + 1;
+    for (const t of db.tables) {
+      const newest = t.newest ? ` · newest ${formatUtc(t.newest, true)}` : '';
+      const line = `• ${code(truncate(t.table, 120))} ${fmtRows(t.rows)} rows${newest}`;
+      if (used + line.length > budget) {
+        omittedTables += 1;
+        continue;
+      }
+      lines.push(line);
+      used += line.length + 1;
+    }
+  }
+  if (omittedTables > 0 || omittedDatabases > 0) {
+    const dbs = omittedDatabases ? ` (${plural(omittedDatabases, 'database')} not listed)` : '';
+    lines.push(`_…and ${plural(omittedTables, 'more table')}${dbs}, left out to fit one Slack message._`);
+  }
+  return lines;
+}
+
+export function recoveryPointLine(target: string | null, reached: string | null): string {
+  const t = target ? code(target) : '_no time target_';
+  const r = reached ? code(formatUtc(reached, true)) : '_known when the job finishes (see the summary)_';
+  return `*Recovery point:* target ${t} · reached ${r}`;
+}
+
+export function integrityMessage(input: IntegrityInput): SlackMessage {
+  const { report } = input;
+  const failed = report.checks.filter((c) => !c.ok).length;
+  const verdict = report.ok ? 'passed' : 'FAILED';
+  const blocks: Block[] = [
+    header(`Integrity report: ${verdict}`),
+    section(
+      `${report.ok ? ':white_check_mark:' : ':x:'} ${report.checks.length - failed} of ${plural(report.checks.length, 'check')} passed` +
+        `${failed ? `, *${failed} failed*` : ''}.\n${recoveryPointLine(input.target, input.reached)}`,
+    ),
+    ...sectionsFromLines(checkLines(report), 6),
+    ...sectionsFromLines(tableLines(report, input.tableBudget ?? 5000), 6),
+    context('Counted on the restored instance. Compare with what you expect before relying on it.'),
+  ];
+  return fitMessage({ text: `Integrity report: ${verdict} (${failed} failed check(s))`, blocks });
+}

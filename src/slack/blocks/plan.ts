@@ -1,0 +1,141 @@
+/**
+ * The planning message: posted as soon as someone runs a runner-planned command, then
+ * updated in place into the plan preview (or the runner's refusal, or, for read-only
+ * commands, the answer itself). Pure.
+ */
+import type { Plan, Risk } from '../../types.js';
+import {
+  ACTIONS, actions, code, context, escapeMrkdwn, fitMessage, formatDuration, header, plural, section, sectionsFromLines,
+  shortId, truncate, user, type Block, type SlackMessage,
+} from './common.js';
+
+export const RISK_TEXT: Record<Risk, string> = {
+  'read-only': 'read-only: changes nothing',
+  'side-copy': 'side copy: writes a new instance, production untouched',
+  destructive: ':warning: destructive: changes production',
+};
+
+/** The command as typed, quoted and escaped for mrkdwn. */
+export const typed = (commandText: string): string => code(escapeMrkdwn(`/recover ${truncate(commandText, 200)}`));
+
+export function planningMessage(input: { commandText: string; requesterId: string; pool: string }): SlackMessage {
+  return {
+    text: `Planning /recover ${truncate(input.commandText, 200)} requested by <@${input.requesterId}>…`,
+    blocks: [section(`:hourglass_flowing_sand: Planning ${typed(input.commandText)} requested by ${user(input.requesterId)}…`), context(`A runner of pool ${code(input.pool)} reads the backup catalog and computes the plan; nothing runs yet.`)],
+  };
+}
+
+/** Shown when no runner answered for a while: planning is not lost, but people must know. */
+export function planningStalledMessage(input: { commandText: string; requesterId: string; pool: string; waitedSeconds: number }): SlackMessage {
+  const base = planningMessage(input);
+  return {
+    text: `${base.text} (no runner has answered yet)`,
+    blocks: [
+      ...base.blocks,
+      section(`:warning: No runner of pool ${code(input.pool)} has answered for ${formatDuration(input.waitedSeconds)}. Check that a runner is running and can reach the control DB; this message updates as soon as one plans it.`),
+    ],
+  };
+}
+
+export function planningRefusalMessage(input: { commandText: string; requesterId: string; error: { code: string; message: string; hint: string | null } }): SlackMessage {
+  const lines = [
+    `:x: ${typed(input.commandText)} requested by ${user(input.requesterId)} cannot run: ${escapeMrkdwn(input.error.message)}`,
+    input.error.hint ? escapeMrkdwn(input.error.hint) : '',
+  ].filter(Boolean);
+  return fitMessage({
+    text: `Cannot run /recover ${truncate(input.commandText, 200)}: ${input.error.message}`,
+    blocks: [...sectionsFromLines(lines, 3), context(`Refused by the runner (${code(input.error.code)}); nothing was changed.`)],
+  });
+}
+
+export type PreviewState =
+  | { kind: 'open' }
+  | { kind: 'approval-requested'; by: string }
+  | { kind: 'cancelled'; by: string }
+  | { kind: 'queued'; jobId: string };
+
+export interface PlanPreviewInput {
+  requestId: string;
+  requesterId: string;
+  commandText: string;
+  plan: Plan;
+  digest: string;
+  required: number;
+  /** Mentions of who may approve (users and user groups). */
+  approvers: string[];
+  state: PreviewState;
+}
+
+export function factLines(facts: Record<string, string>): string[] {
+  return Object.entries(facts).map(([name, value]) => `*${escapeMrkdwn(name)}:* ${escapeMrkdwn(truncate(value, 1500))}`);
+}
+
+export function stepLines(plan: Plan): string[] {
+  return plan.steps.map((step, i) => {
+    const estimate = step.estimateSeconds ? ` _(~${formatDuration(step.estimateSeconds)})_` : '';
+    const mark = step.destructive ? ' :warning: *destructive*' : '';
+    return `${i + 1}. ${escapeMrkdwn(step.title)}${mark}${estimate}`;
+  });
+}
+
+export function expectedSeconds(plan: Plan): number | null {
+  const estimates = plan.steps.map((s) => s.estimateSeconds).filter((s): s is number => typeof s === 'number');
+  return estimates.length ? estimates.reduce((a, b) => a + b, 0) : null;
+}
+
+function stateBlocks(input: PlanPreviewInput): Block[] {
+  const { state } = input;
+  switch (state.kind) {
+    case 'open':
+      return [
+        actions(`plan:${input.requestId}`, [
+          { actionId: ACTIONS.requestApproval, text: 'Request approval', value: input.requestId, style: 'primary' },
+          { actionId: ACTIONS.cancelRequest, text: 'Cancel', value: input.requestId },
+        ]),
+      ];
+    case 'approval-requested':
+      return [context(`:lock: Approval requested by ${user(state.by)}: see the approval message below.`)];
+    case 'queued':
+      return [context(`:white_check_mark: Approved; job ${code(shortId(state.jobId))} is queued.`)];
+    case 'cancelled':
+      return [section(`:no_entry_sign: Cancelled by ${user(state.by)}; nothing will run.`)];
+  }
+}
+
+export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
+  const { plan } = input;
+  if (plan.risk === 'read-only') return readOnlyAnswer(input);
+  const expected = expectedSeconds(plan);
+  const destructive = plan.steps.filter((s) => s.destructive).length;
+  const approvers = input.approvers.length ? input.approvers.join(', ') : '_nobody: no approvers are configured for this workspace_';
+  const blocks: Block[] = [
+    header(`Plan: /recover ${truncate(input.commandText, 120)}`),
+    section(`${escapeMrkdwn(plan.summary)}\nRequested by ${user(input.requesterId)}`),
+    ...sectionsFromLines(factLines(plan.facts), 4),
+    section(`*Steps* (${plural(plan.steps.length, 'step')}${destructive ? `, ${destructive} destructive` : ''})`),
+    ...sectionsFromLines(stepLines(plan), 4),
+    section(
+      [
+        `*Expected duration:* ${expected === null ? 'unknown' : `about ${formatDuration(expected)}`}`,
+        `*Risk:* ${RISK_TEXT[plan.risk]}`,
+        `*Approvals needed:* ${input.required} (not the requester) from ${approvers}`,
+      ].join('\n'),
+    ),
+    context(`Plan digest ${code(input.digest.slice(0, 12))} · request ${code(shortId(input.requestId))} · approvals bind to this exact plan`),
+    ...stateBlocks(input),
+  ];
+  return fitMessage({ text: `Plan: ${plan.summary} (risk ${plan.risk}, ${input.required} approval(s) needed)`, blocks });
+}
+
+/** A read-only command's plan is its answer: the facts the runner gathered. */
+function readOnlyAnswer(input: PlanPreviewInput): SlackMessage {
+  return fitMessage({
+    text: `/recover ${truncate(input.commandText, 120)}: ${input.plan.summary}`,
+    blocks: [
+      header(`/recover ${truncate(input.commandText, 120)}`),
+      section(escapeMrkdwn(input.plan.summary)),
+      ...sectionsFromLines(factLines(input.plan.facts), 8),
+      context(`Asked by ${user(input.requesterId)} · read-only, nothing was changed`),
+    ],
+  });
+}

@@ -1,0 +1,220 @@
+/**
+ * Follows jobs through their events and keeps Slack in step: one status message per job
+ * (through the update scheduler), a thread reply per finished step, the integrity report,
+ * and the summary when the job ends. Woken by NOTIFY on `recover_events` and by a poll;
+ * reads with listEvents(jobId, afterId), so nothing is missed or shown twice.
+ *
+ * Restart safety: the id of the last event that produced a post is kept in the job's
+ * slack_refs (`postedEventId`). On start, jobs with a status message are re-read: events up
+ * to that id only rebuild the state; later ones are posted as usual.
+ */
+import {
+  getCurrentPlan, getJob, getRequest, listApprovals, listEvents, listJobs, setJobSlackRefs, type EventRecord, type JobRecord,
+  type PlanRecord, type RequestRecord,
+} from '../control/index.js';
+import { toRecoverError } from '../errors.js';
+import { redactText } from '../log.js';
+import type { Plan } from '../types.js';
+import { code, type SlackMessage } from './blocks/common.js';
+import { integrityMessage } from './blocks/integrity.js';
+import { statusMessage, type StatusMeta } from './blocks/status.js';
+import { planTarget, stepFinishedMessage } from './blocks/summary.js';
+import type { BotDeps } from './context.js';
+import { applyEvent, initialJobView, isTerminal, parseRecoveryResult, type JobView } from './job-view.js';
+import { PRIORITY } from './outbox.js';
+import { buildSummary } from './summary-data.js';
+
+interface Tracked {
+  jobId: string;
+  channel: string;
+  statusTs: string;
+  plan: Plan | null;
+  meta: StatusMeta;
+  view: JobView;
+  postedEventId: number;
+  integrityTs?: string;
+  dirty: boolean;
+  running: boolean;
+  failing: { eventId: number; attempts: number } | null;
+  noticeSent: boolean;
+}
+
+const PAGE = 200;
+const ATTEMPTS_PER_EVENT = 3;
+
+export class JobWatcher {
+  private readonly tracked = new Map<string, Tracked>();
+
+  constructor(private readonly deps: BotDeps) {}
+
+  /** After enqueue: posts the job's status message, remembers where, and follows the job. */
+  async start(request: RequestRecord, plan: PlanRecord, job: JobRecord, approvedBy: string[]): Promise<void> {
+    const channel = request.slackRefs.channel ?? request.channelId;
+    const view = initialJobView(job.id, plan.plan);
+    const meta = this.meta(request, plan.plan, approvedBy);
+    const ts = await this.deps.out.post(channel, statusMessage(view, meta, this.deps.clock.now()));
+    await setJobSlackRefs(this.deps.control, job.id, { channel, statusTs: ts, threadTs: ts });
+    this.follow({ jobId: job.id, channel, statusTs: ts, plan: plan.plan, meta, view, postedEventId: 0, dirty: false, running: false, failing: null, noticeSent: false });
+  }
+
+  /** On start: picks up jobs that have a status message and events not yet shown. */
+  async resume(): Promise<number> {
+    let resumed = 0;
+    for (const job of await listJobs(this.deps.control, { recentLimit: 20 })) {
+      if (!this.tracked.has(job.id) && (await this.adopt(job))) resumed += 1;
+    }
+    return resumed;
+  }
+
+  /** A NOTIFY (or the poll) says this job may have new events. */
+  notify(jobId: string): void {
+    const tracked = this.tracked.get(jobId);
+    if (tracked) return this.kick(tracked);
+    this.deps.tasks.run('adopt job', async () => {
+      const job = await getJob(this.deps.control, jobId);
+      if (job && !this.tracked.has(jobId)) await this.adopt(job);
+    }, async () => undefined); // logged by Tasks; without the job there is no channel to tell, and the next NOTIFY retries
+  }
+
+  poll(): void {
+    for (const tracked of this.tracked.values()) this.kick(tracked);
+  }
+
+  view(jobId: string): JobView | null {
+    return this.tracked.get(jobId)?.view ?? null;
+  }
+
+  /** Someone asked to cancel: show it on the status message now. */
+  cancelRequested(jobId: string, by: string): void {
+    const tracked = this.tracked.get(jobId);
+    if (!tracked) return;
+    tracked.meta = { ...tracked.meta, cancelRequestedBy: by };
+    this.pushStatus(tracked);
+    this.kick(tracked);
+  }
+
+  private meta(request: RequestRecord, plan: Plan | null, approvedBy: string[]): StatusMeta {
+    const command = this.deps.typedText.get(request.id) ?? request.command;
+    return { requestId: request.id, requesterId: request.requesterId, approvedBy, summary: plan?.summary ?? command, command };
+  }
+
+  /** Follows a job that has a status message, unless it ended and everything was posted. */
+  private async adopt(job: JobRecord): Promise<boolean> {
+    const { control } = this.deps;
+    const posted = job.slackRefs.postedEventId ?? 0;
+    if (!job.slackRefs.statusTs) return false;
+    if (isTerminal(job.status) && (await listEvents(control, job.id, posted, 1)).length === 0) return false;
+    const [request, plan, approvals] = await Promise.all([getRequest(control, job.requestId), getCurrentPlan(control, job.requestId), listApprovals(control, job.requestId)]);
+    if (!request) return false;
+    const approvedBy = approvals.filter((a) => a.decision === 'approve' && a.planDigest === job.planDigest && !a.voidedAt).map((a) => a.approverId);
+    const meta = { ...this.meta(request, plan?.plan ?? null, approvedBy), cancelRequestedBy: job.cancelRequestedBy };
+    this.follow({
+      jobId: job.id, channel: job.slackRefs.channel ?? request.channelId, statusTs: job.slackRefs.statusTs, plan: plan?.plan ?? null, meta,
+      view: initialJobView(job.id, plan?.plan ?? null), postedEventId: posted, dirty: false, running: false, failing: null, noticeSent: false,
+    });
+    return true;
+  }
+
+  private follow(tracked: Tracked): void {
+    this.tracked.set(tracked.jobId, tracked);
+    this.kick(tracked);
+  }
+
+  /** At most one catch-up per job at a time; a wake-up during one makes it go round again. */
+  private kick(t: Tracked): void {
+    t.dirty = true;
+    if (t.running) return;
+    t.running = true;
+    this.deps.tasks.run(`follow job ${t.jobId}`, async () => {
+      try {
+        while (t.dirty) {
+          t.dirty = false;
+          await this.catchUp(t);
+        }
+      } finally {
+        t.running = false;
+      }
+    }, (error) => this.reportTrouble(t, error.message));
+  }
+
+  private async catchUp(t: Tracked): Promise<void> {
+    let changed = false;
+    try {
+      for (;;) {
+        const events = await listEvents(this.deps.control, t.jobId, t.view.lastEventId, PAGE);
+        for (const record of events) {
+          const next = applyEvent(t.view, record.id, record.event);
+          if (record.id > t.postedEventId) await this.effectsOnce(t, next, record);
+          t.view = next;
+          changed = true;
+        }
+        if (events.length < PAGE) break;
+      }
+      t.noticeSent = false;
+    } finally {
+      if (changed || !isTerminal(t.view.status)) this.pushStatus(t);
+    }
+    if (isTerminal(t.view.status)) this.tracked.delete(t.jobId);
+  }
+
+  private pushStatus(t: Tracked): void {
+    this.deps.out.update(t.channel, t.statusTs, statusMessage(t.view, t.meta, this.deps.clock.now()), PRIORITY.progress);
+  }
+
+  /** Runs an event's posts; after a few failures posts a plain fallback and moves on. */
+  private async effectsOnce(t: Tracked, next: JobView, record: EventRecord): Promise<void> {
+    try {
+      await this.effects(t, next, record);
+      t.failing = null;
+    } catch (error) {
+      const attempts = t.failing?.eventId === record.id ? t.failing.attempts + 1 : 1;
+      t.failing = { eventId: record.id, attempts };
+      if (attempts < ATTEMPTS_PER_EVENT) throw error;
+      const failure = toRecoverError(error);
+      this.deps.log.error({ err: failure, jobId: t.jobId, eventId: record.id }, 'giving up on posting a job event');
+      await this.reportTrouble(t, `${failure.message} (event ${record.id}, ${record.event.type}: shown in the summary instead)`);
+      await this.markPosted(t, record.id);
+    }
+  }
+
+  private async effects(t: Tracked, next: JobView, record: EventRecord): Promise<void> {
+    const { out } = this.deps;
+    const { event } = record;
+    const target = planTarget(t.plan?.params).text;
+    const post = (message: SlackMessage) => out.post(t.channel, message, t.statusTs);
+    if (event.type === 'step.finished') {
+      const index = next.steps.findIndex((s) => s.step === event.step && s.state === 'done' && s.seconds === event.seconds);
+      const title = next.steps[index]?.title ?? event.step;
+      await post(stepFinishedMessage({ index: index < 0 ? null : index, title, seconds: event.seconds, ...(event.detail ? { detail: event.detail } : {}) }));
+    } else if (event.type === 'integrity.report' && next.integrity) {
+      t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached: null }));
+    } else if (isTerminal(next.status) && event.type.startsWith('job.')) {
+      const reached = parseRecoveryResult(next.result).reachedTime;
+      if (next.integrity && !t.integrityTs && event.type === 'job.succeeded') {
+        t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached }));
+      } else if (next.integrity && t.integrityTs && reached) {
+        out.update(t.channel, t.integrityTs, integrityMessage({ report: next.integrity, target, reached }), PRIORITY.progress);
+      }
+      await post(await buildSummary(this.deps, t.jobId, next));
+    } else {
+      return;
+    }
+    await this.markPosted(t, record.id);
+  }
+
+  private async markPosted(t: Tracked, eventId: number): Promise<void> {
+    t.postedEventId = eventId;
+    await setJobSlackRefs(this.deps.control, t.jobId, { postedEventId: eventId });
+  }
+
+  /** Tells the job's thread (once per streak) that following it is failing. */
+  private async reportTrouble(t: Tracked, message: string): Promise<void> {
+    if (t.noticeSent) return;
+    t.noticeSent = true;
+    message = redactText(message);
+    await this.deps.out.post(t.channel, {
+      text: `recover-bot has trouble following job ${t.jobId}: ${message}`,
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:warning: recover-bot has trouble following job ${code(t.jobId)}: ${message.slice(0, 2000)}\nThe job itself is not affected; the bot keeps retrying.` } }],
+    }, t.statusTs);
+  }
+}

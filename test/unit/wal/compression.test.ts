@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, test } from 'vitest';
+import { compressWal, decodeWal, isGzip, shouldCompress } from '../../../src/wal/compression.js';
+import { readStreamToBuffer } from '../../../src/util/streams.js';
+
+// A WAL page starts with PostgreSQL 15's page magic 0xD110 (little-endian bytes 10 D1).
+const walLike = Buffer.concat([Buffer.from([0x10, 0xd1, 0x02, 0x00]), Buffer.alloc(64 * 1024, 7)]);
+
+describe('WAL compression', () => {
+  test('segments and partial segments are compressed; history and backup files stay readable text', () => {
+    expect(['segment', 'partial', 'history', 'backup-history'].map((kind) => shouldCompress(kind as never))).toEqual([true, true, false, false]);
+  });
+
+  test('compressWal output is gzip and decodes back to the same bytes, in several chunks', async () => {
+    const compressed = await compressWal(walLike);
+    expect(isGzip(compressed)).toBe(true);
+    expect(compressed.length).toBeLessThan(walLike.length / 10);
+    const chunks = [compressed.subarray(0, 1), compressed.subarray(1, 100), compressed.subarray(100)];
+    expect(await readStreamToBuffer(await decodeWal(Readable.from(chunks)))).toEqual(walLike);
+  });
+
+  test('uncompressed WAL (older archives, other tools) passes through unchanged', async () => {
+    const raw = Buffer.concat([walLike, randomBytes(1000)]);
+    expect(await readStreamToBuffer(await decodeWal(Readable.from([raw.subarray(0, 10), raw.subarray(10)])))).toEqual(raw);
+  });
+
+  test('an empty object decodes to nothing; a truncated gzip stream is an error, not short WAL', async () => {
+    expect((await readStreamToBuffer(await decodeWal(Readable.from([])))).length).toBe(0);
+    const truncated = gzipSync(randomBytes(100_000)).subarray(0, 5000);
+    await expect(readStreamToBuffer(await decodeWal(Readable.from([truncated])))).rejects.toThrow(/unexpected end/i);
+  });
+});
