@@ -28,8 +28,13 @@ export function isGzip(head: Buffer): boolean {
 /** The stored bytes as PostgreSQL wrote them: gunzipped when compressed, as is otherwise. */
 export async function decodeWal(source: Readable): Promise<Readable> {
   const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await iterator.next();
-  const head = first.done ? Buffer.alloc(0) : Buffer.from(first.value);
+  // Enough bytes to see the magic, however the transport happened to split them.
+  let head = Buffer.alloc(0);
+  while (head.length < 2) {
+    const next = await iterator.next();
+    if (next.done) break;
+    head = Buffer.concat([head, Buffer.from(next.value)]);
+  }
   const whole = Readable.from(
     (async function* () {
       yield head;
