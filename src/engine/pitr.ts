@@ -51,7 +51,7 @@ export interface PitrResult {
   connect: string;
   oldDataDir: string | null;
   walSegments: number;
-  fetched: { downloaded: number; bytes: number; onDemand: number } | null;
+  fetched: { downloaded: number; bytes: number; onDemand: number; renamedBySpool: number; servedByAgent: number; waitedMs: number } | null;
   seconds: { total: number; baseBackup: number; replay: number };
   report: IntegrityReport;
 }
@@ -169,13 +169,16 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     await writeFile(hookPath, WAL_HOOK_SOURCE, { mode: 0o644 });
     if (owner) await chown(hookPath, owner.uid, owner.gid);
     if (request.to === 'in-place') await request.beforeDestructiveStep?.('restore-base-backup');
+    // While the base backup streams in, only the first few segments are fetched: replay can
+    // start without waiting, and the rest would only compete with the base backup for CPU
+    // and bandwidth. The full window opens once the base backup is in.
+    fetcher.setAhead(Math.min(config.prefetch.parallel, config.prefetch.ahead));
+    await fetcher.start();
+    agent = await startWalAgent({ socketPath, storage: ctx.storage, log: ctx.log, fetcher, ...(owner ? { owner } : {}) });
     const finishBase = step(ctx, 'restore-base-backup', `Restore base backup ${selection.backup.id}`);
     await restoreBaseBackup(ctx, tools, selection.backup, dataDir);
     const baseSeconds = finishBase();
-    // Prefetch starts after the base backup, not beside it: on a small runner both compete for
-    // the same CPU and network, and the spool fills faster than replay drains it anyway.
-    await fetcher.start();
-    agent = await startWalAgent({ socketPath, storage: ctx.storage, log: ctx.log, fetcher, ...(owner ? { owner } : {}) });
+    fetcher.setAhead(config.prefetch.ahead);
 
     const finishConfigure = step(ctx, 'configure-recovery', `Configure recovery to ${describeTarget(request.target)}`);
     const restoreCommand = request.restoreCommandOverride ?? spoolRestoreCommand({ spoolDir, nodePath: process.execPath, hookPath, socketPath });
@@ -238,7 +241,9 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
       connect: listen ? `psql -h ${listen.socketDir} -p ${port} -U postgres   (or host 127.0.0.1 port ${port})` : 'production connection (unchanged)',
       oldDataDir,
       walSegments: selection.requiredSegments.length,
-      fetched: request.restoreCommandOverride ? null : { downloaded: fetcher.stats.downloaded, bytes: fetcher.stats.bytes, onDemand: fetcher.stats.onDemand },
+      fetched: request.restoreCommandOverride
+        ? null
+        : (({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }) => ({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }))(fetcher.stats),
       seconds: { total: (ctx.clock.now().getTime() - began.getTime()) / 1000, baseBackup: baseSeconds, replay: replaySeconds },
       report,
     };

@@ -37,6 +37,11 @@ export interface FetcherStats {
   downloaded: number;
   bytes: number;
   consumed: number;
+  /** Taken by restore_command's rename, without asking the agent (the fast path). */
+  renamedBySpool: number;
+  /** Asked of the agent because the file was not in the spool yet; and how long those waited. */
+  servedByAgent: number;
+  waitedMs: number;
   onDemand: number;
   planned: number;
 }
@@ -59,11 +64,13 @@ export class WalFetcher {
   private readonly abort = new AbortController();
   private poller: NodeJS.Timeout | undefined;
   private firstError: RecoverError | undefined;
+  private ahead: number;
 
   constructor(private readonly options: FetcherOptions) {
     this.order = options.prefetch ?? [];
+    this.ahead = options.ahead ?? 64;
     for (const name of this.order) this.states.set(name, { status: 'pending' });
-    this.stats = { downloaded: 0, bytes: 0, consumed: 0, onDemand: 0, planned: this.order.length };
+    this.stats = { downloaded: 0, bytes: 0, consumed: 0, renamedBySpool: 0, servedByAgent: 0, waitedMs: 0, onDemand: 0, planned: this.order.length };
     // Every in-flight download listens on this one signal; hundreds may come and go.
     setMaxListeners(0, this.abort.signal);
   }
@@ -87,6 +94,12 @@ export class WalFetcher {
     await Promise.all(running);
   }
 
+  /** Changes how many segments may wait in the spool (e.g. a few only while the base backup streams in). */
+  setAhead(ahead: number): void {
+    this.ahead = ahead;
+    this.pump();
+  }
+
   private readyCount(): number {
     let count = 0;
     for (const state of this.states.values()) if (state.status === 'ready') count++;
@@ -95,8 +108,7 @@ export class WalFetcher {
 
   private pump(): void {
     const parallel = this.options.parallel ?? 8;
-    const ahead = this.options.ahead ?? 64;
-    while (!this.abort.signal.aborted && this.active < parallel && this.next < this.order.length && this.readyCount() + this.active < ahead) {
+    while (!this.abort.signal.aborted && this.active < parallel && this.next < this.order.length && this.readyCount() + this.active < this.ahead) {
       const name = this.order[this.next++]!;
       if (this.states.get(name)?.status === 'pending') this.startDownload(name);
     }
@@ -141,6 +153,7 @@ export class WalFetcher {
       if (!present.has(name) && this.states.get(name)?.status === 'ready') {
         this.states.set(name, { status: 'consumed' });
         this.stats.consumed++;
+        this.stats.renamedBySpool++;
         changed = true;
       }
     }
@@ -184,6 +197,7 @@ export class WalFetcher {
   async fetch(name: string, dest: string): Promise<'ok' | 'missing'> {
     const state = this.states.get(name);
     if (state?.status === 'failed') throw state.error;
+    const asked = Date.now();
     if (state?.status === 'pending') await this.startDownload(name);
     else if (state?.status === 'downloading') await state.done;
     const now = this.states.get(name);
@@ -191,6 +205,8 @@ export class WalFetcher {
       await rename(join(this.options.spoolDir, name), dest);
       this.states.set(name, { status: 'consumed' });
       this.stats.consumed++;
+      this.stats.servedByAgent++;
+      this.stats.waitedMs += Date.now() - asked;
       this.pump();
       return 'ok';
     }

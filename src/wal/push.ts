@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { RecoverError } from '../errors.js';
 import { BlobExistsError, type Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
-import { compressWal, shouldCompress } from './compression.js';
+import { compressWal, shouldCompress, WAL_COMPRESSION } from './compression.js';
 import { walFileKind } from './segments.js';
 
 export type PushOutcome = 'uploaded' | 'already-archived';
@@ -29,7 +29,7 @@ export async function pushWalFile(storage: Storage, log: Logger, path: string, n
     // sha256 and rawsize describe the bytes PostgreSQL wrote (what a restore checks);
     // archivedat is the millisecond archive time (blob Last-Modified is only precise to the
     // second, and deciding which segments a time target needs compares against it).
-    const metadata = { sha256, rawsize: String(raw.length), archivedat: now().toISOString(), ...(compressed ? { compression: 'gzip' } : {}) };
+    const metadata = { sha256, rawsize: String(raw.length), archivedat: now().toISOString(), ...(compressed ? { compression: WAL_COMPRESSION } : {}) };
     await storage.wal.put(key, body, { ifNotExists: true, metadata });
     return 'uploaded';
   } catch (error) {

@@ -59,7 +59,7 @@ describe('formatPitr', () => {
     connect: 'psql -h /var/lib/recover-bot/restores/pitr-20250115T110000Z/run -p 6543 -U postgres',
     oldDataDir: null,
     walSegments: 4,
-    fetched: { downloaded: 5, bytes: 5 * SEG, onDemand: 0 },
+    fetched: { downloaded: 5, bytes: 5 * SEG, onDemand: 0, renamedBySpool: 5, servedByAgent: 0, waitedMs: 0 },
     seconds: { total: 61.26, baseBackup: 12.04, replay: 40.55 },
     report: {
       ok: false,

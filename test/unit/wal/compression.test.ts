@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { compressWal, decodeWal, isGzip, shouldCompress } from '../../../src/wal/compression.js';
+import { compressWal, decodeWal, isGzip, isLz4Frame, shouldCompress } from '../../../src/wal/compression.js';
 import { readStreamToBuffer } from '../../../src/util/streams.js';
 
 // A WAL page starts with PostgreSQL 15's page magic 0xD110 (little-endian bytes 10 D1).
@@ -13,9 +13,15 @@ describe('WAL compression', () => {
     expect(['segment', 'partial', 'history', 'backup-history'].map((kind) => shouldCompress(kind as never))).toEqual([true, true, false, false]);
   });
 
-  test('compressWal output is gzip and decodes back to the same bytes, in several chunks', async () => {
-    const compressed = await compressWal(walLike);
+  test('gzip-compressed archives (older uploads) decode too', async () => {
+    const compressed = gzipSync(walLike);
     expect(isGzip(compressed)).toBe(true);
+    expect(await readStreamToBuffer(await decodeWal(Readable.from([compressed.subarray(0, 1), compressed.subarray(1)])))).toEqual(walLike);
+  });
+
+  test('compressWal output is an LZ4 frame and decodes back to the same bytes, in several chunks', async () => {
+    const compressed = await compressWal(walLike);
+    expect(isLz4Frame(compressed)).toBe(true);
     expect(compressed.length).toBeLessThan(walLike.length / 10);
     const chunks = [compressed.subarray(0, 1), compressed.subarray(1, 100), compressed.subarray(100)];
     expect(await readStreamToBuffer(await decodeWal(Readable.from(chunks)))).toEqual(walLike);
@@ -30,5 +36,7 @@ describe('WAL compression', () => {
     expect((await readStreamToBuffer(await decodeWal(Readable.from([])))).length).toBe(0);
     const truncated = gzipSync(randomBytes(100_000)).subarray(0, 5000);
     await expect(readStreamToBuffer(await decodeWal(Readable.from([truncated])))).rejects.toThrow(/unexpected end/i);
+    const truncatedLz4 = (await compressWal(randomBytes(100_000))).subarray(0, 5000);
+    await expect(decodeWal(Readable.from([truncatedLz4])).then(readStreamToBuffer)).rejects.toThrow();
   });
 });

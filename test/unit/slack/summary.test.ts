@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { validateMessageContent, Transcript } from '../../../src/slack-standin/index.js';
+import { dataLossSeconds, planDestination, planTarget, summaryMessage, type SummaryInput } from '../../../src/slack/blocks/summary.js';
+import { parseRecoveryResult } from '../../../src/slack/job-view.js';
+
+const base: SummaryInput = {
+  jobId: 'job-1',
+  status: 'succeeded',
+  command: 'pitr 2025-01-15T14:29:59+00:00',
+  summary: 'Point-in-time recovery',
+  requestedBy: 'U0ALICE',
+  requestedAt: new Date('2025-01-15T15:00:00Z'),
+  approvals: [{ userId: 'U0BOB', at: new Date('2025-01-15T15:02:00Z') }],
+  queuedAt: new Date('2025-01-15T15:02:00Z'),
+  startedAt: new Date('2025-01-15T15:02:05Z'),
+  finishedAt: new Date('2025-01-15T15:30:00Z'),
+  steps: [
+    { title: 'Restore', state: 'done', seconds: 600 },
+    { title: 'Replay', state: 'done', seconds: 1000 },
+  ],
+  target: { text: '2025-01-15 14:29:59 UTC', time: new Date('2025-01-15T14:29:59Z') },
+  to: 'side',
+  result: parseRecoveryResult({ reachedTime: '2025-01-15T14:29:50Z', connect: 'postgresql://h:5999/postgres', dataDir: '/r/data', timeline: 2, replayLsn: '0/1' }),
+  integrity: { ok: true, checks: [{ name: 'c', ok: true, message: '' }], databases: [] },
+  error: null,
+  cancelledBy: null,
+};
+
+function text(input: SummaryInput): string {
+  const message = summaryMessage(input);
+  expect(validateMessageContent(message)).toBeUndefined();
+  return Transcript.textOf(message);
+}
+
+describe('summary', () => {
+  it('tells the whole story of a successful side restore', () => {
+    const t = text(base);
+    expect(t).toContain('`2025-01-15 15:00:00 UTC` requested by <@U0ALICE>');
+    expect(t).toContain('`2025-01-15 15:02:00 UTC` approved by <@U0BOB>');
+    expect(t).toContain(':white_check_mark: Replay — 16 min 40 s');
+    expect(t).toContain('`2025-01-15 15:30:00 UTC` finished: *succeeded*');
+    expect(t).toContain('*Data-loss window:* 9.0 s (target − reached), within the 15 min RPO');
+    expect(t).toContain('*Time to recover:* 30 min from request to finish, within the 2 h RTO (25% used)');
+    expect(t).toContain('The side instance is running at `postgresql://h:5999/postgres` (data `/r/data`)');
+    expect(t).toContain('`pg_ctl -D /r/data stop`');
+  });
+
+  it('flags a data-loss window beyond the RPO and a run beyond the RTO', () => {
+    const t = text({
+      ...base,
+      result: parseRecoveryResult({ reachedTime: '2025-01-15T14:00:00Z' }),
+      finishedAt: new Date('2025-01-15T17:30:00Z'),
+    });
+    expect(t).toContain('*exceeds* the 15 min RPO by 14 min 59 s');
+    expect(t).toContain('*over* the 2 h RTO by 30 min');
+    expect(t).toContain('The data-loss window exceeds the RPO');
+  });
+
+  it('explains an in-place restore and a failed integrity check', () => {
+    const t = text({ ...base, to: 'in-place', result: parseRecoveryResult({ reachedTime: '2025-01-15T14:29:59Z', oldDataDir: '/pg/old', timeline: 3 }), integrity: { ok: false, checks: [{ name: 'amcheck', ok: false, message: 'x' }], databases: [] } });
+    expect(t).toContain('Production now runs the recovered data on timeline 3');
+    expect(t).toContain('previous data directory is kept at `/pg/old`');
+    expect(t).toContain('*Integrity:* :x: FAILED — amcheck');
+    expect(t).toContain('Integrity checks failed: do not use the restored data');
+  });
+
+  it('gives advice for failures and cancellations', () => {
+    const failed = text({ ...base, status: 'failed', result: null, integrity: null, steps: [{ title: 'Restore', state: 'failed', seconds: null }], error: { code: 'RUNNER_LOST', message: 'Runner r1 stopped renewing its lease' } });
+    expect(failed).toContain('*Error* `RUNNER_LOST`: Runner r1 stopped renewing its lease');
+    expect(failed).toContain('The failing step was "Restore"');
+    expect(failed).toContain('Look at the runner host');
+    expect(failed).toContain(':x: Restore — did not finish');
+    const unknown = text({ ...base, status: 'failed', result: null, error: { code: 'SOMETHING_NEW', message: 'x' } });
+    expect(unknown).toContain('Read the error above');
+    const cancelled = text({ ...base, status: 'cancelled', result: null, cancelledBy: 'U0BOB' });
+    expect(cancelled).toContain('finished: *cancelled* (cancel asked by <@U0BOB>)');
+    expect(cancelled).toContain('Cancelled by <@U0BOB>');
+  });
+
+  it('reads targets of every kind', () => {
+    expect(planTarget({ target: { kind: 'time', time: '2025-01-15T14:29:59.000Z' } })).toEqual({ text: '2025-01-15 14:29:59 UTC', time: new Date('2025-01-15T14:29:59Z') });
+    expect(planTarget({ target: { kind: 'lsn', lsn: '0/3A' } }).text).toBe('LSN 0/3A');
+    expect(planTarget({ target: { kind: 'latest' } })).toEqual({ text: 'end of the archived WAL (latest)', time: null });
+    expect(planTarget(undefined)).toEqual({ text: null, time: null });
+    expect(planDestination({ to: 'in-place' })).toBe('in-place');
+    expect(planDestination({})).toBeNull();
+    expect(dataLossSeconds(new Date('2025-01-15T14:29:59Z'), '2025-01-15T14:29:58.5Z')).toBe(0.5);
+    expect(dataLossSeconds(null, '2025')).toBeNull();
+    expect(dataLossSeconds(new Date(), 'not a time')).toBeNull();
+  });
+});
