@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { compressWal, decodeWal, isGzip, isLz4Frame, shouldCompress } from '../../../src/wal/compression.js';
+import { compressFrame } from 'lz4-napi';
+import { compressWal, decodeWal, isGzip, isLz4Block, isLz4Frame, shouldCompress } from '../../../src/wal/compression.js';
 import { readStreamToBuffer } from '../../../src/util/streams.js';
 
 // A WAL page starts with PostgreSQL 15's page magic 0xD110 (little-endian bytes 10 D1).
@@ -19,9 +20,17 @@ describe('WAL compression', () => {
     expect(await readStreamToBuffer(await decodeWal(Readable.from([compressed.subarray(0, 1), compressed.subarray(1)])))).toEqual(walLike);
   });
 
-  test('compressWal output is an LZ4 frame and decodes back to the same bytes, in several chunks', async () => {
+  test('LZ4 frames (the format of the lz4 tool) decode too', async () => {
+    const frame = await compressFrame(walLike);
+    expect(isLz4Frame(frame)).toBe(true);
+    expect(await readStreamToBuffer(await decodeWal(Readable.from([frame])))).toEqual(walLike);
+  });
+
+  test('compressWal output is an RBL4 LZ4 block and decodes back to the same bytes, in several chunks', async () => {
     const compressed = await compressWal(walLike);
-    expect(isLz4Frame(compressed)).toBe(true);
+    expect(isLz4Block(compressed)).toBe(true);
+    expect(compressed.subarray(0, 4).toString('ascii')).toBe('RBL4');
+    expect(compressed.readUInt32LE(4)).toBe(walLike.length);
     expect(compressed.length).toBeLessThan(walLike.length / 10);
     const chunks = [compressed.subarray(0, 1), compressed.subarray(1, 100), compressed.subarray(100)];
     expect(await readStreamToBuffer(await decodeWal(Readable.from(chunks)))).toEqual(walLike);
@@ -35,7 +44,7 @@ describe('WAL compression', () => {
   test('an empty object decodes to nothing; a truncated gzip stream is an error, not short WAL', async () => {
     expect((await readStreamToBuffer(await decodeWal(Readable.from([])))).length).toBe(0);
     const truncated = gzipSync(randomBytes(100_000)).subarray(0, 5000);
-    await expect(readStreamToBuffer(await decodeWal(Readable.from([truncated])))).rejects.toThrow(/unexpected end/i);
+    await expect(decodeWal(Readable.from([truncated])).then(readStreamToBuffer)).rejects.toThrow(/unexpected end/i);
     const truncatedLz4 = (await compressWal(randomBytes(100_000))).subarray(0, 5000);
     await expect(decodeWal(Readable.from([truncatedLz4])).then(readStreamToBuffer)).rejects.toThrow();
   });
