@@ -12,7 +12,7 @@ import {
 import { activeJobOf } from '../control/jobs.js';
 import { isRecoverError, RecoverError } from '../errors.js';
 import { approvalMessage, confirmModal, type ApprovalState } from './blocks/approval.js';
-import { formatUtc, shortId, user, type SlackMessage } from './blocks/common.js';
+import { formatUtc, user, type SlackMessage } from './blocks/common.js';
 import { commandErrorMessage, notice } from './blocks/help.js';
 import type { BotDeps } from './context.js';
 import type { JobWatcher } from './job-watcher.js';
@@ -34,14 +34,22 @@ async function load(deps: FlowDeps, requestId: string): Promise<{ request: Reque
 }
 
 /** "Request approval": only the requester; destructive plans first confirm in a modal. */
-export async function requestApproval(deps: FlowDeps, input: { requestId: string; userId: string; triggerId: string; reply: Reply }): Promise<void> {
+export async function requestApproval(
+  deps: FlowDeps,
+  input: { requestId: string; userId: string; triggerId: string; reply: Reply; shownDigest: string | undefined },
+): Promise<void> {
   await deps.locks.serial(input.requestId, async () => {
     const { request, plan } = await load(deps, input.requestId);
     if (input.userId !== request.requesterId) {
-      return input.reply(notice(`Only ${user(request.requesterId)}, who asked for this recovery, can request approval for it. Approvers vote on the approval message once it is posted.`));
+      const who = `Only ${user(request.requesterId)}, who asked for this recovery, can request approval for it.`;
+      return input.reply(notice(`${who} Approvers vote on the approval message once it is posted.`));
     }
     if (request.status !== 'pending') return input.reply(notice(`This request is already ${request.status}; nothing to approve.`));
     if (request.slackRefs.approvalTs) return input.reply(notice('Approval was already requested: see the approval message in the channel.'));
+    if (input.shownDigest !== plan.digest) {
+      showPreview(deps, request, plan, { kind: 'open' });
+      return input.reply(notice('The plan changed since this preview was shown; the preview now shows the new plan. Review it, then request approval again.'));
+    }
     const expect = findCommand(request.command)?.confirmation(request.args, { production: { name: deps.config.productionName } }) ?? null;
     if (expect) {
       await deps.out.openView(input.triggerId, confirmModal({ requestId: request.id, digest: plan.digest, expect, plan: plan.plan }));
@@ -107,6 +115,7 @@ export async function refreshApproval(deps: FlowDeps, requestId: string): Promis
   const input = await approvalInput(deps, request, plan, { kind: 'open' });
   const { evaluation } = input;
   let state: ApprovalState = { kind: 'open' };
+  let startFailure: unknown = null;
   if (request.status === 'rejected' || evaluation.rejectedBy !== undefined) {
     const by = evaluation.rejectedBy ?? request.requesterId;
     const at = input.approvals.find((a) => a.approverId === by && a.decision === 'reject')?.createdAt ?? deps.clock.now();
@@ -114,7 +123,8 @@ export async function refreshApproval(deps: FlowDeps, requestId: string): Promis
     showPreview(deps, request, plan, { kind: 'cancelled', by });
   } else if (evaluation.complete && request.status === 'pending') {
     const { job, created } = await enqueueJob(deps.control, { requestId, planDigest: plan.digest, pool: request.pool, actor: 'recover-bot' });
-    if (created) await deps.jobs.start(request, plan, job, evaluation.approvedBy);
+    // The job is queued whatever happens to its status message: show the approval state anyway.
+    if (created) startFailure = await deps.jobs.start(job).then(() => null, (error: unknown) => error ?? new Error('status message failed'));
     state = { kind: 'approved', jobId: job.id };
     showPreview(deps, request, plan, { kind: 'queued', jobId: job.id });
   } else if (request.status !== 'pending') {
@@ -123,12 +133,27 @@ export async function refreshApproval(deps: FlowDeps, requestId: string): Promis
   }
   const { approvalTs } = request.slackRefs;
   if (approvalTs) deps.out.update(request.slackRefs.channel ?? request.channelId, approvalTs, approvalMessage({ ...input, state }), PRIORITY.interactive);
+  if (startFailure !== null) throw startFailure;
+}
+
+/**
+ * The runner saved a new plan for a request this bot shows (approvals given to the old one
+ * were voided by savePlan): show the new plan where people look, so nobody approves blind.
+ */
+export async function planChanged(deps: FlowDeps, requestId: string): Promise<void> {
+  await deps.locks.serial(requestId, async () => {
+    const request = await getRequest(deps.control, requestId);
+    if (!request || request.status !== 'pending' || !request.slackRefs.planTs) return;
+    if (request.slackRefs.approvalTs) return refreshApproval(deps, requestId);
+    const plan = await getCurrentPlan(deps.control, requestId);
+    if (plan) showPreview(deps, request, plan, { kind: 'open' });
+  });
 }
 
 /** Approve or reject (also the preview's Cancel, which is the requester withdrawing). */
 export async function vote(
   deps: FlowDeps,
-  input: { requestId: string; userId: string; decision: ApprovalDecision; reply: Reply; cancel?: boolean },
+  input: { requestId: string; userId: string; decision: ApprovalDecision; reply: Reply; shownDigest: string | undefined; cancel?: boolean },
 ): Promise<void> {
   await deps.locks.serial(input.requestId, async () => {
     const { request, plan } = await load(deps, input.requestId);
@@ -136,12 +161,16 @@ export async function vote(
       return input.reply(notice(`Only ${user(request.requesterId)}, who asked, or a configured approver can cancel this request.`));
     }
     const policy = await deps.approvers.policy(request.teamId, plan.plan);
+    // An approval binds to the plan the message showed; a reject counts whatever was shown.
+    const planDigest = input.decision === 'approve' ? (input.shownDigest ?? 'not shown') : (input.shownDigest ?? plan.digest);
     let recorded;
     try {
-      recorded = await recordApproval(deps.control, { requestId: request.id, approverId: input.userId, decision: input.decision, planDigest: plan.digest, policy });
+      recorded = await recordApproval(deps.control, { requestId: request.id, approverId: input.userId, decision: input.decision, planDigest, policy });
     } catch (error) {
-      if (isRecoverError(error) && (error.code === 'NOT_PERMITTED' || error.code === 'APPROVAL_INVALID')) return input.reply(commandErrorMessage(error));
-      throw error;
+      if (!isRecoverError(error) || (error.code !== 'NOT_PERMITTED' && error.code !== 'APPROVAL_INVALID')) throw error;
+      await input.reply(commandErrorMessage(error));
+      if (error.code === 'APPROVAL_INVALID') await refreshApproval(deps, request.id);
+      return;
     }
     if (!recorded.changed) {
       const what = input.decision === 'approve' ? 'approved' : 'rejected';
@@ -150,5 +179,3 @@ export async function vote(
     await refreshApproval(deps, request.id);
   });
 }
-
-export const requestRef = (requestId: string): string => `request ${shortId(requestId)}`;

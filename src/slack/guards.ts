@@ -14,7 +14,7 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
-const CHANNEL_ID = /^[CGD][A-Z0-9]{2,}$/;
+const CHANNEL_ID = /^[CGD][A-Z0-9]+$/; // Slack ids are upper case; channel names never are
 
 /**
  * Whether a channel matches one of the allowed patterns: a channel id (exact) or a name

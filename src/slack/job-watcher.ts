@@ -10,12 +10,13 @@
  */
 import {
   getCurrentPlan, getJob, getRequest, listApprovals, listEvents, listJobs, setJobSlackRefs, type EventRecord, type JobRecord,
-  type PlanRecord, type RequestRecord,
+  type RequestRecord,
 } from '../control/index.js';
 import { toRecoverError } from '../errors.js';
 import { redactText } from '../log.js';
 import type { Plan } from '../types.js';
-import { code, type SlackMessage } from './blocks/common.js';
+import { code, escapeMrkdwn, truncate, type SlackMessage } from './blocks/common.js';
+import { notice } from './blocks/help.js';
 import { integrityMessage } from './blocks/integrity.js';
 import { statusMessage, type StatusMeta } from './blocks/status.js';
 import { planTarget, stepFinishedMessage } from './blocks/summary.js';
@@ -33,35 +34,37 @@ interface Tracked {
   view: JobView;
   postedEventId: number;
   integrityTs?: string;
+  /** The integrity report was posted (its ts is unknown if that happened before a restart). */
+  integrityShown?: boolean;
   dirty: boolean;
   running: boolean;
   failing: { eventId: number; attempts: number } | null;
   noticeSent: boolean;
+  /** Whether the status message was updated since the bot follows the job. */
+  shown: boolean;
 }
 
 const PAGE = 200;
 const ATTEMPTS_PER_EVENT = 3;
+/** Every how many polls to look for active jobs the bot does not follow yet. */
+const DISCOVER_EVERY = 10;
 
 export class JobWatcher {
   private readonly tracked = new Map<string, Tracked>();
+  private polls = 0;
 
   constructor(private readonly deps: BotDeps) {}
 
   /** After enqueue: posts the job's status message, remembers where, and follows the job. */
-  async start(request: RequestRecord, plan: PlanRecord, job: JobRecord, approvedBy: string[]): Promise<void> {
-    const channel = request.slackRefs.channel ?? request.channelId;
-    const view = initialJobView(job.id, plan.plan);
-    const meta = this.meta(request, plan.plan, approvedBy);
-    const ts = await this.deps.out.post(channel, statusMessage(view, meta, this.deps.clock.now()));
-    await setJobSlackRefs(this.deps.control, job.id, { channel, statusTs: ts, threadTs: ts });
-    this.follow({ jobId: job.id, channel, statusTs: ts, plan: plan.plan, meta, view, postedEventId: 0, dirty: false, running: false, failing: null, noticeSent: false });
+  async start(job: JobRecord): Promise<void> {
+    await this.adopt(job.id);
   }
 
-  /** On start: picks up jobs that have a status message and events not yet shown. */
+  /** On start: picks up jobs with events not yet shown, or with no status message yet. */
   async resume(): Promise<number> {
     let resumed = 0;
     for (const job of await listJobs(this.deps.control, { recentLimit: 20 })) {
-      if (!this.tracked.has(job.id) && (await this.adopt(job))) resumed += 1;
+      if (await this.adopt(job.id)) resumed += 1;
     }
     return resumed;
   }
@@ -70,14 +73,18 @@ export class JobWatcher {
   notify(jobId: string): void {
     const tracked = this.tracked.get(jobId);
     if (tracked) return this.kick(tracked);
-    this.deps.tasks.run('adopt job', async () => {
-      const job = await getJob(this.deps.control, jobId);
-      if (job && !this.tracked.has(jobId)) await this.adopt(job);
-    }, async () => undefined); // logged by Tasks; without the job there is no channel to tell, and the next NOTIFY retries
+    // Logged by Tasks; without the job there is no channel to tell, and the next poll retries.
+    this.deps.tasks.run('adopt job', async () => void (await this.adopt(jobId)), async () => undefined);
   }
 
+  /** Catches up every followed job; now and then also looks for active jobs it does not follow. */
   poll(): void {
     for (const tracked of this.tracked.values()) this.kick(tracked);
+    if (this.polls++ % DISCOVER_EVERY === 0) {
+      this.deps.tasks.run('look for jobs', async () => {
+        for (const job of await listJobs(this.deps.control, { recentLimit: 0 })) if (!this.tracked.has(job.id)) await this.adopt(job.id);
+      }, async () => undefined);
+    }
   }
 
   view(jobId: string): JobView | null {
@@ -98,21 +105,40 @@ export class JobWatcher {
     return { requestId: request.id, requesterId: request.requesterId, approvedBy, summary: plan?.summary ?? command, command };
   }
 
-  /** Follows a job that has a status message, unless it ended and everything was posted. */
-  private async adopt(job: JobRecord): Promise<boolean> {
-    const { control } = this.deps;
-    const posted = job.slackRefs.postedEventId ?? 0;
-    if (!job.slackRefs.statusTs) return false;
-    if (isTerminal(job.status) && (await listEvents(control, job.id, posted, 1)).length === 0) return false;
-    const [request, plan, approvals] = await Promise.all([getRequest(control, job.requestId), getCurrentPlan(control, job.requestId), listApprovals(control, job.requestId)]);
-    if (!request) return false;
-    const approvedBy = approvals.filter((a) => a.decision === 'approve' && a.planDigest === job.planDigest && !a.voidedAt).map((a) => a.approverId);
-    const meta = { ...this.meta(request, plan?.plan ?? null, approvedBy), cancelRequestedBy: job.cancelRequestedBy };
-    this.follow({
-      jobId: job.id, channel: job.slackRefs.channel ?? request.channelId, statusTs: job.slackRefs.statusTs, plan: plan?.plan ?? null, meta,
-      view: initialJobView(job.id, plan?.plan ?? null), postedEventId: posted, dirty: false, running: false, failing: null, noticeSent: false,
+  /**
+   * Starts following a job of a request filed from Slack, posting its status message if it
+   * has none yet (the post after enqueue failed, or the bot stopped in between). Skips jobs
+   * that ended with everything posted. One at a time per job, so nothing is posted twice.
+   */
+  private adopt(jobId: string): Promise<boolean> {
+    const { control, out } = this.deps;
+    return this.deps.locks.serial(`job:${jobId}`, async () => {
+      if (this.tracked.has(jobId)) return false;
+      const job = await getJob(control, jobId);
+      if (!job) return false;
+      const posted = job.slackRefs.postedEventId ?? 0;
+      if (job.slackRefs.statusTs && isTerminal(job.status) && (await listEvents(control, job.id, posted, 1)).length === 0) return false;
+      const [request, plan, approvals] = await Promise.all([
+        getRequest(control, job.requestId),
+        getCurrentPlan(control, job.requestId),
+        listApprovals(control, job.requestId),
+      ]);
+      if (!request || (!job.slackRefs.statusTs && !request.slackRefs.channel)) return false;
+      const approvedBy = approvals.filter((a) => a.decision === 'approve' && a.planDigest === job.planDigest && !a.voidedAt).map((a) => a.approverId);
+      const meta = { ...this.meta(request, plan?.plan ?? null, approvedBy), cancelRequestedBy: job.cancelRequestedBy };
+      const view = initialJobView(job.id, plan?.plan ?? null);
+      const channel = job.slackRefs.channel ?? request.slackRefs.channel ?? request.channelId;
+      let statusTs = job.slackRefs.statusTs;
+      if (!statusTs) {
+        statusTs = await out.post(channel, statusMessage(view, meta, this.deps.clock.now()));
+        await setJobSlackRefs(control, job.id, { channel, statusTs, threadTs: statusTs });
+      }
+      this.follow({
+        jobId: job.id, channel, statusTs, plan: plan?.plan ?? null, meta, view, postedEventId: posted,
+        dirty: false, running: false, failing: null, noticeSent: false, shown: job.slackRefs.statusTs === undefined,
+      });
+      return true;
     });
-    return true;
   }
 
   private follow(tracked: Tracked): void {
@@ -138,13 +164,15 @@ export class JobWatcher {
   }
 
   private async catchUp(t: Tracked): Promise<void> {
-    let changed = false;
+    // A newly followed job shows its state once even without new events (e.g. after a restart).
+    let changed = t.view.lastEventId === 0 && !t.shown;
     try {
       for (;;) {
         const events = await listEvents(this.deps.control, t.jobId, t.view.lastEventId, PAGE);
         for (const record of events) {
           const next = applyEvent(t.view, record.id, record.event);
           if (record.id > t.postedEventId) await this.effectsOnce(t, next, record);
+          else if (record.event.type === 'integrity.report') t.integrityShown = true; // posted before a restart
           t.view = next;
           changed = true;
         }
@@ -152,12 +180,13 @@ export class JobWatcher {
       }
       t.noticeSent = false;
     } finally {
-      if (changed || !isTerminal(t.view.status)) this.pushStatus(t);
+      if (changed) this.pushStatus(t);
     }
     if (isTerminal(t.view.status)) this.tracked.delete(t.jobId);
   }
 
   private pushStatus(t: Tracked): void {
+    t.shown = true;
     this.deps.out.update(t.channel, t.statusTs, statusMessage(t.view, t.meta, this.deps.clock.now()), PRIORITY.progress);
   }
 
@@ -188,10 +217,12 @@ export class JobWatcher {
       await post(stepFinishedMessage({ index: index < 0 ? null : index, title, seconds: event.seconds, ...(event.detail ? { detail: event.detail } : {}) }));
     } else if (event.type === 'integrity.report' && next.integrity) {
       t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached: null }));
+      t.integrityShown = true;
     } else if (isTerminal(next.status) && event.type.startsWith('job.')) {
       const reached = parseRecoveryResult(next.result).reachedTime;
-      if (next.integrity && !t.integrityTs && event.type === 'job.succeeded') {
+      if (next.integrity && !t.integrityShown && event.type === 'job.succeeded') {
         t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached }));
+        t.integrityShown = true;
       } else if (next.integrity && t.integrityTs && reached) {
         out.update(t.channel, t.integrityTs, integrityMessage({ report: next.integrity, target, reached }), PRIORITY.progress);
       }
@@ -212,9 +243,7 @@ export class JobWatcher {
     if (t.noticeSent) return;
     t.noticeSent = true;
     message = redactText(message);
-    await this.deps.out.post(t.channel, {
-      text: `recover-bot has trouble following job ${t.jobId}: ${message}`,
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:warning: recover-bot has trouble following job ${code(t.jobId)}: ${message.slice(0, 2000)}\nThe job itself is not affected; the bot keeps retrying.` } }],
-    }, t.statusTs);
+    const text = `:warning: recover-bot has trouble following job ${code(t.jobId)}: ${escapeMrkdwn(truncate(message, 2000))}`;
+    await this.deps.out.post(t.channel, notice(`${text}\nThe job itself is not affected; the bot keeps retrying.`), t.statusTs);
   }
 }

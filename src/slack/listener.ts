@@ -41,6 +41,10 @@ export class ControlListener {
       client.release(error instanceof Error ? error : new Error(String(error)));
       throw error;
     }
+    if (this.stopped) {
+      client.release();
+      return;
+    }
     this.client = client;
   }
 

@@ -6,7 +6,8 @@
  */
 import type { types, webApi } from '@slack/bolt';
 import type { Logger } from '../types.js';
-import type { Block, SlackMessage } from './blocks/common.js';
+import { escapeMrkdwn, type Block, type SlackMessage } from './blocks/common.js';
+import { notice } from './blocks/help.js';
 import { UpdateScheduler, type UpdateBudget } from './scheduler.js';
 import { slackFailure, withRateLimitRetry } from './slack-errors.js';
 
@@ -50,12 +51,14 @@ export class Outbox {
     }
   }
 
-  /** Shows a message to one person; a failure is logged, as there is nobody else to tell. */
-  async ephemeral(channel: string, user: string, message: SlackMessage): Promise<void> {
+  /** Shows a message to one person; false (and logged) if Slack refused, e.g. outside the bot's channels. */
+  async ephemeral(channel: string, user: string, message: SlackMessage): Promise<boolean> {
     try {
       await withRateLimitRetry(() => this.client.chat.postEphemeral({ channel, user, text: message.text, blocks: asBlocks(message.blocks) }));
+      return true;
     } catch (error) {
-      this.log.error({ err: slackFailure('an ephemeral message', error), channel, user }, 'could not show an ephemeral message');
+      this.log.error({ err: slackFailure('to show an ephemeral message', error), channel, user }, 'could not show an ephemeral message');
+      return false;
     }
   }
 
@@ -81,10 +84,7 @@ export class Outbox {
   private updateFailed(channel: string, text: string, error: unknown): void {
     const failure = slackFailure('to update a message', error);
     this.log.error({ err: failure, channel }, 'gave up updating a message');
-    const message: SlackMessage = {
-      text: `recover-bot could not update a message (${failure.message}). Latest state: ${text}`,
-      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:warning: ${failure.message}\nLatest state: ${text}`.slice(0, 2900) } }],
-    };
+    const message = notice(`:warning: recover-bot could not update a message: ${escapeMrkdwn(failure.message)}\nLatest state: ${escapeMrkdwn(text)}`);
     this.post(channel, message).catch((postError: unknown) => {
       this.log.error({ err: postError, channel }, 'could not report a failed update either');
     });

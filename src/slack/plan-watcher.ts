@@ -5,7 +5,9 @@
  * reported in the message after `stallMs`.
  */
 import { getCurrentPlan, getRequest, type PlanRecord, type RequestRecord } from '../control/index.js';
-import { code, type SlackMessage } from './blocks/common.js';
+import { code, escapeMrkdwn, type SlackMessage } from './blocks/common.js';
+import { notice } from './blocks/help.js';
+import { redactText } from '../log.js';
 import { planningRefusalMessage, planningStalledMessage, planPreviewMessage, type PreviewState } from './blocks/plan.js';
 import { requiredApprovals } from './approvers.js';
 import type { BotDeps } from './context.js';
@@ -51,6 +53,8 @@ export class PlanWatcher {
   constructor(
     private readonly deps: BotDeps,
     private readonly stallMs = 5 * 60_000,
+    /** A request already shown got a new plan (or its first plan raced the poll): refresh what shows it. */
+    private readonly onReplanned: (requestId: string) => void = () => undefined,
   ) {}
 
   watch(plan: PendingPlan): void {
@@ -61,14 +65,11 @@ export class PlanWatcher {
   /** A NOTIFY said this request got a plan or a refusal. */
   notify(requestId: string): void {
     if (this.pending.has(requestId)) this.check(requestId);
+    else this.onReplanned(requestId);
   }
 
   poll(): void {
     for (const id of this.pending.keys()) this.check(id);
-  }
-
-  get waiting(): number {
-    return this.pending.size;
   }
 
   private check(requestId: string): void {
@@ -81,10 +82,8 @@ export class PlanWatcher {
         // Keep waiting (the next poll retries) but say once that the bot cannot see the plan.
         if (entry.failing) return;
         entry.failing = true;
-        await this.deps.out.post(entry.channel, {
-          text: `recover-bot cannot check the plan of this request: ${error.message}`,
-          blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `:warning: recover-bot cannot check the plan of request ${code(requestId.slice(0, 8))}: ${error.message}\nIt keeps retrying.` } }],
-        }, entry.ts);
+        const text = `:warning: recover-bot cannot check the plan of request ${code(requestId.slice(0, 8))}: ${escapeMrkdwn(redactText(error.message))}`;
+        await this.deps.out.post(entry.channel, notice(`${text}\nIt keeps retrying.`), entry.ts);
       },
     );
   }

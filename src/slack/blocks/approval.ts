@@ -4,7 +4,7 @@
  */
 import type { Plan } from '../../types.js';
 import {
-  ACTIONS, actions, CONFIRM_BLOCK, CONFIRM_INPUT, CONFIRM_VIEW, code, context, escapeMrkdwn, fitMessage, formatUtc, header,
+  ACTIONS, actions, shownDigestBlockId, CONFIRM_BLOCK, CONFIRM_INPUT, CONFIRM_VIEW, code, context, escapeMrkdwn, fitMessage, formatUtc, header,
   plural, section, sectionsFromLines, shortId, truncate, user, type Block, type SlackMessage,
 } from './common.js';
 import { RISK_TEXT, stepLines } from './plan.js';
@@ -95,7 +95,7 @@ export function approvalMessage(input: ApprovalMessageInput): SlackMessage {
   ];
   if (input.state.kind === 'open') {
     blocks.push(
-      actions(`approval:${input.requestId}`, [
+      actions(shownDigestBlockId('approval', input.digest), [
         { actionId: ACTIONS.approve, text: 'Approve', value: input.requestId, style: 'primary' },
         {
           actionId: ACTIONS.reject,

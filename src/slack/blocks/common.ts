@@ -20,6 +20,20 @@ export const ACTIONS = {
   cancelJob: 'recover_cancel_job',
 } as const;
 
+/**
+ * The buttons of a plan preview or approval message sit in a block whose id names the digest
+ * of the plan the message shows: button values carry only the request id, and a click binds
+ * to what the person actually saw, not to whatever plan is current when the click arrives.
+ */
+export function shownDigestBlockId(kind: 'plan' | 'approval', digest: string): string {
+  return `${kind}:${digest}`;
+}
+
+export function shownDigest(blockId: string | undefined): string | undefined {
+  const match = /^(?:plan|approval):([0-9a-f]{64})$/.exec(blockId ?? '');
+  return match?.[1];
+}
+
 export const CONFIRM_VIEW = 'recover_confirm';
 export const CONFIRM_BLOCK = 'confirm_name';
 export const CONFIRM_INPUT = 'name';
@@ -35,11 +49,12 @@ export const MESSAGE_LIMITS = {
 /**
  * Escapes text for mrkdwn so that `<!channel>`, `<!subteam^…>` or links inside user input or
  * error text stay literal. Plain user mentions (`<@U…>`) are kept: messages name people.
+ * Idempotent: text escaped once is not escaped again.
  */
 export function escapeMrkdwn(text: string): string {
   return text
     .split(/(<@[UW][A-Z0-9]+>)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&(?!amp;|lt;|gt;)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
     .join('');
 }
 
@@ -137,7 +152,20 @@ export function fitMessage(message: SlackMessage): SlackMessage {
     dropped += 1;
   }
   const note = dropped > 0 ? [context(`…${dropped} block(s) left out to fit Slack's message limits.`)] : [];
-  return { text: truncate(message.text, MESSAGE_LIMITS.text), blocks: [...blocks, ...note, ...tail] };
+  // The notification text is mrkdwn too: whatever it quotes must not turn into @here or a link.
+  return { text: truncate(escapeMrkdwn(message.text), MESSAGE_LIMITS.text), blocks: [...blocks, ...note, ...tail] };
+}
+
+/** Keeps lines while they fit in `budget` characters; then one line saying how many were left out. */
+export function linesWithin(lines: string[], budget: number, leftOut: (count: number) => string): string[] {
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (used + line.length + 1 > budget) return [...kept, leftOut(lines.length - kept.length)];
+    kept.push(line);
+    used += line.length + 1;
+  }
+  return kept;
 }
 
 /** `2025-01-15 14:29:58 UTC`; milliseconds kept only when present and `precise`. */
@@ -150,14 +178,18 @@ export function formatUtc(value: Date | string | null | undefined, precise = fal
   return `${iso.slice(0, 10)} ${time} UTC`;
 }
 
-/** `0.4 s`, `12.3 s`, `4 min 12 s`, `1 h 03 min`. */
+/** `0.4 s`, `12.3 s`, `4 min 12 s`, `15 min`, `1 h 03 min`, `2 h`. */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '—';
   const sign = seconds < 0 ? '-' : '';
   const s = Math.abs(seconds);
   if (s < 60) return `${sign}${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  if (s < 3600) return `${sign}${Math.floor(s / 60)} min ${String(Math.round(s % 60)).padStart(2, '0')} s`;
-  return `${sign}${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s < 3600) {
+    const rest = Math.round(s % 60);
+    return rest === 0 ? `${sign}${Math.floor(s / 60)} min` : `${sign}${Math.floor(s / 60)} min ${String(rest).padStart(2, '0')} s`;
+  }
+  const minutes = Math.floor((s % 3600) / 60);
+  return minutes === 0 ? `${sign}${Math.floor(s / 3600)} h` : `${sign}${Math.floor(s / 3600)} h ${String(minutes).padStart(2, '0')} min`;
 }
 
 /** `[#####-----] 52%`, or `[??????????]` without a total. */

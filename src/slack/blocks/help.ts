@@ -2,7 +2,7 @@
 import type { RecoverCommand } from '../../../commands/index.js';
 import { redactText } from '../../log.js';
 import type { RecoverError } from '../../errors.js';
-import { code, context, escapeMrkdwn, fitMessage, header, section, sectionsFromLines, type SlackMessage } from './common.js';
+import { code, context, escapeMrkdwn, fitMessage, header, section, sectionsFromLines, truncate, type SlackMessage } from './common.js';
 
 export function helpMessage(commands: readonly RecoverCommand<unknown>[]): SlackMessage {
   const lines = commands.map(
@@ -37,8 +37,8 @@ export function commandErrorMessage(error: RecoverError, command?: RecoverComman
 
 export function unknownCommandMessage(name: string, commands: readonly RecoverCommand<unknown>[]): SlackMessage {
   const known = commands.map((c) => code(c.name)).join(', ');
-  const text = `:x: There is no \`/recover\` subcommand ${code(name)}.\nAvailable: ${known}.\nExample: ${code('/recover help')}`;
-  return { text: `Unknown subcommand ${name}. Try /recover help.`, blocks: [section(text)] };
+  const text = `:x: There is no \`/recover\` subcommand ${code(escapeMrkdwn(truncate(name, 50)))}.\nAvailable: ${known}.\nExample: ${code('/recover help')}`;
+  return fitMessage({ text: `Unknown subcommand ${name}. Try /recover help.`, blocks: [section(text)] });
 }
 
 /** Why a channel was refused, and where the command works. */
@@ -47,20 +47,21 @@ export function channelRefusalMessage(channelName: string, patterns: readonly st
     ? patterns.map((p) => (/^[CGD][A-Z0-9]+$/.test(p) ? `<#${p}>` : code(`#${p.replace(/^#/, '')}`))).join(', ')
     : 'nowhere (RECOVER_ALLOWED_CHANNELS is empty)';
   const text =
-    `:no_entry: \`/recover\` is not enabled in ${code(`#${channelName}`)}.\n` +
+    `:no_entry: \`/recover\` is not enabled in ${code(escapeMrkdwn(`#${channelName}`))}.\n` +
     `It works only in: ${where}. Run it from the incident channel, e.g. one named ${code('inc-…')}.`;
-  return { text: `/recover is not enabled in #${channelName}; allowed: ${patterns.join(', ')}`, blocks: [section(text)] };
+  return fitMessage({ text: `/recover is not enabled in #${channelName}; allowed: ${patterns.join(', ')}`, blocks: [section(text)] });
 }
 
 /** A failure in the bot itself, shown to whoever triggered it. */
 export function failureMessage(what: string, error: RecoverError): SlackMessage {
   const detail = escapeMrkdwn(redactText(error.forChannel()));
-  return {
+  return fitMessage({
     text: `${what} failed: ${redactText(error.message)}`,
     blocks: [section(`:warning: ${escapeMrkdwn(what)} failed.\n${detail}`)],
-  };
+  });
 }
 
+/** A short message from trusted mrkdwn (escape anything quoted before passing it in). */
 export function notice(text: string): SlackMessage {
-  return { text: text.replace(/[*_`]/g, ''), blocks: [section(text)] };
+  return fitMessage({ text: text.replace(/[*_`]/g, ''), blocks: [section(text)] });
 }

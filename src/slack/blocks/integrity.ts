@@ -6,7 +6,7 @@
  */
 import type { IntegrityReport } from '../../engine/verify.js';
 import {
-  code, context, escapeMrkdwn, fitMessage, formatUtc, header, plural, section, sectionsFromLines, truncate, type Block,
+  code, context, escapeMrkdwn, fitMessage, formatUtc, header, linesWithin, plural, section, sectionsFromLines, truncate, type Block,
   type SlackMessage,
 } from './common.js';
 
@@ -22,11 +22,14 @@ export interface IntegrityInput {
 
 const fmtRows = (rows: number): string => (Number.isFinite(rows) ? rows.toLocaleString('en-US') : '?');
 
-export function checkLines(report: IntegrityReport): string[] {
+/** Every check, failed ones first (they must never be the ones cut), within `budget` characters. */
+export function checkLines(report: IntegrityReport, budget = 3500): string[] {
   if (report.checks.length === 0) return ['_no checks were reported_'];
-  return report.checks.map(
+  const ordered = [...report.checks.filter((c) => !c.ok), ...report.checks.filter((c) => c.ok)];
+  const lines = ordered.map(
     (c) => `${c.ok ? ':white_check_mark:' : ':x:'} *${escapeMrkdwn(truncate(c.name, 100))}* — ${escapeMrkdwn(truncate(c.message, 400))}`,
   );
+  return linesWithin(lines, budget, (n) => `_…and ${plural(n, 'more check')} (passed ones are listed last), left out to fit one Slack message._`);
 }
 
 /** Row counts per database and table, within `budget` characters; the rest is counted, not listed. */
@@ -80,7 +83,7 @@ export function integrityMessage(input: IntegrityInput): SlackMessage {
         `${failed ? `, *${failed} failed*` : ''}.\n${recoveryPointLine(input.target, input.reached)}`,
     ),
     ...sectionsFromLines(checkLines(report), 6),
-    ...sectionsFromLines(tableLines(report, input.tableBudget ?? 5000), 6),
+    ...sectionsFromLines(tableLines(report, input.tableBudget ?? 4500), 6),
     context('Counted on the restored instance. Compare with what you expect before relying on it.'),
   ];
   return fitMessage({ text: `Integrity report: ${verdict} (${failed} failed check(s))`, blocks });

@@ -5,7 +5,7 @@
  */
 import type { Plan, Risk } from '../../types.js';
 import {
-  ACTIONS, actions, code, context, escapeMrkdwn, fitMessage, formatDuration, header, plural, section, sectionsFromLines,
+  ACTIONS, actions, shownDigestBlockId, code, context, escapeMrkdwn, fitMessage, formatDuration, header, plural, section, sectionsFromLines,
   shortId, truncate, user, type Block, type SlackMessage,
 } from './common.js';
 
@@ -19,22 +19,28 @@ export const RISK_TEXT: Record<Risk, string> = {
 export const typed = (commandText: string): string => code(escapeMrkdwn(`/recover ${truncate(commandText, 200)}`));
 
 export function planningMessage(input: { commandText: string; requesterId: string; pool: string }): SlackMessage {
-  return {
+  return fitMessage({
     text: `Planning /recover ${truncate(input.commandText, 200)} requested by <@${input.requesterId}>…`,
-    blocks: [section(`:hourglass_flowing_sand: Planning ${typed(input.commandText)} requested by ${user(input.requesterId)}…`), context(`A runner of pool ${code(input.pool)} reads the backup catalog and computes the plan; nothing runs yet.`)],
-  };
+    blocks: [
+      section(`:hourglass_flowing_sand: Planning ${typed(input.commandText)} requested by ${user(input.requesterId)}…`),
+      context(`A runner of pool ${code(input.pool)} reads the backup catalog and computes the plan; nothing runs yet.`),
+    ],
+  });
 }
 
 /** Shown when no runner answered for a while: planning is not lost, but people must know. */
 export function planningStalledMessage(input: { commandText: string; requesterId: string; pool: string; waitedSeconds: number }): SlackMessage {
   const base = planningMessage(input);
-  return {
+  return fitMessage({
     text: `${base.text} (no runner has answered yet)`,
     blocks: [
       ...base.blocks,
-      section(`:warning: No runner of pool ${code(input.pool)} has answered for ${formatDuration(input.waitedSeconds)}. Check that a runner is running and can reach the control DB; this message updates as soon as one plans it.`),
+      section(
+        `:warning: No runner of pool ${code(input.pool)} has answered for ${formatDuration(input.waitedSeconds)}. ` +
+          'Check that a runner is running and can reach the control DB; this message updates as soon as one plans it.',
+      ),
     ],
-  };
+  });
 }
 
 export function planningRefusalMessage(input: { commandText: string; requesterId: string; error: { code: string; message: string; hint: string | null } }): SlackMessage {
@@ -88,7 +94,7 @@ function stateBlocks(input: PlanPreviewInput): Block[] {
   switch (state.kind) {
     case 'open':
       return [
-        actions(`plan:${input.requestId}`, [
+        actions(shownDigestBlockId('plan', input.digest), [
           { actionId: ACTIONS.requestApproval, text: 'Request approval', value: input.requestId, style: 'primary' },
           { actionId: ACTIONS.cancelRequest, text: 'Cancel', value: input.requestId },
         ]),

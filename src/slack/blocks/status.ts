@@ -111,7 +111,7 @@ export interface JobListRow {
 
 function rowLine(row: JobListRow): string {
   const who = row.requesterId ? ` by ${user(row.requesterId)}` : '';
-  const what = row.command ? ` /recover ${row.command}` : '';
+  const what = row.command ? ` /recover ${escapeMrkdwn(truncate(row.command, 200))}` : '';
   let progress = '';
   if (row.view?.current) {
     const step = row.view.steps.find((s) => s.step === row.view?.current);

@@ -66,35 +66,44 @@ export function dataLossSeconds(target: Date | null, reached: string | null): nu
   return Number.isNaN(r.getTime()) ? null : (target.getTime() - r.getTime()) / 1000;
 }
 
+function recoveryPoint(input: SummaryInput): string {
+  const r = input.result;
+  const target = input.target.text ? code(input.target.text) : '—';
+  let reached = input.status === 'succeeded' ? '_no transaction replayed_' : '_not reached_';
+  if (r?.reachedTime) reached = code(formatUtc(r.reachedTime, true));
+  const timeline = r?.timeline !== null && r?.timeline !== undefined ? `, timeline ${r.timeline}` : '';
+  const lsn = r?.replayLsn ? ` (LSN ${code(r.replayLsn)}${timeline})` : '';
+  return `*Recovery point:* target ${target} · reached ${reached}${lsn}`;
+}
+
+/** `within the 15 min RPO` or `:warning: *exceeds* the 15 min RPO by 3 min`. */
+function against(seconds: number, limit: number, name: string, over: string, share = false): string {
+  const used = share ? ` (${Math.round((seconds / limit) * 100)}% used)` : '';
+  return seconds <= limit
+    ? `within the ${formatDuration(limit)} ${name}${used}`
+    : `:warning: *${over}* the ${formatDuration(limit)} ${name} by ${formatDuration(seconds - limit)}`;
+}
+
 function outcome(input: SummaryInput): string[] {
-  const reached = input.result?.reachedTime ?? null;
-  const lines = [
-    `*Recovery point:* target ${input.target.text ? code(input.target.text) : '—'} · reached ${reached ? code(formatUtc(reached, true)) : input.status === 'succeeded' ? '_no transaction replayed_' : '_not reached_'}` +
-      (input.result?.replayLsn ? ` (LSN ${code(input.result.replayLsn)}${input.result.timeline !== null ? `, timeline ${input.result.timeline}` : ''})` : ''),
-  ];
-  const loss = dataLossSeconds(input.target.time, reached);
-  if (loss === null) {
-    lines.push(`*Data-loss window:* unknown${input.target.time ? '' : ' (not a time target)'} — RPO is ${formatDuration(RPO_SECONDS)}`);
-  } else {
-    const within = loss <= RPO_SECONDS ? `within the ${formatDuration(RPO_SECONDS)} RPO` : `:warning: *exceeds* the ${formatDuration(RPO_SECONDS)} RPO by ${formatDuration(loss - RPO_SECONDS)}`;
-    lines.push(`*Data-loss window:* ${formatDuration(Math.max(0, loss))} (target − reached), ${within}`);
-  }
+  const lines = [recoveryPoint(input)];
+  const loss = dataLossSeconds(input.target.time, input.result?.reachedTime ?? null);
+  lines.push(
+    loss === null
+      ? `*Data-loss window:* unknown${input.target.time ? '' : ' (not a time target)'} — RPO is ${formatDuration(RPO_SECONDS)}`
+      : `*Data-loss window:* ${formatDuration(Math.max(0, loss))} (target − reached), ${against(loss, RPO_SECONDS, 'RPO', 'exceeds')}`,
+  );
   if (input.finishedAt) {
     const took = (input.finishedAt.getTime() - input.requestedAt.getTime()) / 1000;
-    const share = Math.round((took / RTO_SECONDS) * 100);
-    const rto = took <= RTO_SECONDS ? `within the 2 h RTO (${share}% used)` : `:warning: *over* the 2 h RTO by ${formatDuration(took - RTO_SECONDS)}`;
-    lines.push(`*Time to recover:* ${formatDuration(took)} from request to finish, ${rto}`);
+    lines.push(`*Time to recover:* ${formatDuration(took)} from request to finish, ${against(took, RTO_SECONDS, 'RTO', 'over', true)}`);
   }
   const report = input.integrity;
-  if (report) {
-    const failed = report.checks.filter((c) => !c.ok);
-    lines.push(
-      report.ok
-        ? `*Integrity:* passed (${report.checks.length}/${report.checks.length} checks)`
-        : `*Integrity:* :x: FAILED — ${failed.map((c) => escapeMrkdwn(c.name)).join(', ') || 'see the report'}`,
-    );
-  } else {
+  if (!report) {
     lines.push(`*Integrity:* not verified${input.status === 'succeeded' ? '' : ' (the job did not get that far)'}`);
+  } else if (report.ok) {
+    lines.push(`*Integrity:* passed (${report.checks.length}/${report.checks.length} checks)`);
+  } else {
+    const failed = report.checks.filter((c) => !c.ok).map((c) => escapeMrkdwn(c.name));
+    lines.push(`*Integrity:* :x: FAILED — ${failed.join(', ') || 'see the report'}`);
   }
   return lines;
 }
@@ -110,26 +119,38 @@ const FAILURE_ADVICE: Record<string, string> = {
   CANCELLED: 'The job was cancelled: steps that finished stay done.',
 };
 
-function followUps(input: SummaryInput): string[] {
+function succeededFollowUps(input: SummaryInput): string[] {
   const r = input.result;
   const items: string[] = [];
+  const quoted = (text: string): string => code(escapeMrkdwn(text));
+  if (input.to === 'in-place') {
+    const timeline = r?.timeline !== null && r?.timeline !== undefined ? ` on timeline ${r.timeline}` : '';
+    items.push(`Production now runs the recovered data${timeline}. Point applications back at it and watch errors.`);
+    if (r?.oldDataDir) items.push(`The previous data directory is kept at ${quoted(r.oldDataDir)}: remove it once you are sure.`);
+  } else {
+    const where = r?.connect ? quoted(r.connect) : r?.port ? `port ${r.port}` : 'the runner host';
+    const data = r?.dataDir ? ` (data ${quoted(r.dataDir)})` : '';
+    const stop = r?.dataDir ? ` (${quoted(`pg_ctl -D ${r.dataDir} stop`)})` : '';
+    items.push(`The side instance is running at ${where}${data}: extract the rows you need, then stop it${stop} and remove it.`);
+  }
+  if (input.integrity && !input.integrity.ok) items.push('Integrity checks failed: do not use the restored data before looking at the failed checks.');
+  const loss = dataLossSeconds(input.target.time, r?.reachedTime ?? null);
+  if (loss !== null && loss > RPO_SECONDS) items.push('The data-loss window exceeds the RPO: tell the incident lead and look for the missing writes elsewhere.');
+  return items;
+}
+
+function followUps(input: SummaryInput): string[] {
+  const items: string[] = [];
   if (input.status === 'succeeded') {
-    if (input.to === 'in-place') {
-      items.push(`Production now runs the recovered data${r?.timeline !== null && r?.timeline !== undefined ? ` on timeline ${r.timeline}` : ''}. Point applications back at it and watch errors.`);
-      if (r?.oldDataDir) items.push(`The previous data directory is kept at ${code(r.oldDataDir)}: remove it once you are sure.`);
-    } else {
-      const where = r?.connect ? code(r.connect) : r?.port ? `port ${r.port}` : 'the runner host';
-      items.push(`The side instance is running at ${where}${r?.dataDir ? ` (data ${code(r.dataDir)})` : ''}: extract the rows you need, then stop it${r?.dataDir ? ` (${code(`pg_ctl -D ${r.dataDir} stop`)})` : ''} and remove it.`);
-    }
-    if (input.integrity && !input.integrity.ok) items.push('Integrity checks failed: do not use the restored data before looking at the failed checks.');
-    const loss = dataLossSeconds(input.target.time, r?.reachedTime ?? null);
-    if (loss !== null && loss > RPO_SECONDS) items.push('The data-loss window exceeds the RPO: tell the incident lead and look for the missing writes elsewhere.');
+    items.push(...succeededFollowUps(input));
   } else if (input.status === 'failed') {
     const failedStep = input.steps.find((s) => s.state === 'failed');
     if (failedStep) items.push(`The failing step was "${escapeMrkdwn(failedStep.title)}": check it on the runner host; it may be half done.`);
-    items.push(input.error ? (FAILURE_ADVICE[input.error.code] ?? 'Read the error above: it says what to fix. Then start a new request.') : 'See the runner log, then start a new request.');
+    const advice = input.error ? FAILURE_ADVICE[input.error.code] : undefined;
+    items.push(advice ?? (input.error ? 'Read the error above: it says what to fix. Then start a new request.' : 'See the runner log, then start a new request.'));
   } else if (input.status === 'cancelled') {
-    items.push(`Cancelled${input.cancelledBy ? ` by ${user(input.cancelledBy)}` : ''}. Steps that finished stay done; a partly restored side instance may be left on the runner host: stop and remove it.`);
+    const by = input.cancelledBy ? ` by ${user(input.cancelledBy)}` : '';
+    items.push(`Cancelled${by}. Steps that finished stay done; a partly restored side instance may be left on the runner host: stop and remove it.`);
   }
   return items.map((item) => `• ${item}`);
 }
@@ -144,7 +165,7 @@ export function summaryMessage(input: SummaryInput): SlackMessage {
       ...sectionsFromLines(['*Timeline*', ...timeline(input)], 3),
       ...sectionsFromLines([...error, ...outcome(input)], 2),
       ...sectionsFromLines(['*Follow-ups*', ...followUps(input)], 2),
-      context(`Job ${code(input.jobId)} · RPO ${formatDuration(RPO_SECONDS)} · RTO 2 h`),
+      context(`Job ${code(input.jobId)} · RPO ${formatDuration(RPO_SECONDS)} · RTO ${formatDuration(RTO_SECONDS)}`),
     ],
   });
 }
@@ -153,10 +174,10 @@ export function summaryMessage(input: SummaryInput): SlackMessage {
 export function stepFinishedMessage(input: { index: number | null; title: string; seconds: number; detail?: string }): SlackMessage {
   const n = input.index === null ? '' : `${input.index + 1}. `;
   const detail = input.detail ? `\n${escapeMrkdwn(truncate(input.detail, 2000))}` : '';
-  return {
+  return fitMessage({
     text: `Step done: ${input.title} (${formatDuration(input.seconds)})`,
     blocks: [section(`:white_check_mark: *${n}${escapeMrkdwn(truncate(input.title, 300))}* — ${formatDuration(input.seconds)}${detail}`)],
-  };
+  });
 }
 
 /** The recovery target of a plan (`params.target`, as pitr stores it) in words, and as a time when it is one. */

@@ -1,0 +1,141 @@
+/**
+ * createBot: the Slack-facing process. It holds the Slack secrets and a control-DB pool,
+ * never storage or production credentials. Nothing happens at import time; createBot
+ * builds the Bolt app and its collaborators, start() connects everything.
+ *
+ *   const bot = createBot({ config, control: pool, log });
+ *   const { port } = await bot.start();   // port: null in Socket Mode
+ *   …
+ *   await bot.stop();
+ */
+import type { AddressInfo } from 'node:net';
+import { App } from '@slack/bolt';
+import type pg from 'pg';
+import type { Config } from '../config.js';
+import { getRequest } from '../control/index.js';
+import { systemClock, type Clock, type Logger } from '../types.js';
+import { appOptions } from './app-options.js';
+import { ApproverDirectory } from './approvers.js';
+import { planChanged, type FlowDeps } from './approval-flow.js';
+import { failureMessage } from './blocks/help.js';
+import type { CommandDeps } from './commands.js';
+import { BoundedMap, KeyedLock, Tasks, type BotDeps } from './context.js';
+import { registerHandlers } from './handlers.js';
+import { JobWatcher } from './job-watcher.js';
+import { ControlListener } from './listener.js';
+import { Outbox } from './outbox.js';
+import { PlanWatcher } from './plan-watcher.js';
+import type { UpdateBudget } from './scheduler.js';
+
+export interface CreateBotOptions {
+  config: Config;
+  /** The control DB; one connection is kept for LISTEN. */
+  control: pg.Pool;
+  log: Logger;
+  /** For times shown and approval expiry; pacing of Slack calls always uses real time. */
+  clock?: Clock;
+  /** chat.update budget shared by all messages; default 50 per minute (Slack's per-workspace limit). */
+  updateBudget?: UpdateBudget;
+  /** Fallback poll for plans and events, in case a NOTIFY is lost; default 3000 ms. */
+  pollIntervalMs?: number;
+  /** After this long without a plan, the planning message says no runner answered; default 5 min. */
+  planningStallMs?: number;
+  /** HTTP mode: where to listen; port defaults to config.slack.port (0 picks a free one). */
+  host?: string;
+  port?: number;
+  /** How long stop() waits for work in flight and pending updates; default 5000 ms. */
+  stopTimeoutMs?: number;
+}
+
+export interface RecoverBot {
+  app: App;
+  /** Connects to the control DB, resumes following jobs, starts Bolt. `port` is null in Socket Mode. */
+  start(): Promise<{ port: number | null }>;
+  stop(): Promise<void>;
+}
+
+export function createBot(options: CreateBotOptions): RecoverBot {
+  const { config, control, log } = options;
+  const app = new App(appOptions(config.slack, log));
+  const out = new Outbox(app.client, log, options.updateBudget);
+  const clock = options.clock ?? systemClock;
+  const deps: BotDeps = {
+    config,
+    control,
+    log,
+    clock,
+    out,
+    approvers: new ApproverDirectory(config.approval, (group) => out.usergroupMembers(group)),
+    tasks: new Tasks(log),
+    locks: new KeyedLock(),
+    typedText: new BoundedMap<string, string>(1000),
+  };
+  const jobs = new JobWatcher(deps);
+  const flowDeps: FlowDeps = { ...deps, jobs };
+  const plans = new PlanWatcher(deps, options.planningStallMs, (requestId) => {
+    deps.tasks.run('refresh a re-planned request', () => planChanged(flowDeps, requestId), async (error) => {
+      const request = await getRequest(control, requestId);
+      const { planTs, channel } = request?.slackRefs ?? {};
+      if (request && planTs) await out.post(channel ?? request.channelId, failureMessage('Showing the new plan', error), planTs);
+    });
+  });
+  const commandDeps: CommandDeps = { ...flowDeps, plans };
+  registerHandlers(app, commandDeps);
+  app.error(async (error) => {
+    log.error({ err: error }, 'unhandled error in a Slack listener');
+  });
+
+  const poll = (): void => {
+    plans.poll();
+    jobs.poll();
+  };
+  const listener = new ControlListener(control, log, {
+    event: (jobId) => jobs.notify(jobId),
+    plan: (requestId) => plans.notify(requestId),
+    reconnected: poll,
+  });
+  let timer: NodeJS.Timeout | null = null;
+  let started = false;
+
+  return {
+    app,
+    async start() {
+      if (started) throw new Error('recover-bot is already started');
+      started = true;
+      let port: number | null = null;
+      let resumed = 0;
+      try {
+        await listener.start();
+        resumed = await jobs.resume();
+        if (config.slack.socketMode) {
+          await app.start();
+        } else {
+          const server = await app.start({ port: options.port ?? config.slack.port, ...(options.host ? { host: options.host } : {}) });
+          port = (server.address() as AddressInfo).port;
+        }
+      } catch (error) {
+        started = false;
+        out.scheduler.stop();
+        await listener.stop();
+        throw error;
+      }
+      timer = setInterval(poll, options.pollIntervalMs ?? 3000);
+      timer.unref();
+      log.info({ port, socketMode: config.slack.socketMode, resumedJobs: resumed }, 'recover-bot started');
+      return { port };
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      if (timer) clearInterval(timer);
+      timer = null;
+      await app.stop();
+      const waitMs = options.stopTimeoutMs ?? 5000;
+      await deps.tasks.settle(waitMs);
+      if (!(await out.scheduler.drain(waitMs))) log.warn({ pending: out.scheduler.pending }, 'stopped with Slack updates still pending');
+      out.scheduler.stop();
+      await listener.stop();
+      log.info('recover-bot stopped');
+    },
+  };
+}
