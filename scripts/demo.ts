@@ -32,7 +32,7 @@ process.once('SIGINT', () => {
   void cleanup().finally(() => process.exit(130));
 });
 
-async function seedProduction(w: World): Promise<Date> {
+async function seedProduction(w: World): Promise<{ safePoint: Date; rowsBefore: number }> {
   const { sandbox } = w;
   await sandbox.query('CREATE DATABASE aiagent_prod');
   await sandbox.query(
@@ -62,7 +62,7 @@ async function seedProduction(w: World): Promise<Date> {
   await sandbox.query(`DELETE FROM workflows WHERE user_id = 12345`, [], 'aiagent_prod');
   await sandbox.switchAndArchive();
   say('   \x1b[31mDELETE FROM workflows WHERE user_id = 12345\x1b[0m  — committed by mistake, WAL archived');
-  return safePoint;
+  return { safePoint, rowsBefore: n };
 }
 
 async function main(): Promise<void> {
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   });
 
   step('production: a workload, a base backup, then the mistake');
-  const safePoint = await seedProduction(world);
+  const { safePoint, rowsBefore } = await seedProduction(world);
 
   step(`#${INCIDENT_CHANNEL.name}: alice asks for a point-in-time recovery`);
   const command = `pitr ${safePoint.toISOString().replace('.000Z', '+00:00')} --db aiagent_prod`;
@@ -114,11 +114,11 @@ async function main(): Promise<void> {
   await restored.end();
   const [{ m }] = (await world.sandbox.query<{ m: number }>(`SELECT count(*)::int AS m FROM workflows WHERE user_id = 12345`, [], 'aiagent_prod')) as [{ m: number }];
   say(`   production has ${m} workflows of user 12345; the restored copy (recovered to ${job.result.reachedTime}) has ${n}.`);
-  say(n === 40 ? '   \x1b[32mthe data is back\x1b[0m — next: copy the rows into production (see the summary thread).' : '   \x1b[31munexpected row count\x1b[0m');
+  say(n === rowsBefore ? `   \x1b[32mthe data is back\x1b[0m (${n} of ${rowsBefore}) — next: copy the rows into production (see the summary thread).` : `   \x1b[31munexpected row count: ${n}, expected ${rowsBefore}\x1b[0m`);
   step('the channel, as people saw it');
   say(slack.transcript.render(channel));
   await stopCluster(world.sandbox.exec, world.config.pg.bin, 'postgres', job.result.dataDir, 'fast');
-  if (n !== 40) process.exitCode = 1;
+  if (n !== rowsBefore) process.exitCode = 1;
 }
 
 try {

@@ -147,7 +147,6 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
   if (socketPath.length > SOCKET_PATH_MAX) {
     throw new RecoverError('CONFIG_INVALID', `The WAL agent socket path ${socketPath} is too long for a Unix socket.`, { hint: 'Use a shorter RECOVER_RESTORE_ROOT.' });
   }
-  let fetchedSegments = 0;
   const fetcher = new WalFetcher({
     storage: ctx.storage,
     spoolDir,
@@ -157,11 +156,6 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     parallel: config.prefetch.parallel,
     ahead: config.prefetch.ahead,
     ...(owner ? { owner } : {}),
-    onProgress: (stats) => {
-      if (stats.downloaded === fetchedSegments) return;
-      fetchedSegments = stats.downloaded;
-      ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'fetch-wal', done: stats.downloaded, total: stats.planned, unit: 'segments' });
-    },
   });
   let agent: WalAgent | undefined;
   const hookPath = join(workDir, 'wal-hook.mjs');
@@ -214,6 +208,8 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
       lastNeededLsn: lastNeededLsn(selection),
       timeoutSeconds: config.recoveryTimeoutSeconds,
       fetchError: () => fetcher.error,
+      // Prefetch is part of replay, not a step of its own: its count rides on replay's progress.
+      progressDetail: request.restoreCommandOverride ? undefined : () => `${fetcher.stats.downloaded}/${fetcher.stats.planned} segments fetched`,
       start,
     });
     const replaySeconds = finishReplay(`${outcome.state} at ${outcome.replayLsn}, timeline ${outcome.timeline}`);

@@ -27,6 +27,8 @@ export interface RecoveryWatch {
   fetchError: () => RecoverError | undefined;
   /** Starts the server (pg_ctl for local clusters, the configured hook in place). */
   start: () => Promise<void>;
+  /** Extra words for each progress event (e.g. how many segments the prefetch has fetched). */
+  progressDetail?: (() => string) | undefined;
 }
 
 export interface RecoveryOutcome {
@@ -117,7 +119,7 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
         lastLsn = parseLsn(row.replay_lsn);
         const done = Number(lastLsn - watch.startLsn);
         const total = watch.lastNeededLsn === null ? null : Number(watch.lastNeededLsn - watch.startLsn);
-        ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'replay-wal', done: Math.max(0, done), total, unit: 'wal-bytes', detail: `replayed to ${row.replay_lsn}` });
+        ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'replay-wal', done: Math.max(0, done), total, unit: 'wal-bytes', detail: `replayed to ${row.replay_lsn}${watch.progressDetail ? ` · ${watch.progressDetail()}` : ''}` });
         const finishedAs = !row.in_recovery ? 'promoted' : watch.action === 'pause' && row.pause_state === 'paused' ? 'paused' : null;
         if (finishedAs) {
           return {
