@@ -9,7 +9,7 @@ import { readCatalog } from '../storage/catalog.js';
 import { coverage, rpoExposureSeconds } from '../storage/coverage.js';
 import { formatBackups, formatPitr, formatSelection } from './format.js';
 import { createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
-import { auditVerify, runRunner } from './service-commands.js';
+import { auditVerify, runBot, runRunner } from './service-commands.js';
 import { walAgent, walFetch, walPush } from './wal-commands.js';
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -126,6 +126,11 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .command('runner')
     .description('the privileged runner: plans requests of its pool and runs approved jobs (needs RECOVER_CONTROL_URL)')
     .action(() => guarded(false, () => runRunner(io)));
+
+  program
+    .command('bot')
+    .description('the Slack-facing bot (HTTP or Socket Mode); holds only Slack secrets and control-DB access')
+    .action(() => guarded(false, () => runBot(io)));
 
   program
     .command('audit')

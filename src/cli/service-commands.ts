@@ -4,6 +4,7 @@ import pg from 'pg';
 import { migrate, verifyAudit } from '../control/index.js';
 import { RecoverError } from '../errors.js';
 import { createRunner } from '../runner/runner.js';
+import { createBot } from '../slack/index.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
 function controlPool(url: string | undefined): pg.Pool {
@@ -29,6 +30,22 @@ export async function runRunner(io: CliIo): Promise<void> {
     runtime.log.info({ runnerId, pool: runtime.config.pool }, 'runner started');
     await untilSignal();
     await runner.stop();
+  } finally {
+    await control.end();
+  }
+}
+
+export async function runBot(io: CliIo): Promise<void> {
+  const runtime = await createRuntime(io);
+  const control = controlPool(runtime.config.controlUrl);
+  try {
+    await migrate(control);
+    const bot = createBot({ config: runtime.config, control, log: runtime.log });
+    const { port } = await bot.start();
+    runtime.log.info({ port, socketMode: runtime.config.slack.socketMode }, 'bot started');
+    io.stdout.write(`recover-bot listening${port === null ? ' in Socket Mode' : ` on port ${port}`}\n`);
+    await untilSignal();
+    await bot.stop();
   } finally {
     await control.end();
   }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalConfig, SlackConfig } from '../../../src/config.js';
 import { isRecoverError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
+import { FastAckReceiver } from '../../../src/slack/fast-ack-receiver.js';
 import { appOptions, RETRY_CONFIG } from '../../../src/slack/app-options.js';
 import { ApproverDirectory, requiredApprovals } from '../../../src/slack/approvers.js';
 import { globToRegExp, isChannelAllowed, RecentKeys, requestKey } from '../../../src/slack/guards.js';
@@ -56,9 +57,10 @@ describe('Bolt options', () => {
   const log = createLogger('silent');
   const slack: SlackConfig = { botToken: 'xoxb-1', signingSecret: 's', socketMode: false, port: 0, allowedChannels: [], apiUrl: 'http://127.0.0.1:9/api' };
 
-  it('uses signed HTTP with bounded retries, 429s handed back, and the stand-in URL', () => {
+  it('uses signed HTTP (the fast-ack receiver) with bounded retries, 429s handed back, and the stand-in URL', () => {
     const options = appOptions(slack, log);
-    expect(options).toMatchObject({ token: 'xoxb-1', signingSecret: 's', processBeforeResponse: false });
+    expect(options).toMatchObject({ token: 'xoxb-1' });
+    expect(options.receiver).toBeInstanceOf(FastAckReceiver);
     expect(options.socketMode).toBeUndefined();
     expect(options.clientOptions).toMatchObject({ slackApiUrl: 'http://127.0.0.1:9/api/', rejectRateLimitedCalls: true, retryConfig: RETRY_CONFIG });
     expect(RETRY_CONFIG.retries).toBeLessThanOrEqual(3);
