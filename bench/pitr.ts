@@ -27,8 +27,9 @@ const log = (text: string) => process.stderr.write(`${text}\n`);
 try {
   const pgbench = join(sandbox.config.pg.bin, 'pgbench');
   const connArgs = ['-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', 'postgres'];
-  log('initialising pgbench scale 20 …');
-  await sandbox.exec.run(pgbench, ['-i', '-s', '20', '-q', ...connArgs], { timeoutMs: 600_000 });
+  // Scale 50, as in the reference measurement of pgBackRest on this machine kind (FACTS.md).
+  log('initialising pgbench scale 50 …');
+  await sandbox.exec.run(pgbench, ['-i', '-s', '50', '-q', ...connArgs], { timeoutMs: 600_000 });
   await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
   const startLsn = (await sandbox.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
   log(`writing at least ${MIN_SEGMENTS} WAL segments with pgbench …`);

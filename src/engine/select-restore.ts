@@ -7,6 +7,7 @@ import type { BackupManifest, Catalog } from '../storage/catalog.js';
 import { coverage, indexSegments, latestTimelineFor, reachFrom, type SegmentIndex } from '../storage/coverage.js';
 import { formatLsn, parseLsn, segmentName, segmentOfLsn, timelineForSegment, type TimelineSpan } from '../wal/segments.js';
 import type { RecoveryTarget } from '../types.js';
+import type { ExpectedSegment } from '../wal/fetcher.js';
 
 export interface RestoreSelection {
   backup: BackupManifest;
@@ -18,7 +19,7 @@ export interface RestoreSelection {
   prefetchSegments: string[];
   walBytes: number;
   /** Size and checksum of every prefetched segment, to check each download. */
-  expected: Map<string, { size: number; sha256?: string }>;
+  expected: Map<string, ExpectedSegment>;
   window: { earliest: string | null; latest: string | null; timeline: number };
 }
 
@@ -155,7 +156,7 @@ export function selectRestore(catalog: Catalog, target: RecoveryTarget, options:
   const expected = new Map(
     prefetchSegments.map((name) => {
       const found = index.byName.get(name)!;
-      return [name, { size: found.size, ...(found.sha256 ? { sha256: found.sha256 } : {}) }];
+      return [name, { size: found.size, ...(found.sha256 ? { sha256: found.sha256 } : {}), ...(found.crc32 ? { crc32: found.crc32 } : {}) }];
     }),
   );
   return { backup, timeline, path, requiredSegments, prefetchSegments, walBytes, expected, window };

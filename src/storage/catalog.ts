@@ -35,6 +35,7 @@ export interface ArchivedSegment {
   archivedAt: Date;
   /** Recorded by our own archiving; absent for files archived by other tools. */
   sha256?: string;
+  crc32?: string;
 }
 
 export interface WalArchive {
@@ -95,10 +96,10 @@ export function indexWalListing(blobs: BlobInfo[], prefix: string, segmentSize: 
     const name = blob.key.slice(prefix.length);
     const segment = parseSegmentName(name, segmentSize);
     if (segment) {
-      const sha256 = blob.metadata.sha256;
+      const { sha256, crc32 } = blob.metadata;
       // size: what PostgreSQL wrote (our uploads are compressed; rawsize records the original).
       const size = Number(blob.metadata.rawsize) || blob.size;
-      segments.push({ name, ...segment, size, archivedAt: archivedAt(blob), ...(sha256 ? { sha256 } : {}) });
+      segments.push({ name, ...segment, size, archivedAt: archivedAt(blob), ...(sha256 ? { sha256 } : {}), ...(crc32 ? { crc32 } : {}) });
       continue;
     }
     const timeline = parseHistoryFileTimeline(name);

@@ -15,16 +15,16 @@ import {
 
 export interface SegmentIndex {
   segments: { timeline: number; segno: bigint }[];
-  byName: Map<string, { archivedAt: Date; size: number; sha256?: string }>;
+  byName: Map<string, { archivedAt: Date; size: number; sha256?: string; crc32?: string }>;
   timelines: number[];
   maxSegnoByTimeline: Map<number, bigint>;
 }
 
 export function indexSegments(catalog: Catalog): SegmentIndex {
-  const byName = new Map<string, { archivedAt: Date; size: number; sha256?: string }>();
+  const byName = new Map<string, { archivedAt: Date; size: number; sha256?: string; crc32?: string }>();
   const maxSegnoByTimeline = new Map<number, bigint>();
   for (const segment of catalog.wal.segments) {
-    byName.set(segment.name, { archivedAt: segment.archivedAt, size: segment.size, ...(segment.sha256 ? { sha256: segment.sha256 } : {}) });
+    byName.set(segment.name, { archivedAt: segment.archivedAt, size: segment.size, ...(segment.sha256 ? { sha256: segment.sha256 } : {}), ...(segment.crc32 ? { crc32: segment.crc32 } : {}) });
     const max = maxSegnoByTimeline.get(segment.timeline);
     if (max === undefined || segment.segno > max) maxSegnoByTimeline.set(segment.timeline, segment.segno);
   }

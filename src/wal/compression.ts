@@ -13,7 +13,7 @@
  */
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
+import { crc32, gunzip } from 'node:zlib';
 import { compress, decompressFrame, uncompress } from 'lz4-napi';
 import { readStreamToBuffer } from '../util/streams.js';
 import type { WalFileKind } from './segments.js';
@@ -21,6 +21,11 @@ import type { WalFileKind } from './segments.js';
 export const WAL_COMPRESSION = 'lz4-block';
 const MAGIC = Buffer.from('RBL4', 'ascii');
 const gunzipAsync = promisify(gunzip);
+
+/** CRC-32 of the original bytes, 8 hex digits: the per-segment check a restore makes. */
+export function walCrc32(raw: Buffer): string {
+  return crc32(raw).toString(16).padStart(8, '0');
+}
 
 export function shouldCompress(kind: WalFileKind): boolean {
   // History and .backup files are small text people read directly in the container.

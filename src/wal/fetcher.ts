@@ -12,7 +12,7 @@ import { setMaxListeners } from 'node:events';
 import { RecoverError, toRecoverError } from '../errors.js';
 import { BlobNotFoundError, type Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
-import { decodeWalBuffer } from './compression.js';
+import { decodeWalBuffer, walCrc32 } from './compression.js';
 import { readStreamToBuffer } from '../util/streams.js';
 
 export interface FetcherOptions {
@@ -21,14 +21,29 @@ export interface FetcherOptions {
   log: Logger;
   /** Segments in replay order to download ahead of time (empty: on-demand only). */
   prefetch?: string[];
-  /** Expected size/sha256 per name, from the catalog listing. */
-  expected?: Map<string, { size: number; sha256?: string }>;
+  /** Expected size and checksums per name, from the catalog listing. */
+  expected?: Map<string, ExpectedSegment>;
   parallel?: number;
   /** Most files kept in the spool, downloaded but not yet taken by recovery. */
   ahead?: number;
   /** Owner for spooled files when running as root (the postgres OS user). */
   owner?: { uid: number; gid: number };
   onProgress?: (stats: FetcherStats) => void;
+}
+
+export interface ExpectedSegment {
+  size: number;
+  sha256?: string;
+  crc32?: string;
+}
+
+/** Checks a download against what was archived: size, then the CRC (cheap) or else sha256. */
+export function matchesArchived(raw: Buffer, expected: ExpectedSegment | undefined): boolean {
+  if (!expected) return true;
+  if (expected.size !== raw.length) return false;
+  if (expected.crc32) return expected.crc32 === walCrc32(raw);
+  if (expected.sha256) return expected.sha256 === createHash('sha256').update(raw).digest('hex');
+  return true;
 }
 
 export interface FetcherStats {
@@ -169,8 +184,7 @@ export class WalFetcher {
       // streaming through transforms, and CPU is what replay competes for.
       const stored = await readStreamToBuffer(await storage.wal.getStream(`${storage.walPrefix}${name}`, this.abort.signal));
       const raw = await decodeWalBuffer(stored);
-      const expected = this.options.expected?.get(name);
-      if (expected && (expected.size !== raw.length || (expected.sha256 && expected.sha256 !== createHash('sha256').update(raw).digest('hex')))) {
+      if (!matchesArchived(raw, this.options.expected?.get(name))) {
         throw new RecoverError('STORAGE_ERROR', `WAL segment ${name} downloaded with the wrong size or checksum (${raw.length} bytes).`, {
           hint: 'The archive copy may be damaged; check it before trusting any restore past this point.',
         });

@@ -49,3 +49,20 @@ describe('WAL compression', () => {
     await expect(decodeWal(Readable.from([truncatedLz4])).then(readStreamToBuffer)).rejects.toThrow();
   });
 });
+
+describe('checking a download against the archive listing', () => {
+  test('size first, then CRC-32 when recorded, else sha256', async () => {
+    const { matchesArchived } = await import('../../../src/wal/fetcher.js');
+    const { walCrc32 } = await import('../../../src/wal/compression.js');
+    const { createHash } = await import('node:crypto');
+    const raw = Buffer.from('some wal bytes');
+    const sha256 = createHash('sha256').update(raw).digest('hex');
+    expect(walCrc32(raw)).toMatch(/^[0-9a-f]{8}$/);
+    expect(matchesArchived(raw, { size: raw.length, crc32: walCrc32(raw) })).toBe(true);
+    expect(matchesArchived(Buffer.from('some wal bytez'), { size: raw.length, crc32: walCrc32(raw) })).toBe(false);
+    expect(matchesArchived(raw, { size: raw.length + 1, crc32: walCrc32(raw) })).toBe(false);
+    expect(matchesArchived(raw, { size: raw.length, sha256 })).toBe(true);
+    expect(matchesArchived(Buffer.from('some wal bytez'), { size: raw.length, sha256 })).toBe(false);
+    expect(matchesArchived(raw, undefined)).toBe(true);
+  });
+});
