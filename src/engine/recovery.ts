@@ -114,7 +114,9 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
                  COALESCE(pg_last_wal_replay_lsn(), '0/0')::text AS replay_lsn,
                  pg_last_xact_replay_timestamp() AS reached,
                  CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END AS pause_state,
-                 ('x' || substr(pg_walfile_name(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END), 1, 8))::bit(32)::int AS timeline`);
+                 -- pg_walfile_name() refuses to run during recovery; there the last checkpoint's timeline is the answer.
+                 CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())
+                      ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline`);
         const row = rows[0];
         lastLsn = parseLsn(row.replay_lsn);
         const done = Number(lastLsn - watch.startLsn);
@@ -134,6 +136,10 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
       }
     } catch (error) {
       if (ctx.signal.aborted) throw new RecoverError('CANCELLED', 'Recovery was cancelled; the restored server was left stopped.', { cause: error });
+      // An SQL error (it has a SQLSTATE) is a bug or a broken server, not a restart: never retry it silently.
+      if (typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code) && !(error as { code: string }).code.startsWith('57P') && !(error as { code: string }).code.startsWith('08')) {
+        throw new RecoverError('RECOVERY_FAILED', `Watching recovery failed: ${(error as Error).message}`, { hint: `The restored server is still running; inspect it and its log ${watch.logFile}.`, cause: error });
+      }
       if (!(await serverRunning(watch.dataDir))) throw await failure(watch, 'The restored server stopped during recovery');
       // A connection dropped while the server restarts into promotion: reconnect.
       ctx.log.debug({ err: error, lsn: formatLsn(lastLsn) }, 'recovery watch reconnecting');

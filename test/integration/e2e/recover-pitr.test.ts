@@ -48,6 +48,15 @@ test('a command from a channel that is not allowed is refused with where it is a
   expect(rows[0].n).toBe(0);
 });
 
+test('requests with a bad signature or a stale timestamp are refused with 401 and change nothing', async () => {
+  const bad = await world.slack.slashCommand({ user: 'U0ALICE', channel, text: 'status', tamper: { badSignature: true } });
+  const stale = await world.slack.slashCommand({ user: 'U0ALICE', channel, text: 'status', tamper: { timestampSkewSeconds: -600 } });
+  const unsigned = await world.slack.slashCommand({ user: 'U0ALICE', channel, text: 'status', tamper: { omitSignatureHeaders: true } });
+  expect([bad.status, stale.status, unsigned.status]).toEqual([401, 401, 401]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(world.slack.transcript.ephemerals(channel, 'U0ALICE')).toEqual([]);
+});
+
 test('alice runs /recover pitr; self- and non-approver approvals are refused; bob approves; the runner restores; the channel tells the whole story', async () => {
   const { slack } = world;
   const at = safePoint.toISOString().replace('.000Z', '+00:00');

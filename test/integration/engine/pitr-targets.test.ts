@@ -151,3 +151,21 @@ test('progress events: steps, fetched segments and replay LSN are reported', () 
   const details = sandbox.events.flatMap((event) => (event.type === 'step.progress' && event.step === 'replay-wal' ? [event.detail ?? ''] : []));
   expect(details.some((detail) => /replayed to [0-9A-F]+\/[0-9A-F]+ · \d+\/\d+ segments fetched/.test(detail))).toBe(true);
 });
+
+test('--action pause stops at the target without promoting, for a person to inspect', async () => {
+  const result = await restore({ kind: 'lsn', lsn: parseLsn(marks.lsn!) }, 'paused', { action: 'pause' });
+  try {
+    expect(result.state).toBe('paused');
+    expect(await batchesIn(result)).toEqual([1, 2, 3, 4, 5]);
+    const client = new pg.Client({ host: result.socketDir!, port: result.port!, user: 'postgres', database: 'postgres' });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT pg_is_in_recovery() AS recovering, pg_get_wal_replay_pause_state() AS pause');
+      expect(rows[0]).toEqual({ recovering: true, pause: 'paused' });
+    } finally {
+      await client.end();
+    }
+  } finally {
+    await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', result.dataDir, 'immediate');
+  }
+});
