@@ -76,9 +76,13 @@ export function renderConf(settings: Record<string, string>, header: string): st
   return `\n# ${header}\n${lines.join('\n')}\n`;
 }
 
-/** restore_command: take the segment from the spool by rename; otherwise ask the WAL agent. */
+/**
+ * restore_command: take the segment from the spool by rename. While the prefetch still has
+ * it on the way (its `.planned` marker exists), retry every 10 ms for up to ~10 s; otherwise
+ * (history files, the probe past the end of WAL, a failed download) ask the WAL agent.
+ */
 export function spoolRestoreCommand(input: { spoolDir: string; nodePath: string; hookPath: string; socketPath: string }): string {
-  const fromSpool = `mv -f ${shellQuote(`${input.spoolDir}/`)}"%f" "%p" 2>/dev/null`;
+  const spooled = `${shellQuote(`${input.spoolDir}/`)}"%f"`;
   const fromAgent = `exec ${shellQuote(input.nodePath)} ${shellQuote(input.hookPath)} fetch ${shellQuote(input.socketPath)} "%f" "%p"`;
-  return `${fromSpool} || ${fromAgent}`;
+  return `f=${spooled}; n=0; until mv -f "$f" "%p" 2>/dev/null; do if [ -e "$f.planned" ] && [ $n -lt 1000 ]; then n=$((n+1)); sleep 0.01; else ${fromAgent}; fi; done`;
 }

@@ -67,6 +67,7 @@ type State =
   | { status: 'failed'; error: RecoverError };
 
 const CONSUMPTION_POLL_MS = 25;
+export const PLANNED_SUFFIX = '.planned';
 
 export class WalFetcher {
   readonly stats: FetcherStats;
@@ -96,6 +97,9 @@ export class WalFetcher {
   async start(): Promise<void> {
     await mkdir(this.options.spoolDir, { recursive: true });
     if (this.options.owner) await chown(this.options.spoolDir, this.options.owner.uid, this.options.owner.gid);
+    // A `<name>.planned` marker tells restore_command to wait a moment for a segment that is
+    // on its way instead of starting the agent hook (a ~40 ms Node process) to wait for it.
+    await Promise.all(this.order.map((name) => writeFile(this.markerOf(name), '')));
     this.poller = setInterval(() => void this.noticeConsumed(), CONSUMPTION_POLL_MS);
     this.pump();
   }
@@ -105,6 +109,14 @@ export class WalFetcher {
     this.abort.abort();
     const running = [...this.states.values()].flatMap((s) => (s.status === 'downloading' ? [s.done.catch(() => undefined)] : []));
     await Promise.all(running);
+  }
+
+  private markerOf(name: string): string {
+    return join(this.options.spoolDir, `${name}${PLANNED_SUFFIX}`);
+  }
+
+  private dropMarker(name: string): Promise<void> {
+    return rm(this.markerOf(name), { force: true });
   }
 
   /** Changes how many segments may wait in the spool (e.g. a few only while the base backup streams in). */
@@ -130,8 +142,9 @@ export class WalFetcher {
   private startDownload(name: string): Promise<void> {
     this.active++;
     const done = this.download(name)
-      .then(() => {
+      .then(async () => {
         if (this.states.get(name)?.status === 'downloading') this.states.set(name, { status: 'ready' });
+        await this.dropMarker(name);
         this.stats.downloaded++;
         this.options.onProgress?.(this.stats);
       })
@@ -139,6 +152,8 @@ export class WalFetcher {
         const failure = toRecoverError(error, 'STORAGE_ERROR');
         this.firstError ??= failure;
         this.states.set(name, { status: 'failed', error: failure });
+        // Without its marker, restore_command goes straight to the agent, which reports the error.
+        void this.dropMarker(name).catch((error: unknown) => this.options.log.warn({ err: error }, 'could not remove a spool marker'));
         throw failure;
       })
       .finally(() => {

@@ -54,7 +54,9 @@ test('requests with a bad signature or a stale timestamp are refused with 401 an
   const unsigned = await world.slack.slashCommand({ user: 'U0ALICE', channel, text: 'status', tamper: { omitSignatureHeaders: true } });
   expect([bad.status, stale.status, unsigned.status]).toEqual([401, 401, 401]);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(world.slack.transcript.ephemerals(channel, 'U0ALICE')).toEqual([]);
+  // What alice sees is Slack's own "dispatch_failed"; the bot answered nothing.
+  expect(world.slack.transcript.ephemerals(channel, 'U0ALICE').map((m) => m.text)).toEqual(Array(3).fill('/recover failed with the error "dispatch_failed"'));
+  expect(world.slack.transcript.messages(channel)).toEqual([]);
 });
 
 test('alice runs /recover pitr; self- and non-approver approvals are refused; bob approves; the runner restores; the channel tells the whole story', async () => {

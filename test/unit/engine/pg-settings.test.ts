@@ -1,3 +1,7 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { confQuote, recoverySettings, renderConf, shellQuote, spoolRestoreCommand, type RecoverySettingsInput } from '../../../src/engine/pg-settings.js';
 import type { RecoveryTarget } from '../../../src/types.js';
@@ -116,19 +120,40 @@ describe('renderConf', () => {
 });
 
 describe('spoolRestoreCommand', () => {
-  it('renames from the spool, else execs the hook through the agent socket', () => {
-    expect(
-      spoolRestoreCommand({ spoolDir: '/restores/pitr-1/spool', nodePath: '/usr/bin/node', hookPath: '/restores/pitr-1/wal-hook.mjs', socketPath: '/restores/pitr-1/wal.sock' }),
-    ).toBe(
-      `mv -f '/restores/pitr-1/spool/'"%f" "%p" 2>/dev/null || exec '/usr/bin/node' '/restores/pitr-1/wal-hook.mjs' fetch '/restores/pitr-1/wal.sock' "%f" "%p"`,
-    );
+  it('renames from the spool, waits while a segment is planned, else execs the hook through the agent socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rb-restore-cmd-'));
+    try {
+      const spool = join(dir, 'spool');
+      mkdirSync(join(dir, 'pg_wal'), { recursive: true });
+      mkdirSync(spool);
+      const hook = join(dir, 'hook.sh');
+      writeFileSync(hook, `echo "agent $* " >> ${join(dir, 'agent.log')}; exit 1\n`);
+      const command = spoolRestoreCommand({ spoolDir: spool, nodePath: '/bin/sh', hookPath: hook, socketPath: '/s.sock' });
+      // PostgreSQL substitutes %f and %p, then runs the line with /bin/sh in the data directory.
+      const line = (name: string) => command.replaceAll('%f', name).replaceAll('%p', 'pg_wal/RECOVERYXLOG');
+      writeFileSync(join(spool, '000000010000000000000001'), 'segment one');
+      expect(spawnSync('/bin/sh', ['-c', line('000000010000000000000001')], { cwd: dir }).status).toBe(0);
+      expect(readFileSync(join(dir, 'pg_wal/RECOVERYXLOG'), 'utf8')).toBe('segment one');
+      expect(spawnSync('/bin/sh', ['-c', line('00000002.history')], { cwd: dir }).status).toBe(1);
+      expect(readFileSync(join(dir, 'agent.log'), 'utf8')).toBe('agent fetch /s.sock 00000002.history pg_wal/RECOVERYXLOG \n');
+      // Planned but not there yet: the shell waits for it instead of starting the agent hook.
+      writeFileSync(join(spool, '000000010000000000000002.planned'), '');
+      setTimeout(() => writeFileSync(join(spool, '000000010000000000000002'), 'segment two'), 150);
+      const waited = await new Promise<number | null>((resolve) => {
+        spawn('/bin/sh', ['-c', line('000000010000000000000002')], { cwd: dir }).on('exit', (code) => resolve(code));
+      });
+      expect(waited).toBe(0);
+      expect(readFileSync(join(dir, 'pg_wal/RECOVERYXLOG'), 'utf8')).toBe('segment two');
+      expect(readFileSync(join(dir, 'agent.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('quotes hostile paths for the shell and survives postgresql.conf quoting', () => {
     const command = spoolRestoreCommand({ spoolDir: "/r/it's", nodePath: '/opt/node dir/node', hookPath: '/h.mjs', socketPath: '/s.sock' });
-    expect(command).toBe(`mv -f '/r/it'\\''s/'"%f" "%p" 2>/dev/null || exec '/opt/node dir/node' '/h.mjs' fetch '/s.sock' "%f" "%p"`);
-    expect(renderConf({ restore_command: command }, 'h')).toBe(
-      `\n# h\nrestore_command = 'mv -f ''/r/it''\\\\''''s/''"%f" "%p" 2>/dev/null || exec ''/opt/node dir/node'' ''/h.mjs'' fetch ''/s.sock'' "%f" "%p"'\n`,
-    );
+    expect(command).toContain(`f='/r/it'\\''s/'"%f";`);
+    expect(command).toContain(`exec '/opt/node dir/node' '/h.mjs' fetch '/s.sock' "%f" "%p"`);
+    expect(renderConf({ restore_command: command }, 'h')).toContain(`restore_command = 'f=''/r/it''\\\\''''s/''"%f";`);
   });
 });
