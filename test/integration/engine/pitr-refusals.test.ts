@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
-import { takeBaseBackup, } from '../../../src/engine/backup.js';
+import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { exists } from '../../../src/engine/local-cluster.js';
 import { runPitr } from '../../../src/engine/pitr.js';
@@ -16,8 +16,7 @@ import type { RecoveryTarget } from '../../../src/types.js';
 
 let sandbox: Sandbox;
 let beforeBackup: Date;
-let afterSecondBatch: Date;
-let segments: string[] = [];
+const segments: string[] = [];
 
 beforeAll(async () => {
   sandbox = await startSandbox();
@@ -27,7 +26,6 @@ beforeAll(async () => {
   for (let batch = 0; batch < 3; batch++) {
     await sandbox.query(`INSERT INTO t SELECT g FROM generate_series($1::int * 1000 + 1, $1::int * 1000 + 1000) g`, [batch]);
     segments.push(await sandbox.switchAndArchive());
-    if (batch === 1) afterSecondBatch = new Date();
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }, 120_000);
