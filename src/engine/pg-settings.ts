@@ -81,8 +81,10 @@ export function renderConf(settings: Record<string, string>, header: string): st
  * it on the way (its `.planned` marker exists), retry every 10 ms for up to ~10 s; otherwise
  * (history files, the probe past the end of WAL, a failed download) ask the WAL agent.
  */
-export function spoolRestoreCommand(input: { spoolDir: string; nodePath: string; hookPath: string; socketPath: string }): string {
+export function spoolRestoreCommand(input: { spoolDir: string; nodePath: string; hookPath: string; socketPath: string; waitInShell?: boolean }): string {
   const spooled = `${shellQuote(`${input.spoolDir}/`)}"%f"`;
   const fromAgent = `exec ${shellQuote(input.nodePath)} ${shellQuote(input.hookPath)} fetch ${shellQuote(input.socketPath)} "%f" "%p"`;
+  // Without the shell wait, a segment still on its way is waited for by the agent (benchmarks compare both).
+  if (input.waitInShell === false) return `mv -f ${spooled} "%p" 2>/dev/null || ${fromAgent}`;
   return `f=${spooled}; n=0; until mv -f "$f" "%p" 2>/dev/null; do if [ -e "$f.planned" ] && [ $n -lt 1000 ]; then n=$((n+1)); sleep 0.01; else ${fromAgent}; fi; done`;
 }

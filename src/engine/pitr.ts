@@ -34,6 +34,8 @@ export interface PitrRequest {
   databases?: string[];
   /** Benchmarks only: replace the prefetching restore_command with a given one. */
   restoreCommandOverride?: string;
+  /** Benchmarks only: false = a segment not yet in the spool is waited for by the agent, not the shell. */
+  waitInShell?: boolean;
   /** Called before every destructive step; throws to stop (the runner re-checks approvals here). */
   beforeDestructiveStep?: (step: string) => Promise<void>;
 }
@@ -176,7 +178,7 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     fetcher.setAhead(config.prefetch.ahead);
 
     const finishConfigure = step(ctx, 'configure-recovery', `Configure recovery to ${describeTarget(request.target)}`);
-    const restoreCommand = request.restoreCommandOverride ?? spoolRestoreCommand({ spoolDir, nodePath: process.execPath, hookPath, socketPath });
+    const restoreCommand = request.restoreCommandOverride ?? spoolRestoreCommand({ spoolDir, nodePath: process.execPath, hookPath, socketPath, ...(request.waitInShell === false ? { waitInShell: false } : {}) });
     await configureRecovery(
       dataDir,
       recoverySettings({
