@@ -10,7 +10,7 @@ import type { Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
 import type { WalFetcher } from './fetcher.js';
 import type { AgentReply, AgentRequest } from './protocol.js';
-import { pushWalFile } from './push.js';
+import { ArchiveAhead } from './archive-ahead.js';
 import { walFileKind } from './segments.js';
 
 export interface WalAgentOptions {
@@ -42,12 +42,13 @@ function parseRequest(line: string): AgentRequest | null {
 export async function startWalAgent(options: WalAgentOptions): Promise<WalAgent> {
   const { log, storage, fetcher } = options;
   let pushed = 0;
+  const archiveAhead = new ArchiveAhead(storage, log);
 
   async function handle(request: AgentRequest): Promise<AgentReply> {
     if (!walFileKind(request.name)) return { ok: false, status: 'error', message: `not a WAL file name: ${request.name}` };
     try {
       if (request.op === 'push') {
-        const outcome = await pushWalFile(storage, log, request.path, request.name);
+        const outcome = await archiveAhead.push(request.path, request.name);
         pushed++;
         options.onPushed?.(request.name);
         log.debug({ wal: request.name, outcome }, 'archived');
