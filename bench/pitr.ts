@@ -82,7 +82,7 @@ try {
   // does not land on whichever restore happens to run first.
   await sandbox.exec.run('sync', []);
   const timings: Record<string, number[]> = { ours: [], 'ours-agent-wait': [], local: [], naive: [] };
-  // Alternate ours and the cp floor (twice each) so neither always runs first; best of each.
+  // Alternate ours and the cp floor so neither always runs first.
   for (let round = 1; round <= ROUNDS; round++) {
     for (const way of round % 2 === 1 ? ['local', 'ours', 'ours-agent-wait'] : ['ours-agent-wait', 'ours', 'local']) {
       if (!WAYS.has(way)) continue;
@@ -92,11 +92,18 @@ try {
     }
   }
   if (WAYS.has('naive')) timings.naive!.push((await run('naive', ways.naive!)).seconds.total);
-  const best = (values: number[]) => (values.length ? Math.min(...values) : Number.NaN);
-  const oursS = best(timings.ours!);
-  const localS = best(timings.local!);
-  const naiveS = best(timings.naive!);
-  if (WAYS.has('ours-agent-wait')) log(`ours with the agent waiting instead of the shell: best ${best(timings['ours-agent-wait']!).toFixed(2)} s`);
+  // The median of the rounds: on a shared 2-core machine single restores swing by ±20 %.
+  const median = (values: number[]) => {
+    if (values.length === 0) return Number.NaN;
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  };
+  for (const [way, values] of Object.entries(timings)) if (values.length) log(`${way}: ${values.map((v) => v.toFixed(2)).join(', ')} s`);
+  const oursS = median(timings.ours!);
+  const localS = median(timings.local!);
+  const naiveS = median(timings.naive!);
+  if (WAYS.has('ours-agent-wait')) log(`ours with the agent waiting instead of the shell: median ${median(timings['ours-agent-wait']!).toFixed(2)} s`);
   process.stdout.write(
     `pitr_ours_s=${oursS.toFixed(2)} pitr_local_s=${localS.toFixed(2)} pitr_naive_s=${naiveS.toFixed(2)} ratio_ours_vs_local=${(oursS / localS).toFixed(2)} ratio_naive_vs_ours=${(naiveS / oursS).toFixed(2)}\n`,
   );
