@@ -2,13 +2,12 @@
  * `recover backup`: pg_basebackup streamed straight into blob storage (no local copy),
  * then a manifest with the facts a restore needs to choose and check this backup.
  */
-import { createHash } from 'node:crypto';
-import { Transform } from 'node:stream';
 import pg from 'pg';
 import { RecoverError } from '../errors.js';
 import { manifestKey, type BackupManifest } from '../storage/catalog.js';
 import { segmentName, segmentOfLsn, parseLsn } from '../wal/segments.js';
 import { toolFailure } from './exec.js';
+import { hashingCounter } from '../util/streams.js';
 import { nowIso, pgClientConfig, type EngineContext, type PgToolConfig, type SourceConnection } from './context.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 
@@ -98,21 +97,11 @@ export async function takeBaseBackup(
       timeoutMs: 6 * 3600_000,
       ...(source.password ? { env: { PGPASSWORD: source.password } } : {}),
     });
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let lastReport = 0;
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        if (bytes - lastReport > 32 * 1024 * 1024) {
-          lastReport = bytes;
-          ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done: bytes, total: null, unit: 'bytes' });
-        }
-        callback(null, chunk);
-      },
-    });
-    const upload = ctx.storage.backups.put(key, child.stdout!.pipe(measure), { signal: ctx.signal });
+    const measure = hashingCounter(
+      (done) => ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done, total: null, unit: 'bytes' }),
+      32 * 1024 * 1024,
+    );
+    const upload = ctx.storage.backups.put(key, child.stdout!.pipe(measure.stream), { signal: ctx.signal });
     let stderr: string;
     try {
       const [result] = await Promise.all([child, upload]);
@@ -143,11 +132,11 @@ export async function takeBaseBackup(
       walSegmentSize: facts.walSegmentSize,
       nextXidAtStart: facts.nextXid,
       databaseBytes: facts.databaseBytes,
-      files: [{ name: 'base.tar.gz', bytes, sha256: hash.digest('hex') }],
+      files: [{ name: 'base.tar.gz', bytes: measure.bytes(), sha256: measure.sha256() }],
     };
     // The manifest goes last: a directory without one is an interrupted backup, never used.
     await ctx.storage.backups.put(manifestKey(ctx.storage.backupPrefix, id), Buffer.from(JSON.stringify(manifest, null, 2)));
-    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${bytes} bytes` });
+    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${measure.bytes()} bytes` });
     return manifest;
   } finally {
     await client.end();

@@ -1,12 +1,11 @@
 /** Streams a base backup from storage into a fresh data directory, checking its checksum. */
-import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { RecoverError } from '../errors.js';
 import type { BackupManifest } from '../storage/catalog.js';
 import { nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { tarExtractArgs } from './pg-args.js';
+import { hashingCounter } from '../util/streams.js';
 
 /** Files pg_basebackup copies that must not survive into a restored cluster. */
 const STALE_FILES = ['postmaster.pid', 'postmaster.opts', 'standby.signal', 'recovery.signal'];
@@ -20,27 +19,19 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
   }
   const total = backup.files.reduce((sum, file) => sum + file.bytes, 0);
   let done = 0;
-  let lastReport = 0;
   for (const file of backup.files) {
     const key = `${ctx.storage.backupPrefix}${backup.id}/${file.name}`;
     const source = await ctx.storage.backups.getStream(key, ctx.signal);
-    const hash = createHash('sha256');
-    const measure = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        done += chunk.length;
-        if (done - lastReport > 16 * 1024 * 1024 || done === total) {
-          lastReport = done;
-          ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'restore-base-backup', done, total, unit: 'bytes' });
-        }
-        callback(null, chunk);
-      },
-    });
-    source.on('error', (error) => measure.destroy(error));
+    const before = done;
+    const measure = hashingCounter((bytes) => {
+      ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'restore-base-backup', done: before + bytes, total, unit: 'bytes' });
+    }, 16 * 1024 * 1024);
+    source.on('error', (error) => measure.stream.destroy(error));
     const [command, args] = tarExtractArgs(dataDir, file.name.endsWith('.gz'));
     // tar runs as the postgres OS user so every extracted file is owned by it.
-    await ctx.exec.run(command, args, { asUser: tools.osUser, input: source.pipe(measure), signal: ctx.signal, timeoutMs: 6 * 3600_000 });
-    const sha256 = hash.digest('hex');
+    await ctx.exec.run(command, args, { asUser: tools.osUser, input: source.pipe(measure.stream), signal: ctx.signal, timeoutMs: 6 * 3600_000 });
+    done += measure.bytes();
+    const sha256 = measure.sha256();
     if (sha256 !== file.sha256) {
       throw new RecoverError('BACKUP_CORRUPT', `Base backup ${backup.id} file ${file.name} does not match its manifest checksum.`, {
         hint: 'Do not use this backup. Restore from an older backup with --backup, and check the storage account.',
