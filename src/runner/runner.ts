@@ -48,6 +48,7 @@ export function createRunner(options: RunnerOptions): Runner {
     currentAbort = abort;
     let cancelled = false;
     let currentStep: string | null = null;
+    // A third of the lease keeps it alive; at most 5 s apart so a cancel is noticed quickly.
     const beat = setInterval(() => {
       heartbeat(control, { jobId: job.id, runnerId, leaseSeconds })
         .then((state) => {
@@ -61,7 +62,7 @@ export function createRunner(options: RunnerOptions): Runner {
           log.error({ err: error, jobId: job.id }, 'lost the job lease; stopping');
           abort.abort();
         });
-    }, (leaseSeconds * 1000) / 3);
+    }, Math.min((leaseSeconds * 1000) / 3, 5000));
     let writer: JobEventWriter | undefined;
     try {
       const plan = await checkApprovals(control, config, job);

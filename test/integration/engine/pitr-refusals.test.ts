@@ -12,6 +12,8 @@ import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { exists } from '../../../src/engine/local-cluster.js';
 import { runPitr } from '../../../src/engine/pitr.js';
 import { RecoverError } from '../../../src/errors.js';
+import { listAll } from '../../../src/storage/blob-store.js';
+import { readStreamToBuffer } from '../../../src/util/streams.js';
 import type { RecoveryTarget } from '../../../src/types.js';
 
 let sandbox: Sandbox;
@@ -81,6 +83,25 @@ test('a time without a zone is refused with an example', async () => {
   const result = JSON.parse(stdout);
   expect(result).toMatchObject({ ok: false, code: 'TARGET_NO_ZONE' });
   expect(result.hint).toContain('2025-01-15T14:29:59+00:00');
+});
+
+test('a base backup whose bytes do not match its manifest is refused, and nothing is started', async () => {
+  const [manifestBlob] = (await listAll(sandbox.storage.backups, 'daily/')).filter((blob) => blob.key.endsWith('/manifest.json'));
+  const original = await readStreamToBuffer(await sandbox.storage.backups.getStream(manifestBlob!.key));
+  const tampered = JSON.parse(original.toString('utf8'));
+  tampered.files[0].sha256 = '0'.repeat(64);
+  await sandbox.storage.backups.put(manifestBlob!.key, Buffer.from(JSON.stringify(tampered)));
+  try {
+    const error = await runPitr(sandbox.context(), sandbox.config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: 'corrupt' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect((error as RecoverError).code).toBe('BACKUP_CORRUPT');
+    expect((error as RecoverError).hint).toContain('older backup');
+    expect(await exists(join(sandbox.config.restoreRoot, 'corrupt', 'data', 'postmaster.pid'))).toBe(false);
+  } finally {
+    await sandbox.storage.backups.put(manifestBlob!.key, original);
+  }
 });
 
 test('an unreachable store during the restore fails fast, promotes nothing, and says so', async () => {
