@@ -2,11 +2,13 @@
  * The runner against a real control DB and a real sandbox: it plans requests, refuses what it
  * cannot reach, runs an approved PITR, and refuses a job forged into the control DB.
  */
+import { readdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pitr } from '../../../commands/pitr.js';
-import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, recordApproval } from '../../../src/control/index.js';
+import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, recordApproval, requestCancel } from '../../../src/control/index.js';
 import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
@@ -114,4 +116,33 @@ test('a self-approval inserted behind the bot does not count', async () => {
   await runner.tick();
   const job = await getJob(db.pool, rows[0].id);
   expect(job?.error?.code).toBe('APPROVAL_INVALID');
+});
+
+test('a cancel reaches a running job inside a step: the stop-production hook is killed and nothing is moved', async () => {
+  const config = { ...sandbox.config, source: { ...sandbox.config.source, stop: { method: 'hook' as const, stopCommand: ['sleep', '30'], startCommand: ['true'] } } };
+  const slowRunner = createRunner({ config, control: db.pool, storage: sandbox.storage, exec: sandbox.exec, log: pino({ level: 'silent' }), clock: systemClock, runnerId: 'runner-cancel' });
+  const req = await request(`${beforeMistake.toISOString()} --to in-place`);
+  await slowRunner.tick();
+  const plan = await getCurrentPlan(db.pool, req.id);
+  expect(plan?.plan.steps.map((s) => s.kind)).toContain('stop-production');
+  await recordApproval(db.pool, { requestId: req.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan!.digest, policy: runnerPolicy(config, 'destructive') });
+  const { job } = await enqueueJob(db.pool, { requestId: req.id, planDigest: plan!.digest, pool: 'default' });
+  const running = slowRunner.tick();
+  for (let i = 0; i < 100; i++) {
+    const steps = await listStepCheckpoints(db.pool, job.id);
+    if (steps.some((s) => s.kind === 'stop-production' && s.status === 'running')) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const { effect } = await requestCancel(db.pool, job.id, 'U0ALICE');
+  expect(effect).toBe('requested');
+  await running;
+  const finished = await getJob(db.pool, job.id);
+  expect(finished?.status).toBe('cancelled');
+  const steps = await listStepCheckpoints(db.pool, job.id);
+  expect(steps.find((s) => s.kind === 'stop-production')?.status).toBe('failed');
+  expect(steps.some((s) => s.kind === 'move-aside')).toBe(false);
+  // Production was neither stopped nor moved.
+  expect((await readdir(dirname(sandbox.production.dataDir))).some((name) => name.includes('before-pitr'))).toBe(false);
+  const [{ n }] = (await sandbox.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows')) as [{ n: number }];
+  expect(n).toBeGreaterThan(0);
 });
