@@ -6,11 +6,11 @@
 import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config.js';
 import { createExec, type Exec } from '../engine/exec.js';
-import { freePort, initCluster, makeOwnedDir, startCluster, stopCluster, type ClusterHandle } from '../engine/local-cluster.js';
+import { freePort, initCluster, makeOwnedDir, startCluster, stopCluster, withClient, type ClusterHandle } from '../engine/local-cluster.js';
 import { ownerFor } from '../engine/os-user.js';
 import { shellQuote } from '../engine/pg-settings.js';
 import type { EngineContext } from '../engine/context.js';
@@ -121,15 +121,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     config.source = { url: productionUrl, dataDir: production.dataDir, stop: { method: 'pg_ctl' } };
 
     const events: EngineEvent[] = [];
-    const query = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres') => {
-      const client = new pg.Client({ host: production.socketDir, port, user: 'postgres', database });
-      await client.connect();
-      try {
-        return (await client.query<T>(sql, params)).rows;
-      } finally {
-        await client.end();
-      }
-    };
+    const query = <T extends pg.QueryResultRow>(sql: string, params: unknown[] = [], database = 'postgres') =>
+      withClient(production, database, async (client) => (await client.query<T>(sql, params)).rows);
     return {
       root,
       log,

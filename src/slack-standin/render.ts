@@ -3,20 +3,10 @@
  * order, thread replies indented under their parent, ephemerals marked with who sees them,
  * buttons in brackets. The demo prints this to the terminal; failing tests print it too.
  */
+import type { TranscriptMessage } from './transcript.js';
 import type { Block } from './types.js';
 
-interface RenderableMessage {
-  channel: string;
-  ts: string;
-  threadTs?: string;
-  user: string;
-  botId?: string;
-  text: string;
-  blocks?: Block[];
-  edits: unknown[];
-  deleted: boolean;
-  visibleTo?: string;
-}
+type RenderableMessage = Pick<TranscriptMessage, 'channel' | 'ts' | 'threadTs' | 'user' | 'botId' | 'text' | 'blocks' | 'edits' | 'deleted' | 'visibleTo'>;
 
 function textField(value: unknown): string {
   if (typeof value === 'object' && value !== null && typeof (value as Block).text === 'string') {

@@ -50,20 +50,26 @@ function botAuthor(context: ApiContext): { user: string; botId: string } {
   return { user: context.workspace.botUserId, botId: context.workspace.botId };
 }
 
-const postMessage: MethodHandler = (params, context) => {
-  const channel = targetChannel(params, context, { requireMembership: true });
+/** A new bot message from chat.postMessage / chat.postEphemeral parameters. */
+function addBotMessage(params: Parameters<MethodHandler>[0], context: Parameters<MethodHandler>[1], channel: string, visibleTo?: string) {
   const { text, blocks } = messageContent(params);
   const threadTs = stringParam(params, 'thread_ts');
-  const message = context.transcript.addMessage({
-    channel: channel.id,
+  return context.transcript.addMessage({
+    channel,
     ts: context.workspace.nextTs(),
     ...botAuthor(context),
     text: text ?? '',
     ...(blocks === undefined ? {} : { blocks }),
     ...(threadTs === undefined ? {} : { threadTs }),
+    ...(visibleTo === undefined ? {} : { visibleTo }),
     postedAt: context.clock.now(),
     via: 'web_api',
   });
+}
+
+const postMessage: MethodHandler = (params, context) => {
+  const channel = targetChannel(params, context, { requireMembership: true });
+  const message = addBotMessage(params, context, channel.id);
   return { channel: channel.id, ts: message.ts, message: apiMessage(message, context) };
 };
 
@@ -83,19 +89,7 @@ const postEphemeral: MethodHandler = (params, context) => {
   const channel = targetChannel(params, context, { requireMembership: false });
   const user = context.workspace.user(stringParam(params, 'user') ?? '');
   if (!user || user.deleted) throw new SlackApiError('user_not_in_channel');
-  const { text, blocks } = messageContent(params);
-  const threadTs = stringParam(params, 'thread_ts');
-  const message = context.transcript.addMessage({
-    channel: channel.id,
-    ts: context.workspace.nextTs(),
-    ...botAuthor(context),
-    text: text ?? '',
-    ...(blocks === undefined ? {} : { blocks }),
-    ...(threadTs === undefined ? {} : { threadTs }),
-    visibleTo: user.id,
-    postedAt: context.clock.now(),
-    via: 'web_api',
-  });
+  const message = addBotMessage(params, context, channel.id, user.id);
   return { message_ts: message.ts };
 };
 

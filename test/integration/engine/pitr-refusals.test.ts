@@ -5,7 +5,7 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { runCli } from '../../support/run-cli.js';
 import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
@@ -61,11 +61,9 @@ test('a time beyond the newest archived WAL is refused with the restorable windo
 });
 
 test('two targets at once are refused by the CLI before anything runs', async () => {
-  let stderr = '';
-  const code = await main(['pitr', '--at', '2025-01-15T14:29:59+00:00', '--xid', '1234'], {
-    env: { RECOVER_STORAGE_DRIVER: 'local', RECOVER_STORAGE_LOCAL_DIR: join(sandbox.root, 'unused') },
-    stdout: { write: () => true } as unknown as NodeJS.WritableStream,
-    stderr: { write: (text: string) => ((stderr += text), true) } as unknown as NodeJS.WritableStream,
+  const { code, stderr } = await runCli(['pitr', '--at', '2025-01-15T14:29:59+00:00', '--xid', '1234'], {
+    RECOVER_STORAGE_DRIVER: 'local',
+    RECOVER_STORAGE_LOCAL_DIR: join(sandbox.root, 'unused'),
   });
   expect(code).toBe(1);
   expect(stderr).toContain('TARGET_CONFLICT');
@@ -73,12 +71,7 @@ test('two targets at once are refused by the CLI before anything runs', async ()
 });
 
 test('a time without a zone is refused with an example', async () => {
-  let stdout = '';
-  const code = await main(['pitr', '--at', '2025-01-15 14:29:59', '--json'], {
-    env: {},
-    stdout: { write: (text: string) => ((stdout += text), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: () => true } as unknown as NodeJS.WritableStream,
-  });
+  const { code, stdout } = await runCli(['pitr', '--at', '2025-01-15 14:29:59', '--json'], {});
   expect(code).toBe(1);
   const result = JSON.parse(stdout);
   expect(result).toMatchObject({ ok: false, code: 'TARGET_NO_ZONE' });

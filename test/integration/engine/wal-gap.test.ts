@@ -1,6 +1,6 @@
 /** A deleted WAL segment (a gap) is found before anything runs, with the reachable point named. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { runCli } from '../../support/run-cli.js';
 import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
@@ -62,16 +62,8 @@ test('the catalog reports the gap', async () => {
 });
 
 describe('the CLI over the same archive', () => {
-  const run = async (args: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(args, {
-      env: { RECOVER_STORAGE_DRIVER: 'azure', RECOVER_AZURE_CONNECTION_STRING: sandbox.azurite.connectionString, RECOVER_SOURCE_URL: sandbox.productionUrl, LOG_LEVEL: 'silent' },
-      stdout: { write: (text: string) => ((stdout += text), true) } as unknown as NodeJS.WritableStream,
-      stderr: { write: (text: string) => ((stderr += text), true) } as unknown as NodeJS.WritableStream,
-    });
-    return { code, stdout, stderr };
-  };
+  const run = (args: string[]) =>
+    runCli(args, { RECOVER_STORAGE_DRIVER: 'azure', RECOVER_AZURE_CONNECTION_STRING: sandbox.azurite.connectionString, RECOVER_SOURCE_URL: sandbox.productionUrl, LOG_LEVEL: 'silent' });
 
   test('recover backups --json lists the backup, the gap and the RPO exposure', async () => {
     const { code, stdout } = await run(['backups', '--json']);

@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
-import { RecoverError } from '../../../src/errors.js';
+import { refusal } from '../../support/refusal.js';
 import { describeTarget, selectRestore } from '../../../src/engine/select-restore.js';
 import { parseLsn } from '../../../src/wal/segments.js';
 import type { Catalog } from '../../../src/storage/catalog.js';
@@ -11,15 +11,6 @@ const B2 = '20250115T102900Z';
 const time = (d: Date): RecoveryTarget => ({ kind: 'time', time: d, raw: d.toISOString() });
 const range = (timeline: number, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => seg(timeline, from + i));
 
-function refusal(run: () => unknown): RecoverError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RecoverError);
-    return error as RecoverError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('describeTarget', () => {
   it.each<[RecoveryTarget, string]>([

@@ -1,16 +1,7 @@
 import { describe, expect, it, test } from 'vitest';
-import { RecoverError } from '../../../src/errors.js';
+import { refusal } from '../../support/refusal.js';
 import { parseTarget, parseTargetTime, type TargetOptions } from '../../../src/engine/targets.js';
 
-function refusal(run: () => unknown): RecoverError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(RecoverError);
-    return error as RecoverError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('parseTargetTime', () => {
   it.each([

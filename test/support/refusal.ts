@@ -1,0 +1,13 @@
+import { expect } from 'vitest';
+import { RecoverError } from '../../src/errors.js';
+
+/** The RecoverError a synchronous call throws; fails the test if it does not refuse. */
+export function refusal(run: () => unknown): RecoverError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(RecoverError);
+    return error as RecoverError;
+  }
+  throw new Error('expected a refusal');
+}
