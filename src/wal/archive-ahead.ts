@@ -18,6 +18,8 @@ const MAX_REMEMBERED = 256;
 export class ArchiveAhead {
   private readonly uploads = new Map<string, Promise<PushOutcome>>();
   private active = 0;
+  private readonly direct = new Set<string>();
+  private looking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly storage: Storage,
@@ -29,7 +31,7 @@ export class ArchiveAhead {
   async push(path: string, name: string): Promise<PushOutcome> {
     const early = this.uploads.get(name);
     this.uploads.delete(name);
-    void this.lookAhead(path, name);
+    this.looking = this.lookAhead(path, name);
     if (early) {
       try {
         return await early;
@@ -37,7 +39,24 @@ export class ArchiveAhead {
         this.log.warn({ wal: name, err: error }, 'early upload failed; archiving again');
       }
     }
-    return pushWalFile(this.storage, this.log, path, name);
+    // Registered while it runs so a look-ahead never starts a second upload of the same file.
+    this.direct.add(name);
+    try {
+      return await pushWalFile(this.storage, this.log, path, name);
+    } finally {
+      this.direct.delete(name);
+    }
+  }
+
+  /** Resolves once the latest look-ahead has started its uploads and all of them have settled. */
+  async settled(): Promise<void> {
+    await this.looking;
+    await Promise.allSettled([...this.uploads.values()]);
+  }
+
+  /** Segments uploaded (or being uploaded) ahead of being asked for. */
+  get startedAhead(): string[] {
+    return [...this.uploads.keys()].sort();
   }
 
   private async lookAhead(path: string, current: string): Promise<void> {
@@ -47,7 +66,7 @@ export class ArchiveAhead {
       ready = (await readdir(join(walDir, 'archive_status')))
         .filter((file) => file.endsWith('.ready'))
         .map((file) => file.slice(0, -'.ready'.length))
-        .filter((name) => name !== current && walFileKind(name) === 'segment' && !this.uploads.has(name))
+        .filter((name) => name !== current && walFileKind(name) === 'segment' && !this.uploads.has(name) && !this.direct.has(name))
         .sort();
     } catch (error) {
       // Not a PostgreSQL pg_wal layout (e.g. a manual push): nothing to look ahead at.

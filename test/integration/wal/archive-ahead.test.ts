@@ -32,10 +32,15 @@ afterEach(async () => {
 test('archiving the first ready segment starts the others; asking for them later joins those uploads', async () => {
   const ahead = new ArchiveAhead(storage, pino({ level: 'silent' }), 2);
   expect(await ahead.push(join(dir, 'pg_wal', names[0]!), names[0]!)).toBe('uploaded');
-  // Two more (the parallel limit) were started without being asked for.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Two more (the parallel limit) were started without being asked for. Wait for those
+  // uploads themselves (not for a time): on a loaded machine they may take any while.
+  await ahead.settled();
+  expect(ahead.startedAhead).toEqual(names.slice(1, 3));
   expect((await listAll(storage.wal, 'wal/')).map((blob) => blob.key).sort()).toEqual(names.slice(0, 3).map((name) => `wal/${name}`));
   expect(await ahead.push(join(dir, 'pg_wal', names[1]!), names[1]!)).toBe('uploaded');
+  // That push looked ahead again and started the last one; once it is stored, asking joins it.
+  await ahead.settled();
+  expect(ahead.startedAhead).toContain(names[3]);
   expect(await ahead.push(join(dir, 'pg_wal', names[3]!), names[3]!)).toBe('uploaded');
   expect(await ahead.push(join(dir, 'pg_wal', names[2]!), names[2]!)).toBe('uploaded');
   expect((await listAll(storage.wal, 'wal/')).length).toBe(4);
