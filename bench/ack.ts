@@ -25,7 +25,7 @@ const users = Array.from({ length: CONCURRENT }, (_, i) => ({ id: `U0USER${i}`, 
 const slack = await startSlackStandIn({ botToken: 'xoxb-bench', signingSecret: 'bench-secret', users, channels: [{ id: 'C0INC', name: 'inc-bench' }] });
 const port = await freePort();
 const bot = execa(process.execPath, ['bin/recover.mjs', 'bot'], {
-  env: { SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: 'bench-secret', SLACK_API_URL: slack.url, SLACK_PORT: String(port), RECOVER_CONTROL_URL: control.url, LOG_LEVEL: 'error' },
+  env: { SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: 'bench-secret', SLACK_API_URL: slack.url, SLACK_PORT: String(port), RECOVER_CONTROL_URL: control.url, RECOVER_PRODUCTION_NAME: 'aiagent_prod', LOG_LEVEL: 'error' },
   reject: false,
 });
 try {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseConnectionUrl, CONNECTION_URL_EXAMPLES } from './engine/context.js';
 import { RecoverError } from './errors.js';
 
 /**
@@ -20,6 +21,55 @@ const jsonArgv = z
     ctx.addIssue({ code: 'custom', message: 'expected a JSON array of strings, e.g. ["systemctl","stop","postgresql@15-main"]' });
     return z.NEVER;
   });
+
+/** A postgres:// URL, checked when the configuration is read; the message never repeats the value (it may hold a password). */
+const postgresUrl = (setting: string) =>
+  z.string().min(1).superRefine((text, ctx) => {
+    try {
+      parseConnectionUrl(text, setting);
+    } catch (error) {
+      const reason = error instanceof RecoverError ? error.message.replace(`${setting} is `, '') : 'not a valid URL';
+      ctx.addIssue({ code: 'custom', message: `${reason.replace(/\.$/, '')}; expected e.g. ${CONNECTION_URL_EXAMPLES}` });
+    }
+  });
+
+const AZURE_CONNECTION_STRING_EXAMPLE = 'DefaultEndpointsProtocol=https;AccountName=ACCOUNT;AccountKey=KEY;EndpointSuffix=core.windows.net (or UseDevelopmentStorage=true for a local Azurite)';
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false; // the caller names the setting and shows an example
+  }
+}
+
+/** Why an Azure Storage connection string cannot work, or null. Never quotes a value (keys are secrets). */
+export function azureConnectionStringProblem(text: string): string | null {
+  const pairs = new Map<string, string>();
+  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) return 'every part must be Key=Value, separated by ";"';
+    pairs.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+  }
+  if (pairs.get('usedevelopmentstorage')?.toLowerCase() === 'true') return null;
+  const endpoint = pairs.get('blobendpoint');
+  if (endpoint !== undefined && !isHttpUrl(endpoint)) return 'BlobEndpoint is not an http(s) URL';
+  if (!pairs.get('accountkey') && !pairs.get('sharedaccesssignature')) return 'it needs AccountKey or SharedAccessSignature';
+  if (!pairs.get('accountname') && !(endpoint && pairs.get('sharedaccesssignature'))) return 'it needs AccountName';
+  const protocol = pairs.get('defaultendpointsprotocol');
+  if (endpoint === undefined && protocol === undefined) return 'it needs DefaultEndpointsProtocol or BlobEndpoint';
+  if (protocol !== undefined && !['http', 'https'].includes(protocol.toLowerCase())) return 'DefaultEndpointsProtocol must be https or http';
+  return null;
+}
+
+const azureConnectionString = z.string().min(1).superRefine((text, ctx) => {
+  const problem = azureConnectionStringProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: `not a valid connection string: ${problem}; expected e.g. ${AZURE_CONNECTION_STRING_EXAMPLE}` });
+});
+
+const httpUrl = (example: string) =>
+  z.string().refine(isHttpUrl, { message: `expected an http(s) URL, e.g. ${example}` });
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -49,12 +99,13 @@ const requiredSchema = z.object({ 'read-only': z.number().int().min(0).max(5), '
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 const envSchema = z.object({
-  RECOVER_STORAGE_DRIVER: z.enum(['local', 'azure']).default('local'),
+  // No default: a runner that silently used a local directory would report "no backups".
+  RECOVER_STORAGE_DRIVER: z.enum(['local', 'azure']).optional(),
   RECOVER_STORAGE_LOCAL_DIR: z.string().min(1).default('/var/lib/recover-bot/storage'),
-  RECOVER_AZURE_CONNECTION_STRING: z.string().min(1).optional(),
+  RECOVER_AZURE_CONNECTION_STRING: azureConnectionString.optional(),
   RECOVER_AZURE_ACCOUNT: z.string().regex(/^[a-z0-9]{3,24}$/, 'expected a storage account name (3-24 lowercase letters/digits)').optional(),
   RECOVER_AZURE_ACCOUNT_KEY: z.string().min(1).optional(),
-  RECOVER_AZURE_ENDPOINT: z.url().optional(),
+  RECOVER_AZURE_ENDPOINT: httpUrl('https://ACCOUNT.blob.core.windows.net').optional(),
   RECOVER_AZURE_CREDENTIAL: z.enum(['default', 'managed-identity', 'workload-identity', 'azure-cli', 'environment']).default('default'),
   RECOVER_AZURE_MANAGED_IDENTITY_CLIENT_ID: z.string().optional(),
   RECOVER_CONTAINER_BACKUPS: z.string().min(3).default('postgresql-full'),
@@ -66,7 +117,7 @@ const envSchema = z.object({
   RECOVER_STORAGE_TIMEOUT_MS: positiveInt(30_000),
   RECOVER_PG_BIN: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
   RECOVER_PG_OS_USER: z.string().min(1).default('postgres'),
-  RECOVER_SOURCE_URL: z.string().min(1).optional(),
+  RECOVER_SOURCE_URL: postgresUrl('RECOVER_SOURCE_URL').optional(),
   RECOVER_SOURCE_DATA_DIR: z.string().min(1).optional(),
   RECOVER_SOURCE_STOP: z.enum(['pg_ctl', 'hook']).default('pg_ctl'),
   RECOVER_SOURCE_STOP_COMMAND: jsonArgv.optional(),
@@ -77,16 +128,17 @@ const envSchema = z.object({
   RECOVER_PREFETCH_AHEAD: positiveInt(64),
   RECOVER_RECOVERY_TIMEOUT_S: positiveInt(4 * 3600),
   RECOVER_VERIFY_TABLES: z.string().default(''),
-  RECOVER_CONTROL_URL: z.string().min(1).optional(),
+  RECOVER_CONTROL_URL: postgresUrl('RECOVER_CONTROL_URL').optional(),
   RECOVER_POOL: z.string().regex(/^[\w.-]{1,64}$/).default('default'),
   RECOVER_RUNNER_ID: z.string().min(1).optional(),
-  RECOVER_PRODUCTION_NAME: z.string().regex(/^[\w.-]{1,63}$/).default('aiagent_prod'),
+  // No default: it is the text people type to confirm destroying production (see requireProductionName).
+  RECOVER_PRODUCTION_NAME: z.string().regex(/^[\w.-]{1,63}$/, 'expected a name of 1-63 letters, digits, _ . -, e.g. aiagent_prod').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'expected a bot token starting with xoxb-').optional(),
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'expected an app-level token starting with xapp-').optional(),
   SLACK_SOCKET_MODE: booleanFlag.default(false),
   SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  SLACK_API_URL: z.url().optional(),
+  SLACK_API_URL: httpUrl('http://127.0.0.1:4000/api/').optional(),
   RECOVER_ALLOWED_CHANNELS: z.string().default('inc-*'),
   RECOVER_APPROVERS: jsonOf(approversSchema, '{"T0123":{"users":["U0456"],"usergroups":["S0789"]}}').optional(),
   RECOVER_APPROVALS_REQUIRED: jsonOf(requiredSchema, '{"side-copy":1,"destructive":2}').optional(),
@@ -100,7 +152,8 @@ export type AzureAuth =
   | { kind: 'token'; account: string; endpoint: string; credential: string; managedIdentityClientId?: string };
 
 export interface StorageConfig {
-  driver: 'local' | 'azure';
+  /** Unset unless RECOVER_STORAGE_DRIVER is given: opening storage then fails naming it (see openStorage). */
+  driver?: 'local' | 'azure';
   localDir: string;
   azure?: AzureAuth;
   containers: { backups: string; wal: string; dumps: string };
@@ -150,13 +203,35 @@ export interface Config {
   controlUrl?: string;
   pool: string;
   runnerId?: string;
-  productionName: string;
+  /** What people call production; typed to confirm destructive plans. Required by the runner and the bot (requireProductionName). */
+  productionName?: string;
   slack: SlackConfig;
   approval: ApprovalConfig;
 }
 
 function describeIssues(issues: z.core.$ZodIssue[]): string {
   return issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`).join('; ');
+}
+
+/** The production name, for the runner and the bot: never a silent default (people type it to confirm destruction). */
+export function requireProductionName(config: Pick<Config, 'productionName'>): string {
+  if (config.productionName) return config.productionName;
+  throw new RecoverError('CONFIG_INVALID', 'Configuration is invalid: RECOVER_PRODUCTION_NAME is not set; the runner and the bot need it.', {
+    hint: 'Set it to what your team calls the production database, e.g. RECOVER_PRODUCTION_NAME=aiagent_prod; people type it to confirm destructive restores.',
+  });
+}
+
+/** The error for a command that needs storage when RECOVER_STORAGE_DRIVER is not set. */
+export function storageDriverMissing(): RecoverError {
+  return new RecoverError('CONFIG_INVALID', 'Configuration is invalid: RECOVER_STORAGE_DRIVER is not set; this command reads or writes backups and WAL.', {
+    hint: 'Set RECOVER_STORAGE_DRIVER=azure (with RECOVER_AZURE_ACCOUNT, or RECOVER_AZURE_CONNECTION_STRING), or RECOVER_STORAGE_DRIVER=local with RECOVER_STORAGE_LOCAL_DIR.',
+  });
+}
+
+/** The storage driver, for commands that read or write backups and WAL: never a silent local default. */
+export function requireStorageDriver(storage: Pick<StorageConfig, 'driver'>): 'local' | 'azure' {
+  if (storage.driver) return storage.driver;
+  throw storageDriverMissing();
 }
 
 export function parseVerifyTables(text: string): VerifyTable[] {
@@ -213,7 +288,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   return {
     storage: {
-      driver: e.RECOVER_STORAGE_DRIVER,
+      ...(e.RECOVER_STORAGE_DRIVER ? { driver: e.RECOVER_STORAGE_DRIVER } : {}),
       localDir: e.RECOVER_STORAGE_LOCAL_DIR,
       ...(azure ? { azure } : {}),
       containers: { backups: e.RECOVER_CONTAINER_BACKUPS, wal: e.RECOVER_CONTAINER_WAL, dumps: e.RECOVER_CONTAINER_DUMPS },
@@ -241,7 +316,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(e.RECOVER_CONTROL_URL ? { controlUrl: e.RECOVER_CONTROL_URL } : {}),
     pool: e.RECOVER_POOL,
     ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
-    productionName: e.RECOVER_PRODUCTION_NAME,
+    ...(e.RECOVER_PRODUCTION_NAME ? { productionName: e.RECOVER_PRODUCTION_NAME } : {}),
     slack: {
       ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
       ...(e.SLACK_BOT_TOKEN ? { botToken: e.SLACK_BOT_TOKEN } : {}),

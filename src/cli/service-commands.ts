@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { migrate, verifyAudit } from '../control/index.js';
+import { requireProductionName, requireStorageDriver } from '../config.js';
 import { RecoverError } from '../errors.js';
 import { createRunner } from '../runner/runner.js';
 import { createBot } from '../slack/index.js';
@@ -21,6 +22,9 @@ function untilSignal(): Promise<void> {
 
 export async function runRunner(io: CliIo): Promise<void> {
   const runtime = await createRuntime(io);
+  // Checked before anything starts: a runner without them would plan against nothing or confirm with a made-up name.
+  requireStorageDriver(runtime.config.storage);
+  requireProductionName(runtime.config);
   const control = controlPool(runtime.config.controlUrl);
   try {
     await migrate(control);
@@ -37,6 +41,7 @@ export async function runRunner(io: CliIo): Promise<void> {
 
 export async function runBot(io: CliIo): Promise<void> {
   const runtime = await createRuntime(io);
+  requireProductionName(runtime.config);
   const control = controlPool(runtime.config.controlUrl);
   try {
     await migrate(control);

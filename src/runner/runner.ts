@@ -4,12 +4,12 @@
  */
 import type pg from 'pg';
 import { claimNextJob, finishJob, heartbeat, reapExpiredLeases, subscribeIds, REQUESTS_CHANNEL, type JobRecord } from '../control/index.js';
-import type { Config } from '../config.js';
+import { requireProductionName, type Config } from '../config.js';
 import type { Exec } from '../engine/exec.js';
 import { toRecoverError } from '../errors.js';
 import type { Storage } from '../storage/blob-store.js';
 import type { Clock, EngineEvent, Logger } from '../types.js';
-import { checkApprovals, executePlan } from './execute.js';
+import { authorizeJob, executePlan } from './execute.js';
 import { JobEventWriter } from './job-events.js';
 import { planPending } from './planner.js';
 
@@ -34,6 +34,7 @@ export interface Runner {
 
 export function createRunner(options: RunnerOptions): Runner {
   const { config, control, log, runnerId } = options;
+  const productionName = requireProductionName(config);
   const pollMs = options.pollMs ?? 1000;
   const leaseSeconds = options.leaseSeconds ?? 60;
   let running = false;
@@ -65,7 +66,7 @@ export function createRunner(options: RunnerOptions): Runner {
     }, Math.min((leaseSeconds * 1000) / 3, 5000));
     let writer: JobEventWriter | undefined;
     try {
-      const plan = await checkApprovals(control, config, job);
+      const plan = await authorizeJob(control, config, job, runnerId);
       writer = new JobEventWriter(control, job.id, runnerId, plan, log);
       const events = writer;
       const ctx = {
@@ -101,7 +102,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   async function tick(): Promise<boolean> {
-    await planPending({ control, storage: options.storage, pool: config.pool, productionName: config.productionName, clock: options.clock, log });
+    await planPending({ control, storage: options.storage, pool: config.pool, productionName, restoreRoot: config.restoreRoot, clock: options.clock, log });
     await reapExpiredLeases(control);
     const job = await claimNextJob(control, { runnerId, poolName: config.pool, leaseSeconds });
     if (!job) return false;

@@ -10,6 +10,7 @@ import {
   type ApprovalDecision, type PlanRecord, type RequestRecord,
 } from '../control/index.js';
 import { activeJobOf } from '../control/jobs.js';
+import { requireProductionName } from '../config.js';
 import { isRecoverError, RecoverError } from '../errors.js';
 import { approvalMessage, confirmModal, type ApprovalState } from './blocks/approval.js';
 import { formatUtc, user, type SlackMessage } from './blocks/common.js';
@@ -50,7 +51,7 @@ export async function requestApproval(
       showPreview(deps, request, plan, { kind: 'open' });
       return input.reply(notice('The plan changed since this preview was shown; the preview now shows the new plan. Review it, then request approval again.'));
     }
-    const expect = findCommand(request.command)?.confirmation(request.args, { production: { name: deps.config.productionName } }) ?? null;
+    const expect = findCommand(request.command)?.confirmation(request.args, { production: { name: requireProductionName(deps.config) } }) ?? null;
     if (expect) {
       await deps.out.openView(input.triggerId, confirmModal({ requestId: request.id, digest: plan.digest, expect, plan: plan.plan }));
       return;

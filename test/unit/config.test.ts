@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseVerifyTables } from '../../src/config.js';
+import { loadConfig, parseVerifyTables, requireProductionName, requireStorageDriver } from '../../src/config.js';
+import { parseConnectionUrl } from '../../src/engine/context.js';
+import { openStorage } from '../../src/storage/index.js';
+import { listAll } from '../../src/storage/blob-store.js';
 import { RecoverError } from '../../src/errors.js';
 
 function refusal(env: Record<string, string | undefined>): RecoverError {
@@ -18,9 +21,11 @@ describe('loadConfig', () => {
     // toMatchObject: the Slack/approval/control keys are still being added by others.
     const config = loadConfig({});
     expect(config.storage).not.toHaveProperty('azure');
+    // Neither is defaulted: the commands that need them fail naming the variable (below).
+    expect(config.storage).not.toHaveProperty('driver');
+    expect(config).not.toHaveProperty('productionName');
     expect(config).toMatchObject({
       storage: {
-        driver: 'local',
         localDir: '/var/lib/recover-bot/storage',
         containers: { backups: 'postgresql-full', wal: 'postgresql-wal-archive', dumps: 'postgresql-dumps' },
         backupPrefix: 'daily/',
@@ -157,6 +162,76 @@ describe('loadConfig', () => {
       { table: 'public.orders', timestampColumn: 'created_at' },
       { table: 'users' },
     ]);
+  });
+});
+
+describe('settings that are never defaulted', () => {
+  it('RECOVER_STORAGE_DRIVER: storage use fails naming it instead of reading an empty local directory', async () => {
+    const config = loadConfig({});
+    expect(() => requireStorageDriver(config.storage)).toThrow(/RECOVER_STORAGE_DRIVER is not set/);
+    const storage = await openStorage(config.storage);
+    for (const attempt of [listAll(storage.backups, 'daily/'), storage.wal.head('wal/x'), storage.wal.put('wal/x', Buffer.from('x')), storage.backups.ensureContainer()]) {
+      const error = await attempt.then(() => null, (failure: unknown) => failure);
+      expect(error).toBeInstanceOf(RecoverError);
+      expect((error as RecoverError).code).toBe('CONFIG_INVALID');
+      expect((error as RecoverError).message).toContain('RECOVER_STORAGE_DRIVER');
+      expect((error as RecoverError).hint).toContain('RECOVER_STORAGE_DRIVER=azure');
+    }
+    expect(requireStorageDriver(loadConfig({ RECOVER_STORAGE_DRIVER: 'local' }).storage)).toBe('local');
+  });
+
+  it('RECOVER_PRODUCTION_NAME: required by the runner and the bot, no aiagent_prod default', () => {
+    expect(() => requireProductionName(loadConfig({}))).toThrow(/RECOVER_PRODUCTION_NAME is not set/);
+    expect(requireProductionName(loadConfig({ RECOVER_PRODUCTION_NAME: 'billing_prod' }))).toBe('billing_prod');
+    expect(refusal({ RECOVER_PRODUCTION_NAME: "prod'; drop" }).message).toContain('RECOVER_PRODUCTION_NAME: ');
+  });
+});
+
+describe('connection settings', () => {
+  const secret = 'S3cr3t-P4ss';
+  it.each([
+    ['RECOVER_SOURCE_URL', `postgres://app:${secret}@db.internal:port/aiagent_prod`, 'port'],
+    ['RECOVER_SOURCE_URL', `postgres://app:${secret}#x@db.internal/aiagent_prod`, '#'],
+    ['RECOVER_SOURCE_URL', `host=db.internal password=${secret}`, 'postgres://'],
+    ['RECOVER_SOURCE_URL', `postgres://app:${secret}@db.internal:99999/aiagent_prod`, 'port'],
+    ['RECOVER_CONTROL_URL', `postgresql://recover:${secret}@control db/recover`, 'space'],
+    ['RECOVER_CONTROL_URL', `mysql://recover:${secret}@control/recover`, 'postgres://'],
+    ['RECOVER_AZURE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=prod;AccountKey=${secret};BlobEndpoint=127.0.0.1:10000`, 'BlobEndpoint'],
+    ['RECOVER_AZURE_CONNECTION_STRING', `AccountName=prod;AccountKey=${secret}`, 'DefaultEndpointsProtocol'],
+    ['RECOVER_AZURE_CONNECTION_STRING', `${secret}`, 'Key=Value'],
+    ['RECOVER_AZURE_CONNECTION_STRING', `DefaultEndpointsProtocol=https;AccountName=prod`, 'AccountKey'],
+    ['RECOVER_AZURE_ENDPOINT', `prodbackups01.blob.core.windows.net`, 'https://ACCOUNT.blob.core.windows.net'],
+  ])('%s: a malformed value is CONFIG_INVALID naming it, with an example, without echoing it (%s)', (key, value, reason) => {
+    const error = refusal({ [key]: value });
+    expect(error.message).toContain(`${key}: `);
+    expect(error.message).toContain(reason);
+    expect(error.message).toContain('e.g.');
+    expect(error.message).not.toContain(secret);
+    expect(error.forChannel()).not.toContain(secret);
+    expect(error.message).not.toContain('Invalid URL');
+  });
+
+  it.each([
+    'UseDevelopmentStorage=true',
+    'DefaultEndpointsProtocol=https;AccountName=prodbackups01;AccountKey=a2V5PT0=;EndpointSuffix=core.windows.net',
+    'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;',
+    'BlobEndpoint=https://prodbackups01.blob.core.windows.net;SharedAccessSignature=sv=2022-11-02&sig=abc',
+  ])('accepts the Azure connection string %s', (value) => {
+    expect(loadConfig({ RECOVER_AZURE_CONNECTION_STRING: value }).storage.azure).toEqual({ kind: 'connection-string', connectionString: value });
+  });
+
+  // The README documents these forms for RECOVER_SOURCE_URL; WHATWG URL alone refuses the first.
+  it.each([
+    ['postgres://postgres@/postgres?host=/var/run/postgresql', { host: '/var/run/postgresql', port: 5432, user: 'postgres', database: 'postgres' }],
+    ['postgresql:///aiagent_prod?host=/var/run/postgresql&port=5433', { host: '/var/run/postgresql', port: 5433, user: 'postgres', database: 'aiagent_prod' }],
+    ['postgres://%2Fvar%2Frun%2Fpostgresql/aiagent_prod', { host: '/var/run/postgresql', port: 5432, user: 'postgres', database: 'aiagent_prod' }],
+    ['postgres://app:p%40ss%3Aw0rd@db.internal:6432/aiagent_prod', { host: 'db.internal', port: 6432, user: 'app', database: 'aiagent_prod', password: 'p@ss:w0rd' }],
+    ['postgres://app:p@ss@db.internal/aiagent_prod', { host: 'db.internal', port: 5432, user: 'app', database: 'aiagent_prod', password: 'p@ss' }],
+    ['postgres://app@[::1]:5433/x', { host: '::1', port: 5433, user: 'app', database: 'x' }],
+    ['postgres://db.internal', { host: 'db.internal', port: 5432, user: 'postgres', database: 'postgres' }],
+  ])('parses %s', (url, expected) => {
+    expect(parseConnectionUrl(url)).toEqual(expected);
+    expect(loadConfig({ RECOVER_SOURCE_URL: url, RECOVER_CONTROL_URL: url }).source.url).toBe(url);
   });
 });
 
