@@ -60,8 +60,13 @@ function isStatus(error: unknown, status: number): boolean {
   return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;
 }
 
+function isContainerMissing(error: unknown): boolean {
+  return isStatus(error, 404) && (error as { code?: string }).code === 'ContainerNotFound';
+}
+
 export class AzureBlobStore implements BlobStore {
   readonly description: string;
+  private containerKnown = false;
 
   constructor(
     private readonly container: ContainerClient,
@@ -77,6 +82,7 @@ export class AzureBlobStore implements BlobStore {
   async ensureContainer(): Promise<void> {
     try {
       await this.container.createIfNotExists();
+      this.containerKnown = true;
     } catch (error) {
       this.fail('create container', '', error);
     }
@@ -89,12 +95,23 @@ export class AzureBlobStore implements BlobStore {
       abortSignal: options.signal,
       conditions: options.ifNotExists ? { ifNoneMatch: '*' } : undefined,
     };
-    try {
-      if (Buffer.isBuffer(body)) await blob.uploadData(body, { ...common, concurrency: 4 });
-      else await blob.uploadStream(body, 8 * 1024 * 1024, 4, common);
-    } catch (error) {
-      if (options.ifNotExists && (isStatus(error, 409) || isStatus(error, 412))) throw new BlobExistsError(key);
-      this.fail('upload', key, error);
+    // A fresh account has no containers until someone creates them: the first WAL push
+    // (before any base backup) creates its container instead of failing until a backup runs.
+    if (!Buffer.isBuffer(body) && !this.containerKnown) await this.ensureContainer(); // a stream cannot be sent twice
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (Buffer.isBuffer(body)) await blob.uploadData(body, { ...common, concurrency: 4 });
+        else await blob.uploadStream(body, 8 * 1024 * 1024, 4, common);
+        this.containerKnown = true;
+        return;
+      } catch (error) {
+        if (options.ifNotExists && (isStatus(error, 409) || isStatus(error, 412))) throw new BlobExistsError(key);
+        if (attempt === 0 && Buffer.isBuffer(body) && isContainerMissing(error)) {
+          await this.ensureContainer();
+          continue;
+        }
+        this.fail('upload', key, error);
+      }
     }
   }
 
