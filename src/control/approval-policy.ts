@@ -1,8 +1,13 @@
 /**
  * Who may approve what, as pure functions. The bot evaluates them to tell people where a
  * request stands; the runner evaluates them again, on state it read from the control DB
- * itself, before every destructive step (`assertApprovedForRun`), because the bot is the
- * less trusted process.
+ * itself (`assertApprovedForRun`), because the bot is the less trusted process:
+ * - when the job starts (`phase: 'start'`) the approvals must be complete and unexpired:
+ *   that is when authorization is decided;
+ * - before every destructive step (`phase: 'before-destructive-step'`) the same rules are
+ *   applied as of that authorization time, so a long step (a base-backup download) cannot
+ *   expire them half-way through a restore, while a reject, a changed plan or digest, a
+ *   vote that lost its audit entry, or a cancel still stops the job.
  */
 import { RecoverError } from '../errors.js';
 import type { Plan, Risk } from '../types.js';
@@ -37,9 +42,15 @@ export interface ApprovalVote {
   expiresAt: Date;
   /** Set when a newer plan replaced the one this vote was given for. */
   voidedAt?: Date | null;
+  /**
+   * Whether the vote has a matching, intact entry in the hash-chained audit log. The runner
+   * always sets it (see loadApprovalState); an approval with `false` does not count (a row
+   * written straight into the control DB). Undefined: not checked (the bot's own display).
+   */
+  audited?: boolean;
 }
 
-export type RefusalReason = 'own-request' | 'not-an-approver' | 'plan-changed' | 'expired';
+export type RefusalReason = 'own-request' | 'not-an-approver' | 'plan-changed' | 'expired' | 'not-audited';
 
 export interface Refusal {
   userId: string;
@@ -97,6 +108,8 @@ export function evaluateApprovals(input: EvaluateApprovalsInput): ApprovalEvalua
     } else if (vote.decision === 'reject') {
       // A reject ends the request whatever plan it was given for and however old it is.
       rejectedBy ??= userId;
+    } else if (vote.audited === false) {
+      refusals.push({ userId, reason: 'not-audited' });
     } else if (vote.voidedAt || vote.planDigest !== input.planDigest) {
       refusals.push({ userId, reason: 'plan-changed' });
     } else if (now.getTime() >= Math.min(vote.expiresAt.getTime(), vote.createdAt.getTime() + ttlMs)) {
@@ -121,55 +134,74 @@ const REFUSAL_TEXT: Record<RefusalReason, string> = {
   'not-an-approver': 'is not a configured approver',
   'plan-changed': 'approved an earlier version of the plan',
   expired: 'approval has expired',
+  'not-audited': 'approval has no matching entry in the audit log (it was not recorded by recover-bot)',
 };
 
 export function describeRefusal(refusal: Refusal): string {
   return `<@${refusal.userId}> ${REFUSAL_TEXT[refusal.reason]}`;
 }
 
-/** What the runner reads from the control DB before a destructive step (see loadApprovalState). */
+/** What the runner reads from the control DB before it starts a job and before each destructive step (see loadApprovalState). */
 export interface ApprovalState {
   jobId: string;
   requestId: string;
   teamId: string;
   requesterId: string;
   requestStatus: string;
+  /** When the requester asked for approval (Request approval / typed confirmation); null: never. */
+  approvalRequestedAt: Date | null;
   jobPlanDigest: string;
+  jobCancelRequested: boolean;
+  /** When the runner decided at job start that the approvals were complete; null before that. */
+  authorizedAt: Date | null;
   currentPlan: { plan: Plan; digest: string } | null;
   approvals: ApprovalVote[];
   /** The control DB's clock, so that runners with skewed clocks agree on expiry. */
   now: Date;
 }
 
+/** 'start': authorization is decided now (time limits apply); later checks judge as of then. */
+export type RunPhase = 'start' | 'before-destructive-step';
+
 const short = (digest: string): string => digest.slice(0, 12);
 
 /**
- * Throws APPROVAL_INVALID unless the job may run a destructive step now. A destructive plan
- * needs at least one approver whatever the configured number says.
+ * Throws unless the job may start (phase 'start') or go on with a destructive step: APPROVAL_INVALID,
+ * or CANCELLED when someone asked to cancel. A destructive plan needs at least one approver whatever
+ * the configured number says. Returns the evaluation and the time it was judged at (the
+ * authorization time to record at start).
  */
-export function assertApprovedForRun(input: { policy: ApprovalPolicy; state: ApprovalState }): ApprovalEvaluation {
-  const { state } = input;
+export function assertApprovedForRun(input: {
+  policy: ApprovalPolicy;
+  state: ApprovalState;
+  phase: RunPhase;
+}): ApprovalEvaluation & { judgedAt: Date } {
+  const { state, phase } = input;
+  const midJob = phase === 'before-destructive-step';
+  const nothingMore = midJob ? 'Nothing more will run; the channel shows what state production is in.' : 'Nothing ran.';
   const stop = (message: string, hint: string): never => {
     throw new RecoverError('APPROVAL_INVALID', message, { hint });
   };
+  const newRequest = 'Start a new request with `/recover` if recovery is still needed, and have it approved.';
   if (!state.currentPlan) {
-    return stop(`Job ${state.jobId} has no plan on record, so nothing will run.`, 'Start a new request.');
+    return stop(`Job ${state.jobId} has no plan on record. ${nothingMore}`, newRequest);
   }
   const { plan, digest } = state.currentPlan;
-  if (planDigest(plan) !== digest) {
+  if (planDigest(plan, state.requestId) !== digest) {
     return stop(
       `The stored plan of this request no longer matches its digest \`${short(digest)}\`: ` +
-        'it was changed in the control DB. Nothing more will run.',
-      'Check the audit log (`recover audit verify`) and start a new request.',
+        `it was changed in the control DB. ${nothingMore}`,
+      `Check the audit log (\`recover audit verify\`). ${newRequest}`,
     );
   }
   if (state.jobPlanDigest !== digest) {
     return stop(
       `The plan changed after this job was queued (job \`${short(state.jobPlanDigest)}\`, ` +
-        `current \`${short(digest)}\`). Nothing more will run.`,
-      'Review the new plan; approving it starts a new job.',
+        `current \`${short(digest)}\`). ${nothingMore}`,
+      `Review the new plan. ${newRequest}`,
     );
   }
+  const judgedAt = midJob && state.authorizedAt ? state.authorizedAt : state.now;
   const destructive = plan.steps.some((step) => step.destructive);
   const policy = { ...input.policy, required: Math.max(input.policy.required, destructive ? 1 : 0) };
   const evaluation = evaluateApprovals({
@@ -178,26 +210,36 @@ export function assertApprovedForRun(input: { policy: ApprovalPolicy; state: App
     requesterId: state.requesterId,
     planDigest: digest,
     approvals: state.approvals,
-    now: state.now,
+    now: judgedAt,
   });
   if (evaluation.rejectedBy !== undefined || state.requestStatus === 'rejected') {
     const who = evaluation.rejectedBy === undefined ? 'An approver' : `<@${evaluation.rejectedBy}>`;
+    return stop(`${who} rejected this request. ${nothingMore}`, 'Start a new request if recovery is still needed.');
+  }
+  if (state.jobCancelRequested) {
+    throw new RecoverError('CANCELLED', `The job was cancelled before ${midJob ? 'its next destructive step' : 'it started'}. ${nothingMore}`);
+  }
+  if (state.approvalRequestedAt === null) {
     return stop(
-      `${who} rejected this request; nothing more will run.`,
-      'Start a new request if recovery is still needed.',
+      `Approval was never requested for this request, so no approval of it counts. ${nothingMore}`,
+      `The requester clicks *Request approval* on the plan preview; then approvers approve. ${newRequest}`,
     );
+  }
+  if (midJob && state.authorizedAt === null) {
+    return stop(`Job ${state.jobId} was never authorized when it started. ${nothingMore}`, newRequest);
   }
   if (!evaluation.complete) {
     const notCounted = evaluation.refusals.length
       ? ` Not counted: ${evaluation.refusals.map(describeRefusal).join('; ')}.`
       : '';
     const approvals = evaluation.missing === 1 ? 'approval' : 'approvals';
+    const when = midJob ? 'to go on with its next destructive step' : 'to start';
     return stop(
-      `Plan \`${short(digest)}\` needs ${evaluation.missing} more ${approvals} before its next destructive step ` +
-        `(${evaluation.approvedBy.length} of ${policy.required} valid).${notCounted}`,
-      'Ask an approver other than the requester to approve the current plan in the request thread ' +
-        `(approvals last ${policy.ttlMinutes} min), then resume the job.`,
+      `Plan \`${short(digest)}\` needs ${evaluation.missing} more ${approvals} ${when} ` +
+        `(${evaluation.approvedBy.length} of ${policy.required} valid).${notCounted} ${nothingMore}`,
+      'Start a new request with `/recover` and ask an approver other than the requester to approve it ' +
+        `(approvals last ${policy.ttlMinutes} min, counted until the job starts).`,
     );
   }
-  return evaluation;
+  return { ...evaluation, judgedAt };
 }

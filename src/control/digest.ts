@@ -1,7 +1,10 @@
 /**
- * Canonical JSON and plan digests. Approvals bind to `planDigest(plan)`, so the same plan
- * must always give the same text, whatever the key order or the process that built it, and
- * after a round trip through jsonb (where bigints and Dates have become strings).
+ * Canonical JSON and plan digests. Approvals bind to `planDigest(plan, requestId)`, so the same
+ * plan must always give the same text, whatever the key order or the process that built it,
+ * and after a round trip through jsonb (where bigints and Dates have become strings). The
+ * request id is part of the digest: two requests with identical plans (e.g. two in-place
+ * restores to the same target) never share a digest, so an approval of one cannot be
+ * replayed onto the other.
  *
  * The output matches RFC 8785 (JCS) for the JSON values it shares: keys sorted by UTF-16
  * code units, no whitespace, numbers as ECMAScript prints them.
@@ -22,8 +25,9 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-export function planDigest(plan: Plan): string {
-  return sha256Hex(canonicalJson(plan));
+export function planDigest(plan: Plan, requestId: string): string {
+  if (!requestId) throw new RecoverError('INTERNAL', 'planDigest: a plan digest needs the id of its request.');
+  return sha256Hex(canonicalJson({ requestId, plan }));
 }
 
 /** Returns undefined for values JSON leaves out of objects (undefined, functions, symbols). */

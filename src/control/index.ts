@@ -6,7 +6,15 @@ export { MIGRATIONS } from './migrations.js';
 export * from './model.js';
 export * from './approval-policy.js';
 export { createRequest, getRequest, getCurrentPlan, savePlan, type NewRequest, type SavedPlan } from './requests.js';
-export { recordApproval, listApprovals, loadApprovalState, type ApprovalInput, type RecordedApproval } from './approvals.js';
+export {
+  recordApproval,
+  markApprovalRequested,
+  listApprovals,
+  loadApprovalState,
+  recordJobAuthorized,
+  type ApprovalInput,
+  type RecordedApproval,
+} from './approvals.js';
 export { getJob, listJobs, setJobSlackRefs, isCancelRequested, requestCancel, type CancelEffect } from './jobs.js';
 export {
   enqueueJob,

@@ -23,4 +23,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "0004_planning",
     sql: "-- Planning happens on a runner (it holds the storage credentials the catalog needs); the\n-- bot only shows the result. A request names the runner pool that plans and runs it, keeps\n-- where the bot posted about it, and records why planning refused it.\n\nALTER TABLE requests\n  ADD COLUMN pool           text NOT NULL DEFAULT 'default',\n  ADD COLUMN slack_refs     jsonb NOT NULL DEFAULT '{}'::jsonb,\n  ADD COLUMN planning_error jsonb;\n\nCREATE INDEX requests_unplanned_idx ON requests (pool, created_at) WHERE status = 'pending' AND planning_error IS NULL;\n\n-- Wake-up calls only (the payload is an id): runners hear about new requests, bots about\n-- plans and planning refusals.\nCREATE FUNCTION notify_recover_request() RETURNS trigger\nLANGUAGE plpgsql AS $$\nBEGIN\n  IF TG_OP = 'INSERT' THEN\n    PERFORM pg_notify('recover_requests', NEW.pool);\n  ELSIF NEW.planning_error IS DISTINCT FROM OLD.planning_error THEN\n    PERFORM pg_notify('recover_plans', NEW.id::text);\n  END IF;\n  RETURN NULL;\nEND;\n$$;\n\nCREATE TRIGGER requests_notify\n  AFTER INSERT OR UPDATE ON requests\n  FOR EACH ROW EXECUTE FUNCTION notify_recover_request();\n\nCREATE FUNCTION notify_recover_plan() RETURNS trigger\nLANGUAGE plpgsql AS $$\nBEGIN\n  PERFORM pg_notify('recover_plans', NEW.request_id::text);\n  RETURN NULL;\nEND;\n$$;\n\nCREATE TRIGGER plans_notify\n  AFTER INSERT ON plans\n  FOR EACH ROW EXECUTE FUNCTION notify_recover_plan();\n",
   },
+  {
+    version: 5,
+    name: "0005_approval_requested_and_authorized",
+    sql: "-- A request is open for approvals only once its requester asked for them (the \"Request\n-- approval\" click, after the typed confirmation for destructive plans); recordApproval\n-- refuses approvals before that. A job records when the runner decided it was authorized:\n-- approvals are checked against their time limit then, and later checks before destructive\n-- steps only look for rejections, plan changes and cancels, not for time passing.\n\nALTER TABLE requests\n  ADD COLUMN approval_requested_at timestamptz,\n  ADD COLUMN approval_requested_by text;\n\nALTER TABLE jobs\n  ADD COLUMN authorized_at timestamptz;\n",
+  },
+  {
+    version: 6,
+    name: "0006_seen_slack_requests",
+    sql: "-- Slack request keys (trigger_id) already handled, shared by every bot instance and kept\n-- across restarts, so a signed request replayed within Slack's 5-minute window acts once.\n-- Rows older than the window are pruned by the bot as it inserts new ones.\n\nCREATE TABLE seen_slack_requests (\n  key     text PRIMARY KEY,\n  seen_at timestamptz NOT NULL DEFAULT now()\n);\n\nCREATE INDEX seen_slack_requests_seen_at_idx ON seen_slack_requests (seen_at);\n",
+  },
 ];

@@ -25,6 +25,8 @@ export interface RequestRecord {
   slackRefs: RequestSlackRefs;
   /** Why the runner refused to plan it (a RecoverError's code, message and hint). */
   planningError: { code: string; message: string; hint: string | null } | null;
+  /** When the requester asked for approval; approvals are accepted only after that. */
+  approvalRequestedAt: Date | null;
 }
 
 export interface RequestSlackRefs {
@@ -79,6 +81,8 @@ export interface JobRecord {
   result: unknown;
   error: { code: string; message: string } | null;
   slackRefs: SlackRefs;
+  /** When the runner found the approvals complete at job start (see authorizeJob). */
+  authorizedAt: Date | null;
 }
 
 export interface StepCheckpoint {
@@ -111,6 +115,7 @@ export interface RequestRow {
   pool: string;
   slack_refs: RequestSlackRefs;
   planning_error: RequestRecord['planningError'];
+  approval_requested_at: Date | null;
 }
 
 export function toRequest(row: RequestRow): RequestRecord {
@@ -126,6 +131,7 @@ export function toRequest(row: RequestRow): RequestRecord {
     pool: row.pool,
     slackRefs: row.slack_refs ?? {},
     planningError: row.planning_error ?? null,
+    approvalRequestedAt: row.approval_requested_at ?? null,
   };
 }
 
@@ -188,6 +194,7 @@ export interface JobRow {
   result: unknown;
   error: { code: string; message: string } | null;
   slack_refs: SlackRefs;
+  authorized_at: Date | null;
 }
 
 export function toJob(row: JobRow): JobRecord {
@@ -210,6 +217,7 @@ export function toJob(row: JobRow): JobRecord {
     result: row.result,
     error: row.error,
     slackRefs: row.slack_refs,
+    authorizedAt: row.authorized_at ?? null,
   };
 }
 

@@ -18,9 +18,10 @@
  * What we give up is its retry/backoff and cron, neither of which a recovery job wants.
  *
  * Decision on lost runners: a job whose lease expired is always marked failed with
- * RUNNER_LOST and never re-queued, even if no step had started; a person decides to resume
- * (a new job with `resumeOf`, which skips the steps already finished) after looking at the
- * host. This also keeps a job that crashes its runner from crashing every runner in turn.
+ * RUNNER_LOST and never re-queued, even if no step had started; a person looks at the host
+ * and decides what to do next (a new request). This also keeps a job that crashes its runner
+ * from crashing every runner in turn. Every runner reaps on each pass and so does the bot
+ * (job-watcher), so a lost job is reported even when no runner of its pool is alive.
  *
  * All lease times use the database clock, so runners with skewed clocks agree.
  */
@@ -42,7 +43,7 @@ function assertLeaseSeconds(leaseSeconds: number): void {
 
 function leaseLost(jobId: string, runnerId: string): RecoverError {
   return new RecoverError('LEASE_LOST', `Runner ${runnerId} no longer holds job ${jobId}; stop working on it.`, {
-    hint: 'Its lease expired and it was marked failed (RUNNER_LOST), or it already finished. Check the job before resuming.',
+    hint: 'Its lease expired and it was marked failed (RUNNER_LOST), or it already finished; this runner does nothing more for it.',
   });
 }
 
@@ -64,6 +65,11 @@ export async function enqueueJob(db: Db, input: EnqueueInput): Promise<{ job: Jo
     if (request.status === 'rejected' || request.status === 'succeeded') {
       throw new RecoverError('NOT_PERMITTED', `This request is ${request.status}; no new job will start.`, {
         hint: 'Start a new request if recovery is still needed.',
+      });
+    }
+    if (request.approvalRequestedAt === null) {
+      throw new RecoverError('NOT_PERMITTED', 'Approval was never requested for this request; no job was started.', {
+        hint: 'The requester clicks *Request approval* on the plan preview; approvers then approve it.',
       });
     }
     const plan = await getCurrentPlan(tx, input.requestId);
@@ -216,9 +222,12 @@ const REAP_EXPIRED_LEASES = `
   UPDATE jobs SET status = 'failed', finished_at = now(),
          error = jsonb_build_object(
            'code', 'RUNNER_LOST',
-           'message', format('Runner %s stopped renewing its lease (last heartbeat %s); the job was marked failed. '
-                             'Steps that had started may be half done: check them on the host before resuming.',
-                             jobs.runner_id, jobs.heartbeat_at))
+           'message', format('Runner %s stopped renewing its lease (last heartbeat %s): it crashed, was stopped or lost '
+                             'the control DB, and the job was marked failed. Steps that had started may be half done. '
+                             'On the runner host, check whether production is running and which data directory it uses '
+                             '(an in-place restore keeps the old one beside it), restart the runner, then start a new '
+                             'request with /recover if recovery is still needed.',
+                             jobs.runner_id, to_char(jobs.heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS" UTC"')))
     FROM expired WHERE jobs.id = expired.id
   RETURNING jobs.*`;
 

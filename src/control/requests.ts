@@ -76,7 +76,7 @@ export async function savePlan(
   db: Db,
   input: { requestId: string; plan: Plan; actor?: string },
 ): Promise<SavedPlan> {
-  const digest = planDigest(input.plan);
+  const digest = planDigest(input.plan, input.requestId);
   return withTransaction(db, async (tx) => {
     const request = await lockRequest(tx, input.requestId);
     if (request.status !== 'pending') {

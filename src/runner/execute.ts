@@ -1,10 +1,13 @@
 /**
  * Executing one claimed job: re-check everything the bot claimed (the plan matches its digest,
- * approvals are complete, valid and from the right people), then run the plan's command.
+ * approvals are complete, valid, audited and from the right people), then run the plan's command.
+ * Authorization is decided once, when the job starts (`authorizeJob`, time limits apply);
+ * `checkApprovals` before each destructive step judges as of that moment, so a long step
+ * cannot expire the approvals half-way, while a reject, a changed plan or a cancel still stops it.
  */
 import type pg from 'pg';
 import { targetFromArgs, type PitrArgs } from '../../commands/pitr.js';
-import { assertApprovedForRun, loadApprovalState, type ApprovalPolicy, type JobRecord } from '../control/index.js';
+import { assertApprovedForRun, loadApprovalState, recordJobAuthorized, type ApprovalPolicy, type JobRecord } from '../control/index.js';
 import type { Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { runPitr } from '../engine/pitr.js';
@@ -19,13 +22,31 @@ export function runnerPolicy(config: Config, risk: Risk): ApprovalPolicy {
   return { approvers, required: config.approval.required[risk], ttlMinutes: config.approval.ttlMinutes };
 }
 
-/** Throws APPROVAL_INVALID unless the job may run now; reads the state itself, every time. */
-export async function checkApprovals(control: pg.Pool, config: Config, job: JobRecord): Promise<Plan> {
+async function approvedPlan(control: pg.Pool, config: Config, job: JobRecord, phase: 'start' | 'before-destructive-step') {
   const state = await loadApprovalState(control, job.id);
   const plan = state.currentPlan?.plan;
-  if (!plan) throw new RecoverError('APPROVAL_INVALID', `Job ${job.id} has no plan on record; nothing will run.`, { hint: 'Start a new request.' });
-  assertApprovedForRun({ policy: runnerPolicy(config, plan.risk), state });
+  if (!plan) throw new RecoverError('APPROVAL_INVALID', `Job ${job.id} has no plan on record; nothing ran.`, { hint: 'Start a new request with `/recover`.' });
+  const evaluation = assertApprovedForRun({ policy: runnerPolicy(config, plan.risk), state, phase });
+  return { plan, evaluation, digest: state.jobPlanDigest };
+}
+
+/**
+ * At job start: throws APPROVAL_INVALID unless the approvals are complete and unexpired now
+ * (the control DB's clock), then records the job as authorized as of now.
+ */
+export async function authorizeJob(control: pg.Pool, config: Config, job: JobRecord, runnerId: string): Promise<Plan> {
+  const { plan, evaluation, digest } = await approvedPlan(control, config, job, 'start');
+  await recordJobAuthorized(control, { jobId: job.id, runnerId, at: evaluation.judgedAt, approvedBy: evaluation.approvedBy, planDigest: digest });
   return plan;
+}
+
+/**
+ * Before a destructive step: reads the state itself, every time, and throws APPROVAL_INVALID
+ * (or CANCELLED) on a reject, a changed plan, an approval that no longer holds as of the
+ * job's authorization, or a cancel. Time passing since the start is not a reason.
+ */
+export async function checkApprovals(control: pg.Pool, config: Config, job: JobRecord): Promise<Plan> {
+  return (await approvedPlan(control, config, job, 'before-destructive-step')).plan;
 }
 
 export async function executePlan(ctx: EngineContext, control: pg.Pool, config: Config, job: JobRecord, plan: Plan): Promise<unknown> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertApprovedForRun, type ApprovalPolicy } from '../../../src/control/approval-policy.js';
-import { listApprovals, loadApprovalState, recordApproval } from '../../../src/control/approvals.js';
+import { listApprovals, loadApprovalState, markApprovalRequested, recordApproval, recordJobAuthorized } from '../../../src/control/approvals.js';
 import { getJob } from '../../../src/control/jobs.js';
 import { claimNextJob, enqueueJob } from '../../../src/control/queue.js';
 import { getRequest, savePlan } from '../../../src/control/requests.js';
@@ -43,6 +43,46 @@ describe('recordApproval', () => {
       recordApproval(db.pool, { requestId: request.id, approverId, decision: 'approve', planDigest: digest, policy }),
     ).rejects.toMatchObject({ code });
     expect(await listApprovals(db.pool, request.id)).toEqual([]);
+  });
+
+  it('refuses an approval (and a job) until the requester has requested approval; a reject is always possible', async () => {
+    const { request, digest } = await requestWithPlan(db.pool, { approvalRequested: false });
+    await expect(
+      recordApproval(db.pool, { requestId: request.id, approverId: 'ALICE', decision: 'approve', planDigest: digest, policy }),
+    ).rejects.toMatchObject({ code: 'NOT_PERMITTED', message: expect.stringMatching(/not awaiting approval .*has not requested approval/) });
+    expect(await listApprovals(db.pool, request.id)).toEqual([]);
+    await expect(enqueueJob(db.pool, { requestId: request.id, planDigest: digest, pool: 'never' })).rejects.toMatchObject({ code: 'NOT_PERMITTED' });
+
+    await expect(markApprovalRequested(db.pool, { requestId: request.id, userId: 'ALICE', planDigest: digest })).rejects.toMatchObject({ code: 'NOT_PERMITTED' });
+    await expect(markApprovalRequested(db.pool, { requestId: request.id, userId: 'REQ', planDigest: 'f'.repeat(64) })).rejects.toMatchObject({ code: 'APPROVAL_INVALID' });
+    expect((await getRequest(db.pool, request.id))?.approvalRequestedAt).toBeNull();
+
+    expect((await markApprovalRequested(db.pool, { requestId: request.id, userId: 'REQ', planDigest: digest })).changed).toBe(true);
+    expect((await markApprovalRequested(db.pool, { requestId: request.id, userId: 'REQ', planDigest: digest })).changed).toBe(false);
+    const recorded = await recordApproval(db.pool, { requestId: request.id, approverId: 'ALICE', decision: 'approve', planDigest: digest, policy });
+    expect(recorded.changed).toBe(true);
+
+    const withdrawn = await requestWithPlan(db.pool, { approvalRequested: false });
+    const reject = await recordApproval(db.pool, { requestId: withdrawn.request.id, approverId: 'REQ', decision: 'reject', planDigest: withdrawn.digest, policy });
+    expect(reject.requestStatus).toBe('rejected');
+  });
+
+  it('refuses an approval once the request is no longer awaiting approval (a job was queued)', async () => {
+    const { request, digest } = await requestWithPlan(db.pool);
+    await recordApproval(db.pool, { requestId: request.id, approverId: 'ALICE', decision: 'approve', planDigest: digest, policy });
+    await enqueueJob(db.pool, { requestId: request.id, planDigest: digest, pool: `queued-${request.id}` });
+    await expect(
+      recordApproval(db.pool, { requestId: request.id, approverId: 'BOB', decision: 'approve', planDigest: digest, policy }),
+    ).rejects.toMatchObject({ code: 'NOT_PERMITTED', message: expect.stringMatching(/already queued/) });
+  });
+
+  it('two requests with the same plan have different digests, so an approval of one does not fit the other', async () => {
+    const first = await requestWithPlan(db.pool);
+    const second = await requestWithPlan(db.pool);
+    expect(second.digest).not.toBe(first.digest);
+    await expect(
+      recordApproval(db.pool, { requestId: second.request.id, approverId: 'ALICE', decision: 'approve', planDigest: first.digest, policy }),
+    ).rejects.toMatchObject({ code: 'APPROVAL_INVALID' });
   });
 
   it('refuses an approval of a plan that is no longer current', async () => {
@@ -116,14 +156,62 @@ describe('loadApprovalState + assertApprovedForRun (what the runner does)', () =
     expect(state.currentPlan?.digest).toBe(digest);
     expect(state.approvals.map((a) => a.approverId)).toEqual(['BOB']);
     expect(state.approvals[0]?.createdAt).toBeInstanceOf(Date);
-    expect(assertApprovedForRun({ policy, state })).toMatchObject({ complete: true, approvedBy: ['BOB'] });
+    expect(state.approvals[0]?.audited).toBe(true);
+    expect(assertApprovedForRun({ policy, state, phase: 'start' })).toMatchObject({ complete: true, approvedBy: ['BOB'] });
   });
 
-  it('fails once the approval has expired (by the database clock)', async () => {
-    const { job, request } = await runningJob();
-    await db.pool.query(`UPDATE approvals SET expires_at = now() - interval '1 second' WHERE request_id = $1`, [request.id]);
+  it('fails at the start once the approval has expired (by the database clock)', async () => {
+    const { job } = await runningJob();
     const state = await loadApprovalState(db.pool, job.id);
-    expect(() => assertApprovedForRun({ policy, state })).toThrow(/needs 1 more approval.*<@BOB> approval has expired/);
+    // A zero time limit: the approval given a moment ago has expired by now.
+    expect(() => assertApprovedForRun({ policy: { ...policy, ttlMinutes: 0 }, state, phase: 'start' })).toThrow(
+      /needs 1 more approval.*<@BOB> approval has expired/,
+    );
+  });
+
+  it('mid-job, approvals that expired after the job was authorized still count; a reject does not', async () => {
+    const { job, request, digest } = await runningJob();
+    const atStart = assertApprovedForRun({ policy, state: await loadApprovalState(db.pool, job.id), phase: 'start' });
+    await recordJobAuthorized(db.pool, { jobId: job.id, runnerId: 'runner', at: atStart.judgedAt, approvedBy: atStart.approvedBy, planDigest: digest });
+    // As if the base-backup download took 45 minutes: approved 50 min ago, authorized 45 min
+    // ago. (Only created_at moves; the expiry the audit entry recorded stays as it was.)
+    await db.pool.query(`UPDATE approvals SET created_at = created_at - interval '50 minutes' WHERE request_id = $1`, [request.id]);
+    await db.pool.query(`UPDATE jobs SET authorized_at = authorized_at - interval '45 minutes' WHERE id = $1`, [job.id]);
+    const later = await loadApprovalState(db.pool, job.id);
+    expect(later.approvals[0]?.audited).toBe(true);
+    expect(() => assertApprovedForRun({ policy, state: later, phase: 'start' })).toThrow(/approval has expired/);
+    expect(assertApprovedForRun({ policy, state: later, phase: 'before-destructive-step' })).toMatchObject({ complete: true, approvedBy: ['BOB'] });
+
+    await recordApproval(db.pool, { requestId: request.id, approverId: 'ALICE', decision: 'reject', planDigest: digest, policy });
+    const rejected = await loadApprovalState(db.pool, job.id);
+    expect(() => assertApprovedForRun({ policy, state: rejected, phase: 'before-destructive-step' })).toThrow(/<@ALICE> rejected this request/);
+  });
+
+  it('a job is authorized once, only by the runner holding it, with an audit entry', async () => {
+    const { job, digest } = await runningJob();
+    const at = new Date();
+    await expect(recordJobAuthorized(db.pool, { jobId: job.id, runnerId: 'someone-else', at, approvedBy: ['BOB'], planDigest: digest })).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    await recordJobAuthorized(db.pool, { jobId: job.id, runnerId: 'runner', at, approvedBy: ['BOB'], planDigest: digest });
+    await expect(recordJobAuthorized(db.pool, { jobId: job.id, runnerId: 'runner', at, approvedBy: ['BOB'], planDigest: digest })).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    const { rows } = await db.pool.query(`SELECT actor, details FROM audit_log WHERE action = 'job.authorized' AND subject = $1`, [`job:${job.id}`]);
+    expect(rows).toEqual([{ actor: 'runner', details: { planDigest: digest, approvedBy: ['BOB'], at: at.toISOString() } }]);
+  });
+
+  it('an approval row written straight into the DB (no audit entry) does not count; a recorded one does', async () => {
+    const { job, request, digest } = await runningJob();
+    await db.pool.query(
+      `INSERT INTO approvals (request_id, approver_id, plan_digest, decision, expires_at) VALUES ($1, 'CAROL', $2, 'approve', now() + interval '30 minutes')`,
+      [request.id, digest],
+    );
+    const state = await loadApprovalState(db.pool, job.id);
+    expect(state.approvals.map((a) => [a.approverId, a.audited])).toEqual([['BOB', true], ['CAROL', false]]);
+    expect(assertApprovedForRun({ policy: { ...policy, required: 1 }, state, phase: 'start' }).approvedBy).toEqual(['BOB']);
+    const two = { ...policy, required: 2 };
+    expect(() => assertApprovedForRun({ policy: two, state, phase: 'start' })).toThrow(/<@CAROL> approval has no matching entry in the audit log/);
+    await db.pool.query(`UPDATE approvals SET expires_at = now() + interval '2 days' WHERE request_id = $1 AND approver_id = 'BOB'`, [request.id]);
+    // A recorded vote whose row is rewritten (a longer expiry) no longer matches its audit entry.
+    const tampered = await loadApprovalState(db.pool, job.id);
+    expect(tampered.approvals.find((a) => a.approverId === 'BOB')?.audited).toBe(false);
   });
 
   it('fails when the stored plan was altered behind the digest', async () => {
@@ -133,7 +221,7 @@ describe('loadApprovalState + assertApprovedForRun (what the runner does)', () =
       [request.id],
     );
     const state = await loadApprovalState(db.pool, job.id);
-    expect(() => assertApprovedForRun({ policy, state })).toThrow(
+    expect(() => assertApprovedForRun({ policy, state, phase: 'start' })).toThrow(
       expect.objectContaining({ code: 'APPROVAL_INVALID', message: expect.stringMatching(/no longer matches its digest/) }),
     );
   });
@@ -143,6 +231,6 @@ describe('loadApprovalState + assertApprovedForRun (what the runner does)', () =
     await recordApproval(db.pool, { requestId: request.id, approverId: 'ALICE', decision: 'reject', planDigest: digest, policy });
     expect((await getJob(db.pool, job.id))?.cancelRequested).toBe(true);
     const state = await loadApprovalState(db.pool, job.id);
-    expect(() => assertApprovedForRun({ policy, state })).toThrow(/<@ALICE> rejected this request/);
+    expect(() => assertApprovedForRun({ policy, state, phase: 'before-destructive-step' })).toThrow(/<@ALICE> rejected this request/);
   });
 });

@@ -34,6 +34,7 @@ describe('migrate', () => {
       'plans',
       'requests',
       'schema_migrations',
+      'seen_slack_requests',
       'step_checkpoints',
     ]);
   });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrate } from '../../../src/control/migrate.js';
 import { createRequest, savePlan } from '../../../src/control/requests.js';
+import { markApprovalRequested } from '../../../src/control/approvals.js';
 import { enqueueJob } from '../../../src/control/queue.js';
 import type { JobRecord, RequestRecord } from '../../../src/control/model.js';
 import type { Plan } from '../../../src/types.js';
@@ -104,9 +105,10 @@ export function testPlan(overrides: Partial<Plan> = {}): Plan {
   };
 }
 
+/** A request with a plan whose requester asked for approval (unless `approvalRequested: false`). */
 export async function requestWithPlan(
   pool: pg.Pool,
-  overrides: { requesterId?: string; plan?: Plan } = {},
+  overrides: { requesterId?: string; plan?: Plan; approvalRequested?: boolean } = {},
 ): Promise<{ request: RequestRecord; digest: string }> {
   const request = await createRequest(pool, {
     teamId: 'T1',
@@ -116,6 +118,9 @@ export async function requestWithPlan(
     args: { table: 'public.orders', target: '11:55' },
   });
   const saved = await savePlan(pool, { requestId: request.id, plan: overrides.plan ?? testPlan() });
+  if (overrides.approvalRequested ?? true) {
+    await markApprovalRequested(pool, { requestId: request.id, userId: request.requesterId, planDigest: saved.plan.digest });
+  }
   return { request, digest: saved.plan.digest };
 }
 

@@ -7,6 +7,7 @@ import {
   type ApprovalState,
   type ApprovalVote,
   type EvaluateApprovalsInput,
+  type RunPhase,
 } from '../../../src/control/approval-policy.js';
 import { planDigest } from '../../../src/control/digest.js';
 import { RecoverError } from '../../../src/errors.js';
@@ -168,7 +169,7 @@ describe('assertApprovedForRun', () => {
     ],
     facts: {},
   };
-  const digest = planDigest(plan);
+  const digest = planDigest(plan, 'req-1');
 
   function state(overrides: Partial<ApprovalState> = {}): ApprovalState {
     return {
@@ -177,17 +178,20 @@ describe('assertApprovedForRun', () => {
       teamId: 'T1',
       requesterId: 'REQ',
       requestStatus: 'running',
+      approvalRequestedAt: minutesAgo(6),
       jobPlanDigest: digest,
+      jobCancelRequested: false,
+      authorizedAt: null,
       currentPlan: { plan, digest },
-      approvals: [vote('ALICE', { planDigest: digest })],
+      approvals: [vote('ALICE', { planDigest: digest, audited: true })],
       now: NOW,
       ...overrides,
     };
   }
 
-  function failure(s: ApprovalState, p: ApprovalPolicy = policy): RecoverError {
+  function failure(s: ApprovalState, p: ApprovalPolicy = policy, phase: RunPhase = 'start'): RecoverError {
     try {
-      assertApprovedForRun({ policy: p, state: s });
+      assertApprovedForRun({ policy: p, state: s, phase });
     } catch (error) {
       if (error instanceof RecoverError) return error;
       throw error;
@@ -196,7 +200,7 @@ describe('assertApprovedForRun', () => {
   }
 
   it('passes with a valid approval and returns the evaluation', () => {
-    expect(assertApprovedForRun({ policy, state: state() })).toMatchObject({ complete: true, approvedBy: ['ALICE'] });
+    expect(assertApprovedForRun({ policy, state: state(), phase: 'start' })).toMatchObject({ complete: true, approvedBy: ['ALICE'], judgedAt: NOW });
   });
 
   it.each([
@@ -207,6 +211,9 @@ describe('assertApprovedForRun', () => {
     ['a request marked rejected', state({ requestStatus: 'rejected' }), /rejected this request/],
     ['an expired approval', state({ approvals: [vote('ALICE', { planDigest: digest, createdAt: minutesAgo(45) })] }), /needs 1 more approval.*<@ALICE> approval has expired/],
     ['only the requester approved', state({ approvals: [vote('REQ', { planDigest: digest })] }), /needs 1 more approval.*<@REQ> asked for this recovery/],
+    ['an approval with no audit entry (written straight into the DB)', state({ approvals: [vote('ALICE', { planDigest: digest, audited: false })] }), /needs 1 more approval.*<@ALICE> approval has no matching entry in the audit log/],
+    ['a request whose approval was never requested', state({ approvalRequestedAt: null }), /Approval was never requested/],
+    ['the same plan approved for another request', state({ jobPlanDigest: planDigest(plan, 'req-2'), currentPlan: { plan, digest: planDigest(plan, 'req-2') } }), /no longer matches its digest/],
   ])('refuses %s with APPROVAL_INVALID', (_name, s, message) => {
     const error = failure(s);
     expect(error.code).toBe('APPROVAL_INVALID');
@@ -216,6 +223,32 @@ describe('assertApprovedForRun', () => {
 
   it('requires at least one approver for a destructive plan even if configured for none', () => {
     const error = failure(state({ approvals: [] }), { ...policy, required: 0 });
-    expect(error.forChannel()).toMatch(/needs 1 more approval .*\(0 of 1 valid\)[\s\S]*Ask an approver/);
+    expect(error.forChannel()).toMatch(/needs 1 more approval .*\(0 of 1 valid\)[\s\S]*ask an approver/);
+  });
+
+  describe('before a destructive step (authorization was decided when the job started)', () => {
+    const startedAt = minutesAgo(40);
+    // Approved 45 min ago with a 30 min TTL: valid when the job started 40 min ago, expired now.
+    const approvedThen = vote('ALICE', { planDigest: digest, createdAt: minutesAgo(45), audited: true });
+    const midJob = (overrides: Partial<ApprovalState> = {}) => state({ authorizedAt: startedAt, approvals: [approvedThen], ...overrides });
+
+    it('still passes when the approvals expired after the job started', () => {
+      expect(failure(state({ approvals: [approvedThen] })).message).toMatch(/approval has expired/);
+      expect(assertApprovedForRun({ policy, state: midJob(), phase: 'before-destructive-step' })).toMatchObject({ complete: true, judgedAt: startedAt });
+    });
+
+    it.each([
+      ['a reject after the start', midJob({ approvals: [approvedThen, vote('BOB', { decision: 'reject', createdAt: minutesAgo(1) })] }), 'APPROVAL_INVALID', /<@BOB> rejected/],
+      ['a changed plan digest', midJob({ jobPlanDigest: OLD_DIGEST }), 'APPROVAL_INVALID', /plan changed after this job was queued/],
+      ['a voided approval', midJob({ approvals: [{ ...approvedThen, voidedAt: minutesAgo(1) }] }), 'APPROVAL_INVALID', /approved an earlier version/],
+      ['an approval that lost its audit entry', midJob({ approvals: [{ ...approvedThen, audited: false }] }), 'APPROVAL_INVALID', /no matching entry in the audit log/],
+      ['a cancel', midJob({ jobCancelRequested: true }), 'CANCELLED', /cancelled before its next destructive step/],
+      ['a job that was never authorized at its start', midJob({ authorizedAt: null }), 'APPROVAL_INVALID', /never authorized/],
+    ])('fails on %s', (_name, s, code, message) => {
+      const error = failure(s, policy, 'before-destructive-step');
+      expect(error.code).toBe(code);
+      expect(error.message).toMatch(message);
+      expect(error.forChannel()).not.toMatch(/resume/i);
+    });
   });
 });

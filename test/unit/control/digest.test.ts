@@ -50,9 +50,11 @@ describe('canonicalJson', () => {
   });
 });
 
+const REQ = '6f1c1f0e-3b0a-4a53-9a43-1f4f1d2b9c11';
+
 describe('planDigest', () => {
   it('is a sha256 hex string', () => {
-    expect(planDigest(samplePlan())).toMatch(/^[0-9a-f]{64}$/);
+    expect(planDigest(samplePlan(), REQ)).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('does not depend on key order', () => {
@@ -64,13 +66,13 @@ describe('planDigest', () => {
       summary: plan.summary,
       command: plan.command,
     } as Plan;
-    expect(planDigest(reordered)).toBe(planDigest(plan));
+    expect(planDigest(reordered, REQ)).toBe(planDigest(plan, REQ));
   });
 
   it('survives a round trip through JSON (as through jsonb)', () => {
     const plan = samplePlan();
     const roundTripped = JSON.parse(canonicalJson(plan)) as Plan;
-    expect(planDigest(roundTripped)).toBe(planDigest(plan));
+    expect(planDigest(roundTripped, REQ)).toBe(planDigest(plan, REQ));
   });
 
   const changes: Array<[string, (plan: Plan) => void]> = [
@@ -85,10 +87,16 @@ describe('planDigest', () => {
     ['the risk', (p) => void (p.risk = 'destructive')],
     ['a fact', (p) => void (p.facts.backup = 'b2')],
   ];
+  it('covers the request id: the same plan for two requests has two digests', () => {
+    const other = '0b6f2a51-7a1e-4c8e-9d35-2f0c7c1e5a90';
+    expect(planDigest(samplePlan(), other)).not.toBe(planDigest(samplePlan(), REQ));
+    expect(() => planDigest(samplePlan(), '')).toThrow(/needs the id of its request/);
+  });
+
   it.each(changes)('changes when %s changes', (_name, change) => {
     const plan = samplePlan();
     const changed = samplePlan();
     change(changed);
-    expect(planDigest(changed)).not.toBe(planDigest(plan));
+    expect(planDigest(changed, REQ)).not.toBe(planDigest(plan, REQ));
   });
 });
