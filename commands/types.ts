@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Catalog } from '../src/storage/catalog.js';
+import { RecoverError } from '../src/errors.js';
 import type { Plan, Risk } from '../src/types.js';
 
 export interface PlanFacts {
@@ -12,6 +13,10 @@ export interface PlanFacts {
   now: Date;
   /** The production cluster this runner pool serves, as people name it (e.g. aiagent_prod). */
   production: { name: string };
+  /** The request being planned (Slack) or a random id (CLI): generated names include it, so they are unique. */
+  requestId: string;
+  /** Side instance names already taken: the directories under the restore root. */
+  instancesInUse: readonly string[];
 }
 
 /** Where a command is answered: by the bot from the control DB, or planned and run by a runner. */
@@ -37,6 +42,8 @@ export interface RecoverCommand<Args = unknown> {
 export interface ParsedFlags {
   positional: string[];
   flags: Record<string, string | true>;
+  /** Every value of a repeatable flag, in order (`--db a --db b`, `--db a,b`, `--db a b`). */
+  lists: Record<string, string[]>;
 }
 
 /** Splits Slack text into words; "double" or 'single' quotes keep spaces. */
@@ -47,20 +54,39 @@ export function tokenize(text: string): string[] {
   return tokens;
 }
 
-/** `--flag value`, `--flag=value` and bare `--flag`; everything else is positional. */
-export function parseFlags(tokens: string[], valueFlags: readonly string[]): ParsedFlags {
+/**
+ * `--flag value`, `--flag=value` and bare `--flag`; everything else is positional. A flag in
+ * `listFlags` may be repeated, take comma-separated values, and take the following words up to
+ * the next `--option` or a word starting with a digit (a time: `--db a b 2025-01-15T…`).
+ * A value flag given twice (`--port 1 --port 2`) is refused rather than silently picking one.
+ */
+export function parseFlags(tokens: string[], valueFlags: readonly string[], listFlags: readonly string[] = []): ParsedFlags {
   const positional: string[] = [];
   const flags: Record<string, string | true> = {};
+  const lists: Record<string, string[]> = {};
+  const set = (name: string, value: string | true) => {
+    if (name in flags && !listFlags.includes(name)) throw new RecoverError('BAD_INPUT', `--${name} is given more than once.`, { hint: `Give --${name} once.` });
+    flags[name] = value;
+  };
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (!token.startsWith('--')) {
       positional.push(token);
       continue;
     }
-    const [name, inline] = token.slice(2).split('=', 2) as [string, string | undefined];
-    if (inline !== undefined) flags[name] = inline;
-    else if (valueFlags.includes(name) && i + 1 < tokens.length && !tokens[i + 1]!.startsWith('--')) flags[name] = tokens[++i]!;
-    else flags[name] = true;
+    const equals = token.indexOf('=');
+    const name = equals < 0 ? token.slice(2) : token.slice(2, equals);
+    const inline = equals < 0 ? undefined : token.slice(equals + 1);
+    if (listFlags.includes(name)) {
+      const words: string[] = [];
+      if (inline !== undefined) words.push(inline);
+      else while (i + 1 < tokens.length && !tokens[i + 1]!.startsWith('--') && !/^\d/.test(tokens[i + 1]!)) words.push(tokens[++i]!);
+      // `--db` with nothing after it is kept as one empty value, for the schema to refuse.
+      (lists[name] ??= []).push(...(words.length === 0 ? [''] : words.flatMap((word) => word.split(','))));
+      flags[name] = true;
+    } else if (inline !== undefined) set(name, inline);
+    else if (valueFlags.includes(name) && i + 1 < tokens.length && !tokens[i + 1]!.startsWith('--')) set(name, tokens[++i]!);
+    else set(name, true);
   }
-  return { positional, flags };
+  return { positional, flags, lists };
 }

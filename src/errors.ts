@@ -10,12 +10,18 @@ export type ErrorCode =
   | 'TARGET_CONFLICT'
   | 'WAL_GAP'
   | 'NO_BASE_BACKUP'
+  /** The TCP port asked for is already taken on this host. */
+  | 'PORT_IN_USE'
   | 'STORAGE_UNREACHABLE'
   | 'STORAGE_ERROR'
+  /** An archived WAL or history file fails to unpack or does not match its recorded checksum. */
+  | 'WAL_CORRUPT'
   | 'WAL_CONFLICT'
   | 'BACKUP_FAILED'
   | 'BACKUP_CORRUPT'
   | 'RESTORE_FAILED'
+  /** A side instance of that name already exists; it is never reused or touched. */
+  | 'INSTANCE_EXISTS'
   | 'RECOVERY_FAILED'
   | 'VERIFY_FAILED'
   | 'COMMAND_FAILED'
@@ -44,6 +50,31 @@ export class RecoverError extends Error {
   forChannel(): string {
     return this.hint ? `${this.message}\n${this.hint}` : this.message;
   }
+}
+
+/**
+ * The CLI's exit status for a failure, decided here and nowhere else:
+ * 2 = bad input (the words or settings are wrong; nothing ran), 3 = refused (the words are
+ * fine but the plan cannot be met: the target is outside the window, WAL is missing, the
+ * name or port is taken; nothing ran), 1 = anything that failed while running (including a
+ * failed verification). Success is 0. `wal-fetch`/`wal-push` keep PostgreSQL's own contract.
+ */
+export const EXIT = { ok: 0, failed: 1, badInput: 2, refused: 3 } as const;
+
+const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BAD_INPUT: EXIT.badInput,
+  TARGET_NO_ZONE: EXIT.badInput,
+  TARGET_CONFLICT: EXIT.badInput,
+  CONFIG_INVALID: EXIT.badInput,
+  TARGET_OUTSIDE_WINDOW: EXIT.refused,
+  WAL_GAP: EXIT.refused,
+  NO_BASE_BACKUP: EXIT.refused,
+  INSTANCE_EXISTS: EXIT.refused,
+  PORT_IN_USE: EXIT.refused,
+};
+
+export function exitCodeFor(code: ErrorCode): number {
+  return EXIT_BY_CODE[code] ?? EXIT.failed;
 }
 
 export function isRecoverError(error: unknown): error is RecoverError {

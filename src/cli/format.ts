@@ -3,6 +3,7 @@ import type { BackupManifest } from '../storage/catalog.js';
 import type { TimelineCoverage } from '../storage/coverage.js';
 import type { RestoreSelection } from '../engine/select-restore.js';
 import type { PitrResult } from '../engine/pitr.js';
+import type { Plan } from '../types.js';
 import { formatAmount } from './progress.js';
 
 export function formatBackups(backups: BackupManifest[], timelines: TimelineCoverage[], rpoSeconds: number | null, unreadable: { id: string; reason: string }[]): string {
@@ -28,6 +29,16 @@ export function formatSelection(selection: RestoreSelection): string {
     `Base backup: ${selection.backup.id} (stopped ${selection.backup.stopTime}, timeline ${selection.backup.timeline})`,
     `WAL: ${selection.requiredSegments.length} segments ${selection.requiredSegments[0]} … ${selection.requiredSegments.at(-1)} (${formatAmount(selection.walBytes, 'bytes')}), target timeline ${selection.timeline}`,
     `Restorable window: ${selection.window.earliest ?? '?'} … ${selection.window.latest ?? '?'}`,
+  ].join('\n');
+}
+
+/** A plan as the Slack preview shows it: summary, facts, numbered steps. */
+export function formatPlan(plan: Plan): string {
+  return [
+    plan.summary,
+    ...Object.entries(plan.facts).map(([name, value]) => `  ${name}: ${value}`),
+    'Steps:',
+    ...plan.steps.map((step, i) => `  ${i + 1}. ${step.title}${step.destructive ? '  (destructive)' : ''}`),
   ].join('\n');
 }
 

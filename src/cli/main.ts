@@ -1,13 +1,12 @@
 /** The recover CLI: the same operations as the bot, for break-glass use, scripting and hooks. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { takeBaseBackup } from '../engine/backup.js';
 import { parseConnectionUrl } from '../engine/context.js';
-import { planPitr, runPitr } from '../engine/pitr.js';
-import { parseTarget } from '../engine/targets.js';
-import { RecoverError } from '../errors.js';
+import { EXIT, RecoverError } from '../errors.js';
 import { readCatalog } from '../storage/catalog.js';
 import { coverage, rpoExposureSeconds } from '../storage/coverage.js';
-import { formatBackups, formatPitr, formatSelection } from './format.js';
+import { formatBackups } from './format.js';
+import { PITR_HELP, pitrCommand } from './pitr-command.js';
 import { createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 import { auditVerify, runBot, runRunner } from './service-commands.js';
 import { walAgent, walFetch, walPush } from './wal-commands.js';
@@ -18,7 +17,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
 
-  const guarded = (json: boolean, work: () => Promise<void>) =>
+  const guarded = (json: boolean, work: () => Promise<void>): Promise<void> =>
     work().catch((error: unknown) => setExitCode(printFailure(io, json, error)));
 
   program
@@ -55,47 +54,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command('pitr')
     .description('point-in-time recovery to a side instance (default) or in place')
-    .option('--at <time>', 'recover to this time; an explicit offset is required, e.g. 2025-01-15T14:29:59+00:00')
-    .option('--xid <xid>', 'recover to this transaction id')
-    .option('--lsn <lsn>', 'recover to this WAL position, e.g. 0/3000028')
-    .option('--name <restore-point>', 'recover to a named restore point')
-    .option('--immediate', 'stop as soon as the base backup is consistent')
-    .option('--latest', 'replay all archived WAL (no target)')
-    .option('--exclusive', 'stop just before the target instead of just after it')
-    .option('--inclusive', 'stop just after the target (default)')
-    .addOption(new Option('--action <action>', 'what to do at the target').choices(['promote', 'pause']).default('promote'))
-    .option('--backup <id>', 'use this base backup instead of the newest that fits')
-    .addOption(new Option('--to <where>', 'restore to a side instance or over production').choices(['side', 'in-place']).default('side'))
-    .option('--instance <name>', 'side instance name (directory under the restore root)')
-    .option('--port <port>', 'side instance port (default: a free port)', (value) => Number(value))
-    .option('--db <name...>', 'databases to verify (default: all)')
-    .option('--dry-run', 'show what would be restored, change nothing')
-    .option('--json', 'print one JSON result object')
-    .action((options: Record<string, unknown>) =>
-      guarded(Boolean(options.json), async () => {
-        if (options.inclusive && options.exclusive) throw new RecoverError('TARGET_CONFLICT', 'Give --inclusive or --exclusive, not both.');
-        const target = parseTarget(options);
-        const runtime = await createRuntime(io, options);
-        process.once('SIGINT', () => runtime.abort.abort());
-        const backupId = options.backup as string | undefined;
-        if (options.dryRun) {
-          const selection = await planPitr(runtime.context, { target, ...(backupId ? { backupId } : {}) });
-          printResult(io, Boolean(options.json), selection, () => formatSelection(selection));
-          return;
-        }
-        const result = await runPitr(runtime.context, runtime.config, {
-          target,
-          inclusive: !options.exclusive,
-          action: options.action as 'promote' | 'pause',
-          to: options.to as 'side' | 'in-place',
-          ...(backupId ? { backupId } : {}),
-          ...(options.instance ? { instanceName: options.instance as string } : {}),
-          ...(options.port ? { port: options.port as number } : {}),
-          ...(options.db ? { databases: options.db as string[] } : {}),
-        });
-        printResult(io, Boolean(options.json), result, () => formatPitr(result));
-      }),
-    );
+    .usage('<time with offset> | --xid N | --lsn X/Y | --name POINT | --immediate | --latest  [options]')
+    // The words are parsed by the same command definition as Slack's `/recover pitr …`.
+    .helpOption('-h, --help', 'show this help')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[words...]')
+    .addHelpText('after', PITR_HELP)
+    .action((_words: string[], _options: unknown, command: Command) => {
+      const tokens = command.args;
+      return guarded(tokens.includes('--json'), () => pitrCommand(io, tokens, setExitCode));
+    });
 
   program
     .command('wal-push')
@@ -151,8 +120,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
+    // Commander's own refusals (unknown command or option, missing argument) are bad input.
     const code = (error as { exitCode?: number }).exitCode;
-    return typeof code === 'number' ? code : printFailure(io, false, error);
+    if (typeof code === 'number') return code === 0 ? EXIT.ok : EXIT.badInput;
+    return printFailure(io, false, error);
   }
   return exitCode;
 }

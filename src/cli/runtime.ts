@@ -2,7 +2,8 @@
 import { loadConfig, type Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { createExec } from '../engine/exec.js';
-import { RecoverError, toRecoverError } from '../errors.js';
+import { createServer } from 'node:net';
+import { exitCodeFor, RecoverError, toRecoverError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { openStorage } from '../storage/index.js';
 import { systemClock, type EventSink, type Logger } from '../types.js';
@@ -39,10 +40,30 @@ export function bigintJson(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
-/** Every failure ends as a message that says what to do, and a non-zero exit code. */
-export function printFailure(io: CliIo, json: boolean, error: unknown): number {
+/**
+ * Every failure ends as a message that says what to do, and the exit code for its class
+ * (errors.ts exitCodeFor). With --json it is the one object printed; `result` carries what
+ * was done anyway (e.g. a restore whose verification failed).
+ */
+export function printFailure(io: CliIo, json: boolean, error: unknown, result?: unknown): number {
   const failure = error instanceof RecoverError ? error : toRecoverError(error);
-  if (json) io.stdout.write(`${JSON.stringify({ ok: false, code: failure.code, message: failure.message, hint: failure.hint ?? null })}\n`);
-  else io.stderr.write(`error [${failure.code}]: ${failure.forChannel()}\n`);
-  return 1;
+  if (json) {
+    const object = { ok: false, code: failure.code, message: failure.message, hint: failure.hint ?? null, ...(result === undefined ? {} : { result }) };
+    io.stdout.write(`${JSON.stringify(object, bigintJson)}\n`);
+  } else io.stderr.write(`error [${failure.code}]: ${failure.forChannel()}\n`);
+  return exitCodeFor(failure.code);
+}
+
+/** Refuses a TCP port something already listens on (checked by binding it on 127.0.0.1, where side instances listen). */
+export async function assertPortFree(port: number): Promise<void> {
+  const problem = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(null)));
+  });
+  if (!problem) return;
+  if (problem.code === 'EADDRINUSE') {
+    throw new RecoverError('PORT_IN_USE', `Port ${port} is already in use on this host.`, { hint: 'Choose another --port, or leave it out to get a free one.', cause: problem });
+  }
+  throw new RecoverError('BAD_INPUT', `Port ${port} cannot be used here (${problem.code ?? problem.message}).`, { hint: 'Choose another --port, or leave it out to get a free one.', cause: problem });
 }

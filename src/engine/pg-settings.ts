@@ -3,6 +3,7 @@
  * postgresql.auto.conf, which PostgreSQL reads last, so they override the backup's own.
  */
 import { formatLsn } from '../wal/segments.js';
+import { exactTargetTime } from './targets.js';
 import type { RecoveryTarget, TargetAction } from '../types.js';
 
 /** Quotes a value for postgresql.conf: single quotes, embedded quotes doubled. */
@@ -43,7 +44,8 @@ export function recoverySettings(input: RecoverySettingsInput): Record<string, s
   const { target } = input;
   switch (target.kind) {
     case 'time':
-      settings.recovery_target_time = target.time.toISOString().replace('T', ' ').replace('Z', '+00');
+      // Exactly as given, microseconds and offset included (a JS Date would keep only milliseconds).
+      settings.recovery_target_time = exactTargetTime(target).text.replace('T', ' ');
       break;
     case 'xid':
       settings.recovery_target_xid = target.xid;

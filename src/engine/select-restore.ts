@@ -3,6 +3,7 @@
  * the exact WAL segments, refusing precisely when the target cannot be reached.
  */
 import { RecoverError } from '../errors.js';
+import { exactTargetTime, type ExactTime } from './targets.js';
 import type { BackupManifest, Catalog } from '../storage/catalog.js';
 import { coverage, indexSegments, latestTimelineFor, reachFrom, type SegmentIndex } from '../storage/coverage.js';
 import { formatLsn, parseLsn, segmentName, segmentOfLsn, timelineForSegment, type TimelineSpan } from '../wal/segments.js';
@@ -25,8 +26,12 @@ export interface RestoreSelection {
 
 export function describeTarget(target: RecoveryTarget): string {
   switch (target.kind) {
-    case 'time':
-      return `time ${target.time.toISOString()}`;
+    case 'time': {
+      // Exactly as given (microseconds and offset); the UTC instant too when the offset is not UTC.
+      const exact = describableTime(target);
+      if (!exact) return `time ${target.time.toISOString()}`;
+      return exact.text.endsWith('Z') ? `time ${exact.text}` : `time ${exact.text} (${exact.utc})`;
+    }
     case 'xid':
       return `transaction ${target.xid}`;
     case 'lsn':
@@ -37,6 +42,14 @@ export function describeTarget(target: RecoveryTarget): string {
       return 'the end of the base backup (immediate)';
     case 'latest':
       return 'the end of the archived WAL (latest)';
+  }
+}
+
+function describableTime(target: Extract<RecoveryTarget, { kind: 'time' }>): ExactTime | null {
+  try {
+    return exactTargetTime(target);
+  } catch {
+    return null; // describing never throws; parsing refused such a target long before
   }
 }
 

@@ -17,7 +17,31 @@ const EXAMPLE = 'e.g. 2025-01-15T14:29:59+00:00 or 2025-01-15T14:29:59Z';
 const ZONED_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)$/i;
 const BARE_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?$/;
 
-export function parseTargetTime(raw: string): Date {
+/**
+ * A time target exactly as the operator gave it, to the microsecond (PostgreSQL's precision).
+ * `text` is what PostgreSQL, the plan and the channel see; `notBefore` is the same instant
+ * rounded UP to the millisecond, for choosing backups and WAL with millisecond timestamps:
+ * rounding up can only ask for more WAL, never drop a segment the target needs.
+ */
+export interface ExactTime {
+  /** Normalised: `YYYY-MM-DDTHH:MM:SS[.f{1,6}]` and `Z` or the offset as given (`±HH:MM`); the digits as given. */
+  text: string;
+  /** The same instant in UTC, `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` (fraction without trailing zeros). */
+  utc: string;
+  /** Microseconds since the Unix epoch. */
+  epochMicros: bigint;
+  /** The smallest millisecond instant not before the target. */
+  notBefore: Date;
+}
+
+function utcText(epochMicros: bigint): string {
+  const ms = epochMicros / 1000n; // targets are after 1970: division floors
+  const iso = new Date(Number(ms)).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const fraction = `${iso.slice(20, 23)}${String(epochMicros % 1000n).padStart(3, '0')}`.replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${fraction ? `.${fraction}` : ''}Z`;
+}
+
+export function parseTargetTime(raw: string): ExactTime {
   const text = raw.trim();
   const match = ZONED_TIME.exec(text);
   if (!match) {
@@ -26,18 +50,41 @@ export function parseTargetTime(raw: string): Date {
         hint: `Give an explicit UTC offset, ${EXAMPLE}.`,
       });
     }
-    throw new RecoverError('BAD_INPUT', `"${raw}" is not a time.`, { hint: `Write an ISO 8601 time with an offset, ${EXAMPLE}.` });
+    throw new RecoverError('BAD_INPUT', `"${raw}" is not a time.`, { hint: `Write an ISO 8601 time with an offset and at most 6 fractional digits, ${EXAMPLE}.` });
   }
   let zone = match[3]!.toUpperCase();
   if (zone !== 'Z') zone = zone.length === 3 ? `${zone}:00` : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-  const time = match[2]!.length === 5 ? `${match[2]}:00` : match[2]!;
-  const date = new Date(`${match[1]}T${time}${zone}`);
+  // UTC is written Z, like every other time this tool prints (PostgreSQL reads Z too).
+  if (zone === '+00:00' || zone === '-00:00') zone = 'Z';
+  const [clock, fraction = ''] = (match[2]!.length === 5 ? `${match[2]}:00` : match[2]!).split('.') as [string, string?];
+  const seconds = new Date(`${match[1]}T${clock}${zone}`);
   // Date rolls 2025-02-30 over into March; a day that does not exist is a typo, not a target.
   const calendarDay = new Date(`${match[1]}T00:00:00Z`);
-  if (Number.isNaN(date.getTime()) || Number.isNaN(calendarDay.getTime()) || calendarDay.toISOString().slice(0, 10) !== match[1]) {
+  if (Number.isNaN(seconds.getTime()) || Number.isNaN(calendarDay.getTime()) || calendarDay.toISOString().slice(0, 10) !== match[1]) {
     throw new RecoverError('BAD_INPUT', `"${raw}" is not a valid calendar time.`, { hint: `Check the date and time, ${EXAMPLE}.` });
   }
-  return date;
+  const micros = BigInt(fraction.padEnd(6, '0') || '0');
+  const epochMicros = BigInt(seconds.getTime()) * 1000n + micros;
+  return {
+    text: `${match[1]}T${clock}${fraction ? `.${fraction}` : ''}${zone}`,
+    utc: utcText(epochMicros),
+    epochMicros,
+    notBefore: new Date(seconds.getTime() + Math.ceil(Number(micros) / 1000)),
+  };
+}
+
+/** A time target from text (the operator's, or a stored plan's): exact text plus the rounded-up instant. */
+export function timeTarget(raw: string): Extract<RecoveryTarget, { kind: 'time' }> {
+  const exact = parseTargetTime(raw);
+  return { kind: 'time', time: exact.notBefore, raw: exact.text };
+}
+
+/**
+ * The exact target time of a time target: its `raw` text normalised. A target built in code
+ * with only a Date (raw empty) has millisecond precision, so its ISO form is exact.
+ */
+export function exactTargetTime(target: Extract<RecoveryTarget, { kind: 'time' }>): ExactTime {
+  return parseTargetTime(target.raw.trim() === '' ? target.time.toISOString() : target.raw);
 }
 
 export function parseTarget(options: TargetOptions): RecoveryTarget {
@@ -55,7 +102,7 @@ export function parseTarget(options: TargetOptions): RecoveryTarget {
       hint: `Use --at <time with offset> (${EXAMPLE}), --xid, --lsn, --name, --immediate or --latest.`,
     });
   }
-  if (options.at !== undefined) return { kind: 'time', time: parseTargetTime(options.at), raw: options.at };
+  if (options.at !== undefined) return timeTarget(options.at);
   if (options.xid !== undefined) {
     if (!/^\d{1,20}$/.test(options.xid)) throw new RecoverError('BAD_INPUT', `"${options.xid}" is not a transaction ID.`, { hint: 'Give the numeric xid, e.g. --xid 73519.' });
     return { kind: 'xid', xid: options.xid };

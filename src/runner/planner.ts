@@ -2,6 +2,7 @@
  * Planning on the runner: for each new request of this pool, read the facts (the backup
  * catalog) and compute the command's plan, or record a refusal the bot will show as is.
  */
+import { readdir } from 'node:fs/promises';
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
 import { planPendingRequests, savePlan, savePlanningError } from '../control/index.js';
@@ -15,8 +16,23 @@ export interface PlannerDeps {
   storage: Storage;
   pool: string;
   productionName: string;
+  /** Where side instances are created (RECOVER_RESTORE_ROOT): the names in use are read there. */
+  restoreRoot: string;
   clock: Clock;
   log: Logger;
+}
+
+/** Names taken under the restore root (every entry counts: a file or symlink blocks the name too). */
+export async function listInstances(restoreRoot: string): Promise<string[]> {
+  try {
+    return await readdir(restoreRoot);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new RecoverError('CONFIG_INVALID', `Cannot read the restore root ${restoreRoot}: ${(error as Error).message}`, {
+      hint: 'Check RECOVER_RESTORE_ROOT: it must be a directory the runner can read.',
+      cause: error,
+    });
+  }
 }
 
 export async function planPending(deps: PlannerDeps): Promise<number> {
@@ -31,7 +47,8 @@ export async function planPending(deps: PlannerDeps): Promise<number> {
       if (!parsed.success) throw new RecoverError('BAD_INPUT', `The request's arguments are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
       const now = deps.clock.now();
       const catalog = await readCatalog(deps.storage, now);
-      const plan = command.plan(parsed.data, { catalog, now, production: { name: deps.productionName } });
+      const instancesInUse = await listInstances(deps.restoreRoot);
+      const plan = command.plan(parsed.data, { catalog, now, production: { name: deps.productionName }, requestId: request.id, instancesInUse });
       await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
       deps.log.info({ requestId: request.id, command: request.command }, 'planned');
     } catch (error) {

@@ -72,6 +72,17 @@ export interface PlanPreviewInput {
   state: PreviewState;
 }
 
+/**
+ * The preview shows one expected duration, computed one way: the sum of the steps' estimates
+ * (`expectedSeconds`). A fact that claims a duration of its own (older runners put one in
+ * the pitr plan) is left out rather than shown as a second, different figure.
+ */
+const DURATION_FACT = /^\s*expected\s+duration\s*$/i;
+
+function withoutDurationFact(facts: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(facts).filter(([name]) => !DURATION_FACT.test(name)));
+}
+
 export function factLines(facts: Record<string, string>): string[] {
   return Object.entries(facts).map(([name, value]) => `*${escapeMrkdwn(name)}:* ${escapeMrkdwn(truncate(value, 1500))}`);
 }
@@ -117,7 +128,7 @@ export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
   const blocks: Block[] = [
     header(`Plan: /recover ${truncate(input.commandText, 120)}`),
     section(`${escapeMrkdwn(plan.summary)}\nRequested by ${user(input.requesterId)}`),
-    ...sectionsFromLines(factLines(plan.facts), 4),
+    ...sectionsFromLines(factLines(withoutDurationFact(plan.facts)), 4),
     section(`*Steps* (${plural(plan.steps.length, 'step')}${destructive ? `, ${destructive} destructive` : ''})`),
     ...sectionsFromLines(stepLines(plan), 4),
     section(

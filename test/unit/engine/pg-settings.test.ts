@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { confQuote, recoverySettings, renderConf, shellQuote, spoolRestoreCommand, type RecoverySettingsInput } from '../../../src/engine/pg-settings.js';
+import { timeTarget } from '../../../src/engine/targets.js';
 import type { RecoveryTarget } from '../../../src/types.js';
 
 describe('confQuote', () => {
@@ -39,15 +40,28 @@ describe('recoverySettings', () => {
   it.each<[string, RecoveryTarget, Partial<RecoverySettingsInput>, Record<string, string>]>([
     [
       'time, inclusive',
-      { kind: 'time', time: new Date('2025-01-15T14:29:59.250Z'), raw: 'x' },
+      timeTarget('2025-01-15T14:29:59.250Z'),
       {},
-      { ...common, recovery_target_time: '2025-01-15 14:29:59.250+00', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
+      { ...common, recovery_target_time: '2025-01-15 14:29:59.250Z', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
     ],
     [
       'time, exclusive, pause',
-      { kind: 'time', time: new Date('2025-01-15T19:59:59+05:30'), raw: 'x' },
+      timeTarget('2025-01-15 19:59:59+0530'),
       { inclusive: false, action: 'pause' },
-      { ...common, recovery_target_time: '2025-01-15 14:29:59.000+00', recovery_target_action: 'pause', recovery_target_inclusive: 'off' },
+      { ...common, recovery_target_time: '2025-01-15 19:59:59+05:30', recovery_target_action: 'pause', recovery_target_inclusive: 'off' },
+    ],
+    // Issue 6 item 1: microseconds reach PostgreSQL (a JS Date would have cut them to .120).
+    [
+      'time with microseconds',
+      timeTarget('2025-01-15T14:29:10.120555+00'),
+      {},
+      { ...common, recovery_target_time: '2025-01-15 14:29:10.120555Z', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
+    ],
+    [
+      'time built from a Date alone (raw empty): exact to the millisecond',
+      { kind: 'time', time: new Date('2025-01-15T14:29:59.250Z'), raw: '' },
+      {},
+      { ...common, recovery_target_time: '2025-01-15 14:29:59.250Z', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
     ],
     ['xid', { kind: 'xid', xid: '73519' }, {}, { ...common, recovery_target_xid: '73519', recovery_target_action: 'promote', recovery_target_inclusive: 'on' }],
     [

@@ -1,6 +1,7 @@
 import { describe, expect, it, test } from 'vitest';
 import { refusal } from '../../support/refusal.js';
 import { describeTarget, selectRestore } from '../../../src/engine/select-restore.js';
+import { timeTarget } from '../../../src/engine/targets.js';
 import { parseLsn } from '../../../src/wal/segments.js';
 import type { Catalog } from '../../../src/storage/catalog.js';
 import type { RecoveryTarget } from '../../../src/types.js';
@@ -15,6 +16,10 @@ const range = (timeline: number, from: number, to: number) => Array.from({ lengt
 describe('describeTarget', () => {
   it.each<[RecoveryTarget, string]>([
     [time(at(20, 30)), 'time 2025-01-15T10:20:30.000Z'],
+    // Exactly as given: microseconds kept, and the UTC instant when the offset is not UTC.
+    [timeTarget('2025-01-15T10:20:30.120555+00'), 'time 2025-01-15T10:20:30.120555Z'],
+    [timeTarget('2025-01-15 11:20:30.000001+01:00'), 'time 2025-01-15T11:20:30.000001+01:00 (2025-01-15T10:20:30.000001Z)'],
+    [{ kind: 'time', time: at(20, 30), raw: '' }, 'time 2025-01-15T10:20:30.000Z'],
     [{ kind: 'xid', xid: '42' }, 'transaction 42'],
     [{ kind: 'lsn', lsn: 0x3000028n }, 'LSN 0/3000028'],
     [{ kind: 'name', name: 'p1' }, 'restore point "p1"'],
@@ -114,7 +119,11 @@ describe('selectRestore with a gap (segment 8 missing)', () => {
     const error = refusal(() => selectRestore(gapped(), target));
     expect(error.code).toBe('WAL_GAP');
     expect(error.message).toContain('segment 000000010000000000000008 is missing');
-    expect(error.message).toContain('can only reach 2025-01-15T10:35:00.000Z');
+    // The archive time of the last contiguous segment is not a time that restores (a segment is
+    // archived after its last commit): the pure refusal names the segment, not that time.
+    expect(error.message).toContain('can replay only through segment 000000010000000000000007');
+    expect(error.message).not.toContain('can only reach 2025-01-15T10:35:00.000Z');
+    expect(error.hint).toContain('before the last transaction in 000000010000000000000007');
   });
 
   it.each<[string, RecoveryTarget, number]>([

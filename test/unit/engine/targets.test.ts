@@ -1,6 +1,6 @@
 import { describe, expect, it, test } from 'vitest';
 import { refusal } from '../../support/refusal.js';
-import { parseTarget, parseTargetTime, type TargetOptions } from '../../../src/engine/targets.js';
+import { exactTargetTime, parseTarget, parseTargetTime, timeTarget, type TargetOptions } from '../../../src/engine/targets.js';
 
 
 describe('parseTargetTime', () => {
@@ -22,12 +22,36 @@ describe('parseTargetTime', () => {
     ['2025-01-15T14:29Z', '2025-01-15T14:29:00.000Z'],
     ['2025-01-15T14:29:59.5Z', '2025-01-15T14:29:59.500Z'],
     ['2025-01-15T14:29:59.123+01:00', '2025-01-15T13:29:59.123Z'],
-    ['2025-01-15T14:29:59.123456Z', '2025-01-15T14:29:59.123Z'],
+    // Rounded UP to the millisecond: selection may only ask for more WAL, never less.
+    ['2025-01-15T14:29:59.123456Z', '2025-01-15T14:29:59.124Z'],
+    ['2025-01-15T14:29:59.123001Z', '2025-01-15T14:29:59.124Z'],
+    ['2025-01-15T14:29:59.123000Z', '2025-01-15T14:29:59.123Z'],
+    ['2025-01-15T14:29:59.999999Z', '2025-01-15T14:30:00.000Z'],
     ['  2025-01-15T14:29:59Z  ', '2025-01-15T14:29:59.000Z'],
     ['2024-02-29T00:00:00Z', '2024-02-29T00:00:00.000Z'],
     ['2025-01-01T00:30:00+01:00', '2024-12-31T23:30:00.000Z'],
-  ])('%j is %s', (raw, iso) => {
-    expect(parseTargetTime(raw).toISOString()).toBe(iso);
+  ])('%j is not before %s', (raw, iso) => {
+    expect(parseTargetTime(raw).notBefore.toISOString()).toBe(iso);
+  });
+
+  // Issue 6 item 1: a JS Date keeps milliseconds; the target must keep every digit given.
+  it.each([
+    ['2025-01-15T14:29:10.120555+00', '2025-01-15T14:29:10.120555Z', '2025-01-15T14:29:10.120555Z', 1736951350120555n],
+    ['2025-01-15 14:29:10.120555Z', '2025-01-15T14:29:10.120555Z', '2025-01-15T14:29:10.120555Z', 1736951350120555n],
+    ['2025-01-15T14:29:10.000001z', '2025-01-15T14:29:10.000001Z', '2025-01-15T14:29:10.000001Z', 1736951350000001n],
+    ['2025-01-15T19:59:10.120555+0530', '2025-01-15T19:59:10.120555+05:30', '2025-01-15T14:29:10.120555Z', 1736951350120555n],
+    ['2025-01-15T06:29:10.5-08', '2025-01-15T06:29:10.5-08:00', '2025-01-15T14:29:10.5Z', 1736951350500000n],
+    ['2025-01-15T14:29:10.120000+00:00', '2025-01-15T14:29:10.120000Z', '2025-01-15T14:29:10.12Z', 1736951350120000n],
+    ['2025-01-15T14:29+00', '2025-01-15T14:29:00Z', '2025-01-15T14:29:00Z', 1736951340000000n],
+    ['2025-01-01T00:00:00.000999+01:00', '2025-01-01T00:00:00.000999+01:00', '2024-12-31T23:00:00.000999Z', 1735686000000999n],
+  ])('%j keeps its microseconds: %s', (raw, text, utc, micros) => {
+    const exact = parseTargetTime(raw);
+    expect(exact.text).toBe(text);
+    expect(exact.utc).toBe(utc);
+    expect(exact.epochMicros).toBe(micros);
+    // Never earlier than the exact instant, and less than a millisecond later.
+    const ms = BigInt(exact.notBefore.getTime()) * 1000n;
+    expect(ms >= micros && ms - micros < 1000n).toBe(true);
   });
 
   it.each(['2025-01-15T14:29:59', '2025-01-15 14:29:59', '2025-01-15T14:29', '2025-01-15', '2025-01-15T14:29:59.123'])(
@@ -90,12 +114,19 @@ describe('parseTarget', () => {
     [{ latest: true }, { kind: 'latest' }],
     [{ latest: true, immediate: false }, { kind: 'latest' }],
     [{ at: '2025-01-15T14:29:59Z', xid: undefined }, { kind: 'time', time: new Date('2025-01-15T14:29:59Z'), raw: '2025-01-15T14:29:59Z' }],
+    [{ at: '2025-01-15T14:29:10.120555+00' }, { kind: 'time', time: new Date('2025-01-15T14:29:10.121Z'), raw: '2025-01-15T14:29:10.120555Z' }],
   ])('%o', (options, expected) => {
     expect(parseTarget(options)).toEqual(expected);
   });
 
-  it('keeps the raw text of a time target', () => {
-    expect(parseTarget({ at: '2025-01-15 19:59:59+0530' })).toEqual({ kind: 'time', time: new Date('2025-01-15T14:29:59Z'), raw: '2025-01-15 19:59:59+0530' });
+  it('keeps the time target exactly, normalised, with its offset', () => {
+    expect(parseTarget({ at: '2025-01-15 19:59:59+0530' })).toEqual({ kind: 'time', time: new Date('2025-01-15T14:29:59Z'), raw: '2025-01-15T19:59:59+05:30' });
+  });
+
+  it('a target built from a Date alone (raw empty) is exact to its millisecond', () => {
+    const time = new Date('2025-01-15T14:29:59.250Z');
+    expect(exactTargetTime({ kind: 'time', time, raw: '' }).text).toBe('2025-01-15T14:29:59.250Z');
+    expect(timeTarget('2025-01-15T14:29:59.250+00:00')).toEqual({ kind: 'time', time, raw: '2025-01-15T14:29:59.250Z' });
   });
 
   it.each<[TargetOptions, string]>([
