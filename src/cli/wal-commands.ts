@@ -1,13 +1,12 @@
 /** The PostgreSQL hooks as CLI commands: direct push/fetch and the long-lived agent. */
-import { createWriteStream } from 'node:fs';
 import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { ownerFor } from '../engine/os-user.js';
 import { shellQuote } from '../engine/pg-settings.js';
 import { startWalAgent } from '../wal/agent.js';
-import { decodeWal } from '../wal/compression.js';
+import { decodeArchivedFile, expectedFromMetadata } from '../wal/archived-file.js';
+import { readStreamToBuffer } from '../util/streams.js';
 import { WalFetcher } from '../wal/fetcher.js';
 import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
 import { HOOK_EXIT } from '../wal/protocol.js';
@@ -36,8 +35,12 @@ export async function walFetch(io: CliIo, name: string, dest: string): Promise<n
     const target = resolve(dest);
     const temp = join(dirname(target), `.recover-fetch-${process.pid}`);
     try {
-      const source = await decodeWal(await storage.wal.getStream(`${storage.walPrefix}${name}`));
-      await pipeline(source, createWriteStream(temp));
+      const key = `${storage.walPrefix}${name}`;
+      const info = await storage.wal.head(key);
+      if (!info) return HOOK_EXIT.missing;
+      const stored = await readStreamToBuffer(await storage.wal.getStream(key));
+      const raw = await decodeArchivedFile(stored, { name, key, store: storage.wal }, expectedFromMetadata(info.metadata, info.size));
+      await writeFile(temp, raw);
       await rename(temp, target);
       return HOOK_EXIT.ok;
     } catch (error) {

@@ -7,6 +7,7 @@ import type { BlobInfo, Storage } from './blob-store.js';
 import { listAll } from './blob-store.js';
 import { parseHistoryFile, parseHistoryFileTimeline, parseSegmentName, type HistoryEntry } from '../wal/segments.js';
 import { readStreamToBuffer } from '../util/streams.js';
+import { decodeArchivedFile, expectedFromMetadata, walCorrupt } from '../wal/archived-file.js';
 
 export const backupManifestSchema = z.object({
   formatVersion: z.literal(1),
@@ -114,9 +115,17 @@ export async function readWalArchive(storage: Storage, segmentSize: number): Pro
   const blobs = await listAll(storage.wal, storage.walPrefix);
   const { segments, historyKeys, others } = indexWalListing(blobs, storage.walPrefix, segmentSize);
   const histories = new Map<number, HistoryEntry[]>();
+  const byKey = new Map(blobs.map((blob) => [blob.key, blob]));
   for (const [timeline, key] of historyKeys) {
-    const text = (await readStreamToBuffer(await storage.wal.getStream(key))).toString('utf8');
-    histories.set(timeline, parseHistoryFile(text));
+    const blob = byKey.get(key)!;
+    const ref = { name: key.slice(storage.walPrefix.length), key, store: storage.wal };
+    // Checked like a segment: a damaged history file would otherwise mislead timeline choice silently.
+    const raw = await decodeArchivedFile(await readStreamToBuffer(await storage.wal.getStream(key)), ref, expectedFromMetadata(blob.metadata, blob.size));
+    try {
+      histories.set(timeline, parseHistoryFile(raw.toString('utf8')));
+    } catch (error) {
+      throw walCorrupt(ref, `it is not a readable timeline history file (${error instanceof Error ? error.message : String(error)})`, error);
+    }
   }
   return { segments, histories, others };
 }

@@ -59,7 +59,8 @@ export async function startWalAgent(options: WalAgentOptions): Promise<WalAgent>
     } catch (error) {
       const failure = toRecoverError(error, 'STORAGE_ERROR');
       log.error({ wal: request.name, op: request.op, code: failure.code, err: failure.cause ?? failure }, failure.message);
-      return { ok: false, status: 'error', message: failure.message };
+      // The hook prints this into PostgreSQL's log: what failed and what to do, on one line.
+      return { ok: false, status: 'error', message: failure.forChannel().replace(/\n/g, ' ') };
     }
   }
 

@@ -5,14 +5,13 @@
  * rename (cheaper than copying 16 MiB). Anything not prefetched is fetched on demand.
  * A storage failure is remembered and reported as an error, never as "not in the archive".
  */
-import { createHash } from 'node:crypto';
 import { chown, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setMaxListeners } from 'node:events';
 import { RecoverError, toRecoverError } from '../errors.js';
 import { BlobNotFoundError, type Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
-import { decodeWalBuffer, walCrc32 } from './compression.js';
+import { archivedMismatch, decodeArchivedFile, expectedFromMetadata, type ExpectedSegment } from './archived-file.js';
 import { readStreamToBuffer } from '../util/streams.js';
 
 export interface FetcherOptions {
@@ -31,19 +30,11 @@ export interface FetcherOptions {
   onProgress?: (stats: FetcherStats) => void;
 }
 
-export interface ExpectedSegment {
-  size: number;
-  sha256?: string;
-  crc32?: string;
-}
+export type { ExpectedSegment } from './archived-file.js';
 
 /** Checks a download against what was archived: size, then the CRC (cheap) or else sha256. */
 export function matchesArchived(raw: Buffer, expected: ExpectedSegment | undefined): boolean {
-  if (!expected) return true;
-  if (expected.size !== raw.length) return false;
-  if (expected.crc32) return expected.crc32 === walCrc32(raw);
-  if (expected.sha256) return expected.sha256 === createHash('sha256').update(raw).digest('hex');
-  return true;
+  return archivedMismatch(raw, expected) === null;
 }
 
 export interface FetcherStats {
@@ -197,13 +188,16 @@ export class WalFetcher {
     try {
       // Whole segments in memory (16 MiB each, `parallel` at a time): cheaper in CPU than
       // streaming through transforms, and CPU is what replay competes for.
-      const stored = await readStreamToBuffer(await storage.wal.getStream(`${storage.walPrefix}${name}`, this.abort.signal));
-      const raw = await decodeWalBuffer(stored);
-      if (!matchesArchived(raw, this.options.expected?.get(name))) {
-        throw new RecoverError('STORAGE_ERROR', `WAL segment ${name} downloaded with the wrong size or checksum (${raw.length} bytes).`, {
-          hint: 'The archive copy may be damaged; check it before trusting any restore past this point.',
-        });
-      }
+      const key = `${storage.walPrefix}${name}`;
+      // Planned segments come with the catalog's checks; anything else (history files, a
+      // standalone agent) is checked against the blob's own metadata, read alongside.
+      const known = this.options.expected?.get(name);
+      const info = known ? Promise.resolve(null) : storage.wal.head(key);
+      info.catch(() => undefined); // awaited below; the download's own failure may come first
+      const stored = await readStreamToBuffer(await storage.wal.getStream(key, this.abort.signal));
+      const head = await info;
+      const expected = known ?? (head ? expectedFromMetadata(head.metadata, head.size) : undefined);
+      const raw = await decodeArchivedFile(stored, { name, key, store: storage.wal }, expected);
       await writeFile(temp, raw, { signal: this.abort.signal });
       if (this.options.owner) await chown(temp, this.options.owner.uid, this.options.owner.gid);
       await rename(temp, destination);
