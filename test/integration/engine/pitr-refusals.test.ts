@@ -65,14 +65,14 @@ test('two targets at once are refused by the CLI before anything runs', async ()
     RECOVER_STORAGE_DRIVER: 'local',
     RECOVER_STORAGE_LOCAL_DIR: join(sandbox.root, 'unused'),
   });
-  expect(code).toBe(1);
+  expect(code).toBe(2);
   expect(stderr).toContain('TARGET_CONFLICT');
   expect(stderr).toContain('--at and --xid');
 });
 
 test('a time without a zone is refused with an example', async () => {
   const { code, stdout } = await runCli(['pitr', '--at', '2025-01-15 14:29:59', '--json'], {});
-  expect(code).toBe(1);
+  expect(code).toBe(2);
   const result = JSON.parse(stdout);
   expect(result).toMatchObject({ ok: false, code: 'TARGET_NO_ZONE' });
   expect(result.hint).toContain('2025-01-15T14:29:59+00:00');

@@ -78,12 +78,12 @@ describe('the CLI over the same archive', () => {
     expect(text.stdout).toContain(`GAP: 1 segment(s) missing, ${segments[1]}`);
   });
 
-  test('recover pitr --dry-run shows the plan; a target behind the gap exits 1 with the reason', async () => {
+  test('recover pitr --dry-run shows the plan; a target behind the gap exits 3 (refused) with the reason', async () => {
     const ok = await run(['pitr', '--at', beforeBatch[0]!.toISOString(), '--dry-run', '--json']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).result.requiredSegments.at(-1)).toBe(segments[0]);
     const refused = await run(['pitr', '--at', times[2]!.toISOString(), '--dry-run']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('WAL_GAP');
     expect(refused.stderr).toContain(segments[1]);
   });

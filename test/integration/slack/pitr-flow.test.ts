@@ -36,7 +36,7 @@ describe('recover-bot: PITR from Slack, end to end', () => {
     expect(textOf(planning)).toContain(`Planning \`/recover pitr ${TARGET}\` requested by <@U0ALICE>`);
     const request = await runner.waitForRequest();
     expect(request).toMatchObject({ command: 'pitr', requesterId: 'U0ALICE', channelId: INCIDENT, teamId: 'T0STANDIN', pool: 'default' });
-    expect(request.args).toMatchObject({ target: { kind: 'time', time: '2025-01-15T14:29:59.000Z' }, to: 'side' });
+    expect(request.args).toMatchObject({ target: { kind: 'time', time: '2025-01-15T14:29:59Z' }, to: 'side' });
 
     // The runner plans it; the planning message becomes the preview.
     await runner.plan(request.id, pitrPlan(TARGET));
