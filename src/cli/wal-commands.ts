@@ -3,12 +3,12 @@ import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { ownerFor } from '../engine/os-user.js';
-import { shellQuote } from '../engine/pg-settings.js';
 import { startWalAgent } from '../wal/agent.js';
 import { decodeArchivedFile, expectedFromMetadata } from '../wal/archived-file.js';
 import { readStreamToBuffer } from '../util/streams.js';
 import { WalFetcher } from '../wal/fetcher.js';
 import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
+import { hookCommands } from '../wal/hook-commands.js';
 import { HOOK_EXIT } from '../wal/protocol.js';
 import { pushWalFile } from '../wal/push.js';
 import { walFileKind } from '../wal/segments.js';
@@ -67,12 +67,8 @@ export async function walAgent(io: CliIo, socketOverride: string | undefined, si
   const fetcher = new WalFetcher({ storage: runtime.context.storage, spoolDir: join(dir, 'spool'), log: runtime.log, ...(owner ? { owner } : {}) });
   await fetcher.start();
   const agent = await startWalAgent({ socketPath, storage: runtime.context.storage, log: runtime.log, fetcher, ...(owner ? { owner } : {}) });
-  const hook = `${shellQuote(process.execPath)} ${shellQuote(hookPath)}`;
-  io.stdout.write(
-    `WAL agent listening on ${socketPath}\n` +
-      `archive_command = '${hook} push ${shellQuote(socketPath)} "%p" "%f"'\n` +
-      `restore_command = '${hook} fetch ${shellQuote(socketPath)} "%f" "%p"'\n`,
-  );
+  const { confLines } = hookCommands({ nodePath: process.execPath, hookPath, socketPath });
+  io.stdout.write(`WAL agent listening on ${socketPath}\n# Paste into postgresql.conf (archive_mode = on), then reload PostgreSQL:\n${confLines.join('\n')}\n`);
   await new Promise<void>((resolveWait) => signal.addEventListener('abort', () => resolveWait(), { once: true }));
   await agent.close();
   await fetcher.stop();

@@ -12,12 +12,12 @@ import { loadConfig, type Config } from '../config.js';
 import { createExec, type Exec } from '../engine/exec.js';
 import { freePort, initCluster, makeOwnedDir, startCluster, stopCluster, withClient, type ClusterHandle } from '../engine/local-cluster.js';
 import { ownerFor } from '../engine/os-user.js';
-import { shellQuote } from '../engine/pg-settings.js';
 import type { EngineContext } from '../engine/context.js';
 import { openStorage } from '../storage/index.js';
 import type { Storage } from '../storage/blob-store.js';
 import { startWalAgent, type WalAgent } from '../wal/agent.js';
 import { WalFetcher } from '../wal/fetcher.js';
+import { hookCommands } from '../wal/hook-commands.js';
 import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
 import { systemClock, type EngineEvent, type Logger } from '../types.js';
 import { startAzurite, type AzuriteHandle } from './azurite.js';
@@ -109,7 +109,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       settings: {
         wal_level: 'replica',
         archive_mode: 'on',
-        archive_command: `${shellQuote(process.execPath)} ${shellQuote(hookPath)} push ${shellQuote(config.walAgentSocket)} "%p" "%f"`,
+        archive_command: hookCommands({ nodePath: process.execPath, hookPath, socketPath: config.walAgentSocket }).archiveCommand,
         max_wal_senders: '4',
         fsync: 'off',
         ...options.productionSettings,
