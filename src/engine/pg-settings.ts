@@ -45,7 +45,8 @@ export function recoverySettings(input: RecoverySettingsInput): Record<string, s
   switch (target.kind) {
     case 'time':
       // Exactly as given, microseconds and offset included (a JS Date would keep only milliseconds).
-      settings.recovery_target_time = exactTargetTime(target).text.replace('T', ' ');
+      // PostgreSQL refuses zone abbreviations here, and takes "Z" for one: UTC is written +00:00.
+      settings.recovery_target_time = exactTargetTime(target).text.replace('T', ' ').replace(/Z$/, '+00:00');
       break;
     case 'xid':
       settings.recovery_target_xid = target.xid;

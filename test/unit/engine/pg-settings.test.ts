@@ -42,7 +42,7 @@ describe('recoverySettings', () => {
       'time, inclusive',
       timeTarget('2025-01-15T14:29:59.250Z'),
       {},
-      { ...common, recovery_target_time: '2025-01-15 14:29:59.250Z', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
+      { ...common, recovery_target_time: '2025-01-15 14:29:59.250+00:00', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
     ],
     [
       'time, exclusive, pause',
@@ -55,13 +55,13 @@ describe('recoverySettings', () => {
       'time with microseconds',
       timeTarget('2025-01-15T14:29:10.120555+00'),
       {},
-      { ...common, recovery_target_time: '2025-01-15 14:29:10.120555Z', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
+      { ...common, recovery_target_time: '2025-01-15 14:29:10.120555+00:00', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
     ],
     [
       'time built from a Date alone (raw empty): exact to the millisecond',
       { kind: 'time', time: new Date('2025-01-15T14:29:59.250Z'), raw: '' },
       {},
-      { ...common, recovery_target_time: '2025-01-15 14:29:59.250Z', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
+      { ...common, recovery_target_time: '2025-01-15 14:29:59.250+00:00', recovery_target_action: 'promote', recovery_target_inclusive: 'on' },
     ],
     ['xid', { kind: 'xid', xid: '73519' }, {}, { ...common, recovery_target_xid: '73519', recovery_target_action: 'promote', recovery_target_inclusive: 'on' }],
     [
