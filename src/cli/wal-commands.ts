@@ -1,6 +1,7 @@
 /** The PostgreSQL hooks as CLI commands: direct push/fetch and the long-lived agent. */
 import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { requireStorageDriver } from '../config.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
 import { ownerFor } from '../engine/os-user.js';
 import { startWalAgent } from '../wal/agent.js';
@@ -57,6 +58,7 @@ export async function walFetch(io: CliIo, name: string, dest: string): Promise<n
 
 export async function walAgent(io: CliIo, socketOverride: string | undefined, signal: AbortSignal): Promise<number> {
   const runtime = await createRuntime(io);
+  requireStorageDriver(runtime.config.storage); // before printing lines that would archive into nothing
   const socketPath = resolve(socketOverride ?? runtime.config.walAgentSocket);
   const dir = dirname(socketPath);
   const owner = await ownerFor(runtime.config.pg.osUser);

@@ -47,14 +47,20 @@ export async function verifyRestored(
   const checks: VerifyCheck[] = [];
   const report: IntegrityReport = { ok: false, checks, databases: [] };
   let databases: string[];
+  let postgresHoldsTables = false;
   try {
-    databases = await withDb(connection, 'postgres', async (client) => (await client.query(listDatabasesSql)).rows.map((row) => row.datname as string));
+    databases = await withDb(connection, 'postgres', async (client) => {
+      postgresHoldsTables = (await listTables(client)).length > 0;
+      return (await client.query(listDatabasesSql)).rows.map((row) => row.datname as string);
+    });
     checks.push({ name: 'connection', ok: true, message: 'the restored server accepts connections' });
   } catch (error) {
     checks.push({ name: 'connection', ok: false, message: `cannot connect: ${(error as Error).message}` });
     return report;
   }
-  const wanted = options.databases ?? databases.filter((name) => name !== 'postgres');
+  // `postgres` is usually just the maintenance database, but some clusters keep their data there:
+  // skipping it then would verify nothing at all.
+  const wanted = options.databases ?? databases.filter((name) => name !== 'postgres' || postgresHoldsTables);
   for (const database of wanted) {
     if (!databases.includes(database)) {
       checks.push({ name: `database ${database}`, ok: false, message: `database ${database} does not exist in the restored cluster` });
