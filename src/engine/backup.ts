@@ -2,7 +2,8 @@
  * `recover backup`: pg_basebackup streamed straight into blob storage (no local copy),
  * then a manifest with the facts a restore needs to choose and check this backup.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { targetClient } from './pg-client.js';
 import { RecoverError } from '../errors.js';
 import { manifestKey, type BackupManifest } from '../storage/catalog.js';
 import { segmentName, segmentOfLsn, parseLsn } from '../wal/segments.js';
@@ -77,7 +78,7 @@ export async function takeBaseBackup(
   source: SourceConnection,
   options: { archiveWaitMs?: number } = {},
 ): Promise<BackupManifest> {
-  const client = new pg.Client(pgClientConfig(source));
+  const client = targetClient(pgClientConfig(source), ctx.log);
   await client.connect();
   try {
     const facts = await readSourceFacts(client);

@@ -17,10 +17,12 @@ export interface RunOptions {
   input?: Readable;
   /** Keep stdout as a stream for the caller instead of buffering it. */
   stdoutStream?: boolean;
+  /** A non-zero exit is an answer, not a failure (e.g. pg_waldump at the end of valid WAL). */
+  allowFailure?: boolean;
 }
 
 export interface Exec {
-  run(file: string, args: string[], options?: RunOptions): Promise<{ stdout: string; stderr: string }>;
+  run(file: string, args: string[], options?: RunOptions): Promise<{ stdout: string; stderr: string; exitCode: number }>;
   spawn(file: string, args: string[], options?: RunOptions): ResultPromise;
 }
 
@@ -42,6 +44,7 @@ export function createExec(log: Logger, uid = process.getuid?.() ?? -1): Exec {
       cancelSignal: options.signal,
       input: options.input as never,
       buffer: { stdout: !options.stdoutStream, stderr: true },
+      reject: !options.allowFailure,
       stripFinalNewline: true,
     });
     child.stderr?.setEncoding('utf8');
@@ -59,7 +62,8 @@ export function createExec(log: Logger, uid = process.getuid?.() ?? -1): Exec {
     async run(file, args, options = {}) {
       try {
         const result = await start(file, args, options);
-        return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? '') };
+        if (options.allowFailure && (result.isCanceled || result.timedOut)) throw result;
+        return { stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), exitCode: result.exitCode ?? -1 };
       } catch (error) {
         throw toolFailure(file, error);
       }

@@ -5,9 +5,10 @@
 import { chown, mkdir, readFile, writeFile, appendFile, access } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import type { Exec } from './exec.js';
 import { initdbArgs, pgCtlStartArgs, pgCtlStopArgs } from './pg-args.js';
+import { targetClient, withTargetClient } from './pg-client.js';
 import { renderConf } from './pg-settings.js';
 
 export interface ClusterHandle {
@@ -89,17 +90,11 @@ export async function stopCluster(exec: Exec, bin: string, osUser: string, dataD
 }
 
 export function clusterClient(cluster: Pick<ClusterHandle, 'socketDir' | 'port'>, database = 'postgres'): pg.Client {
-  return new pg.Client({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database });
+  return targetClient({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database });
 }
 
 export async function withClient<T>(cluster: Pick<ClusterHandle, 'socketDir' | 'port'>, database: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = clusterClient(cluster, database);
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
+  return withTargetClient({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database }, use);
 }
 
 export async function tailFile(path: string, lines = 20): Promise<string[]> {

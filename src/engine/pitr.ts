@@ -3,25 +3,29 @@
  * runs if the target is unreachable), prefetch WAL while the base backup streams in, replay
  * to the target, verify. Side instance by default; in place keeps the old data directory.
  */
-import { rename, rm, writeFile, chown, readFile } from 'node:fs/promises';
+import { rm, writeFile, chown, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type pg from 'pg';
 import { RecoverError, toRecoverError } from '../errors.js';
-import { readCatalog } from '../storage/catalog.js';
 import type { RecoveryTarget, TargetAction } from '../types.js';
 import { WalFetcher } from '../wal/fetcher.js';
 import { startWalAgent, type WalAgent } from '../wal/agent.js';
 import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
-import { parseLsn, parseSegmentName, segmentStartLsn } from '../wal/segments.js';
+import { parseLsn, parseSegmentName, segmentName, segmentOfLsn, segmentStartLsn, timelineForSegment } from '../wal/segments.js';
 import { nowIso, parseConnectionUrl, pgClientConfig, type EngineContext, type PgToolConfig } from './context.js';
-import { freePort, makeOwnedDir, startCluster, stopCluster } from './local-cluster.js';
+import { startCluster, stopCluster } from './local-cluster.js';
 import { ownerFor } from './os-user.js';
+import type { TargetConnection } from './pg-client.js';
 import { recoverySettings, spoolRestoreCommand } from './pg-settings.js';
+import { planPitr } from './pitr-plan.js';
 import { configureRecovery, startAndWatchRecovery, type RecoveryOutcome } from './recovery.js';
 import { restoreBaseBackup } from './restore-base.js';
-import { describeTarget, selectRestore, type RestoreSelection } from './select-restore.js';
+import { createSideInstance, inPlaceSwap, type InPlaceSwap } from './restore-layout.js';
+import { describeTarget, type RestoreSelection } from './select-restore.js';
 import { verifyRestored, type IntegrityReport } from './verify.js';
+import { compactUtcStamp } from '../util/time.js';
 import type { Config } from '../config.js';
+
+export { planPitr } from './pitr-plan.js';
 
 export interface PitrRequest {
   target: RecoveryTarget;
@@ -78,13 +82,56 @@ function lastNeededLsn(selection: RestoreSelection): bigint {
   return segmentStartLsn(parseSegmentName(last, size)!.segno + 1n, size);
 }
 
-function instanceName(ctx: EngineContext): string {
-  return `pitr-${ctx.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+/**
+ * The least LSN a successful replay reaches. With no target PostgreSQL stops quietly at the
+ * first unreadable record and promotes, so for --latest replay must at least get into the
+ * last archived segment (its final record may continue into a segment not archived yet).
+ * Bounded targets end with a FATAL of PostgreSQL's own when WAL runs out before them; every
+ * target must at least get past the base backup's end.
+ */
+function mustReachLsn(selection: RestoreSelection, target: RecoveryTarget): bigint {
+  const size = selection.backup.walSegmentSize;
+  if (target.kind === 'latest') return segmentStartLsn(parseSegmentName(selection.requiredSegments.at(-1)!, size)!.segno, size);
+  return parseLsn(selection.backup.stopLsn);
 }
 
-export async function planPitr(ctx: EngineContext, request: Pick<PitrRequest, 'target' | 'backupId'>): Promise<RestoreSelection> {
-  const catalog = await readCatalog(ctx.storage, ctx.clock.now());
-  return selectRestore(catalog, request.target, request.backupId ? { backupId: request.backupId } : {});
+/** A new name per call: the second of the request plus a random suffix, never reused. */
+function defaultInstanceName(ctx: EngineContext): string {
+  return `pitr-${compactUtcStamp(ctx.clock.now())}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+interface Layout {
+  dataDir: string;
+  workDir: string;
+  logFile: string;
+  connection: TargetConnection;
+  listen?: { port: number; socketDir: string; addresses: string };
+  swap?: InPlaceSwap;
+  start: () => Promise<void>;
+}
+
+async function sideLayout(ctx: EngineContext, config: PitrConfig, request: PitrRequest, owner: { uid: number; gid: number } | undefined): Promise<Layout> {
+  const instance = await createSideInstance(config.restoreRoot, request.instanceName ?? defaultInstanceName(ctx), owner, request.port);
+  const listen = { port: instance.port, socketDir: instance.socketDir, addresses: '127.0.0.1' };
+  return {
+    dataDir: instance.dataDir,
+    workDir: instance.workDir,
+    logFile: instance.logFile,
+    connection: instance.connection,
+    listen,
+    start: () => startCluster(ctx.exec, config.pg.bin, config.pg.osUser, { dataDir: instance.dataDir, port: instance.port, socketDir: instance.socketDir, logFile: instance.logFile }, config.recoveryTimeoutSeconds, ctx.signal),
+  };
+}
+
+function inPlaceLayout(ctx: EngineContext, config: PitrConfig, owner: { uid: number; gid: number } | undefined): Layout {
+  if (!config.source.dataDir || !config.source.url) {
+    throw new RecoverError('CONFIG_INVALID', 'An in-place restore needs RECOVER_SOURCE_DATA_DIR and RECOVER_SOURCE_URL.', {
+      hint: 'Configure where production keeps its data and how to connect to it, or restore to a side instance.',
+    });
+  }
+  const connection = pgClientConfig(parseConnectionUrl(config.source.url), 'postgres');
+  const swap = inPlaceSwap(ctx, config.pg, config, connection, owner);
+  return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, swap, start: () => swap.startProduction(ctx.signal) };
 }
 
 export async function runPitr(ctx: EngineContext, config: PitrConfig, request: PitrRequest): Promise<PitrResult> {
@@ -92,79 +139,45 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
   const began = ctx.clock.now();
   ctx.events.emit({ type: 'job.started', at: nowIso(ctx.clock), command: `pitr to ${describeTarget(request.target)}` });
   const finishSelect = step(ctx, 'select', 'Choose base backup and check the WAL chain');
-  const selection = await planPitr(ctx, request);
+  const selection = await planPitr(ctx, request, tools);
   finishSelect(`backup ${selection.backup.id}, ${selection.requiredSegments.length} WAL segments`);
   const owner = await ownerFor(tools.osUser);
-
-  // Layout: a side instance gets its own directory; in place uses production's, old one kept.
-  let dataDir: string;
-  let workDir: string;
-  let listen: { port: number; socketDir: string; addresses: string } | undefined;
-  let connection: pg.ClientConfig;
-  let oldDataDir: string | null = null;
-  let start: () => Promise<void>;
-  if (request.to === 'side') {
-    const name = request.instanceName ?? instanceName(ctx);
-    if (!/^[\w.-]{1,64}$/.test(name)) throw new RecoverError('BAD_INPUT', `"${name}" is not a usable instance name.`, { hint: 'Use letters, digits, dot, dash or underscore.' });
-    workDir = join(config.restoreRoot, name);
-    dataDir = join(workDir, 'data');
-    const port = request.port ?? (await freePort());
-    listen = { port, socketDir: join(workDir, 'run'), addresses: '127.0.0.1' };
-    await makeOwnedDir(config.restoreRoot, owner);
-    await makeOwnedDir(workDir, owner);
-    await makeOwnedDir(dataDir, owner);
-    await makeOwnedDir(listen.socketDir, owner);
-    connection = { host: listen.socketDir, port, user: 'postgres', database: 'postgres' };
-    start = () => startCluster(ctx.exec, tools.bin, tools.osUser, { dataDir, port, socketDir: listen!.socketDir, logFile: join(workDir, 'server.log') }, config.recoveryTimeoutSeconds, ctx.signal);
-  } else {
-    if (!config.source.dataDir || !config.source.url) {
-      throw new RecoverError('CONFIG_INVALID', 'An in-place restore needs RECOVER_SOURCE_DATA_DIR and RECOVER_SOURCE_URL.', {
-        hint: 'Configure where production keeps its data and how to connect to it, or restore to a side instance.',
-      });
-    }
-    dataDir = config.source.dataDir;
-    workDir = `${dataDir}.recover`;
-    connection = pgClientConfig(parseConnectionUrl(config.source.url), 'postgres');
-    const stop = config.source.stop;
-    await request.beforeDestructiveStep?.('stop-production');
-    const finishStop = step(ctx, 'stop-production', 'Stop production');
-    if (stop.method === 'hook') await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
-    else await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
-    finishStop();
-    oldDataDir = `${dataDir}.before-pitr-${ctx.clock.now().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-    await request.beforeDestructiveStep?.('move-aside');
-    const finishMove = step(ctx, 'move-aside', `Move the old data directory aside to ${oldDataDir}`);
-    await rename(dataDir, oldDataDir);
-    await makeOwnedDir(dataDir, owner);
-    await makeOwnedDir(workDir, owner);
-    finishMove(oldDataDir);
-    start =
-      stop.method === 'hook'
-        ? async () => void (await ctx.exec.run(stop.startCommand![0]!, stop.startCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 }))
-        : () => startCluster(ctx.exec, tools.bin, tools.osUser, { dataDir, port: Number(connection.port), socketDir: String(connection.host), logFile: join(workDir, 'server.log') }, config.recoveryTimeoutSeconds, ctx.signal);
-  }
+  const layout = request.to === 'side' ? await sideLayout(ctx, config, request, owner) : inPlaceLayout(ctx, config, owner);
+  const { dataDir, workDir, connection, listen, swap } = layout;
 
   const spoolDir = join(workDir, 'spool');
   const socketPath = join(workDir, 'wal.sock');
-  if (socketPath.length > SOCKET_PATH_MAX) {
-    throw new RecoverError('CONFIG_INVALID', `The WAL agent socket path ${socketPath} is too long for a Unix socket.`, { hint: 'Use a shorter RECOVER_RESTORE_ROOT.' });
-  }
-  const fetcher = new WalFetcher({
-    storage: ctx.storage,
-    spoolDir,
-    log: ctx.log,
-    prefetch: request.restoreCommandOverride ? [] : selection.prefetchSegments,
-    expected: selection.expected,
-    parallel: config.prefetch.parallel,
-    ahead: config.prefetch.ahead,
-    ...(owner ? { owner } : {}),
-  });
-  let agent: WalAgent | undefined;
   const hookPath = join(workDir, 'wal-hook.mjs');
+  let fetcher: WalFetcher | undefined;
+  let agent: WalAgent | undefined;
+  // Only a server this job started is ever stopped by it.
+  let restoredServerStarted = false;
   try {
+    if (socketPath.length > SOCKET_PATH_MAX) {
+      throw new RecoverError('CONFIG_INVALID', `The WAL agent socket path ${socketPath} is too long for a Unix socket.`, { hint: 'Use a shorter RECOVER_RESTORE_ROOT.' });
+    }
+    if (swap) {
+      await request.beforeDestructiveStep?.('stop-production');
+      const finishStop = step(ctx, 'stop-production', 'Stop production');
+      await swap.stopProduction();
+      finishStop();
+      await request.beforeDestructiveStep?.('move-aside');
+      const finishMove = step(ctx, 'move-aside', "Move production's data directory aside (kept, not deleted)");
+      finishMove(await swap.moveAside());
+    }
+    fetcher = new WalFetcher({
+      storage: ctx.storage,
+      spoolDir,
+      log: ctx.log,
+      prefetch: request.restoreCommandOverride ? [] : selection.prefetchSegments,
+      expected: selection.expected,
+      parallel: config.prefetch.parallel,
+      ahead: config.prefetch.ahead,
+      ...(owner ? { owner } : {}),
+    });
     await writeFile(hookPath, WAL_HOOK_SOURCE, { mode: 0o644 });
     if (owner) await chown(hookPath, owner.uid, owner.gid);
-    if (request.to === 'in-place') await request.beforeDestructiveStep?.('restore-base-backup');
+    if (swap) await request.beforeDestructiveStep?.('restore-base-backup');
     // While the base backup streams in, only the first few segments are fetched: replay can
     // start without waiting, and the rest would only compete with the base backup for CPU
     // and bandwidth (measured: fetching half the window then slowed the base backup by ~30%).
@@ -200,20 +213,27 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     }
     finishConfigure();
 
-    if (request.to === 'in-place') await request.beforeDestructiveStep?.('replay-wal');
+    if (swap) await request.beforeDestructiveStep?.('replay-wal');
     const finishReplay = step(ctx, 'replay-wal', `Replay WAL to ${describeTarget(request.target)}`);
+    const size = selection.backup.walSegmentSize;
+    const activeFetcher = fetcher;
     const outcome = await startAndWatchRecovery(ctx, {
       connection,
       dataDir,
-      logFile: join(workDir, 'server.log'),
+      logFile: layout.logFile,
       action: request.action,
       startLsn: parseLsn(selection.backup.startLsn),
       lastNeededLsn: lastNeededLsn(selection),
+      mustReachLsn: mustReachLsn(selection, request.target),
+      segmentAt: (lsn) => segmentName(timelineForSegment(segmentOfLsn(lsn, size), selection.path, size), segmentOfLsn(lsn, size), size),
       timeoutSeconds: config.recoveryTimeoutSeconds,
-      fetchError: () => fetcher.error,
+      fetchError: () => activeFetcher.error,
       // Prefetch is part of replay, not a step of its own: its count rides on replay's progress.
-      progressDetail: request.restoreCommandOverride ? undefined : () => `${fetcher.stats.downloaded}/${fetcher.stats.planned} segments fetched`,
-      start,
+      progressDetail: request.restoreCommandOverride ? undefined : () => `${activeFetcher.stats.downloaded}/${activeFetcher.stats.planned} segments fetched`,
+      start: async () => {
+        restoredServerStarted = true;
+        await layout.start();
+      },
     });
     const replaySeconds = finishReplay(`${outcome.state} at ${outcome.replayLsn}, timeline ${outcome.timeline}`);
 
@@ -221,10 +241,8 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     const report = await verifyRestored(connection, { ...(request.databases ? { databases: request.databases } : {}), tables: config.verifyTables });
     ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
     finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
-    if (!report.ok && request.to === 'in-place') {
-      throw new RecoverError('VERIFY_FAILED', `The restored production data failed verification: ${report.checks.filter((c) => !c.ok).map((c) => c.message).join('; ')}`, {
-        hint: `The old data directory is kept at ${oldDataDir}. Stop the server and move it back to return to the state before the restore.`,
-      });
+    if (!report.ok && swap) {
+      throw new RecoverError('VERIFY_FAILED', `The restored production data failed verification: ${report.checks.filter((c) => !c.ok).map((c) => c.message).join('; ')}`);
     }
     const port = listen?.port ?? Number(connection.port);
     return {
@@ -238,28 +256,32 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
       port,
       socketDir: listen?.socketDir ?? null,
       connect: listen ? `psql -h ${listen.socketDir} -p ${port} -U postgres   (or host 127.0.0.1 port ${port})` : 'production connection (unchanged)',
-      oldDataDir,
+      oldDataDir: swap?.oldDataDir ?? null,
       walSegments: selection.requiredSegments.length,
       fetched: request.restoreCommandOverride
         ? null
-        : (({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }) => ({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }))(fetcher.stats),
+        : (({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }) => ({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }))(activeFetcher.stats),
       seconds: { total: (ctx.clock.now().getTime() - began.getTime()) / 1000, baseBackup: baseSeconds, replay: replaySeconds },
       report,
     };
   } catch (error) {
     const failure = toRecoverError(error, 'RESTORE_FAILED');
-    // Never leave a half-recovered server running where someone could mistake it for the result.
-    await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'immediate').catch((stopError: unknown) =>
-      ctx.log.error({ err: stopError }, 'could not stop the restored server after a failure'),
-    );
-    if (oldDataDir) {
-      const kept = `Production is stopped; its previous data directory is kept untouched at ${oldDataDir}.`;
-      throw new RecoverError(failure.code, failure.message, { hint: failure.hint ? `${failure.hint} ${kept}` : kept, cause: failure });
+    // Never leave a half-recovered server running where someone could mistake it for the
+    // result; but only a server this job started (a side instance's directory is always new).
+    if (restoredServerStarted) {
+      await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'immediate').catch((stopError: unknown) =>
+        ctx.log.error({ err: stopError }, 'could not stop the restored server after a failure'),
+      );
+    }
+    if (swap) {
+      const state = await swap.rollBack();
+      throw new RecoverError(failure.code, failure.message, { hint: failure.hint ? `${failure.hint}\n${state}` : state, cause: failure });
     }
     throw failure;
   } finally {
     await agent?.close();
-    await fetcher.stop();
+    await fetcher?.stop();
     await rm(spoolDir, { recursive: true, force: true });
+    await rm(hookPath, { force: true });
   }
 }

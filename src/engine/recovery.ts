@@ -3,15 +3,16 @@
  * target is reached (promoted, or paused for inspection). Progress is replay LSN against
  * the last LSN needed; pg_stat_replication is empty on a recovering server.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { RecoverError } from '../errors.js';
 import type { TargetAction } from '../types.js';
 import { formatLsn, parseLsn } from '../wal/segments.js';
 import { nowIso, type EngineContext } from './context.js';
 import { appendConf, exists, tailFile, writeOwnedFile } from './local-cluster.js';
+import { targetClient } from './pg-client.js';
 
 export interface RecoveryWatch {
   /** Server connection used to watch replay (a socket dir or host). */
@@ -29,6 +30,14 @@ export interface RecoveryWatch {
   start: () => Promise<void>;
   /** Extra words for each progress event (e.g. how many segments the prefetch has fetched). */
   progressDetail?: (() => string) | undefined;
+  /**
+   * The least LSN a correct replay must reach (for --latest: the start of the last archived
+   * segment). PostgreSQL ends recovery quietly at a corrupt or missing segment when there is
+   * no target, and promotes: reaching less than this is a failure, never a success.
+   */
+  mustReachLsn?: bigint | null;
+  /** The WAL segment file that holds an LSN on the restore's timeline path (for messages). */
+  segmentAt?: (lsn: bigint) => string;
 }
 
 export interface RecoveryOutcome {
@@ -47,8 +56,39 @@ export async function configureRecovery(dataDir: string, settings: Record<string
   await writeOwnedFile(join(dataDir, 'recovery.signal'), '', owner);
 }
 
-async function serverRunning(dataDir: string): Promise<boolean> {
-  return exists(join(dataDir, 'postmaster.pid'));
+/**
+ * Whether the postmaster of a data directory is alive. A killed postmaster leaves its
+ * postmaster.pid behind, so the file alone says nothing: the process it names must exist.
+ */
+export async function serverRunning(dataDir: string): Promise<boolean> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  const pid = Number(text.split('\n', 1)[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else (still alive); ESRCH: gone.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The server log's own words about why recovery ended or the server stopped. */
+export function recoveryEndReason(logLines: string[]): string | undefined {
+  const meaningful = logLines.filter((line) =>
+    /FATAL|PANIC|invalid (magic number|record length|resource manager|record offset|contrecord|page header)|incorrect (resource manager data )?checksum|unexpected pageaddr|record with incorrect prev-link|terminated by signal|was terminated|out of sequence|could not (read|open)|missing contrecord/i.test(line),
+  );
+  // A rejected setting is logged on the lines before "configuration file … contains errors".
+  const settingErrors = logLines.filter((line) => /invalid value for parameter|syntax error in file|unrecognized configuration parameter/.test(line));
+  const picked = [...settingErrors.slice(-2), ...meaningful.slice(-1)];
+  if (picked.length === 0) return undefined;
+  return picked.map((line) => line.replace(/^.*?\b(LOG|FATAL|PANIC|ERROR|WARNING):\s*/, '').trim()).join(' / ');
 }
 
 async function failure(watch: RecoveryWatch, what: string): Promise<RecoverError> {
@@ -66,7 +106,8 @@ async function failure(watch: RecoveryWatch, what: string): Promise<RecoverError
       hint: 'No transaction after the target is archived yet. Choose an earlier target, or --latest to replay everything archived.',
     });
   }
-  return new RecoverError('RECOVERY_FAILED', `${what}${fatal ? `: ${fatal.replace(/^.*?(FATAL|PANIC):\s*/, '')}` : ''}`, {
+  const reason = recoveryEndReason(logLines);
+  return new RecoverError('RECOVERY_FAILED', `${what}${reason ? `. PostgreSQL: ${reason}` : ''}`, {
     hint: `Nothing was promoted. See the server log ${watch.logFile}.`,
   });
 }
@@ -91,6 +132,20 @@ async function prioritizeReplay(ctx: EngineContext, client: pg.Client): Promise<
 
 const REPLAY_PRIORITY = -10;
 
+/** Replay ended (and PostgreSQL promoted or paused) before the WAL the plan needs was replayed. */
+async function stoppedShort(watch: RecoveryWatch, reached: bigint, state: RecoveryOutcome['state']): Promise<RecoverError> {
+  const where = watch.segmentAt ? ` in WAL segment ${watch.segmentAt(reached)}` : '';
+  const reason = recoveryEndReason(await tailFile(watch.logFile, 200));
+  const needed = formatLsn(watch.mustReachLsn!);
+  return new RecoverError(
+    'RECOVERY_FAILED',
+    `Replay stopped early at ${formatLsn(reached)}${where}, but the archive holds WAL the plan needs through ${needed}${reason ? `. PostgreSQL: ${reason}` : ''}. The restored data is incomplete and is not the result.`,
+    {
+      hint: `That archived segment is probably corrupt or unreadable. Restore a good copy of it into the archive, or choose a target before ${formatLsn(reached)}. The server (${state}) was stopped; its log is ${watch.logFile}.`,
+    },
+  );
+}
+
 export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryWatch): Promise<RecoveryOutcome> {
   const started = ctx.clock.now();
   try {
@@ -103,7 +158,7 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
   let lastLsn = watch.startLsn;
   while (Date.now() < deadline) {
     ctx.signal.throwIfAborted();
-    const client = new pg.Client(watch.connection);
+    const client = targetClient(watch.connection, ctx.log);
     try {
       await client.connect();
       await prioritizeReplay(ctx, client);
@@ -112,7 +167,8 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
         const { rows } = await client.query(`
           SELECT pg_is_in_recovery() AS in_recovery,
                  COALESCE(pg_last_wal_replay_lsn(), '0/0')::text AS replay_lsn,
-                 pg_last_xact_replay_timestamp() AS reached,
+                 -- As text with all six fractional digits: a JS Date would drop the microseconds.
+                 to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS reached,
                  CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END AS pause_state,
                  -- pg_walfile_name() refuses to run during recovery; there the last checkpoint's timeline is the answer.
                  CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())
@@ -124,9 +180,10 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
         ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'replay-wal', done: Math.max(0, done), total, unit: 'wal-bytes', detail: `replayed to ${row.replay_lsn}${watch.progressDetail ? ` · ${watch.progressDetail()}` : ''}` });
         const finishedAs = !row.in_recovery ? 'promoted' : watch.action === 'pause' && row.pause_state === 'paused' ? 'paused' : null;
         if (finishedAs) {
+          if (watch.mustReachLsn != null && lastLsn < watch.mustReachLsn) throw await stoppedShort(watch, lastLsn, finishedAs);
           return {
             state: finishedAs,
-            reachedTime: row.reached ? new Date(row.reached).toISOString() : null,
+            reachedTime: row.reached ?? null,
             replayLsn: row.replay_lsn,
             timeline: row.timeline,
             seconds: (ctx.clock.now().getTime() - started.getTime()) / 1000,
@@ -135,6 +192,7 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     } catch (error) {
+      if (error instanceof RecoverError && error.code === 'RECOVERY_FAILED') throw error;
       if (ctx.signal.aborted) throw new RecoverError('CANCELLED', 'Recovery was cancelled; the restored server was left stopped.', { cause: error });
       // An SQL error (it has a SQLSTATE) is a bug or a broken server, not a restart: never retry it silently.
       if (typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code) && !(error as { code: string }).code.startsWith('57P') && !(error as { code: string }).code.startsWith('08')) {

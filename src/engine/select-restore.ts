@@ -22,6 +22,16 @@ export interface RestoreSelection {
   /** Size and checksum of every prefetched segment, to check each download. */
   expected: Map<string, ExpectedSegment>;
   window: { earliest: string | null; latest: string | null; timeline: number };
+  /** The last segment archived without a gap from the backup's start (the end of what can replay). */
+  contiguousEnd: string;
+}
+
+/** The usable WAL from a backup: its last segments up to the first gap or the newest archived. */
+export interface ReachableWal {
+  backup: BackupManifest;
+  /** Up to `tail` segment names ending at the last contiguous one, in replay order. */
+  tail: string[];
+  gapAt: string | null;
 }
 
 export function describeTarget(target: RecoveryTarget): string {
@@ -102,14 +112,7 @@ function requiredEnd(
   return 'beyond-archive';
 }
 
-export function selectRestore(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string } = {}): RestoreSelection {
-  const index = indexSegments(catalog);
-  const size = catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
-  const windows = coverage(catalog, size);
-  const latestWindow = windows.filter((w) => w.latestRestorable).at(-1);
-  const window = { earliest: latestWindow?.earliestRestorable ?? null, latest: latestWindow?.latestRestorable ?? null, timeline: latestWindow?.timeline ?? 1 };
-  const targetText = describeTarget(target);
-
+function chooseBackup(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string }, window: RestoreSelection['window']): BackupManifest {
   let backup: BackupManifest | undefined;
   if (options.backupId) {
     backup = catalog.backups.find((b) => b.id === options.backupId);
@@ -125,10 +128,45 @@ export function selectRestore(catalog: Catalog, target: RecoveryTarget, options:
     if (catalog.backups.length === 0) {
       throw new RecoverError('NO_BASE_BACKUP', 'There is no base backup to restore from.', { hint: 'Take one with `recover backup` first.' });
     }
-    throw new RecoverError('TARGET_OUTSIDE_WINDOW', `The target ${targetText} is before the first base backup (${catalog.backups[0]!.stopTime}).`, {
+    throw new RecoverError('TARGET_OUTSIDE_WINDOW', `The target ${describeTarget(target)} is before the first base backup (${catalog.backups[0]!.stopTime}).`, {
       hint: windowText(window),
     });
   }
+  return backup;
+}
+
+function restorableWindow(catalog: Catalog, size: number): RestoreSelection['window'] {
+  const latestWindow = coverage(catalog, size).filter((w) => w.latestRestorable).at(-1);
+  return { earliest: latestWindow?.earliestRestorable ?? null, latest: latestWindow?.latestRestorable ?? null, timeline: latestWindow?.timeline ?? 1 };
+}
+
+/**
+ * The backup a target would use and the end of the WAL that can replay from it, or null
+ * when no backup fits. For refusals that must say how far the archive really reaches.
+ */
+export function reachableWal(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string } = {}, tail = 8): ReachableWal | null {
+  const size = catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
+  let backup: BackupManifest;
+  try {
+    backup = chooseBackup(catalog, target, options, restorableWindow(catalog, size));
+  } catch {
+    return null; // no backup fits: the caller's own refusal already says so
+  }
+  const index = indexSegments(catalog);
+  const { path } = latestTimelineFor(catalog, index, backup);
+  const reach = reachFrom(backup, path, index, size);
+  if (reach.lastSegno === null) return null;
+  const start = segmentOfLsn(parseLsn(backup.startLsn), size);
+  const from = reach.lastSegno - BigInt(tail) + 1n > start ? reach.lastSegno - BigInt(tail) + 1n : start;
+  return { backup, tail: namesFor(from, reach.lastSegno, path, size), gapAt: reach.gapAt };
+}
+
+export function selectRestore(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string } = {}): RestoreSelection {
+  const index = indexSegments(catalog);
+  const size = catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
+  const window = restorableWindow(catalog, size);
+  const targetText = describeTarget(target);
+  const backup = chooseBackup(catalog, target, options, window);
 
   const { timeline, path } = latestTimelineFor(catalog, index, backup);
   const reach = reachFrom(backup, path, index, size);
@@ -144,9 +182,12 @@ export function selectRestore(catalog: Catalog, target: RecoveryTarget, options:
     new RecoverError('TARGET_OUTSIDE_WINDOW', `The target ${targetText} is beyond the newest archived WAL (${reach.lastArchivedAt?.toISOString() ?? 'none'}).`, {
       hint: `${windowText(window)} Wait for archiving to catch up, or choose an earlier target.`,
     });
+  const lastContiguous = segmentName(timelineForSegment(reach.lastSegno, path, size), reach.lastSegno, size);
+  // Archive times overstate the reach (a segment is archived after its last commit): the
+  // exact newest time that restores is read from the WAL itself (engine/wal-end.ts).
   const gap = () =>
-    new RecoverError('WAL_GAP', `The target ${targetText} lies behind a gap in the WAL archive: segment ${reach.gapAt} is missing, so recovery from backup ${backup.id} can only reach ${reach.lastArchivedAt?.toISOString()}.`, {
-      hint: `Choose a target before ${reach.lastArchivedAt?.toISOString()}, or restore the missing segment into the archive first.`,
+    new RecoverError('WAL_GAP', `The target ${targetText} lies behind a gap in the WAL archive: segment ${reach.gapAt} is missing, so recovery from backup ${backup.id} can replay only through segment ${lastContiguous} (archived ${reach.lastArchivedAt?.toISOString()}).`, {
+      hint: `Choose a target before the last transaction in ${lastContiguous}, or restore the missing segment into the archive first.`,
     });
 
   let requiredThrough: bigint;
@@ -172,5 +213,5 @@ export function selectRestore(catalog: Catalog, target: RecoveryTarget, options:
       return [name, { size: found.size, ...(found.sha256 ? { sha256: found.sha256 } : {}), ...(found.crc32 ? { crc32: found.crc32 } : {}) }];
     }),
   );
-  return { backup, timeline, path, requiredSegments, prefetchSegments, walBytes, expected, window };
+  return { backup, timeline, path, requiredSegments, prefetchSegments, walBytes, expected, window, contiguousEnd: lastContiguous };
 }

@@ -3,7 +3,8 @@
  * row counts and newest timestamps per table, and (for tests and comparisons) a content
  * hash per table.
  */
-import pg from 'pg';
+import type pg from 'pg';
+import { withTargetClient } from './pg-client.js';
 import { listDatabasesSql, listUserTablesSql, newestTimestampSql, rowCountSql, tableHashSql } from './sql.js';
 import type { VerifyTable } from '../config.js';
 
@@ -26,13 +27,7 @@ export interface IntegrityReport {
 }
 
 async function withDb<T>(connection: pg.ClientConfig, database: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...connection, database });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
+  return withTargetClient({ ...connection, database }, use);
 }
 
 export async function listTables(client: pg.Client): Promise<string[]> {

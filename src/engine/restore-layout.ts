@@ -1,0 +1,164 @@
+/**
+ * Where a restore lands, and how to leave things when it fails.
+ *
+ * A side instance gets a directory this job creates itself, strictly inside the restore
+ * root; a name already in use is refused before anything is touched, so a failure can
+ * never stop or remove a server this job did not start.
+ *
+ * In place, production is stopped and its data directory renamed aside (never deleted).
+ * Until the restored directory is verified, any failure puts the old directory back and
+ * starts production again, and says exactly what state production is left in.
+ */
+import { mkdir, realpath, rename } from 'node:fs/promises';
+import { join, relative, isAbsolute } from 'node:path';
+import { RecoverError } from '../errors.js';
+import { compactUtcStamp } from '../util/time.js';
+import type { EngineContext, PgToolConfig } from './context.js';
+import { exists, freePort, makeOwnedDir, startCluster, stopCluster } from './local-cluster.js';
+import { withTargetClient, type TargetConnection } from './pg-client.js';
+import type { Config } from '../config.js';
+
+type Owner = { uid: number; gid: number } | undefined;
+
+/** Instance names are one plain path component: no dots first, no separators, no `..`. */
+export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+
+export interface SideInstance {
+  workDir: string;
+  dataDir: string;
+  port: number;
+  socketDir: string;
+  logFile: string;
+  connection: TargetConnection;
+}
+
+/**
+ * Creates `<restoreRoot>/<name>` for this job only. `mkdir` without `recursive` fails when the
+ * name exists (a directory, a file or a symlink), so an existing instance is never reused.
+ */
+export async function createSideInstance(restoreRoot: string, name: string, owner: Owner, port?: number): Promise<SideInstance> {
+  if (!INSTANCE_NAME.test(name)) {
+    throw new RecoverError('BAD_INPUT', `"${name}" is not a usable instance name.`, {
+      hint: 'Use 1-63 letters, digits, dash or underscore, starting with a letter or digit (no dots, no slashes).',
+    });
+  }
+  await makeOwnedDir(restoreRoot, owner);
+  const root = await realpath(restoreRoot);
+  const workDir = join(root, name);
+  const inside = relative(root, workDir);
+  if (inside !== name || isAbsolute(inside)) {
+    throw new RecoverError('BAD_INPUT', `The instance name "${name}" would leave the restore root ${root}.`, { hint: 'Use a plain name.' });
+  }
+  try {
+    await mkdir(workDir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new RecoverError('INSTANCE_EXISTS', `A side instance named ${name} already exists under ${root}; it was left untouched.`, {
+        hint: 'Choose another --instance name (or leave it out for a fresh one), or remove the old instance once nobody needs it.',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  // The real path must still be inside the root (nothing swapped a symlink in meanwhile).
+  const real = await realpath(workDir);
+  if (relative(root, real) !== name) {
+    throw new RecoverError('BAD_INPUT', `The instance directory ${workDir} resolves outside the restore root.`, { hint: 'Check RECOVER_RESTORE_ROOT for symlinks.' });
+  }
+  await makeOwnedDir(workDir, owner);
+  const dataDir = join(workDir, 'data');
+  const socketDir = join(workDir, 'run');
+  await makeOwnedDir(dataDir, owner);
+  await makeOwnedDir(socketDir, owner);
+  const listenPort = port ?? (await freePort());
+  return {
+    workDir,
+    dataDir,
+    port: listenPort,
+    socketDir,
+    logFile: join(workDir, 'server.log'),
+    connection: { host: socketDir, port: listenPort, user: 'postgres', database: 'postgres' },
+  };
+}
+
+export interface InPlaceSwap {
+  dataDir: string;
+  workDir: string;
+  logFile: string;
+  /** Where the old data directory was moved; null until then. */
+  readonly oldDataDir: string | null;
+  stopProduction(): Promise<void>;
+  moveAside(): Promise<string>;
+  /** Starts production on whatever data directory is in place now. */
+  startProduction(signal?: AbortSignal): Promise<void>;
+  /** After a failure: old directory back, production started; returns what state it is in. */
+  rollBack(): Promise<string>;
+}
+
+export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner): InPlaceSwap {
+  const dataDir = config.source.dataDir!;
+  const workDir = `${dataDir}.recover`;
+  const logFile = join(workDir, 'server.log');
+  const stop = config.source.stop;
+  let stopped = false;
+  let oldDataDir: string | null = null;
+
+  const startProduction = async (signal?: AbortSignal) => {
+    if (stop.method === 'hook') {
+      await ctx.exec.run(stop.startCommand![0]!, stop.startCommand!.slice(1), { ...(signal ? { signal } : {}), timeoutMs: 600_000 });
+      return;
+    }
+    await makeOwnedDir(workDir, owner); // pg_ctl's log lives there
+    await startCluster(ctx.exec, tools.bin, tools.osUser, { dataDir, port: Number(connection.port), socketDir: String(connection.host), logFile }, config.recoveryTimeoutSeconds, signal);
+  };
+
+  return {
+    dataDir,
+    workDir,
+    logFile,
+    get oldDataDir() {
+      return oldDataDir;
+    },
+    async stopProduction() {
+      // Marked first: a stop that fails half-way leaves production in an unknown state, and
+      // the roll-back must try to start it again.
+      stopped = true;
+      if (stop.method === 'hook') await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
+      else await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
+    },
+    async moveAside() {
+      const target = `${dataDir}.before-pitr-${compactUtcStamp(ctx.clock.now())}`;
+      if (await exists(target)) throw new RecoverError('RESTORE_FAILED', `${target} already exists; refusing to move production's data directory onto it.`, { hint: 'Wait a second and run the restore again.' });
+      await rename(dataDir, target);
+      oldDataDir = target;
+      await makeOwnedDir(dataDir, owner);
+      await makeOwnedDir(workDir, owner);
+      return target;
+    },
+    startProduction,
+    async rollBack() {
+      if (!stopped) return 'Production was not stopped and nothing was moved.';
+      let failedDir: string | null = null;
+      if (oldDataDir) {
+        try {
+          failedDir = `${dataDir}.failed-pitr-${compactUtcStamp(ctx.clock.now())}`;
+          if (await exists(dataDir)) await rename(dataDir, failedDir);
+          else failedDir = null;
+          await rename(oldDataDir, dataDir);
+        } catch (error) {
+          ctx.log.error({ err: error }, 'could not move the old data directory back');
+          return `Production is STOPPED. Its previous data directory is kept at ${oldDataDir} but could not be moved back (${(error as Error).message}). Move it back to ${dataDir} and start production by hand.`;
+        }
+      }
+      const kept = failedDir ? ` The failed restore is kept at ${failedDir} for inspection.` : '';
+      try {
+        await startProduction();
+        await withTargetClient(connection, (client) => client.query('SELECT 1'), ctx.log);
+      } catch (error) {
+        ctx.log.error({ err: error }, 'could not start production again after a failed restore');
+        return `Production is STOPPED: its previous data directory is back at ${dataDir}, but starting it failed (${(error as Error).message.split('\n')[0]}). Start it by hand.${kept}`;
+      }
+      return `Production is running again on its previous data directory ${dataDir}, unchanged by this job.${kept}`;
+    },
+  };
+}
