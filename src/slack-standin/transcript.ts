@@ -162,7 +162,7 @@ export class Transcript {
    * Resolves with the first truthy value of `predicate`, re-evaluated on every change (and on
    * a short poll, for predicates that look at state outside the transcript).
    */
-  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
     const first = predicate();
     if (first) return Promise.resolve(first);
     return new Promise<T>((resolve, reject) => {
