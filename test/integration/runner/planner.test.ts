@@ -1,0 +1,64 @@
+/**
+ * Issue 6 item 5, on the runner's planner with a real control DB: two Slack requests planned
+ * in the same second get different side instance names (each carries its request's short
+ * id), and a name already under the restore root is a planning-time refusal.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { pitr } from '../../../commands/pitr.js';
+import { createRequest, getCurrentPlan, getRequest } from '../../../src/control/index.js';
+import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { takeBaseBackup } from '../../../src/engine/backup.js';
+import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { listInstances, planPending, type PlannerDeps } from '../../../src/runner/planner.js';
+import { createTestDatabase, type TestDatabase } from '../control/test-database.js';
+
+let sandbox: Sandbox;
+let db: TestDatabase;
+let deps: PlannerDeps;
+const SECOND = new Date('2030-01-15T10:20:30.500Z');
+
+beforeAll(async () => {
+  [sandbox, db] = await Promise.all([startSandbox(), createTestDatabase({ migrated: true })]);
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  await sandbox.switchAndArchive();
+  // The planner's clock is frozen: every request below is planned in the same second.
+  deps = { control: db.pool, storage: sandbox.storage, pool: 'default', productionName: 'aiagent_prod', restoreRoot: sandbox.config.restoreRoot, clock: { now: () => SECOND }, log: pino({ level: 'silent' }) };
+}, 120_000);
+
+afterAll(async () => {
+  await db?.drop();
+  await sandbox?.cleanup();
+});
+
+const request = (words: string[]) =>
+  createRequest(db.pool, { teamId: 'T0TEAM', channelId: 'C0INC', requesterId: 'U0ALICE', command: 'pitr', args: pitr.parse(words) as Record<string, unknown> });
+
+test('two requests planned in the same second get different instance names, each with its request id', async () => {
+  const [a, b] = [await request(['--latest']), await request(['--latest'])];
+  expect(await planPending(deps)).toBe(2);
+  const names = await Promise.all([a, b].map(async (req) => ((await getCurrentPlan(db.pool, req.id))!.plan.params as { instanceName: string }).instanceName));
+  expect(names[0]).not.toBe(names[1]);
+  expect(names[0]).toBe(`pitr-20300115T102030Z-${a.id.replace(/-/g, '').slice(0, 8)}`);
+  expect(names[1]).toBe(`pitr-20300115T102030Z-${b.id.replace(/-/g, '').slice(0, 8)}`);
+});
+
+test('a name already under the restore root is refused at planning, and the directory is left alone', async () => {
+  await mkdir(join(sandbox.config.restoreRoot, 'busy', 'data'), { recursive: true });
+  expect(await listInstances(sandbox.config.restoreRoot)).toContain('busy');
+  const taken = await request(['--latest', '--instance', 'busy']);
+  const free = await request(['--latest', '--instance', 'free']);
+  await planPending(deps);
+  expect(await getCurrentPlan(db.pool, taken.id)).toBeNull();
+  const refused = await getRequest(db.pool, taken.id);
+  expect(refused?.planningError).toMatchObject({ code: 'INSTANCE_EXISTS' });
+  expect(refused?.planningError?.message).toContain('busy');
+  expect(((await getCurrentPlan(db.pool, free.id))!.plan.params as { instanceName: string }).instanceName).toBe('free');
+  expect(await listInstances(join(sandbox.config.restoreRoot, 'busy'))).toEqual(['data']);
+});
+
+test('a restore root that does not exist yet means no names in use', async () => {
+  expect(await listInstances(join(sandbox.root, 'nothing-here'))).toEqual([]);
+});
