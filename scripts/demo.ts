@@ -5,12 +5,11 @@
  * this machine (throwaway PostgreSQL clusters, Azurite, the Slack stand-in, the bot and a
  * runner) and is removed at the end, also on Ctrl-C.
  */
-import pg from 'pg';
 import { ACTIONS } from '../src/slack/blocks/common.js';
 import { INCIDENT_CHANNEL, startWorld, type World } from '../src/dev/world.js';
 import { takeBaseBackup } from '../src/engine/backup.js';
 import { parseConnectionUrl } from '../src/engine/context.js';
-import { stopCluster } from '../src/engine/local-cluster.js';
+import { stopCluster, withClient } from '../src/engine/local-cluster.js';
 import type { TranscriptMessage } from '../src/slack-standin/index.js';
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
@@ -108,10 +107,7 @@ async function main(): Promise<void> {
   if (job?.status !== 'succeeded' || !job.result) throw new Error(`the recovery job ended as ${job?.status ?? 'missing'}`);
 
   step('proof: the deleted rows are back in the restored side instance');
-  const restored = new pg.Client({ host: job.result.socketDir, port: job.result.port, user: 'postgres', database: 'aiagent_prod' });
-  await restored.connect();
-  const [{ n }] = (await restored.query(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).rows as [{ n: number }];
-  await restored.end();
+  const [{ n }] = (await withClient({ socketDir: job.result.socketDir, port: job.result.port }, 'aiagent_prod', async (client) => (await client.query(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).rows)) as [{ n: number }];
   const [{ m }] = (await world.sandbox.query<{ m: number }>(`SELECT count(*)::int AS m FROM workflows WHERE user_id = 12345`, [], 'aiagent_prod')) as [{ m: number }];
   say(`   production has ${m} workflows of user 12345; the restored copy (recovered to ${job.result.reachedTime}) has ${n}.`);
   say(n === rowsBefore ? `   \x1b[32mthe data is back\x1b[0m (${n} of ${rowsBefore}) — next: copy the rows into production (see the summary thread).` : `   \x1b[31munexpected row count: ${n}, expected ${rowsBefore}\x1b[0m`);

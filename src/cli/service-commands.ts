@@ -1,8 +1,9 @@
 /** Long-running services and control-DB tools: `recover runner`, `recover bot`, `recover audit verify`. */
 import { hostname } from 'node:os';
-import pg from 'pg';
+import type pg from 'pg';
 import { migrate, verifyAudit } from '../control/index.js';
 import { requireProductionName, requireStorageDriver } from '../config.js';
+import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
 import { createRunner } from '../runner/runner.js';
 import { createBot } from '../slack/index.js';
@@ -10,7 +11,7 @@ import { createRuntime, printResult, type CliIo } from './runtime.js';
 
 function controlPool(url: string | undefined): pg.Pool {
   if (!url) throw new RecoverError('CONFIG_INVALID', 'RECOVER_CONTROL_URL is not set.', { hint: 'Point it at the control database, e.g. postgres://recover@control-db/recover.' });
-  return new pg.Pool({ connectionString: url, max: 5 });
+  return createPool({ connectionString: url, max: 5 });
 }
 
 function untilSignal(): Promise<void> {

@@ -3,11 +3,12 @@
  * (the control DB must survive the disaster being recovered, so it never shares production's).
  */
 import { join } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { migrate } from '../control/index.js';
 import type { Exec } from '../engine/exec.js';
 import { freePort, initCluster, startCluster, stopCluster } from '../engine/local-cluster.js';
 import { ownerFor } from '../engine/os-user.js';
+import { createPool } from '../engine/pg-client.js';
 
 export interface ControlCluster {
   url: string;
@@ -28,7 +29,7 @@ export async function startControlCluster(exec: Exec, root: string, bin = '/usr/
   });
   await startCluster(exec, bin, 'postgres', cluster);
   const url = `postgres://postgres@localhost/postgres?host=${encodeURIComponent(cluster.socketDir)}&port=${port}`;
-  const pool = new pg.Pool({ host: cluster.socketDir, port, user: 'postgres', database: 'postgres', max: 10 });
+  const pool = createPool({ host: cluster.socketDir, port, user: 'postgres', database: 'postgres', max: 10 });
   try {
     await migrate(pool);
   } catch (error) {
