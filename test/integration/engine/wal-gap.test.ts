@@ -34,11 +34,19 @@ afterAll(async () => {
 });
 
 test('a target behind the gap is refused, naming the missing segment and the last reachable time', async () => {
-  const error = await planPitr(sandbox.context(), { target: { kind: 'time', time: times[2]!, raw: '' } }).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(RecoverError);
+  const target = { kind: 'time' as const, time: times[2]!, raw: '' };
+  // From the catalog alone: the segment where replay must end.
+  const pure = await planPitr(sandbox.context(), { target }).catch((e: unknown) => e);
+  expect(pure).toBeInstanceOf(RecoverError);
+  expect((pure as RecoverError).code).toBe('WAL_GAP');
+  expect((pure as RecoverError).message).toContain(segments[1]);
+  expect((pure as RecoverError).hint).toContain(`before the last transaction in ${segments[0]}`);
+  // On the runner (PostgreSQL tools at hand): the exact time, read from that segment's WAL.
+  const error = await planPitr(sandbox.context(), { target }, sandbox.config.pg).catch((e: unknown) => e);
   expect((error as RecoverError).code).toBe('WAL_GAP');
   expect((error as RecoverError).message).toContain(segments[1]);
-  expect((error as RecoverError).hint).toMatch(/Choose a target before \d{4}-/);
+  expect((error as RecoverError).message).toMatch(/last transaction ended at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00/);
+  expect((error as RecoverError).hint).toMatch(/The newest time that restores is \d{4}-\S+\+00:00/);
 });
 
 test('--latest and xid targets need the whole chain and are refused too', async () => {
