@@ -119,6 +119,14 @@ export async function recordApproval(db: Db, input: ApprovalInput): Promise<Reco
     // A reject (or the requester withdrawing) is always possible while pending; an approval
     // only once the requester asked for approvals and only while nothing runs yet.
     if (input.decision === 'approve' && (request.status !== 'pending' || request.approvalRequestedAt === null)) {
+      // A double click that arrives after the first one queued the job: the same vote, kept.
+      const existing = await queryMaybeOne<ApprovalRow>(tx, 'SELECT * FROM approvals WHERE request_id = $1 AND approver_id = $2', [
+        input.requestId,
+        input.approverId,
+      ]);
+      if (existing && existing.decision === 'approve' && existing.plan_digest === input.planDigest && existing.voided_at === null) {
+        return { approval: toApproval(existing), changed: false, requestStatus: request.status };
+      }
       const why = request.status !== 'pending' ? `it is already ${request.status}` : 'its requester has not requested approval yet';
       throw new RecoverError('NOT_PERMITTED', `This request is not awaiting approval (${why}); your approval was not recorded.`, {
         hint: request.status !== 'pending'

@@ -25,6 +25,7 @@ export {
   type EnqueueInput,
   type JobOutcome,
 } from './queue.js';
+export { firstSeenRequest, SEEN_REQUEST_WINDOW_MINUTES } from './seen-requests.js';
 export { startStep, finishStep, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
 export { appendEvent, listEvents, subscribeEvents, EVENTS_CHANNEL } from './events.js';
 export {

@@ -6,7 +6,7 @@
  */
 import { findCommand } from '../../commands/index.js';
 import {
-  describeRefusal, enqueueJob, evaluateApprovals, getCurrentPlan, getRequest, listApprovals, recordApproval, setRequestSlackRefs,
+  describeRefusal, enqueueJob, evaluateApprovals, getCurrentPlan, getRequest, listApprovals, markApprovalRequested, recordApproval, setRequestSlackRefs,
   type ApprovalDecision, type PlanRecord, type RequestRecord,
 } from '../control/index.js';
 import { activeJobOf } from '../control/jobs.js';
@@ -56,7 +56,7 @@ export async function requestApproval(
       await deps.out.openView(input.triggerId, confirmModal({ requestId: request.id, digest: plan.digest, expect, plan: plan.plan }));
       return;
     }
-    await postApprovalRequest(deps, request, plan);
+    await postApprovalRequest(deps, request, plan, input);
   });
 }
 
@@ -67,11 +67,26 @@ export async function confirmed(deps: FlowDeps, input: { requestId: string; dige
     if (input.userId !== request.requesterId) return input.reply(notice(`Only ${user(request.requesterId)} can request approval for this recovery.`));
     if (plan.digest !== input.digest) return input.reply(notice('The plan changed while you were confirming; review the new preview and request approval again.'));
     if (request.status !== 'pending' || request.slackRefs.approvalTs) return input.reply(notice(`Approval was already requested (request is ${request.status}).`));
-    await postApprovalRequest(deps, request, plan);
+    await postApprovalRequest(deps, request, plan, input);
   });
 }
 
-async function postApprovalRequest(deps: FlowDeps, request: RequestRecord, plan: PlanRecord): Promise<void> {
+/**
+ * Opens the request for approvals in the control DB (which refuses approvals before this,
+ * whatever process records them), then posts the approval message.
+ */
+async function postApprovalRequest(
+  deps: FlowDeps,
+  request: RequestRecord,
+  plan: PlanRecord,
+  by: { userId: string; reply: Reply },
+): Promise<void> {
+  try {
+    await markApprovalRequested(deps.control, { requestId: request.id, userId: by.userId, planDigest: plan.digest });
+  } catch (error) {
+    if (!isRecoverError(error) || (error.code !== 'NOT_PERMITTED' && error.code !== 'APPROVAL_INVALID')) throw error;
+    return by.reply(commandErrorMessage(error));
+  }
   const channel = request.slackRefs.channel ?? request.channelId;
   const ts = await deps.out.post(channel, approvalMessage(await approvalInput(deps, request, plan, { kind: 'open' })));
   await setRequestSlackRefs(deps.control, request.id, { approvalTs: ts });
@@ -122,7 +137,7 @@ export async function refreshApproval(deps: FlowDeps, requestId: string): Promis
     const at = input.approvals.find((a) => a.approverId === by && a.decision === 'reject')?.createdAt ?? deps.clock.now();
     state = { kind: 'rejected', by, at };
     showPreview(deps, request, plan, { kind: 'cancelled', by });
-  } else if (evaluation.complete && request.status === 'pending') {
+  } else if (evaluation.complete && request.status === 'pending' && request.approvalRequestedAt !== null) {
     const { job, created } = await enqueueJob(deps.control, { requestId, planDigest: plan.digest, pool: request.pool, actor: 'recover-bot' });
     // The job is queued whatever happens to its status message: show the approval state anyway.
     if (created) startFailure = await deps.jobs.start(job).then(() => null, (error: unknown) => error ?? new Error('status message failed'));

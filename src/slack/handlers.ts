@@ -1,11 +1,14 @@
 /**
  * Thin Bolt listeners. Each one acks at once (empty ack; nothing slow before it) and hands
  * the work to a background task whose failure is shown to the person who acted. A global
- * middleware drops repeated deliveries of the same slash command or click (same trigger_id).
+ * middleware drops repeated deliveries of the same slash command or click (same trigger_id):
+ * an in-memory set answers repeats seen by this process at once, and the control DB
+ * (firstSeenRequest) decides for everything else, so a restarted bot or a second instance
+ * does not act on a replayed signed request either.
  */
 import type { App, BlockAction, ButtonAction, RespondFn } from '@slack/bolt';
-import { getRequest } from '../control/index.js';
-import type { RecoverError } from '../errors.js';
+import { firstSeenRequest, getRequest } from '../control/index.js';
+import { RecoverError } from '../errors.js';
 import { ACTIONS, CONFIRM_BLOCK, CONFIRM_INPUT, CONFIRM_VIEW, shownDigest, type SlackMessage } from './blocks/common.js';
 import { confirmationError, parseConfirmMetadata } from './blocks/approval.js';
 import { failureMessage } from './blocks/help.js';
@@ -35,17 +38,52 @@ function privateReply(deps: CommandDeps, respond: RespondFn, channel: string, us
   };
 }
 
+/** For failures before any listener runs: an ephemeral where there is a channel, a modal error otherwise. */
+async function tellWhoActed(
+  deps: CommandDeps,
+  body: unknown,
+  ack: ((response?: unknown) => Promise<void>) | undefined,
+  error: RecoverError,
+): Promise<void> {
+  const b = body as { type?: string; user_id?: string; channel_id?: string; user?: { id?: string }; channel?: { id?: string } };
+  if (b.type === 'view_submission') {
+    if (ack) await ack({ response_action: 'errors', errors: { [CONFIRM_BLOCK]: `${error.message} ${error.hint ?? ''}`.trim() } });
+    return;
+  }
+  if (ack) await ack();
+  const userId = b.user_id ?? b.user?.id;
+  const channel = b.channel_id ?? b.channel?.id;
+  if (!userId || !channel || !(await deps.out.ephemeral(channel, userId, failureMessage('Your request', error)))) {
+    deps.log.error({ userId, channel }, `no way to tell who acted: ${error.message}`);
+  }
+}
+
 const failed = (reply: Reply, what: string) => (error: RecoverError): Promise<void> => reply(failureMessage(what, error));
 
 export function registerHandlers(app: App, deps: CommandDeps): void {
   const recent = new RecentKeys();
   app.use(async (args) => {
     const key = requestKey(args.body);
-    if (key && !recent.firstTime(key)) {
-      deps.log.warn({ type: (args.body as { type?: string }).type }, 'ignored a repeated Slack request (same trigger_id)');
-      const { ack } = args as unknown as { ack?: () => Promise<void> };
-      if (ack) await ack();
-      return;
+    if (key) {
+      const { ack } = args as unknown as { ack?: (response?: unknown) => Promise<void> };
+      let first: boolean;
+      try {
+        first = recent.firstTime(key) && (await firstSeenRequest(deps.control, key));
+      } catch (error) {
+        // Fail closed: without the shared record a replayed request could act twice.
+        const failure = new RecoverError('INTERNAL', 'recover-bot could not reach its control DB to check this request, so it did nothing.', {
+          hint: 'Try again in a minute. If it keeps failing, check the control DB (RECOVER_CONTROL_URL) and the bot log.',
+          cause: error,
+        });
+        deps.log.error({ err: error }, failure.message);
+        await tellWhoActed(deps, args.body, ack, failure);
+        return;
+      }
+      if (!first) {
+        deps.log.warn({ type: (args.body as { type?: string }).type }, 'ignored a repeated Slack request (same trigger_id)');
+        if (ack) await ack();
+        return;
+      }
     }
     await args.next();
   });

@@ -4,12 +4,16 @@
  * and the summary when the job ends. Woken by NOTIFY on `recover_events` and by a poll;
  * reads with listEvents(jobId, afterId), so nothing is missed or shown twice.
  *
+ * Lost runners: the watcher also reaps expired leases (reapExpiredLeases) on every poll, so a
+ * job whose runner died is marked failed (RUNNER_LOST) and shown as failed even when no
+ * runner of its pool is alive to notice; the job.failed event then renders like any other.
+ *
  * Restart safety: the id of the last event that produced a post is kept in the job's
  * slack_refs (`postedEventId`). On start, jobs with a status message are re-read: events up
  * to that id only rebuild the state; later ones are posted as usual.
  */
 import {
-  getCurrentPlan, getJob, getRequest, listApprovals, listEvents, listJobs, setJobSlackRefs, type EventRecord, type JobRecord,
+  getCurrentPlan, getJob, getRequest, listApprovals, listEvents, listJobs, reapExpiredLeases, setJobSlackRefs, type EventRecord, type JobRecord,
   type RequestRecord,
 } from '../control/index.js';
 import { toRecoverError } from '../errors.js';
@@ -52,6 +56,7 @@ const DISCOVER_EVERY = 10;
 export class JobWatcher {
   private readonly tracked = new Map<string, Tracked>();
   private polls = 0;
+  private reaping = false;
 
   constructor(private readonly deps: BotDeps) {}
 
@@ -77,8 +82,28 @@ export class JobWatcher {
     this.deps.tasks.run('adopt job', async () => void (await this.adopt(jobId)), async () => undefined);
   }
 
+  /**
+   * Marks jobs whose runner stopped renewing its lease as failed (RUNNER_LOST) and follows
+   * them, so the channel hears about it. One pass at a time; safe alongside runners reaping.
+   */
+  reap(): void {
+    if (this.reaping) return;
+    this.reaping = true;
+    this.deps.tasks.run('reap jobs of lost runners', async () => {
+      try {
+        for (const job of await reapExpiredLeases(this.deps.control)) {
+          this.deps.log.warn({ jobId: job.id, runnerId: job.runnerId }, 'job lost its runner; marked failed (RUNNER_LOST)');
+          this.notify(job.id);
+        }
+      } finally {
+        this.reaping = false;
+      }
+    }, async () => undefined); // logged by Tasks; the next poll tries again
+  }
+
   /** Catches up every followed job; now and then also looks for active jobs it does not follow. */
   poll(): void {
+    this.reap();
     for (const tracked of this.tracked.values()) this.kick(tracked);
     if (this.polls++ % DISCOVER_EVERY === 0) {
       this.deps.tasks.run('look for jobs', async () => {
