@@ -15,7 +15,7 @@ import { formatPitr, formatPlan, formatSelection } from './format.js';
 import { assertPortFree, createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 
 export const PITR_HELP = `
-Options (the same words as /recover pitr in Slack; the last four only here):
+Words (the same as /recover pitr in Slack; the last three only here):
   <time with offset>       recover to this time, e.g. 2025-01-15T14:29:59.120555+00:00 (microseconds kept)
   --at <time>              the same, as an option
   --xid <xid> | --lsn <X/Y> | --name <restore point> | --immediate | --latest
