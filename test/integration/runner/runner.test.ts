@@ -8,7 +8,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pitr } from '../../../commands/pitr.js';
-import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, recordApproval, requestCancel } from '../../../src/control/index.js';
+import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, markApprovalRequested, recordApproval, requestCancel } from '../../../src/control/index.js';
 import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
@@ -53,9 +53,13 @@ test('plans a request, runs it once approved by another person, and records even
   await runner.tick();
   const plan = await getCurrentPlan(db.pool, req.id);
   expect(plan?.plan.facts['Base backup']).toMatch(/^\d{8}T\d{6}Z/);
+  // One expected duration, from the steps' estimates (the preview sums them); no second figure as a fact.
+  expect(Object.keys(plan!.plan.facts).filter((name) => /duration/i.test(name))).toEqual([]);
+  expect(plan?.plan.steps.every((s) => typeof s.estimateSeconds === 'number')).toBe(true);
   expect(plan?.plan.steps.map((s) => s.kind)).toEqual(['select', 'restore-base-backup', 'configure-recovery', 'replay-wal', 'verify']);
 
   const policy = runnerPolicy(sandbox.config, 'side-copy');
+  await markApprovalRequested(db.pool, { requestId: req.id, userId: req.requesterId, planDigest: plan!.digest });
   await recordApproval(db.pool, { requestId: req.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan!.digest, policy });
   const { job } = await enqueueJob(db.pool, { requestId: req.id, planDigest: plan!.digest, pool: 'default' });
   expect(await runner.tick()).toBe(true);
@@ -125,6 +129,7 @@ test('a cancel reaches a running job inside a step: the stop-production hook is 
   await slowRunner.tick();
   const plan = await getCurrentPlan(db.pool, req.id);
   expect(plan?.plan.steps.map((s) => s.kind)).toContain('stop-production');
+  await markApprovalRequested(db.pool, { requestId: req.id, userId: req.requesterId, planDigest: plan!.digest });
   await recordApproval(db.pool, { requestId: req.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan!.digest, policy: runnerPolicy(config, 'destructive') });
   const { job } = await enqueueJob(db.pool, { requestId: req.id, planDigest: plan!.digest, pool: 'default' });
   const running = slowRunner.tick();
