@@ -8,7 +8,7 @@ import { RecoverError } from '../errors.js';
 import { readCatalog, type Catalog } from '../storage/catalog.js';
 import type { RecoveryTarget } from '../types.js';
 import type { EngineContext, PgToolConfig } from './context.js';
-import { describeTarget, reachableWal, selectRestore, type RestoreSelection } from './select-restore.js';
+import { describeTarget, reachableWal, restorableWindow, selectRestore, windowText, type RestoreSelection } from './select-restore.js';
 import { exactTargetTime, parseTargetTime } from './targets.js';
 import { lastTransactionEnd, type LastTransactionEnd } from './wal-end.js';
 
@@ -33,18 +33,24 @@ export function stopsBy(target: Extract<RecoveryTarget, { kind: 'time' }>, inclu
   return inclusive ? last > wanted : last >= wanted;
 }
 
-function unreachable(target: RecoveryTarget, end: LastTransactionEnd, through: string, gapAt: string | null): RecoverError {
-  const cut = gapAt ? `segment ${gapAt} is missing from the archive, so replay ends with segment ${through}` : `the archive ends with segment ${through}`;
+function unreachable(catalog: Catalog, target: RecoveryTarget, end: LastTransactionEnd, through: string, gapAt: string | null): RecoverError {
+  const code = gapAt ? 'WAL_GAP' : 'TARGET_OUTSIDE_WINDOW';
+  const what = gapAt
+    ? `The target ${describeTarget(target)} lies behind a gap in the WAL archive: segment ${gapAt} is missing, so replay ends with segment ${through}`
+    : `The target ${describeTarget(target)} is beyond the newest archived WAL: the archive ends with segment ${through}`;
+  const window = restorableWindow(catalog, catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024);
+  // The window's end is what really restores: the last transaction, not the last archive time.
+  const windowLine = windowText(end.time && window.earliest ? { ...window, latest: end.time } : window);
   if (!end.time) {
-    return new RecoverError(gapAt ? 'WAL_GAP' : 'TARGET_OUTSIDE_WINDOW', `The target ${describeTarget(target)} cannot be reached: ${cut}, and no transaction ends after the target in the WAL before it.`, {
-      hint: gapAt ? 'Restore the missing segment into the archive, or choose an earlier target (see `recover backups`).' : 'Wait for archiving to catch up, or use --latest to replay everything archived.',
+    return new RecoverError(code, `${what}, and no transaction ends after the target in the WAL before that.`, {
+      hint: `${windowLine} ${gapAt ? 'Restore the missing segment into the archive, or choose an earlier target.' : 'Wait for archiving to catch up, or use --latest to replay everything archived.'}`,
     });
   }
   return new RecoverError(
-    gapAt ? 'WAL_GAP' : 'TARGET_OUTSIDE_WINDOW',
-    `The target ${describeTarget(target)} cannot be reached: ${cut}, whose last transaction ended at ${end.time} (in ${end.segment}). Recovery stops only at a transaction after the target, so it would run out of WAL.`,
+    code,
+    `${what}, whose last transaction ended at ${end.time} (in ${end.segment}). Recovery stops only at a transaction after the target, so it would run out of WAL.`,
     {
-      hint: `The newest time that restores is ${microBefore(end.time)} (or ${end.time} with --exclusive); --latest replays everything up to ${end.time}.${gapAt ? ' Or restore the missing segment into the archive first.' : ''}`,
+      hint: `${windowLine} The newest time that restores is ${microBefore(end.time)} (or ${end.time} with --exclusive)${gapAt ? '; or restore the missing segment into the archive first.' : `; --latest replays everything up to ${end.time}; or wait for archiving to catch up.`}`,
     },
   );
 }
@@ -62,7 +68,7 @@ export async function selectPitr(ctx: EngineContext, catalog: Catalog, request: 
       const reach = reachableWal(catalog, target, options);
       if (reach && reach.tail.length > 0) {
         const end = await lastTransactionEnd(ctx, tools, reach.tail);
-        if (!end.time || !stopsBy(target, inclusive, end.time)) throw unreachable(target, end, reach.tail.at(-1)!, reach.gapAt);
+        if (!end.time || !stopsBy(target, inclusive, end.time)) throw unreachable(catalog, target, end, reach.tail.at(-1)!, reach.gapAt);
       }
     }
     throw error;
@@ -73,7 +79,7 @@ export async function selectPitr(ctx: EngineContext, catalog: Catalog, request: 
     const end = await lastTransactionEnd(ctx, tools, selection.requiredSegments);
     if (!end.time || !stopsBy(target, inclusive, end.time)) {
       const reach = reachableWal(catalog, target, options);
-      throw unreachable(target, end, selection.contiguousEnd, reach?.gapAt ?? null);
+      throw unreachable(catalog, target, end, selection.contiguousEnd, reach?.gapAt ?? null);
     }
   }
   return selection;

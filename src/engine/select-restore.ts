@@ -63,7 +63,7 @@ function describableTime(target: Extract<RecoveryTarget, { kind: 'time' }>): Exa
   }
 }
 
-function windowText(window: RestoreSelection['window']): string {
+export function windowText(window: RestoreSelection['window']): string {
   if (!window.earliest || !window.latest) return 'Nothing is restorable yet: no complete base backup with its WAL.';
   return `Restorable window (timeline ${window.timeline}): ${window.earliest} … ${window.latest}.`;
 }
@@ -135,7 +135,7 @@ function chooseBackup(catalog: Catalog, target: RecoveryTarget, options: { backu
   return backup;
 }
 
-function restorableWindow(catalog: Catalog, size: number): RestoreSelection['window'] {
+export function restorableWindow(catalog: Catalog, size: number): RestoreSelection['window'] {
   const latestWindow = coverage(catalog, size).filter((w) => w.latestRestorable).at(-1);
   return { earliest: latestWindow?.earliestRestorable ?? null, latest: latestWindow?.latestRestorable ?? null, timeline: latestWindow?.timeline ?? 1 };
 }
