@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeTarget, selectRestore } from '../src/engine/select-restore.js';
+import { selectPitr } from '../src/engine/pitr-plan.js';
 import { exactTargetTime, parseTarget, parseTargetTime, timeTarget } from '../src/engine/targets.js';
 import { RecoverError } from '../src/errors.js';
 import { formatLsn, parseLsn } from '../src/wal/segments.js';
@@ -166,6 +167,12 @@ export const pitr: RecoverCommand<PitrArgs> = {
   parse(tokens) {
     const { port: _port, json: _json, dryRun: _dryRun, ...args } = parseWords(tokens, 'slack');
     return args;
+  },
+  async checkPlan(ctx, args, plan, facts) {
+    // A time target needing the very end of the usable WAL restores only if a transaction ends
+    // after it there; archive times cannot tell, the WAL itself can (engine/pitr-plan.ts).
+    const { backupId } = plan.params as { backupId: string };
+    await selectPitr(ctx.engine, facts.catalog, { target: targetFromArgs(args.target), inclusive: args.inclusive, backupId }, ctx.pg);
   },
   risk: (args) => (args.to === 'in-place' ? 'destructive' : 'side-copy'),
   confirmation: (args, facts) => (args.to === 'in-place' ? facts.production.name : null),

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Catalog } from '../src/storage/catalog.js';
 import { RecoverError } from '../src/errors.js';
 import type { Plan, Risk } from '../src/types.js';
+import type { EngineContext, PgToolConfig } from '../src/engine/context.js';
 
 export interface PlanFacts {
   catalog: Catalog;
@@ -17,6 +18,12 @@ export interface PlanFacts {
   requestId: string;
   /** Side instance names already taken: the directories under the restore root. */
   instancesInUse: readonly string[];
+}
+
+/** What a runner-side plan check may use: the engine's context and PostgreSQL's tools. */
+export interface PlanCheckContext {
+  engine: EngineContext;
+  pg: PgToolConfig;
 }
 
 /** Where a command is answered: by the bot from the control DB, or planned and run by a runner. */
@@ -37,6 +44,11 @@ export interface RecoverCommand<Args = unknown> {
   /** For destructive commands: the exact text the requester must type to confirm, else null. */
   confirmation(args: Args, facts: { production: { name: string } }): string | null;
   plan?(args: Args, facts: PlanFacts): Plan;
+  /**
+   * Runner (and CLI) only, after plan(): checks what the catalog cannot tell and is too costly
+   * for plan() to read (e.g. the WAL's own contents); throws a refusal, exactly as plan() does.
+   */
+  checkPlan?(ctx: PlanCheckContext, args: Args, plan: Plan, facts: PlanFacts): Promise<void>;
 }
 
 export interface ParsedFlags {

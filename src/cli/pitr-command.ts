@@ -42,16 +42,19 @@ export async function pitrCommand(io: CliIo, tokens: string[], setExitCode: (cod
   if (args.port !== undefined) await assertPortFree(args.port);
   const now = context.clock.now();
   const catalog = await readCatalog(context.storage, now);
-  const plan = pitr.plan!(args, {
+  const facts = {
     catalog,
     now,
     production: { name: config.productionName ?? 'production' },
     requestId: randomBytes(4).toString('hex'),
     instancesInUse: await listInstances(config.restoreRoot),
-  });
+  };
+  const plan = pitr.plan!(args, facts);
   const params = plan.params as PitrParams;
   const target = targetFromArgs(params.target);
   if (args.dryRun) {
+    // The same checks as the runner's planning, WAL contents included (a real run makes them in its first step).
+    await pitr.checkPlan!({ engine: context, pg: config.pg }, args, plan, facts);
     const selection = selectRestore(catalog, target, { backupId: params.backupId });
     printResult(io, args.json, { ...selection, plan }, () => `${formatPlan(plan)}\n${formatSelection(selection)}`);
     return;

@@ -5,6 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
+import type { PlanCheckContext } from '../../commands/types.js';
 import { planPendingRequests, savePlan, savePlanningError } from '../control/index.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import { readCatalog } from '../storage/catalog.js';
@@ -20,6 +21,8 @@ export interface PlannerDeps {
   restoreRoot: string;
   clock: Clock;
   log: Logger;
+  /** For commands' checkPlan (reading WAL with pg_waldump); without it only plan() runs. */
+  check?: PlanCheckContext;
 }
 
 /** Names taken under the restore root (every entry counts: a file or symlink blocks the name too). */
@@ -48,7 +51,9 @@ export async function planPending(deps: PlannerDeps): Promise<number> {
       const now = deps.clock.now();
       const catalog = await readCatalog(deps.storage, now);
       const instancesInUse = await listInstances(deps.restoreRoot);
-      const plan = command.plan(parsed.data, { catalog, now, production: { name: deps.productionName }, requestId: request.id, instancesInUse });
+      const facts = { catalog, now, production: { name: deps.productionName }, requestId: request.id, instancesInUse };
+      const plan = command.plan(parsed.data, facts);
+      if (deps.check) await command.checkPlan?.(deps.check, parsed.data, plan, facts);
       await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
       deps.log.info({ requestId: request.id, command: request.command }, 'planned');
     } catch (error) {

@@ -43,6 +43,11 @@ export function createRunner(options: RunnerOptions): Runner {
   let listener: pg.PoolClient | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let currentAbort: AbortController | undefined;
+  // Planning reads WAL (pg_waldump) for some targets; it has no job, so no events and no cancel.
+  const planCheck = {
+    pg: config.pg,
+    engine: { log, exec: options.exec, storage: options.storage, clock: options.clock, signal: new AbortController().signal, events: { emit: () => undefined } },
+  };
 
   async function runJob(job: JobRecord): Promise<void> {
     const abort = new AbortController();
@@ -102,7 +107,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   async function tick(): Promise<boolean> {
-    await planPending({ control, storage: options.storage, pool: config.pool, productionName, restoreRoot: config.restoreRoot, clock: options.clock, log });
+    await planPending({ control, storage: options.storage, pool: config.pool, productionName, restoreRoot: config.restoreRoot, clock: options.clock, log, check: planCheck });
     await reapExpiredLeases(control);
     const job = await claimNextJob(control, { runnerId, poolName: config.pool, leaseSeconds });
     if (!job) return false;

@@ -94,6 +94,8 @@ describe('the CLI over the same archive', () => {
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('WAL_GAP');
     expect(refused.stderr).toContain(segments[1]);
+    // The dry run makes the runner's checks too: the time offered is read from the WAL.
+    expect(refused.stderr).toMatch(/newest time that restores is \d{4}-\S+\+00:00/);
   });
 
   test('recover backup takes another base backup with a complete manifest', async () => {

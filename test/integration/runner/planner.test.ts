@@ -13,6 +13,7 @@ import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { listInstances, planPending, type PlannerDeps } from '../../../src/runner/planner.js';
+import { systemClock } from '../../../src/types.js';
 import { createTestDatabase, type TestDatabase } from '../control/test-database.js';
 
 let sandbox: Sandbox;
@@ -21,7 +22,7 @@ let deps: PlannerDeps;
 const SECOND = new Date('2030-01-15T10:20:30.500Z');
 
 beforeAll(async () => {
-  [sandbox, db] = await Promise.all([startSandbox(), createTestDatabase({ migrated: true })]);
+  [sandbox, db] = await Promise.all([startSandbox({ productionSettings: { autovacuum: 'off' } }), createTestDatabase({ migrated: true })]);
   await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
   await sandbox.switchAndArchive();
   // The planner's clock is frozen: every request below is planned in the same second.
@@ -61,4 +62,27 @@ test('a name already under the restore root is refused at planning, and the dire
 
 test('a restore root that does not exist yet means no names in use', async () => {
   expect(await listInstances(join(sandbox.root, 'nothing-here'))).toEqual([]);
+});
+
+test('a time after the last transaction of the archive (before its segment was archived) is refused at planning with a time that restores', async () => {
+  await sandbox.query('CREATE TABLE IF NOT EXISTS planned (id int)');
+  await sandbox.query('INSERT INTO planned VALUES (1)');
+  const [{ after }] = (await sandbox.query<{ after: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS after`)) as [{ after: string }];
+  await sandbox.switchAndArchive(); // archived after `after`: the catalog alone would accept it
+  const withCheck: PlannerDeps = {
+    ...deps,
+    clock: systemClock,
+    check: { pg: sandbox.config.pg, engine: { ...sandbox.context(), clock: systemClock } },
+  };
+  const unchecked = await request([after]);
+  await planPending({ ...deps, clock: systemClock });
+  expect(await getCurrentPlan(db.pool, unchecked.id)).not.toBeNull();
+
+  const checked = await request([after]);
+  await planPending(withCheck);
+  expect(await getCurrentPlan(db.pool, checked.id)).toBeNull();
+  const refused = await getRequest(db.pool, checked.id);
+  expect(refused?.planningError).toMatchObject({ code: 'TARGET_OUTSIDE_WINDOW' });
+  expect(refused?.planningError?.message).toContain('last transaction ended at');
+  expect(refused?.planningError?.hint).toMatch(/newest time that restores is \d{4}-\S+\+00:00/);
 });
