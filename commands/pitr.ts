@@ -168,11 +168,11 @@ export const pitr: RecoverCommand<PitrArgs> = {
     const { port: _port, json: _json, dryRun: _dryRun, ...args } = parseWords(tokens, 'slack');
     return args;
   },
-  async checkPlan(ctx, args, plan, facts) {
-    // A time target needing the very end of the usable WAL restores only if a transaction ends
-    // after it there; archive times cannot tell, the WAL itself can (engine/pitr-plan.ts).
-    const { backupId } = plan.params as { backupId: string };
-    await selectPitr(ctx.engine, facts.catalog, { target: targetFromArgs(args.target), inclusive: args.inclusive, backupId }, ctx.pg);
+  async precheck(ctx, args, facts) {
+    // A time target needing the very end of the usable WAL (or cut off by a gap) restores only
+    // if a transaction ends after it there; archive times cannot tell, the WAL itself can
+    // (engine/pitr-plan.ts), and the refusal then names a time that really restores.
+    await selectPitr(ctx.engine, facts.catalog, { target: targetFromArgs(args.target), inclusive: args.inclusive, ...(args.backupId ? { backupId: args.backupId } : {}) }, ctx.pg);
   },
   risk: (args) => (args.to === 'in-place' ? 'destructive' : 'side-copy'),
   confirmation: (args, facts) => (args.to === 'in-place' ? facts.production.name : null),

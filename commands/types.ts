@@ -45,10 +45,11 @@ export interface RecoverCommand<Args = unknown> {
   confirmation(args: Args, facts: { production: { name: string } }): string | null;
   plan?(args: Args, facts: PlanFacts): Plan;
   /**
-   * Runner (and CLI) only, after plan(): checks what the catalog cannot tell and is too costly
-   * for plan() to read (e.g. the WAL's own contents); throws a refusal, exactly as plan() does.
+   * Runner (and CLI) only, before plan(): checks what the catalog cannot tell and is too costly
+   * for plan() to read (e.g. the WAL's own contents); throws a refusal, as plan() does, but a
+   * more precise one.
    */
-  checkPlan?(ctx: PlanCheckContext, args: Args, plan: Plan, facts: PlanFacts): Promise<void>;
+  precheck?(ctx: PlanCheckContext, args: Args, facts: PlanFacts): Promise<void>;
 }
 
 export interface ParsedFlags {

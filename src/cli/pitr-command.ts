@@ -49,12 +49,12 @@ export async function pitrCommand(io: CliIo, tokens: string[], setExitCode: (cod
     requestId: randomBytes(4).toString('hex'),
     instancesInUse: await listInstances(config.restoreRoot),
   };
+  // The same checks as the runner's planning, the WAL's contents included.
+  await pitr.precheck!({ engine: context, pg: config.pg }, args, facts);
   const plan = pitr.plan!(args, facts);
   const params = plan.params as PitrParams;
   const target = targetFromArgs(params.target);
   if (args.dryRun) {
-    // The same checks as the runner's planning, WAL contents included (a real run makes them in its first step).
-    await pitr.checkPlan!({ engine: context, pg: config.pg }, args, plan, facts);
     const selection = selectRestore(catalog, target, { backupId: params.backupId });
     printResult(io, args.json, { ...selection, plan }, () => `${formatPlan(plan)}\n${formatSelection(selection)}`);
     return;

@@ -21,7 +21,7 @@ export interface PlannerDeps {
   restoreRoot: string;
   clock: Clock;
   log: Logger;
-  /** For commands' checkPlan (reading WAL with pg_waldump); without it only plan() runs. */
+  /** For commands' precheck (reading WAL with pg_waldump); without it only plan() runs. */
   check?: PlanCheckContext;
 }
 
@@ -52,8 +52,8 @@ export async function planPending(deps: PlannerDeps): Promise<number> {
       const catalog = await readCatalog(deps.storage, now);
       const instancesInUse = await listInstances(deps.restoreRoot);
       const facts = { catalog, now, production: { name: deps.productionName }, requestId: request.id, instancesInUse };
+      if (deps.check) await command.precheck?.(deps.check, parsed.data, facts);
       const plan = command.plan(parsed.data, facts);
-      if (deps.check) await command.checkPlan?.(deps.check, parsed.data, plan, facts);
       await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
       deps.log.info({ requestId: request.id, command: request.command }, 'planned');
     } catch (error) {
