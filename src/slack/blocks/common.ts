@@ -3,6 +3,7 @@
  * the guards that keep every message inside Slack's limits (≤ 50 blocks, section text
  * ≤ 3000 characters, about 13k characters of blocks JSON). Everything here is pure.
  */
+import { parseTargetTime } from '../../engine/targets.js';
 
 export type Block = Record<string, unknown>;
 
@@ -171,6 +172,15 @@ export function linesWithin(lines: string[], budget: number, leftOut: (count: nu
 /** `2025-01-15 14:29:58 UTC`; milliseconds kept only when present and `precise`. */
 export function formatUtc(value: Date | string | null | undefined, precise = false): string {
   if (value === null || value === undefined) return '—';
+  // Recovery targets and reached times carry microseconds: a Date would drop three digits.
+  if (precise && typeof value === 'string' && /\.\d{4,6}(Z|[+-]\d\d(:?\d\d)?)$/i.test(value)) {
+    try {
+      const utc = parseTargetTime(value).utc;
+      return `${utc.slice(0, 10)} ${utc.slice(11, -1)} UTC`;
+    } catch {
+      return value; // not a time we can read exactly: show it as given rather than a wrong one
+    }
+  }
   const date = typeof value === 'string' ? new Date(value) : value;
   if (Number.isNaN(date.getTime())) return String(value);
   const iso = date.toISOString();

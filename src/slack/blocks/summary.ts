@@ -187,7 +187,8 @@ export function planTarget(params: Record<string, unknown> | undefined): { text:
   switch (target.kind) {
     case 'time': {
       const time = typeof target.time === 'string' ? new Date(target.time) : null;
-      return time && !Number.isNaN(time.getTime()) ? { text: formatUtc(time, true), time } : { text: String(target.time), time: null };
+      // The text from the stored string, microseconds included; the Date only for the data-loss arithmetic.
+      return time && !Number.isNaN(time.getTime()) ? { text: formatUtc(target.time as string, true), time } : { text: String(target.time), time: null };
     }
     case 'xid':
       return { text: `transaction ${String(target.xid)}`, time: null };

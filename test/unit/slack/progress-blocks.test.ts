@@ -98,6 +98,9 @@ describe('common helpers', () => {
     expect([0.42, 12.3, 59.6, 252, 900, 3780, 7200].map(formatDuration)).toEqual(['0.4 s', '12 s', '60 s', '4 min 12 s', '15 min', '1 h 03 min', '2 h']);
     expect(formatUtc('2025-01-15T14:29:58.912Z', true)).toBe('2025-01-15 14:29:58.912 UTC');
     expect(formatUtc('2025-01-15T14:29:58.000Z', true)).toBe('2025-01-15 14:29:58 UTC');
+    // Microseconds (targets and reached times) are kept, in any offset.
+    expect(formatUtc('2025-01-15T14:29:58.120555+00:00', true)).toBe('2025-01-15 14:29:58.120555 UTC');
+    expect(formatUtc('2025-01-15T16:29:58.000001+02:00', true)).toBe('2025-01-15 14:29:58.000001 UTC');
     expect(formatUtc(null)).toBe('—');
     expect(progressBar(52, 100)).toBe('[#####-----] 52%');
     expect(progressBar(5, null)).toBe('[??????????]');

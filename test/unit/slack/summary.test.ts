@@ -79,6 +79,7 @@ describe('summary', () => {
 
   it('reads targets of every kind', () => {
     expect(planTarget({ target: { kind: 'time', time: '2025-01-15T14:29:59.000Z' } })).toEqual({ text: '2025-01-15 14:29:59 UTC', time: new Date('2025-01-15T14:29:59Z') });
+    expect(planTarget({ target: { kind: 'time', time: '2025-01-15T14:29:59.120555+00:00' } }).text).toBe('2025-01-15 14:29:59.120555 UTC');
     expect(planTarget({ target: { kind: 'lsn', lsn: '0/3A' } }).text).toBe('LSN 0/3A');
     expect(planTarget({ target: { kind: 'latest' } })).toEqual({ text: 'end of the archived WAL (latest)', time: null });
     expect(planTarget(undefined)).toEqual({ text: null, time: null });
