@@ -152,6 +152,8 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
   let agent: WalAgent | undefined;
   // Only a server this job started is ever stopped by it.
   let restoredServerStarted = false;
+  // In place: once verified, the restored data is production's, and a later failure rolls nothing back.
+  let verified = false;
   try {
     if (socketPath.length > SOCKET_PATH_MAX) {
       throw new RecoverError('CONFIG_INVALID', `The WAL agent socket path ${socketPath} is too long for a Unix socket.`, { hint: 'Use a shorter RECOVER_RESTORE_ROOT.' });
@@ -211,6 +213,7 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
       const hba = join(dataDir, 'pg_hba.conf');
       await writeFile(hba, `local all all trust\n${await readFile(hba, 'utf8')}`);
     }
+    if (swap) await swap.pauseArchiving();
     finishConfigure();
 
     if (swap) await request.beforeDestructiveStep?.('replay-wal');
@@ -244,6 +247,17 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     if (!report.ok && swap) {
       throw new RecoverError('VERIFY_FAILED', `The restored production data failed verification: ${report.checks.filter((c) => !c.ok).map((c) => c.message).join('; ')}`);
     }
+    if (swap) {
+      verified = true;
+      try {
+        await swap.resumeArchiving();
+      } catch (error) {
+        throw new RecoverError('RESTORE_FAILED', `Production runs on the restored, verified data, but archiving could not be resumed: ${(error as Error).message}`, {
+          hint: `Remove the "archive_command = ''" block recover-bot added to ${join(dataDir, 'postgresql.auto.conf')} and run SELECT pg_reload_conf(); until then WAL is kept in pg_wal but not archived. The previous data directory is kept at ${swap.oldDataDir}.`,
+          cause: error,
+        });
+      }
+    }
     const port = listen?.port ?? Number(connection.port);
     return {
       backupId: selection.backup.id,
@@ -268,12 +282,12 @@ export async function runPitr(ctx: EngineContext, config: PitrConfig, request: P
     const failure = toRecoverError(error, 'RESTORE_FAILED');
     // Never leave a half-recovered server running where someone could mistake it for the
     // result; but only a server this job started (a side instance's directory is always new).
-    if (restoredServerStarted) {
+    if (restoredServerStarted && !verified) {
       await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'immediate').catch((stopError: unknown) =>
         ctx.log.error({ err: stopError }, 'could not stop the restored server after a failure'),
       );
     }
-    if (swap) {
+    if (swap && !verified) {
       const state = await swap.rollBack();
       throw new RecoverError(failure.code, failure.message, { hint: failure.hint ? `${failure.hint}\n${state}` : state, cause: failure });
     }

@@ -9,12 +9,13 @@
  * Until the restored directory is verified, any failure puts the old directory back and
  * starts production again, and says exactly what state production is left in.
  */
-import { mkdir, realpath, rename } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { RecoverError } from '../errors.js';
 import { compactUtcStamp } from '../util/time.js';
 import type { EngineContext, PgToolConfig } from './context.js';
-import { exists, freePort, makeOwnedDir, startCluster, stopCluster } from './local-cluster.js';
+import { appendConf, exists, freePort, makeOwnedDir, startCluster, stopCluster } from './local-cluster.js';
+import { renderConf } from './pg-settings.js';
 import { withTargetClient, type TargetConnection } from './pg-client.js';
 import type { Config } from '../config.js';
 
@@ -91,9 +92,19 @@ export interface InPlaceSwap {
   moveAside(): Promise<string>;
   /** Starts production on whatever data directory is in place now. */
   startProduction(signal?: AbortSignal): Promise<void>;
+  /**
+   * Until the restore is verified its new timeline must not reach production's archive (a
+   * roll-back would leave a `.history` there that later restores follow): archive_command is
+   * emptied, so WAL waits in pg_wal as `.ready`, and restored once the data is verified.
+   */
+  pauseArchiving(): Promise<void>;
+  resumeArchiving(): Promise<void>;
   /** After a failure: old directory back, production started; returns what state it is in. */
   rollBack(): Promise<string>;
 }
+
+const PAUSE_HEADER = 'recover-bot: archiving paused until the restored data is verified';
+const PAUSE_BLOCK = renderConf({ archive_command: '' }, PAUSE_HEADER);
 
 export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner): InPlaceSwap {
   const dataDir = config.source.dataDir!;
@@ -136,6 +147,16 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       return target;
     },
     startProduction,
+    async pauseArchiving() {
+      await appendConf(dataDir, { archive_command: '' }, PAUSE_HEADER);
+    },
+    async resumeArchiving() {
+      const path = join(dataDir, 'postgresql.auto.conf');
+      const text = await readFile(path, 'utf8');
+      if (!text.includes(PAUSE_BLOCK)) throw new RecoverError('RESTORE_FAILED', `The archiving pause is missing from ${path}; archiving state unknown.`, { hint: `Check archive_command on production and run SELECT pg_reload_conf().` });
+      await writeFile(path, text.replace(PAUSE_BLOCK, ''));
+      await withTargetClient(connection, (client) => client.query('SELECT pg_reload_conf()'), ctx.log);
+    },
     async rollBack() {
       if (!stopped) return 'Production was not stopped and nothing was moved.';
       let failedDir: string | null = null;

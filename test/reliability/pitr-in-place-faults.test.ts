@@ -15,6 +15,7 @@ import { ownerFor } from '../../src/engine/os-user.js';
 import { runPitr, type PitrRequest } from '../../src/engine/pitr.js';
 import { serverRunning } from '../../src/engine/recovery.js';
 import { RecoverError } from '../../src/errors.js';
+import { readCatalog } from '../../src/storage/catalog.js';
 import type { EngineEvent } from '../../src/types.js';
 
 let sandbox: Sandbox;
@@ -110,6 +111,15 @@ test('approval withdrawn before a later destructive step: refused there, product
   expect(error.code).toBe('APPROVAL_INVALID');
   expect(error.forChannel()).toContain('Production is running again');
   await expectProductionAsBefore();
+});
+
+test('no failed in-place restore left its new timeline in the archive (archiving waits for verification)', async () => {
+  // Production went on on timeline 1: a .history of a rolled-back restore would make later
+  // restores follow a branch production never took.
+  await sandbox.switchAndArchive();
+  const catalog = await readCatalog(sandbox.storage, new Date());
+  expect([...catalog.wal.histories.keys()]).toEqual([]);
+  expect(new Set(catalog.wal.segments.map((segment) => segment.timeline))).toEqual(new Set([1]));
 });
 
 test('a side instance name in use is refused and the server running there is left alone', async () => {
