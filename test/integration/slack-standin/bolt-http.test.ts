@@ -120,8 +120,7 @@ describe('Slack stand-in with a real Bolt app over HTTP', () => {
 
     const command = await slack.slashCommand({ user: 'U0ALICE', channel: CHANNEL, command: '/recover', text: 'pitr --target "10 minutes ago"' });
     expect(command.status).toBe(200);
-    expect(command.timedOut).toBe(false);
-    expect(command.ackMs).toBeLessThan(3000);
+    expect(command.timedOut).toBe(false); // the stand-in's own 3 s rule
 
     const plan = await transcript.waitFor(() => transcript.messages(CHANNEL).find((m) => m.text === 'PITR plan ready'));
     expect(plan.botId).toBe(slack.workspace.botId);
@@ -144,7 +143,7 @@ describe('Slack stand-in with a real Bolt app over HTTP', () => {
     expect(submitted.responseAction).toBeUndefined();
     expect(transcript.view(modal.id)?.status).toBe('closed');
 
-    const updated = await transcript.waitFor(() => transcript.message(CHANNEL, plan.ts)?.edits.length === 1 && transcript.message(CHANNEL, plan.ts), 5000);
+    const updated = await transcript.waitFor(() => transcript.message(CHANNEL, plan.ts)?.edits.length === 1 && transcript.message(CHANNEL, plan.ts));
     expect(Transcript.textOf(updated)).toContain('Approved by <@U0ALICE>: side instance only');
     expect(updated.edits[0]?.text).toBe('PITR plan ready');
 

@@ -99,14 +99,14 @@ describe('Slack stand-in over HTTP', () => {
     expect(s.unknownCalls().map((u) => u.call.method)).toEqual(['chat.unfurlEverything']);
   });
 
-  it('closes promptly even with keep-alive clients connected', async () => {
+  // Without closing idle keep-alive sockets, close() waits for the client's keep-alive timeout
+  // (minutes with undici): this test's own timeout catches that, without measuring time itself.
+  it('closes even with keep-alive clients connected', async () => {
     const s = await start();
     const client = new WebClient(botToken, { slackApiUrl: s.url, retryConfig: { retries: 0 } });
     await client.auth.test();
-    const started = Date.now();
     await s.close();
     slack = undefined;
-    expect(Date.now() - started).toBeLessThan(1000);
     await expect(fetch(`${s.url}auth.test`)).rejects.toThrow();
-  });
+  }, 30_000);
 });
