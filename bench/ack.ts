@@ -10,11 +10,11 @@ import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { pino } from 'pino';
-import { startControlCluster } from '../src/dev/control-cluster.js';
+import { startControlCluster } from '../devkit/control-cluster.js';
 import { createExec } from '../src/engine/exec.js';
 import { freePort } from '../src/engine/local-cluster.js';
-import { signedHeaders } from '../src/slack-standin/signing.js';
-import { startSlackStandIn } from '../src/slack-standin/index.js';
+import { signedHeaders } from '../devkit/slack-standin/signing.js';
+import { startSlackStandIn } from '../devkit/slack-standin/index.js';
 
 const CONCURRENT = Number(process.argv[2] ?? 50);
 const log = pino({ level: 'silent' });

@@ -6,7 +6,7 @@
  */
 import { chmod, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startSandbox, type Sandbox } from '../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../devkit/sandbox.js';
 import { shellQuote } from '../src/engine/pg-settings.js';
 
 const SECONDS = Number(process.argv[2] ?? 30);

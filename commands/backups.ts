@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RecoverError } from '../src/errors.js';
-import { coverage, rpoExposureSeconds } from '../src/storage/coverage.js';
+import { coverage, rpoExposureSeconds } from '../src/catalog/coverage.js';
 import type { RecoverCommand } from './types.js';
 
 const schema = z.object({}).strict();

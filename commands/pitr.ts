@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { describeTarget, selectRestore } from '../src/engine/select-restore.js';
+import { describeTarget, selectRestore } from '../src/catalog/select-restore.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
-import { exactTargetTime, parseTarget, parseTargetTime, timeTarget } from '../src/engine/targets.js';
+import { exactTargetTime, parseTarget, parseTargetTime, timeTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
-import { formatLsn, parseLsn } from '../src/wal/segments.js';
+import { formatLsn, parseLsn } from '../src/catalog/segments.js';
 import type { Plan, RecoveryTarget, Step } from '../src/types.js';
 import { parseFlags, type RecoverCommand } from './types.js';
 

@@ -4,7 +4,7 @@
  * calls it; the bot only shows the result, because the bot holds no storage credentials.
  */
 import type { z } from 'zod';
-import type { Catalog } from '../src/storage/catalog.js';
+import type { Catalog } from '../src/catalog/catalog.js';
 import { RecoverError } from '../src/errors.js';
 import type { Plan, Risk } from '../src/types.js';
 import type { EngineContext, PgToolConfig } from '../src/engine/context.js';

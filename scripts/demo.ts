@@ -5,12 +5,12 @@
  * this machine (throwaway PostgreSQL clusters, Azurite, the Slack stand-in, the bot and a
  * runner) and is removed at the end, also on Ctrl-C.
  */
-import { ACTIONS } from '../src/slack/blocks/common.js';
-import { INCIDENT_CHANNEL, startWorld, type World } from '../src/dev/world.js';
+import { ACTIONS } from '../src/slack/views/common.js';
+import { INCIDENT_CHANNEL, startWorld, type World } from '../devkit/world.js';
 import { takeBaseBackup } from '../src/engine/backup.js';
 import { parseConnectionUrl } from '../src/engine/context.js';
 import { stopCluster, withClient } from '../src/engine/local-cluster.js';
-import type { TranscriptMessage } from '../src/slack-standin/index.js';
+import type { TranscriptMessage } from '../devkit/slack-standin/index.js';
 
 const say = (text: string) => process.stdout.write(`${text}\n`);
 const step = (text: string) => say(`\n\x1b[1m== ${text}\x1b[0m`);

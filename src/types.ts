@@ -26,7 +26,7 @@ export type Lsn = bigint;
 export type RecoveryTarget =
   /**
    * `raw`: the target exactly, to the microsecond (normalised by `timeTarget()` in
-   * engine/targets.ts; PostgreSQL, plans and messages use it). `time`: the same instant
+   * catalog/targets.ts; PostgreSQL, plans and messages use it). `time`: the same instant
    * rounded UP to the millisecond, only for choosing backups and WAL by millisecond
    * timestamps (rounding up can only ask for more WAL). A target built in code from a Date
    * alone may leave `raw` empty; `exactTargetTime()` then uses `time`.

@@ -1,7 +1,7 @@
 /** Plain-text renderings of CLI results (pure). */
-import type { BackupManifest } from '../storage/catalog.js';
-import type { TimelineCoverage } from '../storage/coverage.js';
-import type { RestoreSelection } from '../engine/select-restore.js';
+import type { BackupManifest } from '../catalog/catalog.js';
+import type { TimelineCoverage } from '../catalog/coverage.js';
+import type { RestoreSelection } from '../catalog/select-restore.js';
 import type { PitrResult } from '../engine/pitr.js';
 import type { Plan } from '../types.js';
 import { formatAmount } from './progress.js';

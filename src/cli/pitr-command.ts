@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { pitr, parsePitrCli, targetFromArgs, type PitrArgs } from '../../commands/pitr.js';
 import { runPitr } from '../engine/pitr.js';
-import { selectRestore } from '../engine/select-restore.js';
+import { selectRestore } from '../catalog/select-restore.js';
 import { EXIT, RecoverError } from '../errors.js';
 import { listInstances } from '../runner/planner.js';
-import { readCatalog } from '../storage/catalog.js';
+import { readCatalog } from '../catalog/catalog.js';
 import { formatPitr, formatPlan, formatSelection } from './format.js';
 import { assertPortFree, createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 

@@ -12,7 +12,7 @@ import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
 import { hookCommands } from '../wal/hook-commands.js';
 import { HOOK_EXIT } from '../wal/protocol.js';
 import { pushWalFile } from '../wal/push.js';
-import { walFileKind } from '../wal/segments.js';
+import { walFileKind } from '../catalog/segments.js';
 import { createRuntime, printFailure, type CliIo } from './runtime.js';
 
 export async function walPush(io: CliIo, path: string, name: string): Promise<number> {

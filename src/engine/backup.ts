@@ -5,8 +5,8 @@
 import type pg from 'pg';
 import { targetClient } from './pg-client.js';
 import { RecoverError } from '../errors.js';
-import { manifestKey, type BackupManifest } from '../storage/catalog.js';
-import { segmentName, segmentOfLsn, parseLsn } from '../wal/segments.js';
+import { manifestKey, type BackupManifest } from '../catalog/catalog.js';
+import { segmentName, segmentOfLsn, parseLsn } from '../catalog/segments.js';
 import { toolFailure } from './exec.js';
 import { hashingCounter } from '../util/streams.js';
 import { nowIso, pgClientConfig, type EngineContext, type PgToolConfig, type SourceConnection } from './context.js';

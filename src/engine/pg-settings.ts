@@ -2,8 +2,8 @@
  * Builders (pure) for the settings a restored cluster starts with. Written into
  * postgresql.auto.conf, which PostgreSQL reads last, so they override the backup's own.
  */
-import { formatLsn } from '../wal/segments.js';
-import { exactTargetTime } from './targets.js';
+import { formatLsn } from '../catalog/segments.js';
+import { exactTargetTime } from '../catalog/targets.js';
 import type { RecoveryTarget, TargetAction } from '../types.js';
 
 /** Quotes a value for postgresql.conf: single quotes, embedded quotes doubled. */

@@ -5,11 +5,11 @@
  * target can reach (see wal-end.ts).
  */
 import { RecoverError } from '../errors.js';
-import { readCatalog, type Catalog } from '../storage/catalog.js';
+import { readCatalog, type Catalog } from '../catalog/catalog.js';
 import type { RecoveryTarget } from '../types.js';
 import type { EngineContext, PgToolConfig } from './context.js';
-import { describeTarget, reachableWal, restorableWindow, selectRestore, windowText, type RestoreSelection } from './select-restore.js';
-import { exactTargetTime, parseTargetTime } from './targets.js';
+import { describeTarget, reachableWal, restorableWindow, selectRestore, windowText, type RestoreSelection } from '../catalog/select-restore.js';
+import { exactTargetTime, parseTargetTime } from '../catalog/targets.js';
 import { lastTransactionEnd, type LastTransactionEnd } from './wal-end.js';
 
 export interface PitrTargetRequest {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { RecoverError } from '../errors.js';
 import type { TargetAction } from '../types.js';
-import { formatLsn, parseLsn } from '../wal/segments.js';
+import { formatLsn, parseLsn } from '../catalog/segments.js';
 import { nowIso, type EngineContext } from './context.js';
 import { appendConf, exists, tailFile, writeOwnedFile } from './local-cluster.js';
 import { targetClient } from './pg-client.js';

@@ -2,7 +2,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecoverError } from '../errors.js';
-import type { BackupManifest } from '../storage/catalog.js';
+import type { BackupManifest } from '../catalog/catalog.js';
 import { nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { tarExtractArgs } from './pg-args.js';
 import { hashingCounter } from '../util/streams.js';

@@ -8,7 +8,7 @@ import { LogLevel, type AppOptions, type Logger as BoltLogger } from '@slack/bol
 import type { SlackConfig } from '../config.js';
 import { RecoverError } from '../errors.js';
 import type { Logger } from '../types.js';
-import { FastAckReceiver } from './fast-ack-receiver.js';
+import { FastAckReceiver } from './io/fast-ack-receiver.js';
 
 /** Web API retries: a few quick ones for network blips, never Slack's default half hour. */
 export const RETRY_CONFIG = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000, randomize: true };

@@ -15,17 +15,17 @@ import type { Config } from '../config.js';
 import { getRequest } from '../control/index.js';
 import { systemClock, type Clock, type Logger } from '../types.js';
 import { appOptions } from './app-options.js';
-import { ApproverDirectory } from './approvers.js';
-import { planChanged, type FlowDeps } from './approval-flow.js';
-import { failureMessage } from './blocks/help.js';
-import type { CommandDeps } from './commands.js';
+import { ApproverDirectory } from './flows/approvers.js';
+import { planChanged, type FlowDeps } from './flows/approval-flow.js';
+import { failureMessage } from './views/help.js';
+import type { CommandDeps } from './listeners/commands.js';
 import { BoundedMap, KeyedLock, Tasks, type BotDeps } from './context.js';
-import { registerHandlers } from './handlers.js';
-import { JobWatcher } from './job-watcher.js';
-import { ControlListener } from './listener.js';
-import { Outbox } from './outbox.js';
-import { PlanWatcher } from './plan-watcher.js';
-import type { UpdateBudget } from './scheduler.js';
+import { registerHandlers } from './listeners/handlers.js';
+import { JobWatcher } from './flows/job-watcher.js';
+import { ControlListener } from './io/control-listener.js';
+import { Outbox } from './io/outbox.js';
+import { PlanWatcher } from './flows/plan-watcher.js';
+import type { UpdateBudget } from './io/scheduler.js';
 
 export interface CreateBotOptions {
   config: Config;

@@ -7,8 +7,8 @@ import type pg from 'pg';
 import type { Config } from '../config.js';
 import { toRecoverError, type RecoverError } from '../errors.js';
 import type { Clock, Logger } from '../types.js';
-import type { ApproverDirectory } from './approvers.js';
-import type { Outbox } from './outbox.js';
+import type { ApproverDirectory } from './flows/approvers.js';
+import type { Outbox } from './io/outbox.js';
 
 /** Work done after the ack. Each task gets a way to tell a person when it fails. */
 export class Tasks {

@@ -11,7 +11,7 @@ import type { Logger } from '../types.js';
 import type { WalFetcher } from './fetcher.js';
 import type { AgentReply, AgentRequest } from './protocol.js';
 import { ArchiveAhead } from './archive-ahead.js';
-import { walFileKind } from './segments.js';
+import { walFileKind } from '../catalog/segments.js';
 
 export interface WalAgentOptions {
   socketPath: string;

@@ -11,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
 import { pushWalFile, type PushOutcome } from './push.js';
-import { walFileKind } from './segments.js';
+import { walFileKind } from '../catalog/segments.js';
 
 const MAX_REMEMBERED = 256;
 

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { crc32, gunzip } from 'node:zlib';
 import { compress, decompressFrame, uncompress } from 'lz4-napi';
 import { readStreamToBuffer } from '../util/streams.js';
-import type { WalFileKind } from './segments.js';
+import type { WalFileKind } from '../catalog/segments.js';
 
 export const WAL_COMPRESSION = 'lz4-block';
 const MAGIC = Buffer.from('RBL4', 'ascii');

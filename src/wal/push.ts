@@ -9,7 +9,7 @@ import { RecoverError } from '../errors.js';
 import { BlobExistsError, type Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
 import { compressWal, shouldCompress, walCrc32, WAL_COMPRESSION } from './compression.js';
-import { walFileKind } from './segments.js';
+import { walFileKind } from '../catalog/segments.js';
 
 export type PushOutcome = 'uploaded' | 'already-archived';
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findCommand, tokenize } from '../../commands/index.js';
-import { startSandbox, type Sandbox } from '../../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../src/engine/context.js';
 import { freePort } from '../../src/engine/local-cluster.js';

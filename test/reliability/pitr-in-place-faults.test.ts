@@ -7,7 +7,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startSandbox, type Sandbox } from '../../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
 import { parseConnectionUrl, type EngineContext } from '../../src/engine/context.js';
 import { exists, freePort, initCluster, startCluster, stopCluster, withClient } from '../../src/engine/local-cluster.js';
@@ -15,7 +15,7 @@ import { ownerFor } from '../../src/engine/os-user.js';
 import { runPitr, type PitrRequest } from '../../src/engine/pitr.js';
 import { serverRunning } from '../../src/engine/recovery.js';
 import { RecoverError } from '../../src/errors.js';
-import { readCatalog } from '../../src/storage/catalog.js';
+import { readCatalog } from '../../src/catalog/catalog.js';
 import type { EngineEvent } from '../../src/types.js';
 
 let sandbox: Sandbox;

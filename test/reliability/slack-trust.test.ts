@@ -12,8 +12,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimNextJob, getJob, listApprovals } from '../../src/control/index.js';
-import { signedHeaders } from '../../src/slack-standin/signing.js';
-import { ACTIONS } from '../../src/slack/blocks/common.js';
+import { signedHeaders } from '../../devkit/slack-standin/signing.js';
+import { ACTIONS } from '../../src/slack/views/common.js';
 import { approvedJob, findTop, INCIDENT, pitrPlan, startHarness, textOf, type Harness } from '../integration/slack/harness.js';
 
 const SIGNING_SECRET = 'test-signing-secret'; // the harness's

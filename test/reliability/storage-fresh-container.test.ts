@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { startAzurite, type AzuriteHandle } from '../../src/dev/azurite.js';
+import { startAzurite, type AzuriteHandle } from '../../devkit/azurite.js';
 import { listAll } from '../../src/storage/blob-store.js';
 import { openStorage } from '../../src/storage/index.js';
 import { pushWalFile } from '../../src/wal/push.js';

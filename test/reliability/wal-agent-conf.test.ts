@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { afterAll, expect, test } from 'vitest';
 import { walAgent } from '../../src/cli/wal-commands.js';
 import { loadConfig } from '../../src/config.js';
-import { startAzurite } from '../../src/dev/azurite.js';
+import { startAzurite } from '../../devkit/azurite.js';
 import { createExec } from '../../src/engine/exec.js';
 import { freePort, initCluster, startCluster, stopCluster, withClient } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';

@@ -34,7 +34,7 @@ describe('redactText', () => {
     expect(redactText('a postgres://u:pw@h/d b AccountKey=k; c sig=s d xoxb-9')).toBe('a postgres://u:***@h/d b AccountKey=***; c sig=*** d xoxb-***');
   });
 
-  // BUG: Slack app-level tokens (xapp-…, used for Socket Mode; src/slack-standin supports them)
+  // BUG: Slack app-level tokens (xapp-…, used for Socket Mode; devkit/slack-standin supports them)
   // are not masked: the pattern only knows xoxa/xoxb/xoxp/xoxr.
   test('masks an app-level token', () => {
     expect(redactText('xapp-1-A0123-456-abcdef')).toBe('xapp-***');

@@ -2,12 +2,12 @@
 import { readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { exists } from '../../../src/engine/local-cluster.js';
 import { runPitr } from '../../../src/engine/pitr.js';
-import { readCatalog } from '../../../src/storage/catalog.js';
+import { readCatalog } from '../../../src/catalog/catalog.js';
 
 let sandbox: Sandbox;
 let beforeMistake: Date;

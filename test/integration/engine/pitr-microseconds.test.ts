@@ -8,13 +8,13 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pitr as pitrCommand, targetFromArgs } from '../../../commands/pitr.js';
-import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { runPitr, type PitrResult } from '../../../src/engine/pitr.js';
-import { parseTargetTime } from '../../../src/engine/targets.js';
-import { readCatalog } from '../../../src/storage/catalog.js';
+import { parseTargetTime } from '../../../src/catalog/targets.js';
+import { readCatalog } from '../../../src/catalog/catalog.js';
 
 let sandbox: Sandbox;
 /** Each committed row and its commit time in microseconds since the epoch, in commit order. */

@@ -5,13 +5,13 @@
  * change restoring tables hash-identical to a snapshot taken at that moment.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { runPitr, type PitrRequest } from '../../../src/engine/pitr.js';
 import { tableHashes } from '../../../src/engine/verify.js';
-import { parseLsn } from '../../../src/wal/segments.js';
+import { parseLsn } from '../../../src/catalog/segments.js';
 import type { RecoveryTarget } from '../../../src/types.js';
 import pg from 'pg';
 

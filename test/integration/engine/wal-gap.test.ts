@@ -1,13 +1,13 @@
 /** A deleted WAL segment (a gap) is found before anything runs, with the reachable point named. */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../support/run-cli.js';
-import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { planPitr } from '../../../src/engine/pitr.js';
 import { RecoverError } from '../../../src/errors.js';
-import { readCatalog } from '../../../src/storage/catalog.js';
-import { coverage } from '../../../src/storage/coverage.js';
+import { readCatalog } from '../../../src/catalog/catalog.js';
+import { coverage } from '../../../src/catalog/coverage.js';
 
 let sandbox: Sandbox;
 const segments: string[] = [];

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pitr } from '../../../commands/pitr.js';
 import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, markApprovalRequested, recordApproval, requestCancel } from '../../../src/control/index.js';
-import { startSandbox, type Sandbox } from '../../../src/dev/sandbox.js';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/engine/context.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';

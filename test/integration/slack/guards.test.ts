@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecoverError } from '../../../src/errors.js';
-import { ACTIONS } from '../../../src/slack/blocks/common.js';
+import { ACTIONS } from '../../../src/slack/views/common.js';
 import type { Plan } from '../../../src/types.js';
 import { findTop, GENERAL, INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness } from './harness.js';
 

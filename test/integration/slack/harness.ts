@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../../../src/config.js';
 import { migrate, type JobRecord } from '../../../src/control/index.js';
 import { createLogger } from '../../../src/log.js';
 import { createBot, type CreateBotOptions, type RecoverBot } from '../../../src/slack/index.js';
-import { startSlackStandIn, Transcript, type SlackStandIn, type SlackStandInOptions, type TranscriptMessage } from '../../../src/slack-standin/index.js';
+import { startSlackStandIn, Transcript, type SlackStandIn, type SlackStandInOptions, type TranscriptMessage } from '../../../devkit/slack-standin/index.js';
 import { FakeRunner, pitrPlan } from './fake-runner.js';
 
 const SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;

@@ -4,7 +4,7 @@
  * Socket Mode.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { REALISTIC_BUDGETS } from '../../../src/slack-standin/index.js';
+import { REALISTIC_BUDGETS } from '../../../devkit/slack-standin/index.js';
 import { approvedJob, INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness, type HarnessOptions } from './harness.js';
 
 let h: Harness | undefined;

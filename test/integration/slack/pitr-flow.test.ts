@@ -5,7 +5,7 @@
  * and the summary thread.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ACTIONS } from '../../../src/slack/blocks/common.js';
+import { ACTIONS } from '../../../src/slack/views/common.js';
 import { findTop, INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness } from './harness.js';
 
 let h: Harness;

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, expect, test } from 'vitest';
 import { listAll, type Storage } from '../../../src/storage/blob-store.js';
 import { LocalDirectoryStore } from '../../../src/storage/local.js';
 import { ArchiveAhead } from '../../../src/wal/archive-ahead.js';
-import { segmentName } from '../../../src/wal/segments.js';
+import { segmentName } from '../../../src/catalog/segments.js';
 
 let dir: string;
 let storage: Storage;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startAzurite, type AzuriteHandle } from '../../../src/dev/azurite.js';
+import { startAzurite, type AzuriteHandle } from '../../../devkit/azurite.js';
 import { openStorage } from '../../../src/storage/index.js';
 import type { Storage } from '../../../src/storage/blob-store.js';
 import { startWalAgent, type WalAgent } from '../../../src/wal/agent.js';

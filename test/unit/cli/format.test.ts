@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { formatBackups, formatPitr, formatSelection } from '../../../src/cli/format.js';
-import { selectRestore } from '../../../src/engine/select-restore.js';
-import { coverage, rpoExposureSeconds } from '../../../src/storage/coverage.js';
+import { selectRestore } from '../../../src/catalog/select-restore.js';
+import { coverage, rpoExposureSeconds } from '../../../src/catalog/coverage.js';
 import type { PitrResult } from '../../../src/engine/pitr.js';
-import { at, catalog, linearCatalog, SEG } from '../storage/catalog-fixtures.js';
+import { at, catalog, linearCatalog, SEG } from '../catalog/catalog-fixtures.js';
 
 describe('formatBackups', () => {
   it('lists backups, unusable ones, per-timeline coverage with gaps, and the RPO', () => {

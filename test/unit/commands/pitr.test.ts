@@ -8,7 +8,7 @@ import type { PlanFacts } from '../../../commands/types.js';
 import { planDigest } from '../../../src/control/digest.js';
 import { exitCodeFor, RecoverError } from '../../../src/errors.js';
 import { refusal } from '../../support/refusal.js';
-import { linearCatalog } from '../storage/catalog-fixtures.js';
+import { linearCatalog } from '../catalog/catalog-fixtures.js';
 
 const slack = (text: string[]) => pitr.parse(text);
 const NOW = new Date('2025-01-15T10:20:30.456Z');

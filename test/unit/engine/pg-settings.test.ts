@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { confQuote, recoverySettings, renderConf, shellQuote, spoolRestoreCommand, type RecoverySettingsInput } from '../../../src/engine/pg-settings.js';
-import { timeTarget } from '../../../src/engine/targets.js';
+import { timeTarget } from '../../../src/catalog/targets.js';
 import type { RecoveryTarget } from '../../../src/types.js';
 
 describe('confQuote', () => {

@@ -6,11 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../../commands/index.js';
 import { RecoverError } from '../../../src/errors.js';
-import { validateView } from '../../../src/slack-standin/index.js';
-import { approvalMessage, confirmModal, parseConfirmMetadata, type ApprovalMessageInput } from '../../../src/slack/blocks/approval.js';
-import { escapeMrkdwn } from '../../../src/slack/blocks/common.js';
-import { channelRefusalMessage, commandErrorMessage, helpMessage, unknownCommandMessage } from '../../../src/slack/blocks/help.js';
-import { planningMessage, planningRefusalMessage, planningStalledMessage, planPreviewMessage, type PlanPreviewInput } from '../../../src/slack/blocks/plan.js';
+import { validateView } from '../../../devkit/slack-standin/index.js';
+import { approvalMessage, confirmModal, parseConfirmMetadata, type ApprovalMessageInput } from '../../../src/slack/views/approval.js';
+import { escapeMrkdwn } from '../../../src/slack/views/common.js';
+import { channelRefusalMessage, commandErrorMessage, helpMessage, unknownCommandMessage } from '../../../src/slack/views/help.js';
+import { planningMessage, planningRefusalMessage, planningStalledMessage, planPreviewMessage, type PlanPreviewInput } from '../../../src/slack/views/plan.js';
 import type { Plan } from '../../../src/types.js';
 import { huge, plan, valid } from './fixtures.js';
 

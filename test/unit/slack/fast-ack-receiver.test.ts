@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { acksAtOnce, parseBody, verifySignature } from '../../../src/slack/fast-ack-receiver.js';
+import { acksAtOnce, parseBody, verifySignature } from '../../../src/slack/io/fast-ack-receiver.js';
 
 const secret = 'signing-secret';
 const sign = (timestamp: number, body: string) => `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;

@@ -1,7 +1,7 @@
 /** Shared by the Block Kit builder tests: a plan, big inputs, and the Slack-limits check. */
 import { expect } from 'vitest';
-import { validateBlocks, validateMessageContent, Transcript } from '../../../src/slack-standin/index.js';
-import type { SlackMessage } from '../../../src/slack/blocks/common.js';
+import { validateBlocks, validateMessageContent, Transcript } from '../../../devkit/slack-standin/index.js';
+import type { SlackMessage } from '../../../src/slack/views/common.js';
 import type { Plan } from '../../../src/types.js';
 
 /** Asserts Slack would accept the message (stand-in validators) and returns all its text. */

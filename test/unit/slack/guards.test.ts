@@ -3,11 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalConfig, SlackConfig } from '../../../src/config.js';
 import { isRecoverError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
-import { FastAckReceiver } from '../../../src/slack/fast-ack-receiver.js';
+import { FastAckReceiver } from '../../../src/slack/io/fast-ack-receiver.js';
 import { appOptions, RETRY_CONFIG } from '../../../src/slack/app-options.js';
-import { ApproverDirectory, requiredApprovals } from '../../../src/slack/approvers.js';
-import { globToRegExp, isChannelAllowed, RecentKeys, requestKey } from '../../../src/slack/guards.js';
-import { isPermanentSlackError, rateLimitSeconds, slackErrorCode, slackFailure, withRateLimitRetry } from '../../../src/slack/slack-errors.js';
+import { ApproverDirectory, requiredApprovals } from '../../../src/slack/flows/approvers.js';
+import { globToRegExp, isChannelAllowed, RecentKeys, requestKey } from '../../../src/slack/listeners/guards.js';
+import { isPermanentSlackError, rateLimitSeconds, slackErrorCode, slackFailure, withRateLimitRetry } from '../../../src/slack/io/slack-errors.js';
 import type { Plan } from '../../../src/types.js';
 
 describe('allowed channels', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StepCheckpoint } from '../../../src/control/index.js';
-import { applyEvent, initialJobView, parseIntegrityReport, parseRecoveryResult, type JobView } from '../../../src/slack/job-view.js';
-import { summarySteps } from '../../../src/slack/summary-data.js';
+import { applyEvent, initialJobView, parseIntegrityReport, parseRecoveryResult, type JobView } from '../../../src/slack/views/job-view.js';
+import { summarySteps } from '../../../src/slack/flows/summary-data.js';
 import type { EngineEvent, Plan } from '../../../src/types.js';
 
 const plan: Plan = {

@@ -3,10 +3,10 @@
  * shared helpers: important text, and every message within Slack's limits.
  */
 import { describe, expect, it } from 'vitest';
-import { fitMessage, formatDuration, formatUtc, progressBar, section } from '../../../src/slack/blocks/common.js';
-import { integrityMessage } from '../../../src/slack/blocks/integrity.js';
-import { jobsListMessage, statusMessage } from '../../../src/slack/blocks/status.js';
-import { applyEvent, initialJobView } from '../../../src/slack/job-view.js';
+import { fitMessage, formatDuration, formatUtc, progressBar, section } from '../../../src/slack/views/common.js';
+import { integrityMessage } from '../../../src/slack/views/integrity.js';
+import { jobsListMessage, statusMessage } from '../../../src/slack/views/status.js';
+import { applyEvent, initialJobView } from '../../../src/slack/views/job-view.js';
 import type { IntegrityReport } from '../../../src/engine/verify.js';
 import type { Plan } from '../../../src/types.js';
 import { huge, plan, valid } from './fixtures.js';

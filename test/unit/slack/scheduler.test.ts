@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpdateScheduler, type OutboundUpdate, type SchedulerTimers } from '../../../src/slack/scheduler.js';
+import { UpdateScheduler, type OutboundUpdate, type SchedulerTimers } from '../../../src/slack/io/scheduler.js';
 
 /** Timers driven by the test: advance() fires what is due, in order, and lets promises settle. */
 class FakeTimers implements SchedulerTimers {

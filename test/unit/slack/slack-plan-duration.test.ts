@@ -4,7 +4,7 @@
  * "Expected duration" fact of its own used to show two different figures.
  */
 import { describe, expect, it } from 'vitest';
-import { expectedSeconds, planPreviewMessage, type PlanPreviewInput } from '../../../src/slack/blocks/plan.js';
+import { expectedSeconds, planPreviewMessage, type PlanPreviewInput } from '../../../src/slack/views/plan.js';
 import type { Plan } from '../../../src/types.js';
 import { plan, valid } from './fixtures.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { validateMessageContent, Transcript } from '../../../src/slack-standin/index.js';
-import { dataLossSeconds, planDestination, planTarget, summaryMessage, type SummaryInput } from '../../../src/slack/blocks/summary.js';
-import { parseRecoveryResult } from '../../../src/slack/job-view.js';
+import { validateMessageContent, Transcript } from '../../../devkit/slack-standin/index.js';
+import { dataLossSeconds, planDestination, planTarget, summaryMessage, type SummaryInput } from '../../../src/slack/views/summary.js';
+import { parseRecoveryResult } from '../../../src/slack/views/job-view.js';
 
 const base: SummaryInput = {
   jobId: 'job-1',

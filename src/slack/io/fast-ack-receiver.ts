@@ -1,0 +1,134 @@
+/**
+ * The HTTP receiver for the bot. Slack needs an answer within 3 s, and a burst of commands
+ * (an incident pulls everyone in at once) must not queue acks behind each other's work. So
+ * requests that are always acknowledged with an empty body — slash commands and button
+ * clicks — get their 200 the moment the signature checks out, before Bolt runs any listener;
+ * Bolt then processes them with a no-op ack. Modal submissions (whose ack carries
+ * validation errors) and everything else go through Bolt with the real ack, as usual.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import type { Logger } from '../../types.js';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_SKEW_SECONDS = 5 * 60;
+
+export interface FastAckReceiverOptions {
+  signingSecret: string;
+  log: Logger;
+  path?: string;
+  now?: () => number;
+}
+
+/** Slack's v0 scheme: hex HMAC-SHA256 of `v0:{timestamp}:{body}`; stale timestamps are refused. */
+export function verifySignature(secret: string, headers: IncomingMessage['headers'], rawBody: string, nowSeconds: number): boolean {
+  const signature = headers['x-slack-signature'];
+  const timestamp = Number(headers['x-slack-request-timestamp']);
+  if (typeof signature !== 'string' || !Number.isFinite(timestamp) || Math.abs(nowSeconds - timestamp) > MAX_SKEW_SECONDS) return false;
+  const expected = Buffer.from(`v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Form-encoded commands, `payload=` JSON interactions, or a JSON body (url_verification). */
+export function parseBody(rawBody: string, contentType: string | undefined): Record<string, unknown> {
+  if (contentType?.includes('application/json')) return JSON.parse(rawBody) as Record<string, unknown>;
+  const fields = Object.fromEntries(new URLSearchParams(rawBody));
+  return typeof fields.payload === 'string' ? (JSON.parse(fields.payload) as Record<string, unknown>) : fields;
+}
+
+export function acksAtOnce(body: Record<string, unknown>): boolean {
+  return typeof body.command === 'string' || body.type === 'block_actions';
+}
+
+export class FastAckReceiver implements Receiver {
+  private app: App | undefined;
+  private server: Server | undefined;
+
+  constructor(private readonly options: FastAckReceiverOptions) {}
+
+  init(app: App): void {
+    this.app = app;
+  }
+
+  async start(listen: { port: number; host?: string }): Promise<Server> {
+    const server = createServer((req, res) => this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => resolve());
+    });
+    return server;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = this.options.path ?? '/slack/events';
+    if (req.method !== 'POST' || req.url?.split('?')[0] !== path) {
+      res.writeHead(404).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) req.destroy();
+      else chunks.push(chunk);
+    });
+    req.on('end', () => this.dispatch(req, res, Buffer.concat(chunks).toString('utf8')));
+  }
+
+  private dispatch(req: IncomingMessage, res: ServerResponse, rawBody: string): void {
+    const nowSeconds = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
+    if (!verifySignature(this.options.signingSecret, req.headers, rawBody, nowSeconds)) {
+      this.options.log.warn({ url: req.url }, 'refused a Slack request with a bad or stale signature');
+      res.writeHead(401).end();
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = parseBody(rawBody, req.headers['content-type']);
+    } catch (error) {
+      this.options.log.warn({ err: error }, 'refused an unreadable Slack request');
+      res.writeHead(400).end();
+      return;
+    }
+    if (body.type === 'url_verification') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ challenge: body.challenge }));
+      return;
+    }
+    const retry = { retryNum: Number(req.headers['x-slack-retry-num']) || undefined, retryReason: req.headers['x-slack-retry-reason'] as string | undefined };
+    if (acksAtOnce(body)) {
+      res.writeHead(200).end();
+      // After the response is on its way: Bolt's work for this request never delays its ack.
+      setImmediate(() => this.process({ body, ack: async () => undefined, ...retry }));
+      return;
+    }
+    let answered = false;
+    const ack = async (response?: unknown): Promise<void> => {
+      if (answered) return;
+      answered = true;
+      if (response === undefined || response === '') res.writeHead(200).end();
+      else if (typeof response === 'string') res.writeHead(200, { 'content-type': 'text/plain' }).end(response);
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(response));
+    };
+    void this.process({ body, ack, ...retry }).finally(() => {
+      if (!answered) ack().catch((error: unknown) => this.options.log.error({ err: error }, 'could not answer Slack'));
+    });
+  }
+
+  private async process(event: ReceiverEvent): Promise<void> {
+    try {
+      await this.app!.processEvent(event);
+    } catch (error) {
+      // Bolt already reported it through app.error (which posts to the channel where it can).
+      this.options.log.error({ err: error }, 'a Slack request failed in the bot');
+    }
+  }
+}

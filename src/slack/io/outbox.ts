@@ -1,0 +1,92 @@
+/**
+ * The bot's only way to talk to Slack: posts and ephemerals (with 429 retries), updates
+ * (always through the shared UpdateScheduler), and modals. Failures become RecoverErrors
+ * with Slack's error code, so callers can show them in the channel; nothing here logs a
+ * token or a request body.
+ */
+import type { types, webApi } from '@slack/bolt';
+import type { Logger } from '../../types.js';
+import { escapeMrkdwn, type Block, type SlackMessage } from '../views/common.js';
+import { notice } from '../views/help.js';
+import { UpdateScheduler, type UpdateBudget } from './scheduler.js';
+import { slackFailure, withRateLimitRetry } from './slack-errors.js';
+
+/** Interactive messages (plan previews, approvals) go before progress updates. */
+export const PRIORITY = { progress: 0, interactive: 10 } as const;
+
+const asBlocks = (blocks: Block[]): types.KnownBlock[] => blocks as unknown as types.KnownBlock[];
+
+export class Outbox {
+  readonly scheduler: UpdateScheduler;
+
+  constructor(
+    private readonly client: webApi.WebClient,
+    private readonly log: Logger,
+    budget?: UpdateBudget,
+  ) {
+    this.scheduler = new UpdateScheduler({
+      send: async (update) => {
+        await this.client.chat.update({ channel: update.channel, ts: update.ts, text: update.text, blocks: asBlocks(update.blocks ?? []) });
+      },
+      ...(budget ? { budget } : {}),
+      onGiveUp: (update, error) => this.updateFailed(update.channel, update.text, error),
+    });
+  }
+
+  /** Posts a message (a thread reply with `threadTs`); returns its ts. */
+  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<string> {
+    try {
+      const result = await withRateLimitRetry(() =>
+        this.client.chat.postMessage({
+          channel,
+          text: message.text,
+          blocks: asBlocks(message.blocks),
+          ...(threadTs ? { thread_ts: threadTs } : {}),
+        }),
+      );
+      if (!result.ts) throw new Error('chat.postMessage returned no ts');
+      return result.ts;
+    } catch (error) {
+      throw slackFailure(threadTs ? 'to post a thread reply' : 'to post a message', error);
+    }
+  }
+
+  /** Shows a message to one person; false (and logged) if Slack refused, e.g. outside the bot's channels. */
+  async ephemeral(channel: string, user: string, message: SlackMessage): Promise<boolean> {
+    try {
+      await withRateLimitRetry(() => this.client.chat.postEphemeral({ channel, user, text: message.text, blocks: asBlocks(message.blocks) }));
+      return true;
+    } catch (error) {
+      this.log.error({ err: slackFailure('to show an ephemeral message', error), channel, user }, 'could not show an ephemeral message');
+      return false;
+    }
+  }
+
+  /** Replaces a message's content, coalesced and within the chat.update budget. */
+  update(channel: string, ts: string, message: SlackMessage, priority: number = PRIORITY.progress): void {
+    this.scheduler.set({ channel, ts, text: message.text, blocks: message.blocks }, priority);
+  }
+
+  async openView(triggerId: string, view: Block): Promise<void> {
+    try {
+      await this.client.views.open({ trigger_id: triggerId, view: view as unknown as types.ModalView });
+    } catch (error) {
+      throw slackFailure('to open the confirmation dialog', error);
+    }
+  }
+
+  async usergroupMembers(usergroup: string): Promise<string[]> {
+    const result = await withRateLimitRetry(() => this.client.usergroups.users.list({ usergroup }));
+    return result.users ?? [];
+  }
+
+  /** An update that can never be applied: say so with a new message carrying the latest text. */
+  private updateFailed(channel: string, text: string, error: unknown): void {
+    const failure = slackFailure('to update a message', error);
+    this.log.error({ err: failure, channel }, 'gave up updating a message');
+    const message = notice(`:warning: recover-bot could not update a message: ${escapeMrkdwn(failure.message)}\nLatest state: ${escapeMrkdwn(text)}`);
+    this.post(channel, message).catch((postError: unknown) => {
+      this.log.error({ err: postError, channel }, 'could not report a failed update either');
+    });
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * What `/recover <sub> …` does after the ack, free of Bolt types: the channel check, the
+ * subcommand lookup and argument parsing (errors answered with usage and an example), the
+ * bot's own commands (help, status, cancel) and, for runner-planned commands, filing the
+ * request and posting "Planning…" for the plan watcher to turn into the preview.
+ */
+import { COMMANDS, findCommand, tokenize, type RecoverCommand } from '../../../commands/index.js';
+import { createRequest, getJob, getRequest, listJobs, requestCancel, setRequestSlackRefs } from '../../control/index.js';
+import { isRecoverError, RecoverError, toRecoverError } from '../../errors.js';
+import { code, escapeMrkdwn, shortId, user } from '../views/common.js';
+import { channelRefusalMessage, commandErrorMessage, helpMessage, notice, unknownCommandMessage } from '../views/help.js';
+import { planningMessage } from '../views/plan.js';
+import { jobsListMessage, type JobListRow } from '../views/status.js';
+import type { FlowDeps, Reply } from '../flows/approval-flow.js';
+import { isChannelAllowed } from './guards.js';
+import type { PlanWatcher } from '../flows/plan-watcher.js';
+
+export interface CommandDeps extends FlowDeps {
+  plans: PlanWatcher;
+}
+
+export interface CommandInput {
+  teamId: string;
+  channelId: string;
+  channelName: string;
+  userId: string;
+  text: string;
+  reply: Reply;
+}
+
+export async function runSlashCommand(deps: CommandDeps, input: CommandInput): Promise<void> {
+  const patterns = deps.config.slack.allowedChannels;
+  if (!isChannelAllowed({ id: input.channelId, name: input.channelName }, patterns)) {
+    return input.reply(channelRefusalMessage(input.channelName || input.channelId, patterns));
+  }
+  const tokens = tokenize(input.text.trim());
+  const name = (tokens[0] ?? 'help').toLowerCase();
+  const command = findCommand(name);
+  if (!command) return input.reply(unknownCommandMessage(name, COMMANDS));
+  let args: unknown;
+  try {
+    args = command.parse(tokens.slice(1));
+  } catch (error) {
+    if (isRecoverError(error)) return input.reply(commandErrorMessage(error, command));
+    throw error;
+  }
+  switch (command.name) {
+    case 'help':
+      return input.reply(helpMessage(COMMANDS));
+    case 'status':
+      return showStatus(deps, input);
+    case 'cancel':
+      return cancelJob(deps, { jobId: (args as { jobId: string }).jobId, userId: input.userId, channel: input.channelId, reply: input.reply });
+    default:
+      if (command.home === 'runner') return startPlanning(deps, input, command, args as Record<string, unknown>);
+      return input.reply(commandErrorMessage(new RecoverError('BAD_INPUT', `\`${command.name}\` is not available from Slack.`, { hint: 'Use the recover CLI for it.' })));
+  }
+}
+
+async function startPlanning(deps: CommandDeps, input: CommandInput, command: RecoverCommand<unknown>, args: Record<string, unknown>): Promise<void> {
+  const text = input.text.trim();
+  const pool = deps.config.pool;
+  // Post first: if Slack refuses (bot not in the channel), no orphan request is left behind.
+  const ts = await deps.out.post(input.channelId, planningMessage({ commandText: text, requesterId: input.userId, pool }));
+  try {
+    const request = await createRequest(deps.control, { teamId: input.teamId, channelId: input.channelId, requesterId: input.userId, command: command.name, args, pool });
+    deps.typedText.set(request.id, text);
+    await setRequestSlackRefs(deps.control, request.id, { channel: input.channelId, planTs: ts });
+    deps.plans.watch({ requestId: request.id, channel: input.channelId, ts, commandText: text, requesterId: input.userId, pool, since: deps.clock.now().getTime() });
+  } catch (error) {
+    const failure = toRecoverError(error);
+    deps.out.update(input.channelId, ts, notice(`:x: Could not file ${code(escapeMrkdwn(`/recover ${text}`))} for ${user(input.userId)}: ${failure.message}`));
+    throw failure;
+  }
+}
+
+async function showStatus(deps: CommandDeps, input: CommandInput): Promise<void> {
+  const jobs = await listJobs(deps.control, { recentLimit: 10 });
+  const rows: JobListRow[] = await Promise.all(
+    jobs.map(async (job) => {
+      const request = await getRequest(deps.control, job.requestId);
+      return {
+        jobId: job.id,
+        status: job.status,
+        createdAt: job.createdAt,
+        finishedAt: job.finishedAt,
+        command: request ? (deps.typedText.get(request.id) ?? request.command) : null,
+        requesterId: request?.requesterId ?? null,
+        view: deps.jobs.view(job.id),
+      };
+    }),
+  );
+  await input.reply(jobsListMessage(rows));
+}
+
+/** `/recover cancel <job>` and the status message's Cancel button: requester or an approver. */
+export async function cancelJob(deps: FlowDeps, input: { jobId: string; userId: string; channel: string; reply: Reply }): Promise<void> {
+  const job = await getJob(deps.control, input.jobId);
+  if (!job) return input.reply(notice(`There is no job ${code(input.jobId)}. \`/recover status\` lists job ids.`));
+  const request = await getRequest(deps.control, job.requestId);
+  const allowed = request !== null && (input.userId === request.requesterId || (await deps.approvers.isApprover(request.teamId, input.userId)));
+  if (!allowed) {
+    const who = request ? `${user(request.requesterId)}, who asked for it,` : 'the requester';
+    return input.reply(notice(`Only ${who} or a configured approver can cancel job ${code(shortId(job.id))}.`));
+  }
+  const { effect } = await requestCancel(deps.control, job.id, input.userId);
+  if (effect === 'already-finished') return input.reply(notice(`Job ${code(shortId(job.id))} already ended (${job.status}); nothing to cancel.`));
+  if (effect === 'already-requested') {
+    return input.reply(notice(`Cancelling job ${code(shortId(job.id))} was already requested; the runner stops at the next safe point.`));
+  }
+  deps.jobs.cancelRequested(job.id, input.userId);
+  const what = effect === 'cancelled'
+    ? `cancelled job ${code(job.id)} before it started; nothing ran.`
+    : `asked job ${code(job.id)} to stop; the runner stops at the next safe point and the status message will say when.`;
+  await deps.out.post(job.slackRefs.channel ?? input.channel, notice(`:octagonal_sign: ${user(input.userId)} ${what}`));
+}

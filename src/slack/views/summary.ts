@@ -1,0 +1,210 @@
+/**
+ * The summary posted in the job's thread when it ends, whatever the outcome: timeline (who
+ * asked and approved, when; each step and its duration), recovery point reached against
+ * the target, the data-loss window against the RPO, the time taken against the RTO, the
+ * integrity verdict and what to do next. Also the per-step thread reply. Pure.
+ */
+import type { JobStatus } from '../../control/index.js';
+import type { IntegrityReport } from '../../engine/verify.js';
+import type { RecoveryResult } from './job-view.js';
+import {
+  code, context, escapeMrkdwn, fitMessage, formatDuration, formatUtc, header, section, sectionsFromLines, truncate, user,
+  type SlackMessage,
+} from './common.js';
+
+export const RPO_SECONDS = 15 * 60;
+export const RTO_SECONDS = 2 * 3600;
+
+export interface SummaryStep {
+  title: string;
+  state: 'pending' | 'running' | 'done' | 'failed';
+  seconds: number | null;
+}
+
+export interface SummaryInput {
+  jobId: string;
+  status: JobStatus;
+  command: string;
+  summary: string;
+  requestedBy: string;
+  requestedAt: Date;
+  approvals: { userId: string; at: Date }[];
+  queuedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  steps: SummaryStep[];
+  /** The target as asked for, and its time when it is a time target. */
+  target: { text: string | null; time: Date | null };
+  /** Where the plan restores to: a side instance or production in place. */
+  to: 'side' | 'in-place' | null;
+  result: RecoveryResult | null;
+  integrity: IntegrityReport | null;
+  error: { code: string; message: string } | null;
+  cancelledBy: string | null;
+}
+
+const time = (d: Date | null): string => (d ? code(formatUtc(d)) : '—');
+const ICON = { pending: ':white_large_square:', running: ':grey_question:', done: ':white_check_mark:', failed: ':x:' } as const;
+
+function timeline(input: SummaryInput): string[] {
+  const lines = [`${time(input.requestedAt)} requested by ${user(input.requestedBy)}`];
+  for (const a of input.approvals) lines.push(`${time(a.at)} approved by ${user(a.userId)}`);
+  lines.push(`${time(input.queuedAt)} queued as job ${code(input.jobId)}`);
+  if (input.startedAt) lines.push(`${time(input.startedAt)} started on a runner`);
+  for (const step of input.steps) {
+    const took = step.seconds === null ? (step.state === 'pending' ? 'not run' : 'did not finish') : formatDuration(step.seconds);
+    lines.push(`      ${ICON[step.state]} ${escapeMrkdwn(truncate(step.title, 200))} — ${took}`);
+  }
+  lines.push(`${time(input.finishedAt)} finished: *${input.status}*${input.cancelledBy ? ` (cancel asked by ${user(input.cancelledBy)})` : ''}`);
+  return lines;
+}
+
+/** Data-loss window = target − reached, compared with the RPO; null when it cannot be known. */
+export function dataLossSeconds(target: Date | null, reached: string | null): number | null {
+  if (!target || !reached) return null;
+  const r = new Date(reached);
+  return Number.isNaN(r.getTime()) ? null : (target.getTime() - r.getTime()) / 1000;
+}
+
+function recoveryPoint(input: SummaryInput): string {
+  const r = input.result;
+  const target = input.target.text ? code(input.target.text) : '—';
+  let reached = input.status === 'succeeded' ? '_no transaction replayed_' : '_not reached_';
+  if (r?.reachedTime) reached = code(formatUtc(r.reachedTime, true));
+  const timeline = r?.timeline !== null && r?.timeline !== undefined ? `, timeline ${r.timeline}` : '';
+  const lsn = r?.replayLsn ? ` (LSN ${code(r.replayLsn)}${timeline})` : '';
+  return `*Recovery point:* target ${target} · reached ${reached}${lsn}`;
+}
+
+/** `within the 15 min RPO` or `:warning: *exceeds* the 15 min RPO by 3 min`. */
+function against(seconds: number, limit: number, name: string, over: string, share = false): string {
+  const used = share ? ` (${Math.round((seconds / limit) * 100)}% used)` : '';
+  return seconds <= limit
+    ? `within the ${formatDuration(limit)} ${name}${used}`
+    : `:warning: *${over}* the ${formatDuration(limit)} ${name} by ${formatDuration(seconds - limit)}`;
+}
+
+function outcome(input: SummaryInput): string[] {
+  const lines = [recoveryPoint(input)];
+  const loss = dataLossSeconds(input.target.time, input.result?.reachedTime ?? null);
+  lines.push(
+    loss === null
+      ? `*Data-loss window:* unknown${input.target.time ? '' : ' (not a time target)'} — RPO is ${formatDuration(RPO_SECONDS)}`
+      : `*Data-loss window:* ${formatDuration(Math.max(0, loss))} (target − reached), ${against(loss, RPO_SECONDS, 'RPO', 'exceeds')}`,
+  );
+  if (input.finishedAt) {
+    const took = (input.finishedAt.getTime() - input.requestedAt.getTime()) / 1000;
+    lines.push(`*Time to recover:* ${formatDuration(took)} from request to finish, ${against(took, RTO_SECONDS, 'RTO', 'over', true)}`);
+  }
+  const report = input.integrity;
+  if (!report) {
+    lines.push(`*Integrity:* not verified${input.status === 'succeeded' ? '' : ' (the job did not get that far)'}`);
+  } else if (report.ok) {
+    lines.push(`*Integrity:* passed (${report.checks.length}/${report.checks.length} checks)`);
+  } else {
+    const failed = report.checks.filter((c) => !c.ok).map((c) => escapeMrkdwn(c.name));
+    lines.push(`*Integrity:* :x: FAILED — ${failed.join(', ') || 'see the report'}`);
+  }
+  return lines;
+}
+
+const FAILURE_ADVICE: Record<string, string> = {
+  RUNNER_LOST: 'The runner stopped renewing its lease. Look at the runner host and at the step that was running (it may be half done) before running again.',
+  WAL_GAP: 'The WAL archive has a gap before the target: pick a target inside the restorable window (`/recover backups`) and run again.',
+  TARGET_OUTSIDE_WINDOW: 'Pick a target inside the restorable window (`/recover backups`) and run again.',
+  NO_BASE_BACKUP: 'No usable base backup precedes the target: check `/recover backups`.',
+  STORAGE_UNREACHABLE: 'The runner could not reach backup storage: check its network and credentials, then run again.',
+  STORAGE_ERROR: 'Backup storage answered with an error: check the runner log and storage, then run again.',
+  APPROVAL_INVALID: 'The approvals were no longer valid when the runner checked: start a new request and get it approved.',
+  CANCELLED: 'The job was cancelled: steps that finished stay done.',
+};
+
+function succeededFollowUps(input: SummaryInput): string[] {
+  const r = input.result;
+  const items: string[] = [];
+  const quoted = (text: string): string => code(escapeMrkdwn(text));
+  if (input.to === 'in-place') {
+    const timeline = r?.timeline !== null && r?.timeline !== undefined ? ` on timeline ${r.timeline}` : '';
+    items.push(`Production now runs the recovered data${timeline}. Point applications back at it and watch errors.`);
+    if (r?.oldDataDir) items.push(`The previous data directory is kept at ${quoted(r.oldDataDir)}: remove it once you are sure.`);
+  } else {
+    const where = r?.connect ? quoted(r.connect) : r?.port ? `port ${r.port}` : 'the runner host';
+    const data = r?.dataDir ? ` (data ${quoted(r.dataDir)})` : '';
+    const stop = r?.dataDir ? ` (${quoted(`pg_ctl -D ${r.dataDir} stop`)})` : '';
+    items.push(`The side instance is running at ${where}${data}: extract the rows you need, then stop it${stop} and remove it.`);
+  }
+  if (input.integrity && !input.integrity.ok) items.push('Integrity checks failed: do not use the restored data before looking at the failed checks.');
+  const loss = dataLossSeconds(input.target.time, r?.reachedTime ?? null);
+  if (loss !== null && loss > RPO_SECONDS) items.push('The data-loss window exceeds the RPO: tell the incident lead and look for the missing writes elsewhere.');
+  return items;
+}
+
+function followUps(input: SummaryInput): string[] {
+  const items: string[] = [];
+  if (input.status === 'succeeded') {
+    items.push(...succeededFollowUps(input));
+  } else if (input.status === 'failed') {
+    const failedStep = input.steps.find((s) => s.state === 'failed');
+    if (failedStep) items.push(`The failing step was "${escapeMrkdwn(failedStep.title)}": check it on the runner host; it may be half done.`);
+    const advice = input.error ? FAILURE_ADVICE[input.error.code] : undefined;
+    items.push(advice ?? (input.error ? 'Read the error above: it says what to fix. Then start a new request.' : 'See the runner log, then start a new request.'));
+  } else if (input.status === 'cancelled') {
+    const by = input.cancelledBy ? ` by ${user(input.cancelledBy)}` : '';
+    items.push(`Cancelled${by}. Steps that finished stay done; a partly restored side instance may be left on the runner host: stop and remove it.`);
+  }
+  return items.map((item) => `• ${item}`);
+}
+
+export function summaryMessage(input: SummaryInput): SlackMessage {
+  const error = input.error ? [`*Error* ${code(input.error.code)}: ${escapeMrkdwn(truncate(input.error.message, 1500))}`] : [];
+  return fitMessage({
+    text: `Summary of /recover ${input.command}: ${input.status}`,
+    blocks: [
+      header(`Summary: /recover ${input.command} — ${input.status}`),
+      section(escapeMrkdwn(truncate(input.summary, 1000))),
+      ...sectionsFromLines(['*Timeline*', ...timeline(input)], 3),
+      ...sectionsFromLines([...error, ...outcome(input)], 2),
+      ...sectionsFromLines(['*Follow-ups*', ...followUps(input)], 2),
+      context(`Job ${code(input.jobId)} · RPO ${formatDuration(RPO_SECONDS)} · RTO ${formatDuration(RTO_SECONDS)}`),
+    ],
+  });
+}
+
+/** The thread reply when a step finishes. */
+export function stepFinishedMessage(input: { index: number | null; title: string; seconds: number; detail?: string }): SlackMessage {
+  const n = input.index === null ? '' : `${input.index + 1}. `;
+  const detail = input.detail ? `\n${escapeMrkdwn(truncate(input.detail, 2000))}` : '';
+  return fitMessage({
+    text: `Step done: ${input.title} (${formatDuration(input.seconds)})`,
+    blocks: [section(`:white_check_mark: *${n}${escapeMrkdwn(truncate(input.title, 300))}* — ${formatDuration(input.seconds)}${detail}`)],
+  });
+}
+
+/** The recovery target of a plan (`params.target`, as pitr stores it) in words, and as a time when it is one. */
+export function planTarget(params: Record<string, unknown> | undefined): { text: string | null; time: Date | null } {
+  const target = params?.target as Record<string, unknown> | undefined;
+  if (!target || typeof target.kind !== 'string') return { text: null, time: null };
+  switch (target.kind) {
+    case 'time': {
+      const time = typeof target.time === 'string' ? new Date(target.time) : null;
+      // The text from the stored string, microseconds included; the Date only for the data-loss arithmetic.
+      return time && !Number.isNaN(time.getTime()) ? { text: formatUtc(target.time as string, true), time } : { text: String(target.time), time: null };
+    }
+    case 'xid':
+      return { text: `transaction ${String(target.xid)}`, time: null };
+    case 'lsn':
+      return { text: `LSN ${String(target.lsn)}`, time: null };
+    case 'name':
+      return { text: `restore point ${String(target.name)}`, time: null };
+    case 'immediate':
+      return { text: 'end of the base backup (immediate)', time: null };
+    case 'latest':
+      return { text: 'end of the archived WAL (latest)', time: null };
+    default:
+      return { text: target.kind, time: null };
+  }
+}
+
+export function planDestination(params: Record<string, unknown> | undefined): 'side' | 'in-place' | null {
+  return params?.to === 'side' || params?.to === 'in-place' ? params.to : null;
+}
