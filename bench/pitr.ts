@@ -10,12 +10,12 @@ import { pipeline } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { startSandbox } from '../devkit/sandbox.js';
 import { takeBaseBackup } from '../src/engine/backup.js';
-import { parseConnectionUrl } from '../src/engine/context.js';
+import { parseConnectionUrl } from '../src/util/connection-url.js';
 import { stopCluster } from '../src/engine/local-cluster.js';
 import { ownerFor } from '../src/engine/os-user.js';
 import { shellQuote } from '../src/engine/pg-settings.js';
 import { runPitr, type PitrRequest } from '../src/engine/pitr.js';
-import { readCatalog } from '../src/catalog/catalog.js';
+import { readCatalog } from '../src/engine/read-catalog.js';
 import { decodeWal } from '../src/wal/compression.js';
 
 const MIN_SEGMENTS = Number(process.argv[2] ?? 200);

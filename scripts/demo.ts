@@ -8,7 +8,7 @@
 import { ACTIONS } from '../src/slack/views/common.js';
 import { INCIDENT_CHANNEL, startWorld, type World } from '../devkit/world.js';
 import { takeBaseBackup } from '../src/engine/backup.js';
-import { parseConnectionUrl } from '../src/engine/context.js';
+import { parseConnectionUrl } from '../src/util/connection-url.js';
 import { stopCluster, withClient } from '../src/engine/local-cluster.js';
 import type { TranscriptMessage } from '../devkit/slack-standin/index.js';
 

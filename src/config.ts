@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseConnectionUrl, CONNECTION_URL_EXAMPLES } from './engine/context.js';
+import { parseConnectionUrl, CONNECTION_URL_EXAMPLES } from './util/connection-url.js';
 import { RecoverError } from './errors.js';
 
 /**

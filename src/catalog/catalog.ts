@@ -1,13 +1,10 @@
 /**
- * The backup catalog: base backups (their manifests) and the WAL archive listing, read
- * from storage once and then reasoned about with pure functions.
+ * The backup catalog: base backups (their manifests) and the WAL archive listing, as read
+ * from storage once (engine/read-catalog.ts) and then reasoned about with pure functions.
  */
 import { z } from 'zod';
-import type { BlobInfo, Storage } from '../storage/blob-store.js';
-import { listAll } from '../storage/blob-store.js';
-import { parseHistoryFile, parseHistoryFileTimeline, parseSegmentName, type HistoryEntry } from './segments.js';
-import { readStreamToBuffer } from '../util/streams.js';
-import { decodeArchivedFile, expectedFromMetadata, walCorrupt } from '../wal/archived-file.js';
+import type { BlobInfo } from '../storage/blob-store.js';
+import { parseHistoryFileTimeline, parseSegmentName, type HistoryEntry } from './segments.js';
 
 export const backupManifestSchema = z.object({
   formatVersion: z.literal(1),
@@ -57,32 +54,6 @@ export interface Catalog {
 
 export const manifestKey = (prefix: string, id: string) => `${prefix}${id}/manifest.json`;
 
-export async function readBackupManifests(storage: Storage): Promise<Pick<Catalog, 'backups' | 'unreadableBackups'>> {
-  const blobs = await listAll(storage.backups, storage.backupPrefix);
-  const backups: BackupManifest[] = [];
-  const unreadableBackups: Catalog['unreadableBackups'] = [];
-  const manifestBlobs = blobs.filter((blob) => blob.key.endsWith('/manifest.json'));
-  // A backup directory without a manifest is an interrupted upload: list it as unusable.
-  const dirs = new Set(blobs.map((blob) => blob.key.slice(storage.backupPrefix.length).split('/')[0]!));
-  for (const dir of dirs) {
-    if (!manifestBlobs.some((blob) => blob.key === manifestKey(storage.backupPrefix, dir))) {
-      unreadableBackups.push({ id: dir, reason: 'no manifest.json (interrupted or foreign upload)' });
-    }
-  }
-  for (const blob of manifestBlobs) {
-    const id = blob.key.slice(storage.backupPrefix.length, -'/manifest.json'.length);
-    try {
-      const text = (await readStreamToBuffer(await storage.backups.getStream(blob.key))).toString('utf8');
-      backups.push(backupManifestSchema.parse(JSON.parse(text)));
-    } catch (error) {
-      if ((error as { code?: string }).code === 'STORAGE_UNREACHABLE') throw error;
-      unreadableBackups.push({ id, reason: error instanceof Error ? error.message.split('\n')[0]! : String(error) });
-    }
-  }
-  backups.sort((a, b) => Date.parse(a.stopTime) - Date.parse(b.stopTime));
-  return { backups, unreadableBackups };
-}
-
 /** When the file was archived: our own millisecond stamp, else the store's Last-Modified. */
 export function archivedAt(blob: BlobInfo): Date {
   const stamp = blob.metadata.archivedat ? Date.parse(blob.metadata.archivedat) : Number.NaN;
@@ -111,27 +82,9 @@ export function indexWalListing(blobs: BlobInfo[], prefix: string, segmentSize: 
   return { segments, historyKeys, others };
 }
 
-export async function readWalArchive(storage: Storage, segmentSize: number): Promise<WalArchive> {
-  const blobs = await listAll(storage.wal, storage.walPrefix);
-  const { segments, historyKeys, others } = indexWalListing(blobs, storage.walPrefix, segmentSize);
-  const histories = new Map<number, HistoryEntry[]>();
-  const byKey = new Map(blobs.map((blob) => [blob.key, blob]));
-  for (const [timeline, key] of historyKeys) {
-    const blob = byKey.get(key)!;
-    const ref = { name: key.slice(storage.walPrefix.length), key, store: storage.wal };
-    // Checked like a segment: a damaged history file would otherwise mislead timeline choice silently.
-    const raw = await decodeArchivedFile(await readStreamToBuffer(await storage.wal.getStream(key)), ref, expectedFromMetadata(blob.metadata, blob.size));
-    try {
-      histories.set(timeline, parseHistoryFile(raw.toString('utf8')));
-    } catch (error) {
-      throw walCorrupt(ref, `it is not a readable timeline history file (${error instanceof Error ? error.message : String(error)})`, error);
-    }
-  }
-  return { segments, histories, others };
-}
-
-export async function readCatalog(storage: Storage, now: Date, segmentSize?: number): Promise<Catalog> {
-  const manifests = await readBackupManifests(storage);
-  const size = segmentSize ?? manifests.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
-  return { ...manifests, wal: await readWalArchive(storage, size), readAt: now };
+/** What was recorded about a WAL file when it was archived, to check a download against. */
+export interface ExpectedSegment {
+  size: number;
+  sha256?: string;
+  crc32?: string;
 }

@@ -4,11 +4,10 @@
  */
 import { RecoverError } from '../errors.js';
 import { exactTargetTime, type ExactTime } from './targets.js';
-import type { BackupManifest, Catalog } from './catalog.js';
+import type { BackupManifest, Catalog, ExpectedSegment } from './catalog.js';
 import { coverage, indexSegments, latestTimelineFor, reachFrom, type SegmentIndex } from './coverage.js';
 import { formatLsn, parseLsn, segmentName, segmentOfLsn, timelineForSegment, type TimelineSpan } from './segments.js';
 import type { RecoveryTarget } from '../types.js';
-import type { ExpectedSegment } from '../wal/fetcher.js';
 
 export interface RestoreSelection {
   backup: BackupManifest;

@@ -4,7 +4,7 @@ import type { TimelineCoverage } from '../catalog/coverage.js';
 import type { RestoreSelection } from '../catalog/select-restore.js';
 import type { PitrResult } from '../engine/pitr.js';
 import type { Plan } from '../types.js';
-import { formatAmount } from './progress.js';
+import { formatAmount } from '../util/format.js';
 
 export function formatBackups(backups: BackupManifest[], timelines: TimelineCoverage[], rpoSeconds: number | null, unreadable: { id: string; reason: string }[]): string {
   const lines = ['Base backups:'];

@@ -1,9 +1,9 @@
 /** The recover CLI: the same operations as the bot, for break-glass use, scripting and hooks. */
 import { Command } from 'commander';
 import { takeBaseBackup } from '../engine/backup.js';
-import { parseConnectionUrl } from '../engine/context.js';
+import { parseConnectionUrl } from '../util/connection-url.js';
 import { EXIT, RecoverError } from '../errors.js';
-import { readCatalog } from '../catalog/catalog.js';
+import { readCatalog } from '../engine/read-catalog.js';
 import { coverage, rpoExposureSeconds } from '../catalog/coverage.js';
 import { formatBackups } from './format.js';
 import { PITR_HELP, pitrCommand } from './pitr-command.js';

@@ -10,7 +10,7 @@ import { runPitr } from '../engine/pitr.js';
 import { selectRestore } from '../catalog/select-restore.js';
 import { EXIT, RecoverError } from '../errors.js';
 import { listInstances } from '../runner/planner.js';
-import { readCatalog } from '../catalog/catalog.js';
+import { readCatalog } from '../engine/read-catalog.js';
 import { formatPitr, formatPlan, formatSelection } from './format.js';
 import { assertPortFree, createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 

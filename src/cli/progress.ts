@@ -1,21 +1,7 @@
 /** Renders engine events on the terminal: one line per step, a progress bar while it runs. */
 import type { EngineEvent, EventSink } from '../types.js';
 
-export function progressBar(done: number, total: number | null, width = 30): string {
-  if (total === null || total <= 0) return `[${'?'.repeat(width)}]`;
-  const ratio = Math.max(0, Math.min(1, done / total));
-  const filled = Math.round(ratio * width);
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}%`;
-}
-
-export function formatAmount(value: number, unit: string): string {
-  if (unit === 'bytes' || unit === 'wal-bytes') {
-    if (value >= 1024 ** 3) return `${(value / 1024 ** 3).toFixed(2)} GiB`;
-    if (value >= 1024 ** 2) return `${(value / 1024 ** 2).toFixed(1)} MiB`;
-    return `${(value / 1024).toFixed(0)} KiB`;
-  }
-  return `${value} ${unit}`;
-}
+import { formatAmount, progressBar } from '../util/format.js';
 
 export function terminalProgress(stream: NodeJS.WritableStream, isTty: boolean): EventSink {
   let lastDraw = 0;
@@ -46,7 +32,7 @@ export function terminalProgress(stream: NodeJS.WritableStream, isTty: boolean):
         if (now - lastDraw < (isTty ? 100 : 2000)) return;
         lastDraw = now;
         clear();
-        const text = `    ${event.step} ${progressBar(event.done, event.total)} ${formatAmount(event.done, event.unit)}${event.total !== null ? ` / ${formatAmount(event.total, event.unit)}` : ''}${event.detail ? ` ${event.detail}` : ''}`;
+        const text = `    ${event.step} ${progressBar(event.done, event.total, 30, true)} ${formatAmount(event.done, event.unit)}${event.total !== null ? ` / ${formatAmount(event.total, event.unit)}` : ''}${event.detail ? ` ${event.detail}` : ''}`;
         stream.write(isTty ? text : `${text}\n`);
         drawn = isTty;
         return;

@@ -9,7 +9,8 @@ import { manifestKey, type BackupManifest } from '../catalog/catalog.js';
 import { segmentName, segmentOfLsn, parseLsn } from '../catalog/segments.js';
 import { toolFailure } from './exec.js';
 import { hashingCounter } from '../util/streams.js';
-import { nowIso, pgClientConfig, type EngineContext, type PgToolConfig, type SourceConnection } from './context.js';
+import { nowIso, type EngineContext, type PgToolConfig } from './context.js';
+import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 
 export function backupIdFor(time: Date): string {

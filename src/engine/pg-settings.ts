@@ -6,15 +6,9 @@ import { formatLsn } from '../catalog/segments.js';
 import { exactTargetTime } from '../catalog/targets.js';
 import type { RecoveryTarget, TargetAction } from '../types.js';
 
-/** Quotes a value for postgresql.conf: single quotes, embedded quotes doubled. */
-export function confQuote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
+import { confQuote, shellQuote } from '../util/quote.js';
 
-/** Quotes one word for /bin/sh, the way PostgreSQL runs restore_command. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+export { confQuote, shellQuote };
 
 export interface RecoverySettingsInput {
   target: RecoveryTarget;

@@ -5,7 +5,8 @@
  * target can reach (see wal-end.ts).
  */
 import { RecoverError } from '../errors.js';
-import { readCatalog, type Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { readCatalog } from './read-catalog.js';
 import type { RecoveryTarget } from '../types.js';
 import type { EngineContext, PgToolConfig } from './context.js';
 import { describeTarget, reachableWal, restorableWindow, selectRestore, windowText, type RestoreSelection } from '../catalog/select-restore.js';

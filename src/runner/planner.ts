@@ -8,7 +8,7 @@ import { findCommand } from '../../commands/index.js';
 import type { PlanCheckContext } from '../../commands/types.js';
 import { planPendingRequests, savePlan, savePlanningError } from '../control/index.js';
 import { RecoverError, toRecoverError } from '../errors.js';
-import { readCatalog } from '../catalog/catalog.js';
+import { readCatalog } from '../engine/read-catalog.js';
 import type { Storage } from '../storage/blob-store.js';
 import type { Clock, Logger } from '../types.js';
 

@@ -8,13 +8,10 @@
 import { createHash } from 'node:crypto';
 import { RecoverError } from '../errors.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { ExpectedSegment } from '../catalog/catalog.js';
 import { decodeWalBuffer, walCrc32 } from './compression.js';
 
-export interface ExpectedSegment {
-  size: number;
-  sha256?: string;
-  crc32?: string;
-}
+export type { ExpectedSegment };
 
 /** Where a file lives, for messages: the store's description names account and container. */
 export interface ArchivedFileRef {

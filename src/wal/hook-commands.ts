@@ -5,7 +5,7 @@
  * single-quoted (a single quote inside must be doubled). PostgreSQL also expands % in these
  * commands (%p, %f, %%), so a literal % in a path is written %%.
  */
-import { confQuote, shellQuote } from '../engine/pg-settings.js';
+import { confQuote, shellQuote } from '../util/quote.js';
 
 /** One shell word: left bare when it is plainly safe (easier to read), else single-quoted. */
 function shellWord(value: string): string {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { findCommand, tokenize } from '../../commands/index.js';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../src/engine/context.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { freePort } from '../../src/engine/local-cluster.js';
 import { RecoverError } from '../../src/errors.js';
 import { entriesOf, oneJsonObject, runBundledCli } from '../support/run-bundled-cli.js';

@@ -9,13 +9,14 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
-import { parseConnectionUrl, type EngineContext } from '../../src/engine/context.js';
+import { type EngineContext } from '../../src/engine/context.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { exists, freePort, initCluster, startCluster, stopCluster, withClient } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';
 import { runPitr, type PitrRequest } from '../../src/engine/pitr.js';
 import { serverRunning } from '../../src/engine/recovery.js';
 import { RecoverError } from '../../src/errors.js';
-import { readCatalog } from '../../src/catalog/catalog.js';
+import { readCatalog } from '../../src/engine/read-catalog.js';
 import type { EngineEvent } from '../../src/types.js';
 
 let sandbox: Sandbox;

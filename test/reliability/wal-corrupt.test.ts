@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { startAzurite, type AzuriteHandle } from '../../devkit/azurite.js';
 import { RecoverError } from '../../src/errors.js';
 import type { Storage } from '../../src/storage/blob-store.js';
-import { readCatalog } from '../../src/catalog/catalog.js';
+import { readCatalog } from '../../src/engine/read-catalog.js';
 import { indexSegments } from '../../src/catalog/coverage.js';
 import { openStorage } from '../../src/storage/index.js';
 import { startWalAgent, type WalAgent } from '../../src/wal/agent.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseVerifyTables, requireProductionName, requireStorageDriver } from '../../src/config.js';
-import { parseConnectionUrl } from '../../src/engine/context.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { openStorage } from '../../src/storage/index.js';
 import { listAll } from '../../src/storage/blob-store.js';
 import { RecoverError } from '../../src/errors.js';

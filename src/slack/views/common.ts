@@ -202,13 +202,6 @@ export function formatDuration(seconds: number): string {
   return minutes === 0 ? `${sign}${Math.floor(s / 3600)} h` : `${sign}${Math.floor(s / 3600)} h ${String(minutes).padStart(2, '0')} min`;
 }
 
-/** `[#####-----] 52%`, or `[??????????]` without a total. */
-export function progressBar(done: number, total: number | null, width = 10): string {
-  if (total === null || total <= 0) return `[${'?'.repeat(width)}]`;
-  const ratio = Math.max(0, Math.min(1, done / total));
-  const filled = Math.round(ratio * width);
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${Math.floor(ratio * 100)}%`;
-}
 
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count} ${count === 1 ? one : many}`;

@@ -2,11 +2,11 @@
  * The one status message per job, updated in place as events arrive (progress bar, current
  * step, checklist, outcome), and the `/recover status` listing. Pure.
  */
-import { formatAmount } from '../../cli/progress.js';
+import { formatAmount, progressBar } from '../../util/format.js';
 import type { JobStatus } from '../../control/index.js';
 import { isTerminal, type JobView, type ProgressView, type StepView } from './job-view.js';
 import {
-  ACTIONS, actions, code, context, escapeMrkdwn, fitMessage, formatDuration, formatUtc, header, progressBar, section,
+  ACTIONS, actions, code, context, escapeMrkdwn, fitMessage, formatDuration, formatUtc, header, section,
   sectionsFromLines, truncate, user, type Block, type SlackMessage,
 } from './common.js';
 

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { INCIDENT_CHANNEL, OTHER_CHANNEL, startWorld, type World } from '../../../devkit/world.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { ACTIONS } from '../../../src/slack/views/common.js';
 import type { TranscriptMessage } from '../../../devkit/slack-standin/index.js';

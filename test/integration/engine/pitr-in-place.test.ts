@@ -4,10 +4,10 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { exists } from '../../../src/engine/local-cluster.js';
 import { runPitr } from '../../../src/engine/pitr.js';
-import { readCatalog } from '../../../src/catalog/catalog.js';
+import { readCatalog } from '../../../src/engine/read-catalog.js';
 
 let sandbox: Sandbox;
 let beforeMistake: Date;

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pitr as pitrCommand, targetFromArgs } from '../../../commands/pitr.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { runPitr, type PitrResult } from '../../../src/engine/pitr.js';
 import { parseTargetTime } from '../../../src/catalog/targets.js';
-import { readCatalog } from '../../../src/catalog/catalog.js';
+import { readCatalog } from '../../../src/engine/read-catalog.js';
 
 let sandbox: Sandbox;
 /** Each committed row and its commit time in microseconds since the epoch, in commit order. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { runCli } from '../../support/run-cli.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { exists } from '../../../src/engine/local-cluster.js';
 import { runPitr } from '../../../src/engine/pitr.js';
 import { RecoverError } from '../../../src/errors.js';

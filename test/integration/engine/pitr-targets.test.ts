@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { runPitr, type PitrRequest } from '../../../src/engine/pitr.js';
 import { tableHashes } from '../../../src/engine/verify.js';

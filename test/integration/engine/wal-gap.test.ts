@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../support/run-cli.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { planPitr } from '../../../src/engine/pitr.js';
 import { RecoverError } from '../../../src/errors.js';
-import { readCatalog } from '../../../src/catalog/catalog.js';
+import { readCatalog } from '../../../src/engine/read-catalog.js';
 import { coverage } from '../../../src/catalog/coverage.js';
 
 let sandbox: Sandbox;

@@ -11,7 +11,7 @@ import { pitr } from '../../../commands/pitr.js';
 import { createRequest, getCurrentPlan, getRequest } from '../../../src/control/index.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { listInstances, planPending, type PlannerDeps } from '../../../src/runner/planner.js';
 import { systemClock } from '../../../src/types.js';
 import { createTestDatabase, type TestDatabase } from '../control/test-database.js';

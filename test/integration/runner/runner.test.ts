@@ -11,7 +11,7 @@ import { pitr } from '../../../commands/pitr.js';
 import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, markApprovalRequested, recordApproval, requestCancel } from '../../../src/control/index.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
-import { parseConnectionUrl } from '../../../src/engine/context.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { createRunner, type Runner } from '../../../src/runner/runner.js';
 import { runnerPolicy } from '../../../src/runner/execute.js';

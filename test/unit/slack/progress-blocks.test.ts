@@ -3,7 +3,8 @@
  * shared helpers: important text, and every message within Slack's limits.
  */
 import { describe, expect, it } from 'vitest';
-import { fitMessage, formatDuration, formatUtc, progressBar, section } from '../../../src/slack/views/common.js';
+import { fitMessage, formatDuration, formatUtc, section } from '../../../src/slack/views/common.js';
+import { progressBar } from '../../../src/util/format.js';
 import { integrityMessage } from '../../../src/slack/views/integrity.js';
 import { jobsListMessage, statusMessage } from '../../../src/slack/views/status.js';
 import { applyEvent, initialJobView } from '../../../src/slack/views/job-view.js';

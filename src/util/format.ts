@@ -1,0 +1,23 @@
+/** Text formatting shared by the terminal and Slack (pure). */
+
+/**
+ * `[#####-----] 52%`, or `[??????????]` without a total. The percentage is floored: a bar
+ * never shows 100% before the work is done. `pad` right-aligns it for terminal columns.
+ */
+export function progressBar(done: number, total: number | null, width = 10, pad = false): string {
+  if (total === null || total <= 0) return `[${'?'.repeat(width)}]`;
+  const ratio = Math.max(0, Math.min(1, done / total));
+  const filled = Math.round(ratio * width);
+  const percent = `${Math.floor(ratio * 100)}%`;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${pad ? percent.padStart(4) : percent}`;
+}
+
+/** Bytes in KiB/MiB/GiB; anything else as `<n> <unit>`. */
+export function formatAmount(value: number, unit: string): string {
+  if (unit === 'bytes' || unit === 'wal-bytes') {
+    if (value >= 1024 ** 3) return `${(value / 1024 ** 3).toFixed(2)} GiB`;
+    if (value >= 1024 ** 2) return `${(value / 1024 ** 2).toFixed(1)} MiB`;
+    return `${(value / 1024).toFixed(0)} KiB`;
+  }
+  return `${value} ${unit}`;
+}
