@@ -1,0 +1,63 @@
+/** Every environment variable recover-bot reads, with its default and its check (see README, "Configuration"). */
+import { z } from 'zod';
+import {
+  approversSchema,
+  azureConnectionString,
+  booleanFlag,
+  httpUrl,
+  jsonArgv,
+  jsonOf,
+  positiveInt,
+  postgresUrl,
+  requiredSchema,
+} from './values.js';
+
+export const envSchema = z.object({
+  // No default: a runner that silently used a local directory would report "no backups".
+  RECOVER_STORAGE_DRIVER: z.enum(['local', 'azure']).optional(),
+  RECOVER_STORAGE_LOCAL_DIR: z.string().min(1).default('/var/lib/recover-bot/storage'),
+  RECOVER_AZURE_CONNECTION_STRING: azureConnectionString.optional(),
+  RECOVER_AZURE_ACCOUNT: z.string().regex(/^[a-z0-9]{3,24}$/, 'expected a storage account name (3-24 lowercase letters/digits)').optional(),
+  RECOVER_AZURE_ACCOUNT_KEY: z.string().min(1).optional(),
+  RECOVER_AZURE_ENDPOINT: httpUrl('https://ACCOUNT.blob.core.windows.net').optional(),
+  RECOVER_AZURE_CREDENTIAL: z.enum(['default', 'managed-identity', 'workload-identity', 'azure-cli', 'environment']).default('default'),
+  RECOVER_AZURE_MANAGED_IDENTITY_CLIENT_ID: z.string().optional(),
+  RECOVER_CONTAINER_BACKUPS: z.string().min(3).default('postgresql-full'),
+  RECOVER_BACKUP_PREFIX: z.string().default('daily/'),
+  RECOVER_CONTAINER_WAL: z.string().min(3).default('postgresql-wal-archive'),
+  RECOVER_WAL_PREFIX: z.string().default('wal/'),
+  RECOVER_CONTAINER_DUMPS: z.string().min(3).default('postgresql-dumps'),
+  RECOVER_STORAGE_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  RECOVER_STORAGE_TIMEOUT_MS: positiveInt(30_000),
+  RECOVER_PG_BIN: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
+  RECOVER_PG_OS_USER: z.string().min(1).default('postgres'),
+  RECOVER_SOURCE_URL: postgresUrl('RECOVER_SOURCE_URL').optional(),
+  RECOVER_SOURCE_DATA_DIR: z.string().min(1).optional(),
+  RECOVER_SOURCE_STOP: z.enum(['pg_ctl', 'hook']).default('pg_ctl'),
+  RECOVER_SOURCE_STOP_COMMAND: jsonArgv.optional(),
+  RECOVER_SOURCE_START_COMMAND: jsonArgv.optional(),
+  RECOVER_RESTORE_ROOT: z.string().min(1).default('/var/lib/recover-bot/restores'),
+  RECOVER_WAL_AGENT_SOCKET: z.string().min(1).default('/run/recover-bot/wal-agent.sock'),
+  RECOVER_PREFETCH_PARALLEL: positiveInt(8),
+  RECOVER_PREFETCH_AHEAD: positiveInt(64),
+  RECOVER_RECOVERY_TIMEOUT_S: positiveInt(4 * 3600),
+  RECOVER_VERIFY_TABLES: z.string().default(''),
+  RECOVER_CONTROL_URL: postgresUrl('RECOVER_CONTROL_URL').optional(),
+  RECOVER_POOL: z.string().regex(/^[\w.-]{1,64}$/).default('default'),
+  RECOVER_RUNNER_ID: z.string().min(1).optional(),
+  // No default: it is the text people type to confirm destroying production (see requireProductionName).
+  RECOVER_PRODUCTION_NAME: z.string().regex(/^[\w.-]{1,63}$/, 'expected a name of 1-63 letters, digits, _ . -, e.g. aiagent_prod').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(1).optional(),
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'expected a bot token starting with xoxb-').optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'expected an app-level token starting with xapp-').optional(),
+  SLACK_SOCKET_MODE: booleanFlag.default(false),
+  SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  SLACK_API_URL: httpUrl('http://127.0.0.1:4000/api/').optional(),
+  RECOVER_ALLOWED_CHANNELS: z.string().default('inc-*'),
+  RECOVER_APPROVERS: jsonOf(approversSchema, '{"T0123":{"users":["U0456"],"usergroups":["S0789"]}}').optional(),
+  RECOVER_APPROVALS_REQUIRED: jsonOf(requiredSchema, '{"side-copy":1,"destructive":2}').optional(),
+  RECOVER_APPROVAL_TTL_MINUTES: positiveInt(30),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;

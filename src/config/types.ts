@@ -1,0 +1,64 @@
+/** The parsed configuration handed to every process; see loadConfig in ../config.ts. */
+
+export type AzureAuth =
+  | { kind: 'connection-string'; connectionString: string }
+  | { kind: 'shared-key'; account: string; accountKey: string; endpoint: string }
+  | { kind: 'token'; account: string; endpoint: string; credential: string; managedIdentityClientId?: string };
+
+export interface StorageConfig {
+  /** Unset unless RECOVER_STORAGE_DRIVER is given: opening storage then fails naming it (see openStorage). */
+  driver?: 'local' | 'azure';
+  localDir: string;
+  azure?: AzureAuth;
+  containers: { backups: string; wal: string; dumps: string };
+  backupPrefix: string;
+  walPrefix: string;
+  retries: number;
+  timeoutMs: number;
+}
+
+export interface VerifyTable {
+  table: string;
+  timestampColumn?: string;
+}
+
+export interface SlackConfig {
+  signingSecret?: string;
+  botToken?: string;
+  appToken?: string;
+  socketMode: boolean;
+  port: number;
+  /** Web API base URL; only set to point the bot at the Slack stand-in. */
+  apiUrl?: string;
+  /** Channel name patterns (`inc-*`) or channel IDs where /recover is accepted. */
+  allowedChannels: string[];
+}
+
+export interface ApprovalConfig {
+  approvers: Record<string, { users: string[]; usergroups: string[] }>;
+  required: { 'read-only': number; 'side-copy': number; destructive: number };
+  ttlMinutes: number;
+}
+
+export interface Config {
+  storage: StorageConfig;
+  pg: { bin: string; osUser: string };
+  source: {
+    url?: string;
+    dataDir?: string;
+    stop: { method: 'pg_ctl' | 'hook'; stopCommand?: string[]; startCommand?: string[] };
+  };
+  restoreRoot: string;
+  walAgentSocket: string;
+  prefetch: { parallel: number; ahead: number };
+  recoveryTimeoutSeconds: number;
+  verifyTables: VerifyTable[];
+  logLevel: string;
+  controlUrl?: string;
+  pool: string;
+  runnerId?: string;
+  /** What people call production; typed to confirm destructive plans. Required by the runner and the bot (requireProductionName). */
+  productionName?: string;
+  slack: SlackConfig;
+  approval: ApprovalConfig;
+}
