@@ -1,21 +1,19 @@
 /**
- * Recording approvals and reading back what the runner needs to check them. Eligibility is
+ * Recording approvals (the bot's side: requester asks, approvers vote). Eligibility is
  * checked here as well as in the pure policy, so that the database never holds a reject
  * that ended a request on behalf of someone who was not allowed to. Approvals are accepted
  * only once the requester asked for them (`markApprovalRequested`), whichever process calls.
- * The runner counts an approval only if its audit-log entry exists, is intact and matches.
+ * What the runner reads back to check them (and the audit-log match) is in approval-state.ts.
  */
 import { RecoverError } from '../errors.js';
-import type { Plan } from '../types.js';
 import {
   voterRefusal,
   type ApprovalDecision,
   type ApprovalPolicy,
-  type ApprovalState,
   type RefusalReason,
 } from './approval-policy.js';
-import { appendAudit, auditEntryHash, GENESIS_HASH } from './audit.js';
-import { queryMaybeOne, queryRows, safeInteger, withTransaction, type Db, type Tx } from './db.js';
+import { appendAudit } from './audit.js';
+import { queryMaybeOne, queryRows, withTransaction, type Db, type Tx } from './db.js';
 import { toApproval, toRequest, type ApprovalRecord, type ApprovalRow, type RequestRecord, type RequestRow, type RequestStatus } from './model.js';
 import { activeJobOf, requestCancel } from './jobs.js';
 import { getCurrentPlan, lockRequest } from './requests.js';
@@ -186,141 +184,4 @@ export async function listApprovals(db: Db, requestId: string): Promise<Approval
     requestId,
   ]);
   return rows.map(toApproval);
-}
-
-interface StateRow {
-  job_id: string;
-  request_id: string;
-  team_id: string;
-  requester_id: string;
-  request_status: string;
-  approval_requested_at: Date | null;
-  job_plan_digest: string;
-  job_cancel_requested: boolean;
-  authorized_at: Date | null;
-  plan: Plan | null;
-  digest: string | null;
-  approvals: Array<Omit<ApprovalRow, 'created_at' | 'expires_at' | 'voided_at'> & {
-    created_at: string;
-    expires_at: string;
-    voided_at: string | null;
-  }>;
-  now: Date;
-}
-
-/** An approval's audit entry with the hash of the entry before it in the chain. */
-interface VoteAuditRow {
-  seq: string;
-  at: Date;
-  actor: string;
-  action: string;
-  subject: string;
-  details: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
-  previous_hash: string | null;
-}
-
-// One statement, so job, plan, approvals and clock come from one snapshot.
-const APPROVAL_STATE = `
-  SELECT j.id AS job_id, r.id AS request_id, r.team_id, r.requester_id, r.status AS request_status,
-         r.approval_requested_at, j.plan_digest AS job_plan_digest, j.cancel_requested AS job_cancel_requested,
-         j.authorized_at, p.plan, p.digest, now() AS now,
-         (SELECT coalesce(json_agg(a ORDER BY a.created_at), '[]'::json)
-            FROM approvals a WHERE a.request_id = r.id) AS approvals
-    FROM jobs j
-    JOIN requests r ON r.id = j.request_id
-    LEFT JOIN LATERAL (SELECT plan, digest FROM plans WHERE request_id = r.id ORDER BY id DESC LIMIT 1) p ON true
-   WHERE j.id = $1`;
-
-const VOTE_AUDIT = `
-  SELECT e.seq, e.at, e.actor, e.action, e.subject, e.details, e.prev_hash, e.hash,
-         (SELECT p.hash FROM audit_log p WHERE p.seq < e.seq ORDER BY p.seq DESC LIMIT 1) AS previous_hash
-    FROM audit_log e
-   WHERE e.subject = $1 AND e.action IN ('approval.approve', 'approval.reject')`;
-
-/**
- * Whether an entry is intact: its hash matches its content and it links to the entry before
- * it (or is the first). A rewritten or inserted-out-of-chain entry fails one of the two.
- */
-function intact(row: VoteAuditRow): boolean {
-  const entry = {
-    seq: safeInteger(row.seq, 'audit seq'),
-    at: row.at,
-    actor: row.actor,
-    action: row.action,
-    subject: row.subject,
-    details: row.details,
-    prevHash: row.prev_hash,
-  };
-  return auditEntryHash(entry) === row.hash && row.prev_hash === (row.previous_hash ?? GENESIS_HASH);
-}
-
-/** recordApproval audits each vote it writes with its digest and expiry: the row must match one. */
-function hasAuditEntry(entries: readonly VoteAuditRow[], vote: ApprovalRecord): boolean {
-  return entries.some((e) => {
-    if (e.actor !== vote.approverId || e.action !== `approval.${vote.decision}`) return false;
-    if (e.details.planDigest !== vote.planDigest || typeof e.details.expiresAt !== 'string') return false;
-    // Both sides went through a JS Date (millisecond precision, truncated by two parsers).
-    return Math.abs(new Date(e.details.expiresAt).getTime() - vote.expiresAt.getTime()) <= 1;
-  });
-}
-
-/** Everything `assertApprovedForRun` needs, read by the runner itself. */
-export async function loadApprovalState(db: Db, jobId: string): Promise<ApprovalState> {
-  const row = await queryMaybeOne<StateRow>(db, APPROVAL_STATE, [jobId]);
-  if (!row) throw new RecoverError('BAD_INPUT', `There is no job ${jobId}.`);
-  const audit = (await queryRows<VoteAuditRow>(db, VOTE_AUDIT, [`request:${row.request_id}`])).filter(intact);
-  return {
-    jobId: row.job_id,
-    requestId: row.request_id,
-    teamId: row.team_id,
-    requesterId: row.requester_id,
-    requestStatus: row.request_status,
-    approvalRequestedAt: row.approval_requested_at,
-    jobPlanDigest: row.job_plan_digest,
-    jobCancelRequested: row.job_cancel_requested,
-    authorizedAt: row.authorized_at,
-    currentPlan: row.plan && row.digest ? { plan: row.plan, digest: row.digest } : null,
-    approvals: row.approvals.map((a) => {
-      const vote = toApproval({
-        ...a,
-        created_at: new Date(a.created_at),
-        expires_at: new Date(a.expires_at),
-        voided_at: a.voided_at === null ? null : new Date(a.voided_at),
-      });
-      return { ...vote, audited: hasAuditEntry(audit, vote) };
-    }),
-    now: row.now,
-  };
-}
-
-/**
- * Records that the job is authorized as of `at` (the time `assertApprovedForRun` judged the
- * approvals at job start), with the approvers that counted, in the audit log. Only the runner
- * holding the job can do it, once.
- */
-export async function recordJobAuthorized(
-  db: Db,
-  input: { jobId: string; runnerId: string; at: Date; approvedBy: readonly string[]; planDigest: string },
-): Promise<void> {
-  await withTransaction(db, async (tx) => {
-    const row = await queryMaybeOne<{ id: string }>(
-      tx,
-      `UPDATE jobs SET authorized_at = $3
-        WHERE id = $1 AND runner_id = $2 AND status = 'running' AND authorized_at IS NULL RETURNING id`,
-      [input.jobId, input.runnerId, input.at],
-    );
-    if (!row) {
-      throw new RecoverError('LEASE_LOST', `Runner ${input.runnerId} could not record job ${input.jobId} as authorized: it no longer holds it, or it was already authorized.`, {
-        hint: 'Nothing ran. Check the job with `/recover status`; start a new request if recovery is still needed.',
-      });
-    }
-    await appendAudit(tx, {
-      actor: input.runnerId,
-      action: 'job.authorized',
-      subject: `job:${input.jobId}`,
-      details: { planDigest: input.planDigest, approvedBy: [...input.approvedBy], at: input.at.toISOString() },
-    });
-  });
 }

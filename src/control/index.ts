@@ -5,16 +5,15 @@ export { migrate, type Migration, type MigrationResult } from './migrate.js';
 export { MIGRATIONS } from './migrations.js';
 export * from './model.js';
 export * from './approval-policy.js';
-export { createRequest, getRequest, getCurrentPlan, savePlan, type NewRequest, type SavedPlan } from './requests.js';
+export { createRequest, getRequest, getCurrentPlan, savePlan, setRequestSlackRefs, type NewRequest, type SavedPlan } from './requests.js';
 export {
   recordApproval,
   markApprovalRequested,
   listApprovals,
-  loadApprovalState,
-  recordJobAuthorized,
   type ApprovalInput,
   type RecordedApproval,
 } from './approvals.js';
+export { loadApprovalState, recordJobAuthorized } from './approval-state.js';
 export { getJob, listJobs, setJobSlackRefs, isCancelRequested, requestCancel, type CancelEffect } from './jobs.js';
 export {
   enqueueJob,
@@ -38,4 +37,4 @@ export {
   type AuditInput,
   type AuditVerification,
 } from './audit.js';
-export { planPendingRequests, savePlanningError, setRequestSlackRefs, subscribeIds, PLANS_CHANNEL, REQUESTS_CHANNEL } from './planning.js';
+export { planPendingRequests, savePlanningError, subscribeIds, PLANS_CHANNEL, REQUESTS_CHANNEL } from './planning.js';

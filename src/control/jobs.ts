@@ -4,10 +4,11 @@
  */
 import { RecoverError } from '../errors.js';
 import { appendAudit } from './audit.js';
-import { queryMaybeOne, queryOne, queryRows, withTransaction, type Db, type Tx } from './db.js';
+import { queryMaybeOne, queryOne, queryRows, withTransaction, type Db } from './db.js';
 import { canonicalJson } from './digest.js';
 import { appendEvent } from './events.js';
-import { toJob, type JobRecord, type JobRow, type RequestStatus, type SlackRefs } from './model.js';
+import { toJob, type JobRecord, type JobRow, type SlackRefs } from './model.js';
+import { setRequestStatus } from './requests.js';
 
 export async function getJob(db: Db, jobId: string): Promise<JobRecord | null> {
   const row = await queryMaybeOne<JobRow>(db, 'SELECT * FROM jobs WHERE id = $1', [jobId]);
@@ -60,11 +61,6 @@ export async function isCancelRequested(db: Db, jobId: string): Promise<boolean>
   );
   if (!row) throw new RecoverError('BAD_INPUT', `There is no job ${jobId}.`);
   return row.cancel_requested;
-}
-
-/** A reject is final: job outcomes that arrive afterwards do not overwrite it. */
-export async function setRequestStatus(tx: Tx, requestId: string, status: RequestStatus): Promise<void> {
-  await tx.query(`UPDATE requests SET status = $2 WHERE id = $1 AND status <> 'rejected'`, [requestId, status]);
 }
 
 export type CancelEffect = 'cancelled' | 'requested' | 'already-requested' | 'already-finished';

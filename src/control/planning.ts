@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { RecoverError } from '../errors.js';
 import { queryRows, withTransaction, type Db, type Tx } from './db.js';
-import { toRequest, type RequestRecord, type RequestRow, type RequestSlackRefs } from './model.js';
+import { toRequest, type RequestRecord, type RequestRow } from './model.js';
 
 export const REQUESTS_CHANNEL = 'recover_requests';
 export const PLANS_CHANNEL = 'recover_plans';
@@ -49,10 +49,6 @@ export async function savePlanningError(db: Db, requestId: string, error: Recove
     requestId,
     JSON.stringify({ code: error.code, message: error.message, hint: error.hint ?? null }),
   ]);
-}
-
-export async function setRequestSlackRefs(db: Db, requestId: string, refs: RequestSlackRefs): Promise<void> {
-  await queryRows(db, `UPDATE requests SET slack_refs = slack_refs || $2::jsonb WHERE id = $1`, [requestId, JSON.stringify(refs)]);
 }
 
 /** LISTENs on a channel whose payload is an id; returns the unsubscribe function. */

@@ -31,9 +31,9 @@ import { appendAudit } from './audit.js';
 import { queryMaybeOne, queryRows, withTransaction, type Db, type Tx } from './db.js';
 import { canonicalJson } from './digest.js';
 import { appendEvent } from './events.js';
-import { activeJobOf, getJob, setRequestStatus } from './jobs.js';
+import { activeJobOf, getJob } from './jobs.js';
 import { toJob, type JobRecord, type JobRow } from './model.js';
-import { getCurrentPlan, lockRequest } from './requests.js';
+import { getCurrentPlan, lockRequest, setRequestStatus } from './requests.js';
 
 function assertLeaseSeconds(leaseSeconds: number): void {
   if (!Number.isFinite(leaseSeconds) || leaseSeconds <= 0) {

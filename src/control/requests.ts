@@ -5,9 +5,18 @@
 import { RecoverError } from '../errors.js';
 import type { Plan } from '../types.js';
 import { appendAudit } from './audit.js';
-import { queryMaybeOne, queryOne, withTransaction, type Db, type Tx } from './db.js';
+import { queryMaybeOne, queryOne, queryRows, withTransaction, type Db, type Tx } from './db.js';
 import { canonicalJson, planDigest } from './digest.js';
-import { toPlan, toRequest, type PlanRecord, type PlanRow, type RequestRecord, type RequestRow } from './model.js';
+import {
+  toPlan,
+  toRequest,
+  type PlanRecord,
+  type PlanRow,
+  type RequestRecord,
+  type RequestRow,
+  type RequestSlackRefs,
+  type RequestStatus,
+} from './model.js';
 
 export interface NewRequest {
   teamId: string;
@@ -41,6 +50,16 @@ export async function createRequest(db: Db, input: NewRequest): Promise<RequestR
 export async function getRequest(db: Db, requestId: string): Promise<RequestRecord | null> {
   const row = await queryMaybeOne<RequestRow>(db, 'SELECT * FROM requests WHERE id = $1', [requestId]);
   return row ? toRequest(row) : null;
+}
+
+/** Merges into the stored references (the plan preview's and the approval message's ts are set separately). */
+export async function setRequestSlackRefs(db: Db, requestId: string, refs: RequestSlackRefs): Promise<void> {
+  await queryRows(db, `UPDATE requests SET slack_refs = slack_refs || $2::jsonb WHERE id = $1`, [requestId, JSON.stringify(refs)]);
+}
+
+/** A reject is final: job outcomes that arrive afterwards do not overwrite it. */
+export async function setRequestStatus(tx: Tx, requestId: string, status: RequestStatus): Promise<void> {
+  await tx.query(`UPDATE requests SET status = $2 WHERE id = $1 AND status <> 'rejected'`, [requestId, status]);
 }
 
 /** Locks the request row for the rest of the transaction; every change to a request goes through it. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertApprovedForRun, type ApprovalPolicy } from '../../../src/control/approval-policy.js';
-import { listApprovals, loadApprovalState, markApprovalRequested, recordApproval, recordJobAuthorized } from '../../../src/control/approvals.js';
+import { listApprovals, markApprovalRequested, recordApproval } from '../../../src/control/approvals.js';
+import { loadApprovalState, recordJobAuthorized } from '../../../src/control/approval-state.js';
 import { getJob } from '../../../src/control/jobs.js';
 import { claimNextJob, enqueueJob } from '../../../src/control/queue.js';
 import { getRequest, savePlan } from '../../../src/control/requests.js';
