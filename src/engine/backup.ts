@@ -12,6 +12,7 @@ import { hashingCounter } from '../util/streams.js';
 import { nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
+import { archiverStatusSql, sourceFactsSql, switchWalSql } from './sql.js';
 
 export function backupIdFor(time: Date): string {
   return time.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
@@ -38,14 +39,7 @@ interface SourceFacts {
 }
 
 async function readSourceFacts(client: pg.Client): Promise<SourceFacts> {
-  const { rows } = await client.query(`
-    SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
-           current_setting('server_version') AS server_version,
-           current_setting('server_version_num')::int AS server_version_num,
-           (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') AS wal_segment_size,
-           pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid,
-           (SELECT sum(pg_database_size(oid))::bigint FROM pg_database) AS database_bytes,
-           current_setting('archive_mode') AS archive_mode`);
+  const { rows } = await client.query(sourceFactsSql);
   const row = rows[0];
   return {
     systemIdentifier: row.system_identifier,
@@ -62,7 +56,7 @@ async function readSourceFacts(client: pg.Client): Promise<SourceFacts> {
 async function waitArchived(ctx: EngineContext, client: pg.Client, segment: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { rows } = await client.query(`SELECT last_archived_wal, last_failed_wal, failed_count FROM pg_stat_archiver`);
+    const { rows } = await client.query(archiverStatusSql);
     const last: string | null = rows[0].last_archived_wal;
     if (last && last.slice(0, 24) >= segment) return;
     ctx.signal.throwIfAborted();
@@ -118,7 +112,7 @@ export async function takeBaseBackup(
       throw new RecoverError('BACKUP_FAILED', 'pg_basebackup finished without reporting its WAL range.', { hint: 'Check the pg_basebackup output in the runner log.' });
     }
     const stopSegment = segmentName(range.timeline, segmentOfLsn(parseLsn(range.stopLsn), facts.walSegmentSize), facts.walSegmentSize);
-    await client.query('SELECT pg_switch_wal()');
+    await client.query(switchWalSql);
     await waitArchived(ctx, client, stopSegment, options.archiveWaitMs ?? 120_000);
     const manifest: BackupManifest = {
       formatVersion: 1,

@@ -13,6 +13,7 @@ import { formatLsn, parseLsn } from '../catalog/segments.js';
 import { nowIso, type EngineContext } from './context.js';
 import { appendConf, exists, tailFile, writeOwnedFile } from './local-cluster.js';
 import { targetClient } from './pg-client.js';
+import { replayStatusSql, startupPidSql } from './sql.js';
 
 export interface RecoveryWatch {
   /** Server connection used to watch replay (a socket dir or host). */
@@ -120,7 +121,7 @@ async function failure(watch: RecoveryWatch, what: string): Promise<RecoverError
  */
 async function prioritizeReplay(ctx: EngineContext, client: pg.Client): Promise<void> {
   if (process.getuid?.() !== 0) return;
-  const { rows } = await client.query(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'`);
+  const { rows } = await client.query(startupPidSql);
   for (const row of rows) {
     try {
       setPriority(row.pid, REPLAY_PRIORITY);
@@ -164,15 +165,7 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
       await prioritizeReplay(ctx, client);
       for (;;) {
         ctx.signal.throwIfAborted();
-        const { rows } = await client.query(`
-          SELECT pg_is_in_recovery() AS in_recovery,
-                 COALESCE(pg_last_wal_replay_lsn(), '0/0')::text AS replay_lsn,
-                 -- As text with all six fractional digits: a JS Date would drop the microseconds.
-                 to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS reached,
-                 CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END AS pause_state,
-                 -- pg_walfile_name() refuses to run during recovery; there the last checkpoint's timeline is the answer.
-                 CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())
-                      ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline`);
+        const { rows } = await client.query(replayStatusSql);
         const row = rows[0];
         lastLsn = parseLsn(row.replay_lsn);
         const done = Number(lastLsn - watch.startLsn);

@@ -31,3 +31,36 @@ export function newestTimestampSql(table: string, column: string): string {
 export function tableHashSql(table: string): string {
   return `SELECT count(*)::bigint AS rows, coalesce(md5(string_agg(md5(t::text), '' ORDER BY md5(t::text))), md5('')) AS hash FROM ${qualifiedName(table)} t`;
 }
+
+/**
+ * One poll of a server in recovery: whether it still recovers, how far it replayed, the time
+ * reached, the pause state and the timeline. Run by startAndWatchRecovery.
+ */
+export const replayStatusSql = `
+  SELECT pg_is_in_recovery() AS in_recovery,
+         COALESCE(pg_last_wal_replay_lsn(), '0/0')::text AS replay_lsn,
+         -- As text with all six fractional digits: a JS Date would drop the microseconds.
+         to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS reached,
+         CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() ELSE 'not paused' END AS pause_state,
+         -- pg_walfile_name() refuses to run during recovery; there the last checkpoint's timeline is the answer.
+         CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())
+              ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS timeline`;
+
+/** The pid of the startup process (the one that replays WAL), to raise its CPU priority. */
+export const startupPidSql = `SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'`;
+
+/** What a base backup's manifest records about its source, read before pg_basebackup starts. */
+export const sourceFactsSql = `
+  SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
+         current_setting('server_version') AS server_version,
+         current_setting('server_version_num')::int AS server_version_num,
+         (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') AS wal_segment_size,
+         pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid,
+         (SELECT sum(pg_database_size(oid))::bigint FROM pg_database) AS database_bytes,
+         current_setting('archive_mode') AS archive_mode`;
+
+/** Ends the current WAL segment so the backup's last one is archived now, not when it fills. */
+export const switchWalSql = 'SELECT pg_switch_wal()';
+
+/** The archiver's progress: a segment is archived once `last_archived_wal` reaches it. */
+export const archiverStatusSql = `SELECT last_archived_wal, last_failed_wal, failed_count FROM pg_stat_archiver`;

@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { listDatabasesSql, listUserTablesSql, newestTimestampSql, qualifiedName, quoteIdent, rowCountSql, tableHashSql } from '../../../src/engine/sql.js';
+import {
+  archiverStatusSql,
+  listDatabasesSql,
+  listUserTablesSql,
+  newestTimestampSql,
+  qualifiedName,
+  quoteIdent,
+  replayStatusSql,
+  rowCountSql,
+  sourceFactsSql,
+  startupPidSql,
+  switchWalSql,
+  tableHashSql,
+} from '../../../src/engine/sql.js';
 
 describe('quoteIdent', () => {
   it.each([
@@ -57,5 +70,56 @@ describe('builders', () => {
     expect(listUserTablesSql).toContain("NOT IN ('pg_catalog', 'information_schema')");
     expect(listUserTablesSql).toContain("NOT LIKE 'pg_toast%'");
     expect(listDatabasesSql).toBe('SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1');
+  });
+});
+
+/** The output columns of a statement: its top-level `AS name` aliases, or the plain column list. */
+function outputColumns(sql: string): string[] {
+  const text = sql.replace(/--[^\n]*/g, '');
+  const aliases = [...text.matchAll(/\bAS (\w+)(?=\s*(?:,|$))/g)].map((m) => m[1]!);
+  if (aliases.length > 0) return aliases;
+  const list = /^\s*SELECT (.+?)(?: FROM |$)/s.exec(text)?.[1] ?? '';
+  return list.split(',').map((part) => part.trim());
+}
+
+describe('the queries recovery.ts and backup.ts run', () => {
+  // Each row: the statement, the columns its caller reads, and fragments the caller relies on.
+  it.each([
+    [
+      'replayStatusSql',
+      replayStatusSql,
+      ['in_recovery', 'replay_lsn', 'reached', 'pause_state', 'timeline'],
+      [
+        "COALESCE(pg_last_wal_replay_lsn(), '0/0')::text",
+        // microseconds kept: the time reached is compared with targets to the microsecond
+        `to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')`,
+        // pg_walfile_name() fails during recovery: only used once promoted
+        'CASE WHEN pg_is_in_recovery() THEN (SELECT timeline_id FROM pg_control_checkpoint())',
+      ],
+    ],
+    ['startupPidSql', startupPidSql, ['pid'], ["FROM pg_stat_activity WHERE backend_type = 'startup'"]],
+    [
+      'sourceFactsSql',
+      sourceFactsSql,
+      ['system_identifier', 'server_version', 'server_version_num', 'wal_segment_size', 'next_xid', 'database_bytes', 'archive_mode'],
+      ['FROM pg_control_system()', "current_setting('archive_mode')", "WHERE name = 'wal_segment_size'"],
+    ],
+    ['archiverStatusSql', archiverStatusSql, ['last_archived_wal', 'last_failed_wal', 'failed_count'], ['FROM pg_stat_archiver']],
+    ['switchWalSql', switchWalSql, ['pg_switch_wal()'], []],
+  ])('%s returns what its caller reads', (_name, sql, columns, fragments) => {
+    expect(outputColumns(sql)).toEqual(columns);
+    for (const fragment of fragments) expect(sql).toContain(fragment);
+  });
+
+  it.each([
+    ['replayStatusSql', replayStatusSql],
+    ['startupPidSql', startupPidSql],
+    ['sourceFactsSql', sourceFactsSql],
+    ['archiverStatusSql', archiverStatusSql],
+    ['switchWalSql', switchWalSql],
+  ])('%s is one parameterless statement that changes no data', (_name, sql) => {
+    const code = sql.replace(/--[^\n]*/g, '');
+    expect(code.trim()).toMatch(/^SELECT /);
+    expect(code).not.toMatch(/;|\$\d|\b(INSERT|UPDATE|DELETE|DROP|ALTER|CREATE|TRUNCATE)\b/i);
   });
 });
