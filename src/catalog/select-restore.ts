@@ -6,7 +6,7 @@ import { RecoverError } from '../errors.js';
 import { exactTargetTime, type ExactTime } from './targets.js';
 import type { BackupManifest, Catalog, ExpectedSegment } from './catalog.js';
 import { coverage, indexSegments, latestTimelineFor, reachFrom, type SegmentIndex } from './coverage.js';
-import { formatLsn, parseLsn, segmentName, segmentOfLsn, timelineForSegment, type TimelineSpan } from './segments.js';
+import { DEFAULT_SEGMENT_SIZE, formatLsn, parseLsn, segmentName, segmentOfLsn, timelineForSegment, type TimelineSpan } from './segments.js';
 import type { RecoveryTarget } from '../types.js';
 
 export interface RestoreSelection {
@@ -144,7 +144,7 @@ export function restorableWindow(catalog: Catalog, size: number): RestoreSelecti
  * when no backup fits. For refusals that must say how far the archive really reaches.
  */
 export function reachableWal(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string } = {}, tail = 8): ReachableWal | null {
-  const size = catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
+  const size = catalog.backups.at(-1)?.walSegmentSize ?? DEFAULT_SEGMENT_SIZE;
   let backup: BackupManifest;
   try {
     backup = chooseBackup(catalog, target, options, restorableWindow(catalog, size));
@@ -162,7 +162,7 @@ export function reachableWal(catalog: Catalog, target: RecoveryTarget, options: 
 
 export function selectRestore(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string } = {}): RestoreSelection {
   const index = indexSegments(catalog);
-  const size = catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
+  const size = catalog.backups.at(-1)?.walSegmentSize ?? DEFAULT_SEGMENT_SIZE;
   const window = restorableWindow(catalog, size);
   const targetText = describeTarget(target);
   const backup = chooseBackup(catalog, target, options, window);

@@ -9,13 +9,14 @@ import { manifestKey, type BackupManifest } from '../catalog/catalog.js';
 import { segmentName, segmentOfLsn, parseLsn } from '../catalog/segments.js';
 import { toolFailure } from './exec.js';
 import { hashingCounter } from '../util/streams.js';
+import { compactUtcStamp } from '../util/time.js';
 import { nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 import { archiverStatusSql, sourceFactsSql, switchWalSql } from './sql.js';
 
 export function backupIdFor(time: Date): string {
-  return time.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return compactUtcStamp(time);
 }
 
 /** Two backups in the same second must not share a directory (the second would overwrite). */

@@ -4,7 +4,7 @@
  * (src/catalog/).
  */
 import { backupManifestSchema, indexWalListing, manifestKey, type BackupManifest, type Catalog, type WalArchive } from '../catalog/catalog.js';
-import { parseHistoryFile, type HistoryEntry } from '../catalog/segments.js';
+import { DEFAULT_SEGMENT_SIZE, parseHistoryFile, type HistoryEntry } from '../catalog/segments.js';
 import { listAll, type Storage } from '../storage/blob-store.js';
 import { readStreamToBuffer } from '../util/streams.js';
 import { decodeArchivedFile, expectedFromMetadata, walCorrupt } from '../wal/archived-file.js';
@@ -56,6 +56,6 @@ export async function readWalArchive(storage: Storage, segmentSize: number): Pro
 
 export async function readCatalog(storage: Storage, now: Date, segmentSize?: number): Promise<Catalog> {
   const manifests = await readBackupManifests(storage);
-  const size = segmentSize ?? manifests.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
+  const size = segmentSize ?? manifests.backups.at(-1)?.walSegmentSize ?? DEFAULT_SEGMENT_SIZE;
   return { ...manifests, wal: await readWalArchive(storage, size), readAt: now };
 }

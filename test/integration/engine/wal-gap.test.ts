@@ -8,6 +8,7 @@ import { planPitr } from '../../../src/engine/pitr.js';
 import { RecoverError } from '../../../src/errors.js';
 import { readCatalog } from '../../../src/engine/read-catalog.js';
 import { coverage } from '../../../src/catalog/coverage.js';
+import { DEFAULT_SEGMENT_SIZE } from '../../../src/catalog/segments.js';
 
 let sandbox: Sandbox;
 const segments: string[] = [];
@@ -65,7 +66,7 @@ test('a target before the gap is still restorable', async () => {
 
 test('the catalog reports the gap', async () => {
   const catalog = await readCatalog(sandbox.storage, new Date());
-  const [timeline] = coverage(catalog, 16 * 1024 * 1024);
+  const [timeline] = coverage(catalog, DEFAULT_SEGMENT_SIZE);
   expect(timeline!.gaps).toEqual([{ from: segments[1], to: segments[1], missing: 1 }]);
 });
 
