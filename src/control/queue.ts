@@ -2,8 +2,9 @@
  * Job queue: runners claim approved jobs of their pool with `SELECT … FOR UPDATE SKIP
  * LOCKED` and hold them with a lease they renew by heartbeat.
  *
- * Why not graphile-worker (0.16.6, the version that runs on Node 20), which DESIGN.md
- * prefers unless there is a written reason:
+ * Why not graphile-worker (0.16.6, the version that runs on Node 20; not a dependency), when
+ * the design (ARCHITECTURE.md, "The control DB and the queue") prefers a proven job-queue
+ * library unless there is a written reason:
  * - Its crash detection is a fixed 4-hour lock timeout (`locked_at < now() - interval
  *   '4 hours'` in get_job and resetLockedAt), with no heartbeat to renew or shorten it. Our
  *   RTO is 2 hours: a dead runner would be noticed after the recovery should have finished.
