@@ -3,7 +3,6 @@
  * from storage once (engine/read-catalog.ts) and then reasoned about with pure functions.
  */
 import { z } from 'zod';
-import type { BlobInfo } from '../storage/blob-store.js';
 import { parseHistoryFileTimeline, parseSegmentName, type HistoryEntry } from './segments.js';
 
 export const backupManifestSchema = z.object({
@@ -52,15 +51,26 @@ export interface Catalog {
   readAt: Date;
 }
 
+/**
+ * One stored file as the WAL archive listing reports it: the fields the catalog reads. Storage
+ * drivers' BlobInfo has this shape; the catalog does not import storage (it sits below it).
+ */
+export interface ListedFile {
+  key: string;
+  size: number;
+  lastModified: Date;
+  metadata: Record<string, string>;
+}
+
 export const manifestKey = (prefix: string, id: string) => `${prefix}${id}/manifest.json`;
 
 /** When the file was archived: our own millisecond stamp, else the store's Last-Modified. */
-export function archivedAt(blob: BlobInfo): Date {
+export function archivedAt(blob: ListedFile): Date {
   const stamp = blob.metadata.archivedat ? Date.parse(blob.metadata.archivedat) : Number.NaN;
   return Number.isNaN(stamp) ? blob.lastModified : new Date(stamp);
 }
 
-export function indexWalListing(blobs: BlobInfo[], prefix: string, segmentSize: number): Omit<WalArchive, 'histories'> & { historyKeys: Map<number, string> } {
+export function indexWalListing(blobs: readonly ListedFile[], prefix: string, segmentSize: number): Omit<WalArchive, 'histories'> & { historyKeys: Map<number, string> } {
   const segments: ArchivedSegment[] = [];
   const historyKeys = new Map<number, string>();
   const others: string[] = [];
