@@ -21,4 +21,5 @@ export const cancel: RecoverCommand<CancelArgs> = {
   },
   risk: () => 'read-only',
   confirmation: () => null,
+  answer: (bot, args) => bot.cancelJob(args.jobId),
 };

@@ -1,10 +1,10 @@
-/** Plain-text renderings of CLI results (pure). */
-import type { BackupManifest } from '../catalog/catalog.js';
-import type { TimelineCoverage } from '../catalog/coverage.js';
-import type { RestoreSelection } from '../catalog/select-restore.js';
-import type { PitrResult } from '../engine/pitr.js';
-import type { Plan } from '../types.js';
-import { formatAmount } from '../util/format.js';
+/** Plain-text renderings of commands' results and plans, for the CLI (pure). */
+import type { BackupManifest } from '../src/catalog/catalog.js';
+import type { TimelineCoverage } from '../src/catalog/coverage.js';
+import type { RestoreSelection } from '../src/catalog/select-restore.js';
+import type { PitrResult } from '../src/engine/pitr.js';
+import type { Plan } from '../src/types.js';
+import { formatAmount } from '../src/util/format.js';
 
 export function formatBackups(backups: BackupManifest[], timelines: TimelineCoverage[], rpoSeconds: number | null, unreadable: { id: string; reason: string }[]): string {
   const lines = ['Base backups:'];

@@ -1,16 +1,20 @@
-/** The /recover subcommands. Adding one = one file + one line here. */
+/**
+ * The /recover subcommands. Adding one = one file + one line here: the runner, the bot (help,
+ * planning, summaries) and the CLI (`recover <name> …`) all read this list.
+ */
 import { backups } from './backups.js';
 import { cancel } from './cancel.js';
 import { help } from './help.js';
 import { pitr } from './pitr.js';
 import { status } from './status.js';
 import type { RecoverCommand } from './types.js';
+import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand<any>[] = [help, pitr, backups, status, cancel];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, status, cancel];
 
-export function findCommand(name: string): RecoverCommand<any> | undefined {
+export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);
 }
 
-export type { PlanFacts, RecoverCommand } from './types.js';
-export { tokenize } from './types.js';
+export type { BaseFacts, PlanFacts, RecoverCommand, SummaryFacts } from './types.js';
+export { tokenize } from './words.js';

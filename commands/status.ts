@@ -11,4 +11,5 @@ export const status: RecoverCommand<Record<string, never>> = {
   parse: () => ({}),
   risk: () => 'read-only',
   confirmation: () => null,
+  answer: (bot) => bot.showStatus(),
 };

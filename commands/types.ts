@@ -1,35 +1,95 @@
 /**
  * What a /recover subcommand is. One file per subcommand in this folder; `index.ts` lists
- * them. `plan()` is pure: the runner gathers the facts (the backup catalog, the time) and
- * calls it; the bot only shows the result, because the bot holds no storage credentials.
+ * them, and the runner, the bot and the CLI only ever go through this interface: none of
+ * them switches on a command's name.
+ *
+ * A runner command: `gather()` reads the facts it needs to plan (runner or CLI side, with
+ * storage and PostgreSQL at hand), `plan()` is pure, `run()` executes the plan's params and
+ * reports exactly the steps it declared. A bot command: `answer()` is given the bot's few
+ * actions. The bot holds no storage credentials: it never gathers, plans or runs.
  */
 import type { z } from 'zod';
-import type { Catalog } from '../src/catalog/catalog.js';
+import type { Config } from '../src/config.js';
+import type { EngineContext } from '../src/engine/context.js';
 import { RecoverError } from '../src/errors.js';
-import type { Plan, Risk } from '../src/types.js';
-import type { EngineContext, PgToolConfig } from '../src/engine/context.js';
+import type { Plan, Risk, Step } from '../src/types.js';
 
-export interface PlanFacts {
-  catalog: Catalog;
+export { parseFlags, tokenize, type ParsedFlags } from './words.js';
+
+/** What every plan may use, whatever the command gathers. */
+export interface BaseFacts {
   now: Date;
   /** The production cluster this runner pool serves, as people name it (e.g. aiagent_prod). */
   production: { name: string };
   /** The request being planned (Slack) or a random id (CLI): generated names include it, so they are unique. */
   requestId: string;
-  /** Side instance names already taken: the directories under the restore root. */
-  instancesInUse: readonly string[];
 }
 
-/** What a runner-side plan check may use: the engine's context and PostgreSQL's tools. */
-export interface PlanCheckContext {
-  engine: EngineContext;
-  pg: PgToolConfig;
+/** The facts of commands that read the backup catalog (pitr's, today): kept under its old name. */
+export interface PlanFacts extends BaseFacts {
+  catalog: import('../src/catalog/catalog.js').Catalog;
+  /** Side instance names already taken: the directories under the restore root. */
+  instancesInUse: readonly string[];
 }
 
 /** Where a command is answered: by the bot from the control DB, or planned and run by a runner. */
 export type CommandHome = 'bot' | 'runner';
 
-export interface RecoverCommand<Args = unknown> {
+/** Words only the recover CLI takes (refused in Slack); each command declares which it accepts. */
+export interface CliOptions {
+  json: boolean;
+  dryRun: boolean;
+  port?: number;
+}
+
+/** What gather() and run() may use: the engine's context, the configuration, and the CLI's own words (null in the runner). */
+export interface CommandContext {
+  engine: EngineContext;
+  config: Config;
+  cli: CliOptions | null;
+}
+
+export interface RunContext extends CommandContext {
+  /** Called before every destructive step; throws to stop (the runner re-checks approvals here). */
+  beforeDestructiveStep(step: string): Promise<void>;
+}
+
+/** A step a command may put in its plans and must report, by kind, when it runs. */
+export interface StepDeclaration {
+  kind: string;
+  title: string;
+  destructive: boolean;
+}
+
+/** What the end-of-job summary in Slack shows of a command's params and result (plain values; the view formats them). */
+export interface SummaryFacts {
+  /** The recovery target asked for in words; for a time target `time` is its exact text (the view formats it). Null: no target. */
+  target: { text: string; time: string | null } | null;
+  /** Where a restore lands. */
+  to: 'side' | 'in-place' | null;
+  /** What a restore reached; null when the command restores nothing. */
+  recovery: {
+    reachedTime: string | null;
+    replayLsn: string | null;
+    timeline: number | null;
+    dataDir: string | null;
+    port: number | null;
+    connect: string | null;
+    oldDataDir: string | null;
+  } | null;
+  /** Plain-text follow-ups of a succeeded job. */
+  followUps: string[];
+}
+
+/** The actions the bot lends its own commands (help, status, cancel). */
+export interface BotActions {
+  showHelp(): Promise<void>;
+  showStatus(): Promise<void>;
+  cancelJob(jobId: string): Promise<void>;
+}
+
+/** Args: the words, validated. Facts: what gather() read. Params: the plan's params, as run() takes them. Result: what run() returns; Shown: the result as the bot reads it back. */
+export interface RecoverCommand<Args = any, Facts = any, Params = any, Result = any, Shown = Result> {
   name: string;
   /** One line, shown in help and in refusals: `pitr <time with offset> [--db NAME] …`. */
   usage: string;
@@ -38,68 +98,56 @@ export interface RecoverCommand<Args = unknown> {
   description: string;
   home: CommandHome;
   schema: z.ZodType<Args>;
-  /** Text after the subcommand → validated args; throws RecoverError('BAD_INPUT') naming the fix. */
+  /** The words after the subcommand in Slack → validated args; throws RecoverError('BAD_INPUT') naming the fix. */
   parse(tokens: string[]): Args;
+  /** The same words in the recover CLI, plus the CLI-only words this command takes (default: --json and --dry-run). */
+  parseCli?(tokens: string[]): { args: Args; cli: CliOptions };
+  /** Extra help text for `recover <name> --help`. */
+  cliHelp?: string;
   risk(args: Args): Risk;
   /** For destructive commands: the exact text the requester must type to confirm, else null. */
   confirmation(args: Args, facts: { production: { name: string } }): string | null;
-  plan?(args: Args, facts: PlanFacts): Plan;
-  /**
-   * Runner (and CLI) only, before plan(): checks what the catalog cannot tell and is too costly
-   * for plan() to read (e.g. the WAL's own contents); throws a refusal, as plan() does, but a
-   * more precise one.
-   */
-  precheck?(ctx: PlanCheckContext, args: Args, facts: PlanFacts): Promise<void>;
+
+  /** Bot commands: the answer, with the bot's actions. */
+  answer?(bot: BotActions, args: Args): Promise<void>;
+
+  /** Runner commands: everything plan() needs beyond BaseFacts; may refuse (as plan() does) with what it read. */
+  gather?(ctx: CommandContext, args: Args): Promise<Facts>;
+  /** Pure: the plan people see and approve. */
+  plan?(args: Args, facts: Facts & BaseFacts): Plan;
+  /** Read-only commands answered by their plan (no job): the full answer, for the CLI. */
+  report?(args: Args, facts: Facts & BaseFacts): { result: unknown; text: string };
+  /** The CLI's --dry-run: what to print besides the plan (default the plan alone). */
+  dryRun?(plan: Plan, facts: Facts & BaseFacts): { result: unknown; text: string };
+
+  /** Every step kind plans of this command may hold; run() reports exactly the plan's, in order. */
+  steps?: readonly StepDeclaration[];
+  /** The plan's params as run() takes them: the runner parses stored params with it. */
+  paramsSchema?: z.ZodType<Params>;
+  run?(ctx: RunContext, params: Params): Promise<Result>;
+  /** The result's shape as stored in the control DB; the bot parses it with this (defensively: what is missing is null). */
+  resultSchema?: z.ZodType<Shown>;
+  /** A result that ran but must not count as success in the CLI (exit 1), e.g. failed verification. */
+  verdict?(result: Result, params: Params): RecoverError | null;
+  /** The CLI's text for a result. */
+  format?(result: Result): string;
+  /** What the Slack summary shows; a null result when the job did not succeed. */
+  summary?(params: Params | null, result: Shown | null): SummaryFacts;
 }
 
-export interface ParsedFlags {
-  positional: string[];
-  flags: Record<string, string | true>;
-  /** Every value of a repeatable flag, in order (`--db a --db b`, `--db a,b`, `--db a b`). */
-  lists: Record<string, string[]>;
-}
-
-/** Splits Slack text into words; "double" or 'single' quotes keep spaces. */
-export function tokenize(text: string): string[] {
-  const tokens: string[] = [];
-  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (const match of text.matchAll(pattern)) tokens.push(match[1] ?? match[2] ?? match[3]!);
-  return tokens;
-}
-
-/**
- * `--flag value`, `--flag=value` and bare `--flag`; everything else is positional. A flag in
- * `listFlags` may be repeated, take comma-separated values, and take the following words up to
- * the next `--option` or a word starting with a digit (a time: `--db a b 2025-01-15T…`).
- * A value flag given twice (`--port 1 --port 2`) is refused rather than silently picking one.
- */
-export function parseFlags(tokens: string[], valueFlags: readonly string[], listFlags: readonly string[] = []): ParsedFlags {
-  const positional: string[] = [];
-  const flags: Record<string, string | true> = {};
-  const lists: Record<string, string[]> = {};
-  const set = (name: string, value: string | true) => {
-    if (name in flags && !listFlags.includes(name)) throw new RecoverError('BAD_INPUT', `--${name} is given more than once.`, { hint: `Give --${name} once.` });
-    flags[name] = value;
+/** A step of a plan from the command's declaration (its kind, default title, destructive flag). */
+export function declaredStep(
+  declared: readonly StepDeclaration[],
+  kind: string,
+  extra: { title?: string; destructive?: boolean; estimateSeconds?: number; params?: Record<string, unknown> } = {},
+): Step {
+  const step = declared.find((s) => s.kind === kind);
+  if (!step) throw new RecoverError('INTERNAL', `Step kind "${kind}" is not declared by the command.`);
+  return {
+    kind,
+    title: extra.title ?? step.title,
+    params: extra.params ?? {},
+    destructive: extra.destructive ?? step.destructive,
+    ...(extra.estimateSeconds !== undefined ? { estimateSeconds: extra.estimateSeconds } : {}),
   };
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i]!;
-    if (!token.startsWith('--')) {
-      positional.push(token);
-      continue;
-    }
-    const equals = token.indexOf('=');
-    const name = equals < 0 ? token.slice(2) : token.slice(2, equals);
-    const inline = equals < 0 ? undefined : token.slice(equals + 1);
-    if (listFlags.includes(name)) {
-      const words: string[] = [];
-      if (inline !== undefined) words.push(inline);
-      else while (i + 1 < tokens.length && !tokens[i + 1]!.startsWith('--') && !/^\d/.test(tokens[i + 1]!)) words.push(tokens[++i]!);
-      // `--db` with nothing after it is kept as one empty value, for the schema to refuse.
-      (lists[name] ??= []).push(...(words.length === 0 ? [''] : words.flatMap((word) => word.split(','))));
-      flags[name] = true;
-    } else if (inline !== undefined) set(name, inline);
-    else if (valueFlags.includes(name) && i + 1 < tokens.length && !tokens[i + 1]!.startsWith('--')) set(name, tokens[++i]!);
-    else set(name, true);
-  }
-  return { positional, flags, lists };
 }

@@ -3,10 +3,7 @@ import { Command } from 'commander';
 import { takeBaseBackup } from '../engine/backup.js';
 import { parseConnectionUrl } from '../util/connection-url.js';
 import { EXIT, RecoverError } from '../errors.js';
-import { readCatalog } from '../engine/read-catalog.js';
-import { coverage, rpoExposureSeconds } from '../catalog/coverage.js';
-import { formatBackups } from './format.js';
-import { PITR_HELP, pitrCommand } from './pitr-command.js';
+import { addRegistryCommands } from './registry-commands.js';
 import { createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 import { auditVerify, runBot, runRunner } from './service-commands.js';
 import { walAgent, walFetch, walPush } from './wal-commands.js';
@@ -34,37 +31,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       }),
     );
 
-  program
-    .command('backups')
-    .description('list base backups, WAL coverage per timeline, gaps and RPO exposure')
-    .option('--json', 'print one JSON result object')
-    .action((options: { json?: boolean }) =>
-      guarded(Boolean(options.json), async () => {
-        const runtime = await createRuntime(io, options);
-        const now = runtime.context.clock.now();
-        const catalog = await readCatalog(runtime.context.storage, now);
-        const size = catalog.backups.at(-1)?.walSegmentSize ?? 16 * 1024 * 1024;
-        const timelines = coverage(catalog, size);
-        const rpo = rpoExposureSeconds(catalog, now);
-        const result = { backups: catalog.backups, unreadableBackups: catalog.unreadableBackups, timelines, rpoExposureSeconds: rpo };
-        printResult(io, Boolean(options.json), result, () => formatBackups(catalog.backups, timelines, rpo, catalog.unreadableBackups));
-      }),
-    );
-
-  program
-    .command('pitr')
-    .description('point-in-time recovery to a side instance (default) or in place')
-    .usage('<time with offset> | --xid N | --lsn X/Y | --name POINT | --immediate | --latest  [options]')
-    // The words are parsed by the same command definition as Slack's `/recover pitr …`.
-    .helpOption('-h, --help', 'show this help')
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .argument('[words...]')
-    .addHelpText('after', PITR_HELP)
-    .action((_words: string[], _options: unknown, command: Command) => {
-      const tokens = command.args;
-      return guarded(tokens.includes('--json'), () => pitrCommand(io, tokens, setExitCode));
-    });
+  // backups, pitr, verify, …: every /recover subcommand a runner answers, from the registry.
+  addRegistryCommands(program, io, setExitCode, guarded);
 
   program
     .command('wal-push')

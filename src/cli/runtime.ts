@@ -2,7 +2,6 @@
 import { loadConfig, type Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { createExec } from '../engine/exec.js';
-import { createServer } from 'node:net';
 import { exitCodeFor, RecoverError, toRecoverError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { openStorage } from '../storage/index.js';
@@ -54,16 +53,5 @@ export function printFailure(io: CliIo, json: boolean, error: unknown, result?: 
   return exitCodeFor(failure.code);
 }
 
-/** Refuses a TCP port something already listens on (checked by binding it on 127.0.0.1, where side instances listen). */
-export async function assertPortFree(port: number): Promise<void> {
-  const problem = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
-    const server = createServer();
-    server.once('error', (error: NodeJS.ErrnoException) => resolve(error));
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(null)));
-  });
-  if (!problem) return;
-  if (problem.code === 'EADDRINUSE') {
-    throw new RecoverError('PORT_IN_USE', `Port ${port} is already in use on this host.`, { hint: 'Choose another --port, or leave it out to get a free one.', cause: problem });
-  }
-  throw new RecoverError('BAD_INPUT', `Port ${port} cannot be used here (${problem.code ?? problem.message}).`, { hint: 'Choose another --port, or leave it out to get a free one.', cause: problem });
-}
+/** Kept here for the CLI's callers; lives with the other instance checks. */
+export { assertPortFree } from '../engine/instances.js';

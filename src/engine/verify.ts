@@ -22,6 +22,8 @@ export interface TableFacts {
 
 export interface IntegrityReport {
   ok: boolean;
+  /** What was checked when it is not a just-restored instance (`/recover verify`): e.g. "production aiagent_prod". */
+  subject?: string;
   checks: VerifyCheck[];
   databases: { name: string; tables: TableFacts[] }[];
 }
@@ -37,10 +39,12 @@ export async function listTables(client: pg.Client): Promise<string[]> {
 
 export async function verifyRestored(
   connection: pg.ClientConfig,
-  options: { databases?: string[]; tables?: VerifyTable[] } = {},
+  options: { databases?: string[]; tables?: VerifyTable[]; subject?: string } = {},
 ): Promise<IntegrityReport> {
   const checks: VerifyCheck[] = [];
-  const report: IntegrityReport = { ok: false, checks, databases: [] };
+  const report: IntegrityReport = { ok: false, ...(options.subject ? { subject: options.subject } : {}), checks, databases: [] };
+  const server = options.subject ?? 'the restored server';
+  const cluster = options.subject ?? 'the restored cluster';
   let databases: string[];
   let postgresHoldsTables = false;
   try {
@@ -48,7 +52,7 @@ export async function verifyRestored(
       postgresHoldsTables = (await listTables(client)).length > 0;
       return (await client.query(listDatabasesSql)).rows.map((row) => row.datname as string);
     });
-    checks.push({ name: 'connection', ok: true, message: 'the restored server accepts connections' });
+    checks.push({ name: 'connection', ok: true, message: `${server} accepts connections` });
   } catch (error) {
     checks.push({ name: 'connection', ok: false, message: `cannot connect: ${(error as Error).message}` });
     return report;
@@ -58,7 +62,7 @@ export async function verifyRestored(
   const wanted = options.databases ?? databases.filter((name) => name !== 'postgres' || postgresHoldsTables);
   for (const database of wanted) {
     if (!databases.includes(database)) {
-      checks.push({ name: `database ${database}`, ok: false, message: `database ${database} does not exist in the restored cluster` });
+      checks.push({ name: `database ${database}`, ok: false, message: `database ${database} does not exist in ${cluster}` });
       continue;
     }
     try {

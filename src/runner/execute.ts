@@ -6,11 +6,10 @@
  * cannot expire the approvals half-way, while a reject, a changed plan or a cancel still stops it.
  */
 import type pg from 'pg';
-import { targetFromArgs, type PitrArgs } from '../../commands/pitr.js';
+import { findCommand } from '../../commands/index.js';
 import { assertApprovedForRun, loadApprovalState, recordJobAuthorized, type ApprovalPolicy, type JobRecord } from '../control/index.js';
 import type { Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
-import { runPitr } from '../engine/pitr.js';
 import { RecoverError } from '../errors.js';
 import type { Plan, Risk } from '../types.js';
 
@@ -49,22 +48,21 @@ export async function checkApprovals(control: pg.Pool, config: Config, job: JobR
   return (await approvedPlan(control, config, job, 'before-destructive-step')).plan;
 }
 
+/**
+ * Runs the plan's command: its params are parsed with the command's own schema (a stored plan
+ * is never trusted as typed), and destructive steps re-check the approvals first.
+ */
 export async function executePlan(ctx: EngineContext, control: pg.Pool, config: Config, job: JobRecord, plan: Plan): Promise<unknown> {
-  switch (plan.command) {
-    case 'pitr': {
-      const params = plan.params as Omit<PitrArgs, 'db' | 'backupId'> & { backupId: string; instanceName: string | null; databases: string[] | null };
-      return runPitr(ctx, config, {
-        target: targetFromArgs(params.target),
-        inclusive: params.inclusive,
-        action: params.action,
-        to: params.to,
-        backupId: params.backupId,
-        ...(params.instanceName ? { instanceName: params.instanceName } : {}),
-        ...(params.databases ? { databases: params.databases } : {}),
-        beforeDestructiveStep: async () => void (await checkApprovals(control, config, job)),
-      });
-    }
-    default:
-      throw new RecoverError('BAD_INPUT', `This runner does not execute "${plan.command}" plans.`, { hint: 'Upgrade the runner, or run the command from the CLI.' });
+  const command = findCommand(plan.command);
+  if (!command?.run || !command.paramsSchema) {
+    throw new RecoverError('BAD_INPUT', `This runner does not execute "${plan.command}" plans.`, { hint: 'Upgrade the runner, or run the command from the CLI.' });
   }
+  const parsed = command.paramsSchema.safeParse(plan.params ?? {});
+  if (!parsed.success) {
+    throw new RecoverError('BAD_INPUT', `The plan's params for "${plan.command}" are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  return command.run(
+    { engine: ctx, config, cli: null, beforeDestructiveStep: async () => void (await checkApprovals(control, config, job)) },
+    parsed.data,
+  );
 }

@@ -2,9 +2,11 @@
  * Turns the engine's synchronous events into control-DB rows: events (progress thinned to
  * one per step per second, which is all Slack can show anyway) and step checkpoints keyed
  * by the plan's step index. Writes are serialized so their ids keep the engine's order.
+ * A step the plan does not hold is an error that stops the job, never a dropped checkpoint.
  */
 import type pg from 'pg';
 import { appendEvent, finishStep, startStep } from '../control/index.js';
+import { RecoverError } from '../errors.js';
 import type { EngineEvent, EventSink, Logger, Plan } from '../types.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -46,14 +48,27 @@ export class JobEventWriter implements EventSink {
       this.lastProgress.set(event.step, now);
     }
     if (event.type === 'job.succeeded' || event.type === 'job.failed' || event.type === 'job.cancelled') return; // finishJob writes these
-    this.enqueue(() => appendEvent(this.db, this.jobId, event));
     if (event.type === 'step.started' || event.type === 'step.finished') {
       const stepIndex = this.stepIndex(event.step);
-      if (stepIndex < 0) return;
+      if (stepIndex < 0) {
+        // The command ran a step its plan did not show: what people approved is not what runs.
+        // Thrown into the engine at that step (so the job stops there) and again by flush().
+        const drift = new RecoverError(
+          'INTERNAL',
+          `Step "${event.step}" ran but is not in the plan (${this.plan.steps.map((s) => s.kind).join(', ')}); the job is stopped.`,
+          { hint: `The "${this.plan.command}" command's declared steps and what its run reports differ: a bug to fix before running it again.` },
+        );
+        this.failure ??= drift;
+        this.log.error({ jobId: this.jobId, step: event.step }, drift.message);
+        throw drift;
+      }
+      this.enqueue(() => appendEvent(this.db, this.jobId, event));
       const ref = { jobId: this.jobId, runnerId: this.runnerId, stepIndex };
       if (event.type === 'step.started') this.enqueue(() => startStep(this.db, { ...ref, kind: event.step }));
       else this.enqueue(() => finishStep(this.db, { ...ref, status: 'succeeded', ...(event.detail ? { detail: { detail: event.detail } } : {}) }));
+      return;
     }
+    this.enqueue(() => appendEvent(this.db, this.jobId, event));
   }
 
   /** Marks the step that was running when the job failed. */

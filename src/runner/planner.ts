@@ -1,42 +1,26 @@
 /**
- * Planning on the runner: for each new request of this pool, read the facts (the backup
- * catalog) and compute the command's plan, or record a refusal the bot will show as is.
+ * Planning on the runner: for each new request of this pool, gather the facts its command
+ * needs (the backup catalog, the WAL, a server to check…) and compute the command's plan,
+ * or record a refusal the bot will show as is.
  */
-import { readdir } from 'node:fs/promises';
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
-import type { PlanCheckContext } from '../../commands/types.js';
+import type { CommandContext } from '../../commands/types.js';
 import { planPendingRequests, savePlan, savePlanningError } from '../control/index.js';
 import { RecoverError, toRecoverError } from '../errors.js';
-import { readCatalog } from '../engine/read-catalog.js';
-import type { Storage } from '../storage/blob-store.js';
 import type { Clock, Logger } from '../types.js';
 
 export interface PlannerDeps {
   control: pg.Pool;
-  storage: Storage;
   pool: string;
   productionName: string;
-  /** Where side instances are created (RECOVER_RESTORE_ROOT): the names in use are read there. */
-  restoreRoot: string;
   clock: Clock;
   log: Logger;
-  /** For commands' precheck (reading WAL with pg_waldump); without it only plan() runs. */
-  check?: PlanCheckContext;
+  /** What commands' gather() uses: the engine's context (storage, exec, pg_waldump) and the configuration. */
+  gather: CommandContext;
 }
 
-/** Names taken under the restore root (every entry counts: a file or symlink blocks the name too). */
-export async function listInstances(restoreRoot: string): Promise<string[]> {
-  try {
-    return await readdir(restoreRoot);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new RecoverError('CONFIG_INVALID', `Cannot read the restore root ${restoreRoot}: ${(error as Error).message}`, {
-      hint: 'Check RECOVER_RESTORE_ROOT: it must be a directory the runner can read.',
-      cause: error,
-    });
-  }
-}
+export { listInstances } from '../engine/instances.js';
 
 export async function planPending(deps: PlannerDeps): Promise<number> {
   return planPendingRequests(deps.control, deps.pool, async (tx, request) => {
@@ -49,11 +33,8 @@ export async function planPending(deps: PlannerDeps): Promise<number> {
       const parsed = command.schema.safeParse(request.args);
       if (!parsed.success) throw new RecoverError('BAD_INPUT', `The request's arguments are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
       const now = deps.clock.now();
-      const catalog = await readCatalog(deps.storage, now);
-      const instancesInUse = await listInstances(deps.restoreRoot);
-      const facts = { catalog, now, production: { name: deps.productionName }, requestId: request.id, instancesInUse };
-      if (deps.check) await command.precheck?.(deps.check, parsed.data, facts);
-      const plan = command.plan(parsed.data, facts);
+      const gathered = (await command.gather?.(deps.gather, parsed.data)) ?? {};
+      const plan = command.plan(parsed.data, { ...gathered, now, production: { name: deps.productionName }, requestId: request.id });
       await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
       deps.log.info({ requestId: request.id, command: request.command }, 'planned');
     } catch (error) {

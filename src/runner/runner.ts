@@ -43,9 +43,10 @@ export function createRunner(options: RunnerOptions): Runner {
   let listener: pg.PoolClient | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   let currentAbort: AbortController | undefined;
-  // Planning reads WAL (pg_waldump) for some targets; it has no job, so no events and no cancel.
-  const planCheck = {
-    pg: config.pg,
+  // Planning gathers facts (the catalog, WAL read with pg_waldump, a server to check); it has no job, so no events and no cancel.
+  const gather = {
+    config,
+    cli: null,
     engine: { log, exec: options.exec, storage: options.storage, clock: options.clock, signal: new AbortController().signal, events: { emit: () => undefined } },
   };
 
@@ -107,7 +108,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   async function tick(): Promise<boolean> {
-    await planPending({ control, storage: options.storage, pool: config.pool, productionName, restoreRoot: config.restoreRoot, clock: options.clock, log, check: planCheck });
+    await planPending({ control, pool: config.pool, productionName, clock: options.clock, log, gather });
     await reapExpiredLeases(control);
     const job = await claimNextJob(control, { runnerId, poolName: config.pool, leaseSeconds });
     if (!job) return false;

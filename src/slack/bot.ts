@@ -16,7 +16,7 @@ import { getRequest } from '../control/index.js';
 import { systemClock, type Clock, type Logger } from '../types.js';
 import { appOptions } from './app-options.js';
 import { ApproverDirectory } from './flows/approvers.js';
-import { planChanged, type FlowDeps } from './flows/approval-flow.js';
+import { planChanged, runWithoutApproval, type FlowDeps } from './flows/approval-flow.js';
 import { failureMessage } from './views/help.js';
 import type { CommandDeps } from './listeners/commands.js';
 import { BoundedMap, KeyedLock, Tasks, type BotDeps } from './context.js';
@@ -77,6 +77,12 @@ export function createBot(options: CreateBotOptions): RecoverBot {
       const request = await getRequest(control, requestId);
       const { planTs, channel } = request?.slackRefs ?? {};
       if (request && planTs) await out.post(channel ?? request.channelId, failureMessage('Showing the new plan', error), planTs);
+    });
+  }, (requestId) => {
+    deps.tasks.run('run a read-only request', () => runWithoutApproval(flowDeps, requestId), async (error) => {
+      const request = await getRequest(control, requestId);
+      const { planTs, channel } = request?.slackRefs ?? {};
+      if (request && planTs) await out.post(channel ?? request.channelId, failureMessage('Starting the read-only job', error), planTs);
     });
   });
   const commandDeps: CommandDeps = { ...flowDeps, plans };

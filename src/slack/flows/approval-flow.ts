@@ -18,7 +18,7 @@ import { commandErrorMessage, notice } from '../views/help.js';
 import type { BotDeps } from '../context.js';
 import type { JobWatcher } from './job-watcher.js';
 import { PRIORITY } from '../io/outbox.js';
-import { showPreview } from './plan-watcher.js';
+import { runsWithoutApproval, showPreview } from './plan-watcher.js';
 
 export interface FlowDeps extends BotDeps {
   jobs: JobWatcher;
@@ -150,6 +150,20 @@ export async function refreshApproval(deps: FlowDeps, requestId: string): Promis
   const { approvalTs } = request.slackRefs;
   if (approvalTs) deps.out.update(request.slackRefs.channel ?? request.channelId, approvalTs, approvalMessage({ ...input, state }), PRIORITY.interactive);
   if (startFailure !== null) throw startFailure;
+}
+
+/**
+ * A read-only request that needs no approval (e.g. `/recover verify` with the default policy):
+ * the requester asking is the request for its run, and with nothing to approve refreshApproval
+ * queues the job. The runner re-checks the policy when the job starts, as for any job.
+ */
+export async function runWithoutApproval(deps: FlowDeps, requestId: string): Promise<void> {
+  await deps.locks.serial(requestId, async () => {
+    const { request, plan } = await load(deps, requestId);
+    if (request.status !== 'pending' || !runsWithoutApproval(deps, request, plan)) return;
+    await markApprovalRequested(deps.control, { requestId, userId: request.requesterId, planDigest: plan.digest });
+    await refreshApproval(deps, requestId);
+  });
 }
 
 /**

@@ -4,6 +4,7 @@
  * a poll, so a lost notification only delays the preview. A runner that stays silent is
  * reported in the message after `stallMs`.
  */
+import { findCommand } from '../../../commands/index.js';
 import { getCurrentPlan, getRequest, type PlanRecord, type RequestRecord } from '../../control/index.js';
 import { code, escapeMrkdwn, type SlackMessage } from '../views/common.js';
 import { notice } from '../views/help.js';
@@ -37,7 +38,13 @@ export function previewMessage(deps: BotDeps, request: RequestRecord, plan: Plan
     required: requiredApprovals(deps.config.approval, plan.plan),
     approvers: deps.approvers.mentions(request.teamId),
     state,
+    runs: Boolean(findCommand(request.command)?.run),
   });
+}
+
+/** A read-only plan of a command that runs, with no approval required (the default for read-only): queued at once. */
+export function runsWithoutApproval(deps: BotDeps, request: RequestRecord, plan: PlanRecord): boolean {
+  return plan.plan.risk === 'read-only' && Boolean(findCommand(request.command)?.run) && requiredApprovals(deps.config.approval, plan.plan) === 0;
 }
 
 /** Re-renders the preview message of a request (if it has one) in the given state. */
@@ -55,6 +62,8 @@ export class PlanWatcher {
     private readonly stallMs = 5 * 60_000,
     /** A request already shown got a new plan (or its first plan raced the poll): refresh what shows it. */
     private readonly onReplanned: (requestId: string) => void = () => undefined,
+    /** A read-only plan that needs no approval arrived: queue its job. */
+    private readonly onRunnable: (requestId: string) => void = () => undefined,
   ) {}
 
   watch(plan: PendingPlan): void {
@@ -110,6 +119,7 @@ export class PlanWatcher {
       this.pending.delete(requestId);
       const state: PreviewState = request.status === 'rejected' ? { kind: 'cancelled', by: request.requesterId } : { kind: 'open' };
       showPreview(deps, refs, plan, state);
+      if (state.kind === 'open' && runsWithoutApproval(deps, request, plan)) this.onRunnable(requestId);
       return;
     }
     const waited = deps.clock.now().getTime() - entry.since;

@@ -1,10 +1,12 @@
 /**
  * What `/recover <sub> …` does after the ack, free of Bolt types: the channel check, the
  * subcommand lookup and argument parsing (errors answered with usage and an example), the
- * bot's own commands (help, status, cancel) and, for runner-planned commands, filing the
+ * bot's own commands (help, status, cancel: each answers through `answer()` with the actions
+ * lent here) and, for runner-planned commands, filing the
  * request and posting "Planning…" for the plan watcher to turn into the preview.
  */
 import { COMMANDS, findCommand, tokenize, type RecoverCommand } from '../../../commands/index.js';
+import type { BotActions } from '../../../commands/types.js';
 import { createRequest, getJob, getRequest, listJobs, requestCancel, setRequestSlackRefs } from '../../control/index.js';
 import { isRecoverError, RecoverError, toRecoverError } from '../../errors.js';
 import { code, escapeMrkdwn, shortId, user } from '../views/common.js';
@@ -44,17 +46,21 @@ export async function runSlashCommand(deps: CommandDeps, input: CommandInput): P
     if (isRecoverError(error)) return input.reply(commandErrorMessage(error, command));
     throw error;
   }
-  switch (command.name) {
-    case 'help':
-      return input.reply(helpMessage(COMMANDS));
-    case 'status':
-      return showStatus(deps, input);
-    case 'cancel':
-      return cancelJob(deps, { jobId: (args as { jobId: string }).jobId, userId: input.userId, channel: input.channelId, reply: input.reply });
-    default:
-      if (command.home === 'runner') return startPlanning(deps, input, command, args as Record<string, unknown>);
-      return input.reply(commandErrorMessage(new RecoverError('BAD_INPUT', `\`${command.name}\` is not available from Slack.`, { hint: 'Use the recover CLI for it.' })));
+  if (command.answer) {
+    // The bot's own commands (help, status, cancel): answered here, from the control DB.
+    return command.answer(botActions(deps, input), args);
   }
+  if (command.home === 'runner') return startPlanning(deps, input, command, args as Record<string, unknown>);
+  return input.reply(commandErrorMessage(new RecoverError('BAD_INPUT', `\`${command.name}\` is not available from Slack.`, { hint: 'Use the recover CLI for it.' })));
+}
+
+/** What the bot lends its own commands, for this slash command. */
+function botActions(deps: CommandDeps, input: CommandInput): BotActions {
+  return {
+    showHelp: () => input.reply(helpMessage(COMMANDS)),
+    showStatus: () => showStatus(deps, input),
+    cancelJob: (jobId) => cancelJob(deps, { jobId, userId: input.userId, channel: input.channelId, reply: input.reply }),
+  };
 }
 
 async function startPlanning(deps: CommandDeps, input: CommandInput, command: RecoverCommand<unknown>, args: Record<string, unknown>): Promise<void> {

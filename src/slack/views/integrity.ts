@@ -80,11 +80,11 @@ export function integrityMessage(input: IntegrityInput): SlackMessage {
     header(`Integrity report: ${verdict}`),
     section(
       `${report.ok ? ':white_check_mark:' : ':x:'} ${report.checks.length - failed} of ${plural(report.checks.length, 'check')} passed` +
-        `${failed ? `, *${failed} failed*` : ''}.\n${recoveryPointLine(input.target, input.reached)}`,
+        `${failed ? `, *${failed} failed*` : ''}.\n${report.subject ? `*Checked:* ${escapeMrkdwn(truncate(report.subject, 200))}` : recoveryPointLine(input.target, input.reached)}`,
     ),
     ...sectionsFromLines(checkLines(report), 6),
     ...sectionsFromLines(tableLines(report, input.tableBudget ?? 4500), 6),
-    context('Counted on the restored instance. Compare with what you expect before relying on it.'),
+    context(`Counted on ${report.subject ? escapeMrkdwn(truncate(report.subject, 200)) : 'the restored instance'}. Compare with what you expect before relying on it.`),
   ];
   return fitMessage({ text: `Integrity report: ${verdict} (${failed} failed check(s))`, blocks });
 }

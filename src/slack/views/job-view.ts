@@ -124,6 +124,7 @@ export function parseIntegrityReport(value: unknown): IntegrityReport | null {
   const databases = Array.isArray(value.databases) ? value.databases.filter(isRecord) : [];
   return {
     ok: value.ok,
+    ...(typeof value.subject === 'string' && value.subject ? { subject: value.subject } : {}),
     checks: checks.map((c) => ({ name: String(c.name ?? '?'), ok: c.ok === true, message: String(c.message ?? '') })),
     databases: databases.map((d) => ({
       name: String(d.name ?? '?'),

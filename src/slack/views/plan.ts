@@ -70,6 +70,8 @@ export interface PlanPreviewInput {
   /** Mentions of who may approve (users and user groups). */
   approvers: string[];
   state: PreviewState;
+  /** The command runs a job (verify); false when its plan is the whole answer (backups). */
+  runs?: boolean;
 }
 
 /**
@@ -121,7 +123,8 @@ function stateBlocks(input: PlanPreviewInput): Block[] {
 
 export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
   const { plan } = input;
-  if (plan.risk === 'read-only') return readOnlyAnswer(input);
+  if (plan.risk === 'read-only' && !input.runs) return readOnlyAnswer(input);
+  if (plan.risk === 'read-only' && input.required === 0) return readOnlyRun(input);
   const expected = expectedSeconds(plan);
   const destructive = plan.steps.filter((s) => s.destructive).length;
   const approvers = input.approvers.length ? input.approvers.join(', ') : '_nobody: no approvers are configured for this workspace_';
@@ -142,6 +145,22 @@ export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
     ...stateBlocks(input),
   ];
   return fitMessage({ text: `Plan: ${plan.summary} (risk ${plan.risk}, ${input.required} approval(s) needed)`, blocks });
+}
+
+/** A read-only command that runs, with no approval required: it is queued at once; its status message follows. */
+function readOnlyRun(input: PlanPreviewInput): SlackMessage {
+  const { plan, state } = input;
+  const where = state.kind === 'queued' ? `job ${code(shortId(state.jobId))} is queued; its status message follows` : 'it runs now, no approval needed';
+  return fitMessage({
+    text: `/recover ${truncate(input.commandText, 120)}: ${plan.summary}`,
+    blocks: [
+      header(`/recover ${truncate(input.commandText, 120)}`),
+      section(`${escapeMrkdwn(plan.summary)}\nRequested by ${user(input.requesterId)}`),
+      ...sectionsFromLines(factLines(plan.facts), 4),
+      ...sectionsFromLines(stepLines(plan), 4),
+      context(`Read-only, changes nothing: ${where} · request ${code(shortId(input.requestId))}`),
+    ],
+  });
 }
 
 /** A read-only command's plan is its answer: the facts the runner gathered. */

@@ -1,0 +1,69 @@
+/**
+ * `recover <name> …` for every runner command in the registry (commands/index.ts): the same
+ * words as `/recover <name> …`, parsed by the command itself, plus the CLI-only words it
+ * declares. Then the same gather and plan as the runner's planning, and run on this host.
+ * Everything that can be refused is refused before anything is created: bad words (exit 2),
+ * then a plan that cannot be met (exit 3). A result the command does not count as success
+ * (failed verification) exits 1 with the result printed.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { COMMANDS, type RecoverCommand } from '../../commands/index.js';
+import { withCommonCliFlags } from '../../commands/words.js';
+import { EXIT, RecoverError } from '../errors.js';
+import { formatPlan } from './format.js';
+import { bigintJson, createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
+
+export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tokens: string[], setExitCode: (code: number) => void): Promise<void> {
+  const { args, cli } = command.parseCli ? command.parseCli(tokens) : withCommonCliFlags((words) => command.parse(words), tokens);
+  const runtime = await createRuntime(io, { json: cli.json });
+  const { config, context } = runtime;
+  const ctx = { engine: context, config, cli };
+  const now = context.clock.now();
+  const gathered = (await command.gather?.(ctx, args)) ?? {};
+  // The same facts as the runner's planning; the CLI has no request, so a random id keeps generated names unique.
+  const facts = { ...gathered, now, production: { name: config.productionName ?? 'production' }, requestId: randomBytes(4).toString('hex') };
+  if (command.report) {
+    const { result, text } = command.report(args, facts);
+    printResult(io, cli.json, result, () => text);
+    return;
+  }
+  if (!command.plan || !command.run || !command.paramsSchema) {
+    throw new RecoverError('BAD_INPUT', `\`${command.name}\` cannot run from the CLI.`, { hint: 'Use it from Slack.' });
+  }
+  const plan = command.plan(args, facts);
+  if (cli.dryRun) {
+    const { result, text } = command.dryRun?.(plan, facts) ?? { result: { plan }, text: formatPlan(plan) };
+    printResult(io, cli.json, result, () => text);
+    return;
+  }
+  process.once('SIGINT', () => runtime.abort.abort());
+  const params = command.paramsSchema.parse(plan.params ?? {});
+  // In a terminal on the runner's host, whoever runs it is the approver (break-glass).
+  const result = await command.run({ ...ctx, beforeDestructiveStep: async () => undefined }, params);
+  const text = () => command.format?.(result) ?? JSON.stringify(result, bigintJson, 2);
+  const failure = command.verdict?.(result, params) ?? null;
+  if (failure) {
+    if (!cli.json) io.stdout.write(`${text()}\n`);
+    setExitCode(printFailure(io, cli.json, failure, result));
+    return;
+  }
+  printResult(io, cli.json, result, text);
+  setExitCode(EXIT.ok);
+}
+
+/** One commander subcommand per runner command; commander only routes, the command parses its own words. */
+export function addRegistryCommands(program: Command, io: CliIo, setExitCode: (code: number) => void, guarded: (json: boolean, work: () => Promise<void>) => Promise<void>): void {
+  for (const command of COMMANDS.filter((c) => c.home === 'runner')) {
+    program
+      .command(command.name)
+      .description(command.description)
+      .usage(command.usage.slice(command.name.length).trim() || '[--json]')
+      .helpOption('-h, --help', 'show this help')
+      .allowUnknownOption()
+      .allowExcessArguments()
+      .argument('[words...]')
+      .addHelpText('after', command.cliHelp ?? `\nThe same words as /recover ${command.name} in Slack. Example: ${command.example.replace(/^\//, '')}\n  --json  print exactly one JSON object, also on failure`)
+      .action((_words: string[], _options: unknown, sub: Command) => guarded(sub.args.includes('--json'), () => runRegistryCommand(io, command, sub.args, setExitCode)));
+  }
+}
