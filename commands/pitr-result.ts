@@ -4,7 +4,7 @@
  * the CLI.
  */
 import { z } from 'zod';
-import type { PitrArgs } from './pitr-args.js';
+import { targetSchema, type PitrArgs } from './pitr-args.js';
 import type { SummaryFacts } from './types.js';
 
 const str = z.string().min(1).nullable().catch(null);
@@ -48,10 +48,14 @@ export function targetFact(target: PitrArgs['target'] | undefined): SummaryFacts
   }
 }
 
-export function pitrSummary(params: { target: PitrArgs['target']; to: PitrArgs['to'] } | null, result: PitrResultView | null): SummaryFacts {
+/** Only what the summary needs from the stored params: the target and where it restored. */
+const summaryParams = record({ target: targetSchema.optional().catch(undefined), to: z.enum(['side', 'in-place']).nullable().catch(null).default(null) });
+
+export function pitrSummary(storedParams: unknown, result: PitrResultView | null): SummaryFacts {
+  const params = summaryParams.parse(storedParams);
   return {
-    target: targetFact(params?.target),
-    to: params?.to ?? null,
+    target: targetFact(params.target),
+    to: params.to,
     recovery: result
       ? { reachedTime: result.reachedTime, replayLsn: result.replayLsn, timeline: result.timeline, dataDir: result.dataDir, port: result.port, connect: result.connect, oldDataDir: result.oldDataDir }
       : null,

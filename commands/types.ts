@@ -131,8 +131,8 @@ export interface RecoverCommand<Args = any, Facts = any, Params = any, Result = 
   verdict?(result: Result, params: Params): RecoverError | null;
   /** The CLI's text for a result. */
   format?(result: Result): string;
-  /** What the Slack summary shows; a null result when the job did not succeed. */
-  summary?(params: Params | null, result: Shown | null): SummaryFacts;
+  /** What the Slack summary shows, from the plan's params as stored (parsed by the command, leniently) and the result (null unless the job succeeded). */
+  summary?(params: unknown, result: Shown | null): SummaryFacts;
 }
 
 /** A step of a plan from the command's declaration (its kind, default title, destructive flag). */

@@ -23,9 +23,10 @@ import { code, escapeMrkdwn, truncate, type SlackMessage } from '../views/common
 import { notice } from '../views/help.js';
 import { integrityMessage } from '../views/integrity.js';
 import { statusMessage, type StatusMeta } from '../views/status.js';
-import { planTarget, stepFinishedMessage } from '../views/summary.js';
+import { stepFinishedMessage, summaryTarget } from '../views/summary.js';
+import { summaryFactsOf } from './summary-facts.js';
 import type { BotDeps } from '../context.js';
-import { applyEvent, initialJobView, isTerminal, parseRecoveryResult, type JobView } from '../views/job-view.js';
+import { applyEvent, initialJobView, isTerminal, type JobView } from '../views/job-view.js';
 import { PRIORITY } from '../io/outbox.js';
 import { buildSummary } from './summary-data.js';
 
@@ -234,7 +235,7 @@ export class JobWatcher {
   private async effects(t: Tracked, next: JobView, record: EventRecord): Promise<void> {
     const { out } = this.deps;
     const { event } = record;
-    const target = planTarget(t.plan?.params).text;
+    const target = summaryTarget(summaryFactsOf(t.plan, null).target).text;
     const post = (message: SlackMessage) => out.post(t.channel, message, t.statusTs);
     if (event.type === 'step.finished') {
       const index = next.steps.findIndex((s) => s.step === event.step && s.state === 'done' && s.seconds === event.seconds);
@@ -244,7 +245,7 @@ export class JobWatcher {
       t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached: null }));
       t.integrityShown = true;
     } else if (isTerminal(next.status) && event.type.startsWith('job.')) {
-      const reached = parseRecoveryResult(next.result).reachedTime;
+      const reached = summaryFactsOf(t.plan, next.result).recovery?.reachedTime ?? null;
       if (next.integrity && !t.integrityShown && event.type === 'job.succeeded') {
         t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached }));
         t.integrityShown = true;

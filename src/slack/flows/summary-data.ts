@@ -6,9 +6,10 @@
 import { getCurrentPlan, getJob, getRequest, listApprovals, listStepCheckpoints, type StepCheckpoint } from '../../control/index.js';
 import { RecoverError } from '../../errors.js';
 import type { SlackMessage } from '../views/common.js';
-import { planDestination, planTarget, summaryMessage, type SummaryStep } from '../views/summary.js';
+import { summaryMessage, type SummaryStep } from '../views/summary.js';
 import type { BotDeps } from '../context.js';
-import { parseRecoveryResult, type JobView } from '../views/job-view.js';
+import type { JobView } from '../views/job-view.js';
+import { summaryFactsOf } from './summary-facts.js';
 
 /** Step durations from the events, completed from the checkpoints (keyed by plan step index). */
 export function summarySteps(view: JobView, checkpoints: StepCheckpoint[]): SummaryStep[] {
@@ -36,7 +37,6 @@ export async function buildSummary(deps: BotDeps, jobId: string, view: JobView):
     listStepCheckpoints(control, jobId),
   ]);
   if (!request) throw new RecoverError('INTERNAL', `Request ${job.requestId} of job ${jobId} disappeared from the control DB.`);
-  const params = plan?.plan.params;
   return summaryMessage({
     jobId,
     status: view.status,
@@ -51,9 +51,7 @@ export async function buildSummary(deps: BotDeps, jobId: string, view: JobView):
     startedAt: job.startedAt,
     finishedAt: job.finishedAt ?? (view.finishedAt ? new Date(view.finishedAt) : null),
     steps: summarySteps(view, checkpoints),
-    target: planTarget(params),
-    to: planDestination(params),
-    result: view.status === 'succeeded' ? parseRecoveryResult(view.result ?? job.result) : null,
+    facts: summaryFactsOf(plan?.plan, view.status === 'succeeded' ? (view.result ?? job.result) : null),
     integrity: view.integrity,
     error: view.error ?? job.error,
     cancelledBy: job.cancelRequestedBy,

@@ -6,7 +6,7 @@
  */
 import type { JobStatus } from '../../control/index.js';
 import type { IntegrityReport } from '../../engine/verify.js';
-import type { RecoveryResult } from './job-view.js';
+import type { SummaryFacts } from '../../../commands/types.js';
 import {
   code, context, escapeMrkdwn, fitMessage, formatDuration, formatUtc, header, section, sectionsFromLines, truncate, user,
   type SlackMessage,
@@ -33,11 +33,8 @@ export interface SummaryInput {
   startedAt: Date | null;
   finishedAt: Date | null;
   steps: SummaryStep[];
-  /** The target as asked for, and its time when it is a time target. */
-  target: { text: string | null; time: Date | null };
-  /** Where the plan restores to: a side instance or production in place. */
-  to: 'side' | 'in-place' | null;
-  result: RecoveryResult | null;
+  /** What the command contributes (commands/<name>.ts summary()): its target, where it restored, what it reached. */
+  facts: SummaryFacts;
   integrity: IntegrityReport | null;
   error: { code: string; message: string } | null;
   cancelledBy: string | null;
@@ -67,8 +64,9 @@ export function dataLossSeconds(target: Date | null, reached: string | null): nu
 }
 
 function recoveryPoint(input: SummaryInput): string {
-  const r = input.result;
-  const target = input.target.text ? code(input.target.text) : '—';
+  const r = input.facts.recovery;
+  const asked = summaryTarget(input.facts.target);
+  const target = asked.text ? code(asked.text) : '—';
   let reached = input.status === 'succeeded' ? '_no transaction replayed_' : '_not reached_';
   if (r?.reachedTime) reached = code(formatUtc(r.reachedTime, true));
   const timeline = r?.timeline !== null && r?.timeline !== undefined ? `, timeline ${r.timeline}` : '';
@@ -84,14 +82,21 @@ function against(seconds: number, limit: number, name: string, over: string, sha
     : `:warning: *${over}* the ${formatDuration(limit)} ${name} by ${formatDuration(seconds - limit)}`;
 }
 
+/** Whether the command restores to a target at all (pitr does; verify does not): only then a recovery point and data loss. */
+const restores = (input: SummaryInput): boolean => input.facts.target !== null || input.facts.recovery !== null;
+
 function outcome(input: SummaryInput): string[] {
-  const lines = [recoveryPoint(input)];
-  const loss = dataLossSeconds(input.target.time, input.result?.reachedTime ?? null);
-  lines.push(
-    loss === null
-      ? `*Data-loss window:* unknown${input.target.time ? '' : ' (not a time target)'} — RPO is ${formatDuration(RPO_SECONDS)}`
-      : `*Data-loss window:* ${formatDuration(Math.max(0, loss))} (target − reached), ${against(loss, RPO_SECONDS, 'RPO', 'exceeds')}`,
-  );
+  const lines: string[] = [];
+  if (restores(input)) {
+    const target = summaryTarget(input.facts.target);
+    const loss = dataLossSeconds(target.time, input.facts.recovery?.reachedTime ?? null);
+    lines.push(
+      recoveryPoint(input),
+      loss === null
+        ? `*Data-loss window:* unknown${target.time ? '' : ' (not a time target)'} — RPO is ${formatDuration(RPO_SECONDS)}`
+        : `*Data-loss window:* ${formatDuration(Math.max(0, loss))} (target − reached), ${against(loss, RPO_SECONDS, 'RPO', 'exceeds')}`,
+    );
+  }
   if (input.finishedAt) {
     const took = (input.finishedAt.getTime() - input.requestedAt.getTime()) / 1000;
     lines.push(`*Time to recover:* ${formatDuration(took)} from request to finish, ${against(took, RTO_SECONDS, 'RTO', 'over', true)}`);
@@ -120,10 +125,12 @@ const FAILURE_ADVICE: Record<string, string> = {
 };
 
 function succeededFollowUps(input: SummaryInput): string[] {
-  const r = input.result;
+  const r = input.facts.recovery;
   const items: string[] = [];
   const quoted = (text: string): string => code(escapeMrkdwn(text));
-  if (input.to === 'in-place') {
+  if (!restores(input)) {
+    // nothing was restored: only the command's own follow-ups
+  } else if (input.facts.to === 'in-place') {
     const timeline = r?.timeline !== null && r?.timeline !== undefined ? ` on timeline ${r.timeline}` : '';
     items.push(`Production now runs the recovered data${timeline}. Point applications back at it and watch errors.`);
     if (r?.oldDataDir) items.push(`The previous data directory is kept at ${quoted(r.oldDataDir)}: remove it once you are sure.`);
@@ -133,9 +140,12 @@ function succeededFollowUps(input: SummaryInput): string[] {
     const stop = r?.dataDir ? ` (${quoted(`pg_ctl -D ${r.dataDir} stop`)})` : '';
     items.push(`The side instance is running at ${where}${data}: extract the rows you need, then stop it${stop} and remove it.`);
   }
-  if (input.integrity && !input.integrity.ok) items.push('Integrity checks failed: do not use the restored data before looking at the failed checks.');
-  const loss = dataLossSeconds(input.target.time, r?.reachedTime ?? null);
+  if (input.integrity && !input.integrity.ok) {
+    items.push(restores(input) ? 'Integrity checks failed: do not use the restored data before looking at the failed checks.' : 'Integrity checks failed: look at the failed checks in the report above.');
+  }
+  const loss = dataLossSeconds(summaryTarget(input.facts.target).time, r?.reachedTime ?? null);
   if (loss !== null && loss > RPO_SECONDS) items.push('The data-loss window exceeds the RPO: tell the incident lead and look for the missing writes elsewhere.');
+  items.push(...input.facts.followUps.map(escapeMrkdwn));
   return items;
 }
 
@@ -180,31 +190,11 @@ export function stepFinishedMessage(input: { index: number | null; title: string
   });
 }
 
-/** The recovery target of a plan (`params.target`, as pitr stores it) in words, and as a time when it is one. */
-export function planTarget(params: Record<string, unknown> | undefined): { text: string | null; time: Date | null } {
-  const target = params?.target as Record<string, unknown> | undefined;
-  if (!target || typeof target.kind !== 'string') return { text: null, time: null };
-  switch (target.kind) {
-    case 'time': {
-      const time = typeof target.time === 'string' ? new Date(target.time) : null;
-      // The text from the stored string, microseconds included; the Date only for the data-loss arithmetic.
-      return time && !Number.isNaN(time.getTime()) ? { text: formatUtc(target.time as string, true), time } : { text: String(target.time), time: null };
-    }
-    case 'xid':
-      return { text: `transaction ${String(target.xid)}`, time: null };
-    case 'lsn':
-      return { text: `LSN ${String(target.lsn)}`, time: null };
-    case 'name':
-      return { text: `restore point ${String(target.name)}`, time: null };
-    case 'immediate':
-      return { text: 'end of the base backup (immediate)', time: null };
-    case 'latest':
-      return { text: 'end of the archived WAL (latest)', time: null };
-    default:
-      return { text: target.kind, time: null };
-  }
-}
-
-export function planDestination(params: Record<string, unknown> | undefined): 'side' | 'in-place' | null {
-  return params?.to === 'side' || params?.to === 'in-place' ? params.to : null;
+/** A command's target as the summary shows it: a time target formatted (microseconds kept), and as a Date for the data-loss arithmetic. */
+export function summaryTarget(target: SummaryFacts['target']): { text: string | null; time: Date | null } {
+  if (!target) return { text: null, time: null };
+  if (target.time === null) return { text: target.text, time: null };
+  const time = new Date(target.time);
+  // The text from the stored string, microseconds included; the Date only for the data-loss arithmetic.
+  return Number.isNaN(time.getTime()) ? { text: target.time, time: null } : { text: formatUtc(target.time, true), time };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StepCheckpoint } from '../../../src/control/index.js';
-import { applyEvent, initialJobView, parseIntegrityReport, parseRecoveryResult, type JobView } from '../../../src/slack/views/job-view.js';
+import { pitr } from '../../../commands/pitr.js';
+import { applyEvent, initialJobView, parseIntegrityReport, type JobView } from '../../../src/slack/views/job-view.js';
 import { summarySteps } from '../../../src/slack/flows/summary-data.js';
 import type { EngineEvent, Plan } from '../../../src/types.js';
 
@@ -80,8 +81,10 @@ describe('job view reducer', () => {
       checks: [{ name: '1', ok: false, message: '' }],
       databases: [{ name: 'd', tables: [{ table: 't', rows: 12 }] }],
     });
-    expect(parseRecoveryResult('junk')).toMatchObject({ reachedTime: null, port: null, seconds: { total: null } });
-    expect(parseRecoveryResult({ reachedTime: '2025', port: 5432, seconds: { total: 3 } })).toMatchObject({ reachedTime: '2025', port: 5432, seconds: { total: 3 } });
+    // A PITR result is read back through the pitr command's own result schema, as defensively.
+    expect(pitr.resultSchema!.parse('junk')).toMatchObject({ reachedTime: null, port: null, seconds: { total: null } });
+    expect(pitr.resultSchema!.parse({ reachedTime: '2025', port: 5432, seconds: { total: 3 } })).toMatchObject({ reachedTime: '2025', port: 5432, seconds: { total: 3 } });
+    expect(pitr.resultSchema!.parse({ reachedTime: 7, port: 'x', seconds: 'y' })).toMatchObject({ reachedTime: null, port: null, seconds: { total: null } });
   });
 
   it('completes step durations from the checkpoints for the summary', () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { validateMessageContent, Transcript } from '../../../devkit/slack-standin/index.js';
-import { dataLossSeconds, planDestination, planTarget, summaryMessage, type SummaryInput } from '../../../src/slack/views/summary.js';
-import { parseRecoveryResult } from '../../../src/slack/views/job-view.js';
+import { dataLossSeconds, summaryMessage, summaryTarget, type SummaryInput } from '../../../src/slack/views/summary.js';
+import { summaryFactsOf } from '../../../src/slack/flows/summary-facts.js';
+import type { Plan } from '../../../src/types.js';
+
+/** The pitr command's contribution, from stored params and a result as the runner stores them. */
+const pitrFacts = (params: Record<string, unknown>, result: unknown) =>
+  summaryFactsOf({ command: 'pitr', summary: '', risk: 'side-copy', steps: [], facts: {}, params } satisfies Plan, result);
+const TIME = { kind: 'time', time: '2025-01-15T14:29:59Z' };
 
 const base: SummaryInput = {
   jobId: 'job-1',
@@ -18,9 +24,7 @@ const base: SummaryInput = {
     { title: 'Restore', state: 'done', seconds: 600 },
     { title: 'Replay', state: 'done', seconds: 1000 },
   ],
-  target: { text: '2025-01-15 14:29:59 UTC', time: new Date('2025-01-15T14:29:59Z') },
-  to: 'side',
-  result: parseRecoveryResult({ reachedTime: '2025-01-15T14:29:50Z', connect: 'postgresql://h:5999/postgres', dataDir: '/r/data', timeline: 2, replayLsn: '0/1' }),
+  facts: pitrFacts({ target: TIME, to: 'side' }, { reachedTime: '2025-01-15T14:29:50Z', connect: 'postgresql://h:5999/postgres', dataDir: '/r/data', timeline: 2, replayLsn: '0/1' }),
   integrity: { ok: true, checks: [{ name: 'c', ok: true, message: '' }], databases: [] },
   error: null,
   cancelledBy: null,
@@ -48,7 +52,7 @@ describe('summary', () => {
   it('flags a data-loss window beyond the RPO and a run beyond the RTO', () => {
     const t = text({
       ...base,
-      result: parseRecoveryResult({ reachedTime: '2025-01-15T14:00:00Z' }),
+      facts: pitrFacts({ target: TIME, to: 'side' }, { reachedTime: '2025-01-15T14:00:00Z' }),
       finishedAt: new Date('2025-01-15T17:30:00Z'),
     });
     expect(t).toContain('*exceeds* the 15 min RPO by 14 min 59 s');
@@ -57,7 +61,7 @@ describe('summary', () => {
   });
 
   it('explains an in-place restore and a failed integrity check', () => {
-    const t = text({ ...base, to: 'in-place', result: parseRecoveryResult({ reachedTime: '2025-01-15T14:29:59Z', oldDataDir: '/pg/old', timeline: 3 }), integrity: { ok: false, checks: [{ name: 'amcheck', ok: false, message: 'x' }], databases: [] } });
+    const t = text({ ...base, facts: pitrFacts({ target: TIME, to: 'in-place' }, { reachedTime: '2025-01-15T14:29:59Z', oldDataDir: '/pg/old', timeline: 3 }), integrity: { ok: false, checks: [{ name: 'amcheck', ok: false, message: 'x' }], databases: [] } });
     expect(t).toContain('Production now runs the recovered data on timeline 3');
     expect(t).toContain('previous data directory is kept at `/pg/old`');
     expect(t).toContain('*Integrity:* :x: FAILED — amcheck');
@@ -65,26 +69,38 @@ describe('summary', () => {
   });
 
   it('gives advice for failures and cancellations', () => {
-    const failed = text({ ...base, status: 'failed', result: null, integrity: null, steps: [{ title: 'Restore', state: 'failed', seconds: null }], error: { code: 'RUNNER_LOST', message: 'Runner r1 stopped renewing its lease' } });
+    const failed = text({ ...base, status: 'failed', facts: pitrFacts({ target: TIME, to: 'side' }, null), integrity: null, steps: [{ title: 'Restore', state: 'failed', seconds: null }], error: { code: 'RUNNER_LOST', message: 'Runner r1 stopped renewing its lease' } });
     expect(failed).toContain('*Error* `RUNNER_LOST`: Runner r1 stopped renewing its lease');
     expect(failed).toContain('The failing step was "Restore"');
     expect(failed).toContain('Look at the runner host');
     expect(failed).toContain(':x: Restore — did not finish');
-    const unknown = text({ ...base, status: 'failed', result: null, error: { code: 'SOMETHING_NEW', message: 'x' } });
+    const unknown = text({ ...base, status: 'failed', facts: pitrFacts({ target: TIME, to: 'side' }, null), error: { code: 'SOMETHING_NEW', message: 'x' } });
     expect(unknown).toContain('Read the error above');
-    const cancelled = text({ ...base, status: 'cancelled', result: null, cancelledBy: 'U0BOB' });
+    const cancelled = text({ ...base, status: 'cancelled', facts: pitrFacts({ target: TIME, to: 'side' }, null), cancelledBy: 'U0BOB' });
     expect(cancelled).toContain('finished: *cancelled* (cancel asked by <@U0BOB>)');
     expect(cancelled).toContain('Cancelled by <@U0BOB>');
   });
 
+  it('a verify job shows no recovery point or data-loss window, only the integrity verdict', () => {
+    const facts = summaryFactsOf({ command: 'verify', summary: '', risk: 'read-only', steps: [], facts: {}, params: { instance: null, databases: null } }, { checked: 'production aiagent_prod', report: { ok: false } });
+    const t = text({ ...base, command: 'verify', approvals: [], facts, integrity: { ok: false, checks: [{ name: 'database x', ok: false, message: 'missing' }], databases: [] } });
+    expect(t).not.toContain('Recovery point');
+    expect(t).not.toContain('Data-loss window');
+    expect(t).not.toContain('side instance');
+    expect(t).toContain('*Integrity:* :x: FAILED — database x');
+    expect(t).toContain('look at the failed checks in the report above');
+  });
+
   it('reads targets of every kind', () => {
+    const planTarget = (params: Record<string, unknown>) => summaryTarget(pitrFacts(params, null).target);
     expect(planTarget({ target: { kind: 'time', time: '2025-01-15T14:29:59.000Z' } })).toEqual({ text: '2025-01-15 14:29:59 UTC', time: new Date('2025-01-15T14:29:59Z') });
     expect(planTarget({ target: { kind: 'time', time: '2025-01-15T14:29:59.120555+00:00' } }).text).toBe('2025-01-15 14:29:59.120555 UTC');
     expect(planTarget({ target: { kind: 'lsn', lsn: '0/3A' } }).text).toBe('LSN 0/3A');
     expect(planTarget({ target: { kind: 'latest' } })).toEqual({ text: 'end of the archived WAL (latest)', time: null });
-    expect(planTarget(undefined)).toEqual({ text: null, time: null });
-    expect(planDestination({ to: 'in-place' })).toBe('in-place');
-    expect(planDestination({})).toBeNull();
+    expect(planTarget({})).toEqual({ text: null, time: null });
+    expect(pitrFacts({ to: 'in-place' }, null).to).toBe('in-place');
+    expect(pitrFacts({}, null).to).toBeNull();
+    expect(summaryFactsOf({ command: 'no-such-command', summary: '', risk: 'read-only', steps: [], facts: {} }, {})).toEqual({ target: null, to: null, recovery: null, followUps: [] });
     expect(dataLossSeconds(new Date('2025-01-15T14:29:59Z'), '2025-01-15T14:29:58.5Z')).toBe(0.5);
     expect(dataLossSeconds(null, '2025')).toBeNull();
     expect(dataLossSeconds(new Date(), 'not a time')).toBeNull();
