@@ -123,3 +123,33 @@ test('alice runs /recover pitr; self- and non-approver approvals are refused; bo
   expect(all).toContain(job!.result.reachedTime.slice(0, 16).replace('T', ' ').slice(0, 10));
   expect(slack.unknownCalls()).toEqual([]);
 });
+
+test('alice runs /recover verify: read-only, no approval asked, the runner checks production and the thread shows the integrity report', async () => {
+  const { slack } = world;
+  const { rows: jobsBefore } = await world.control.pool.query('SELECT count(*)::int AS n FROM jobs');
+  await slack.slashCommand({ user: 'U0ALICE', channel, text: 'verify aiagent_prod' });
+  const preview = await slack.transcript.waitFor(() => slack.transcript.messages(channel).find((m) => /Read-only, changes nothing: job/.test(textOf(m))), 60_000);
+  expect(hasButton(preview, ACTIONS.requestApproval)).toBe(false);
+  expect(textOf(preview)).toContain('Verify aiagent_prod on production aiagent_prod');
+
+  let job: { id: string; status: string; result: { checked: string; report: { ok: boolean } } } | undefined;
+  for (let i = 0; i < 200 && (!job || ['queued', 'running'].includes(job.status)); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    job = (await world.control.pool.query(`SELECT j.id, j.status, j.result FROM jobs j JOIN requests r ON r.id = j.request_id WHERE r.command = 'verify' ORDER BY j.created_at DESC LIMIT 1`)).rows[0];
+  }
+  expect(job?.status).toBe('succeeded');
+  expect(job!.result).toMatchObject({ checked: 'production aiagent_prod', report: { ok: true } });
+  const { rows: jobsAfter } = await world.control.pool.query('SELECT count(*)::int AS n FROM jobs');
+  expect(jobsAfter[0].n).toBe(jobsBefore[0].n + 1);
+
+  const status = await slack.transcript.waitFor(() => slack.transcript.messages(channel).find((m) => m.ts > preview.ts && /verify/i.test(textOf(m)) && m.ts !== preview.ts), 30_000);
+  const thread = await slack.transcript.waitFor(() => {
+    const replies = slack.transcript.thread(channel, status.ts);
+    return replies.some((m) => /Summary/.test(textOf(m))) && replies.some((m) => /Integrity report/.test(textOf(m))) ? replies : undefined;
+  }, 30_000);
+  const all = thread.map(textOf).join('\n');
+  expect(all).toContain('Checked:* production aiagent_prod');
+  expect(all).toContain('workflows');
+  expect(all).not.toContain('Data-loss window');
+  expect(slack.unknownCalls()).toEqual([]);
+});
