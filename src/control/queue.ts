@@ -174,7 +174,8 @@ export async function assertJobOwned(tx: Tx, jobId: string, runnerId: string): P
 
 export type JobOutcome =
   | { status: 'succeeded'; result?: unknown }
-  | { status: 'failed'; error: { code: string; message: string } }
+  /** `result` when the command ran to the end but its verdict is a failure (e.g. verification failed). */
+  | { status: 'failed'; error: { code: string; message: string }; result?: unknown }
   | { status: 'cancelled' };
 
 /** Records the outcome and appends the matching terminal event in the same transaction. */
@@ -183,7 +184,7 @@ export async function finishJob(
   input: { jobId: string; runnerId: string; outcome: JobOutcome },
 ): Promise<JobRecord> {
   const { outcome } = input;
-  const result = outcome.status === 'succeeded' ? canonicalJson(outcome.result ?? null) : null;
+  const result = outcome.status !== 'cancelled' && outcome.result !== undefined ? canonicalJson(outcome.result) : outcome.status === 'succeeded' ? canonicalJson(null) : null;
   const error = outcome.status === 'failed' ? canonicalJson(outcome.error) : null;
   return withTransaction(db, async (tx) => {
     const row = await queryMaybeOne<JobRow>(

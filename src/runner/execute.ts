@@ -52,7 +52,17 @@ export async function checkApprovals(control: pg.Pool, config: Config, job: JobR
  * Runs the plan's command: its params are parsed with the command's own schema (a stored plan
  * is never trusted as typed), and destructive steps re-check the approvals first.
  */
-export async function executePlan(ctx: EngineContext, control: pg.Pool, config: Config, job: JobRecord, plan: Plan): Promise<unknown> {
+/**
+ * The command's result, and its verdict on it: a command that ran to the end can still have
+ * failed at what it was for (a restore or a check whose verification failed). The runner
+ * records such a job as failed, with the result kept, exactly as the CLI exits 1.
+ */
+export interface Execution {
+  result: unknown;
+  verdict: RecoverError | null;
+}
+
+export async function executePlan(ctx: EngineContext, control: pg.Pool, config: Config, job: JobRecord, plan: Plan): Promise<Execution> {
   const command = findCommand(plan.command);
   if (!command?.run || !command.paramsSchema) {
     throw new RecoverError('BAD_INPUT', `This runner does not execute "${plan.command}" plans.`, { hint: 'Upgrade the runner, or run the command from the CLI.' });
@@ -61,8 +71,9 @@ export async function executePlan(ctx: EngineContext, control: pg.Pool, config: 
   if (!parsed.success) {
     throw new RecoverError('BAD_INPUT', `The plan's params for "${plan.command}" are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
-  return command.run(
+  const result = await command.run(
     { engine: ctx, config, cli: null, beforeDestructiveStep: async () => void (await checkApprovals(control, config, job)) },
     parsed.data,
   );
+  return { result, verdict: command.verdict?.(result, parsed.data) ?? null };
 }

@@ -89,9 +89,14 @@ export function createRunner(options: RunnerOptions): Runner {
           },
         },
       };
-      const result = await executePlan(ctx, control, config, job, plan);
+      const { result, verdict } = await executePlan(ctx, control, config, job, plan);
       await writer.flush();
-      await finishJob(control, { jobId: job.id, runnerId, outcome: { status: 'succeeded', result } });
+      if (verdict) log.error({ jobId: job.id, code: verdict.code }, verdict.message);
+      await finishJob(control, {
+        jobId: job.id,
+        runnerId,
+        outcome: verdict ? { status: 'failed', error: { code: verdict.code, message: verdict.forChannel() }, result } : { status: 'succeeded', result },
+      });
     } catch (error) {
       const failure = toRecoverError(error);
       writer?.failRunningStep(currentStep, failure.message);

@@ -51,7 +51,8 @@ export async function buildSummary(deps: BotDeps, jobId: string, view: JobView):
     startedAt: job.startedAt,
     finishedAt: job.finishedAt ?? (view.finishedAt ? new Date(view.finishedAt) : null),
     steps: summarySteps(view, checkpoints),
-    facts: summaryFactsOf(plan?.plan, view.status === 'succeeded' ? (view.result ?? job.result) : null),
+    // A failed job keeps its result when it ran to the end and only its verdict failed (e.g. verification).
+    facts: summaryFactsOf(plan?.plan, view.status === 'succeeded' ? (view.result ?? job.result) : view.status === 'failed' ? job.result : null),
     integrity: view.integrity,
     error: view.error ?? job.error,
     cancelledBy: job.cancelRequestedBy,

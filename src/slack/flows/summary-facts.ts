@@ -8,7 +8,7 @@ import type { Plan } from '../../types.js';
 
 export const NO_SUMMARY_FACTS: SummaryFacts = { target: null, to: null, recovery: null, followUps: [] };
 
-/** `result` only when the job succeeded (a failed job reached nothing worth showing). */
+/** `result` of a job that ran to the end (succeeded, or failed by its verdict); null otherwise. */
 export function summaryFactsOf(plan: Plan | null | undefined, result: unknown): SummaryFacts {
   const command = plan ? findCommand(plan.command) : undefined;
   if (!plan || !command?.summary) return NO_SUMMARY_FACTS;

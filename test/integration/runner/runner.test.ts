@@ -8,6 +8,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { pitr } from '../../../commands/pitr.js';
+import { verify } from '../../../commands/verify.js';
 import { createRequest, enqueueJob, getCurrentPlan, getJob, getRequest, listEvents, listStepCheckpoints, markApprovalRequested, recordApproval, requestCancel } from '../../../src/control/index.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
@@ -149,4 +150,19 @@ test('a cancel reaches a running job inside a step: the stop-production hook is 
   expect((await readdir(dirname(sandbox.production.dataDir))).some((name) => name.includes('before-pitr'))).toBe(false);
   const [{ n }] = (await sandbox.query<{ n: number }>('SELECT count(*)::int AS n FROM workflows')) as [{ n: number }];
   expect(n).toBeGreaterThan(0);
+});
+
+test('a command that runs to the end but fails its own verdict (verification) is a failed job that keeps its result', async () => {
+  const req = await createRequest(db.pool, { teamId: TEAM, channelId: 'C0INC', requesterId: 'U0ALICE', command: 'verify', args: verify.parse(['no_such_database']) as Record<string, unknown> });
+  await runner.tick();
+  const plan = await getCurrentPlan(db.pool, req.id);
+  expect(plan?.plan.risk).toBe('read-only');
+  await markApprovalRequested(db.pool, { requestId: req.id, userId: req.requesterId, planDigest: plan!.digest });
+  const { job } = await enqueueJob(db.pool, { requestId: req.id, planDigest: plan!.digest, pool: 'default' });
+  expect(await runner.tick()).toBe(true);
+  const finished = await getJob(db.pool, job.id);
+  expect(finished?.status).toBe('failed');
+  expect(finished?.error).toMatchObject({ code: 'VERIFY_FAILED' });
+  expect((finished?.error as { message: string }).message).toContain('no_such_database');
+  expect((finished?.result as { report: { ok: boolean } }).report.ok).toBe(false);
 });
