@@ -37,6 +37,8 @@ export interface Sandbox {
   query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
   /** Switches WAL and waits until the finished segment is archived. */
   switchAndArchive(): Promise<string>;
+  /** The environment that points the recover CLI at this sandbox (storage, production, restore root). */
+  cliEnv(overrides?: Record<string, string>): Record<string, string>;
   cleanup(): Promise<void>;
 }
 
@@ -146,6 +148,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         }
         throw new Error(`segment ${row!.name} was not archived within 60 s`);
       },
+      cliEnv: (overrides = {}) => ({
+        RECOVER_STORAGE_DRIVER: 'azure',
+        RECOVER_AZURE_CONNECTION_STRING: azurite.connectionString,
+        RECOVER_SOURCE_URL: productionUrl,
+        RECOVER_RESTORE_ROOT: config.restoreRoot,
+        RECOVER_PRODUCTION_NAME: 'aiagent_prod',
+        LOG_LEVEL: 'silent',
+        ...overrides,
+      }),
       cleanup,
     };
   } catch (error) {

@@ -8,8 +8,8 @@
 import { RecoverError } from '../errors.js';
 import type { Plan } from '../types.js';
 import type { ApprovalState } from './approval-policy.js';
-import { appendAudit, auditEntryHash, GENESIS_HASH } from './audit.js';
-import { queryMaybeOne, queryRows, safeInteger, withTransaction, type Db } from './db.js';
+import { appendAudit, auditEntryHash, GENESIS_HASH, toAuditEntry, type AuditRow } from './audit.js';
+import { queryMaybeOne, queryRows, withTransaction, type Db } from './db.js';
 import { toApproval, type ApprovalRecord, type ApprovalRow } from './model.js';
 
 interface StateRow {
@@ -33,15 +33,7 @@ interface StateRow {
 }
 
 /** An approval's audit entry with the hash of the entry before it in the chain. */
-interface VoteAuditRow {
-  seq: string;
-  at: Date;
-  actor: string;
-  action: string;
-  subject: string;
-  details: Record<string, unknown>;
-  prev_hash: string;
-  hash: string;
+interface VoteAuditRow extends AuditRow {
   previous_hash: string | null;
 }
 
@@ -68,16 +60,7 @@ const VOTE_AUDIT = `
  * it (or is the first). A rewritten or inserted-out-of-chain entry fails one of the two.
  */
 function intact(row: VoteAuditRow): boolean {
-  const entry = {
-    seq: safeInteger(row.seq, 'audit seq'),
-    at: row.at,
-    actor: row.actor,
-    action: row.action,
-    subject: row.subject,
-    details: row.details,
-    prevHash: row.prev_hash,
-  };
-  return auditEntryHash(entry) === row.hash && row.prev_hash === (row.previous_hash ?? GENESIS_HASH);
+  return auditEntryHash(toAuditEntry(row)) === row.hash && row.prev_hash === (row.previous_hash ?? GENESIS_HASH);
 }
 
 /** recordApproval audits each vote it writes with its digest and expiry: the row must match one. */

@@ -44,7 +44,7 @@ export function auditEntryHash(entry: Omit<AuditEntry, 'hash'>): string {
   );
 }
 
-interface AuditRow {
+export interface AuditRow {
   seq: string;
   at: Date;
   actor: string;
@@ -55,7 +55,7 @@ interface AuditRow {
   hash: string;
 }
 
-function toAuditEntry(row: AuditRow): AuditEntry {
+export function toAuditEntry(row: AuditRow): AuditEntry {
   return {
     seq: safeInteger(row.seq, 'audit seq'),
     at: row.at,

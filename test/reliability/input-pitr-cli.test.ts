@@ -26,14 +26,7 @@ beforeAll(async () => {
   await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
   await sandbox.switchAndArchive();
   restoreRoot = join(sandbox.root, 'restores-under-test');
-  env = {
-    RECOVER_STORAGE_DRIVER: 'azure',
-    RECOVER_AZURE_CONNECTION_STRING: sandbox.azurite.connectionString,
-    RECOVER_SOURCE_URL: sandbox.productionUrl,
-    RECOVER_RESTORE_ROOT: restoreRoot,
-    RECOVER_PRODUCTION_NAME: 'aiagent_prod',
-    LOG_LEVEL: 'silent',
-  };
+  env = sandbox.cliEnv({ RECOVER_RESTORE_ROOT: restoreRoot });
   rootEntries = await entriesOf(sandbox.root);
 }, 180_000);
 

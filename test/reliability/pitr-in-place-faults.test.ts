@@ -16,6 +16,7 @@ import { ownerFor } from '../../src/engine/os-user.js';
 import { runPitr, type PitrRequest } from '../../src/engine/pitr.js';
 import { serverRunning } from '../../src/engine/recovery.js';
 import { RecoverError } from '../../src/errors.js';
+import { rejection } from '../support/refusal.js';
 import { readCatalog } from '../../src/engine/read-catalog.js';
 import type { EngineEvent } from '../../src/types.js';
 
@@ -53,15 +54,6 @@ function faultyContext(when: (event: EngineEvent) => boolean): EngineContext {
   };
 }
 
-async function failure(promise: Promise<unknown>): Promise<RecoverError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RecoverError);
-  return error as RecoverError;
-}
-
 async function expectProductionAsBefore(): Promise<void> {
   expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
   expect(await exists(join(sandbox.production.dataDir, MARKER))).toBe(true);
@@ -83,7 +75,7 @@ test.each([
   ['verify', 'step.started'],
 ] as const)('a failure at %s (%s) puts production back on its own data directory, running', async (step, type) => {
   const ctx = faultyContext((event) => event.type === type && 'step' in event && event.step === step);
-  const error = await failure(runPitr(ctx, sandbox.config, inPlace));
+  const error = await rejection(runPitr(ctx, sandbox.config, inPlace));
   expect(error.message).toContain('injected fault');
   const told = error.forChannel();
   if (step === 'stop-production') expect(told).toContain('Production was not stopped and nothing was moved');
@@ -92,7 +84,7 @@ test.each([
 });
 
 test('failed verification rolls back too; the failed restore is kept aside for inspection', async () => {
-  const error = await failure(runPitr(sandbox.context(), sandbox.config, { ...inPlace, databases: ['no_such_database'] }));
+  const error = await rejection(runPitr(sandbox.context(), sandbox.config, { ...inPlace, databases: ['no_such_database'] }));
   expect(error.code).toBe('VERIFY_FAILED');
   expect(error.forChannel()).toContain('Production is running again');
   await expectProductionAsBefore();
@@ -101,7 +93,7 @@ test('failed verification rolls back too; the failed restore is kept aside for i
 });
 
 test('approval withdrawn before a later destructive step: refused there, production put back', async () => {
-  const error = await failure(
+  const error = await rejection(
     runPitr(sandbox.context(), sandbox.config, {
       ...inPlace,
       beforeDestructiveStep: async (step) => {
@@ -137,7 +129,7 @@ test('a side instance name in use is refused and the server running there is lef
   });
   await startCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', cluster);
   try {
-    const error = await failure(runPitr(sandbox.context(), sandbox.config, { ...inPlace, to: 'side', instanceName: 'taken' }));
+    const error = await rejection(runPitr(sandbox.context(), sandbox.config, { ...inPlace, to: 'side', instanceName: 'taken' }));
     expect(error.code).toBe('INSTANCE_EXISTS');
     expect(await serverRunning(cluster.dataDir)).toBe(true);
     await withClient(cluster, 'postgres', (client) => client.query('SELECT 1'));
@@ -148,7 +140,7 @@ test('a side instance name in use is refused and the server running there is lef
 
 test.each(['..', '.', '.hidden', 'a/b', '../prod', ''])('instance name %j is refused before anything is created', async (name) => {
   const before = await readdir(dirname(sandbox.config.restoreRoot));
-  const error = await failure(runPitr(sandbox.context(), sandbox.config, { ...inPlace, to: 'side', instanceName: name }));
+  const error = await rejection(runPitr(sandbox.context(), sandbox.config, { ...inPlace, to: 'side', instanceName: name }));
   expect(error.code).toBe('BAD_INPUT');
   expect(await readdir(dirname(sandbox.config.restoreRoot))).toEqual(before);
   expect(await serverRunning(sandbox.production.dataDir)).toBe(true);

@@ -18,7 +18,7 @@ import { spoolRestoreCommand, shellQuote } from '../../src/engine/pg-settings.js
 import { planPitr, runPitr, type PitrRequest } from '../../src/engine/pitr.js';
 import { serverRunning } from '../../src/engine/recovery.js';
 import { timeTarget } from '../../src/catalog/targets.js';
-import { RecoverError } from '../../src/errors.js';
+import { rejection } from '../support/refusal.js';
 import { readCatalog } from '../../src/engine/read-catalog.js';
 import { decodeWalBuffer } from '../../src/wal/compression.js';
 import { pushWalFile } from '../../src/wal/push.js';
@@ -54,15 +54,6 @@ function request(overrides: Partial<PitrRequest>): PitrRequest {
   return { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', ...overrides };
 }
 
-async function failure(promise: Promise<unknown>): Promise<RecoverError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RecoverError);
-  return error as RecoverError;
-}
-
 /** The restored server is not running, and nothing of the prefetch is left behind. */
 async function expectCleanedUp(instance: string): Promise<void> {
   const workDir = join(sandbox.config.restoreRoot, instance);
@@ -95,7 +86,7 @@ test('--latest over a segment corrupt in storage fails naming it; nothing is rep
   // target, ends recovery there and promotes as if the archive ended.
   const original = await replaceArchived(corrupt, (raw) => raw.fill(0, 0, 40));
   try {
-    const error = await failure(runPitr(sandbox.context(), sandbox.config, request({ instanceName: 'corrupt-latest' })));
+    const error = await rejection(runPitr(sandbox.context(), sandbox.config, request({ instanceName: 'corrupt-latest' })));
     expect(error.code).toBe('RECOVERY_FAILED');
     expect(error.message).toContain(`Replay stopped early`);
     expect(error.message).toContain(corrupt);
@@ -126,13 +117,13 @@ test('behind a gap, a time between the last commit and the segment archive time 
     const target = timeTarget(`${sec}.${String(Number(frac) + 1).padStart(6, '0')}+00:00`);
     expect(target.time.getTime()).toBeLessThan(archivedAt.getTime());
 
-    const error = await failure(planPitr(sandbox.context(), { target, inclusive: true }, sandbox.config.pg));
+    const error = await rejection(planPitr(sandbox.context(), { target, inclusive: true }, sandbox.config.pg));
     expect(error.code).toBe('WAL_GAP');
     expect(error.message).toContain(`last transaction ended at ${lastCommitInThird}`);
     const offered = /newest time that restores is (\S+)/.exec(error.hint ?? '')?.[1];
     expect(offered).toBeDefined();
     // The whole run refuses in its first step too, before anything is created.
-    const runError = await failure(runPitr(sandbox.context(), sandbox.config, request({ target, instanceName: 'gap-refused' })));
+    const runError = await rejection(runPitr(sandbox.context(), sandbox.config, request({ target, instanceName: 'gap-refused' })));
     expect(runError.code).toBe('WAL_GAP');
     expect(await exists(join(sandbox.config.restoreRoot, 'gap-refused'))).toBe(false);
 
@@ -172,7 +163,7 @@ test('the restored server killed during replay is a RECOVERY_FAILED failure with
   await chmod(script, 0o755);
   const port = await freePort();
   const normal = spoolRestoreCommand({ spoolDir: join(workDir, 'spool'), nodePath: process.execPath, hookPath: join(workDir, 'wal-hook.mjs'), socketPath: join(workDir, 'wal.sock') });
-  const error = await failure(
+  const error = await rejection(
     runPitr(sandbox.context(), sandbox.config, request({ instanceName: instance, port, restoreCommandOverride: `${shellQuote(script)} "%f" ${port} && ${normal}` })),
   );
   expect(error.code).toBe('RECOVERY_FAILED');
@@ -181,7 +172,7 @@ test('the restored server killed during replay is a RECOVERY_FAILED failure with
 });
 
 test('a transaction id recovery never reaches fails with PostgreSQL\'s own words, nothing promoted', async () => {
-  const error = await failure(runPitr(sandbox.context(), sandbox.config, request({ target: { kind: 'xid', xid: '4000000' }, instanceName: 'xid-never' })));
+  const error = await rejection(runPitr(sandbox.context(), sandbox.config, request({ target: { kind: 'xid', xid: '4000000' }, instanceName: 'xid-never' })));
   expect(error.code).toBe('RECOVERY_FAILED');
   expect(error.message).toMatch(/end of the archived WAL before the target/);
   await expectCleanedUp('xid-never');

@@ -11,3 +11,13 @@ export function refusal(run: () => unknown): RecoverError {
   }
   throw new Error('expected a refusal');
 }
+
+/** The RecoverError a promise rejects with; fails the test if it resolves or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<RecoverError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RecoverError);
+  return error as RecoverError;
+}

@@ -25,14 +25,7 @@ beforeAll(async () => {
   await sandbox.query('INSERT INTO users SELECT generate_series(51, 60)', [], 'aiagent_prod');
   await sandbox.switchAndArchive();
   restoreRoot = join(sandbox.root, 'cli-restores');
-  env = {
-    RECOVER_STORAGE_DRIVER: 'azure',
-    RECOVER_AZURE_CONNECTION_STRING: sandbox.azurite.connectionString,
-    RECOVER_SOURCE_URL: sandbox.productionUrl,
-    RECOVER_RESTORE_ROOT: restoreRoot,
-    RECOVER_PRODUCTION_NAME: 'aiagent_prod',
-    LOG_LEVEL: 'silent',
-  };
+  env = sandbox.cliEnv({ RECOVER_RESTORE_ROOT: restoreRoot });
 }, 180_000);
 
 afterAll(async () => {

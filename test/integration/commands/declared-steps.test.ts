@@ -27,15 +27,7 @@ beforeAll(async () => {
   await sandbox.query('INSERT INTO workflows (id) SELECT generate_series(41, 50)', [], 'aiagent_prod');
   await sandbox.switchAndArchive();
   sandbox.config.verifyTables = [{ table: 'workflows', timestampColumn: 'updated_at' }];
-  env = {
-    RECOVER_STORAGE_DRIVER: 'azure',
-    RECOVER_AZURE_CONNECTION_STRING: sandbox.azurite.connectionString,
-    RECOVER_SOURCE_URL: sandbox.productionUrl,
-    RECOVER_RESTORE_ROOT: sandbox.config.restoreRoot,
-    RECOVER_PRODUCTION_NAME: 'aiagent_prod',
-    RECOVER_VERIFY_TABLES: 'workflows:updated_at',
-    LOG_LEVEL: 'silent',
-  };
+  env = sandbox.cliEnv({ RECOVER_VERIFY_TABLES: 'workflows:updated_at' });
 }, 180_000);
 
 afterAll(async () => {

@@ -72,7 +72,7 @@ test('the catalog reports the gap', async () => {
 
 describe('the CLI over the same archive', () => {
   const run = (args: string[]) =>
-    runCli(args, { RECOVER_STORAGE_DRIVER: 'azure', RECOVER_AZURE_CONNECTION_STRING: sandbox.azurite.connectionString, RECOVER_SOURCE_URL: sandbox.productionUrl, LOG_LEVEL: 'silent' });
+    runCli(args, sandbox.cliEnv());
 
   test('recover backups --json lists the backup, the gap and the RPO exposure', async () => {
     const { code, stdout } = await run(['backups', '--json']);
