@@ -1,0 +1,113 @@
+/**
+ * A parsed filter checked against the table's columns (as read from pg_attribute by
+ * rows-sql.ts's tableColumnsSql) and compiled to a WHERE clause: columns become quoted
+ * identifiers of columns that exist, values become $n parameters (text, typed by PostgreSQL
+ * from the column they are compared with). Pure.
+ */
+import { quoteIdent } from '../sql.js';
+import { filterError } from './filter-lexer.js';
+import { parseFilter, type ColumnRef, type Condition, type Filter, type Literal } from './filter.js';
+
+export interface ColumnInfo {
+  name: string;
+  /** format_type(): `integer`, `character varying(20)`, `timestamp with time zone`… */
+  type: string;
+  /** pg_type.typcategory: N numeric, S string, B boolean, D date/time, A array, U user-defined, E enum… */
+  category: string;
+}
+
+export interface CompiledFilter {
+  /** The filter as typed, for people (plans and previews). */
+  text: string;
+  /** A boolean SQL expression over the table's columns (qualified by `alias` if given). */
+  sql: string;
+  /** Values for $offset+1 … in order, as text. */
+  params: string[];
+}
+
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'bigint']);
+
+function listColumns(columns: readonly ColumnInfo[]): string {
+  const names = columns.map((column) => column.name);
+  return names.length > 40 ? `${names.slice(0, 40).join(', ')}, … (${names.length} in all)` : names.join(', ');
+}
+
+function findColumn(ref: ColumnRef, columns: readonly ColumnInfo[], table: string): ColumnInfo {
+  const exact = columns.find((column) => column.name === ref.name);
+  if (exact) return exact;
+  // Unquoted names fold to lower case in SQL; the filter does the same.
+  const folded = columns.find((column) => column.name === ref.name.toLowerCase());
+  if (folded) return folded;
+  throw filterError(`Unknown column ${ref.name} at position ${ref.pos} in ${table}; columns are: ${listColumns(columns)}.`, `Use one of the columns of ${table} (write "MixedCase" names in double quotes).`);
+}
+
+function literalText(value: Literal): string {
+  switch (value.kind) {
+    case 'int':
+    case 'decimal':
+      return value.text;
+    case 'string':
+      return `'${value.value.replace(/'/g, "''")}'`;
+    case 'bool':
+      return String(value.value);
+  }
+}
+
+/** Refuses a value the column cannot hold as typed, naming the column's type. */
+function checkLiteral(column: ColumnInfo, value: Literal): string {
+  const refuse = (why: string): never => {
+    throw filterError(`${literalText(value)} at position ${value.pos} does not fit column ${column.name} (${column.type}): ${why}.`, 'Compare numbers with numbers, text, dates and times with quoted strings, booleans with true or false.');
+  };
+  if (column.category === 'A') refuse('comparing array columns is not supported');
+  switch (value.kind) {
+    case 'int':
+      if (column.category !== 'N') refuse(column.category === 'B' ? 'write true or false' : 'write the value in single quotes');
+      return value.text;
+    case 'decimal':
+      if (column.category !== 'N') refuse(column.category === 'B' ? 'write true or false' : 'write the value in single quotes');
+      if (INTEGER_TYPES.has(column.type)) refuse('it is not a whole number');
+      return value.text;
+    case 'string':
+      if (column.category === 'N') refuse('write the number without quotes');
+      if (column.category === 'B') refuse('write true or false without quotes');
+      return value.value;
+    case 'bool':
+      if (column.category !== 'B') refuse(column.category === 'N' ? 'write a number' : 'write the value in single quotes');
+      return String(value.value);
+  }
+}
+
+/**
+ * Checks every column and value of `filter` against `columns` and returns SQL text plus
+ * parameters. `paramOffset`: parameters already taken by the surrounding statement.
+ */
+export function compileFilter(filter: Filter, text: string, columns: readonly ColumnInfo[], table: string, options: { alias?: string; paramOffset?: number } = {}): CompiledFilter {
+  const params: string[] = [];
+  const offset = options.paramOffset ?? 0;
+  const param = (column: ColumnInfo, value: Literal) => {
+    params.push(checkLiteral(column, value));
+    return `$${offset + params.length}`;
+  };
+  const qualify = (column: ColumnInfo) => (options.alias ? `${quoteIdent(options.alias)}.${quoteIdent(column.name)}` : quoteIdent(column.name));
+  const part = (condition: Condition): string => {
+    const column = findColumn(condition.column, columns, table);
+    const name = qualify(column);
+    switch (condition.kind) {
+      case 'compare':
+        return `${name} ${condition.op} ${param(column, condition.value)}`;
+      case 'in':
+        return `${name} ${condition.negated ? 'NOT IN' : 'IN'} (${condition.values.map((value) => param(column, value)).join(', ')})`;
+      case 'between':
+        return `${name} BETWEEN ${param(column, condition.low)} AND ${param(column, condition.high)}`;
+      case 'null':
+        return `${name} IS ${condition.negated ? 'NOT ' : ''}NULL`;
+    }
+  };
+  const sql = filter.conditions.map((condition) => `(${part(condition)})`).join(' AND ');
+  return { text, sql, params };
+}
+
+/** Parse and compile in one go (the command's path). */
+export function compileFilterText(text: string, columns: readonly ColumnInfo[], table: string, options: { alias?: string; paramOffset?: number } = {}): CompiledFilter {
+  return compileFilter(parseFilter(text), text, columns, table, options);
+}
