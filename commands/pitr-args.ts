@@ -3,6 +3,7 @@
  * takes --port, --json and --dry-run, which Slack refuses as CLI-only.
  */
 import { z } from 'zod';
+import { describeTarget } from '../src/catalog/select-restore.js';
 import { exactTargetTime, parseTarget, parseTargetTime, timeTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
 import { formatLsn, parseLsn } from '../src/catalog/segments.js';
@@ -81,14 +82,50 @@ function targetToArgs(target: RecoveryTarget): PitrArgs['target'] {
   }
 }
 
-const VALUE_FLAGS = ['to', 'xid', 'lsn', 'name', 'action', 'backup', 'at', 'instance', 'port'] as const;
+const VALUE_FLAGS = ['to', 'xid', 'before-xid', 'lsn', 'name', 'action', 'backup', 'at', 'instance', 'port'] as const;
 const LIST_FLAGS = ['db'] as const;
 /** Flags that only make sense in a terminal on the runner's host. */
 const CLI_ONLY_FLAGS = new Set<string>(['port', 'json', 'dry-run']);
 const KNOWN_FLAGS = new Set<string>([...VALUE_FLAGS, ...LIST_FLAGS, 'immediate', 'latest', 'inclusive', 'exclusive'].filter((flag) => !CLI_ONLY_FLAGS.has(flag)));
-export const PITR_USAGE = 'pitr <time with offset> [--db NAME…] [--to side|in-place] [--instance NAME]   (or --xid N | --lsn X/Y | --name POINT | --immediate | --latest)';
+export const PITR_USAGE = 'pitr <time with offset> [--db NAME…] [--to side|in-place] [--instance NAME]   (or --before-xid N | --xid N | --lsn X/Y | --name POINT | --immediate | --latest)';
 export const PITR_EXAMPLE = '/recover pitr 2025-01-15T14:29:59+00:00 --db aiagent_prod';
 const FLAG_OF: Record<string, string> = { db: '--db', backupId: '--backup', instance: '--instance', port: '--port', to: '--to', action: '--action', target: 'target' };
+
+/** A target as plans show it: an exclusive xid target is "just before transaction N", so nobody approves the opposite. */
+export function describeArgsTarget(target: RecoveryTarget, inclusive: boolean): string {
+  const text = describeTarget(target);
+  if (inclusive || target.kind === 'immediate' || target.kind === 'name' || target.kind === 'latest') return text;
+  return target.kind === 'xid' ? `just before ${text} (its changes not replayed)` : `${text} (exclusive)`;
+}
+
+/** The target words --before-xid cannot be combined with (each is a target of its own). */
+const OTHER_TARGET_FLAGS = ['xid', 'lsn', 'name', 'immediate', 'latest'] as const;
+
+/**
+ * `--before-xid N`: restore to just before transaction N, i.e. `recovery_target_xid = N` with
+ * `recovery_target_inclusive = false` (N's changes are not replayed; transactions that
+ * committed before N's commit are). N is a top-level xid as `/recover locate` prints it. Shared
+ * by every command that restores to a target: give it the parsed flags, whether a positional
+ * time was given, and the usage hint; null when --before-xid is absent. Refuses another target
+ * beside it and --inclusive (which would replay N, the opposite of "before").
+ */
+export function parseBeforeXid(flags: Record<string, string | true>, positionalTime: boolean, hint: string): { target: RecoveryTarget & { kind: 'xid' }; inclusive: false } | null {
+  const value = flags['before-xid'];
+  if (value === undefined) return null;
+  if (value === true) throw new RecoverError('BAD_INPUT', '--before-xid needs a transaction ID.', { hint });
+  const others = [...(positionalTime ? ['a time'] : []), ...OTHER_TARGET_FLAGS.filter((flag) => flags[flag] !== undefined).map((flag) => `--${flag}`)];
+  if (others.length > 0) {
+    throw new RecoverError('TARGET_CONFLICT', `--before-xid is a recovery target of its own; it cannot be combined with ${others.join(' and ')}.`, { hint });
+  }
+  if (flags.inclusive !== undefined) {
+    throw new RecoverError('TARGET_CONFLICT', '--before-xid restores to just before the transaction (exclusive); it cannot be combined with --inclusive.', { hint: `Use --xid ${/^\d+$/.test(value) ? value : 'N'} --inclusive to restore just after it instead.` });
+  }
+  // 0-2 are PostgreSQL's invalid, bootstrap and frozen xids: never a transaction to stop before.
+  if (!/^\d{1,20}$/.test(value) || BigInt(value) < 3n) {
+    throw new RecoverError('BAD_INPUT', `"${value}" is not a transaction ID.`, { hint: 'Give the numeric xid that /recover locate printed, e.g. --before-xid 73519.' });
+  }
+  return { target: { kind: 'xid', xid: value }, inclusive: false };
+}
 
 /** Side instance names: `pitr-<UTC second>-<id>`; the id makes two jobs in the same second differ. */
 export function sideInstanceName(now: Date, id: string): string {
@@ -115,7 +152,8 @@ export function parseWords(tokens: string[], surface: 'slack' | 'cli'): PitrCliA
   // "2025-01-15 14:29:59+00:00" arrives as two words: join a date with the time after it.
   const words = [...(typeof flags.at === 'string' ? [flags.at] : []), ...positional];
   const at = words.length > 0 ? words.join(' ') : undefined;
-  const target = parseTarget({
+  const before = parseBeforeXid(flags, at !== undefined, usage);
+  const target = before ? before.target : parseTarget({
     ...(at !== undefined ? { at } : {}),
     ...(typeof flags.xid === 'string' ? { xid: flags.xid } : {}),
     ...(typeof flags.lsn === 'string' ? { lsn: flags.lsn } : {}),
@@ -127,7 +165,7 @@ export function parseWords(tokens: string[], surface: 'slack' | 'cli'): PitrCliA
   const portText = flags.port;
   const parsed = cliSchema.safeParse({
     target: targetToArgs(target),
-    inclusive: !flags.exclusive,
+    inclusive: before ? false : !flags.exclusive,
     action: flags.action ?? 'promote',
     to: flags.to ?? 'side',
     ...(lists.db !== undefined ? { db: lists.db } : {}),

@@ -5,6 +5,8 @@ Words (the same as /recover pitr in Slack; the last three only here):
   --at <time>              the same, as an option
   --xid <xid> | --lsn <X/Y> | --name <restore point> | --immediate | --latest
                            the other targets (exactly one target in all)
+  --before-xid <xid>       just before transaction <xid> (recovery_target_xid, not inclusive):
+                           its changes are not replayed; the xid /recover locate prints
   --inclusive|--exclusive  stop just after (default) or just before the target
   --action promote|pause   what to do at the target (default promote)
   --to side|in-place       a new side instance (default) or over production

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Catalog } from '../src/catalog/catalog.js';
-import { describeTarget, selectRestore, type RestoreSelection } from '../src/catalog/select-restore.js';
+import { selectRestore, type RestoreSelection } from '../src/catalog/select-restore.js';
 import { assertPortFree, listInstances } from '../src/engine/instances.js';
 import { runPitr } from '../src/engine/pitr.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
@@ -12,11 +12,11 @@ import { readCatalog } from '../src/engine/read-catalog.js';
 import { RecoverError } from '../src/errors.js';
 import type { Plan } from '../src/types.js';
 import { formatPitr, formatPlan, formatSelection } from './format.js';
-import { PITR_EXAMPLE, PITR_USAGE, pitrArgs, pitrCliArgs, pitrSchema, sideInstanceName, targetFromArgs, targetSchema, type PitrArgs } from './pitr-args.js';
+import { describeArgsTarget, PITR_EXAMPLE, PITR_USAGE, pitrArgs, pitrCliArgs, pitrSchema, sideInstanceName, targetFromArgs, targetSchema, type PitrArgs } from './pitr-args.js';
 import { pitrResultSchema, pitrSummary } from './pitr-result.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 
-export { INSTANCE_NAME, parsePitrCli, sideInstanceName, targetFromArgs, type PitrArgs, type PitrCliArgs } from './pitr-args.js';
+export { describeArgsTarget, INSTANCE_NAME, parseBeforeXid, parsePitrCli, sideInstanceName, targetFromArgs, type PitrArgs, type PitrCliArgs } from './pitr-args.js';
 export { PITR_HELP } from './pitr-help.js';
 import { PITR_HELP } from './pitr-help.js';
 
@@ -89,6 +89,7 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
       });
     }
     const where = inPlace ? `production ${facts.production.name} (in place; old data directory kept)` : `new side instance ${instanceName}`;
+    const targetText = describeArgsTarget(target, args.inclusive);
     const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2]) => declaredStep(STEPS, kind, extra);
     const steps = [
       step('select', { title: `Check backup ${selection.backup.id} and ${selection.requiredSegments.length} WAL segments in storage`, estimateSeconds: 2 }),
@@ -96,7 +97,7 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
         ? [step('stop-production', { title: `Stop production ${facts.production.name}`, estimateSeconds: 10 }), step('move-aside', { estimateSeconds: 1 })]
         : []),
       step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${inPlace ? 'the production data directory' : instanceName}`, destructive: inPlace, estimateSeconds: estimate.base }),
-      step('configure-recovery', { title: `Configure recovery to ${describeTarget(target)}`, estimateSeconds: 1 }),
+      step('configure-recovery', { title: `Configure recovery to ${targetText}`, estimateSeconds: 1 }),
       step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then ${args.action}`, destructive: inPlace, estimateSeconds: estimate.replay }),
       step('verify', { title: `Verify ${args.db?.join(', ') ?? 'all databases'}: connection, row counts, newest rows`, estimateSeconds: 5 }),
     ];
@@ -111,11 +112,11 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
     };
     return {
       command: 'pitr',
-      summary: `Point-in-time recovery to ${describeTarget(target)} into ${where}`,
+      summary: `Point-in-time recovery to ${targetText} into ${where}`,
       risk: this.risk(args),
       steps,
       facts: {
-        Target: describeTarget(target),
+        Target: targetText,
         'Base backup': `${selection.backup.id} (consistent at ${selection.backup.stopTime}, timeline ${selection.backup.timeline}, ${(baseBytes / 1e6).toFixed(1)} MB)`,
         WAL: `${selection.requiredSegments.length} segments ${selection.requiredSegments[0]} … ${selection.requiredSegments.at(-1)} (${(selection.walBytes / 1e6).toFixed(0)} MB), timeline ${selection.timeline}`,
         'Restorable window': `${selection.window.earliest ?? '?'} … ${selection.window.latest ?? '?'}`,
