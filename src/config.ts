@@ -12,6 +12,7 @@ import type { ApprovalConfig, AzureAuth, Config, VerifyTable } from './config/ty
 export type { ApprovalConfig, AzureAuth, Config, SlackConfig, StorageConfig, VerifyTable } from './config/types.js';
 export { requireProductionName, requireStorageDriver, storageDriverMissing } from './config/requirements.js';
 export { azureConnectionStringProblem } from './config/values.js';
+export { checksFor, IntegrityConfigError, parseIntegrityConfig, type DatabaseChecks, type IntegrityConfig, type Relation, type RuleCheck } from './config/integrity-schema.js';
 
 function describeIssues(issues: z.core.$ZodIssue[]): string {
   return issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`).join('; ');
@@ -95,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     prefetch: { parallel: e.RECOVER_PREFETCH_PARALLEL, ahead: e.RECOVER_PREFETCH_AHEAD },
     recoveryTimeoutSeconds: e.RECOVER_RECOVERY_TIMEOUT_S,
     verifyTables: parseVerifyTables(e.RECOVER_VERIFY_TABLES),
+    ...(e.RECOVER_VERIFY_CONFIG ? { verifyConfigFile: e.RECOVER_VERIFY_CONFIG } : {}),
     logLevel: e.LOG_LEVEL,
     ...(e.RECOVER_CONTROL_URL ? { controlUrl: e.RECOVER_CONTROL_URL } : {}),
     pool: e.RECOVER_POOL,

@@ -42,6 +42,8 @@ export const envSchema = z.object({
   RECOVER_PREFETCH_AHEAD: positiveInt(64),
   RECOVER_RECOVERY_TIMEOUT_S: positiveInt(4 * 3600),
   RECOVER_VERIFY_TABLES: z.string().default(''),
+  // The integrity checker's file (JSON, see config/integrity-schema.ts); read when verifying.
+  RECOVER_VERIFY_CONFIG: z.string().min(1).optional(),
   RECOVER_CONTROL_URL: postgresUrl('RECOVER_CONTROL_URL').optional(),
   RECOVER_POOL: z.string().regex(/^[\w.-]{1,64}$/).default('default'),
   RECOVER_RUNNER_ID: z.string().min(1).optional(),

@@ -53,6 +53,8 @@ export interface Config {
   prefetch: { parallel: number; ahead: number };
   recoveryTimeoutSeconds: number;
   verifyTables: VerifyTable[];
+  /** RECOVER_VERIFY_CONFIG: path of the integrity checker's JSON file (critical tables, relations, rules, amcheck). */
+  verifyConfigFile?: string;
   logLevel: string;
   controlUrl?: string;
   pool: string;

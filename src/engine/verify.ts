@@ -1,17 +1,30 @@
 /**
- * Verification after a restore: the server accepts connections, every database answers,
- * row counts and newest timestamps per table, and (for tests and comparisons) a content
- * hash per table.
+ * Verification after a restore and for `/recover verify`: the server accepts connections,
+ * every database answers, row counts and newest timestamps per table, the checksum failures
+ * PostgreSQL counted, and the runbook's integrity checks configured by RECOVER_VERIFY_CONFIG
+ * (integrity/: critical tables, NOT VALID foreign keys, orphans, rules, sequences, amcheck).
+ * Also (for tests and comparisons) a content hash per table.
  */
 import type pg from 'pg';
 import { withTargetClient } from './pg-client.js';
 import { listDatabasesSql, listUserTablesSql, newestTimestampSql, rowCountSql, tableHashSql } from './sql.js';
-import type { VerifyTable } from '../config.js';
+import type { IntegrityConfig, VerifyTable } from '../config.js';
+import { checksumCheck, databaseIntegrityChecks, loadIntegrityConfig, type AmcheckMode, type IntegrityCheck } from './integrity/index.js';
 
-export interface VerifyCheck {
-  name: string;
-  ok: boolean;
-  message: string;
+export type VerifyCheck = IntegrityCheck;
+
+export interface VerifyOptions {
+  databases?: string[];
+  tables?: VerifyTable[];
+  subject?: string;
+  /** The checker's configuration, or the file to read it from (RECOVER_VERIFY_CONFIG). */
+  integrity?: IntegrityConfig;
+  configFile?: string;
+  /**
+   * 'create': CREATE EXTENSION amcheck when missing (side instances, or when the config allows
+   * it on production); 'existing' (default): use it only if installed, else the check is skipped.
+   */
+  amcheck?: AmcheckMode;
 }
 
 export interface TableFacts {
@@ -37,10 +50,7 @@ export async function listTables(client: pg.Client): Promise<string[]> {
   return rows.map((row) => (row.schema === 'public' ? row.table : `${row.schema}.${row.table}`));
 }
 
-export async function verifyRestored(
-  connection: pg.ClientConfig,
-  options: { databases?: string[]; tables?: VerifyTable[]; subject?: string } = {},
-): Promise<IntegrityReport> {
+export async function verifyRestored(connection: pg.ClientConfig, options: VerifyOptions = {}): Promise<IntegrityReport> {
   const checks: VerifyCheck[] = [];
   const report: IntegrityReport = { ok: false, ...(options.subject ? { subject: options.subject } : {}), checks, databases: [] };
   const server = options.subject ?? 'the restored server';
@@ -48,14 +58,24 @@ export async function verifyRestored(
   let databases: string[];
   let postgresHoldsTables = false;
   try {
+    let checksums: VerifyCheck | undefined;
     databases = await withDb(connection, 'postgres', async (client) => {
       postgresHoldsTables = (await listTables(client)).length > 0;
+      checksums = await checksumCheck(client, server).catch((error: Error) => ({ name: 'checksum failures', ok: false, message: `could not read pg_stat_database: ${error.message}` }));
       return (await client.query(listDatabasesSql)).rows.map((row) => row.datname as string);
     });
-    checks.push({ name: 'connection', ok: true, message: `${server} accepts connections` });
+    checks.push({ name: 'connection', ok: true, message: `${server} accepts connections` }, checksums!);
   } catch (error) {
     checks.push({ name: 'connection', ok: false, message: `cannot connect: ${(error as Error).message}` });
     return report;
+  }
+  let integrity = options.integrity;
+  if (!integrity && options.configFile) {
+    try {
+      integrity = await loadIntegrityConfig(options.configFile);
+    } catch (error) {
+      checks.push({ name: 'verify config', ok: false, message: `${(error as Error).message}: the integrity checks did not run` });
+    }
   }
   // `postgres` is usually just the maintenance database, but some clusters keep their data there:
   // skipping it then would verify nothing at all.
@@ -78,10 +98,11 @@ export async function verifyRestored(
         for (const configured of options.tables ?? []) {
           if (!names.includes(configured.table)) checks.push({ name: `table ${database}.${configured.table}`, ok: false, message: `expected table ${configured.table} is missing` });
         }
-        return facts;
+        const integrityChecks = integrity ? await databaseIntegrityChecks(client, database, integrity, options.amcheck ?? 'existing') : [];
+        return { facts, integrityChecks };
       });
-      checks.push({ name: `database ${database}`, ok: true, message: `${tables.length} tables readable` });
-      report.databases.push({ name: database, tables });
+      checks.push({ name: `database ${database}`, ok: true, message: `${tables.facts.length} tables readable` }, ...tables.integrityChecks);
+      report.databases.push({ name: database, tables: tables.facts });
     } catch (error) {
       checks.push({ name: `database ${database}`, ok: false, message: `query failed: ${(error as Error).message}` });
     }
