@@ -35,7 +35,7 @@ export const primaryKeySql = `
 /** Foreign keys pointing at the table: the child table and the column pairs (child → parent). `$1` = the parent's oid. */
 export const childForeignKeysSql = `
   SELECT k.conname AS name, k.conrelid::int8::text AS child_oid, cn.nspname AS child_schema, cc.relname AS child_name,
-         array_agg(ca.attname ORDER BY key.ord) AS child_columns, array_agg(pa.attname ORDER BY key.ord) AS parent_columns
+         array_agg(ca.attname::text ORDER BY key.ord) AS child_columns, array_agg(pa.attname::text ORDER BY key.ord) AS parent_columns
     FROM pg_constraint k
     JOIN pg_class cc ON cc.oid = k.conrelid
     JOIN pg_namespace cn ON cn.oid = cc.relnamespace

@@ -1,0 +1,169 @@
+/**
+ * Copying rows back between two real clusters: "side" holds the data from before the mistake,
+ * "production" lost user 12345's workflows (and their executions and logs), then kept working.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { pino } from 'pino';
+import { afterAll, beforeAll, beforeEach, expect, test } from 'vitest';
+import { createExec } from '../../../src/engine/exec.js';
+import { freePort, initCluster, startCluster, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { ownerFor } from '../../../src/engine/os-user.js';
+import { clusterClient } from '../../../src/engine/local-cluster.js';
+import { copyMissingRows, previewRows } from '../../../src/engine/rows/copy-back.js';
+import { RecoverError } from '../../../src/errors.js';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+const exec = createExec(pino({ level: 'silent' }));
+let dir: string;
+const clusters: ClusterHandle[] = [];
+let side: ClusterHandle;
+let production: ClusterHandle;
+
+const SCHEMA = `
+  DROP TABLE IF EXISTS execution_logs, workflow_executions, workflows, no_key;
+  CREATE TABLE workflows (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id int NOT NULL, name text NOT NULL,
+    amount numeric(30,10), created_at timestamptz NOT NULL DEFAULT '2025-01-01 00:00:00+00', name_len int GENERATED ALWAYS AS (length(name)) STORED);
+  CREATE TABLE workflow_executions (id serial PRIMARY KEY, workflow_id bigint NOT NULL REFERENCES workflows(id), status text);
+  CREATE TABLE execution_logs (execution_id int REFERENCES workflow_executions(id), line int, message text, PRIMARY KEY (execution_id, line));
+  CREATE TABLE no_key (user_id int);
+  INSERT INTO workflows (user_id, name, amount) SELECT CASE WHEN g % 10 = 0 THEN 12345 ELSE g END, 'wf ' || g, 12345678901234567890.1234567891 FROM generate_series(1, 100) g;
+  INSERT INTO workflow_executions (workflow_id, status) SELECT w.id, s FROM workflows w, unnest(ARRAY['ok', 'failed']) s;
+  INSERT INTO execution_logs SELECT e.id, l, 'line ' || l FROM workflow_executions e, generate_series(1, 2) l;`;
+
+const sql = (cluster: ClusterHandle, text: string, params: unknown[] = []) => withClient(cluster, 'postgres', async (client) => (await client.query(text, params)).rows);
+const conn = (cluster: ClusterHandle) => ({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'postgres' });
+const othersHash = (cluster: ClusterHandle) =>
+  sql(cluster, `SELECT (SELECT md5(string_agg(md5(w::text), '' ORDER BY w.id)) FROM workflows w WHERE user_id <> 12345) AS w,
+                       (SELECT md5(string_agg(md5(e::text), '' ORDER BY e.id)) FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id <> 12345) AS e`);
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rb-rows-'));
+  await chmod(dir, 0o755);
+  const owner = await ownerFor('postgres');
+  for (const name of ['side', 'production']) {
+    const cluster = await initCluster(exec, { bin: BIN, osUser: 'postgres', owner, dataDir: join(dir, name, 'data'), socketDir: join(dir, name, 'run'), port: await freePort(), settings: { fsync: 'off' } });
+    await startCluster(exec, BIN, 'postgres', cluster);
+    clusters.push(cluster);
+  }
+  [side, production] = clusters as [ClusterHandle, ClusterHandle];
+});
+
+afterAll(async () => {
+  for (const cluster of clusters) await stopCluster(exec, BIN, 'postgres', cluster.dataDir, 'immediate').catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  for (const cluster of clusters) await sql(cluster, SCHEMA);
+  // The side instance also has one of the user's workflows with an id above production's sequence.
+  await sql(side, `INSERT INTO workflows (id, user_id, name) OVERRIDING SYSTEM VALUE VALUES (5000, 12345, 'late')`);
+  // The mistake in production: the user's workflows, executions and logs deleted…
+  await sql(production, `DELETE FROM execution_logs WHERE execution_id IN (SELECT e.id FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id = 12345 AND w.id <> 30);
+    DELETE FROM workflow_executions WHERE workflow_id IN (SELECT id FROM workflows WHERE user_id = 12345 AND id <> 30);
+    DELETE FROM workflows WHERE user_id = 12345 AND id <> 30;
+    UPDATE workflows SET name = 'renamed since' WHERE id = 30;`);
+  // … then one workflow re-created by the user with the same values, and production kept working.
+  await sql(production, `INSERT INTO workflows (id, user_id, name, amount) OVERRIDING SYSTEM VALUE VALUES (10, 12345, 'wf 10', 12345678901234567890.1234567891);
+    INSERT INTO workflows (user_id, name) VALUES (7, 'new after the mistake')`);
+});
+
+const spec = { table: 'workflows', filter: 'user_id = 12345', withChildren: true, pageRows: 3 };
+
+test('preview: matching, missing, present, different per table, parents first, and a stable digest', async () => {
+  const preview = await previewRows(conn(side), conn(production), spec);
+  expect(preview.tables.map((t) => [t.table, t.depth, t.matching, t.missing, t.present, t.different])).toEqual([
+    ['workflows', 0, 11, 9, 1, 1],
+    ['workflow_executions', 1, 20, 18, 2, 0],
+    ['execution_logs', 2, 40, 36, 4, 0],
+  ]);
+  expect(preview.tables[1]!.via).toBe('workflow_executions_workflow_id_fkey → workflows');
+  expect(preview.tables[0]!.sampleDifferent).toEqual(['{"id": 30}']);
+  expect((await previewRows(conn(side), conn(production), spec)).digest).toBe(preview.digest);
+  const alone = await previewRows(conn(side), conn(production), { ...spec, withChildren: false });
+  expect(alone.tables.map((t) => t.table)).toEqual(['workflows']);
+  expect(alone.digest).not.toBe(preview.digest);
+});
+
+test('copy: missing rows back with the same values, re-created rows skipped, the changed one left alone, sequence moved, others untouched', async () => {
+  const before = await othersHash(production);
+  const preview = await previewRows(conn(side), conn(production), spec);
+  const result = await copyMissingRows(conn(side), conn(production), spec, { expectDigest: preview.digest });
+  expect(result.tables).toEqual([
+    { table: 'workflows', restored: 9, skippedPresent: 1, conflicting: 1 },
+    { table: 'workflow_executions', restored: 18, skippedPresent: 2, conflicting: 0 },
+    { table: 'execution_logs', restored: 36, skippedPresent: 4, conflicting: 0 },
+  ]);
+  expect(result.totals).toEqual({ restored: 63, skippedPresent: 7, conflicting: 1 });
+  expect(result.sequences).toEqual([{ sequence: 'public.workflows_id_seq', movedTo: '5000' }]);
+  // Same values, numeric precision and generated column included; the conflicting row kept production's values.
+  const userRows = `SELECT id, user_id, name, amount::text, created_at, name_len FROM workflows WHERE user_id = 12345 AND id <> 30 ORDER BY id`;
+  expect(await sql(production, userRows)).toEqual(await sql(side, userRows));
+  expect(await sql(production, `SELECT name FROM workflows WHERE id = 30`)).toEqual([{ name: 'renamed since' }]);
+  expect(await sql(production, `SELECT count(*)::int AS n FROM workflows WHERE id = 10`)).toEqual([{ n: 1 }]);
+  expect(await othersHash(production)).toEqual(before);
+  const [next] = await sql(production, `INSERT INTO workflows (user_id, name) VALUES (1, 'after') RETURNING id`);
+  expect(Number(next!.id)).toBe(5001);
+  // Again: everything is present now; nothing is written twice.
+  const again = await copyMissingRows(conn(side), conn(production), spec);
+  expect(again.totals).toEqual({ restored: 0, skippedPresent: 70, conflicting: 1 });
+});
+
+test('a changed preview refuses before writing anything', async () => {
+  const preview = await previewRows(conn(side), conn(production), spec);
+  await sql(production, `INSERT INTO workflows (id, user_id, name) OVERRIDING SYSTEM VALUE VALUES (20, 12345, 'someone re-created it differently')`);
+  const error = await copyMissingRows(conn(side), conn(production), spec, { expectDigest: preview.digest }).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).message).toMatch(/preview changed since it was approved.*nothing was written/);
+  expect(await sql(production, `SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).toEqual([{ n: 3 }]);
+});
+
+test('production keeps taking writes while the copy transaction is open', async () => {
+  // Hold the copy at its last table: a SHARE lock on execution_logs blocks its insert there.
+  const blocker: pg.Client = clusterClient(production);
+  const writer: pg.Client = clusterClient(production);
+  await blocker.connect();
+  await writer.connect();
+  try {
+    await blocker.query('BEGIN; LOCK TABLE execution_logs IN SHARE MODE');
+    let settled = false;
+    const copying = copyMissingRows(conn(side), conn(production), spec).finally(() => (settled = true));
+    copying.catch(() => undefined);
+    // Wait for the copy to be waiting on that lock (a state, not a duration).
+    for (;;) {
+      const [row] = (await writer.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'execution_logs' AND NOT l.granted`)).rows;
+      if (row.n > 0) break;
+      if (settled) await copying; // finished or failed without ever waiting: let the test say so
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Meanwhile another session writes to the same tables, and it is not blocked.
+    const inserted = await writer.query(`INSERT INTO workflows (user_id, name) VALUES (99, 'during the copy') RETURNING id`);
+    await writer.query(`INSERT INTO workflow_executions (workflow_id, status) VALUES ($1, 'ok')`, [inserted.rows[0].id]);
+    await blocker.query('COMMIT');
+    expect((await copying).totals.restored).toBe(63);
+    expect(await sql(production, `SELECT count(*)::int AS n FROM workflows WHERE name = 'during the copy'`)).toEqual([{ n: 1 }]);
+  } finally {
+    await blocker.end();
+    await writer.end();
+  }
+});
+
+test('a failure rolls back everything: production unchanged', async () => {
+  const before = await sql(production, `SELECT count(*)::int AS n FROM workflows`);
+  // A log row whose execution is not in the set: the insert violates its foreign key.
+  await sql(production, `ALTER TABLE execution_logs ADD CONSTRAINT short_lines CHECK (line < 2) NOT VALID`);
+  const error = await copyMissingRows(conn(side), conn(production), spec).catch((e: unknown) => e);
+  expect((error as RecoverError).message).toMatch(/rolled back; production is unchanged: .*short_lines/);
+  expect(await sql(production, `SELECT count(*)::int AS n FROM workflows`)).toEqual(before);
+});
+
+test('refusals: no primary key, unknown column, a value the column cannot read, no such table', async () => {
+  const refusal = (s: typeof spec) => previewRows(conn(side), conn(production), s).then(() => null, (e: RecoverError) => `${e.code}: ${e.message}`);
+  expect(await refusal({ ...spec, table: 'no_key' })).toMatch(/^BAD_INPUT: no_key has no primary key, so missing rows cannot be told from present ones\.$/);
+  expect(await refusal({ ...spec, filter: 'usr_id = 1' })).toMatch(/^BAD_INPUT: Unknown column usr_id at position 1 in workflows; columns are: id, user_id, name, amount, created_at, name_len\.$/);
+  expect(await refusal({ ...spec, filter: "created_at > 'yesterday-ish'" })).toMatch(/^BAD_INPUT: A value in the filter does not fit its column: invalid input syntax for type timestamp with time zone/);
+  expect(await refusal({ ...spec, table: 'nope' })).toMatch(/^BAD_INPUT: There is no table nope in the side instance\.$/);
+  expect(await refusal({ ...spec, table: 'workflows; drop table x' })).toMatch(/^BAD_INPUT: /);
+});
