@@ -5,12 +5,13 @@
 import { backups } from './backups.js';
 import { cancel } from './cancel.js';
 import { help } from './help.js';
+import { locate } from './locate.js';
 import { pitr } from './pitr.js';
 import { status } from './status.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, status, cancel];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, status, cancel];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

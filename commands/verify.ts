@@ -1,8 +1,10 @@
 /**
  * `/recover verify [db …] [--instance NAME]` and `recover verify …`: the checks pitr runs after a
- * restore (connection, databases, exact row counts, newest rows of RECOVER_VERIFY_TABLES), on
- * production (RECOVER_SOURCE_URL) or on a side instance under the restore root. Read-only: with
- * the default approval policy it runs at once, and its result is the integrity report.
+ * restore (connection, databases, the integrity checks of RECOVER_VERIFY_CONFIG, checksum
+ * failures, exact row counts, newest rows of RECOVER_VERIFY_TABLES), on production
+ * (RECOVER_SOURCE_URL) or on a side instance under the restore root. Read-only: with the default
+ * approval policy it runs at once, and its result is the integrity report. Only on a side
+ * instance (or when the config allows it) does it create the amcheck extension.
  */
 import { z } from 'zod';
 import { sideInstanceConnection } from '../src/engine/instances.js';
@@ -10,6 +12,7 @@ import { nowIso } from '../src/engine/context.js';
 import type { TargetConnection } from '../src/engine/pg-client.js';
 import { INSTANCE_NAME } from '../src/engine/restore-layout.js';
 import { step } from '../src/engine/restore-to-target.js';
+import { loadIntegrityConfig } from '../src/engine/integrity/index.js';
 import { verifyRestored, type IntegrityReport } from '../src/engine/verify.js';
 import { RecoverError } from '../src/errors.js';
 import { parseConnectionUrl, pgClientConfig } from '../src/util/connection-url.js';
@@ -34,7 +37,7 @@ const resultSchema = z.object({ checked: z.string().catch('?'), report: z.unknow
 
 const EXAMPLE = '/recover verify aiagent_prod';
 const USAGE = 'verify [db …] [--instance NAME]';
-const STEPS = [{ kind: 'verify', title: 'Verify: connection, databases, row counts, newest rows', destructive: false }] as const;
+const STEPS = [{ kind: 'verify', title: 'Verify: connection, integrity checks, row counts, newest rows', destructive: false }] as const;
 
 function parse(tokens: string[]): VerifyArgs {
   const hint = `Usage: /recover ${USAGE}\nExample: ${EXAMPLE}`;
@@ -64,7 +67,7 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
   name: 'verify',
   usage: USAGE,
   example: EXAMPLE,
-  description: 'Check production (or a side instance) as pitr checks a restore: connection, databases, row counts, newest rows. Read-only.',
+  description: 'Check production (or a side instance) as pitr checks a restore: connection, integrity checks (RECOVER_VERIFY_CONFIG), row counts, newest rows. Read-only.',
   home: 'runner',
   schema,
   parse,
@@ -74,6 +77,8 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
   async gather(ctx, args) {
     // Refused at planning when there is nothing to connect to (no such instance, no production URL).
     await connectionFor(ctx, args.instance ?? null);
+    // A checker file that cannot be read or is invalid is refused now, naming the field.
+    if (ctx.config.verifyConfigFile) await loadIntegrityConfig(ctx.config.verifyConfigFile);
     return { checked: args.instance ? `side instance ${args.instance}` : 'production' };
   },
   plan(args, facts) {
@@ -81,9 +86,9 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
     const databases = args.db?.join(', ') ?? 'all databases';
     return {
       command: 'verify',
-      summary: `Verify ${databases} on ${checked}: connection, row counts, newest rows`,
+      summary: `Verify ${databases} on ${checked}: connection, integrity checks, row counts, newest rows`,
       risk: 'read-only',
-      steps: [declaredStep(STEPS, 'verify', { title: `Verify ${databases} on ${checked}: connection, row counts, newest rows`, estimateSeconds: 5 })],
+      steps: [declaredStep(STEPS, 'verify', { title: `Verify ${databases} on ${checked}: connection, integrity checks, row counts, newest rows`, estimateSeconds: 5 })],
       facts: { Checks: checked, Databases: databases },
       params: { instance: args.instance ?? null, databases: args.db ?? null } satisfies VerifyParams,
     };
@@ -96,7 +101,13 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
     engine.events.emit({ type: 'job.started', at: nowIso(engine.clock), command: `verify ${checked}` });
     const finish = step(engine, 'verify', `Verify ${checked}`);
     const connection = await connectionFor(ctx, params.instance);
-    const report = await verifyRestored(connection, { ...(params.databases ? { databases: params.databases } : {}), tables: ctx.config.verifyTables, subject: checked });
+    const report = await verifyRestored(connection, {
+      ...(params.databases ? { databases: params.databases } : {}),
+      tables: ctx.config.verifyTables,
+      subject: checked,
+      ...(ctx.config.verifyConfigFile ? { configFile: ctx.config.verifyConfigFile } : {}),
+      amcheck: params.instance ? 'create' : 'existing',
+    });
     engine.events.emit({ type: 'integrity.report', at: nowIso(engine.clock), report });
     finish(report.ok ? 'all checks passed' : 'some checks failed');
     return { checked, report };
@@ -110,7 +121,7 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
   format: (result) =>
     [
       `Verified ${result.checked}: ${result.report.ok ? 'passed' : 'FAILED'}`,
-      ...result.report.checks.map((c) => `  ${c.ok ? '✓' : '✗'} ${c.name}: ${c.message}`),
+      ...result.report.checks.map((c) => `  ${c.ok ? (c.skipped ? '–' : '✓') : '✗'} ${c.name}: ${c.message}`),
       ...result.report.databases.flatMap((db) => [`  ${db.name}:`, ...db.tables.map((t) => `    ${t.table}  ${t.rows} rows${t.newest ? `  newest ${t.newest}` : ''}`)]),
     ].join('\n'),
   summary: () => ({ target: null, to: null, recovery: null, followUps: [] }),

@@ -98,7 +98,13 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
     const { outcome } = replayed;
 
     const finishVerify = step(ctx, 'verify', 'Verify the restored data');
-    const report = await verifyRestored(layout.connection, { ...(request.databases ? { databases: request.databases } : {}), tables: config.verifyTables });
+    const report = await verifyRestored(layout.connection, {
+      ...(request.databases ? { databases: request.databases } : {}),
+      tables: config.verifyTables,
+      ...(config.verifyConfigFile ? { configFile: config.verifyConfigFile } : {}),
+      // A side instance may get the amcheck extension; production restored in place only if the config says so.
+      amcheck: swap ? 'existing' : 'create',
+    });
     ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
     finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
     if (!report.ok && swap) {

@@ -24,7 +24,7 @@ import { configureRecovery, startAndWatchRecovery, type RecoveryOutcome } from '
 import { restoreBaseBackup } from './restore-base.js';
 import { createSideInstance } from './restore-layout.js';
 
-export type RestoreConfig = Pick<Config, 'pg' | 'restoreRoot' | 'prefetch' | 'recoveryTimeoutSeconds' | 'verifyTables' | 'source'>;
+export type RestoreConfig = Pick<Config, 'pg' | 'restoreRoot' | 'prefetch' | 'recoveryTimeoutSeconds' | 'verifyTables' | 'verifyConfigFile' | 'source'>;
 type Owner = { uid: number; gid: number } | undefined;
 
 export interface TargetRequest {

@@ -21,8 +21,8 @@ export interface VerifyOptions {
   integrity?: IntegrityConfig;
   configFile?: string;
   /**
-   * 'create': CREATE EXTENSION amcheck when missing (side instances, or when the config allows
-   * it on production); 'existing' (default): use it only if installed, else the check is skipped.
+   * 'create': CREATE EXTENSION amcheck when missing (side instances); 'existing' (default): use
+   * it only if installed, else the check is skipped — unless the config sets createAmcheckOnProduction.
    */
   amcheck?: AmcheckMode;
 }
@@ -77,6 +77,7 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
       checks.push({ name: 'verify config', ok: false, message: `${(error as Error).message}: the integrity checks did not run` });
     }
   }
+  const amcheck = options.amcheck === 'create' || integrity?.createAmcheckOnProduction ? 'create' : 'existing';
   // `postgres` is usually just the maintenance database, but some clusters keep their data there:
   // skipping it then would verify nothing at all.
   const wanted = options.databases ?? databases.filter((name) => name !== 'postgres' || postgresHoldsTables);
@@ -98,7 +99,7 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
         for (const configured of options.tables ?? []) {
           if (!names.includes(configured.table)) checks.push({ name: `table ${database}.${configured.table}`, ok: false, message: `expected table ${configured.table} is missing` });
         }
-        const integrityChecks = integrity ? await databaseIntegrityChecks(client, database, integrity, options.amcheck ?? 'existing') : [];
+        const integrityChecks = integrity ? await databaseIntegrityChecks(client, database, integrity, amcheck) : [];
         return { facts, integrityChecks };
       });
       checks.push({ name: `database ${database}`, ok: true, message: `${tables.facts.length} tables readable` }, ...tables.integrityChecks);

@@ -90,7 +90,7 @@ describe('recover verify (bundled CLI): the same words as /recover verify', () =
     expect(run.code).toBe(0);
     const out = oneJsonObject(run.stdout) as { ok: boolean; result: { checked: string; report: { ok: boolean; checks: { name: string }[] } } };
     expect(out.result.checked).toBe('production aiagent_prod');
-    expect(out.result.report.checks.map((c) => c.name)).toEqual(['connection', 'database aiagent_prod']);
+    expect(out.result.report.checks.map((c) => c.name)).toEqual(['connection', 'checksum failures', 'database aiagent_prod']);
   });
 
   test('text output names every check and the newest rows', async () => {

@@ -139,7 +139,8 @@ describe('recover-bot: PITR from Slack, end to end', () => {
 
     const integrity = t.thread(INCIDENT, statusTs).find((m) => /Integrity report: passed/.test(textOf(m)))!;
     const integrityText = textOf(integrity);
-    expect(integrityText).toContain(':white_check_mark: *connect* — accepts connections on 127.0.0.1:54329');
+    // Every check passed: collapsed to one line naming them.
+    expect(integrityText).toContain(':white_check_mark: All 2 checks passed: connect, databases');
     expect(integrityText).toContain('`orders` 120,345 rows · newest 2025-01-15 14:29:58.100 UTC');
     expect(integrityText).toContain('*aiagent_prod* — 2 tables, 125,357 rows');
     await t.waitFor(() => textOf(t.message(INCIDENT, integrity.ts)).includes('reached `2025-01-15 14:29:58.912 UTC`'));

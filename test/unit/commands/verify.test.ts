@@ -36,7 +36,7 @@ describe('verify plan', () => {
     expect(verify.confirmation({}, facts)).toBeNull();
     const plan = verify.plan!({ db: ['aiagent_prod'] }, facts);
     expect(plan).toMatchObject({ command: 'verify', risk: 'read-only', params: { instance: null, databases: ['aiagent_prod'] } });
-    expect(plan.summary).toBe('Verify aiagent_prod on production aiagent_prod: connection, row counts, newest rows');
+    expect(plan.summary).toBe('Verify aiagent_prod on production aiagent_prod: connection, integrity checks, row counts, newest rows');
     expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['verify', false]]);
     expect(verify.paramsSchema!.parse(plan.params)).toEqual({ instance: null, databases: ['aiagent_prod'] });
     const side = verify.plan!({ instance: 'side-1' }, { ...facts, checked: 'side instance side-1' });

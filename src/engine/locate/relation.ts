@@ -1,0 +1,96 @@
+/**
+ * The table `locate` looks for, as production knows it now: its OID and the relfilenode(s)
+ * its rows live in (a partitioned table's leaf partitions), read from RECOVER_SOURCE_URL in
+ * the chosen database; and, after the scan, the names of other relations by relfilenode.
+ * A TRUNCATE, VACUUM FULL or CLUSTER gives a table a new relfilenode: WAL written before it
+ * names the old one, which the catalog no longer knows.
+ */
+import { RecoverError } from '../../errors.js';
+import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
+import { withTargetClient, type TargetConnection } from '../pg-client.js';
+import { listDatabasesSql } from '../sql.js';
+
+export interface LocateRelation {
+  /** `schema.table` of the leaf. */
+  name: string;
+  oid: number;
+  /** `tablespace/database/relfilenode`, as pg_waldump prints block references. */
+  relfilenode: string;
+}
+
+export interface LocateTable {
+  database: string;
+  /** `schema.table` as the catalog names it. */
+  table: string;
+  oid: number;
+  /** The table's own storage, or its leaf partitions'. */
+  relations: LocateRelation[];
+}
+
+/** The table and its leaf partitions (pg_partition_tree lists none for a plain table), with their storage. $1: the name as given. */
+export const tableStorageSql = `
+  WITH t AS (SELECT to_regclass($1) AS oid),
+       tree AS (SELECT t.oid AS relid, true AS root FROM t WHERE t.oid IS NOT NULL
+                UNION ALL
+                SELECT p.relid, false FROM t, pg_partition_tree(t.oid) p WHERE t.oid IS NOT NULL AND p.level > 0 AND p.isleaf)
+  SELECT c.oid::int8 AS oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, c.relkind::text AS kind,
+         pg_relation_filenode(c.oid)::int8 AS filenode,
+         (CASE WHEN c.reltablespace = 0 THEN d.dattablespace ELSE c.reltablespace END)::int8 AS tablespace,
+         d.oid::int8 AS database, tree.root
+    FROM tree
+    JOIN pg_class c ON c.oid = tree.relid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_database d ON d.datname = current_database()`;
+
+/** Names of relations by `tablespace, relfilenode` in the current database ($1, $2: arrays). */
+export const relationNamesSql = `
+  SELECT t.ts::int8 AS tablespace, t.fn::int8 AS filenode, pg_filenode_relation(t.ts, t.fn)::regclass::text AS name
+    FROM unnest($1::oid[], $2::oid[]) AS t(ts, fn)`;
+
+export function productionConnection(sourceUrl: string | undefined, database: string): TargetConnection {
+  if (!sourceUrl) {
+    throw new RecoverError('CONFIG_INVALID', 'Locating changes needs RECOVER_SOURCE_URL on the runner: the table\'s relfilenode is read from production.', { hint: 'Configure the production connection on the runner.' });
+  }
+  return pgClientConfig(parseConnectionUrl(sourceUrl), database);
+}
+
+/** --db, or production's only database besides templates and `postgres` (else `postgres` when it is the only one). */
+export async function chooseDatabase(sourceUrl: string | undefined, given: string | undefined): Promise<string> {
+  if (given) return given;
+  const rows = await withTargetClient(productionConnection(sourceUrl, 'postgres'), async (client) => (await client.query<{ datname: string }>(listDatabasesSql)).rows);
+  const user = rows.map((row) => row.datname).filter((name) => name !== 'postgres');
+  if (user.length === 1) return user[0]!;
+  if (user.length === 0) return 'postgres';
+  throw new RecoverError('BAD_INPUT', `Production has several databases (${user.join(', ')}); say which holds the table.`, { hint: `Add --db ${user[0]}.` });
+}
+
+export async function resolveTable(connection: TargetConnection, database: string, table: string): Promise<LocateTable> {
+  const rows = await withTargetClient(connection, async (client) =>
+    (await client.query<{ oid: string; name: string; kind: string; filenode: string | null; tablespace: string; database: string; root: boolean }>(tableStorageSql, [table])).rows,
+  );
+  const root = rows.find((row) => row.root);
+  if (!root || (root.kind !== 'r' && root.kind !== 'p')) {
+    throw new RecoverError('BAD_INPUT', `There is no table ${table} in database ${database} on production.`, { hint: 'Give the table as schema.table (or a table on the search path), and --db for its database.' });
+  }
+  const leaves = rows.filter((row) => row.kind === 'r' && row.filenode !== null);
+  return {
+    database,
+    table: root.name,
+    oid: Number(root.oid),
+    relations: leaves.map((row) => ({ name: row.name, oid: Number(row.oid), relfilenode: `${row.tablespace}/${row.database}/${row.filenode}` })),
+  };
+}
+
+/** Names for `tablespace/database/relfilenode`s of this database (others, and dropped or rewritten ones, stay unnamed). */
+export async function relationNames(connection: TargetConnection, relfilenodes: readonly string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  if (relfilenodes.length === 0) return names;
+  await withTargetClient(connection, async (client) => {
+    const own = relfilenodes.map((key) => key.split('/').map(Number) as [number, number, number]);
+    const database = (await client.query<{ oid: string }>('SELECT oid::int8 AS oid FROM pg_database WHERE datname = current_database()')).rows[0]!.oid;
+    const mine = own.filter(([, db]) => String(db) === database);
+    const { rows } = await client.query<{ tablespace: string; filenode: string; name: string | null }>(relationNamesSql, [mine.map(([ts]) => ts), mine.map(([, , fn]) => fn)]);
+    for (const row of rows) if (row.name) names.set(`${row.tablespace}/${database}/${row.filenode}`, row.name);
+  });
+  return names;
+}

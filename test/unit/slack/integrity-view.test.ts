@@ -1,0 +1,59 @@
+/** The integrity report in Slack: collapsed to one line when every check passed, every check listed otherwise, always within limits. */
+import { describe, expect, it } from 'vitest';
+import type { IntegrityReport } from '../../../src/engine/verify.js';
+import { checkLines, integrityMessage } from '../../../src/slack/views/integrity.js';
+import { valid } from './fixtures.js';
+
+const passing: IntegrityReport = {
+  ok: true,
+  subject: 'production aiagent_prod',
+  checks: [
+    { name: 'connection', ok: true, message: 'production accepts connections' },
+    { name: 'critical tables app', ok: true, message: 'all 4 critical tables exist' },
+    { name: 'orphans app', ok: true, message: 'no orphan rows' },
+    { name: 'indexes app', ok: true, skipped: true, message: 'skipped: amcheck not installed in app (CREATE EXTENSION amcheck there, or verify a side instance)' },
+  ],
+  databases: [{ name: 'app', tables: [{ table: 'workflows', rows: 3 }] }],
+};
+
+describe('integrity report checks', () => {
+  it('all passed: one line naming the checks, and the skipped ones with why', () => {
+    expect(checkLines(passing)).toEqual([
+      ':white_check_mark: All 4 checks passed: connection, critical tables app, orphans app (indexes app: skipped: amcheck not installed in app (CREATE EXTENSION amcheck there, or verify a side instance))',
+    ]);
+    const text = valid(integrityMessage({ report: passing, target: null, reached: null }));
+    expect(text).toContain('Integrity report: passed');
+    expect(text).not.toContain('*orphans app* —');
+  });
+
+  it('a skipped check seen through the job view (no skipped flag, message only) is still shown as skipped', () => {
+    const checks = passing.checks.map(({ skipped: _, ...c }) => c);
+    expect(checkLines({ ...passing, checks })[0]).toContain('(indexes app: skipped: amcheck not installed');
+  });
+
+  it('some failed: every check on its own line, failed first, skipped marked, where it is said', () => {
+    const report: IntegrityReport = {
+      ...passing,
+      ok: false,
+      checks: [...passing.checks, { name: 'orphans app.workflow_executions → workflows', ok: false, message: '1 row of workflow_executions without a parent in workflows; e.g. workflow_id=<!channel>' }],
+    };
+    const lines = checkLines(report);
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toBe(':x: *orphans app.workflow_executions → workflows* — 1 row of workflow_executions without a parent in workflows; e.g. workflow_id=&lt;!channel&gt;');
+    expect(lines[4]).toMatch(/^:heavy_minus_sign: \*indexes app\* — skipped: amcheck not installed/);
+    const text = valid(integrityMessage({ report, target: null, reached: null }));
+    expect(text).toContain('4 of 5 checks passed, *1 failed*');
+  });
+
+  it('hundreds of passing checks stay one line within limits; hundreds of failures are cut, failures kept', () => {
+    const many = Array.from({ length: 500 }, (_, i) => ({ name: `orphans db_${i}.child_table_with_a_long_name → parent`, ok: true, message: 'no orphan rows '.repeat(20) }));
+    const lines = checkLines({ ...passing, checks: many });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.length).toBeLessThanOrEqual(2900);
+    valid(integrityMessage({ report: { ...passing, checks: many }, target: null, reached: null }));
+    const failing = many.map((c, i) => ({ ...c, ok: i % 2 === 0 }));
+    const text = valid(integrityMessage({ report: { ...passing, ok: false, checks: failing }, target: null, reached: null }));
+    expect(text).toContain(':x: *orphans db_1.child_table_with_a_long_name → parent*');
+    expect(text).toMatch(/…and \d+ more checks \(passed ones are listed last\)/);
+  });
+});
