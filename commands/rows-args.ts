@@ -1,0 +1,85 @@
+/**
+ * The words of `/recover rows …` and `recover rows …`. Two forms, two plans:
+ *   rows <table> --where "<filter>" --at <time> [--with-children] [--db NAME] [--instance NAME]
+ *     restores a side instance to the time and shows the preview (nothing written to production);
+ *   rows <table> --where "<filter>" --from-instance NAME [--with-children] [--db NAME] [--keep-instance]
+ *     copies the missing rows from that side instance into production (destructive: typed
+ *     confirmation and approval, bound to the preview's digest).
+ */
+import { z } from 'zod';
+import { parseTarget } from '../src/catalog/targets.js';
+import { exactTargetTime } from '../src/catalog/targets.js';
+import { parseFilter } from '../src/engine/rows/filter.js';
+import { RecoverError } from '../src/errors.js';
+import { INSTANCE_NAME } from './pitr-args.js';
+import { parseFlags } from './words.js';
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63');
+const tableName = z.string().regex(/^([A-Za-z_][A-Za-z0-9_$]{0,62}\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a table: name or schema.name (letters, digits, _ or $)');
+const instanceName = z.string().regex(INSTANCE_NAME, 'an instance name: a letter or digit, then letters, digits, - or _, up to 63');
+
+export const rowsSchema = z.object({
+  table: tableName,
+  where: z.string().min(1).max(4000),
+  /** The time to restore the side instance to (exact text, with offset); null with --from-instance. */
+  at: z.string().max(64).nullable(),
+  withChildren: z.boolean(),
+  db: identifier,
+  /** Restore form: the side instance's name (generated when not given). Apply form: null. */
+  instance: instanceName.nullable(),
+  /** Apply form: the side instance the rows come from. */
+  fromInstance: instanceName.nullable(),
+  keepInstance: z.boolean(),
+});
+export type RowsArgs = z.infer<typeof rowsSchema>;
+
+export const ROWS_USAGE = 'rows <table> --where "<filter>" --at <time with offset> [--with-children] [--db NAME]   then   rows <table> --where "<filter>" --from-instance NAME [--with-children] [--db NAME] [--keep-instance]';
+export const ROWS_EXAMPLE = '/recover rows workflows --where "user_id = 12345" --at 2025-01-15T14:29:59+00:00 --with-children --db aiagent_prod';
+
+const VALUE_FLAGS = ['where', 'at', 'db', 'instance', 'from-instance'] as const;
+const BOOLEAN_FLAGS = ['with-children', 'keep-instance'] as const;
+
+export function parseRows(tokens: string[], surface: 'slack' | 'cli' = 'slack'): RowsArgs {
+  const hint = `Usage: ${surface === 'cli' ? 'recover' : '/recover'} ${ROWS_USAGE}\nExample: ${surface === 'cli' ? ROWS_EXAMPLE.slice(1) : ROWS_EXAMPLE}`;
+  const bad = (message: string): never => {
+    throw new RecoverError('BAD_INPUT', message, { hint });
+  };
+  const { positional, flags } = parseFlags(tokens, VALUE_FLAGS);
+  const unknown = Object.keys(flags).filter((flag) => !(VALUE_FLAGS as readonly string[]).includes(flag) && !(BOOLEAN_FLAGS as readonly string[]).includes(flag));
+  if (unknown.length > 0) bad(`Unknown option ${unknown.map((f) => `--${f}`).join(', ')}${unknown.includes('before-xid') ? ' (not available yet: use --at with a time)' : ''}.`);
+  const valueless = VALUE_FLAGS.filter((flag) => flags[flag] === true);
+  if (valueless.length > 0) bad(`${valueless.map((f) => `--${f}`).join(', ')} needs a value.`);
+  const withValue = BOOLEAN_FLAGS.filter((flag) => typeof flags[flag] === 'string');
+  if (withValue.length > 0) bad(`${withValue.map((f) => `--${f}`).join(', ')} takes no value.`);
+  const [table, ...rest] = positional;
+  if (table === undefined) bad('Name the table whose rows to restore.');
+  if (typeof flags.where !== 'string') bad('Give the rows to restore with --where "<filter>", e.g. --where "user_id = 12345".');
+  const fromInstance = typeof flags['from-instance'] === 'string' ? flags['from-instance'] : null;
+  // "2025-01-15 14:29:59+00:00" arrives as two words: join them as pitr does.
+  const atWords = [...(typeof flags.at === 'string' ? [flags.at] : []), ...rest];
+  let at: string | null = null;
+  if (fromInstance !== null) {
+    if (atWords.length > 0) bad('--from-instance copies from a side instance already restored: it takes no --at.');
+    if (flags.instance !== undefined) bad('--instance names a new side instance; with --from-instance give only that one.');
+  } else {
+    if (atWords.length === 0) bad('Give the time to restore to with --at <time with offset> (or --from-instance NAME to copy from a side instance restored earlier).');
+    if (flags['keep-instance']) bad('--keep-instance goes with --from-instance (the restore step always keeps its side instance for the copy).');
+    const target = parseTarget({ at: atWords.join(' ') });
+    if (target.kind !== 'time') bad('--at takes a time with an offset.');
+    at = exactTargetTime(target as Extract<typeof target, { kind: 'time' }>).text;
+  }
+  // The filter's grammar is checked now (columns are checked against the catalog when planning).
+  parseFilter(flags.where as string);
+  const parsed = rowsSchema.safeParse({
+    table,
+    where: flags.where,
+    at,
+    withChildren: flags['with-children'] === true,
+    db: typeof flags.db === 'string' ? flags.db : 'postgres',
+    instance: typeof flags.instance === 'string' ? flags.instance : null,
+    fromInstance,
+    keepInstance: flags['keep-instance'] === true,
+  });
+  if (!parsed.success) bad(`Cannot use these words: ${parsed.error!.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`).join('; ')}.`);
+  return parsed.data!;
+}

@@ -1,0 +1,135 @@
+/**
+ * `/recover rows <table> --where "<filter>" …` and `recover rows …`: bring back rows deleted by
+ * mistake, as two plans (words in rows-args.ts, views in rows-view.ts):
+ *   1. `--at <time>` (side-copy): restore a side instance to the time, show the preview
+ *      (matching / missing / present / different per table). Nothing is written to production.
+ *   2. `--from-instance NAME` (destructive): the preview read again at planning is the plan's
+ *      facts (so approvals bind to its counts and digest); typed confirmation = production's
+ *      name; the job refuses if the preview changed, inserts the missing rows in one
+ *      transaction, then removes the side instance unless --keep-instance.
+ */
+import { z } from 'zod';
+import { describeTarget } from '../src/catalog/select-restore.js';
+import { timeTarget } from '../src/catalog/targets.js';
+import { listInstances } from '../src/engine/instances.js';
+import { withTargetClient } from '../src/engine/pg-client.js';
+import { selectPitr } from '../src/engine/pitr-plan.js';
+import { readCatalog } from '../src/engine/read-catalog.js';
+import { compileFilterText } from '../src/engine/rows/filter-compile.js';
+import { applyRows, previewFromInstance, productionConnection, restoreForRows, type RowsApplied, type RowsRestored } from '../src/engine/rows/restore-rows.js';
+import { displayName, readTable } from '../src/engine/rows/table.js';
+import type { RowsPreview } from '../src/engine/rows/copy-back.js';
+import type { RestoreSelection } from '../src/catalog/select-restore.js';
+import { RecoverError } from '../src/errors.js';
+import type { Plan } from '../src/types.js';
+import { sideInstanceName } from './pitr-args.js';
+import { parseRows, ROWS_EXAMPLE, ROWS_USAGE, rowsSchema, type RowsArgs } from './rows-args.js';
+import { formatRowsResult, previewFacts, rowsResultSchema, rowsSummary, type RowsResult, type RowsResultView } from './rows-view.js';
+import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
+import { withCommonCliFlags } from './words.js';
+
+export interface RowsFacts {
+  selection?: RestoreSelection;
+  instancesInUse?: readonly string[];
+  preview?: RowsPreview;
+}
+
+const spec = z.object({ table: z.string(), filter: z.string(), withChildren: z.boolean() });
+const paramsSchema = z.discriminatedUnion('form', [
+  z.object({ form: z.literal('restore'), backupId: z.string().regex(/^[\w.-]{1,64}$/), at: z.string(), instanceName: z.string(), database: z.string(), spec }),
+  z.object({ form: z.literal('apply'), instanceName: z.string(), database: z.string(), spec, digest: z.string().regex(/^[0-9a-f]{64}$/), keepInstance: z.boolean() }),
+]);
+type RowsParams = z.infer<typeof paramsSchema>;
+
+const STEPS = [
+  { kind: 'select', title: 'Check the base backup and WAL segments in storage', destructive: false },
+  { kind: 'restore-base-backup', title: 'Restore the base backup into a side instance', destructive: false },
+  { kind: 'configure-recovery', title: 'Configure recovery', destructive: false },
+  { kind: 'replay-wal', title: 'Replay WAL', destructive: false },
+  { kind: 'preview', title: 'Preview the rows against production (nothing written)', destructive: false },
+  { kind: 'check-preview', title: 'Check the preview is still the approved one', destructive: false },
+  { kind: 'copy-rows', title: 'Insert the missing rows into production (one transaction)', destructive: true },
+  { kind: 'remove-instance', title: 'Stop and remove the side instance', destructive: false },
+] as const;
+
+const specOf = (args: RowsArgs) => ({ table: args.table, filter: args.where, withChildren: args.withChildren });
+const instanceFor = (args: RowsArgs, facts: BaseFacts) => args.instance ?? sideInstanceName(facts.now, facts.requestId).replace(/^pitr-/, 'rows-');
+
+export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, RowsResultView> = {
+  name: 'rows',
+  usage: ROWS_USAGE,
+  example: ROWS_EXAMPLE,
+  description: 'Bring back rows deleted by mistake: restore a side instance (--at), preview, then copy the missing rows into production (--from-instance).',
+  home: 'runner',
+  schema: rowsSchema,
+  parse: (tokens) => parseRows(tokens),
+  parseCli: (tokens) => withCommonCliFlags((words) => parseRows(words, 'cli'), tokens),
+  risk: (args) => (args.fromInstance ? 'destructive' : 'side-copy'),
+  confirmation: (args, facts) => (args.fromInstance ? facts.production.name : null),
+  async gather(ctx, args) {
+    if (args.fromInstance) return { preview: await previewFromInstance(ctx.config, args.fromInstance, args.db, specOf(args)) };
+    // The table and filter are checked against production's catalog before anything is restored.
+    await withTargetClient(productionConnection(ctx.config, args.db), async (client) => {
+      const table = await readTable(client, args.table, `production (database ${args.db})`);
+      compileFilterText(args.where, table.columns, displayName(table));
+    });
+    const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
+    const selection = await selectPitr(ctx.engine, catalog, { target: timeTarget(args.at!), inclusive: true }, ctx.config.pg);
+    return { selection, instancesInUse: await listInstances(ctx.config.restoreRoot) };
+  },
+  plan(args, facts): Plan {
+    const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2] = {}) => declaredStep(STEPS, kind, extra);
+    const what = `${args.table} where ${args.where}${args.withChildren ? ', with child rows' : ''} (database ${args.db})`;
+    if (args.fromInstance) {
+      const preview = facts.preview!;
+      const params: RowsParams = { form: 'apply', instanceName: args.fromInstance, database: args.db, spec: specOf(args), digest: preview.digest, keepInstance: args.keepInstance };
+      return {
+        command: 'rows',
+        summary: `Insert ${preview.totals.missing} missing rows of ${what} from ${args.fromInstance} into production ${facts.production.name}`,
+        risk: 'destructive',
+        steps: [
+          step('check-preview'),
+          step('copy-rows', { title: `Insert ${preview.totals.missing} missing rows into production ${facts.production.name} (one transaction)` }),
+          ...(args.keepInstance ? [] : [step('remove-instance', { title: `Stop and remove the side instance ${args.fromInstance}` })]),
+        ],
+        facts: { From: `side instance ${args.fromInstance}${args.keepInstance ? ' (kept afterwards)' : ' (removed afterwards)'}`, ...previewFacts(preview) },
+        params,
+      };
+    }
+    const selection = facts.selection!;
+    const instanceName = instanceFor(args, facts);
+    if (facts.instancesInUse?.includes(instanceName)) throw new RecoverError('INSTANCE_EXISTS', `A side instance named ${instanceName} already exists under the restore root.`, { hint: 'Choose another --instance name, or leave it out.' });
+    const target = timeTarget(args.at!);
+    const params: RowsParams = { form: 'restore', backupId: selection.backup.id, at: args.at!, instanceName, database: args.db, spec: specOf(args) };
+    return {
+      command: 'rows',
+      summary: `Restore a side instance to ${describeTarget(target)} and preview ${what} against production (nothing written)`,
+      risk: 'side-copy',
+      steps: [
+        step('select', { title: `Check backup ${selection.backup.id} and ${selection.requiredSegments.length} WAL segments in storage` }),
+        step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${instanceName}` }),
+        step('configure-recovery', { title: `Configure recovery to ${describeTarget(target)}` }),
+        step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then promote` }),
+        step('preview'),
+      ],
+      facts: { Target: describeTarget(target), 'Base backup': selection.backup.id, 'Side instance': instanceName, Rows: what, 'Then': `recover rows ${args.table} --where "${args.where}" --from-instance ${instanceName}${args.withChildren ? ' --with-children' : ''} --db ${args.db}` },
+      params,
+    };
+  },
+  steps: STEPS,
+  paramsSchema,
+  async run(ctx, params): Promise<RowsResult> {
+    if (params.form === 'apply') {
+      const applied: RowsApplied = await applyRows(ctx.engine, ctx.config, { ...params, beforeDestructiveStep: (kind) => ctx.beforeDestructiveStep(kind) });
+      return { form: 'apply', applied };
+    }
+    const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
+    const target = timeTarget(params.at);
+    const selection = await selectPitr(ctx.engine, catalog, { target, inclusive: true, backupId: params.backupId }, ctx.config.pg);
+    const restored: RowsRestored = await restoreForRows(ctx.engine, ctx.config, { selection, target, inclusive: true, instanceName: params.instanceName, database: params.database, spec: params.spec });
+    return { form: 'restore', restored };
+  },
+  resultSchema: rowsResultSchema,
+  format: formatRowsResult,
+  summary: (params, result) => rowsSummary(params, result),
+};

@@ -1,0 +1,96 @@
+/**
+ * The two jobs of /recover rows. `restoreForRows`: a new side instance restored to the target
+ * (restoreSideInstance: prefetch and all), then the preview against production; nothing is
+ * written to production. `applyRows`: the preview again from the kept side instance, refused
+ * if it is not the approved one, the copy in one production transaction, then the side
+ * instance stopped and removed unless asked to keep it.
+ * Steps: select, restore-base-backup, configure-recovery, replay-wal, preview | check-preview, copy-rows, remove-instance.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RestoreSelection } from '../../catalog/select-restore.js';
+import { RecoverError } from '../../errors.js';
+import type { RecoveryTarget } from '../../types.js';
+import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
+import type { EngineContext } from '../context.js';
+import { sideInstanceConnection } from '../instances.js';
+import { stopCluster } from '../local-cluster.js';
+import { ownerFor } from '../os-user.js';
+import type { TargetConnection } from '../pg-client.js';
+import { restoreSideInstance, step, type RestoreConfig } from '../restore-to-target.js';
+import { copyMissingRows, previewRows, type CopyResult, type RowsPreview, type RowsSpec } from './copy-back.js';
+
+export function productionConnection(config: Pick<RestoreConfig, 'source'>, database: string): TargetConnection {
+  if (!config.source.url) throw new RecoverError('CONFIG_INVALID', 'Restoring rows needs RECOVER_SOURCE_URL (production, where the rows go back).', { hint: 'Configure how the runner connects to production.' });
+  return pgClientConfig(parseConnectionUrl(config.source.url), database);
+}
+
+export interface RowsRestored {
+  instanceName: string;
+  dataDir: string;
+  connect: string;
+  reachedTime: string | null;
+  preview: RowsPreview;
+}
+
+export async function restoreForRows(
+  ctx: EngineContext,
+  config: RestoreConfig,
+  request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string; spec: RowsSpec },
+): Promise<RowsRestored> {
+  const finishSelect = step(ctx, 'select', `Check backup ${request.selection.backup.id} and the WAL segments in storage`);
+  finishSelect(`backup ${request.selection.backup.id}, ${request.selection.requiredSegments.length} WAL segments`);
+  const owner = await ownerFor(config.pg.osUser);
+  const restored = await restoreSideInstance(ctx, config, request.selection, { target: request.target, inclusive: request.inclusive, action: 'promote', instanceName: request.instanceName }, owner);
+  const finishPreview = step(ctx, 'preview', `Preview: ${request.spec.table} where ${request.spec.filter}, side instance against production`);
+  const preview = await previewRows({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.spec);
+  finishPreview(`${preview.totals.missing} missing, ${preview.totals.present} present, ${preview.totals.different} different`);
+  const port = restored.layout.listen?.port ?? Number(restored.layout.connection.port);
+  return {
+    instanceName: request.instanceName,
+    dataDir: restored.layout.dataDir,
+    connect: `psql -h ${restored.layout.listen?.socketDir ?? '?'} -p ${port} -U postgres ${request.database}`,
+    reachedTime: restored.outcome.reachedTime ?? null,
+    preview,
+  };
+}
+
+/** The preview from a kept side instance (planning the copy). */
+export async function previewFromInstance(config: RestoreConfig, instance: string, database: string, spec: RowsSpec): Promise<RowsPreview> {
+  const side = await sideInstanceConnection(config.restoreRoot, instance);
+  return previewRows({ ...side, database }, productionConnection(config, database), spec);
+}
+
+export interface RowsApplied extends CopyResult {
+  instanceName: string;
+  instanceRemoved: boolean;
+}
+
+export async function applyRows(
+  ctx: EngineContext,
+  config: RestoreConfig,
+  request: { instanceName: string; database: string; spec: RowsSpec; digest: string; keepInstance: boolean; beforeDestructiveStep: (step: string) => Promise<void> },
+): Promise<RowsApplied> {
+  const side = { ...(await sideInstanceConnection(config.restoreRoot, request.instanceName)), database: request.database };
+  const production = productionConnection(config, request.database);
+  const finishCheck = step(ctx, 'check-preview', 'Check the preview is still the approved one');
+  const preview = await previewRows(side, production, request.spec);
+  if (preview.digest !== request.digest) {
+    throw new RecoverError('COMMAND_FAILED', `The rows preview changed since it was approved (now ${preview.totals.missing} missing, ${preview.totals.different} different, ${preview.totals.present} present); nothing was written.`, {
+      hint: 'Production changed meanwhile. Plan the copy again to see and approve the current preview.',
+    });
+  }
+  finishCheck(`${preview.totals.missing} missing rows, as approved`);
+  await request.beforeDestructiveStep('copy-rows');
+  const finishCopy = step(ctx, 'copy-rows', 'Insert the missing rows into production (one transaction)');
+  // The digest is checked again inside the copy's own transaction: a change since the check above refuses too.
+  const copied = await copyMissingRows(side, production, request.spec, { expectDigest: request.digest });
+  finishCopy(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting`);
+  if (request.keepInstance) return { ...copied, instanceName: request.instanceName, instanceRemoved: false };
+  const finishRemove = step(ctx, 'remove-instance', `Stop and remove the side instance ${request.instanceName}`);
+  const dir = join(config.restoreRoot, request.instanceName);
+  await stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, join(dir, 'data'), 'fast');
+  await rm(dir, { recursive: true, force: true });
+  finishRemove();
+  return { ...copied, instanceName: request.instanceName, instanceRemoved: true };
+}

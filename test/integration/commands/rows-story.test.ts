@@ -1,0 +1,79 @@
+/**
+ * The runbook's §8.1 through the rows command against a sandbox: user 12345's workflows and their
+ * executions are deleted by mistake; `rows --at` restores a side instance and previews, `rows
+ * --from-instance` (destructive, confirmation = production's name) copies them back; every
+ * other row is unchanged (hash before = after) and the side instance is removed.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
+import { rows } from '../../../commands/rows.js';
+import type { RowsResult } from '../../../commands/rows-view.js';
+import { takeBaseBackup } from '../../../src/engine/backup.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
+
+let sandbox: Sandbox;
+const DB = 'aiagent_prod';
+const q = (text: string, params: unknown[] = []) => sandbox.query(text, params, DB);
+const othersHash = async () =>
+  (await q(`SELECT (SELECT md5(string_agg(md5(w::text), '' ORDER BY w.id)) FROM workflows w WHERE user_id <> 12345) AS w,
+                   (SELECT md5(string_agg(md5(e::text), '' ORDER BY e.id)) FROM workflow_executions e WHERE workflow_id IN (SELECT id FROM workflows WHERE user_id <> 12345)) AS e`))[0];
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  await sandbox.query(`CREATE DATABASE ${DB}`);
+  await q(`CREATE TABLE workflows (id serial PRIMARY KEY, user_id int NOT NULL, name text);
+    CREATE TABLE workflow_executions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, workflow_id int NOT NULL REFERENCES workflows(id), status text);
+    INSERT INTO workflows (user_id, name) SELECT CASE WHEN g % 20 = 0 THEN 12345 ELSE g END, 'wf ' || g FROM generate_series(1, 200) g;
+    INSERT INTO workflow_executions (workflow_id, status) SELECT id, 'ok' FROM workflows, generate_series(1, 3);`);
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+}, 180_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+});
+
+const base = (requestId: string) => ({ now: new Date(), production: { name: 'aiagent_prod' }, requestId });
+const ctx = () => ({ engine: sandbox.context(), config: sandbox.config, cli: null });
+
+test('delete by mistake → rows --at (preview) → rows --from-instance (copy) → rows back, others unchanged', async () => {
+  const [{ before }] = (await q(`SELECT clock_timestamp()::text AS before`)) as [{ before: string }];
+  await q(`DELETE FROM workflow_executions WHERE workflow_id IN (SELECT id FROM workflows WHERE user_id = 12345); DELETE FROM workflows WHERE user_id = 12345`);
+  await q(`INSERT INTO workflows (user_id, name) VALUES (1, 'after the mistake')`);
+  await sandbox.switchAndArchive();
+  const hashBefore = await othersHash();
+  const at = before.replace(' ', 'T').replace(/\+00$/, '+00:00');
+
+  const restoreArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--at', at, '--with-children', '--db', DB]);
+  expect(rows.risk(restoreArgs)).toBe('side-copy');
+  expect(rows.confirmation(restoreArgs, { production: { name: 'aiagent_prod' } })).toBeNull();
+  const restoreFacts = await rows.gather!(ctx(), restoreArgs);
+  const restorePlan = rows.plan!(restoreArgs, { ...restoreFacts, ...base('req-restore-1') });
+  expect(restorePlan.steps.map((s) => s.kind)).toEqual(['select', 'restore-base-backup', 'configure-recovery', 'replay-wal', 'preview']);
+  expect(restorePlan.steps.some((s) => s.destructive)).toBe(false);
+  const restored = (await rows.run!({ ...ctx(), beforeDestructiveStep: async () => undefined }, rows.paramsSchema!.parse(restorePlan.params))) as Extract<RowsResult, { form: 'restore' }>;
+  expect(restored.restored.preview.tables.map((t) => [t.table, t.matching, t.missing, t.present, t.different])).toEqual([
+    ['workflows', 10, 10, 0, 0],
+    ['workflow_executions', 30, 30, 0, 0],
+  ]);
+  expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).toEqual([{ n: 0 }]);
+
+  const name = restored.restored.instanceName;
+  const applyArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--from-instance', name, '--with-children', '--db', DB]);
+  expect(rows.risk(applyArgs)).toBe('destructive');
+  expect(rows.confirmation(applyArgs, { production: { name: 'aiagent_prod' } })).toBe('aiagent_prod');
+  const applyPlan = rows.plan!(applyArgs, { ...(await rows.gather!(ctx(), applyArgs)), ...base('req-apply-1') });
+  expect(applyPlan.facts['Will insert']).toMatch(/^40 rows; 0 already present/);
+  expect(applyPlan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['copy-rows', true], ['remove-instance', false]]);
+  const checked: string[] = [];
+  const applied = (await rows.run!({ ...ctx(), beforeDestructiveStep: async (kind) => void checked.push(kind) }, rows.paramsSchema!.parse(applyPlan.params))) as Extract<RowsResult, { form: 'apply' }>;
+  expect(checked).toEqual(['copy-rows']);
+  expect(applied.applied.totals).toEqual({ restored: 40, skippedPresent: 0, conflicting: 0 });
+  expect(applied.applied.instanceRemoved).toBe(true);
+  expect(existsSync(join(sandbox.config.restoreRoot, name))).toBe(false);
+  expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).toEqual([{ n: 10 }]);
+  expect(await q(`SELECT count(*)::int AS n FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id = 12345`)).toEqual([{ n: 30 }]);
+  expect(await othersHash()).toEqual(hashBefore);
+  expect(rows.format!(applied)).toMatch(/Totals: 40 restored, 0 skipped, 0 conflicting/);
+});

@@ -1,0 +1,33 @@
+/** The words of /recover rows: the two forms, and refusals that say what to write. */
+import { expect, test } from 'vitest';
+import { parseRows } from '../../../commands/rows-args.js';
+import { RecoverError } from '../../../src/errors.js';
+
+test.each([
+  [['workflows', '--where', 'user_id = 12345', '--at', '2025-01-15T14:29:59+00:00'], { table: 'workflows', at: '2025-01-15T14:29:59Z', fromInstance: null, withChildren: false, db: 'postgres', keepInstance: false, instance: null }],
+  [['app.workflows', '--where', "status in ('a','b')", '--at', '2025-01-15', '14:29:59+00:00', '--with-children', '--db', 'aiagent_prod'], { table: 'app.workflows', at: '2025-01-15T14:29:59Z', withChildren: true, db: 'aiagent_prod' }],
+  [['workflows', '--where', 'user_id = 1', '--from-instance', 'rows-20250115T142959Z-ab', '--keep-instance'], { at: null, fromInstance: 'rows-20250115T142959Z-ab', keepInstance: true }],
+])('%j', (tokens, expected) => {
+  expect(parseRows(tokens)).toMatchObject(expected);
+});
+
+test.each([
+  [['--where', 'id = 1', '--at', '2025-01-15T14:29:59+00:00'], /Name the table/],
+  [['workflows', '--at', '2025-01-15T14:29:59+00:00'], /--where "<filter>"/],
+  [['workflows', '--where', 'id = 1'], /--at <time with offset>/],
+  [['workflows', '--where', 'id = 1', '--from-instance', 'x1', '--at', '2025-01-15T14:29:59+00:00'], /takes no --at/],
+  [['workflows', '--where', 'id = 1 or id = 2', '--at', '2025-01-15T14:29:59+00:00'], /"or" at position 8 is not supported/],
+  [['workflows', '--where', 'id = 1', '--before-xid', '5'], /Unknown option --before-xid \(not available yet/],
+  [['workflows; drop', '--where', 'id = 1', '--at', '2025-01-15T14:29:59+00:00'], /table: a table/],
+  [['workflows', '--where', 'id = 1', '--from-instance', '../etc'], /an instance name/],
+  [['workflows', '--where', 'id = 1', '--at', '2025-01-15T14:29:59+00:00', '--keep-instance'], /--keep-instance goes with --from-instance/],
+])('%j is refused', (tokens, message) => {
+  let error: unknown;
+  try {
+    parseRows(tokens);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).message).toMatch(message);
+});
