@@ -67,7 +67,10 @@ export async function chooseDatabase(sourceUrl: string | undefined, given: strin
 export async function resolveTable(connection: TargetConnection, database: string, table: string): Promise<LocateTable> {
   const rows = await withTargetClient(connection, async (client) =>
     (await client.query<{ oid: string; name: string; kind: string; filenode: string | null; tablespace: string; database: string; root: boolean }>(tableStorageSql, [table])).rows,
-  );
+  ).catch((error: { code?: string }) => {
+    if (error.code === '3D000') throw new RecoverError('BAD_INPUT', `Production has no database ${database}.`, { hint: 'Give --db with the database that holds the table.', cause: error });
+    throw error;
+  });
   const root = rows.find((row) => row.root);
   if (!root || (root.kind !== 'r' && root.kind !== 'p')) {
     throw new RecoverError('BAD_INPUT', `There is no table ${table} in database ${database} on production.`, { hint: 'Give the table as schema.table (or a table on the search path), and --db for its database.' });
