@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type pg from 'pg';
 import { migrate } from '../src/control/index.js';
 import type { Exec } from '../src/engine/exec.js';
-import { freePort, initCluster, startCluster, stopCluster } from '../src/engine/local-cluster.js';
+import { freePort, initCluster, startOnFreePort, stopCluster } from '../src/engine/local-cluster.js';
 import { ownerFor } from '../src/engine/os-user.js';
 import { createPool } from '../src/engine/pg-client.js';
 
@@ -17,17 +17,17 @@ export interface ControlCluster {
 }
 
 export async function startControlCluster(exec: Exec, root: string, bin = '/usr/lib/postgresql/15/bin'): Promise<ControlCluster> {
-  const port = await freePort();
-  const cluster = await initCluster(exec, {
+  const initialized = await initCluster(exec, {
     bin,
     osUser: 'postgres',
     owner: await ownerFor('postgres'),
     dataDir: join(root, 'control', 'data'),
     socketDir: join(root, 'control', 'run'),
-    port,
+    port: await freePort(),
     settings: { fsync: 'off' },
   });
-  await startCluster(exec, bin, 'postgres', cluster);
+  const cluster = await startOnFreePort(exec, bin, 'postgres', initialized);
+  const { port } = cluster;
   const url = `postgres://postgres@localhost/postgres?host=${encodeURIComponent(cluster.socketDir)}&port=${port}`;
   const pool = createPool({ host: cluster.socketDir, port, user: 'postgres', database: 'postgres', max: 10 });
   try {

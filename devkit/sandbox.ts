@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.js';
 import { createExec, type Exec } from '../src/engine/exec.js';
-import { freePort, initCluster, makeOwnedDir, startCluster, stopCluster, withClient, type ClusterHandle } from '../src/engine/local-cluster.js';
+import { freePort, initCluster, makeOwnedDir, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../src/engine/local-cluster.js';
 import { ownerFor } from '../src/engine/os-user.js';
 import type { EngineContext } from '../src/engine/context.js';
 import { openStorage } from '../src/storage/index.js';
@@ -100,14 +100,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     });
     cleanups.push(() => archiveAgent.close());
 
-    const port = await freePort();
-    const production = await initCluster(exec, {
+    const initialized = await initCluster(exec, {
       bin,
       osUser: 'postgres',
       owner,
       dataDir: join(root, 'prod', 'data'),
       socketDir: join(root, 'prod', 'run'),
-      port,
+      port: await freePort(),
       settings: {
         wal_level: 'replica',
         archive_mode: 'on',
@@ -117,9 +116,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         ...options.productionSettings,
       },
     });
-    await startCluster(exec, bin, 'postgres', production);
-    cleanups.push(() => stopCluster(exec, bin, 'postgres', production.dataDir, 'immediate'));
-    const productionUrl = `postgres://postgres@localhost/postgres?host=${encodeURIComponent(production.socketDir)}&port=${port}`;
+    cleanups.push(() => stopCluster(exec, bin, 'postgres', initialized.dataDir, 'immediate'));
+    const production = await startOnFreePort(exec, bin, 'postgres', initialized);
+    const productionUrl = `postgres://postgres@localhost/postgres?host=${encodeURIComponent(production.socketDir)}&port=${production.port}`;
     config.source = { url: productionUrl, dataDir: production.dataDir, stop: { method: 'pg_ctl' } };
 
     const events: EngineEvent[] = [];

@@ -83,6 +83,26 @@ export async function startCluster(exec: Exec, bin: string, osUser: string, clus
   await exec.run(file, args, { asUser: osUser, timeoutMs: (timeoutSeconds + 10) * 1000, signal });
 }
 
+/**
+ * Starts a cluster on its port, moving to another free port when that one was taken in the
+ * meantime (freePort() only finds a port that was free a moment ago; on a busy machine another
+ * process can bind it first). Returns the handle with the port it really listens on.
+ */
+export async function startOnFreePort(exec: Exec, bin: string, osUser: string, cluster: ClusterHandle, attempts = 5): Promise<ClusterHandle> {
+  let current = cluster;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await startCluster(exec, bin, osUser, current);
+      return current;
+    } catch (error) {
+      const log = (await tailFile(current.logFile, 30)).join('\n');
+      if (attempt >= attempts || !/could not bind|Address already in use|could not create any TCP\/IP sockets/i.test(log)) throw error;
+      current = { ...current, port: await freePort() };
+      await appendConf(current.dataDir, { port: String(current.port) }, 'port moved: the previous one was taken');
+    }
+  }
+}
+
 export async function stopCluster(exec: Exec, bin: string, osUser: string, dataDir: string, mode: 'smart' | 'fast' | 'immediate' = 'fast'): Promise<void> {
   if (!(await exists(join(dataDir, 'postmaster.pid')))) return;
   const [file, args] = pgCtlStopArgs(bin, dataDir, mode, 120);

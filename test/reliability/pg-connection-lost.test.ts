@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createExec } from '../../src/engine/exec.js';
-import { freePort, initCluster, startCluster, stopCluster, withClient, type ClusterHandle } from '../../src/engine/local-cluster.js';
+import { freePort, initCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';
 import { createPool, targetClient } from '../../src/engine/pg-client.js';
 
@@ -23,8 +23,7 @@ let cluster: ClusterHandle;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rb-lost-'));
   await chmod(root, 0o755);
-  cluster = await initCluster(exec, { bin, osUser: 'postgres', owner: await ownerFor('postgres'), dataDir: join(root, 'data'), socketDir: join(root, 'run'), port: await freePort(), settings: { fsync: 'off' } });
-  await startCluster(exec, bin, 'postgres', cluster);
+  cluster = await startOnFreePort(exec, bin, 'postgres', await initCluster(exec, { bin, osUser: 'postgres', owner: await ownerFor('postgres'), dataDir: join(root, 'data'), socketDir: join(root, 'run'), port: await freePort(), settings: { fsync: 'off' } }));
 }, 120_000);
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
 import { type EngineContext } from '../../src/engine/context.js';
 import { parseConnectionUrl } from '../../src/util/connection-url.js';
-import { exists, freePort, initCluster, startCluster, stopCluster, withClient } from '../../src/engine/local-cluster.js';
+import { exists, freePort, initCluster, startOnFreePort, stopCluster, withClient } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';
 import { runPitr, type PitrRequest } from '../../src/engine/pitr.js';
 import { serverRunning } from '../../src/engine/recovery.js';
@@ -118,7 +118,7 @@ test('no failed in-place restore left its new timeline in the archive (archiving
 test('a side instance name in use is refused and the server running there is left alone', async () => {
   const owner = await ownerFor('postgres');
   const taken = join(sandbox.config.restoreRoot, 'taken');
-  const cluster = await initCluster(sandbox.exec, {
+  const cluster = await startOnFreePort(sandbox.exec, sandbox.config.pg.bin, 'postgres', await initCluster(sandbox.exec, {
     bin: sandbox.config.pg.bin,
     osUser: 'postgres',
     owner,
@@ -126,8 +126,7 @@ test('a side instance name in use is refused and the server running there is lef
     socketDir: join(taken, 'run'),
     port: await freePort(),
     settings: { fsync: 'off' },
-  });
-  await startCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', cluster);
+  }));
   try {
     const error = await rejection(runPitr(sandbox.context(), sandbox.config, { ...inPlace, to: 'side', instanceName: 'taken' }));
     expect(error.code).toBe('INSTANCE_EXISTS');

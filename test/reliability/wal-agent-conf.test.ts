@@ -13,7 +13,7 @@ import { walAgent } from '../../src/cli/wal-commands.js';
 import { loadConfig } from '../../src/config.js';
 import { startAzurite } from '../../devkit/azurite.js';
 import { createExec } from '../../src/engine/exec.js';
-import { freePort, initCluster, startCluster, stopCluster, withClient } from '../../src/engine/local-cluster.js';
+import { freePort, initCluster, startOnFreePort, stopCluster, withClient } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';
 import { openStorage } from '../../src/storage/index.js';
 import { hookCommands } from '../../src/wal/hook-commands.js';
@@ -54,7 +54,7 @@ test('the printed lines parse in postgresql.conf, SHOW gives the intended comman
   const pasted = printed.split('\n').filter((line) => /^(archive|restore)_command = /.test(line));
   expect(pasted).toHaveLength(2);
 
-  const cluster = await initCluster(exec, {
+  const initialized = await initCluster(exec, {
     bin: BIN,
     osUser: 'postgres',
     owner: await ownerFor('postgres'),
@@ -63,9 +63,9 @@ test('the printed lines parse in postgresql.conf, SHOW gives the intended comman
     port: await freePort(),
     settings: { wal_level: 'replica', archive_mode: 'on', fsync: 'off' },
   });
-  await appendFile(join(cluster.dataDir, 'postgresql.conf'), `\n${pasted.join('\n')}\n`);
-  await startCluster(exec, BIN, 'postgres', cluster);
-  cleanups.push(() => stopCluster(exec, BIN, 'postgres', cluster.dataDir, 'immediate'));
+  await appendFile(join(initialized.dataDir, 'postgresql.conf'), `\n${pasted.join('\n')}\n`);
+  cleanups.push(() => stopCluster(exec, BIN, 'postgres', initialized.dataDir, 'immediate'));
+  const cluster = await startOnFreePort(exec, BIN, 'postgres', initialized);
 
   const intended = hookCommands({ nodePath: process.execPath, hookPath: join(dir, "it's 100% agent", 'wal-hook.mjs'), socketPath });
   const show = async (sql: string) => withClient(cluster, 'postgres', async (client) => (await client.query(sql)).rows[0]);

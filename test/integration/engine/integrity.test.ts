@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseIntegrityConfig } from '../../../src/config.js';
 import { createExec } from '../../../src/engine/exec.js';
-import { freePort, initCluster, startCluster, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { freePort, initCluster, startCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
 import { ownerFor } from '../../../src/engine/os-user.js';
 import { verifyRestored, type IntegrityReport } from '../../../src/engine/verify.js';
 
@@ -69,8 +69,7 @@ const DEFECTS: Record<string, string[]> = {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rb-integrity-'));
   await chmod(dir, 0o755);
-  cluster = await initCluster(exec, { bin: BIN, osUser: 'postgres', owner: await ownerFor('postgres'), dataDir: join(dir, 'data'), socketDir: join(dir, 'run'), port: await freePort(), settings: { fsync: 'off' } });
-  await startCluster(exec, BIN, 'postgres', cluster);
+  cluster = await startOnFreePort(exec, BIN, 'postgres', await initCluster(exec, { bin: BIN, osUser: 'postgres', owner: await ownerFor('postgres'), dataDir: join(dir, 'data'), socketDir: join(dir, 'run'), port: await freePort(), settings: { fsync: 'off' } }));
   await withClient(cluster, 'postgres', (client) => client.query('CREATE DATABASE seed'));
   await withClient(cluster, 'seed', async (client) => {
     for (const sql of SEED) await client.query(sql);

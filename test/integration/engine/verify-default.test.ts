@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createExec } from '../../../src/engine/exec.js';
-import { freePort, initCluster, startCluster, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { freePort, initCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
 import { ownerFor } from '../../../src/engine/os-user.js';
 import { verifyRestored } from '../../../src/engine/verify.js';
 
@@ -17,8 +17,7 @@ let cluster: ClusterHandle | undefined;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rb-verify-'));
   await chmod(dir, 0o755);
-  cluster = await initCluster(exec, { bin: BIN, osUser: 'postgres', owner: await ownerFor('postgres'), dataDir: join(dir, 'data'), socketDir: join(dir, 'run'), port: await freePort(), settings: { fsync: 'off' } });
-  await startCluster(exec, BIN, 'postgres', cluster);
+  cluster = await startOnFreePort(exec, BIN, 'postgres', await initCluster(exec, { bin: BIN, osUser: 'postgres', owner: await ownerFor('postgres'), dataDir: join(dir, 'data'), socketDir: join(dir, 'run'), port: await freePort(), settings: { fsync: 'off' } }));
 });
 
 afterAll(async () => {
