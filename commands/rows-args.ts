@@ -1,7 +1,8 @@
 /**
  * The words of `/recover rows …` and `recover rows …`. Two forms, two plans:
- *   rows <table> --where "<filter>" --at <time> [--with-children] [--db NAME] [--instance NAME]
- *     restores a side instance to the time and shows the preview (nothing written to production);
+ *   rows <table> --where "<filter>" (--at <time> | --before-xid N) [--with-children] [--db NAME] [--instance NAME]
+ *     restores a side instance to the time (or to just before transaction N: recovery_target_xid,
+ *     exclusive) and shows the preview (nothing written to production);
  *   rows <table> --where "<filter>" --from-instance NAME [--with-children] [--db NAME] [--keep-instance]
  *     copies the missing rows from that side instance into production (destructive: typed
  *     confirmation and approval, bound to the preview's digest).
@@ -11,7 +12,7 @@ import { parseTarget } from '../src/catalog/targets.js';
 import { exactTargetTime } from '../src/catalog/targets.js';
 import { parseFilter } from '../src/engine/rows/filter.js';
 import { RecoverError } from '../src/errors.js';
-import { INSTANCE_NAME } from './pitr-args.js';
+import { INSTANCE_NAME, parseBeforeXid } from './pitr-args.js';
 import { parseFlags } from './words.js';
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63');
@@ -21,8 +22,10 @@ const instanceName = z.string().regex(INSTANCE_NAME, 'an instance name: a letter
 export const rowsSchema = z.object({
   table: tableName,
   where: z.string().min(1).max(4000),
-  /** The time to restore the side instance to (exact text, with offset); null with --from-instance. */
+  /** The time to restore the side instance to (exact text, with offset); null with --before-xid or --from-instance. */
   at: z.string().max(64).nullable(),
+  /** Restore to just before this transaction (recovery_target_xid, exclusive); null with --at or --from-instance. */
+  beforeXid: z.string().regex(/^\d{1,20}$/).nullable(),
   withChildren: z.boolean(),
   db: identifier,
   /** Restore form: the side instance's name (generated when not given). Apply form: null. */
@@ -33,10 +36,10 @@ export const rowsSchema = z.object({
 });
 export type RowsArgs = z.infer<typeof rowsSchema>;
 
-export const ROWS_USAGE = 'rows <table> --where "<filter>" --at <time with offset> [--with-children] [--db NAME]   then   rows <table> --where "<filter>" --from-instance NAME [--with-children] [--db NAME] [--keep-instance]';
+export const ROWS_USAGE = 'rows <table> --where "<filter>" (--at <time with offset> | --before-xid N) [--with-children] [--db NAME]   then   rows <table> --where "<filter>" --from-instance NAME [--with-children] [--db NAME] [--keep-instance]';
 export const ROWS_EXAMPLE = '/recover rows workflows --where "user_id = 12345" --at 2025-01-15T14:29:59+00:00 --with-children --db aiagent_prod';
 
-const VALUE_FLAGS = ['where', 'at', 'db', 'instance', 'from-instance'] as const;
+const VALUE_FLAGS = ['where', 'at', 'before-xid', 'db', 'instance', 'from-instance'] as const;
 const BOOLEAN_FLAGS = ['with-children', 'keep-instance'] as const;
 
 export function parseRows(tokens: string[], surface: 'slack' | 'cli' = 'slack'): RowsArgs {
@@ -46,7 +49,7 @@ export function parseRows(tokens: string[], surface: 'slack' | 'cli' = 'slack'):
   };
   const { positional, flags } = parseFlags(tokens, VALUE_FLAGS);
   const unknown = Object.keys(flags).filter((flag) => !(VALUE_FLAGS as readonly string[]).includes(flag) && !(BOOLEAN_FLAGS as readonly string[]).includes(flag));
-  if (unknown.length > 0) bad(`Unknown option ${unknown.map((f) => `--${f}`).join(', ')}${unknown.includes('before-xid') ? ' (not available yet: use --at with a time)' : ''}.`);
+  if (unknown.length > 0) bad(`Unknown option ${unknown.map((f) => `--${f}`).join(', ')}.`);
   const valueless = VALUE_FLAGS.filter((flag) => flags[flag] === true);
   if (valueless.length > 0) bad(`${valueless.map((f) => `--${f}`).join(', ')} needs a value.`);
   const withValue = BOOLEAN_FLAGS.filter((flag) => typeof flags[flag] === 'string');
@@ -58,15 +61,22 @@ export function parseRows(tokens: string[], surface: 'slack' | 'cli' = 'slack'):
   // "2025-01-15 14:29:59+00:00" arrives as two words: join them as pitr does.
   const atWords = [...(typeof flags.at === 'string' ? [flags.at] : []), ...rest];
   let at: string | null = null;
+  let beforeXid: string | null = null;
   if (fromInstance !== null) {
-    if (atWords.length > 0) bad('--from-instance copies from a side instance already restored: it takes no --at.');
+    if (atWords.length > 0 || flags['before-xid'] !== undefined) bad(`--from-instance copies from a side instance already restored: it takes no ${atWords.length > 0 ? '--at' : '--before-xid'}.`);
     if (flags.instance !== undefined) bad('--instance names a new side instance; with --from-instance give only that one.');
   } else {
-    if (atWords.length === 0) bad('Give the time to restore to with --at <time with offset> (or --from-instance NAME to copy from a side instance restored earlier).');
     if (flags['keep-instance']) bad('--keep-instance goes with --from-instance (the restore step always keeps its side instance for the copy).');
-    const target = parseTarget({ at: atWords.join(' ') });
-    if (target.kind !== 'time') bad('--at takes a time with an offset.');
-    at = exactTargetTime(target as Extract<typeof target, { kind: 'time' }>).text;
+    // Exactly one target: --before-xid refuses a time beside it (pitr's rule, shared).
+    const before = parseBeforeXid(flags, atWords.length > 0, hint);
+    if (before) {
+      beforeXid = before.target.xid;
+    } else {
+      if (atWords.length === 0) bad('Give the target with --at <time with offset> or --before-xid N (or --from-instance NAME to copy from a side instance restored earlier).');
+      const target = parseTarget({ at: atWords.join(' ') });
+      if (target.kind !== 'time') bad('--at takes a time with an offset.');
+      at = exactTargetTime(target as Extract<typeof target, { kind: 'time' }>).text;
+    }
   }
   // The filter's grammar is checked now (columns are checked against the catalog when planning).
   parseFilter(flags.where as string);
@@ -74,6 +84,7 @@ export function parseRows(tokens: string[], surface: 'slack' | 'cli' = 'slack'):
     table,
     where: flags.where,
     at,
+    beforeXid,
     withChildren: flags['with-children'] === true,
     db: typeof flags.db === 'string' ? flags.db : 'postgres',
     instance: typeof flags.instance === 'string' ? flags.instance : null,

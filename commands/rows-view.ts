@@ -7,13 +7,34 @@ import type { RowsPreview } from '../src/engine/rows/copy-back.js';
 import type { RowsApplied, RowsRestored } from '../src/engine/rows/restore-rows.js';
 import type { SummaryFacts } from './types.js';
 
-export type RowsResult = { form: 'restore'; restored: RowsRestored } | { form: 'apply'; applied: RowsApplied };
+/** A filter as one word of the tokenizer (words.ts): double quotes unless it holds one. */
+const quotedFilter = (filter: string): string => (filter.includes('"') && !filter.includes("'") ? `'${filter}'` : `"${filter}"`);
+
+/** The words of the copy that follows a restore (after `/recover ` in Slack, `recover ` in a terminal). */
+export function followUpWords(spec: { table: string; filter: string; withChildren: boolean }, database: string, instanceName: string): string {
+  return `rows ${spec.table} --where ${quotedFilter(spec.filter)} --from-instance ${instanceName}${spec.withChildren ? ' --with-children' : ''} --db ${database}`;
+}
+
+export type RowsResult = { form: 'restore'; restored: RowsRestored; /** The copy's words after `recover ` / `/recover `. */ then?: string } | { form: 'apply'; applied: RowsApplied };
+
+const counts = z.object({ missing: z.number(), present: z.number(), different: z.number() });
+const tableCounts = counts.extend({ table: z.string(), via: z.string().nullable().catch(null), matching: z.number() });
 
 /** The result as the bot reads it back: only what the summary uses, anything missing is null. */
 export const rowsResultSchema = z
   .object({
     form: z.enum(['restore', 'apply']).catch('restore'),
-    restored: z.object({ instanceName: z.string().catch('?'), connect: z.string().nullable().catch(null), reachedTime: z.string().nullable().catch(null) }).partial().optional().catch(undefined),
+    then: z.string().optional().catch(undefined),
+    restored: z
+      .object({
+        instanceName: z.string().catch('?'),
+        connect: z.string().nullable().catch(null),
+        reachedTime: z.string().nullable().catch(null),
+        preview: z.object({ tables: z.array(tableCounts), totals: counts }).optional().catch(undefined),
+      })
+      .partial()
+      .optional()
+      .catch(undefined),
     applied: z.object({ totals: z.object({ restored: z.number(), skippedPresent: z.number(), conflicting: z.number() }).optional().catch(undefined), instanceName: z.string().catch('?'), instanceRemoved: z.boolean().catch(false) }).partial().optional().catch(undefined),
   })
   .catch({ form: 'restore' });
@@ -28,12 +49,29 @@ function previewLines(preview: RowsPreview): string[] {
   });
 }
 
-/** The preview as plan facts: one line per table, totals and the digest. */
+/** Per-table lines in the plan's facts stay within this many characters (the Slack preview holds ~11 600 of facts). */
+const FACT_TABLES_BUDGET = 6000;
+
+/**
+ * The preview as plan facts: the totals and the digest first (so they survive Slack's limits),
+ * then one line per table while they fit, and the rest as one line of sums.
+ */
 export function previewFacts(preview: RowsPreview): Record<string, string> {
   const facts: Record<string, string> = { Filter: `${preview.table} where ${preview.filter}${preview.withChildren ? ', with child rows' : ''}` };
-  previewLines(preview).forEach((line, index) => (facts[`Rows ${index + 1}`] = line));
   facts['Will insert'] = `${preview.totals.missing} rows; ${preview.totals.present} already present are skipped; ${preview.totals.different} present with other values are left alone`;
   facts['Preview digest'] = preview.digest.slice(0, 16);
+  const lines = previewLines(preview);
+  let used = 0;
+  let index = 0;
+  for (; index < lines.length && used + lines[index]!.length <= FACT_TABLES_BUDGET; index++) {
+    facts[`Rows ${index + 1}`] = lines[index]!;
+    used += lines[index]!.length;
+  }
+  const rest = preview.tables.slice(index);
+  if (rest.length > 0) {
+    const sum = (key: 'matching' | 'missing' | 'present' | 'different') => rest.reduce((total, table) => total + table[key], 0);
+    facts[`Rows ${index + 1}–${preview.tables.length}`] = `${rest.length} more tables (${rest.map((t) => t.table).join(', ')}): ${sum('matching')} matching, ${sum('missing')} missing, ${sum('present')} present, ${sum('different')} different`;
+  }
   return facts;
 }
 
@@ -45,6 +83,7 @@ export function formatRowsResult(result: RowsResult): string {
       'Preview (nothing written to production):',
       ...previewLines(restored.preview).map((line) => `  ${line}`),
       `Totals: ${restored.preview.totals.missing} missing, ${restored.preview.totals.present} present, ${restored.preview.totals.different} different`,
+      ...(result.then ? [`Then: recover ${result.then}`] : []),
     ].join('\n');
   }
   const { applied } = result;
@@ -57,13 +96,42 @@ export function formatRowsResult(result: RowsResult): string {
   ].join('\n');
 }
 
+/** Per-table preview lines the summary shows, within this many characters (Slack's section limit leaves room for the rest). */
+const SUMMARY_TABLES_BUDGET = 1800;
+
 export function rowsSummary(params: unknown, result: RowsResultView | null): SummaryFacts {
-  const at = z.object({ at: z.string() }).safeParse(params);
+  const shape = z.object({ at: z.string().nullable(), beforeXid: z.string().nullable() }).partial().safeParse(params);
+  const given = shape.success ? shape.data : {};
   const followUps: string[] = [];
-  if (result?.form === 'restore' && result.restored) followUps.push(`Check the preview, then copy: recover rows … --from-instance ${result.restored.instanceName ?? '?'} (typed confirmation and approval).`);
+  const restored = result?.form === 'restore' ? result.restored : undefined;
+  if (restored) {
+    const name = restored.instanceName ?? '?';
+    const command = `/recover ${result?.then ?? `rows … --from-instance ${name}`}`;
+    followUps.push(`Check the preview, then copy the missing rows into production (typed confirmation and approval; the side instance is removed afterwards): ${command}`);
+    const preview = restored.preview;
+    if (preview) {
+      followUps.push(`Preview (nothing written to production): ${preview.totals.missing} missing in production, ${preview.totals.present} present (skipped), ${preview.totals.different} different (left alone).`);
+      const lines = preview.tables.map((t) => `${t.table}${t.via ? ` (via ${t.via})` : ''}: ${t.matching} matching, ${t.missing} missing, ${t.present} present, ${t.different} different`);
+      followUps.push(...linesWithin(lines, SUMMARY_TABLES_BUDGET, (n) => `…and ${n} more table(s): see the copy's plan.`));
+    }
+  }
   if (result?.form === 'apply' && result.applied?.totals) {
     const totals = result.applied.totals;
     followUps.push(`${totals.restored} rows restored, ${totals.skippedPresent} skipped (present), ${totals.conflicting} conflicting (left alone).`);
   }
-  return { target: at.success ? { text: at.data.at, time: at.data.at } : null, to: result?.form === 'restore' ? 'side' : null, recovery: null, followUps };
+  const target = given.beforeXid ? { text: `just before transaction ${given.beforeXid}`, time: null } : given.at ? { text: given.at, time: given.at } : null;
+  const recovery = restored ? { reachedTime: restored.reachedTime ?? null, replayLsn: null, timeline: null, dataDir: null, port: null, connect: restored.connect ?? null, oldDataDir: null } : null;
+  return { target, to: result?.form === 'restore' ? 'side' : null, recovery, followUps };
+}
+
+/** Keeps lines while they fit in `budget` characters; then one line saying how many were left out. */
+function linesWithin(lines: string[], budget: number, leftOut: (count: number) => string): string[] {
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (used + line.length + 1 > budget) return [...kept, leftOut(lines.length - kept.length)];
+    kept.push(line);
+    used += line.length + 1;
+  }
+  return kept;
 }

@@ -1,7 +1,8 @@
 /**
  * `/recover rows <table> --where "<filter>" …` and `recover rows …`: bring back rows deleted by
  * mistake, as two plans (words in rows-args.ts, views in rows-view.ts):
- *   1. `--at <time>` (side-copy): restore a side instance to the time, show the preview
+ *   1. `--at <time>` or `--before-xid N` (side-copy): restore a side instance to the time, or to
+ *      just before transaction N (recovery_target_xid, exclusive), show the preview
  *      (matching / missing / present / different per table). Nothing is written to production.
  *   2. `--from-instance NAME` (destructive): the preview read again at planning is the plan's
  *      facts (so approvals bind to its counts and digest); typed confirmation = production's
@@ -9,7 +10,6 @@
  *      transaction, then removes the side instance unless --keep-instance.
  */
 import { z } from 'zod';
-import { describeTarget } from '../src/catalog/select-restore.js';
 import { timeTarget } from '../src/catalog/targets.js';
 import { listInstances } from '../src/engine/instances.js';
 import { withTargetClient } from '../src/engine/pg-client.js';
@@ -21,10 +21,10 @@ import { displayName, readTable } from '../src/engine/rows/table.js';
 import type { RowsPreview } from '../src/engine/rows/copy-back.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
 import { RecoverError } from '../src/errors.js';
-import type { Plan } from '../src/types.js';
-import { sideInstanceName } from './pitr-args.js';
+import type { Plan, RecoveryTarget } from '../src/types.js';
+import { describeArgsTarget, sideInstanceName } from './pitr-args.js';
 import { parseRows, ROWS_EXAMPLE, ROWS_USAGE, rowsSchema, type RowsArgs } from './rows-args.js';
-import { formatRowsResult, previewFacts, rowsResultSchema, rowsSummary, type RowsResult, type RowsResultView } from './rows-view.js';
+import { followUpWords, formatRowsResult, previewFacts, rowsResultSchema, rowsSummary, type RowsResult, type RowsResultView } from './rows-view.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
 
@@ -36,7 +36,8 @@ export interface RowsFacts {
 
 const spec = z.object({ table: z.string(), filter: z.string(), withChildren: z.boolean() });
 const paramsSchema = z.discriminatedUnion('form', [
-  z.object({ form: z.literal('restore'), backupId: z.string().regex(/^[\w.-]{1,64}$/), at: z.string(), instanceName: z.string(), database: z.string(), spec }),
+  // Exactly one of at (a time, inclusive) and beforeXid (recovery_target_xid, exclusive).
+  z.object({ form: z.literal('restore'), backupId: z.string().regex(/^[\w.-]{1,64}$/), at: z.string().nullable(), beforeXid: z.string().regex(/^\d{1,20}$/).nullable().default(null), instanceName: z.string(), database: z.string(), spec }),
   z.object({ form: z.literal('apply'), instanceName: z.string(), database: z.string(), spec, digest: z.string().regex(/^[0-9a-f]{64}$/), keepInstance: z.boolean() }),
 ]);
 type RowsParams = z.infer<typeof paramsSchema>;
@@ -53,6 +54,12 @@ const STEPS = [
 ] as const;
 
 const specOf = (args: RowsArgs) => ({ table: args.table, filter: args.where, withChildren: args.withChildren });
+/** The restore's target: a time (inclusive) or just before a transaction (exclusive). */
+function targetOf(choice: { at: string | null; beforeXid: string | null }): { target: RecoveryTarget; inclusive: boolean } {
+  if (choice.beforeXid !== null) return { target: { kind: 'xid', xid: choice.beforeXid }, inclusive: false };
+  if (choice.at === null) throw new RecoverError('INTERNAL', 'A rows restore needs --at or --before-xid.');
+  return { target: timeTarget(choice.at), inclusive: true };
+}
 const instanceFor = (args: RowsArgs, facts: BaseFacts) => args.instance ?? sideInstanceName(facts.now, facts.requestId).replace(/^pitr-/, 'rows-');
 
 export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, RowsResultView> = {
@@ -74,7 +81,7 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
       compileFilterText(args.where, table.columns, displayName(table));
     });
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
-    const selection = await selectPitr(ctx.engine, catalog, { target: timeTarget(args.at!), inclusive: true }, ctx.config.pg);
+    const selection = await selectPitr(ctx.engine, catalog, targetOf(args), ctx.config.pg);
     return { selection, instancesInUse: await listInstances(ctx.config.restoreRoot) };
   },
   plan(args, facts): Plan {
@@ -99,20 +106,21 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
     const selection = facts.selection!;
     const instanceName = instanceFor(args, facts);
     if (facts.instancesInUse?.includes(instanceName)) throw new RecoverError('INSTANCE_EXISTS', `A side instance named ${instanceName} already exists under the restore root.`, { hint: 'Choose another --instance name, or leave it out.' });
-    const target = timeTarget(args.at!);
-    const params: RowsParams = { form: 'restore', backupId: selection.backup.id, at: args.at!, instanceName, database: args.db, spec: specOf(args) };
+    const { target, inclusive } = targetOf(args);
+    const targetText = describeArgsTarget(target, inclusive);
+    const params: RowsParams = { form: 'restore', backupId: selection.backup.id, at: args.at, beforeXid: args.beforeXid, instanceName, database: args.db, spec: specOf(args) };
     return {
       command: 'rows',
-      summary: `Restore a side instance to ${describeTarget(target)} and preview ${what} against production (nothing written)`,
+      summary: `Restore a side instance to ${targetText} and preview ${what} against production (nothing written)`,
       risk: 'side-copy',
       steps: [
         step('select', { title: `Check backup ${selection.backup.id} and ${selection.requiredSegments.length} WAL segments in storage` }),
         step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${instanceName}` }),
-        step('configure-recovery', { title: `Configure recovery to ${describeTarget(target)}` }),
+        step('configure-recovery', { title: `Configure recovery to ${targetText}` }),
         step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then promote` }),
         step('preview'),
       ],
-      facts: { Target: describeTarget(target), 'Base backup': selection.backup.id, 'Side instance': instanceName, Rows: what, 'Then': `recover rows ${args.table} --where "${args.where}" --from-instance ${instanceName}${args.withChildren ? ' --with-children' : ''} --db ${args.db}` },
+      facts: { Target: targetText, 'Base backup': selection.backup.id, 'Side instance': instanceName, Rows: what, Then: `/recover ${followUpWords(specOf(args), args.db, instanceName)}` },
       params,
     };
   },
@@ -124,10 +132,10 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
       return { form: 'apply', applied };
     }
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
-    const target = timeTarget(params.at);
-    const selection = await selectPitr(ctx.engine, catalog, { target, inclusive: true, backupId: params.backupId }, ctx.config.pg);
-    const restored: RowsRestored = await restoreForRows(ctx.engine, ctx.config, { selection, target, inclusive: true, instanceName: params.instanceName, database: params.database, spec: params.spec });
-    return { form: 'restore', restored };
+    const { target, inclusive } = targetOf(params);
+    const selection = await selectPitr(ctx.engine, catalog, { target, inclusive, backupId: params.backupId }, ctx.config.pg);
+    const restored: RowsRestored = await restoreForRows(ctx.engine, ctx.config, { selection, target, inclusive, instanceName: params.instanceName, database: params.database, spec: params.spec });
+    return { form: 'restore', restored, then: followUpWords(params.spec, params.database, params.instanceName) };
   },
   resultSchema: rowsResultSchema,
   format: formatRowsResult,

@@ -2,10 +2,13 @@
  * The runbook's §8.1 through the rows command against a sandbox: user 12345's workflows and their
  * executions are deleted by mistake; `rows --at` restores a side instance and previews, `rows
  * --from-instance` (destructive, confirmation = production's name) copies them back; every
- * other row is unchanged (hash before = after) and the side instance is removed.
+ * other row is unchanged (hash before = after) and the side instance is removed. Then the same
+ * mistake again, found by its transaction: `rows --before-xid N` (the DELETE's xid, read inside
+ * it with txid_current()) restores to just before it, so a row committed a moment earlier is back too.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { rows } from '../../../commands/rows.js';
@@ -76,4 +79,43 @@ test('delete by mistake → rows --at (preview) → rows --from-instance (copy) 
   expect(await q(`SELECT count(*)::int AS n FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id = 12345`)).toEqual([{ n: 30 }]);
   expect(await othersHash()).toEqual(hashBefore);
   expect(rows.format!(applied)).toMatch(/Totals: 40 restored, 0 skipped, 0 conflicting/);
+});
+
+test('the mistake again, by its transaction: rows --before-xid N restores to just before the DELETE', async () => {
+  await q(`INSERT INTO workflows (user_id, name) VALUES (12345, 'just before the mistake') RETURNING id`);
+  await q(`INSERT INTO workflow_executions (workflow_id, status) SELECT max(id), 'ok' FROM workflows WHERE user_id = 12345`);
+  const client = new pg.Client({ host: sandbox.production.socketDir, port: sandbox.production.port, user: 'postgres', database: DB });
+  await client.connect();
+  let xid: string;
+  try {
+    await client.query('BEGIN');
+    xid = (await client.query<{ xid: string }>(`SELECT txid_current()::text AS xid`)).rows[0]!.xid;
+    await client.query(`DELETE FROM workflow_executions WHERE workflow_id IN (SELECT id FROM workflows WHERE user_id = 12345)`);
+    await client.query(`DELETE FROM workflows WHERE user_id = 12345`);
+    await client.query('COMMIT');
+  } finally {
+    await client.end();
+  }
+  await q(`INSERT INTO workflows (user_id, name) VALUES (2, 'after the second mistake')`);
+  await sandbox.switchAndArchive();
+  const hashBefore = await othersHash();
+
+  const restoreArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--before-xid', xid, '--with-children', '--db', DB]);
+  const restorePlan = rows.plan!(restoreArgs, { ...(await rows.gather!(ctx(), restoreArgs)), ...base('req-restore-2') });
+  expect(restorePlan.facts.Target).toBe(`just before transaction ${xid} (its changes not replayed)`);
+  const restored = (await rows.run!({ ...ctx(), beforeDestructiveStep: async () => undefined }, rows.paramsSchema!.parse(restorePlan.params))) as Extract<RowsResult, { form: 'restore' }>;
+  // 10 restored by the first copy + 1 committed just before the DELETE; their 30 + 1 executions.
+  expect(restored.restored.preview.tables.map((t) => [t.table, t.matching, t.missing, t.present, t.different])).toEqual([
+    ['workflows', 11, 11, 0, 0],
+    ['workflow_executions', 31, 31, 0, 0],
+  ]);
+  expect(restored.then).toBe(`rows workflows --where "user_id = 12345" --from-instance ${restored.restored.instanceName} --with-children --db ${DB}`);
+
+  const applyArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--from-instance', restored.restored.instanceName, '--with-children', '--db', DB]);
+  const applyPlan = rows.plan!(applyArgs, { ...(await rows.gather!(ctx(), applyArgs)), ...base('req-apply-2') });
+  const applied = (await rows.run!({ ...ctx(), beforeDestructiveStep: async () => undefined }, rows.paramsSchema!.parse(applyPlan.params))) as Extract<RowsResult, { form: 'apply' }>;
+  expect(applied.applied.totals).toEqual({ restored: 42, skippedPresent: 0, conflicting: 0 });
+  expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345 AND name = 'just before the mistake'`)).toEqual([{ n: 1 }]);
+  expect(await q(`SELECT count(*)::int AS n FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id = 12345`)).toEqual([{ n: 31 }]);
+  expect(await othersHash()).toEqual(hashBefore);
 });

@@ -1,0 +1,107 @@
+/**
+ * The plans of /recover rows (--at and --before-xid restore a side instance; --from-instance
+ * copies), and what Slack shows of them: the preview counts as facts that fit whatever the number
+ * of child tables, the summary with the preview and the exact follow-up command.
+ */
+import { describe, expect, it } from 'vitest';
+import { Transcript, validateMessageContent } from '../../../devkit/slack-standin/index.js';
+import { rows } from '../../../commands/rows.js';
+import { tokenize } from '../../../commands/words.js';
+import { followUpWords, formatRowsResult, previewFacts, type RowsResult } from '../../../commands/rows-view.js';
+import { selectRestore } from '../../../src/catalog/select-restore.js';
+import { timeTarget } from '../../../src/catalog/targets.js';
+import type { RowsPreview, TablePreview } from '../../../src/engine/rows/copy-back.js';
+import { summaryFactsOf } from '../../../src/slack/flows/summary-facts.js';
+import { planPreviewMessage } from '../../../src/slack/views/plan.js';
+import { summaryMessage } from '../../../src/slack/views/summary.js';
+import type { Plan } from '../../../src/types.js';
+import { linearCatalog } from '../catalog/catalog-fixtures.js';
+
+const base = { now: new Date('2025-01-15T10:20:30.456Z'), production: { name: 'aiagent_prod' }, requestId: '3f2a9c1e-0000-4000-8000-000000000001' };
+const words = ['workflows', '--where', 'user_id = 12345', '--with-children', '--db', 'aiagent_prod'];
+
+function table(name: string, depth: number, missing: number): TablePreview {
+  return { table: name, depth, via: depth ? `${name}_fkey → workflows` : null, matching: missing + 1, missing, present: 1, different: 0, sampleMissing: ['{"id":1}', '{"id":2}'], sampleDifferent: [] };
+}
+function preview(tables: TablePreview[]): RowsPreview {
+  const sum = (key: 'matching' | 'missing' | 'present' | 'different') => tables.reduce((total, t) => total + t[key], 0);
+  return { table: 'workflows', filter: 'user_id = 12345', withChildren: true, tables, totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different') }, digest: 'ab'.repeat(32) };
+}
+
+describe('rows --before-xid', () => {
+  it('plans a side instance restored to just before the transaction (recovery_target_xid, exclusive)', () => {
+    const args = rows.parse([...words, '--before-xid', '4000']);
+    const selection = selectRestore(linearCatalog(), { kind: 'xid', xid: '4000' });
+    const plan = rows.plan!(args, { ...base, selection, instancesInUse: [] });
+    expect(plan.risk).toBe('side-copy');
+    expect(plan.facts.Target).toBe('just before transaction 4000 (its changes not replayed)');
+    expect(plan.summary).toContain('Restore a side instance to just before transaction 4000');
+    expect(plan.steps.find((s) => s.kind === 'configure-recovery')!.title).toBe('Configure recovery to just before transaction 4000 (its changes not replayed)');
+    expect(plan.params).toMatchObject({ form: 'restore', at: null, beforeXid: '4000', database: 'aiagent_prod' });
+    expect(plan.facts.Then).toBe(`/recover rows workflows --where "user_id = 12345" --from-instance ${(plan.params as { instanceName: string }).instanceName} --with-children --db aiagent_prod`);
+  });
+
+  it('--at stays a time target, inclusive', () => {
+    const args = rows.parse([...words, '--at', '2025-01-15T10:20:00+00:00']);
+    const plan = rows.plan!(args, { ...base, selection: selectRestore(linearCatalog(), timeTarget('2025-01-15T10:20:00Z')), instancesInUse: [] });
+    expect(plan.facts.Target).toBe('time 2025-01-15T10:20:00Z');
+    expect(plan.params).toMatchObject({ at: '2025-01-15T10:20:00Z', beforeXid: null });
+  });
+});
+
+describe('the follow-up command', () => {
+  it('is words the tokenizer gives back as they were', () => {
+    expect(followUpWords({ table: 'workflows', filter: "status = 'failed'", withChildren: false }, 'app', 'rows-1')).toBe(`rows workflows --where "status = 'failed'" --from-instance rows-1 --db app`);
+    const quotedIdentifier = followUpWords({ table: 'workflows', filter: '"User Id" = 5', withChildren: true }, 'app', 'rows-1');
+    expect(quotedIdentifier).toBe(`rows workflows --where '"User Id" = 5' --from-instance rows-1 --with-children --db app`);
+    expect(rows.parse(tokenize(quotedIdentifier).slice(1))).toMatchObject({ table: 'workflows', where: '"User Id" = 5', fromInstance: 'rows-1', withChildren: true, db: 'app' });
+  });
+});
+
+describe('Slack limits with many child tables', () => {
+  const many = preview([table('workflows', 0, 10), ...Array.from({ length: 80 }, (_, i) => table(`child_table_number_${i}`, 1 + (i % 3), i))]);
+
+  it('the copy plan keeps the totals and digest and sums the tables that do not fit', () => {
+    const facts = previewFacts(many);
+    expect(Object.keys(facts).slice(0, 3)).toEqual(['Filter', 'Will insert', 'Preview digest']);
+    const restKey = Object.keys(facts).find((k) => /^Rows \d+–81$/.test(k))!;
+    expect(restKey).toBeDefined();
+    const shown = Object.keys(facts).filter((k) => /^Rows \d+$/.test(k)).length;
+    expect(shown).toBeGreaterThan(5);
+    expect(facts[restKey]).toContain(`${81 - shown} more tables`);
+    const plan: Plan = { command: 'rows', summary: 'Insert rows', risk: 'destructive', steps: [{ kind: 'copy-rows', title: 'Insert', params: {}, destructive: true }], facts, params: {} };
+    const message = planPreviewMessage({ requestId: 'r', requesterId: 'U0ALICE', commandText: 'rows workflows …', plan, digest: 'd', required: 1, approvers: ['<@U0BOB>'], state: { kind: 'open' } });
+    expect(validateMessageContent(message)).toBeUndefined();
+    const text = Transcript.textOf(message);
+    expect(text).toContain(`*Will insert:* ${many.totals.missing} rows`);
+    expect(text).toContain('*Preview digest:* abababab');
+    expect(text).not.toContain('left out');
+  });
+
+  it('the restore summary shows the preview counts and the exact follow-up command, within limits', () => {
+    const result: RowsResult = { form: 'restore', restored: { instanceName: 'rows-1', dataDir: '/r/rows-1/data', connect: 'psql -h /tmp -p 5999 -U postgres aiagent_prod', reachedTime: '2025-01-15T10:19:59Z', preview: many }, then: followUpWords({ table: 'workflows', filter: 'user_id = 12345', withChildren: true }, 'aiagent_prod', 'rows-1') };
+    const plan: Plan = { command: 'rows', summary: 'Restore', risk: 'side-copy', steps: [], facts: {}, params: { form: 'restore', beforeXid: '4000', at: null } };
+    const facts = summaryFactsOf(plan, JSON.parse(JSON.stringify(result)));
+    expect(facts.target).toEqual({ text: 'just before transaction 4000', time: null });
+    expect(facts.recovery?.reachedTime).toBe('2025-01-15T10:19:59Z');
+    expect(facts.followUps[0]).toContain('/recover rows workflows --where "user_id = 12345" --from-instance rows-1 --with-children --db aiagent_prod');
+    expect(facts.followUps[1]).toBe(`Preview (nothing written to production): ${many.totals.missing} missing in production, 81 present (skipped), 0 different (left alone).`);
+    expect(facts.followUps.at(-1)).toMatch(/^…and \d+ more table\(s\): see the copy's plan\.$/);
+    const message = summaryMessage({
+      jobId: 'j', status: 'succeeded', command: 'rows …', summary: plan.summary, requestedBy: 'U0ALICE', requestedAt: new Date(), approvals: [], queuedAt: new Date(), startedAt: new Date(), finishedAt: new Date(),
+      steps: [], facts, integrity: null, error: null, cancelledBy: null,
+    });
+    expect(validateMessageContent(message)).toBeUndefined();
+    const text = Transcript.textOf(message);
+    expect(text).toContain('--from-instance rows-1 --with-children --db aiagent_prod');
+    expect(text).not.toContain('left out');
+    expect(formatRowsResult(result)).toContain('Then: recover rows workflows --where "user_id = 12345" --from-instance rows-1');
+  });
+
+  it('the copy summary reports restored / skipped / conflicting', () => {
+    const plan: Plan = { command: 'rows', summary: 'Insert', risk: 'destructive', steps: [], facts: {}, params: { form: 'apply' } };
+    const facts = summaryFactsOf(plan, { form: 'apply', applied: { totals: { restored: 40, skippedPresent: 2, conflicting: 1 }, instanceName: 'rows-1', instanceRemoved: true } });
+    expect(facts.target).toBeNull();
+    expect(facts.followUps).toEqual(['40 rows restored, 2 skipped (present), 1 conflicting (left alone).']);
+  });
+});
