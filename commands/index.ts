@@ -9,10 +9,11 @@ import { locate } from './locate.js';
 import { pitr } from './pitr.js';
 import { rows } from './rows.js';
 import { status } from './status.js';
+import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, status, cancel];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, status, cancel];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

@@ -1,0 +1,86 @@
+/**
+ * What /recover table shows: the comparison as plan facts (so the digest binds to its counts),
+ * the CLI's text of a result, and the Slack summary's facts (the result read back leniently).
+ */
+import { z } from 'zod';
+import type { TableComparison } from '../src/engine/table/compare.js';
+import type { TableApplied, TableRestored } from '../src/engine/table/restore-table.js';
+import type { TableModeArgs } from './table-args.js';
+import type { SummaryFacts } from './types.js';
+
+export type TableResult = { form: 'restore'; restored: TableRestored } | { form: 'apply'; applied: TableApplied };
+
+export const tableResultSchema = z
+  .object({
+    form: z.enum(['restore', 'apply']).catch('restore'),
+    restored: z.object({ instanceName: z.string().catch('?') }).partial().optional().catch(undefined),
+    applied: z.object({ mode: z.string().catch('?'), instanceName: z.string().catch('?'), instanceRemoved: z.boolean().catch(false) }).partial().passthrough().optional().catch(undefined),
+  })
+  .catch({ form: 'restore' });
+export type TableResultView = z.infer<typeof tableResultSchema>;
+
+function referenceLine(comparison: TableComparison): string {
+  if (comparison.references.length === 0) return 'no foreign key of another table points at it';
+  return comparison.references.map((r) => `${r.table} (${r.constraint}): ${r.orphaned} rows point at keys the side copy lacks`).join('; ');
+}
+
+function comparisonLines(comparison: TableComparison): [string, string][] {
+  const samples = comparison.sampleMissing.length > 0 ? `; missing e.g. ${comparison.sampleMissing.join(' ')}` : '';
+  return [
+    ['Rows', `${comparison.sideRows} in the side copy, ${comparison.productionRows} in production now`],
+    ['Compared by primary key', `${comparison.missing} missing in production, ${comparison.present} present and equal, ${comparison.different} present but different, ${comparison.onlyInProduction} only in production${samples}`],
+    ['Referenced by', referenceLine(comparison)],
+  ];
+}
+
+/** What the mode would do, from the comparison. */
+export function modeEffect(mode: TableModeArgs, comparison: TableComparison, schemaOf: string): string {
+  if (mode.kind === 'as-new') return `Create ${schemaOf === 'public' ? '' : `${schemaOf}.`}${mode.name} beside ${comparison.table} with the side copy's ${comparison.sideRows} rows; ${comparison.table} itself is not touched`;
+  if (mode.kind === 'missing-rows') return `Insert ${comparison.missing} missing rows into ${comparison.table} (${comparison.productionRows} → ${comparison.productionRows + comparison.missing} rows); ${comparison.different} different and ${comparison.onlyInProduction} production-only rows are left alone`;
+  return `Make ${comparison.table} equal to the side copy: delete ${comparison.onlyInProduction}, update ${comparison.different}, insert ${comparison.missing} (${comparison.productionRows} → ${comparison.sideRows} rows)`;
+}
+
+/** The comparison as plan facts. */
+export function comparisonFacts(comparison: TableComparison, mode: TableModeArgs, digest: string): Record<string, string> {
+  return { Table: comparison.table, ...Object.fromEntries(comparisonLines(comparison)), Will: modeEffect(mode, comparison, comparison.relation.schema), 'Comparison digest': digest.slice(0, 16) };
+}
+
+export function formatTableResult(result: TableResult): string {
+  if (result.form === 'restore') {
+    const { restored } = result;
+    return [
+      `Side instance ${restored.instanceName} restored (reached ${restored.reachedTime ?? '?'}); connect: ${restored.connect}`,
+      `${restored.comparison.table} compared with production (nothing written):`,
+      ...comparisonLines(restored.comparison).map(([label, text]) => `  ${label}: ${text}`),
+    ].join('\n');
+  }
+  const { applied } = result;
+  const lines: string[] = [];
+  if (applied.mode === 'as-new') lines.push(`${applied.asNew.created} created from ${applied.instanceName} with ${applied.asNew.rows} rows; ${applied.asNew.table} untouched (${applied.asNew.liveRows} rows).`);
+  if (applied.mode === 'missing-rows') {
+    const m = applied.missingRows;
+    lines.push(`${m.table}: ${m.restored} missing rows restored, ${m.skippedPresent} skipped (present), ${m.conflicting} conflicting (left alone); rows before ${m.rowsBefore}, after ${m.rowsAfter}.`);
+  }
+  if (applied.mode === 'replace') {
+    const r = applied.replace;
+    lines.push(`${r.table} replaced in one transaction: ${r.deleted} deleted, ${r.updated} updated, ${r.inserted} inserted; rows before ${r.rowsBefore}, after ${r.rowsAfter}.`);
+  }
+  const sequences = applied.mode === 'as-new' ? applied.asNew.sequences : applied.mode === 'missing-rows' ? applied.missingRows.sequences : applied.replace.sequences;
+  lines.push(...sequences.map((s) => `Sequence ${s.sequence} moved forward to ${s.movedTo}`));
+  lines.push(applied.instanceRemoved ? `Side instance ${applied.instanceName} removed.` : `Side instance ${applied.instanceName} kept.`);
+  return lines.join('\n');
+}
+
+export function tableSummary(params: unknown, result: TableResultView | null): SummaryFacts {
+  const target = z.object({ target: z.object({ kind: z.string(), time: z.string().optional(), xid: z.string().optional() }) }).safeParse(params);
+  const followUps: string[] = [];
+  if (result?.form === 'restore' && result.restored) followUps.push(`Check the comparison, then write: recover table … --from-instance ${result.restored.instanceName ?? '?'} --mode … (typed confirmation and approval).`);
+  if (result?.form === 'apply' && result.applied) followUps.push(`Table written (${result.applied.mode ?? '?'}); side instance ${result.applied.instanceRemoved ? 'removed' : 'kept'}.`);
+  const t = target.success ? target.data.target : null;
+  return {
+    target: t ? (t.kind === 'time' && t.time ? { text: t.time, time: t.time } : { text: `just before transaction ${t.xid ?? '?'}`, time: null }) : null,
+    to: result?.form === 'restore' ? 'side' : null,
+    recovery: null,
+    followUps,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The two jobs of /recover table. `restoreForTable`: a new side instance restored to the target
+ * (restoreSideInstance), then the comparison with production; nothing is written to production.
+ * `applyTable`: the comparison again from the kept side instance, refused unless it is the
+ * approved one, then the mode's write in one production transaction (as-new, missing-rows
+ * through the rows engine, replace), then the side instance removed unless asked to keep it.
+ * Steps: select, restore-base-backup, configure-recovery, replay-wal, preview |
+ * check-preview, copy-table | copy-rows | replace-table, remove-instance.
+ */
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RestoreSelection } from '../../catalog/select-restore.js';
+import { RecoverError } from '../../errors.js';
+import type { RecoveryTarget } from '../../types.js';
+import type { EngineContext } from '../context.js';
+import { sideInstanceConnection } from '../instances.js';
+import { stopCluster } from '../local-cluster.js';
+import { ownerFor } from '../os-user.js';
+import { restoreSideInstance, step, type RestoreConfig } from '../restore-to-target.js';
+import { copyMissingRows } from '../rows/copy-back.js';
+import { productionConnection } from '../rows/restore-rows.js';
+import { copyAsNew, replaceTable, type AsNewResult, type ReplaceResult } from './apply.js';
+import { compareTable, modeDigest, type TableComparison, type TableMode } from './compare.js';
+import { withTargetClient } from '../pg-client.js';
+import { contentSql, everyRowFilter } from './table-sql.js';
+
+export interface TableRestored {
+  instanceName: string;
+  dataDir: string;
+  connect: string;
+  reachedTime: string | null;
+  comparison: TableComparison;
+}
+
+export async function restoreForTable(
+  ctx: EngineContext,
+  config: RestoreConfig,
+  request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string; table: string },
+): Promise<TableRestored> {
+  const finishSelect = step(ctx, 'select', `Check backup ${request.selection.backup.id} and the WAL segments in storage`);
+  finishSelect(`backup ${request.selection.backup.id}, ${request.selection.requiredSegments.length} WAL segments`);
+  const owner = await ownerFor(config.pg.osUser);
+  const restored = await restoreSideInstance(ctx, config, request.selection, { target: request.target, inclusive: request.inclusive, action: 'promote', instanceName: request.instanceName }, owner);
+  const finishPreview = step(ctx, 'preview', `Compare ${request.table} in the side instance with production`);
+  const comparison = await compareTable({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.table);
+  finishPreview(`${comparison.sideRows} rows in the side copy, ${comparison.productionRows} in production: ${comparison.missing} missing, ${comparison.different} different, ${comparison.onlyInProduction} only in production`);
+  const port = restored.layout.listen?.port ?? Number(restored.layout.connection.port);
+  return {
+    instanceName: request.instanceName,
+    dataDir: restored.layout.dataDir,
+    connect: `psql -h ${restored.layout.listen?.socketDir ?? '?'} -p ${port} -U postgres ${request.database}`,
+    reachedTime: restored.outcome.reachedTime ?? null,
+    comparison,
+  };
+}
+
+/** The comparison from a kept side instance (planning the write). */
+export async function compareFromInstance(config: RestoreConfig, instance: string, database: string, table: string): Promise<TableComparison> {
+  const side = await sideInstanceConnection(config.restoreRoot, instance);
+  return compareTable({ ...side, database }, productionConnection(config, database), table);
+}
+
+export type TableWritten =
+  | { mode: 'as-new'; asNew: AsNewResult }
+  | { mode: 'missing-rows'; missingRows: { table: string; rowsBefore: number; rowsAfter: number; restored: number; skippedPresent: number; conflicting: number; sequences: { sequence: string; movedTo: string }[] } }
+  | { mode: 'replace'; replace: ReplaceResult };
+
+export type TableApplied = TableWritten & { instanceName: string; instanceRemoved: boolean };
+
+export const WRITE_STEP = { 'as-new': 'copy-table', 'missing-rows': 'copy-rows', replace: 'replace-table' } as const;
+
+export async function applyTable(
+  ctx: EngineContext,
+  config: RestoreConfig,
+  request: { instanceName: string; database: string; table: string; mode: TableMode; digest: string; keepInstance: boolean; beforeDestructiveStep: (step: string) => Promise<void> },
+): Promise<TableApplied> {
+  const side = { ...(await sideInstanceConnection(config.restoreRoot, request.instanceName)), database: request.database };
+  const production = productionConnection(config, request.database);
+  const finishCheck = step(ctx, 'check-preview', 'Check the comparison is still the approved one');
+  const comparison = await compareTable(side, production, request.table);
+  if (modeDigest(request.mode, comparison) !== request.digest) {
+    throw new RecoverError('COMMAND_FAILED', `The comparison of ${comparison.table} changed since it was approved (now ${comparison.productionRows} rows in production, ${comparison.missing} missing, ${comparison.different} different); nothing was written.`, {
+      hint: 'Production changed meanwhile. Plan again to see and approve the current counts.',
+    });
+  }
+  finishCheck(`${comparison.sideRows} rows in the side copy, as approved`);
+  const kind = WRITE_STEP[request.mode.kind];
+  await request.beforeDestructiveStep(kind);
+  const finishWrite = step(ctx, kind, `Write ${comparison.table} into production (${request.mode.kind}, one transaction)`);
+  let written: TableWritten;
+  if (request.mode.kind === 'as-new') {
+    const asNew = await copyAsNew(side, production, request.table, request.mode.name, request.digest);
+    finishWrite(`${asNew.created} created with ${asNew.rows} rows; ${asNew.table} untouched (${asNew.liveRows} rows)`);
+    written = { mode: 'as-new', asNew };
+  } else if (request.mode.kind === 'replace') {
+    const replace = await replaceTable(side, production, request.table, request.digest);
+    finishWrite(`${replace.rowsBefore} rows before, ${replace.rowsAfter} after: ${replace.deleted} deleted, ${replace.updated} updated, ${replace.inserted} inserted`);
+    written = { mode: 'replace', replace };
+  } else {
+    const copied = await copyMissingRows(side, production, { table: request.table, filter: everyRowFilter(comparison), withChildren: false, pageRows: 1000 }, { expectDigest: request.digest });
+    const rowsAfter = await withTargetClient(production, async (client) => Number((await client.query<{ rows: string }>(contentSql(comparison.relation))).rows[0]!.rows));
+    finishWrite(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting`);
+    written = { mode: 'missing-rows', missingRows: { table: comparison.table, rowsBefore: comparison.productionRows, rowsAfter, ...copied.totals, sequences: copied.sequences } };
+  }
+  if (request.keepInstance) return { ...written, instanceName: request.instanceName, instanceRemoved: false };
+  const finishRemove = step(ctx, 'remove-instance', `Stop and remove the side instance ${request.instanceName}`);
+  const dir = join(config.restoreRoot, request.instanceName);
+  await stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, join(dir, 'data'), 'fast');
+  await rm(dir, { recursive: true, force: true });
+  finishRemove();
+  return { ...written, instanceName: request.instanceName, instanceRemoved: true };
+}
