@@ -18,6 +18,7 @@ export function followUpWords(spec: { table: string; filter: string; withChildre
 export type RowsResult = { form: 'restore'; restored: RowsRestored; /** The copy's words after `recover ` / `/recover `. */ then?: string } | { form: 'apply'; applied: RowsApplied };
 
 const counts = z.object({ missing: z.number(), present: z.number(), different: z.number() });
+const copyCounts = z.object({ restored: z.number(), skippedPresent: z.number(), conflicting: z.number() });
 const tableCounts = counts.extend({ table: z.string(), via: z.string().nullable().catch(null), matching: z.number() });
 
 /** The result as the bot reads it back: only what the summary uses, anything missing is null. */
@@ -35,7 +36,7 @@ export const rowsResultSchema = z
       .partial()
       .optional()
       .catch(undefined),
-    applied: z.object({ totals: z.object({ restored: z.number(), skippedPresent: z.number(), conflicting: z.number() }).optional().catch(undefined), instanceName: z.string().catch('?'), instanceRemoved: z.boolean().catch(false) }).partial().optional().catch(undefined),
+    applied: z.object({ totals: copyCounts.optional().catch(undefined), tables: z.array(copyCounts.extend({ table: z.string() })).catch([]), instanceName: z.string().catch('?'), instanceRemoved: z.boolean().catch(false) }).partial().optional().catch(undefined),
   })
   .catch({ form: 'restore' });
 export type RowsResultView = z.infer<typeof rowsResultSchema>;
@@ -118,6 +119,10 @@ export function rowsSummary(params: unknown, result: RowsResultView | null): Sum
   if (result?.form === 'apply' && result.applied?.totals) {
     const totals = result.applied.totals;
     followUps.push(`${totals.restored} rows restored, ${totals.skippedPresent} skipped (present), ${totals.conflicting} conflicting (left alone).`);
+    const lines = (result.applied.tables ?? []).map((t) => `${t.table}: ${t.restored} restored, ${t.skippedPresent} skipped, ${t.conflicting} conflicting`);
+    followUps.push(...linesWithin(lines, SUMMARY_TABLES_BUDGET, (n) => `…and ${n} more table(s): see the job's result.`));
+    if (totals.conflicting > 0) followUps.push('Conflicting rows exist in production with other values and were left alone: compare them with the side instance before changing anything.');
+    if (result.applied.instanceRemoved === false) followUps.push(`The side instance ${result.applied.instanceName ?? '?'} was kept: stop and remove it when done.`);
   }
   const target = given.beforeXid ? { text: `just before transaction ${given.beforeXid}`, time: null } : given.at ? { text: given.at, time: given.at } : null;
   const recovery = restored ? { reachedTime: restored.reachedTime ?? null, replayLsn: null, timeline: null, dataDir: null, port: null, connect: restored.connect ?? null, oldDataDir: null } : null;

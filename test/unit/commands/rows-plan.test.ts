@@ -100,8 +100,16 @@ describe('Slack limits with many child tables', () => {
 
   it('the copy summary reports restored / skipped / conflicting', () => {
     const plan: Plan = { command: 'rows', summary: 'Insert', risk: 'destructive', steps: [], facts: {}, params: { form: 'apply' } };
-    const facts = summaryFactsOf(plan, { form: 'apply', applied: { totals: { restored: 40, skippedPresent: 2, conflicting: 1 }, instanceName: 'rows-1', instanceRemoved: true } });
+    const tables = [{ table: 'workflows', restored: 10, skippedPresent: 2, conflicting: 1 }, { table: 'workflow_executions', restored: 30, skippedPresent: 0, conflicting: 0 }];
+    const facts = summaryFactsOf(plan, { form: 'apply', applied: { totals: { restored: 40, skippedPresent: 2, conflicting: 1 }, tables, instanceName: 'rows-1', instanceRemoved: true } });
     expect(facts.target).toBeNull();
-    expect(facts.followUps).toEqual(['40 rows restored, 2 skipped (present), 1 conflicting (left alone).']);
+    expect(facts.followUps).toEqual([
+      '40 rows restored, 2 skipped (present), 1 conflicting (left alone).',
+      'workflows: 10 restored, 2 skipped, 1 conflicting',
+      'workflow_executions: 30 restored, 0 skipped, 0 conflicting',
+      'Conflicting rows exist in production with other values and were left alone: compare them with the side instance before changing anything.',
+    ]);
+    const kept = summaryFactsOf(plan, { form: 'apply', applied: { totals: { restored: 0, skippedPresent: 0, conflicting: 0 }, instanceName: 'rows-1', instanceRemoved: false } });
+    expect(kept.followUps).toEqual(['0 rows restored, 0 skipped (present), 0 conflicting (left alone).', 'The side instance rows-1 was kept: stop and remove it when done.']);
   });
 });
