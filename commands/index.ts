@@ -4,6 +4,7 @@
  */
 import { backups } from './backups.js';
 import { cancel } from './cancel.js';
+import { database } from './database.js';
 import { help } from './help.js';
 import { locate } from './locate.js';
 import { pitr } from './pitr.js';
@@ -13,7 +14,7 @@ import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, status, cancel];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, status, cancel];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

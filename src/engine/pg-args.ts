@@ -57,3 +57,20 @@ export function parseBasebackupLog(stderr: string): { startLsn?: string; stopLsn
     ...(stop ? { stopLsn: stop[1]! } : {}),
   };
 }
+
+/**
+ * One database dumped in directory format with `jobs` parallel workers (pg_restore --jobs
+ * needs a file or directory, never stdin). Large objects included; no password prompt.
+ */
+export function pgDumpDirectoryArgs(bin: string, conn: ConnectionParams & { dbname: string }, outDir: string, jobs: number): [string, string[]] {
+  return [join(bin, 'pg_dump'), [...connectionArgs(conn), '--format', 'directory', '--jobs', String(jobs), '--file', outDir, '--no-password', '--verbose']];
+}
+
+/**
+ * Restores a directory-format dump into an existing, empty database with `jobs` workers.
+ * Owners and privileges are kept (the copy replaces the original in a swap, so the
+ * application's roles must keep their rights); the first error stops it.
+ */
+export function pgRestoreDirectoryArgs(bin: string, conn: ConnectionParams & { dbname: string }, dumpDir: string, jobs: number): [string, string[]] {
+  return [join(bin, 'pg_restore'), [...connectionArgs(conn), '--jobs', String(jobs), '--exit-on-error', '--no-password', '--verbose', dumpDir]];
+}

@@ -1,0 +1,93 @@
+/** /recover database: the words of both forms, refusals that say what to write, and the pure plans. */
+import { describe, expect, test } from 'vitest';
+import { database } from '../../../commands/database.js';
+import { parseDatabase } from '../../../commands/database-args.js';
+import { databaseSummary } from '../../../commands/database-view.js';
+import type { RestoreSelection } from '../../../src/catalog/select-restore.js';
+import type { DatabaseFacts } from '../../../src/engine/database/sql.js';
+import { refusal } from '../../support/refusal.js';
+
+describe('words', () => {
+  test.each([
+    [['app', '--at', '2025-01-15T14:29:59+00:00'], { db: 'app', target: { kind: 'time', time: '2025-01-15T14:29:59Z' }, inclusive: true, swap: null, jobs: 4, instance: null }],
+    [['app', '2025-01-15', '14:29:59+01:00', '--jobs', '8'], { target: { kind: 'time', time: '2025-01-15T14:29:59+01:00' }, jobs: 8 }],
+    [['app', '--before-xid', '73519'], { target: { kind: 'xid', xid: '73519' }, inclusive: false }],
+    [['app', '--swap', 'app_restored_20250115143502'], { target: null, swap: 'app_restored_20250115143502' }],
+  ])('%j', (tokens, expected) => {
+    expect(parseDatabase(tokens)).toMatchObject(expected);
+  });
+
+  test.each([
+    [['--at', '2025-01-15T14:29:59+00:00'], /Name the database/],
+    [['app'], /--at <time with offset> or --before-xid N/],
+    [['app', '--at', '2025-01-15T14:29:59'], /has no time zone/],
+    [['app', '--before-xid', '2'], /not a transaction ID/],
+    [['app', '--before-xid', '9', '--at', '2025-01-15T14:29:59+00:00'], /cannot be combined with a time/],
+    [['app', '--swap', 'other_restored_20250115143502'], /--swap takes the copy \/recover database app made: app_restored_<stamp>/],
+    [['app', '--swap', 'app_restored_20250115143502', '--at', '2025-01-15T14:29:59+00:00'], /takes no --at/],
+    [['app;drop', '--at', '2025-01-15T14:29:59+00:00'], /database: a database name/],
+    [['a'.repeat(40), '--at', '2025-01-15T14:29:59+00:00'], /up to 39 \(the copy's name adds _restored_<stamp>\)/],
+    [['app', '--at', '2025-01-15T14:29:59+00:00', '--jobs', '0'], /--jobs/],
+    [['app', '--at', '2025-01-15T14:29:59+00:00', '--jobs', '1e1'], /--jobs/],
+    [['app', '--at', '2025-01-15T14:29:59+00:00', '--to', 'side'], /Unknown option --to/],
+  ])('%j is refused', (tokens, message) => {
+    expect(refusal(() => parseDatabase(tokens)).message).toMatch(message);
+  });
+
+  test('risk and confirmation: the copy is a side copy, the swap is destructive and typed', () => {
+    const copy = parseDatabase(['app', '--at', '2025-01-15T14:29:59+00:00']);
+    const swap = parseDatabase(['app', '--swap', 'app_restored_20250115143502']);
+    expect([database.risk(copy), database.confirmation(copy, { production: { name: 'prod' } })]).toEqual(['side-copy', null]);
+    expect([database.risk(swap), database.confirmation(swap, { production: { name: 'prod' } })]).toEqual(['destructive', 'prod']);
+  });
+});
+
+const now = new Date('2025-01-15T14:35:02.123Z');
+const base = { now, production: { name: 'aiagent_prod' }, requestId: 'Req-1234abcd-zz' };
+const selection = { backup: { id: '20250115T120000Z' }, requiredSegments: ['000000010000000000000003', '000000010000000000000004'] } as unknown as RestoreSelection;
+const facts = (oid: string, comment: string | null = null): DatabaseFacts => ({ oid, owner: 'app_owner', encoding: 'UTF8', collate: 'C', ctype: 'C', provider: 'c', icuLocale: null, allowConnections: true, bytes: 12_345_678, comment });
+
+describe('plans', () => {
+  test('copy: a new database named after the plan time, nothing destructive, the swap as follow-up', () => {
+    const plan = database.plan!(parseDatabase(['app', '--before-xid', '777', '--jobs', '3']), { ...base, productionDatabases: ['app', 'postgres'], original: facts('16384'), selection, instancesInUse: [] });
+    expect(plan.risk).toBe('side-copy');
+    expect(plan.steps.map((s) => s.kind)).toEqual(['select', 'restore-base-backup', 'configure-recovery', 'replay-wal', 'dump', 'create-database', 'restore-dump', 'verify', 'remove-instance']);
+    expect(plan.steps.every((s) => !s.destructive)).toBe(true);
+    expect(plan.params).toEqual({ form: 'copy', backupId: '20250115T120000Z', target: { kind: 'xid', xid: '777' }, inclusive: false, targetText: 'just before transaction 777 (its changes not replayed)', instanceName: 'database-20250115T143502Z-req1234a', database: 'app', newName: 'app_restored_20250115143502', jobs: 3 });
+    expect(plan.facts.Then).toBe('/recover database app --swap app_restored_20250115143502');
+    expect(plan.facts['Writes on production']).toMatch(/a NEW database app_restored_20250115143502 .* no existing database is changed/);
+  });
+
+  test('copy: a name already on production is refused', () => {
+    const error = refusal(() => database.plan!(parseDatabase(['app', '--at', '2025-01-15T14:29:59+00:00']), { ...base, productionDatabases: ['app', 'app_restored_20250115143502'], original: facts('1'), selection, instancesInUse: [] }));
+    expect([error.code, error.message]).toEqual(['INSTANCE_EXISTS', 'A database named app_restored_20250115143502 already exists on production.']);
+  });
+
+  const swapArgs = parseDatabase(['app', '--swap', 'app_restored_20250115120000']);
+  const marker = 'recover-bot: verified copy of app at 2025-01-15 14:29:59+00';
+
+  test('swap: bound to both oids, the old database kept under a new name', () => {
+    const plan = database.plan!(swapArgs, { ...base, productionDatabases: ['app', 'app_restored_20250115120000'], original: facts('100'), restored: facts('200', marker) });
+    expect(plan.risk).toBe('destructive');
+    expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-swap', false], ['swap', true]]);
+    expect(plan.params).toEqual({ form: 'swap', database: 'app', restoredName: 'app_restored_20250115120000', beforeName: 'app_before_20250115143502', databaseOid: '100', restoredOid: '200' });
+    expect(plan.facts['Current database']).toMatch(/renamed app_before_20250115143502 and kept, never dropped/);
+  });
+
+  test.each([
+    ['the copy is missing', { restored: null }, /app_restored_20250115120000 does not exist on production/],
+    ['the copy has no marker (unverified or not ours)', { restored: facts('200', null) }, /is not a verified copy of app/],
+    ['the marker names another database', { restored: facts('200', 'recover-bot: verified copy of application at x') }, /is not a verified copy of app/],
+    ['the original is gone', { original: null }, /Database app does not exist on production/],
+    ['the name for the old one is taken', { productionDatabases: ['app', 'app_restored_20250115120000', 'app_before_20250115143502'] }, /app_before_20250115143502 already exists/],
+  ])('swap refused when %s', (_, change, message) => {
+    const error = refusal(() => database.plan!(swapArgs, { ...base, productionDatabases: ['app', 'app_restored_20250115120000'], original: facts('100'), restored: facts('200', marker), ...change }));
+    expect(error.message).toMatch(message);
+  });
+
+  test('summary: the follow-up swap of a verified copy, the old name after a swap', () => {
+    const params = { targetText: '2025-01-15 14:29:59+00', target: { kind: 'time', time: '2025-01-15T14:29:59Z' } };
+    expect(databaseSummary(params, { form: 'copy', copied: { newName: 'app_restored_1', swapCommand: '/recover database app --swap app_restored_1' } }).followUps).toEqual(['Check app_restored_1, then swap it in: /recover database app --swap app_restored_1 (typed confirmation and approval).']);
+    expect(databaseSummary({}, { form: 'swap', swapped: { database: 'app', beforeName: 'app_before_2' } })).toEqual({ target: null, to: null, recovery: null, followUps: ['The old database is kept as app_before_2; drop it once nobody needs it.'] });
+  });
+});
