@@ -15,7 +15,7 @@ import { readCatalog } from '../src/engine/read-catalog.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
 import { listInstances } from '../src/engine/instances.js';
 import { restoreDatabaseCopy, sourceOf, readDatabaseFacts } from '../src/engine/database/copy.js';
-import type { DatabaseFacts } from '../src/engine/database/sql.js';
+import { databaseNamesSql, type DatabaseFacts } from '../src/engine/database/sql.js';
 import { swapDatabases, swapRefusal } from '../src/engine/database/swap.js';
 import { withTargetClient } from '../src/engine/pg-client.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
@@ -74,7 +74,7 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
   confirmation: (args, facts) => (args.swap ? facts.production.name : null),
   async gather(ctx, args) {
     const production = pgClientConfig(sourceOf(ctx.config), 'postgres');
-    const productionDatabases = await withTargetClient(production, async (client) => (await client.query(`SELECT datname FROM pg_database`)).rows.map((row) => row.datname as string));
+    const productionDatabases = await withTargetClient(production, async (client) => (await client.query(databaseNamesSql)).rows.map((row) => row.datname as string));
     const original = await readDatabaseFacts(production, args.db);
     if (args.swap) return { productionDatabases, original, restored: await readDatabaseFacts(production, args.swap) };
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());

@@ -10,6 +10,9 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** Every database's name (templates and ones refusing connections included): names in use. */
+export const databaseNamesSql = `SELECT datname FROM pg_database`;
+
 /** One database's facts ($1 = name): oid, owner, encoding, locale, connections allowed, size, comment. */
 export const databaseFactsSql = `
   SELECT d.oid::text AS oid, r.rolname AS owner, pg_encoding_to_char(d.encoding) AS encoding,

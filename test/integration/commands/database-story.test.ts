@@ -130,3 +130,23 @@ test('a role the restored database names but production no longer has: refused b
   expect(await databases()).toEqual(before);
   expect(existsSync(join(sandbox.config.restoreRoot, (plan.params as { instanceName: string }).instanceName))).toBe(false);
 }, 300_000);
+
+test('a swap that fails inside the rename transaction leaves both names as they were and connections allowed again', async () => {
+  const args = database.parse(['app_b', '--at', (await q(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS at`))[0]!.at as string]);
+  await q(`INSERT INTO events VALUES (9999, 'after')`, 'app_b');
+  await sandbox.switchAndArchive();
+  const plan = database.plan!(args, { ...(await database.gather!(ctx(), args)), ...base('req-db-fail') });
+  const copy = (await database.run!({ ...ctx(), beforeDestructiveStep: async () => undefined }, database.paramsSchema!.parse(plan.params))) as Extract<DatabaseResult, { form: 'copy' }>;
+  const swapArgs = database.parse(['app_b', '--swap', copy.copied.newName]);
+  const swapPlan = database.plan!(swapArgs, { ...(await database.gather!(ctx(), swapArgs)), ...base('req-db-fail-swap') });
+  const beforeName = (swapPlan.params as { beforeName: string }).beforeName;
+  const bBefore = await hashes('app_b');
+  const before = await databases();
+  // Someone takes the old database's new name after the check: the first rename fails inside the transaction.
+  const error = await database.run!({ ...ctx(), beforeDestructiveStep: async () => void (await q(`CREATE DATABASE ${beforeName}`)) }, database.paramsSchema!.parse(swapPlan.params)).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).message).toMatch(new RegExp(`The swap failed: .*already exists\\. Nothing was renamed: app_b and ${copy.copied.newName} keep their names; connections are allowed again on app_b and ${copy.copied.newName}\\.$`));
+  expect(await databases()).toEqual([...before, beforeName].sort());
+  expect(await q(`SELECT count(*)::int AS n FROM pg_database WHERE datname IN ('app_b', '${copy.copied.newName}') AND datallowconn`)).toEqual([{ n: 2 }]);
+  expect(await hashes('app_b')).toEqual(bBefore);
+}, 300_000);
