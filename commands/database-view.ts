@@ -57,5 +57,6 @@ export function databaseSummary(params: unknown, result: DatabaseResultView | nu
     to: result?.form === 'copy' ? 'side' : null,
     recovery: null,
     followUps,
+    sideInstanceHandled: true, // the copy job removes its side instance itself
   };
 }

@@ -126,7 +126,7 @@ export function rowsSummary(params: unknown, result: RowsResultView | null): Sum
   }
   const target = given.beforeXid ? { text: `just before transaction ${given.beforeXid}`, time: null } : given.at ? { text: given.at, time: given.at } : null;
   const recovery = restored ? { reachedTime: restored.reachedTime ?? null, replayLsn: null, timeline: null, dataDir: null, port: null, connect: restored.connect ?? null, oldDataDir: null } : null;
-  return { target, to: result?.form === 'restore' ? 'side' : null, recovery, followUps };
+  return { target, to: result?.form === 'restore' ? 'side' : null, recovery, followUps, sideInstanceHandled: true };
 }
 
 /** Keeps lines while they fit in `budget` characters; then one line saying how many were left out. */

@@ -82,5 +82,6 @@ export function tableSummary(params: unknown, result: TableResultView | null): S
     to: result?.form === 'restore' ? 'side' : null,
     recovery: null,
     followUps,
+    sideInstanceHandled: true,
   };
 }

@@ -79,6 +79,12 @@ export interface SummaryFacts {
   } | null;
   /** Plain-text follow-ups of a succeeded job. */
   followUps: string[];
+  /**
+   * The command's own follow-ups say what becomes of its side instance (rows, table and
+   * database copy from it and remove it): the generic "extract what you need, then remove it"
+   * advice would contradict them.
+   */
+  sideInstanceHandled?: boolean;
 }
 
 /** The actions the bot lends its own commands (help, status, cancel). */

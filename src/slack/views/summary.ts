@@ -134,7 +134,7 @@ function succeededFollowUps(input: SummaryInput): string[] {
     const timeline = r?.timeline !== null && r?.timeline !== undefined ? ` on timeline ${r.timeline}` : '';
     items.push(`Production now runs the recovered data${timeline}. Point applications back at it and watch errors.`);
     if (r?.oldDataDir) items.push(`The previous data directory is kept at ${quoted(r.oldDataDir)}: remove it once you are sure.`);
-  } else {
+  } else if (!input.facts.sideInstanceHandled) {
     const where = r?.connect ? quoted(r.connect) : r?.port ? `port ${r.port}` : 'the runner host';
     const data = r?.dataDir ? ` (data ${quoted(r.dataDir)})` : '';
     const stop = r?.dataDir ? ` (${quoted(`pg_ctl -D ${r.dataDir} stop`)})` : '';

@@ -88,6 +88,6 @@ describe('plans', () => {
   test('summary: the follow-up swap of a verified copy, the old name after a swap', () => {
     const params = { targetText: '2025-01-15 14:29:59+00', target: { kind: 'time', time: '2025-01-15T14:29:59Z' } };
     expect(databaseSummary(params, { form: 'copy', copied: { newName: 'app_restored_1', swapCommand: '/recover database app --swap app_restored_1' } }).followUps).toEqual(['Check app_restored_1, then swap it in: /recover database app --swap app_restored_1 (typed confirmation and approval).']);
-    expect(databaseSummary({}, { form: 'swap', swapped: { database: 'app', beforeName: 'app_before_2' } })).toEqual({ target: null, to: null, recovery: null, followUps: ['The old database is kept as app_before_2; drop it once nobody needs it.'] });
+    expect(databaseSummary({}, { form: 'swap', swapped: { database: 'app', beforeName: 'app_before_2' } })).toEqual({ target: null, to: null, recovery: null, followUps: ['The old database is kept as app_before_2; drop it once nobody needs it.'], sideInstanceHandled: true });
   });
 });

@@ -105,4 +105,12 @@ describe('summary', () => {
     expect(dataLossSeconds(null, '2025')).toBeNull();
     expect(dataLossSeconds(new Date(), 'not a time')).toBeNull();
   });
+
+  it('gives no generic side-instance advice to a command whose follow-ups handle its side instance (rows copies and removes it)', () => {
+    const generic = /extract the rows you need/;
+    expect(text(base)).toMatch(generic);
+    const rows = { ...base, facts: { ...base.facts, followUps: ['copy with /recover rows … --from-instance pitr-x'], sideInstanceHandled: true } };
+    expect(text(rows)).not.toMatch(generic);
+    expect(text(rows)).toContain('--from-instance pitr-x');
+  });
 });
