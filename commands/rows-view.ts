@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { RowsPreview } from '../src/engine/rows/copy-back.js';
 import type { RowsApplied, RowsRestored } from '../src/engine/rows/restore-rows.js';
 import type { SummaryFacts } from './types.js';
+import { linesWithin } from '../src/util/format.js';
 
 /** A filter as one word of the tokenizer (words.ts): double quotes unless it holds one. */
 const quotedFilter = (filter: string): string => (filter.includes('"') && !filter.includes("'") ? `'${filter}'` : `"${filter}"`);
@@ -129,14 +130,3 @@ export function rowsSummary(params: unknown, result: RowsResultView | null): Sum
   return { target, to: result?.form === 'restore' ? 'side' : null, recovery, followUps, sideInstanceHandled: true };
 }
 
-/** Keeps lines while they fit in `budget` characters; then one line saying how many were left out. */
-function linesWithin(lines: string[], budget: number, leftOut: (count: number) => string): string[] {
-  const kept: string[] = [];
-  let used = 0;
-  for (const line of lines) {
-    if (used + line.length + 1 > budget) return [...kept, leftOut(lines.length - kept.length)];
-    kept.push(line);
-    used += line.length + 1;
-  }
-  return kept;
-}

@@ -23,6 +23,7 @@ import { recoverySettings, spoolRestoreCommand } from './pg-settings.js';
 import { configureRecovery, startAndWatchRecovery, type RecoveryOutcome } from './recovery.js';
 import { restoreBaseBackup } from './restore-base.js';
 import { createSideInstance } from './restore-layout.js';
+import { ownerFor } from './os-user.js';
 
 export type RestoreConfig = Pick<Config, 'pg' | 'restoreRoot' | 'prefetch' | 'recoveryTimeoutSeconds' | 'verifyTables' | 'verifyConfigFile' | 'source'>;
 type Owner = { uid: number; gid: number } | undefined;
@@ -247,4 +248,38 @@ export async function restoreSideInstance(
 ): Promise<SideInstanceRestore> {
   const layout = await sideLayout(ctx, config, request, owner);
   return { layout, ...(await restoreToTarget(ctx, config, selection, layout, request, owner)) };
+}
+
+/** Where a side instance a job restored can be reached, for its result and the channel. */
+export interface SideInstanceFacts {
+  instanceName: string;
+  dataDir: string;
+  connect: string;
+  reachedTime: string | null;
+}
+
+/**
+ * The select step, then a side instance restored to the target with the postgres user as
+ * owner: what commands that work from a side copy (rows, table) start with.
+ */
+export async function restoreSideForJob(
+  ctx: EngineContext,
+  config: RestoreConfig,
+  request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string },
+): Promise<{ restored: SideInstanceRestore; side: SideInstanceFacts }> {
+  const { selection } = request;
+  const finishSelect = step(ctx, 'select', `Check backup ${selection.backup.id} and the WAL segments in storage`);
+  finishSelect(`backup ${selection.backup.id}, ${selection.requiredSegments.length} WAL segments`);
+  const owner = await ownerFor(config.pg.osUser);
+  const restored = await restoreSideInstance(ctx, config, selection, { target: request.target, inclusive: request.inclusive, action: 'promote', instanceName: request.instanceName }, owner);
+  const port = restored.layout.listen?.port ?? Number(restored.layout.connection.port);
+  return {
+    restored,
+    side: {
+      instanceName: request.instanceName,
+      dataDir: restored.layout.dataDir,
+      connect: `psql -h ${restored.layout.listen?.socketDir ?? '?'} -p ${port} -U postgres ${request.database}`,
+      reachedTime: restored.outcome.reachedTime ?? null,
+    },
+  };
 }

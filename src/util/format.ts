@@ -21,3 +21,15 @@ export function formatAmount(value: number, unit: string): string {
   }
   return `${value} ${unit}`;
 }
+
+/** Keeps lines while they fit in `budget` characters; then one line saying how many were left out. */
+export function linesWithin(lines: string[], budget: number, leftOut: (count: number) => string): string[] {
+  const kept: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (used + line.length + 1 > budget) return [...kept, leftOut(lines.length - kept.length)];
+    kept.push(line);
+    used += line.length + 1;
+  }
+  return kept;
+}

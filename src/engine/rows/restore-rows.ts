@@ -15,9 +15,8 @@ import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js
 import type { EngineContext } from '../context.js';
 import { sideInstanceConnection } from '../instances.js';
 import { stopCluster } from '../local-cluster.js';
-import { ownerFor } from '../os-user.js';
 import type { TargetConnection } from '../pg-client.js';
-import { restoreSideInstance, step, type RestoreConfig } from '../restore-to-target.js';
+import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
 import { copyMissingRows, previewRows, type CopyResult, type RowsPreview, type RowsSpec } from './copy-back.js';
 
 export function productionConnection(config: Pick<RestoreConfig, 'source'>, database: string): TargetConnection {
@@ -25,11 +24,7 @@ export function productionConnection(config: Pick<RestoreConfig, 'source'>, data
   return pgClientConfig(parseConnectionUrl(config.source.url), database);
 }
 
-export interface RowsRestored {
-  instanceName: string;
-  dataDir: string;
-  connect: string;
-  reachedTime: string | null;
+export interface RowsRestored extends SideInstanceFacts {
   preview: RowsPreview;
 }
 
@@ -38,21 +33,11 @@ export async function restoreForRows(
   config: RestoreConfig,
   request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string; spec: RowsSpec },
 ): Promise<RowsRestored> {
-  const finishSelect = step(ctx, 'select', `Check backup ${request.selection.backup.id} and the WAL segments in storage`);
-  finishSelect(`backup ${request.selection.backup.id}, ${request.selection.requiredSegments.length} WAL segments`);
-  const owner = await ownerFor(config.pg.osUser);
-  const restored = await restoreSideInstance(ctx, config, request.selection, { target: request.target, inclusive: request.inclusive, action: 'promote', instanceName: request.instanceName }, owner);
+  const { restored, side } = await restoreSideForJob(ctx, config, request);
   const finishPreview = step(ctx, 'preview', `Preview: ${request.spec.table} where ${request.spec.filter}, side instance against production`);
   const preview = await previewRows({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.spec);
   finishPreview(`${preview.totals.missing} missing, ${preview.totals.present} present, ${preview.totals.different} different`);
-  const port = restored.layout.listen?.port ?? Number(restored.layout.connection.port);
-  return {
-    instanceName: request.instanceName,
-    dataDir: restored.layout.dataDir,
-    connect: `psql -h ${restored.layout.listen?.socketDir ?? '?'} -p ${port} -U postgres ${request.database}`,
-    reachedTime: restored.outcome.reachedTime ?? null,
-    preview,
-  };
+  return { ...side, preview };
 }
 
 /** The preview from a kept side instance (planning the copy). */

@@ -15,8 +15,7 @@ import type { RecoveryTarget } from '../../types.js';
 import type { EngineContext } from '../context.js';
 import { sideInstanceConnection } from '../instances.js';
 import { stopCluster } from '../local-cluster.js';
-import { ownerFor } from '../os-user.js';
-import { restoreSideInstance, step, type RestoreConfig } from '../restore-to-target.js';
+import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
 import { copyMissingRows } from '../rows/copy-back.js';
 import { productionConnection } from '../rows/restore-rows.js';
 import { copyAsNew, replaceTable, type AsNewResult, type ReplaceResult } from './apply.js';
@@ -24,11 +23,7 @@ import { compareTable, modeDigest, type TableComparison, type TableMode } from '
 import { withTargetClient } from '../pg-client.js';
 import { contentSql, everyRowFilter } from './table-sql.js';
 
-export interface TableRestored {
-  instanceName: string;
-  dataDir: string;
-  connect: string;
-  reachedTime: string | null;
+export interface TableRestored extends SideInstanceFacts {
   comparison: TableComparison;
 }
 
@@ -37,21 +32,11 @@ export async function restoreForTable(
   config: RestoreConfig,
   request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string; table: string },
 ): Promise<TableRestored> {
-  const finishSelect = step(ctx, 'select', `Check backup ${request.selection.backup.id} and the WAL segments in storage`);
-  finishSelect(`backup ${request.selection.backup.id}, ${request.selection.requiredSegments.length} WAL segments`);
-  const owner = await ownerFor(config.pg.osUser);
-  const restored = await restoreSideInstance(ctx, config, request.selection, { target: request.target, inclusive: request.inclusive, action: 'promote', instanceName: request.instanceName }, owner);
+  const { restored, side } = await restoreSideForJob(ctx, config, request);
   const finishPreview = step(ctx, 'preview', `Compare ${request.table} in the side instance with production`);
   const comparison = await compareTable({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.table);
   finishPreview(`${comparison.sideRows} rows in the side copy, ${comparison.productionRows} in production: ${comparison.missing} missing, ${comparison.different} different, ${comparison.onlyInProduction} only in production`);
-  const port = restored.layout.listen?.port ?? Number(restored.layout.connection.port);
-  return {
-    instanceName: request.instanceName,
-    dataDir: restored.layout.dataDir,
-    connect: `psql -h ${restored.layout.listen?.socketDir ?? '?'} -p ${port} -U postgres ${request.database}`,
-    reachedTime: restored.outcome.reachedTime ?? null,
-    comparison,
-  };
+  return { ...side, comparison };
 }
 
 /** The comparison from a kept side instance (planning the write). */

@@ -157,17 +157,6 @@ export function fitMessage(message: SlackMessage): SlackMessage {
   return { text: truncate(escapeMrkdwn(message.text), MESSAGE_LIMITS.text), blocks: [...blocks, ...note, ...tail] };
 }
 
-/** Keeps lines while they fit in `budget` characters; then one line saying how many were left out. */
-export function linesWithin(lines: string[], budget: number, leftOut: (count: number) => string): string[] {
-  const kept: string[] = [];
-  let used = 0;
-  for (const line of lines) {
-    if (used + line.length + 1 > budget) return [...kept, leftOut(lines.length - kept.length)];
-    kept.push(line);
-    used += line.length + 1;
-  }
-  return kept;
-}
 
 /** `2025-01-15 14:29:58 UTC`; milliseconds kept only when present and `precise`. */
 export function formatUtc(value: Date | string | null | undefined, precise = false): string {

@@ -5,8 +5,9 @@
  * recovery point reached against the target. Pure.
  */
 import type { IntegrityReport } from '../../engine/verify.js';
+import { linesWithin } from '../../util/format.js';
 import {
-  code, context, escapeMrkdwn, fitMessage, formatUtc, header, linesWithin, plural, section, sectionsFromLines, truncate, type Block,
+  code, context, escapeMrkdwn, fitMessage, formatUtc, header, plural, section, sectionsFromLines, truncate, type Block,
   type SlackMessage,
 } from './common.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAmount, progressBar } from '../../../src/util/format.js';
+import { formatAmount, linesWithin, progressBar } from '../../../src/util/format.js';
 
 describe('progressBar', () => {
   it.each<[number, number | null, number | undefined, string]>([
@@ -40,5 +40,13 @@ describe('progressBar without padding (Slack)', () => {
   it('is compact', () => {
     expect(progressBar(52, 100)).toBe('[#####-----] 52%');
     expect(progressBar(5, null)).toBe('[??????????]');
+  });
+});
+
+describe('linesWithin', () => {
+  it('keeps whole lines within the budget, then says how many were left out', () => {
+    expect(linesWithin(['aaaa', 'bbbb', 'cccc'], 10, (n) => `+${n}`)).toEqual(['aaaa', 'bbbb', '+1']);
+    expect(linesWithin(['aa', 'bb'], 10, (n) => `+${n}`)).toEqual(['aa', 'bb']);
+    expect(linesWithin(['a very long line'], 5, (n) => `+${n}`)).toEqual(['+1']);
   });
 });
