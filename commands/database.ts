@@ -27,6 +27,7 @@ import { databaseResultSchema, databaseSummary, databaseVerdict, formatDatabaseR
 import { describeArgsTarget, sideInstanceName, targetFromArgs, targetSchema } from './pitr-args.js';
 import { declaredStep, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
+import { SIDE_RESTORE_STEPS } from './schemas.js';
 
 export interface DatabaseCommandFacts {
   /** Every database on production now (names), to refuse a name in use. */
@@ -46,10 +47,7 @@ const paramsSchema = z.discriminatedUnion('form', [
 type DatabaseParams = z.infer<typeof paramsSchema>;
 
 const STEPS = [
-  { kind: 'select', title: 'Check the base backup and WAL segments in storage', destructive: false },
-  { kind: 'restore-base-backup', title: 'Restore the base backup into a side instance', destructive: false },
-  { kind: 'configure-recovery', title: 'Configure recovery', destructive: false },
-  { kind: 'replay-wal', title: 'Replay WAL', destructive: false },
+  ...SIDE_RESTORE_STEPS,
   { kind: 'dump', title: 'Dump the database from the side instance (pg_dump -Fd -j)', destructive: false },
   { kind: 'create-database', title: 'Create the new database on production', destructive: false },
   { kind: 'restore-dump', title: 'Restore the dump into the new database (pg_restore -j)', destructive: false },

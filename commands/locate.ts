@@ -21,23 +21,14 @@ import { RecoverError } from '../src/errors.js';
 import { formatLocate, locateFollowUps, locateNotes, SHOWN_TRANSACTIONS, transactionLine, type LocateResult } from './locate-format.js';
 import { declaredStep, type RecoverCommand } from './types.js';
 import { parseFlags, withCommonCliFlags } from './words.js';
+import { databaseName, exactTime, tableName } from './schemas.js';
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63');
-const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}(\.[A-Za-z_][A-Za-z0-9_$]{0,62})?$/, 'a table name: table or schema.table (letters, digits, _ or $)');
-const exactTime = z.string().max(64).refine((text) => {
-  try {
-    parseTargetTime(text);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'a time with an explicit offset');
 
-const schema = z.object({ table: tableName, db: identifier.optional(), since: exactTime.optional() });
+const schema = z.object({ table: tableName, db: databaseName.optional(), since: exactTime.optional() });
 type LocateArgs = z.infer<typeof schema>;
 
 const paramsSchema = z.object({
-  database: identifier,
+  database: databaseName,
   table: z.string().max(200),
   oid: z.number().int(),
   relations: z.array(z.object({ name: z.string().max(200), oid: z.number().int(), relfilenode: z.string().regex(/^\d+\/\d+\/\d+$/) })).max(1024),

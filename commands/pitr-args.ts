@@ -4,22 +4,14 @@
  */
 import { z } from 'zod';
 import { describeTarget } from '../src/catalog/select-restore.js';
-import { exactTargetTime, parseTarget, parseTargetTime, timeTarget } from '../src/catalog/targets.js';
+import { exactTargetTime, parseTarget, timeTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
 import { formatLsn, parseLsn } from '../src/catalog/segments.js';
 import type { RecoveryTarget } from '../src/types.js';
 import type { CliOptions } from './types.js';
 import { parseFlags } from './words.js';
+import { databaseName, exactTime } from './schemas.js';
 
-/** A time target's exact text (microseconds and offset kept); parsed again wherever it is used. */
-const exactTime = z.string().max(64).refine((text) => {
-  try {
-    parseTargetTime(text);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'a time with an explicit offset and at most 6 fractional digits');
 
 /** A recovery target in JSON form (plans are stored and hashed as JSON). */
 export const targetSchema = z.discriminatedUnion('kind', [
@@ -31,7 +23,6 @@ export const targetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('latest') }),
 ]);
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63');
 
 /**
  * A side instance name: one path component under the restore root. No `.`/`..`, nothing
@@ -49,7 +40,7 @@ export const pitrSchema = z.object({
   action: z.enum(['promote', 'pause']),
   to: z.enum(['side', 'in-place']),
   /** Databases to verify; stored requests from before lists were allowed hold one string. */
-  db: z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(identifier).min(1).max(32)).optional(),
+  db: z.preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(databaseName).min(1).max(32)).optional(),
   backupId: z.string().regex(/^[\w.-]{1,64}$/).optional(),
   /** Side instance name; generated (unique per request) when not given. */
   instance: instanceName.optional(),

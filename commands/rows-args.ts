@@ -14,9 +14,8 @@ import { parseFilter } from '../src/engine/rows/filter.js';
 import { RecoverError } from '../src/errors.js';
 import { INSTANCE_NAME, parseBeforeXid } from './pitr-args.js';
 import { parseFlags } from './words.js';
+import { databaseName, tableName } from './schemas.js';
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63');
-const tableName = z.string().regex(/^([A-Za-z_][A-Za-z0-9_$]{0,62}\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a table: name or schema.name (letters, digits, _ or $)');
 const instanceName = z.string().regex(INSTANCE_NAME, 'an instance name: a letter or digit, then letters, digits, - or _, up to 63');
 
 export const rowsSchema = z.object({
@@ -27,7 +26,7 @@ export const rowsSchema = z.object({
   /** Restore to just before this transaction (recovery_target_xid, exclusive); null with --at or --from-instance. */
   beforeXid: z.string().regex(/^\d{1,20}$/).nullable(),
   withChildren: z.boolean(),
-  db: identifier,
+  db: databaseName,
   /** Restore form: the side instance's name (generated when not given). Apply form: null. */
   instance: instanceName.nullable(),
   /** Apply form: the side instance the rows come from. */

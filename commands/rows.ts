@@ -27,6 +27,7 @@ import { parseRows, ROWS_EXAMPLE, ROWS_USAGE, rowsSchema, type RowsArgs } from '
 import { followUpWords, formatRowsResult, previewFacts, rowsResultSchema, rowsSummary, type RowsResult, type RowsResultView } from './rows-view.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
+import { SIDE_RESTORE_STEPS } from './schemas.js';
 
 export interface RowsFacts {
   selection?: RestoreSelection;
@@ -43,10 +44,7 @@ const paramsSchema = z.discriminatedUnion('form', [
 type RowsParams = z.infer<typeof paramsSchema>;
 
 const STEPS = [
-  { kind: 'select', title: 'Check the base backup and WAL segments in storage', destructive: false },
-  { kind: 'restore-base-backup', title: 'Restore the base backup into a side instance', destructive: false },
-  { kind: 'configure-recovery', title: 'Configure recovery', destructive: false },
-  { kind: 'replay-wal', title: 'Replay WAL', destructive: false },
+  ...SIDE_RESTORE_STEPS,
   { kind: 'preview', title: 'Preview the rows against production (nothing written)', destructive: false },
   { kind: 'check-preview', title: 'Check the preview is still the approved one', destructive: false },
   { kind: 'copy-rows', title: 'Insert the missing rows into production (one transaction)', destructive: true },

@@ -14,10 +14,10 @@ import { exactTargetTime, parseTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
 import { INSTANCE_NAME, parseBeforeXid, targetSchema } from './pitr-args.js';
 import { parseFlags } from './words.js';
+import { tableName } from './schemas.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 const identifier = z.string().regex(NAME, 'a name: letters, digits, _ or $, up to 63');
-const tableName = z.string().regex(/^([A-Za-z_][A-Za-z0-9_$]{0,62}\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a table: name or schema.name (letters, digits, _ or $)');
 const instanceName = z.string().regex(INSTANCE_NAME, 'an instance name: a letter or digit, then letters, digits, - or _, up to 63');
 
 export const modeSchema = z.discriminatedUnion('kind', [z.object({ kind: z.literal('as-new'), name: identifier }), z.object({ kind: z.literal('missing-rows') }), z.object({ kind: z.literal('replace') })]);

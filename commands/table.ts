@@ -30,6 +30,7 @@ import { modeSchema, modeWords, parseTable, TABLE_EXAMPLE, TABLE_USAGE, tableSch
 import { comparisonFacts, formatTableResult, modeEffect, tableResultSchema, tableSummary, type TableResult, type TableResultView } from './table-view.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
+import { SIDE_RESTORE_STEPS } from './schemas.js';
 
 export interface TableFacts {
   selection?: RestoreSelection;
@@ -46,10 +47,7 @@ const paramsSchema = z.discriminatedUnion('form', [
 type TableParams = z.infer<typeof paramsSchema>;
 
 const STEPS = [
-  { kind: 'select', title: 'Check the base backup and WAL segments in storage', destructive: false },
-  { kind: 'restore-base-backup', title: 'Restore the base backup into a side instance', destructive: false },
-  { kind: 'configure-recovery', title: 'Configure recovery', destructive: false },
-  { kind: 'replay-wal', title: 'Replay WAL', destructive: false },
+  ...SIDE_RESTORE_STEPS,
   { kind: 'preview', title: 'Compare the table with production (nothing written)', destructive: false },
   { kind: 'check-preview', title: 'Check the comparison is still the approved one', destructive: false },
   { kind: 'copy-table', title: 'Create the restored table beside the live one (one transaction)', destructive: true },

@@ -18,15 +18,15 @@ import { RecoverError } from '../src/errors.js';
 import { parseConnectionUrl, pgClientConfig } from '../src/util/connection-url.js';
 import { declaredStep, type CommandContext, type RecoverCommand } from './types.js';
 import { parseFlags, withCommonCliFlags } from './words.js';
+import { databaseName } from './schemas.js';
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63');
 const schema = z.object({
-  db: z.array(identifier).min(1).max(32).optional(),
+  db: z.array(databaseName).min(1).max(32).optional(),
   instance: z.string().regex(INSTANCE_NAME, 'an instance name: a letter or digit, then letters, digits, - or _, up to 63 (no dots or slashes)').optional(),
 });
 type VerifyArgs = z.infer<typeof schema>;
 
-const paramsSchema = z.object({ instance: z.string().regex(INSTANCE_NAME).nullable(), databases: z.array(identifier).nullable() });
+const paramsSchema = z.object({ instance: z.string().regex(INSTANCE_NAME).nullable(), databases: z.array(databaseName).nullable() });
 type VerifyParams = z.infer<typeof paramsSchema>;
 
 export interface VerifyResult {
