@@ -48,6 +48,7 @@ const STEPS = [
   { kind: 'preview', title: 'Preview the rows against production (nothing written)', destructive: false },
   { kind: 'check-preview', title: 'Check the preview is still the approved one', destructive: false },
   { kind: 'copy-rows', title: 'Insert the missing rows into production (one transaction)', destructive: true },
+  { kind: 'verify', title: 'Verify production after the copy: integrity checks', destructive: false },
   { kind: 'remove-instance', title: 'Stop and remove the side instance', destructive: false },
 ] as const;
 
@@ -95,6 +96,7 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
         steps: [
           step('check-preview'),
           step('copy-rows', { title: `Insert ${preview.totals.missing} missing rows into production ${facts.production.name} (one transaction)` }),
+          step('verify', { title: `Verify production ${facts.production.name} (database ${args.db}) after the copy: integrity checks`, estimateSeconds: 5 }),
           ...(args.keepInstance ? [] : [step('remove-instance', { title: `Stop and remove the side instance ${args.fromInstance}` })]),
         ],
         facts: { From: `side instance ${args.fromInstance}${args.keepInstance ? ' (kept afterwards)' : ' (removed afterwards)'}`, ...previewFacts(preview) },
@@ -134,6 +136,14 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
     const selection = await selectPitr(ctx.engine, catalog, { target, inclusive, backupId: params.backupId }, ctx.config.pg);
     const restored: RowsRestored = await restoreForRows(ctx.engine, ctx.config, { selection, target, inclusive, instanceName: params.instanceName, database: params.database, spec: params.spec });
     return { form: 'restore', restored, then: followUpWords(params.spec, params.database, params.instanceName) };
+  },
+  verdict(result) {
+    const report = result.form === 'apply' ? result.applied.report : undefined;
+    if (!report || report.ok) return null;
+    const failed = report.checks.filter((check) => !check.ok).map((check) => check.message);
+    return new RecoverError('VERIFY_FAILED', `The missing rows were copied into production, but its integrity checks failed afterwards: ${failed.join('; ')}.`, {
+      hint: 'The copy is committed (one transaction). Look at the failed checks in the integrity report before anything else writes to these tables.',
+    });
   },
   resultSchema: rowsResultSchema,
   format: formatRowsResult,

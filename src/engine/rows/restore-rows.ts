@@ -12,10 +12,11 @@ import type { RestoreSelection } from '../../catalog/select-restore.js';
 import { RecoverError } from '../../errors.js';
 import type { RecoveryTarget } from '../../types.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
-import type { EngineContext } from '../context.js';
+import { nowIso, type EngineContext } from '../context.js';
 import { sideInstanceConnection } from '../instances.js';
 import { stopCluster } from '../local-cluster.js';
 import type { TargetConnection } from '../pg-client.js';
+import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
 import { copyMissingRows, previewRows, type CopyResult, type RowsPreview, type RowsSpec } from './copy-back.js';
 
@@ -49,6 +50,8 @@ export async function previewFromInstance(config: RestoreConfig, instance: strin
 export interface RowsApplied extends CopyResult {
   instanceName: string;
   instanceRemoved: boolean;
+  /** The integrity checks on production's database after the copy (every restore is verified). */
+  report?: IntegrityReport;
 }
 
 export async function applyRows(
@@ -71,11 +74,22 @@ export async function applyRows(
   // The digest is checked again inside the copy's own transaction: a change since the check above refuses too.
   const copied = await copyMissingRows(side, production, request.spec, { expectDigest: request.digest });
   finishCopy(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting`);
-  if (request.keepInstance) return { ...copied, instanceName: request.instanceName, instanceRemoved: false };
+  // Production is checked read-only (amcheck only where it is already installed), as after every restore.
+  const finishVerify = step(ctx, 'verify', `Verify production (database ${request.database}) after the copy`);
+  const report = await verifyRestored(productionConnection(config, 'postgres'), {
+    databases: [request.database],
+    subject: `production (database ${request.database}) after the copy`,
+    amcheck: 'existing',
+    tables: config.verifyTables,
+    ...(config.verifyConfigFile ? { configFile: config.verifyConfigFile } : {}),
+  });
+  ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
+  finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
+  if (request.keepInstance) return { ...copied, instanceName: request.instanceName, instanceRemoved: false, report };
   const finishRemove = step(ctx, 'remove-instance', `Stop and remove the side instance ${request.instanceName}`);
   const dir = join(config.restoreRoot, request.instanceName);
   await stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, join(dir, 'data'), 'fast');
   await rm(dir, { recursive: true, force: true });
   finishRemove();
-  return { ...copied, instanceName: request.instanceName, instanceRemoved: true };
+  return { ...copied, instanceName: request.instanceName, instanceRemoved: true, report };
 }

@@ -68,12 +68,16 @@ test('delete by mistake → rows --at (preview) → rows --from-instance (copy) 
   expect(rows.confirmation(applyArgs, { production: { name: 'aiagent_prod' } })).toBe('aiagent_prod');
   const applyPlan = rows.plan!(applyArgs, { ...(await rows.gather!(ctx(), applyArgs)), ...base('req-apply-1') });
   expect(applyPlan.facts['Will insert']).toMatch(/^40 rows; 0 already present/);
-  expect(applyPlan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['copy-rows', true], ['remove-instance', false]]);
+  expect(applyPlan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['copy-rows', true], ['verify', false], ['remove-instance', false]]);
   const checked: string[] = [];
   const applied = (await rows.run!({ ...ctx(), beforeDestructiveStep: async (kind) => void checked.push(kind) }, rows.paramsSchema!.parse(applyPlan.params))) as Extract<RowsResult, { form: 'apply' }>;
   expect(checked).toEqual(['copy-rows']);
   expect(applied.applied.totals).toEqual({ restored: 40, skippedPresent: 0, conflicting: 0 });
   expect(applied.applied.instanceRemoved).toBe(true);
+  // Every restore is verified: production's database is checked after the copy.
+  expect(applied.applied.report?.ok).toBe(true);
+  expect(applied.applied.report?.databases.map((d) => d.name)).toEqual([DB]);
+  expect(rows.verdict!(applied, rows.paramsSchema!.parse(applyPlan.params))).toBeNull();
   expect(existsSync(join(sandbox.config.restoreRoot, name))).toBe(false);
   expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).toEqual([{ n: 10 }]);
   expect(await q(`SELECT count(*)::int AS n FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id = 12345`)).toEqual([{ n: 30 }]);

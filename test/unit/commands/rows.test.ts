@@ -1,6 +1,7 @@
 /** The words of /recover rows: the two forms, and refusals that say what to write. */
 import { expect, test } from 'vitest';
 import { parseRows } from '../../../commands/rows-args.js';
+import { rows } from '../../../commands/rows.js';
 import { RecoverError } from '../../../src/errors.js';
 
 test.each([
@@ -39,4 +40,24 @@ test.each([
   }
   expect(error).toBeInstanceOf(RecoverError);
   expect((error as RecoverError).message).toMatch(message);
+});
+
+test('a copy whose integrity checks fail afterwards is a failure (VERIFY_FAILED) naming the checks; a clean one is not', () => {
+  const applied = (ok: boolean) => ({
+    form: 'apply' as const,
+    applied: {
+      totals: { restored: 3, skippedPresent: 0, conflicting: 0 },
+      tables: [],
+      sequences: [],
+      instanceName: 'rows-x',
+      instanceRemoved: true,
+      report: { ok, checks: [{ name: 'orphans', ok, message: ok ? 'none' : '2 orphan rows in public.workflow_executions' }], databases: [] },
+    },
+  });
+  const params = { form: 'apply' as const, instanceName: 'rows-x', database: 'app', spec: { table: 'workflows', filter: 'id = 1', withChildren: false }, digest: 'a'.repeat(64), keepInstance: false };
+  expect(rows.verdict!(applied(true) as never, params as never)).toBeNull();
+  const failure = rows.verdict!(applied(false) as never, params as never);
+  expect(failure).toBeInstanceOf(RecoverError);
+  expect(failure?.code).toBe('VERIFY_FAILED');
+  expect(failure?.message).toContain('2 orphan rows in public.workflow_executions');
 });
