@@ -27,7 +27,7 @@ import { parseRows, ROWS_EXAMPLE, ROWS_USAGE, rowsSchema, type RowsArgs } from '
 import { followUpWords, formatRowsResult, previewFacts, rowsResultSchema, rowsSummary, type RowsResult, type RowsResultView } from './rows-view.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
-import { SIDE_RESTORE_STEPS } from './schemas.js';
+import { SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
 
 export interface RowsFacts {
   selection?: RestoreSelection;
@@ -137,14 +137,7 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
     const restored: RowsRestored = await restoreForRows(ctx.engine, ctx.config, { selection, target, inclusive, instanceName: params.instanceName, database: params.database, spec: params.spec });
     return { form: 'restore', restored, then: followUpWords(params.spec, params.database, params.instanceName) };
   },
-  verdict(result) {
-    const report = result.form === 'apply' ? result.applied.report : undefined;
-    if (!report || report.ok) return null;
-    const failed = report.checks.filter((check) => !check.ok).map((check) => check.message);
-    return new RecoverError('VERIFY_FAILED', `The missing rows were copied into production, but its integrity checks failed afterwards: ${failed.join('; ')}.`, {
-      hint: 'The copy is committed (one transaction). Look at the failed checks in the integrity report before anything else writes to these tables.',
-    });
-  },
+  verdict: (result) => (result.form === 'apply' ? writeVerdict(result.applied.report, 'The missing rows were copied into production') : null),
   resultSchema: rowsResultSchema,
   format: formatRowsResult,
   summary: (params, result) => rowsSummary(params, result),

@@ -1,6 +1,8 @@
-/** Pieces of the words several commands share: names, exact times, the side-restore steps (pure). */
+/** What several commands share: names, exact times, the side-restore steps, the verdict on a write (pure). */
 import { z } from 'zod';
 import { parseTargetTime } from '../src/catalog/targets.js';
+import type { IntegrityReport } from '../src/engine/verify.js';
+import { RecoverError } from '../src/errors.js';
 
 /** A database name as the commands accept it (then always quoted as an identifier). */
 export const databaseName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63');
@@ -25,3 +27,15 @@ export const SIDE_RESTORE_STEPS = [
   { kind: 'configure-recovery', title: 'Configure recovery', destructive: false },
   { kind: 'replay-wal', title: 'Replay WAL', destructive: false },
 ] as const;
+
+/**
+ * The verdict on a write into production from a side instance: its integrity checks afterwards.
+ * Failed checks make the job fail, though the committed write stays (it was one transaction).
+ */
+export function writeVerdict(report: IntegrityReport | undefined, what: string): RecoverError | null {
+  if (!report || report.ok) return null;
+  const failed = report.checks.filter((check) => !check.ok).map((check) => check.message);
+  return new RecoverError('VERIFY_FAILED', `${what}, but its integrity checks failed afterwards: ${failed.join('; ')}.`, {
+    hint: 'The write is committed (one transaction). Look at the failed checks in the integrity report before anything else writes to these tables.',
+  });
+}

@@ -30,7 +30,7 @@ import { modeSchema, modeWords, parseTable, TABLE_EXAMPLE, TABLE_USAGE, tableSch
 import { comparisonFacts, formatTableResult, modeEffect, tableResultSchema, tableSummary, type TableResult, type TableResultView } from './table-view.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
-import { SIDE_RESTORE_STEPS } from './schemas.js';
+import { SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
 
 export interface TableFacts {
   selection?: RestoreSelection;
@@ -53,6 +53,7 @@ const STEPS = [
   { kind: 'copy-table', title: 'Create the restored table beside the live one (one transaction)', destructive: true },
   { kind: 'copy-rows', title: 'Insert the missing rows into production (one transaction)', destructive: true },
   { kind: 'replace-table', title: 'Replace the table contents (one transaction)', destructive: true },
+  { kind: 'verify', title: 'Verify production after the write: integrity checks', destructive: false },
   { kind: 'remove-instance', title: 'Stop and remove the side instance', destructive: false },
 ] as const;
 
@@ -102,6 +103,7 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
         steps: [
           step('check-preview'),
           step(write, { title: `${modeEffect(args.mode, comparison, comparison.relation.schema)} (one transaction)` }),
+          step('verify', { title: `Verify production ${facts.production.name} (database ${args.db}) after the write: integrity checks`, estimateSeconds: 5 }),
           ...(args.keepInstance ? [] : [step('remove-instance', { title: `Stop and remove the side instance ${args.fromInstance}` })]),
         ],
         facts: { From: `side instance ${args.fromInstance}${args.keepInstance ? ' (kept afterwards)' : ' (removed afterwards)'}`, Mode: modeWords(args.mode), ...comparisonFacts(comparison, args.mode, digest) },
@@ -143,6 +145,7 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
     const selection = await selectPitr(ctx.engine, catalog, { target, inclusive: params.inclusive, backupId: params.backupId }, ctx.config.pg);
     return { form: 'restore', restored: await restoreForTable(ctx.engine, ctx.config, { selection, target, inclusive: params.inclusive, instanceName: params.instanceName, database: params.database, table: params.table }) };
   },
+  verdict: (result) => (result.form === 'apply' ? writeVerdict(result.applied.report, 'The table was written into production') : null),
   resultSchema: tableResultSchema,
   format: formatTableResult,
   summary: (params, result) => tableSummary(params, result),

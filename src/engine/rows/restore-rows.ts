@@ -74,22 +74,34 @@ export async function applyRows(
   // The digest is checked again inside the copy's own transaction: a change since the check above refuses too.
   const copied = await copyMissingRows(side, production, request.spec, { expectDigest: request.digest });
   finishCopy(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting`);
-  // Production is checked read-only (amcheck only where it is already installed), as after every restore.
-  const finishVerify = step(ctx, 'verify', `Verify production (database ${request.database}) after the copy`);
+  return { ...copied, ...(await verifyAndRemoveInstance(ctx, config, request)) };
+}
+
+/**
+ * After a write from a side instance into production: production's database gets the integrity
+ * checks (read-only; amcheck only where installed), as after every restore, and the side
+ * instance is stopped and removed unless it is to be kept. Shared by rows and table.
+ */
+export async function verifyAndRemoveInstance(
+  ctx: EngineContext,
+  config: RestoreConfig,
+  request: { instanceName: string; database: string; keepInstance: boolean },
+): Promise<{ instanceName: string; instanceRemoved: boolean; report: IntegrityReport }> {
+  const finishVerify = step(ctx, 'verify', `Verify production (database ${request.database}) after the write`);
   const report = await verifyRestored(productionConnection(config, 'postgres'), {
     databases: [request.database],
-    subject: `production (database ${request.database}) after the copy`,
+    subject: `production (database ${request.database}) after the write`,
     amcheck: 'existing',
     tables: config.verifyTables,
     ...(config.verifyConfigFile ? { configFile: config.verifyConfigFile } : {}),
   });
   ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
   finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
-  if (request.keepInstance) return { ...copied, instanceName: request.instanceName, instanceRemoved: false, report };
+  if (request.keepInstance) return { instanceName: request.instanceName, instanceRemoved: false, report };
   const finishRemove = step(ctx, 'remove-instance', `Stop and remove the side instance ${request.instanceName}`);
   const dir = join(config.restoreRoot, request.instanceName);
   await stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, join(dir, 'data'), 'fast');
   await rm(dir, { recursive: true, force: true });
   finishRemove();
-  return { ...copied, instanceName: request.instanceName, instanceRemoved: true, report };
+  return { instanceName: request.instanceName, instanceRemoved: true, report };
 }

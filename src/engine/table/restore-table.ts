@@ -7,21 +7,19 @@
  * Steps: select, restore-base-backup, configure-recovery, replay-wal, preview |
  * check-preview, copy-table | copy-rows | replace-table, remove-instance.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { RestoreSelection } from '../../catalog/select-restore.js';
 import { RecoverError } from '../../errors.js';
 import type { RecoveryTarget } from '../../types.js';
 import type { EngineContext } from '../context.js';
 import { sideInstanceConnection } from '../instances.js';
-import { stopCluster } from '../local-cluster.js';
 import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
 import { copyMissingRows } from '../rows/copy-back.js';
-import { productionConnection } from '../rows/restore-rows.js';
+import { productionConnection, verifyAndRemoveInstance } from '../rows/restore-rows.js';
 import { copyAsNew, replaceTable, type AsNewResult, type ReplaceResult } from './apply.js';
 import { compareTable, modeDigest, type TableComparison, type TableMode } from './compare.js';
 import { withTargetClient } from '../pg-client.js';
 import { contentSql, everyRowFilter } from './table-sql.js';
+import type { IntegrityReport } from '../verify.js';
 
 export interface TableRestored extends SideInstanceFacts {
   comparison: TableComparison;
@@ -50,7 +48,7 @@ export type TableWritten =
   | { mode: 'missing-rows'; missingRows: { table: string; rowsBefore: number; rowsAfter: number; restored: number; skippedPresent: number; conflicting: number; sequences: { sequence: string; movedTo: string }[] } }
   | { mode: 'replace'; replace: ReplaceResult };
 
-export type TableApplied = TableWritten & { instanceName: string; instanceRemoved: boolean };
+export type TableApplied = TableWritten & { instanceName: string; instanceRemoved: boolean; report?: IntegrityReport };
 
 export const WRITE_STEP = { 'as-new': 'copy-table', 'missing-rows': 'copy-rows', replace: 'replace-table' } as const;
 
@@ -87,11 +85,5 @@ export async function applyTable(
     finishWrite(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting`);
     written = { mode: 'missing-rows', missingRows: { table: comparison.table, rowsBefore: comparison.productionRows, rowsAfter, ...copied.totals, sequences: copied.sequences } };
   }
-  if (request.keepInstance) return { ...written, instanceName: request.instanceName, instanceRemoved: false };
-  const finishRemove = step(ctx, 'remove-instance', `Stop and remove the side instance ${request.instanceName}`);
-  const dir = join(config.restoreRoot, request.instanceName);
-  await stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, join(dir, 'data'), 'fast');
-  await rm(dir, { recursive: true, force: true });
-  finishRemove();
-  return { ...written, instanceName: request.instanceName, instanceRemoved: true };
+  return { ...written, ...(await verifyAndRemoveInstance(ctx, config, request)) };
 }

@@ -70,7 +70,7 @@ test('as-new: a copy with the old contents beside the live table, which keeps it
   const checked: string[] = [];
   const { args, plan, result } = await run(['customers', '--from-instance', instance, '--mode', 'as-new', 'customers_before', '--keep-instance'], 'req-as-new', checked);
   expect(table.confirmation(args, { production: { name: 'shop_prod' } })).toBe('shop_prod');
-  expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['copy-table', true]]);
+  expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['copy-table', true], ['verify', false]]);
   expect(checked).toEqual(['copy-table']);
   expect(table.format!(result)).toMatch(/customers_before created from .* with 50 rows; customers untouched \(42 rows\)/);
   expect(await hash('customers_before')).toEqual(original);
@@ -112,10 +112,13 @@ test('replace: refused while an order points at a customer the copy lacks (const
   await q(`DELETE FROM orders WHERE customer_id = 51`);
   const checked: string[] = [];
   const { plan, result } = await run(['customers', '--from-instance', instance, '--mode', 'replace'], 'req-replace-2', checked);
-  expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['replace-table', true], ['remove-instance', false]]);
+  expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['replace-table', true], ['verify', false], ['remove-instance', false]]);
   expect(checked).toEqual(['replace-table']);
   const applied = (result as Extract<TableResult, { form: 'apply' }>).applied;
   expect(applied).toMatchObject({ mode: 'replace', replace: { rowsBefore: 51, rowsAfter: 50, deleted: 1, updated: 1, inserted: 0 }, instanceRemoved: true });
+  // Production's database is verified after the write (every restore is).
+  expect(applied.report?.ok).toBe(true);
+  expect(table.verdict!(result, undefined as never)).toBeNull();
   expect(await hash('customers')).toEqual(original);
   expect(existsSync(join(sandbox.config.restoreRoot, instance))).toBe(false);
   expect(table.format!(result)).toMatch(/rows before 51, after 50/);

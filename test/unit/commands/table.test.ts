@@ -70,11 +70,11 @@ test('apply form: destructive, confirmation = production, counts and the mode in
   expect(table.risk(args)).toBe('destructive');
   expect(table.confirmation(args, base)).toBe('aiagent_prod');
   const p = plan(['workflows', '--from-instance', 'side1', '--mode', 'replace'], { comparison: comparison(), asNewExists: false });
-  expect(p.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['replace-table', true], ['remove-instance', false]]);
+  expect(p.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-preview', false], ['replace-table', true], ['verify', false], ['remove-instance', false]]);
   expect(p.facts.Will).toBe('Make workflows equal to the side copy: delete 1, update 1, insert 9 (42 → 50 rows)');
   expect(p.facts['Referenced by']).toBe('executions (executions_workflow_id_fkey): 0 rows point at keys the side copy lacks');
   const missing = plan(['workflows', '--from-instance', 'side1', '--mode', 'missing-rows', '--keep-instance'], { comparison: comparison(), asNewExists: false });
-  expect(missing.steps.map((s) => s.kind)).toEqual(['check-preview', 'copy-rows']);
+  expect(missing.steps.map((s) => s.kind)).toEqual(['check-preview', 'copy-rows', 'verify']);
   expect((missing.params as { digest: string }).digest).toBe('f'.repeat(64));
   const asNew = plan(['workflows', '--from-instance', 'side1'], { comparison: comparison(), asNewExists: false });
   expect(asNew.steps[1]!.kind).toBe('copy-table');
