@@ -15,21 +15,18 @@ import { rows } from '../../../commands/rows.js';
 import type { RowsResult } from '../../../commands/rows-view.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/util/connection-url.js';
+import { OTHERS_HASH_SQL, WORKFLOWS_SQL } from '../../support/workflows-fixture.js';
 
 let sandbox: Sandbox;
 const DB = 'aiagent_prod';
 const q = (text: string, params: unknown[] = []) => sandbox.query(text, params, DB);
 const othersHash = async () =>
-  (await q(`SELECT (SELECT md5(string_agg(md5(w::text), '' ORDER BY w.id)) FROM workflows w WHERE user_id <> 12345) AS w,
-                   (SELECT md5(string_agg(md5(e::text), '' ORDER BY e.id)) FROM workflow_executions e WHERE workflow_id IN (SELECT id FROM workflows WHERE user_id <> 12345)) AS e`))[0];
+  (await q(OTHERS_HASH_SQL))[0];
 
 beforeAll(async () => {
   sandbox = await startSandbox();
   await sandbox.query(`CREATE DATABASE ${DB}`);
-  await q(`CREATE TABLE workflows (id serial PRIMARY KEY, user_id int NOT NULL, name text);
-    CREATE TABLE workflow_executions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, workflow_id int NOT NULL REFERENCES workflows(id), status text);
-    INSERT INTO workflows (user_id, name) SELECT CASE WHEN g % 20 = 0 THEN 12345 ELSE g END, 'wf ' || g FROM generate_series(1, 200) g;
-    INSERT INTO workflow_executions (workflow_id, status) SELECT id, 'ok' FROM workflows, generate_series(1, 3);`);
+  await q(WORKFLOWS_SQL);
   await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
 }, 180_000);
 

@@ -13,6 +13,7 @@ import { Transcript, type TranscriptMessage } from '../../../devkit/slack-standi
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { ACTIONS, CONFIRM_BLOCK, CONFIRM_INPUT } from '../../../src/slack/views/common.js';
 import { parseConnectionUrl } from '../../../src/util/connection-url.js';
+import { OTHERS_HASH_SQL, WORKFLOWS_SQL } from '../../support/workflows-fixture.js';
 
 let world: World;
 let at: string;
@@ -23,17 +24,13 @@ const textOf = (message: TranscriptMessage) => Transcript.textOf(message);
 const q = (text: string) => world.sandbox.query(text, [], DB);
 const count = async (sql: string) => ((await q(sql)) as { n: number }[])[0]!.n;
 const othersHash = async () =>
-  (await q(`SELECT (SELECT md5(string_agg(md5(w::text), '' ORDER BY w.id)) FROM workflows w WHERE user_id <> 12345) AS w,
-                   (SELECT md5(string_agg(md5(e::text), '' ORDER BY e.id)) FROM workflow_executions e WHERE workflow_id IN (SELECT id FROM workflows WHERE user_id <> 12345)) AS e`))[0];
+  (await q(OTHERS_HASH_SQL))[0];
 
 beforeAll(async () => {
   world = await startWorld();
   const { sandbox } = world;
   await sandbox.query(`CREATE DATABASE ${DB}`);
-  await q(`CREATE TABLE workflows (id serial PRIMARY KEY, user_id int NOT NULL, name text);
-    CREATE TABLE workflow_executions (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, workflow_id int NOT NULL REFERENCES workflows(id), status text);
-    INSERT INTO workflows (user_id, name) SELECT CASE WHEN g % 20 = 0 THEN 12345 ELSE g END, 'wf ' || g FROM generate_series(1, 200) g;
-    INSERT INTO workflow_executions (workflow_id, status) SELECT id, 'ok' FROM workflows, generate_series(1, 3);`);
+  await q(WORKFLOWS_SQL);
   await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
   const [{ before }] = (await q(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS before`)) as [{ before: string }];
   at = before;
