@@ -8,9 +8,8 @@
  *     the copy → <db>; the old database is kept.
  */
 import { z } from 'zod';
-import { exactTargetTime, parseTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
-import { INSTANCE_NAME, parseBeforeXid, targetSchema } from './pitr-args.js';
+import { INSTANCE_NAME, parseAtOrBeforeXid, targetSchema } from './pitr-args.js';
 import { parseFlags } from './words.js';
 
 /** Room for `_restored_` + a 14-digit stamp within PostgreSQL's 63 characters. */
@@ -65,16 +64,7 @@ export function parseDatabase(tokens: string[], surface: 'slack' | 'cli' = 'slac
     if (atWords.length > 0 || others.length > 0) bad(`--swap swaps in a copy already restored: it takes no ${atWords.length > 0 && !others.includes('at') ? 'time' : others.map((f) => `--${f}`).join(', ')}.`);
     if (!swap.startsWith(`${db}_restored_`) || !/^\d{14}$/.test(swap.slice(`${db}_restored_`.length))) bad(`--swap takes the copy /recover database ${db} made: ${db}_restored_<stamp>, e.g. ${db}_restored_20250115143502.`);
   } else {
-    const before = parseBeforeXid(flags, atWords.length > 0, hint);
-    if (before) {
-      target = { kind: 'xid', xid: before.target.xid };
-      inclusive = false;
-    } else {
-      if (atWords.length === 0) bad('Give the target with --at <time with offset> or --before-xid N (or --swap NAME to swap in a copy made earlier).');
-      const parsed = parseTarget({ at: atWords.join(' ') });
-      if (parsed.kind !== 'time') bad('--at takes a time with an offset.');
-      target = { kind: 'time', time: exactTargetTime(parsed as Extract<typeof parsed, { kind: 'time' }>).text };
-    }
+    ({ target, inclusive } = parseAtOrBeforeXid(flags, atWords, hint, 'Give the target with --at <time with offset> or --before-xid N (or --swap NAME to swap in a copy made earlier).'));
   }
   const jobsText = flags.jobs;
   const parsed = databaseSchema.safeParse({

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { describeTarget } from '../src/catalog/select-restore.js';
 import { exactTargetTime, parseTarget, timeTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
+import { compactUtcStamp } from '../src/util/time.js';
 import { formatLsn, parseLsn } from '../src/catalog/segments.js';
 import type { RecoveryTarget } from '../src/types.js';
 import type { CliOptions } from './types.js';
@@ -118,10 +119,27 @@ export function parseBeforeXid(flags: Record<string, string | true>, positionalT
   return { target: { kind: 'xid', xid: value }, inclusive: false };
 }
 
+/**
+ * The target of the commands that restore a side copy (rows, table, database): `--at TIME`
+ * (inclusive) or `--before-xid N` (exclusive), exactly one; `missing` says what to give instead.
+ */
+export function parseAtOrBeforeXid(
+  flags: Record<string, string | true>,
+  atWords: string[],
+  hint: string,
+  missing: string,
+): { target: { kind: 'time'; time: string } | { kind: 'xid'; xid: string }; inclusive: boolean } {
+  const before = parseBeforeXid(flags, atWords.length > 0, hint);
+  if (before) return { target: { kind: 'xid', xid: before.target.xid }, inclusive: false };
+  if (atWords.length === 0) throw new RecoverError('BAD_INPUT', missing, { hint });
+  const parsed = parseTarget({ at: atWords.join(' ') });
+  if (parsed.kind !== 'time') throw new RecoverError('BAD_INPUT', '--at takes a time with an offset.', { hint });
+  return { target: { kind: 'time', time: exactTargetTime(parsed).text }, inclusive: true };
+}
+
 /** Side instance names: `pitr-<UTC second>-<id>`; the id makes two jobs in the same second differ. */
 export function sideInstanceName(now: Date, id: string): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `pitr-${stamp}-${id.replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toLowerCase()}`;
+  return `pitr-${compactUtcStamp(now)}-${id.replace(/[^A-Za-z0-9]/g, '').slice(0, 8).toLowerCase()}`;
 }
 
 /**

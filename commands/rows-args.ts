@@ -8,11 +8,9 @@
  *     confirmation and approval, bound to the preview's digest).
  */
 import { z } from 'zod';
-import { parseTarget } from '../src/catalog/targets.js';
-import { exactTargetTime } from '../src/catalog/targets.js';
 import { parseFilter } from '../src/engine/rows/filter.js';
 import { RecoverError } from '../src/errors.js';
-import { INSTANCE_NAME, parseBeforeXid } from './pitr-args.js';
+import { INSTANCE_NAME, parseAtOrBeforeXid } from './pitr-args.js';
 import { parseFlags } from './words.js';
 import { databaseName, tableName } from './schemas.js';
 
@@ -67,15 +65,9 @@ export function parseRows(tokens: string[], surface: 'slack' | 'cli' = 'slack'):
   } else {
     if (flags['keep-instance']) bad('--keep-instance goes with --from-instance (the restore step always keeps its side instance for the copy).');
     // Exactly one target: --before-xid refuses a time beside it (pitr's rule, shared).
-    const before = parseBeforeXid(flags, atWords.length > 0, hint);
-    if (before) {
-      beforeXid = before.target.xid;
-    } else {
-      if (atWords.length === 0) bad('Give the target with --at <time with offset> or --before-xid N (or --from-instance NAME to copy from a side instance restored earlier).');
-      const target = parseTarget({ at: atWords.join(' ') });
-      if (target.kind !== 'time') bad('--at takes a time with an offset.');
-      at = exactTargetTime(target as Extract<typeof target, { kind: 'time' }>).text;
-    }
+    const { target } = parseAtOrBeforeXid(flags, atWords, hint, 'Give the target with --at <time with offset> or --before-xid N (or --from-instance NAME to copy from a side instance restored earlier).');
+    if (target.kind === 'xid') beforeXid = target.xid;
+    else at = target.time;
   }
   // The filter's grammar is checked now (columns are checked against the catalog when planning).
   parseFilter(flags.where as string);

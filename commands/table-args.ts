@@ -10,9 +10,8 @@
  * (the contents made equal to the side copy's; refused when other tables' rows would be orphaned).
  */
 import { z } from 'zod';
-import { exactTargetTime, parseTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
-import { INSTANCE_NAME, parseBeforeXid, targetSchema } from './pitr-args.js';
+import { INSTANCE_NAME, parseAtOrBeforeXid, targetSchema } from './pitr-args.js';
 import { parseFlags } from './words.js';
 import { tableName } from './schemas.js';
 
@@ -84,16 +83,7 @@ export function parseTable(tokens: string[], surface: 'slack' | 'cli' = 'slack')
     if (flags.instance !== undefined) bad('--instance names a new side instance; with --from-instance give only that one.');
   } else {
     if (flags['keep-instance']) bad('--keep-instance goes with --from-instance (the restore step always keeps its side instance).');
-    const before = parseBeforeXid(flags, atWords.length > 0, hint);
-    if (before) {
-      target = { kind: 'xid', xid: before.target.xid };
-      inclusive = false;
-    } else {
-      if (atWords.length === 0) bad('Give the target: --at <time with offset> or --before-xid N (or --from-instance NAME to write from a side instance restored earlier).');
-      const parsed = parseTarget({ at: atWords.join(' ') });
-      if (parsed.kind !== 'time') bad('--at takes a time with an offset.');
-      target = { kind: 'time', time: exactTargetTime(parsed as Extract<typeof parsed, { kind: 'time' }>).text };
-    }
+    ({ target, inclusive } = parseAtOrBeforeXid(flags, atWords, hint, 'Give the target: --at <time with offset> or --before-xid N (or --from-instance NAME to write from a side instance restored earlier).'));
   }
   const parsed = tableSchema.safeParse({
     table,
