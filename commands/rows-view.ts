@@ -18,8 +18,9 @@ export function followUpWords(spec: { table: string; filter: string; withChildre
 
 export type RowsResult = { form: 'restore'; restored: RowsRestored; /** The copy's words after `recover ` / `/recover `. */ then?: string } | { form: 'apply'; applied: RowsApplied };
 
-const counts = z.object({ missing: z.number(), present: z.number(), different: z.number() });
-const copyCounts = z.object({ restored: z.number(), skippedPresent: z.number(), conflicting: z.number() });
+const counts = z.object({ missing: z.number(), present: z.number(), different: z.number(), conflicting: z.number().catch(0) });
+const copyCounts = z.object({ restored: z.number(), skippedPresent: z.number(), conflicting: z.number(), different: z.number().optional().catch(undefined), uniqueConflicts: z.number().catch(0) });
+const conflictList = z.array(z.object({ key: z.string(), reason: z.string() })).catch([]);
 const tableCounts = counts.extend({ table: z.string(), via: z.string().nullable().catch(null), matching: z.number() });
 
 /** The result as the bot reads it back: only what the summary uses, anything missing is null. */
@@ -37,7 +38,7 @@ export const rowsResultSchema = z
       .partial()
       .optional()
       .catch(undefined),
-    applied: z.object({ totals: copyCounts.optional().catch(undefined), tables: z.array(copyCounts.extend({ table: z.string() })).catch([]), instanceName: z.string().catch('?'), instanceRemoved: z.boolean().catch(false) }).partial().optional().catch(undefined),
+    applied: z.object({ totals: copyCounts.optional().catch(undefined), tables: z.array(copyCounts.extend({ table: z.string(), conflicts: conflictList })).catch([]), instanceName: z.string().catch('?'), instanceRemoved: z.boolean().catch(false) }).partial().optional().catch(undefined),
   })
   .catch({ form: 'restore' });
 export type RowsResultView = z.infer<typeof rowsResultSchema>;
@@ -46,8 +47,9 @@ function previewLines(preview: RowsPreview): string[] {
   return preview.tables.map((table) => {
     const where = table.via ? ` (children via ${table.via})` : '';
     const samples = table.sampleMissing.length > 0 ? `; missing e.g. ${table.sampleMissing.join(' ')}` : '';
-    const conflicts = table.sampleDifferent.length > 0 ? `; different e.g. ${table.sampleDifferent.join(' ')}` : '';
-    return `${table.table}${where}: ${table.matching} matching in the side instance, ${table.missing} missing in production, ${table.present} present (skipped), ${table.different} different (left alone)${samples}${conflicts}`;
+    const different = table.sampleDifferent.length > 0 ? `; different e.g. ${table.sampleDifferent.join(' ')}` : '';
+    const conflicts = table.sampleConflicts.length > 0 ? `; conflicting e.g. ${table.sampleConflicts.join('; ')}` : '';
+    return `${table.table}${where}: ${table.matching} matching in the side instance, ${table.missing} missing in production, ${table.present} present (skipped), ${table.different} different (left alone), ${table.conflicting} conflicting (missing but a unique value is taken: not inserted)${samples}${different}${conflicts}`;
   });
 }
 
@@ -61,6 +63,7 @@ const FACT_TABLES_BUDGET = 6000;
 export function previewFacts(preview: RowsPreview): Record<string, string> {
   const facts: Record<string, string> = { Filter: `${preview.table} where ${preview.filter}${preview.withChildren ? ', with child rows' : ''}` };
   facts['Will insert'] = `${preview.totals.missing} rows; ${preview.totals.present} already present are skipped; ${preview.totals.different} present with other values are left alone`;
+  if (preview.totals.conflicting > 0) facts['Conflicting'] = `${preview.totals.conflicting} rows missing by primary key are NOT inserted: another production row holds a unique value of theirs (or of their parent); see the tables below`;
   facts['Preview digest'] = preview.digest.slice(0, 16);
   const lines = previewLines(preview);
   let used = 0;
@@ -71,8 +74,8 @@ export function previewFacts(preview: RowsPreview): Record<string, string> {
   }
   const rest = preview.tables.slice(index);
   if (rest.length > 0) {
-    const sum = (key: 'matching' | 'missing' | 'present' | 'different') => rest.reduce((total, table) => total + table[key], 0);
-    facts[`Rows ${index + 1}–${preview.tables.length}`] = `${rest.length} more tables (${rest.map((t) => t.table).join(', ')}): ${sum('matching')} matching, ${sum('missing')} missing, ${sum('present')} present, ${sum('different')} different`;
+    const sum = (key: 'matching' | 'missing' | 'present' | 'different' | 'conflicting') => rest.reduce((total, table) => total + table[key], 0);
+    facts[`Rows ${index + 1}–${preview.tables.length}`] = `${rest.length} more tables (${rest.map((t) => t.table).join(', ')}): ${sum('matching')} matching, ${sum('missing')} missing, ${sum('present')} present, ${sum('different')} different, ${sum('conflicting')} conflicting`;
   }
   return facts;
 }
@@ -84,15 +87,18 @@ export function formatRowsResult(result: RowsResult): string {
       `Side instance ${restored.instanceName} restored (reached ${restored.reachedTime ?? '?'}); connect: ${restored.connect}`,
       'Preview (nothing written to production):',
       ...previewLines(restored.preview).map((line) => `  ${line}`),
-      `Totals: ${restored.preview.totals.missing} missing, ${restored.preview.totals.present} present, ${restored.preview.totals.different} different`,
+      `Totals: ${restored.preview.totals.missing} missing, ${restored.preview.totals.present} present, ${restored.preview.totals.different} different, ${restored.preview.totals.conflicting} conflicting`,
       ...(result.then ? [`Then: recover ${result.then}`] : []),
     ].join('\n');
   }
   const { applied } = result;
   return [
     `Rows copied into production from ${applied.instanceName} in one transaction:`,
-    ...applied.tables.map((table) => `  ${table.table}: ${table.restored} restored, ${table.skippedPresent} skipped (present), ${table.conflicting} conflicting (left alone)`),
-    `Totals: ${applied.totals.restored} restored, ${applied.totals.skippedPresent} skipped, ${applied.totals.conflicting} conflicting`,
+    ...applied.tables.flatMap((table) => [
+      `  ${table.table}: ${table.restored} restored, ${table.skippedPresent} skipped (present), ${table.conflicting} conflicting (left alone: ${table.different} different, ${table.uniqueConflicts} with a unique value taken)`,
+      ...table.conflicts.map((c) => `    not inserted ${c.key}: ${c.reason}`),
+    ]),
+    `Totals: ${applied.totals.restored} restored, ${applied.totals.skippedPresent} skipped, ${applied.totals.conflicting} conflicting (${applied.totals.uniqueConflicts} with a unique value taken)`,
     ...applied.sequences.map((sequence) => `Sequence ${sequence.sequence} moved forward to ${sequence.movedTo}`),
     applied.instanceRemoved ? `Side instance ${applied.instanceName} removed.` : `Side instance ${applied.instanceName} kept.`,
   ].join('\n');
@@ -112,17 +118,17 @@ export function rowsSummary(params: unknown, result: RowsResultView | null): Sum
     followUps.push(`Check the preview, then copy the missing rows into production (typed confirmation and approval; the side instance is removed afterwards): ${command}`);
     const preview = restored.preview;
     if (preview) {
-      followUps.push(`Preview (nothing written to production): ${preview.totals.missing} missing in production, ${preview.totals.present} present (skipped), ${preview.totals.different} different (left alone).`);
-      const lines = preview.tables.map((t) => `${t.table}${t.via ? ` (via ${t.via})` : ''}: ${t.matching} matching, ${t.missing} missing, ${t.present} present, ${t.different} different`);
+      followUps.push(`Preview (nothing written to production): ${preview.totals.missing} missing in production, ${preview.totals.present} present (skipped), ${preview.totals.different} different (left alone), ${preview.totals.conflicting} conflicting (a unique value taken: not inserted).`);
+      const lines = preview.tables.map((t) => `${t.table}${t.via ? ` (via ${t.via})` : ''}: ${t.matching} matching, ${t.missing} missing, ${t.present} present, ${t.different} different, ${t.conflicting} conflicting`);
       followUps.push(...linesWithin(lines, SUMMARY_TABLES_BUDGET, (n) => `…and ${n} more table(s): see the copy's plan.`));
     }
   }
   if (result?.form === 'apply' && result.applied?.totals) {
     const totals = result.applied.totals;
-    followUps.push(`${totals.restored} rows restored, ${totals.skippedPresent} skipped (present), ${totals.conflicting} conflicting (left alone).`);
-    const lines = (result.applied.tables ?? []).map((t) => `${t.table}: ${t.restored} restored, ${t.skippedPresent} skipped, ${t.conflicting} conflicting`);
+    followUps.push(`${totals.restored} rows restored, ${totals.skippedPresent} skipped (present), ${totals.conflicting} conflicting (left alone${totals.uniqueConflicts > 0 ? `; ${totals.uniqueConflicts} not inserted because a unique value is taken` : ''}).`);
+    const lines = (result.applied.tables ?? []).map((t) => `${t.table}: ${t.restored} restored, ${t.skippedPresent} skipped, ${t.conflicting} conflicting${t.conflicts.length > 0 ? ` (e.g. ${t.conflicts.map((c) => `${c.key}: ${c.reason}`).join('; ')})` : ''}`);
     followUps.push(...linesWithin(lines, SUMMARY_TABLES_BUDGET, (n) => `…and ${n} more table(s): see the job's result.`));
-    if (totals.conflicting > 0) followUps.push('Conflicting rows exist in production with other values and were left alone: compare them with the side instance before changing anything.');
+    if (totals.conflicting > 0) followUps.push('Conflicting rows were left alone: rows present with other values, and missing rows whose unique value another row now holds (named above). Compare them with the side instance before changing anything.');
     if (result.applied.instanceRemoved === false) followUps.push(`The side instance ${result.applied.instanceName ?? '?'} was kept: stop and remove it when done.`);
   }
   const target = given.beforeXid ? { text: `just before transaction ${given.beforeXid}`, time: null } : given.at ? { text: given.at, time: given.at } : null;

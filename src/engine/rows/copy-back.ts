@@ -5,27 +5,20 @@
  * different, and a digest of it all. `copyMissingRows` checks the preview is still the one
  * approved, then inserts only the missing rows, parents before children, in ONE production
  * transaction, moves sequences forward, and counts restored / skipped / conflicting rows.
+ * Rows that cannot go back (classify.ts: a unique value held by another row) are skipped and
+ * reported by key and constraint; the others are written.
  * Rows are read through a cursor, a page at a time: memory stays bounded whatever the count.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { RecoverError } from '../../errors.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
-import { compileFilterText, type CompiledFilter } from './filter-compile.js';
-import { SESSION_SETTINGS_SQL } from './rows-sql.js';
-import { declareCursorSql, fetchSql, insertRowsSql, lookupKeysSql, ROOT_ALIAS, sequenceForwardSql } from './statements.js';
-import { checkSameShape, displayName, readRowSets, readTable, type RowSet } from './table.js';
+import { block, prepare, uniqueConflicts, walkSet, type Prepared, type RowsSpec } from './classify.js';
+import { SESSION_SETTINGS_SQL, tableRowCountSql } from './rows-sql.js';
+import { insertRowsSql, lookupKeysSql, sequenceForwardSql } from './statements.js';
+import { displayName } from './table.js';
 
-export interface RowsSpec {
-  /** The table as people name it: `workflows` or `schema.table`. */
-  table: string;
-  /** The filter text (filter.ts grammar). */
-  filter: string;
-  withChildren: boolean;
-  maxDepth?: number;
-  /** Rows per page read from the side instance (default 500). */
-  pageRows?: number;
-}
+export type { RowsSpec } from './classify.js';
 
 export interface TablePreview {
   table: string;
@@ -34,14 +27,19 @@ export interface TablePreview {
   /** The foreign key a child set follows, `constraint → parent`; null for the root. */
   via: string | null;
   matching: number;
+  /** Not in production by primary key and free to go back: inserted. */
   missing: number;
   /** In production with the same values: skipped. */
   present: number;
   /** In production with other values: left alone, reported. */
   different: number;
+  /** Not in production by primary key, but cannot go back (a unique value held by another row, or its parent conflicts): skipped, reported. */
+  conflicting: number;
   /** Keys (JSON) of the first few missing and different rows, for people. */
   sampleMissing: string[];
   sampleDifferent: string[];
+  /** The first few conflicting rows: `key: why` (the constraint and the row holding the value). */
+  sampleConflicts: string[];
 }
 
 export interface RowsPreview {
@@ -49,7 +47,7 @@ export interface RowsPreview {
   filter: string;
   withChildren: boolean;
   tables: TablePreview[];
-  totals: { matching: number; missing: number; present: number; different: number };
+  totals: { matching: number; missing: number; present: number; different: number; conflicting: number };
   /** sha256 over every row's key, class and side-instance hash, in order: the approval binds to it. */
   digest: string;
 }
@@ -59,106 +57,123 @@ export interface TableCopy {
   restored: number;
   /** Present in production (equal, or inserted meanwhile by someone else). */
   skippedPresent: number;
+  /** Left alone: `different` (same key, other values) plus `uniqueConflicts`. */
   conflicting: number;
+  different: number;
+  /** Missing by primary key but not inserted: a unique value held by another row (or its parent not inserted). */
+  uniqueConflicts: number;
+  /** The first few of those: key and why. */
+  conflicts: { key: string; reason: string }[];
+  /** Production's rows of the table before and after the insert (same transaction). */
+  rowsBefore: number;
+  rowsAfter: number;
+  /** sha256 over (key, hash) of the inserted rows as the side instance has them, and as production stored them: equal when every value came back. */
+  sideHash: string;
+  productionHash: string;
 }
 
 export interface CopyResult {
   preview: RowsPreview;
   tables: TableCopy[];
   sequences: { sequence: string; movedTo: string }[];
-  totals: { restored: number; skippedPresent: number; conflicting: number };
+  totals: { restored: number; skippedPresent: number; conflicting: number; different: number; uniqueConflicts: number };
 }
 
 const SAMPLE = 5;
-
-interface Prepared {
-  sets: RowSet[];
-  filter: CompiledFilter;
-}
 
 async function applySessionSettings(client: pg.Client): Promise<void> {
   for (const sql of SESSION_SETTINGS_SQL) await client.query(sql);
 }
 
-/** The row sets from the side instance's catalog, each checked against production's table; the filter compiled against the root's columns. */
-async function prepare(source: pg.Client, production: pg.Client, spec: RowsSpec): Promise<Prepared> {
-  const root = await readTable(source, spec.table, 'the side instance');
-  const filter = compileFilterText(spec.filter, root.columns, displayName(root), { alias: ROOT_ALIAS });
-  const sets = await readRowSets(source, root, spec.withChildren, spec.maxDepth);
-  for (const set of sets) checkSameShape(set.table, await readTable(production, `${quote(set.table.schema)}.${quote(set.table.name)}`, 'production'));
-  return { sets, filter };
-}
-
-const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-type RowClass = 'missing' | 'present' | 'different';
-interface PageRow {
-  key: string;
-  hash: string;
-  row?: string;
-}
-
-/**
- * Walks one set's rows in the side instance, a page at a time, classifying each page against
- * production; `onPage` gets the page with each row's class.
- */
-async function walkSet(source: pg.Client, production: pg.Client, set: RowSet, prepared: Prepared, pageRows: number, withRows: boolean, onPage: (rows: (PageRow & { cls: RowClass })[]) => Promise<void>): Promise<void> {
-  const cursor = `rows_${set.depth}_${set.table.oid}`;
-  try {
-    await source.query(declareCursorSql(cursor, set, prepared.filter, withRows), prepared.filter.params);
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? '';
-    // Class 22 (data exception): a filter value the column's type cannot read, e.g. 'yesterday-ish' for a timestamp.
-    if (code.startsWith('22')) throw new RecoverError('BAD_INPUT', `A value in the filter does not fit its column: ${(error as Error).message}.`, { hint: `Filter: ${prepared.filter.text}`, cause: error });
-    throw error;
-  }
-  for (;;) {
-    const page = (await source.query<PageRow>(fetchSql(cursor, pageRows))).rows;
-    if (page.length === 0) break;
-    const found = new Map((await production.query<{ key: string; hash: string }>(lookupKeysSql(set.table), [`[${page.map((row) => row.key).join(',')}]`])).rows.map((row) => [row.key, row.hash]));
-    await onPage(page.map((row) => ({ ...row, cls: !found.has(row.key) ? 'missing' : found.get(row.key) === row.hash ? 'present' : 'different' })));
-    if (page.length < pageRows) break;
-  }
-  await source.query(`CLOSE ${quote(cursor)}`);
-}
+const emptyPreview = (table: string, depth: number, via: string | null): TablePreview => ({
+  table, depth, via, matching: 0, missing: 0, present: 0, different: 0, conflicting: 0, sampleMissing: [], sampleDifferent: [], sampleConflicts: [],
+});
+const CLASS_FIELD = { missing: 'missing', present: 'present', different: 'different', conflict: 'conflicting' } as const;
 
 async function computePreview(source: pg.Client, production: pg.Client, spec: RowsSpec, prepared: Prepared): Promise<RowsPreview> {
   const digest = createHash('sha256');
   digest.update(JSON.stringify({ table: spec.table, filter: prepared.filter.text, withChildren: spec.withChildren }));
   const tables: TablePreview[] = [];
-  for (const set of prepared.sets) {
-    const table: TablePreview = {
-      table: displayName(set.table),
-      depth: set.depth,
-      via: set.via ? `${set.via.constraint} → ${displayName(set.via.parent.table)}` : null,
-      matching: 0,
-      missing: 0,
-      present: 0,
-      different: 0,
-      sampleMissing: [],
-      sampleDifferent: [],
-    };
+  prepared.blocked.clear();
+  for (const [index, set] of prepared.sets.entries()) {
+    const table = emptyPreview(displayName(set.table), set.depth, set.via ? `${set.via.constraint} → ${displayName(set.via.parent.table)}` : null);
     digest.update(`\n#${table.table}`);
-    await walkSet(source, production, set, prepared, spec.pageRows ?? 500, false, async (rows) => {
+    await walkSet(source, production, prepared, index, spec.pageRows ?? 500, false, async (rows) => {
       for (const row of rows) {
         table.matching++;
-        table[row.cls]++;
+        table[CLASS_FIELD[row.cls]]++;
         if (row.cls === 'missing' && table.sampleMissing.length < SAMPLE) table.sampleMissing.push(row.key);
         if (row.cls === 'different' && table.sampleDifferent.length < SAMPLE) table.sampleDifferent.push(row.key);
+        if (row.cls === 'conflict' && table.sampleConflicts.length < SAMPLE) table.sampleConflicts.push(`${row.key}: ${row.reason}`);
         digest.update(`\n${row.cls}\t${row.key}\t${row.hash}`);
       }
     });
     tables.push(table);
   }
-  const sum = (field: 'matching' | 'missing' | 'present' | 'different') => tables.reduce((total, table) => total + table[field], 0);
+  const sum = (field: 'matching' | 'missing' | 'present' | 'different' | 'conflicting') => tables.reduce((total, table) => total + table[field], 0);
   return {
     table: displayName(prepared.sets[0]!.table),
     filter: prepared.filter.text,
     withChildren: spec.withChildren,
     tables,
-    totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different') },
+    totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different'), conflicting: sum('conflicting') },
     digest: digest.digest('hex'),
   };
+}
+
+/**
+ * One set's missing rows inserted, page by page: a row the insert skipped is present by key
+ * now (someone inserted it meanwhile) or a conflict (a unique value the lookup did not cover:
+ * an expression or partial unique index, or a row inserted meanwhile); its children then do
+ * not go back either. Each inserted row's hash as production stored it is checked against
+ * the side instance's.
+ */
+async function copySet(source: pg.Client, production: pg.Client, prepared: Prepared, index: number, pageRows: number, sequences: CopyResult['sequences']): Promise<TableCopy> {
+  const set = prepared.sets[index]!;
+  const count = async () => Number((await production.query<{ n: string }>(tableRowCountSql(set.table.schema, set.table.name))).rows[0]!.n);
+  const sideHash = createHash('sha256');
+  const productionHash = createHash('sha256');
+  const copy: TableCopy = { table: displayName(set.table), restored: 0, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, conflicts: [], rowsBefore: await count(), rowsAfter: 0, sideHash: '', productionHash: '' };
+  const conflict = (key: string, reason: string) => {
+    copy.uniqueConflicts++;
+    if (copy.conflicts.length < SAMPLE) copy.conflicts.push({ key, reason });
+  };
+  await walkSet(source, production, prepared, index, pageRows, true, async (rows) => {
+    copy.skippedPresent += rows.filter((row) => row.cls === 'present').length;
+    copy.different += rows.filter((row) => row.cls === 'different').length;
+    for (const row of rows.filter((r) => r.cls === 'conflict')) conflict(row.key, row.reason ?? 'a unique value is held by another row');
+    const missing = rows.filter((row) => row.cls === 'missing');
+    if (missing.length === 0) return;
+    const inserted = new Map((await production.query<{ key: string; hash: string }>(insertRowsSql(set.table), [`[${missing.map((row) => row.row).join(',')}]`])).rows.map((row) => [row.key, row.hash]));
+    copy.restored += inserted.size;
+    for (const row of missing.filter((r) => inserted.has(r.key))) {
+      sideHash.update(`${row.key}\t${row.hash}\n`);
+      productionHash.update(`${row.key}\t${inserted.get(row.key)}\n`);
+    }
+    const skipped = missing.filter((row) => !inserted.has(row.key));
+    if (skipped.length === 0) return;
+    const present = new Set((await production.query<{ key: string }>(lookupKeysSql(set.table), [`[${skipped.map((row) => row.key).join(',')}]`])).rows.map((row) => row.key));
+    const reasons = await uniqueConflicts(production, set, prepared.uniques[index] ?? [], skipped.filter((row) => !present.has(row.key)).map((row) => row.row!));
+    for (const row of skipped) {
+      if (present.has(row.key)) {
+        copy.skippedPresent++;
+        continue;
+      }
+      conflict(row.key, reasons.get(row.key) ?? 'the insert skipped it: a unique value is held by another row (an expression or partial unique index, or a row inserted meanwhile)');
+      block(prepared, index, { ...row, cls: 'conflict' });
+    }
+  });
+  copy.conflicting = copy.different + copy.uniqueConflicts;
+  copy.rowsAfter = await count();
+  copy.sideHash = sideHash.digest('hex');
+  copy.productionHash = productionHash.digest('hex');
+  if (copy.restored > 0) {
+    for (const column of set.table.columns.filter((c) => c.sequence !== null)) {
+      const moved = (await production.query<{ moved_to: string }>(sequenceForwardSql(set.table, column.name), [column.sequence])).rows[0];
+      if (moved) sequences.push({ sequence: column.sequence!, movedTo: String(moved.moved_to) });
+    }
+  }
+  return copy;
 }
 
 /** Both connections, the side instance's in one read-only snapshot, both with the same session settings. */
@@ -186,7 +201,9 @@ export async function previewRows(source: TargetConnection, production: TargetCo
  * Inserts the missing rows into production in one transaction. With `expectDigest`, the
  * preview is computed again first (inside that transaction) and a different digest refuses
  * before anything is written. Rows present meanwhile are skipped (ON CONFLICT DO NOTHING),
- * rows present with other values are left alone; other sessions keep writing throughout.
+ * rows present with other values are left alone, rows whose unique value another row holds
+ * are skipped and reported as conflicts (also when found only by the insert); other sessions
+ * keep writing throughout.
  */
 export async function copyMissingRows(source: TargetConnection, production: TargetConnection, spec: RowsSpec, options: { expectDigest?: string } = {}): Promise<CopyResult> {
   return withBoth(source, production, async (sourceClient, productionClient) => {
@@ -201,28 +218,13 @@ export async function copyMissingRows(source: TargetConnection, production: Targ
       }
       const tables: TableCopy[] = [];
       const sequences: CopyResult['sequences'] = [];
-      for (const set of prepared.sets) {
-        const copy: TableCopy = { table: displayName(set.table), restored: 0, skippedPresent: 0, conflicting: 0 };
-        await walkSet(sourceClient, productionClient, set, prepared, spec.pageRows ?? 500, true, async (rows) => {
-          const missing = rows.filter((row) => row.cls === 'missing');
-          copy.skippedPresent += rows.filter((row) => row.cls === 'present').length;
-          copy.conflicting += rows.filter((row) => row.cls === 'different').length;
-          if (missing.length === 0) return;
-          const inserted = (await productionClient.query(insertRowsSql(set.table), [`[${missing.map((row) => row.row).join(',')}]`])).rowCount ?? 0;
-          copy.restored += inserted;
-          copy.skippedPresent += missing.length - inserted;
-        });
-        if (copy.restored > 0) {
-          for (const column of set.table.columns.filter((c) => c.sequence !== null)) {
-            const moved = (await productionClient.query<{ moved_to: string }>(sequenceForwardSql(set.table, column.name), [column.sequence])).rows[0];
-            if (moved) sequences.push({ sequence: column.sequence!, movedTo: String(moved.moved_to) });
-          }
-        }
-        tables.push(copy);
+      prepared.blocked.clear();
+      for (const index of prepared.sets.keys()) {
+        tables.push(await copySet(sourceClient, productionClient, prepared, index, spec.pageRows ?? 500, sequences));
       }
       await productionClient.query('COMMIT');
-      const sum = (field: 'restored' | 'skippedPresent' | 'conflicting') => tables.reduce((total, table) => total + table[field], 0);
-      return { preview, tables, sequences, totals: { restored: sum('restored'), skippedPresent: sum('skippedPresent'), conflicting: sum('conflicting') } };
+      const sum = (field: 'restored' | 'skippedPresent' | 'conflicting' | 'different' | 'uniqueConflicts') => tables.reduce((total, table) => total + table[field], 0);
+      return { preview, tables, sequences, totals: { restored: sum('restored'), skippedPresent: sum('skippedPresent'), conflicting: sum('conflicting'), different: sum('different'), uniqueConflicts: sum('uniqueConflicts') } };
     } catch (error) {
       await productionClient.query('ROLLBACK').catch(() => undefined);
       if (error instanceof RecoverError) throw error;

@@ -37,7 +37,7 @@ export async function restoreForRows(
   const { restored, side } = await restoreSideForJob(ctx, config, request);
   const finishPreview = step(ctx, 'preview', `Preview: ${request.spec.table} where ${request.spec.filter}, side instance against production`);
   const preview = await previewRows({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.spec);
-  finishPreview(`${preview.totals.missing} missing, ${preview.totals.present} present, ${preview.totals.different} different`);
+  finishPreview(`${preview.totals.missing} missing, ${preview.totals.present} present, ${preview.totals.different} different, ${preview.totals.conflicting} conflicting`);
   return { ...side, preview };
 }
 
@@ -73,7 +73,7 @@ export async function applyRows(
   const finishCopy = step(ctx, 'copy-rows', 'Insert the missing rows into production (one transaction)');
   // The digest is checked again inside the copy's own transaction: a change since the check above refuses too.
   const copied = await copyMissingRows(side, production, request.spec, { expectDigest: request.digest });
-  finishCopy(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting`);
+  finishCopy(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting (${copied.totals.uniqueConflicts} with a unique value taken)`);
   return { ...copied, ...(await verifyAndRemoveInstance(ctx, config, request)) };
 }
 

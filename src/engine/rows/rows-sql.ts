@@ -65,3 +65,28 @@ export function rowHashSql(alias: string): string {
  * depend on the server's defaults.
  */
 export const SESSION_SETTINGS_SQL = [`SET TimeZone = 'UTC'`, `SET DateStyle = 'ISO, YMD'`, `SET IntervalStyle = 'postgres'`, `SET extra_float_digits = 1`, `SET bytea_output = 'hex'`] as const;
+
+/**
+ * Unique keys other than the primary key, as plain columns (expression and partial unique
+ * indexes are left out: a conflict on those is found when the insert skips the row). With
+ * `nulls_not_distinct` (PostgreSQL 15's NULLS NOT DISTINCT, read so older servers answer false).
+ * `$1` = the table's oid.
+ */
+export const uniqueKeysSql = `
+  SELECT coalesce(con.conname, ic.relname)::text AS constraint,
+         array_agg(a.attname::text ORDER BY k.ord) AS columns,
+         coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nulls_not_distinct
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype = 'u'
+    CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+   WHERE i.indrelid = $1::int8::oid AND i.indisunique AND NOT i.indisprimary AND i.indisvalid
+     AND i.indpred IS NULL AND i.indexprs IS NULL AND k.ord <= i.indnkeyatts
+   GROUP BY i.indexrelid, con.conname, ic.relname, 3
+   ORDER BY 1`;
+
+/** Rows of the table now: `SELECT count(*)`. */
+export function tableRowCountSql(schema: string, name: string): string {
+  return `SELECT count(*)::bigint AS n FROM ${tableName(schema, name)}`;
+}

@@ -54,12 +54,13 @@ export function lookupKeysSql(table: TableInfo): string {
 /**
  * Inserts rows given as a JSON array of row objects with their own values (identity columns
  * included: OVERRIDING SYSTEM VALUE; stored generated columns are computed again). A row whose
- * key (or another unique value) appeared meanwhile is skipped. Returns the inserted keys.
+ * key (or another unique value) appeared meanwhile is skipped, never an error that would undo
+ * the other rows. Returns the inserted keys and each inserted row's hash as production stored it.
  */
 export function insertRowsSql(table: TableInfo): string {
   const columns = table.columns.filter((column) => column.generated === '').map((column) => column.name);
   const names = columns.map(quoteIdent).join(', ');
-  return `INSERT INTO ${qualified(table)} AS ${quoteIdent('t')} (${names}) OVERRIDING SYSTEM VALUE SELECT ${columnList('j', columns)} FROM jsonb_populate_recordset(NULL::${qualified(table)}, $1::jsonb) AS ${quoteIdent('j')} ON CONFLICT DO NOTHING RETURNING ${keyJsonSql('t', table.primaryKey)}::text AS key`;
+  return `INSERT INTO ${qualified(table)} AS ${quoteIdent('t')} (${names}) OVERRIDING SYSTEM VALUE SELECT ${columnList('j', columns)} FROM jsonb_populate_recordset(NULL::${qualified(table)}, $1::jsonb) AS ${quoteIdent('j')} ON CONFLICT DO NOTHING RETURNING ${keyJsonSql('t', table.primaryKey)}::text AS key, ${rowHashSql('t')} AS hash`;
 }
 
 /**
@@ -68,4 +69,15 @@ export function insertRowsSql(table: TableInfo): string {
  */
 export function sequenceForwardSql(table: TableInfo, column: string): string {
   return `SELECT setval($1::regclass, x.m) AS moved_to FROM (SELECT max(${quoteIdent('t')}.${quoteIdent(column)})::bigint AS m FROM ${qualified(table)} ${quoteIdent('t')}) x WHERE x.m > coalesce(pg_sequence_last_value($1::regclass), 0)`;
+}
+
+/**
+ * Which of the given rows would break a unique key (other than the primary key) because
+ * another production row holds the same values: the row's key and the holder's key.
+ * `$1` = a JSON array of row objects (the side instance's rows).
+ */
+export function uniqueHoldersSql(table: TableInfo, columns: readonly string[], nullsNotDistinct: boolean): string {
+  const key = table.primaryKey;
+  const same = columns.map((column) => `${quoteIdent('t')}.${quoteIdent(column)} ${nullsNotDistinct ? 'IS NOT DISTINCT FROM' : '='} ${quoteIdent('j')}.${quoteIdent(column)}`).join(' AND ');
+  return `SELECT ${keyJsonSql('j', key)}::text AS key, ${keyJsonSql('t', key)}::text AS held_by FROM jsonb_populate_recordset(NULL::${qualified(table)}, $1::jsonb) AS ${quoteIdent('j')} JOIN ${qualified(table)} AS ${quoteIdent('t')} ON ${same} WHERE (${columnList('t', key)}) IS DISTINCT FROM (${columnList('j', key)})`;
 }

@@ -87,7 +87,7 @@ test('§8.1 in Slack: rows --at previews on a side instance, the copy command it
 
   // 2. The summary: the preview's counts and the exact copy command.
   const first = await summaryThread(approval.ts);
-  expect(first).toContain('Preview (nothing written to production): 40 missing in production, 0 present (skipped), 0 different (left alone).');
+  expect(first).toContain('Preview (nothing written to production): 40 missing in production, 0 present (skipped), 0 different (left alone), 0 conflicting (a unique value taken: not inserted).');
   expect(first).toContain('workflows: 10 matching, 10 missing, 0 present, 0 different');
   expect(first).toMatch(/workflow_executions \(via [^)]+\): 30 matching, 30 missing, 0 present, 0 different/);
   const copyCommand = `rows workflows --where "user_id = 12345" --from-instance ${instanceName} --with-children --db ${DB}`;

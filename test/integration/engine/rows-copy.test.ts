@@ -23,7 +23,7 @@ let side: ClusterHandle;
 let production: ClusterHandle;
 
 const SCHEMA = `
-  DROP TABLE IF EXISTS execution_logs, workflow_executions, workflows, no_key;
+  DROP TABLE IF EXISTS execution_logs, workflow_executions, workflows, no_key, sessions, accounts;
   CREATE TABLE workflows (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, user_id int NOT NULL, name text NOT NULL,
     amount numeric(30,10), created_at timestamptz NOT NULL DEFAULT '2025-01-01 00:00:00+00', name_len int GENERATED ALWAYS AS (length(name)) STORED);
   CREATE TABLE workflow_executions (id serial PRIMARY KEY, workflow_id bigint NOT NULL REFERENCES workflows(id), status text);
@@ -31,7 +31,12 @@ const SCHEMA = `
   CREATE TABLE no_key (user_id int);
   INSERT INTO workflows (user_id, name, amount) SELECT CASE WHEN g % 10 = 0 THEN 12345 ELSE g END, 'wf ' || g, 12345678901234567890.1234567891 FROM generate_series(1, 100) g;
   INSERT INTO workflow_executions (workflow_id, status) SELECT w.id, s FROM workflows w, unnest(ARRAY['ok', 'failed']) s;
-  INSERT INTO execution_logs SELECT e.id, l, 'line ' || l FROM workflow_executions e, generate_series(1, 2) l;`;
+  INSERT INTO execution_logs SELECT e.id, l, 'line ' || l FROM workflow_executions e, generate_series(1, 2) l;
+  CREATE TABLE accounts (id int PRIMARY KEY, team int NOT NULL, email text NOT NULL CONSTRAINT accounts_email_key UNIQUE);
+  CREATE UNIQUE INDEX accounts_email_lower ON accounts (lower(email));
+  CREATE TABLE sessions (id int PRIMARY KEY, account_id int NOT NULL REFERENCES accounts(id));
+  INSERT INTO accounts SELECT g, 7, 'a' || g FROM generate_series(1, 6) g;
+  INSERT INTO sessions SELECT g, 1 + g % 6 FROM generate_series(1, 12) g;`;
 
 const sql = (cluster: ClusterHandle, text: string, params: unknown[] = []) => withClient(cluster, 'postgres', async (client) => (await client.query(text, params)).rows);
 const conn = (cluster: ClusterHandle) => ({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'postgres' });
@@ -91,12 +96,13 @@ test('copy: missing rows back with the same values, re-created rows skipped, the
   const before = await othersHash(production);
   const preview = await previewRows(conn(side), conn(production), spec);
   const result = await copyMissingRows(conn(side), conn(production), spec, { expectDigest: preview.digest });
-  expect(result.tables).toEqual([
-    { table: 'workflows', restored: 9, skippedPresent: 1, conflicting: 1 },
+  expect(result.tables).toMatchObject([
+    { table: 'workflows', restored: 9, skippedPresent: 1, conflicting: 1, different: 1, uniqueConflicts: 0, conflicts: [], rowsBefore: 93, rowsAfter: 102 },
     { table: 'workflow_executions', restored: 18, skippedPresent: 2, conflicting: 0 },
     { table: 'execution_logs', restored: 36, skippedPresent: 4, conflicting: 0 },
   ]);
-  expect(result.totals).toEqual({ restored: 63, skippedPresent: 7, conflicting: 1 });
+  expect(result.totals).toEqual({ restored: 63, skippedPresent: 7, conflicting: 1, different: 1, uniqueConflicts: 0 });
+  for (const table of result.tables) expect(table.productionHash).toBe(table.sideHash);
   expect(result.sequences).toEqual([{ sequence: 'public.workflows_id_seq', movedTo: '5000' }]);
   // Same values, numeric precision and generated column included; the conflicting row kept production's values.
   const userRows = `SELECT id, user_id, name, amount::text, created_at, name_len FROM workflows WHERE user_id = 12345 AND id <> 30 ORDER BY id`;
@@ -108,7 +114,7 @@ test('copy: missing rows back with the same values, re-created rows skipped, the
   expect(Number(next!.id)).toBe(5001);
   // Again: everything is present now; nothing is written twice.
   const again = await copyMissingRows(conn(side), conn(production), spec);
-  expect(again.totals).toEqual({ restored: 0, skippedPresent: 70, conflicting: 1 });
+  expect(again.totals).toEqual({ restored: 0, skippedPresent: 70, conflicting: 1, different: 1, uniqueConflicts: 0 });
 });
 
 test('a changed preview refuses before writing anything', async () => {
@@ -166,4 +172,39 @@ test('refusals: no primary key, unknown column, a value the column cannot read, 
   expect(await refusal({ ...spec, filter: "created_at > 'yesterday-ish'" })).toMatch(/^BAD_INPUT: A value in the filter does not fit its column: invalid input syntax for type timestamp with time zone/);
   expect(await refusal({ ...spec, table: 'nope' })).toMatch(/^BAD_INPUT: There is no table nope in the side instance\.$/);
   expect(await refusal({ ...spec, table: 'workflows; drop table x' })).toMatch(/^BAD_INPUT: /);
+});
+
+test('a row whose unique value another row now holds is a conflict (key and constraint named), skipped with its children; the others are written', async () => {
+  // The mistake deleted team 7's accounts 2, 3 and 4 (and their sessions); since then new
+  // accounts took 'a3' (accounts_email_key) and 'A4' (only the expression index lower(email)).
+  await sql(production, `DELETE FROM sessions WHERE account_id IN (2, 3, 4); DELETE FROM accounts WHERE id IN (2, 3, 4);
+    INSERT INTO accounts VALUES (100, 8, 'a3'), (101, 8, 'A4');`);
+  const accounts = { table: 'accounts', filter: 'team = 7', withChildren: true };
+  const preview = await previewRows(conn(side), conn(production), accounts);
+  expect(preview.tables.map((t) => [t.table, t.matching, t.missing, t.present, t.different, t.conflicting])).toEqual([
+    ['accounts', 6, 2, 3, 0, 1],
+    ['sessions', 12, 4, 6, 0, 2],
+  ]);
+  expect(preview.tables[0]!.sampleConflicts).toEqual(['{"id": 3}: unique constraint accounts_email_key (email): its value is held by {"id": 100} in production']);
+  expect(preview.tables[1]!.sampleConflicts).toEqual([
+    '{"id": 2}: its parent {"id":3} in accounts does not go back (a conflict there)',
+    '{"id": 8}: its parent {"id":3} in accounts does not go back (a conflict there)',
+  ]);
+  expect(preview.totals).toMatchObject({ missing: 6, conflicting: 3 });
+
+  const result = await copyMissingRows(conn(side), conn(production), accounts, { expectDigest: preview.digest });
+  expect(result.tables.map((t) => [t.table, t.restored, t.skippedPresent, t.different, t.uniqueConflicts, t.conflicting])).toEqual([
+    ['accounts', 1, 3, 0, 2, 2],
+    ['sessions', 2, 6, 0, 4, 4],
+  ]);
+  expect(result.tables[0]!.conflicts).toEqual([
+    { key: '{"id": 3}', reason: 'unique constraint accounts_email_key (email): its value is held by {"id": 100} in production' },
+    { key: '{"id": 4}', reason: expect.stringMatching(/^the insert skipped it: a unique value is held by another row \(an expression or partial unique index/) },
+  ]);
+  expect(result.tables[1]!.conflicts.map((c) => c.key)).toEqual(['{"id": 2}', '{"id": 3}', '{"id": 8}', '{"id": 9}']);
+  expect(result.tables[0]).toMatchObject({ rowsBefore: 5, rowsAfter: 6 });
+  expect(result.tables[0]!.productionHash).toBe(result.tables[0]!.sideHash);
+  // Account 2 and its sessions are back; 3 and 4 (and theirs) are not, production's holders untouched.
+  expect(await sql(production, `SELECT id, email FROM accounts ORDER BY id`)).toEqual([1, 2, 5, 6, 100, 101].map((id) => ({ id, email: id === 100 ? 'a3' : id === 101 ? 'A4' : `a${id}` })));
+  expect(await sql(production, `SELECT id FROM sessions WHERE account_id IN (2, 3, 4) ORDER BY id`)).toEqual([{ id: 1 }, { id: 7 }]);
 });

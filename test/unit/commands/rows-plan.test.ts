@@ -21,11 +21,11 @@ const base = { now: new Date('2025-01-15T10:20:30.456Z'), production: { name: 'a
 const words = ['workflows', '--where', 'user_id = 12345', '--with-children', '--db', 'aiagent_prod'];
 
 function table(name: string, depth: number, missing: number): TablePreview {
-  return { table: name, depth, via: depth ? `${name}_fkey → workflows` : null, matching: missing + 1, missing, present: 1, different: 0, sampleMissing: ['{"id":1}', '{"id":2}'], sampleDifferent: [] };
+  return { table: name, depth, via: depth ? `${name}_fkey → workflows` : null, matching: missing + 1, missing, present: 1, different: 0, conflicting: 0, sampleMissing: ['{"id":1}', '{"id":2}'], sampleDifferent: [], sampleConflicts: [] };
 }
 function preview(tables: TablePreview[]): RowsPreview {
-  const sum = (key: 'matching' | 'missing' | 'present' | 'different') => tables.reduce((total, t) => total + t[key], 0);
-  return { table: 'workflows', filter: 'user_id = 12345', withChildren: true, tables, totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different') }, digest: 'ab'.repeat(32) };
+  const sum = (key: 'matching' | 'missing' | 'present' | 'different' | 'conflicting') => tables.reduce((total, t) => total + t[key], 0);
+  return { table: 'workflows', filter: 'user_id = 12345', withChildren: true, tables, totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different'), conflicting: sum('conflicting') }, digest: 'ab'.repeat(32) };
 }
 
 describe('rows --before-xid', () => {
@@ -85,7 +85,7 @@ describe('Slack limits with many child tables', () => {
     expect(facts.target).toEqual({ text: 'just before transaction 4000', time: null });
     expect(facts.recovery?.reachedTime).toBe('2025-01-15T10:19:59Z');
     expect(facts.followUps[0]).toContain('/recover rows workflows --where "user_id = 12345" --from-instance rows-1 --with-children --db aiagent_prod');
-    expect(facts.followUps[1]).toBe(`Preview (nothing written to production): ${many.totals.missing} missing in production, 81 present (skipped), 0 different (left alone).`);
+    expect(facts.followUps[1]).toBe(`Preview (nothing written to production): ${many.totals.missing} missing in production, 81 present (skipped), 0 different (left alone), 0 conflicting (a unique value taken: not inserted).`);
     expect(facts.followUps.at(-1)).toMatch(/^…and \d+ more table\(s\): see the copy's plan\.$/);
     const message = summaryMessage({
       jobId: 'j', status: 'succeeded', command: 'rows …', summary: plan.summary, requestedBy: 'U0ALICE', requestedAt: new Date(), approvals: [], queuedAt: new Date(), startedAt: new Date(), finishedAt: new Date(),
@@ -100,14 +100,15 @@ describe('Slack limits with many child tables', () => {
 
   it('the copy summary reports restored / skipped / conflicting', () => {
     const plan: Plan = { command: 'rows', summary: 'Insert', risk: 'destructive', steps: [], facts: {}, params: { form: 'apply' } };
-    const tables = [{ table: 'workflows', restored: 10, skippedPresent: 2, conflicting: 1 }, { table: 'workflow_executions', restored: 30, skippedPresent: 0, conflicting: 0 }];
-    const facts = summaryFactsOf(plan, { form: 'apply', applied: { totals: { restored: 40, skippedPresent: 2, conflicting: 1 }, tables, instanceName: 'rows-1', instanceRemoved: true } });
+    const conflicts = [{ key: '{"id": 3}', reason: 'unique constraint accounts_email_key (email): its value is held by {"id": 100} in production' }];
+    const tables = [{ table: 'workflows', restored: 10, skippedPresent: 2, conflicting: 2, different: 1, uniqueConflicts: 1, conflicts }, { table: 'workflow_executions', restored: 30, skippedPresent: 0, conflicting: 0 }];
+    const facts = summaryFactsOf(plan, { form: 'apply', applied: { totals: { restored: 40, skippedPresent: 2, conflicting: 2, different: 1, uniqueConflicts: 1 }, tables, instanceName: 'rows-1', instanceRemoved: true } });
     expect(facts.target).toBeNull();
     expect(facts.followUps).toEqual([
-      '40 rows restored, 2 skipped (present), 1 conflicting (left alone).',
-      'workflows: 10 restored, 2 skipped, 1 conflicting',
+      '40 rows restored, 2 skipped (present), 2 conflicting (left alone; 1 not inserted because a unique value is taken).',
+      'workflows: 10 restored, 2 skipped, 2 conflicting (e.g. {"id": 3}: unique constraint accounts_email_key (email): its value is held by {"id": 100} in production)',
       'workflow_executions: 30 restored, 0 skipped, 0 conflicting',
-      'Conflicting rows exist in production with other values and were left alone: compare them with the side instance before changing anything.',
+      'Conflicting rows were left alone: rows present with other values, and missing rows whose unique value another row now holds (named above). Compare them with the side instance before changing anything.',
     ]);
     const kept = summaryFactsOf(plan, { form: 'apply', applied: { totals: { restored: 0, skippedPresent: 0, conflicting: 0 }, instanceName: 'rows-1', instanceRemoved: false } });
     expect(kept.followUps).toEqual(['0 rows restored, 0 skipped (present), 0 conflicting (left alone).', 'The side instance rows-1 was kept: stop and remove it when done.']);
