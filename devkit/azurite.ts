@@ -35,22 +35,23 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   throw new Error(`Azurite did not listen on ${port} within ${timeoutMs} ms`);
 }
 
-export function azuriteConnectionString(port: number): string {
-  return `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`;
+export function azuriteConnectionString(port: number, protocol: 'http' | 'https' = 'http'): string {
+  return `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=${protocol}://127.0.0.1:${port}/${AZURITE_ACCOUNT};`;
 }
 
-export async function startAzurite(location: string, port?: number): Promise<AzuriteHandle> {
+/** `https`: serve TLS with this certificate and key (PEM files), e.g. for tools that refuse plain http. */
+export async function startAzurite(location: string, port?: number, options: { https?: { cert: string; key: string } } = {}): Promise<AzuriteHandle> {
   const chosen = port ?? (await freePort());
   await mkdir(location, { recursive: true });
   const child: ResultPromise = execa(
     process.execPath,
-    [azuriteBin(), '--silent', '--disableTelemetry', '--location', location, '--blobHost', '127.0.0.1', '--blobPort', String(chosen), '--skipApiVersionCheck', '--loose'],
+    [azuriteBin(), '--silent', '--disableTelemetry', '--location', location, '--blobHost', '127.0.0.1', '--blobPort', String(chosen), '--skipApiVersionCheck', '--loose', ...(options.https ? ['--cert', options.https.cert, '--key', options.https.key] : [])],
     { stdio: 'ignore', reject: false },
   );
   await waitForPort(chosen, 15_000);
   return {
     port: chosen,
-    connectionString: azuriteConnectionString(chosen),
+    connectionString: azuriteConnectionString(chosen, options.https ? 'https' : 'http'),
     async stop() {
       child.kill('SIGTERM');
       await child;
