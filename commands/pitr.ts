@@ -9,6 +9,7 @@ import { assertPortFree, listInstances } from '../src/engine/instances.js';
 import { runPitr } from '../src/engine/pitr.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
+import { baseBackupBytes, restoreEstimates } from '../src/estimate/restore.js';
 import { RecoverError } from '../src/errors.js';
 import type { Plan } from '../src/types.js';
 import { formatPitr, formatPlan, formatSelection } from './format.js';
@@ -49,11 +50,6 @@ const STEPS = [
   { kind: 'verify', title: 'Verify: connection, row counts, newest rows', destructive: false },
 ] as const;
 
-/** Seconds, roughly: download at ~80 MB/s, replay at ~100 MB/s of WAL, plus start-up. */
-export function estimateSeconds(baseBytes: number, walBytes: number): { base: number; replay: number } {
-  return { base: Math.ceil(baseBytes / 80e6) + 2, replay: Math.ceil(walBytes / 100e6) + 5 };
-}
-
 export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<ReturnType<typeof runPitr>>, z.infer<typeof pitrResultSchema>> = {
   name: 'pitr',
   usage: PITR_USAGE,
@@ -79,8 +75,9 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
   plan(args, facts: PitrFacts & BaseFacts): Plan {
     const target = targetFromArgs(args.target);
     const selection = selectRestore(facts.catalog, target, args.backupId ? { backupId: args.backupId } : {});
-    const baseBytes = selection.backup.files.reduce((sum, file) => sum + file.bytes, 0);
-    const estimate = estimateSeconds(baseBytes, selection.walBytes);
+    const baseBytes = baseBackupBytes(selection);
+    // Base restore and replay at this pool's measured rates (src/estimate/), or the defaults.
+    const estimate = restoreEstimates(selection, facts.rates);
     const inPlace = args.to === 'in-place';
     const instanceName = args.instance ?? sideInstanceName(facts.now, facts.requestId);
     if (!inPlace && facts.instancesInUse.includes(instanceName)) {
@@ -96,9 +93,9 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
       ...(inPlace
         ? [step('stop-production', { title: `Stop production ${facts.production.name}`, estimateSeconds: 10 }), step('move-aside', { estimateSeconds: 1 })]
         : []),
-      step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${inPlace ? 'the production data directory' : instanceName}`, destructive: inPlace, estimateSeconds: estimate.base }),
+      step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${inPlace ? 'the production data directory' : instanceName}`, destructive: inPlace, estimateSeconds: estimate.base.seconds, estimate: estimate.base.estimate }),
       step('configure-recovery', { title: `Configure recovery to ${targetText}`, estimateSeconds: 1 }),
-      step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then ${args.action}`, destructive: inPlace, estimateSeconds: estimate.replay }),
+      step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then ${args.action}`, destructive: inPlace, estimateSeconds: estimate.replay.seconds, estimate: estimate.replay.estimate }),
       step('verify', { title: `Verify ${args.db?.join(', ') ?? 'all databases'}: connection, row counts, newest rows`, estimateSeconds: 5 }),
     ];
     const params: PitrParams = {

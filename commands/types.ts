@@ -12,7 +12,8 @@ import type { z } from 'zod';
 import type { Config } from '../src/config.js';
 import type { EngineContext } from '../src/engine/context.js';
 import { RecoverError } from '../src/errors.js';
-import type { Plan, Risk, Step } from '../src/types.js';
+import type { Plan, Risk, Step, StepEstimate } from '../src/types.js';
+import type { MeasuredRates } from '../src/estimate/rates.js';
 
 export { parseFlags, tokenize, type ParsedFlags } from './words.js';
 
@@ -23,6 +24,11 @@ export interface BaseFacts {
   production: { name: string };
   /** The request being planned (Slack) or a random id (CLI): generated names include it, so they are unique. */
   requestId: string;
+  /**
+   * Restore rates measured on this runner pool (the runner's planner reads them from the control
+   * DB); absent or empty: estimates use the documented defaults and say they are not yet measured.
+   */
+  rates?: MeasuredRates;
 }
 
 /** The facts of commands that read the backup catalog (pitr's, today): kept under its old name. */
@@ -145,7 +151,7 @@ export interface RecoverCommand<Args = any, Facts = any, Params = any, Result = 
 export function declaredStep(
   declared: readonly StepDeclaration[],
   kind: string,
-  extra: { title?: string; destructive?: boolean; estimateSeconds?: number; params?: Record<string, unknown> } = {},
+  extra: { title?: string; destructive?: boolean; estimateSeconds?: number; estimate?: StepEstimate; params?: Record<string, unknown> } = {},
 ): Step {
   const step = declared.find((s) => s.kind === kind);
   if (!step) throw new RecoverError('INTERNAL', `Step kind "${kind}" is not declared by the command.`);
@@ -155,5 +161,6 @@ export function declaredStep(
     params: extra.params ?? {},
     destructive: extra.destructive ?? step.destructive,
     ...(extra.estimateSeconds !== undefined ? { estimateSeconds: extra.estimateSeconds } : {}),
+    ...(extra.estimate !== undefined ? { estimate: extra.estimate } : {}),
   };
 }

@@ -51,6 +51,23 @@ export interface Step {
   destructive: boolean;
   /** Rough expected duration in seconds, for the plan preview. */
   estimateSeconds?: number;
+  /** For steps that move bytes (base restore, WAL replay): what `estimateSeconds` was computed from. */
+  estimate?: StepEstimate;
+}
+
+/**
+ * A step's duration as bytes at a rate plus fixed overheads (src/estimate/rates.ts). `samples`
+ * says where the rates come from: the median of that many restores measured on this runner
+ * pool, or 0 for the documented defaults (not yet measured).
+ */
+export interface StepEstimate {
+  bytes: number;
+  bytesPerSecond: number;
+  /** Seconds before the bytes start to move (e.g. the server starting). */
+  startupSeconds: number;
+  /** Seconds after the last byte (e.g. the end-of-recovery checkpoint and promotion). */
+  tailSeconds: number;
+  samples: number;
 }
 
 export interface Plan {

@@ -27,6 +27,7 @@ export {
 export { firstSeenRequest, SEEN_REQUEST_WINDOW_MINUTES } from './seen-requests.js';
 export { startStep, finishStep, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
 export { appendEvent, listEvents, subscribeEvents, EVENTS_CHANNEL } from './events.js';
+export { recordRateSample, recentRateSamples, type RateSampleRecord } from './rates.js';
 export {
   appendAudit,
   verifyAudit,

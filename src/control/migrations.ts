@@ -33,4 +33,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "0006_seen_slack_requests",
     sql: "-- Slack request keys (trigger_id) already handled, shared by every bot instance and kept\n-- across restarts, so a signed request replayed within Slack's 5-minute window acts once.\n-- Rows older than the window are pruned by the bot as it inserts new ones.\n\nCREATE TABLE seen_slack_requests (\n  key     text PRIMARY KEY,\n  seen_at timestamptz NOT NULL DEFAULT now()\n);\n\nCREATE INDEX seen_slack_requests_seen_at_idx ON seen_slack_requests (seen_at);\n",
   },
+  {
+    version: 7,
+    name: "0007_measured_rates",
+    sql: "-- Measured restore rates, one row per finished phase of a job (base backup streamed in, WAL\n-- replayed), written by the runner that ran it. Planning reads the newest rows of its pool\n-- and estimates with their medians (src/estimate/rates.ts); rows are facts about the past and\n-- are never updated. bytes_per_second is taken over the window in which bytes moved;\n-- startup_seconds and tail_seconds are the time before the first and after the last byte.\n\nCREATE TABLE measured_rates (\n  id               bigserial PRIMARY KEY,\n  pool             text NOT NULL,\n  job_id           uuid NOT NULL REFERENCES jobs (id),\n  phase            text NOT NULL CHECK (phase IN ('restore-base-backup', 'replay-wal')),\n  bytes            bigint NOT NULL CHECK (bytes > 0),\n  seconds          double precision NOT NULL CHECK (seconds > 0),\n  bytes_per_second double precision NOT NULL CHECK (bytes_per_second > 0),\n  startup_seconds  double precision NOT NULL CHECK (startup_seconds >= 0),\n  tail_seconds     double precision NOT NULL CHECK (tail_seconds >= 0),\n  measured_at      timestamptz NOT NULL DEFAULT now(),\n  UNIQUE (job_id, phase)\n);\n\nCREATE INDEX measured_rates_recent_idx ON measured_rates (pool, phase, id DESC);\n",
+  },
 ];

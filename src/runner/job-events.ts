@@ -3,10 +3,13 @@
  * one per step per second, which is all Slack can show anyway) and step checkpoints keyed
  * by the plan's step index. Writes are serialized so their ids keep the engine's order.
  * A step the plan does not hold is an error that stops the job, never a dropped checkpoint.
+ * Every event, before thinning, also feeds the measurement of the restore phases: each
+ * finished base restore or WAL replay leaves a rate sample for this pool (src/estimate/).
  */
 import type pg from 'pg';
-import { appendEvent, finishStep, startStep } from '../control/index.js';
+import { appendEvent, finishStep, recordRateSample, startStep } from '../control/index.js';
 import { RecoverError } from '../errors.js';
+import { observeEvent, type PhaseObservation } from '../estimate/observe.js';
 import type { EngineEvent, EventSink, Logger, Plan } from '../types.js';
 
 const PROGRESS_INTERVAL_MS = 1000;
@@ -15,6 +18,7 @@ export class JobEventWriter implements EventSink {
   private chain: Promise<void> = Promise.resolve();
   private readonly lastProgress = new Map<string, number>();
   private failure: unknown;
+  private phases: PhaseObservation = {};
 
   constructor(
     private readonly db: pg.Pool,
@@ -41,6 +45,7 @@ export class JobEventWriter implements EventSink {
   }
 
   emit(event: EngineEvent): void {
+    this.measure(event);
     if (event.type === 'step.progress') {
       const now = Date.now();
       const last = this.lastProgress.get(event.step) ?? 0;
@@ -69,6 +74,16 @@ export class JobEventWriter implements EventSink {
       return;
     }
     this.enqueue(() => appendEvent(this.db, this.jobId, event));
+  }
+
+  /** A sample is an estimate's input, not a record of the job: failing to write one is logged, never fails the job. */
+  private measure(event: EngineEvent): void {
+    const { state, sample } = observeEvent(this.phases, event);
+    this.phases = state;
+    if (!sample) return;
+    this.chain = this.chain.then(() =>
+      recordRateSample(this.db, this.jobId, sample).catch((error: unknown) => this.log.warn({ err: error, jobId: this.jobId, phase: sample.phase }, 'could not record a measured rate')),
+    );
   }
 
   /** Marks the step that was running when the job failed. */

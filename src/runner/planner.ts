@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
 import type { CommandContext } from '../../commands/types.js';
-import { planPendingRequests, savePlan, savePlanningError } from '../control/index.js';
+import { planPendingRequests, recentRateSamples, savePlan, savePlanningError } from '../control/index.js';
+import { aggregateRates, isMeasuredPhase, RATE_HISTORY, type MeasuredRates } from '../estimate/rates.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import type { Clock, Logger } from '../types.js';
 
@@ -22,6 +23,22 @@ export interface PlannerDeps {
 
 export { listInstances } from '../engine/instances.js';
 
+/**
+ * The pool's measured restore rates (medians of its last RATE_HISTORY samples per phase). Read
+ * once per plan and saved inside it: a measurement after planning changes the next plan, never
+ * this one's digest or its approvals.
+ */
+export async function measuredRates(deps: Pick<PlannerDeps, 'control' | 'pool' | 'log'>): Promise<MeasuredRates> {
+  try {
+    const samples = await recentRateSamples(deps.control, deps.pool, RATE_HISTORY);
+    return aggregateRates(samples.flatMap((s) => (isMeasuredPhase(s.phase) ? [{ ...s, phase: s.phase }] : [])));
+  } catch (error) {
+    // An estimate must never stand in the way of a recovery: plan with the default rates.
+    deps.log.warn({ err: error, pool: deps.pool }, 'could not read measured rates; estimating with the defaults');
+    return {};
+  }
+}
+
 export async function planPending(deps: PlannerDeps): Promise<number> {
   return planPendingRequests(deps.control, deps.pool, async (tx, request) => {
     try {
@@ -34,7 +51,8 @@ export async function planPending(deps: PlannerDeps): Promise<number> {
       if (!parsed.success) throw new RecoverError('BAD_INPUT', `The request's arguments are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
       const now = deps.clock.now();
       const gathered = (await command.gather?.(deps.gather, parsed.data)) ?? {};
-      const plan = command.plan(parsed.data, { ...gathered, now, production: { name: deps.productionName }, requestId: request.id });
+      const rates = await measuredRates(deps);
+      const plan = command.plan(parsed.data, { ...gathered, now, production: { name: deps.productionName }, requestId: request.id, rates });
       await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
       deps.log.info({ requestId: request.id, command: request.command }, 'planned');
     } catch (error) {

@@ -7,13 +7,14 @@ import { getCurrentPlan, getJob, getRequest, listApprovals, listStepCheckpoints,
 import { RecoverError } from '../../errors.js';
 import type { SlackMessage } from '../views/common.js';
 import { summaryMessage, type SummaryStep } from '../views/summary.js';
+import { estimateBasisText } from '../views/plan.js';
 import type { BotDeps } from '../context.js';
 import type { JobView } from '../views/job-view.js';
 import { summaryFactsOf } from './summary-facts.js';
 
 /** Step durations from the events, completed from the checkpoints (keyed by plan step index). */
 export function summarySteps(view: JobView, checkpoints: StepCheckpoint[]): SummaryStep[] {
-  const steps: SummaryStep[] = view.steps.map((s) => ({ title: s.title, state: s.state, seconds: s.seconds ?? null }));
+  const steps: SummaryStep[] = view.steps.map((s) => ({ title: s.title, state: s.state, seconds: s.seconds ?? null, ...(s.estimateSeconds !== undefined ? { estimateSeconds: s.estimateSeconds } : {}) }));
   for (const checkpoint of checkpoints) {
     const step = steps[checkpoint.stepIndex];
     if (!step) continue;
@@ -56,5 +57,6 @@ export async function buildSummary(deps: BotDeps, jobId: string, view: JobView):
     integrity: view.integrity,
     error: view.error ?? job.error,
     cancelledBy: job.cancelRequestedBy,
+    estimateBasis: plan ? estimateBasisText(plan.plan) : null,
   });
 }

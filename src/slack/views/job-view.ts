@@ -5,13 +5,15 @@
  */
 import type { JobStatus } from '../../control/index.js';
 import type { IntegrityReport } from '../../engine/verify.js';
-import type { EngineEvent, Plan } from '../../types.js';
+import type { EngineEvent, Plan, StepEstimate } from '../../types.js';
 
 export interface ProgressView {
   done: number;
   total: number | null;
   unit: string;
   detail?: string;
+  /** When the runner measured it (the event's time). */
+  at?: string;
 }
 
 export interface StepView {
@@ -23,6 +25,12 @@ export interface StepView {
   seconds?: number;
   detail?: string;
   progress?: ProgressView;
+  /** The plan's estimate (what the summary compares with and the ETA starts from). */
+  estimateSeconds?: number;
+  estimate?: StepEstimate;
+  /** When the step started, and its first progress: the window the ETA's observed rate is taken over. */
+  startedAt?: string;
+  firstProgress?: { at: string; done: number };
 }
 
 export interface JobView {
@@ -45,7 +53,14 @@ export function initialJobView(jobId: string, plan: Plan | null): JobView {
     jobId,
     status: 'queued',
     lastEventId: 0,
-    steps: (plan?.steps ?? []).map((s) => ({ step: s.kind, title: s.title, state: 'pending', destructive: s.destructive })),
+    steps: (plan?.steps ?? []).map((s) => ({
+      step: s.kind,
+      title: s.title,
+      state: 'pending',
+      destructive: s.destructive,
+      ...(s.estimateSeconds !== undefined ? { estimateSeconds: s.estimateSeconds } : {}),
+      ...(s.estimate ? { estimate: s.estimate } : {}),
+    })),
     current: null,
     integrity: null,
     result: null,
@@ -79,11 +94,15 @@ export function applyEvent(view: JobView, id: number, event: EngineEvent): JobVi
         ...next,
         status: isTerminal(view.status) ? view.status : 'running',
         current: event.step,
-        steps: withStep(view, event.step, (s) => ({ ...s, title: event.title || s.title, state: 'running' }), event.title),
+        steps: withStep(view, event.step, ({ firstProgress: _previous, ...s }) => ({ ...s, title: event.title || s.title, state: 'running', startedAt: event.at }), event.title),
       };
     case 'step.progress': {
-      const progress: ProgressView = { done: event.done, total: event.total, unit: event.unit, ...(event.detail ? { detail: event.detail } : {}) };
-      return { ...next, current: event.step, steps: withStep(view, event.step, (s) => ({ ...s, state: s.state === 'done' ? 'done' : 'running', progress })) };
+      const progress: ProgressView = { done: event.done, total: event.total, unit: event.unit, ...(event.detail ? { detail: event.detail } : {}), at: event.at };
+      return {
+        ...next,
+        current: event.step,
+        steps: withStep(view, event.step, (s) => ({ ...s, state: s.state === 'done' ? 'done' : 'running', progress, firstProgress: s.firstProgress ?? { at: event.at, done: event.done } })),
+      };
     }
     case 'step.finished':
       return {

@@ -4,6 +4,8 @@
  * commands, the answer itself). Pure.
  */
 import type { Plan, Risk } from '../../types.js';
+import { estimateBasis } from '../../estimate/rates.js';
+import { formatAmount } from '../../util/format.js';
 import {
   ACTIONS, actions, shownDigestBlockId, code, context, escapeMrkdwn, fitMessage, formatDuration, header, plural, section, sectionsFromLines,
   shortId, truncate, user, type Block, type SlackMessage,
@@ -91,10 +93,21 @@ export function factLines(facts: Record<string, string>): string[] {
 
 export function stepLines(plan: Plan): string[] {
   return plan.steps.map((step, i) => {
-    const estimate = step.estimateSeconds ? ` _(~${formatDuration(step.estimateSeconds)})_` : '';
+    const rate = step.estimate ? ` at ${formatAmount(step.estimate.bytesPerSecond, 'bytes')}/s` : '';
+    const estimate = step.estimateSeconds ? ` _(~${formatDuration(step.estimateSeconds)}${rate})_` : '';
     const mark = step.destructive ? ' :warning: *destructive*' : '';
     return `${i + 1}. ${escapeMrkdwn(step.title)}${mark}${estimate}`;
   });
+}
+
+/**
+ * Where the rates behind the estimate come from, when steps were estimated from rates: measured
+ * on this runner pool (the fewest samples any step had), or not yet (defaults). Null otherwise.
+ */
+export function estimateBasisText(plan: Plan): string | null {
+  const samples = plan.steps.flatMap((s) => (s.estimate ? [s.estimate.samples] : []));
+  if (samples.length === 0) return null;
+  return estimateBasis(Math.min(...samples));
 }
 
 export function expectedSeconds(plan: Plan): number | null {
@@ -126,6 +139,7 @@ export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
   if (plan.risk === 'read-only' && !input.runs) return readOnlyAnswer(input);
   if (plan.risk === 'read-only' && input.required === 0) return readOnlyRun(input);
   const expected = expectedSeconds(plan);
+  const basis = estimateBasisText(plan);
   const destructive = plan.steps.filter((s) => s.destructive).length;
   const approvers = input.approvers.length ? input.approvers.join(', ') : '_nobody: no approvers are configured for this workspace_';
   const blocks: Block[] = [
@@ -136,7 +150,7 @@ export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
     ...sectionsFromLines(stepLines(plan), 4),
     section(
       [
-        `*Expected duration:* ${expected === null ? 'unknown' : `about ${formatDuration(expected)}`}`,
+        `*Expected duration:* ${expected === null ? 'unknown' : `about ${formatDuration(expected)}${basis ? `, ${basis}` : ''}`}`,
         `*Risk:* ${RISK_TEXT[plan.risk]}`,
         `*Approvals needed:* ${input.required} (not the requester) from ${approvers}`,
       ].join('\n'),

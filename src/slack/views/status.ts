@@ -5,6 +5,7 @@
 import { formatAmount, progressBar } from '../../util/format.js';
 import type { JobStatus } from '../../control/index.js';
 import { isTerminal, type JobView, type ProgressView, type StepView } from './job-view.js';
+import { currentStepLines } from './progress.js';
 import {
   ACTIONS, actions, code, context, escapeMrkdwn, fitMessage, formatDuration, formatUtc, header, section,
   sectionsFromLines, truncate, user, type Block, type SlackMessage,
@@ -49,12 +50,9 @@ function stepLine(step: StepView, index: number): string {
   return `${STEP_ICON[step.state]} ${index + 1}. ${escapeMrkdwn(truncate(step.title, 300))}${mark}${seconds}`;
 }
 
-function outcomeLines(view: JobView, meta: StatusMeta): string[] {
-  const lines: string[] = [];
-  if (view.current) {
-    const step = view.steps.find((s) => s.step === view.current && s.state === 'running');
-    lines.push(`*Now:* ${code(escapeMrkdwn(progressLine(view.current, step?.progress)))}`);
-  }
+function outcomeLines(view: JobView, meta: StatusMeta, now: Date): string[] {
+  // The running step: its phase, bytes or replayed LSN against the target LSN, and the ETA (progress.ts).
+  const lines: string[] = view.current ? currentStepLines(view, now) : [];
   if (view.integrity) {
     const passed = view.integrity.checks.filter((c) => c.ok).length;
     lines.push(`*Integrity:* ${view.integrity.ok ? 'passed' : ':x: FAILED'} (${passed}/${view.integrity.checks.length} checks)`);
@@ -73,7 +71,7 @@ export function statusMessage(view: JobView, meta: StatusMeta, now: Date): Slack
   const blocks: Block[] = [
     header(`${HEADLINE[view.status].replace(/:[a-z_]+: /, '')}: /recover ${meta.command}`),
     section(`${HEADLINE[view.status]} · ${escapeMrkdwn(truncate(meta.summary, 1000))}`),
-    ...sectionsFromLines(outcomeLines(view, meta), 2),
+    ...sectionsFromLines(outcomeLines(view, meta, now), 2),
     ...sectionsFromLines(view.steps.map(stepLine), 3),
     context(
       `Job ${code(view.jobId)} · requested by ${user(meta.requesterId)}` +

@@ -19,6 +19,8 @@ export interface SummaryStep {
   title: string;
   state: 'pending' | 'running' | 'done' | 'failed';
   seconds: number | null;
+  /** The plan's estimate for the step, if it had one. */
+  estimateSeconds?: number | null;
 }
 
 export interface SummaryInput {
@@ -38,6 +40,8 @@ export interface SummaryInput {
   integrity: IntegrityReport | null;
   error: { code: string; message: string } | null;
   cancelledBy: string | null;
+  /** Where the plan's estimates came from (plan.ts estimateBasisText), if from rates. */
+  estimateBasis?: string | null;
 }
 
 const time = (d: Date | null): string => (d ? code(formatUtc(d)) : '—');
@@ -50,7 +54,8 @@ function timeline(input: SummaryInput): string[] {
   if (input.startedAt) lines.push(`${time(input.startedAt)} started on a runner`);
   for (const step of input.steps) {
     const took = step.seconds === null ? (step.state === 'pending' ? 'not run' : 'did not finish') : formatDuration(step.seconds);
-    lines.push(`      ${ICON[step.state]} ${escapeMrkdwn(truncate(step.title, 200))} — ${took}`);
+    const estimated = step.estimateSeconds ? ` (estimated ~${formatDuration(step.estimateSeconds)})` : '';
+    lines.push(`      ${ICON[step.state]} ${escapeMrkdwn(truncate(step.title, 200))} — ${took}${estimated}`);
   }
   lines.push(`${time(input.finishedAt)} finished: *${input.status}*${input.cancelledBy ? ` (cancel asked by ${user(input.cancelledBy)})` : ''}`);
   return lines;
@@ -101,6 +106,8 @@ function outcome(input: SummaryInput): string[] {
     const took = (input.finishedAt.getTime() - input.requestedAt.getTime()) / 1000;
     lines.push(`*Time to recover:* ${formatDuration(took)} from request to finish, ${against(took, RTO_SECONDS, 'RTO', 'over', true)}`);
   }
+  const estimate = estimateAgainstActual(input);
+  if (estimate) lines.push(estimate);
   const report = input.integrity;
   if (!report) {
     lines.push(`*Integrity:* not verified${input.status === 'succeeded' ? '' : ' (the job did not get that far)'}`);
@@ -111,6 +118,22 @@ function outcome(input: SummaryInput): string[] {
     lines.push(`*Integrity:* :x: FAILED — ${failed.join(', ') || 'see the report'}`);
   }
   return lines;
+}
+
+/**
+ * The plan's expected duration against the job's run (start to finish on the runner), when
+ * every step ran: `*Estimate:* about 3 min (…), took 3 min 20 s (+11%)`. Per step: the timeline.
+ */
+export function estimateAgainstActual(input: SummaryInput): string | null {
+  if (input.status !== 'succeeded' || !input.startedAt || !input.finishedAt) return null;
+  const estimates = input.steps.map((s) => s.estimateSeconds ?? null);
+  if (estimates.length === 0 || estimates.some((e) => e === null)) return null;
+  const expected = estimates.reduce<number>((sum, e) => sum + e!, 0);
+  const actual = (input.finishedAt.getTime() - input.startedAt.getTime()) / 1000;
+  if (!(expected > 0) || !(actual > 0)) return null;
+  const error = Math.round(((actual - expected) / expected) * 100);
+  const basis = input.estimateBasis ? ` (${input.estimateBasis})` : '';
+  return `*Estimate:* about ${formatDuration(expected)}${basis}; the steps took ${formatDuration(actual)} (${error >= 0 ? '+' : ''}${error}% against the estimate)`;
 }
 
 const FAILURE_ADVICE: Record<string, string> = {

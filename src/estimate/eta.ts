@@ -1,0 +1,81 @@
+/**
+ * The time left in a running phase, from its measured progress (pure; the Slack status message
+ * and the benchmarks use this one function).
+ *
+ * - Before any progress: the plan's estimate minus the time elapsed since the step started.
+ * - Then the bytes left at a rate, plus the expected tail (checkpoint and promotion after the
+ *   last byte). The rate is the one observed over the window since the first progress event,
+ *   once that window is `MIN_WINDOW_SECONDS` long; until `TRUST_FRACTION` of the bytes are done
+ *   it is blended (in time, weight growing with the fraction done) with the historical rate of
+ *   the plan's estimate. Without a history the observed rate is used alone as soon as it exists.
+ */
+import type { StepEstimate } from '../types.js';
+
+export interface ProgressPoint {
+  /** Milliseconds since the epoch. */
+  at: number;
+  done: number;
+}
+
+export interface PhaseProgress {
+  /** Bytes the phase moves in all (its progress events' total); null: unknown. */
+  total: number | null;
+  /** When the step started (ms), if known. */
+  startedAt: number | null;
+  /** The first and the latest progress of the step. */
+  first: ProgressPoint | null;
+  last: ProgressPoint | null;
+}
+
+export interface Eta {
+  remainingSeconds: number;
+  /** The rate the remaining bytes are expected to move at (bytes/s); null before any progress. */
+  bytesPerSecond: number | null;
+  /** history: the plan's rate only; blended: both; observed: this run's own rate only. */
+  basis: 'history' | 'blended' | 'observed';
+}
+
+/** Share of the bytes after which the observed rate alone is trusted. */
+export const TRUST_FRACTION = 0.1;
+/** Shortest observed window (seconds) a rate is taken over. */
+export const MIN_WINDOW_SECONDS = 2;
+
+/** The rate observed between the first and the latest progress, if the window is long enough and bytes moved. */
+export function observedRate(progress: PhaseProgress): number | null {
+  const { first, last } = progress;
+  if (!first || !last) return null;
+  const window = (last.at - first.at) / 1000;
+  const moved = last.done - first.done;
+  return window >= MIN_WINDOW_SECONDS && moved > 0 ? moved / window : null;
+}
+
+/** `asOf` (ms) only matters before the first progress: time elapsed since the step started. */
+export function phaseEta(progress: PhaseProgress, expected: StepEstimate | null, asOf?: number): Eta | null {
+  const { last } = progress;
+  const total = progress.total ?? expected?.bytes ?? null;
+  if (!last) {
+    if (!expected) return null;
+    const planned = expected.startupSeconds + expected.bytes / expected.bytesPerSecond + expected.tailSeconds;
+    const elapsed = progress.startedAt !== null && asOf !== undefined ? Math.max(0, (asOf - progress.startedAt) / 1000) : 0;
+    return { remainingSeconds: Math.max(0, planned - elapsed), bytesPerSecond: null, basis: 'history' };
+  }
+  if (total === null || total <= 0) return null;
+  const remainingBytes = Math.max(0, total - last.done);
+  const fraction = Math.max(0, Math.min(1, last.done / total));
+  const observed = observedRate(progress);
+  const history = expected && expected.bytesPerSecond > 0 ? expected.bytesPerSecond : null;
+  const tail = expected?.tailSeconds ?? 0;
+  if (observed === null && history === null) return null;
+  const weight = observed === null ? 0 : history === null ? 1 : Math.min(1, fraction / TRUST_FRACTION);
+  const transferSeconds = remainingBytes * (weight / (observed ?? 1) + (1 - weight) / (history ?? 1));
+  return {
+    remainingSeconds: transferSeconds + tail,
+    bytesPerSecond: transferSeconds > 0 ? remainingBytes / transferSeconds : (observed ?? history),
+    basis: weight >= 1 ? 'observed' : weight > 0 ? 'blended' : 'history',
+  };
+}
+
+/** Signed error of an estimate against what happened, in percent of the actual (+: too long). */
+export function errorPercent(estimated: number, actual: number): number {
+  return actual > 0 ? ((estimated - actual) / actual) * 100 : Number.NaN;
+}

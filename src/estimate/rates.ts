@@ -1,0 +1,106 @@
+/**
+ * Measured restore rates and the estimates built from them (pure).
+ *
+ * A restore has two phases whose duration grows with the data: streaming the base backup in
+ * (`restore-base-backup`, bytes of the backup) and WAL replay (`replay-wal`, bytes of WAL
+ * between the backup's start LSN and the end of the last needed segment, the same span its
+ * progress events count). Each is modelled as
+ *
+ *     seconds = startup + bytes / bytesPerSecond + tail
+ *
+ * A runner records one sample per finished phase (src/runner/job-events.ts, table
+ * `measured_rates`); planning uses, per phase, the median of each figure over this pool's last
+ * `RATE_HISTORY` samples. With no sample the documented `DEFAULT_RATES` apply and the estimate
+ * says so (`samples: 0`: not yet measured on this runner pool).
+ */
+import type { StepEstimate } from '../types.js';
+
+export const MEASURED_PHASES = ['restore-base-backup', 'replay-wal'] as const;
+export type MeasuredPhase = (typeof MEASURED_PHASES)[number];
+
+export const isMeasuredPhase = (step: string): step is MeasuredPhase => (MEASURED_PHASES as readonly string[]).includes(step);
+
+/** One finished phase of one job, as measured. */
+export interface PhaseSample {
+  phase: MeasuredPhase;
+  bytes: number;
+  seconds: number;
+  bytesPerSecond: number;
+  startupSeconds: number;
+  tailSeconds: number;
+}
+
+/** What planning uses for one phase: medians of the last samples (`samples` of them; 0 = defaults). */
+export interface PhaseRate {
+  bytesPerSecond: number;
+  startupSeconds: number;
+  tailSeconds: number;
+  samples: number;
+}
+
+export type MeasuredRates = Partial<Record<MeasuredPhase, PhaseRate>>;
+
+/** How many recent samples per phase the median is taken over. */
+export const RATE_HISTORY = 5;
+
+/**
+ * Until a runner pool has measured itself: a base backup streamed at 80 MB/s (blob download,
+ * checksum and tar on one core) and WAL replayed at 100 MB/s with the prefetching fetcher,
+ * plus a few seconds to start the server and to checkpoint and promote at the end. Deliberate
+ * round figures: the preview labels estimates from them as not yet measured.
+ */
+export const DEFAULT_RATES: Record<MeasuredPhase, PhaseRate> = {
+  'restore-base-backup': { bytesPerSecond: 80e6, startupSeconds: 2, tailSeconds: 0, samples: 0 },
+  'replay-wal': { bytesPerSecond: 100e6, startupSeconds: 3, tailSeconds: 2, samples: 0 },
+};
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const usable = (s: PhaseSample): boolean =>
+  Number.isFinite(s.bytesPerSecond) && s.bytesPerSecond > 0 && Number.isFinite(s.startupSeconds) && s.startupSeconds >= 0 && Number.isFinite(s.tailSeconds) && s.tailSeconds >= 0;
+
+/** Per phase, the median of each figure over the newest `history` usable samples (`samples` newest first). */
+export function aggregateRates(samples: readonly PhaseSample[], history = RATE_HISTORY): MeasuredRates {
+  const rates: MeasuredRates = {};
+  for (const phase of MEASURED_PHASES) {
+    const recent = samples.filter((s) => s.phase === phase && usable(s)).slice(0, history);
+    if (recent.length === 0) continue;
+    rates[phase] = {
+      bytesPerSecond: median(recent.map((s) => s.bytesPerSecond)),
+      startupSeconds: median(recent.map((s) => s.startupSeconds)),
+      tailSeconds: median(recent.map((s) => s.tailSeconds)),
+      samples: recent.length,
+    };
+  }
+  return rates;
+}
+
+/** The estimate of moving `bytes` in a phase, from measured rates or else the defaults. */
+export function phaseEstimate(phase: MeasuredPhase, bytes: number, rates: MeasuredRates | undefined): StepEstimate {
+  const rate = rates?.[phase] ?? DEFAULT_RATES[phase];
+  // Plans are hashed after a round trip through jsonb: keep the figures short and exact.
+  const round = (value: number, digits: number) => Number(value.toFixed(digits));
+  return {
+    bytes: Math.max(0, Math.round(bytes)),
+    bytesPerSecond: Math.max(1, Math.round(rate.bytesPerSecond)),
+    startupSeconds: round(rate.startupSeconds, 1),
+    tailSeconds: round(rate.tailSeconds, 1),
+    samples: rate.samples,
+  };
+}
+
+/** Whole seconds the estimate expects the phase to take (at least 1). */
+export function estimatedSeconds(estimate: StepEstimate): number {
+  return Math.max(1, Math.ceil(estimate.startupSeconds + estimate.bytes / estimate.bytesPerSecond + estimate.tailSeconds));
+}
+
+/** `measured: median of the last 3 restores on this runner pool` or `not yet measured on this runner pool`. */
+export function estimateBasis(samples: number): string {
+  if (samples <= 0) return 'not yet measured on this runner pool (default rates)';
+  return `measured: median of the last ${samples === 1 ? 'restore' : `${samples} restores`} on this runner pool`;
+}

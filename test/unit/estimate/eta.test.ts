@@ -1,0 +1,50 @@
+/** The time left in a phase from its progress (table): history before the window, then blended, then observed. */
+import { describe, expect, it } from 'vitest';
+import { errorPercent, phaseEta, type PhaseProgress } from '../../../src/estimate/eta.js';
+import type { StepEstimate } from '../../../src/types.js';
+
+const history: StepEstimate = { bytes: 1000, bytesPerSecond: 10, startupSeconds: 5, tailSeconds: 3, samples: 4 };
+const at = (seconds: number) => 1_700_000_000_000 + seconds * 1000;
+const progress = (first: [number, number] | null, last: [number, number] | null, total: number | null = 1000): PhaseProgress => ({
+  total,
+  startedAt: at(0),
+  first: first ? { at: at(first[0]), done: first[1] } : null,
+  last: last ? { at: at(last[0]), done: last[1] } : null,
+});
+
+describe('phaseEta', () => {
+  it.each<[string, PhaseProgress, StepEstimate | null, number | undefined, { remainingSeconds: number; basis: string; bytesPerSecond: number | null } | null]>([
+    ['no progress yet: the plan estimate minus the time elapsed', progress(null, null), history, at(30), { remainingSeconds: 5 + 100 + 3 - 30, basis: 'history', bytesPerSecond: null }],
+    ['no progress and no estimate: unknown', progress(null, null), null, at(30), null],
+    ['a single event: the history rate for the bytes left, plus the tail', progress([6, 0], [6, 0]), history, undefined, { remainingSeconds: 100 + 3, basis: 'history', bytesPerSecond: 10 }],
+    ['a window under 2 s is not a rate yet', progress([6, 0], [7.5, 30]), history, undefined, { remainingSeconds: 97 + 3, basis: 'history', bytesPerSecond: 10 }],
+    // observed 20 B/s, 5 % done → weight 0.5: 950 × (0.5/20 + 0.5/10) = 71.25
+    ['5 % done: half observed, half history', progress([6, 0], [8.5, 50]), history, undefined, { remainingSeconds: 71.25 + 3, basis: 'blended', bytesPerSecond: 950 / 71.25 }],
+    ['10 % done: the observed rate alone', progress([6, 0], [11, 100]), history, undefined, { remainingSeconds: 45 + 3, basis: 'observed', bytesPerSecond: 20 }],
+    ['the window starts at the first event, whatever was done before it', progress([10, 400], [20, 600]), history, undefined, { remainingSeconds: 20 + 3, basis: 'observed', bytesPerSecond: 20 }],
+    ['no history: the observed rate as soon as there is one, no tail', progress([6, 0], [8, 10]), null, undefined, { remainingSeconds: 198, basis: 'observed', bytesPerSecond: 5 }],
+    ['no history and no window: unknown', progress([6, 0], [6, 10]), null, undefined, null],
+    ['all bytes done: only the tail is left', progress([6, 0], [56, 1000]), history, undefined, { remainingSeconds: 3, basis: 'observed', bytesPerSecond: 20 }],
+    ['unknown total: the estimate bytes stand in', progress([6, 0], [16, 200], null), history, undefined, { remainingSeconds: 40 + 3, basis: 'observed', bytesPerSecond: 20 }],
+  ])('%s', (_name, input, expected, asOf, result) => {
+    const eta = phaseEta(input, expected, asOf);
+    if (result === null) return expect(eta).toBeNull();
+    expect(eta!.basis).toBe(result.basis);
+    expect(eta!.remainingSeconds).toBeCloseTo(result.remainingSeconds, 9);
+    if (result.bytesPerSecond === null) expect(eta!.bytesPerSecond).toBeNull();
+    else expect(eta!.bytesPerSecond).toBeCloseTo(result.bytesPerSecond, 9);
+  });
+
+  it('never goes below zero before the first progress', () => {
+    expect(phaseEta(progress(null, null), history, at(500))!.remainingSeconds).toBe(0);
+  });
+});
+
+describe('errorPercent', () => {
+  it.each<[number, number, number]>([
+    [12, 10, 20],
+    [8, 10, -20],
+    [10, 10, 0],
+  ])('estimated %d, actual %d → %d %', (estimated, actual, percent) => expect(errorPercent(estimated, actual)).toBeCloseTo(percent, 9));
+  it('is NaN without an actual duration', () => expect(errorPercent(1, 0)).toBeNaN());
+});
