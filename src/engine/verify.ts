@@ -6,10 +6,11 @@
  * Also (for tests and comparisons) a content hash per table.
  */
 import type pg from 'pg';
-import { withTargetClient } from './pg-client.js';
+import { withTargetClient, type TargetConnection } from './pg-client.js';
 import { listDatabasesSql, listUserTablesSql, newestTimestampSql, rowCountSql, tableHashSql } from './sql.js';
-import type { IntegrityConfig, VerifyTable } from '../config.js';
-import { checksumCheck, databaseIntegrityChecks, loadIntegrityConfig, type AmcheckMode, type IntegrityCheck } from './integrity/index.js';
+import { checksFor, type IntegrityConfig, type VerifyTable } from '../config.js';
+import { checksumCheck, checkTimeoutMs, failureText, databaseIntegrityChecks, loadIntegrityConfig, timeoutSql, type AmcheckMode, type IntegrityCheck } from './integrity/index.js';
+import { productionCounts, sideComparisonCheck } from './integrity/compare.js';
 
 export type VerifyCheck = IntegrityCheck;
 
@@ -25,6 +26,11 @@ export interface VerifyOptions {
    * it only if installed, else the check is skipped — unless the config sets createAmcheckOnProduction.
    */
   amcheck?: AmcheckMode;
+  /**
+   * A side instance of production: compare each database's row counts with production's
+   * (the configured and critical tables, else every table), informational.
+   */
+  compareWith?: { connection: TargetConnection; name: string };
 }
 
 export interface TableFacts {
@@ -57,10 +63,21 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
   const cluster = options.subject ?? 'the restored cluster';
   let databases: string[];
   let postgresHoldsTables = false;
+  // The checker's file first: its ruleTimeoutMs bounds every check's statements.
+  let integrity = options.integrity;
+  let configProblem: VerifyCheck | undefined;
+  if (!integrity && options.configFile) {
+    try {
+      integrity = await loadIntegrityConfig(options.configFile);
+    } catch (error) {
+      configProblem = { name: 'verify config', ok: false, message: `${(error as Error).message}: the integrity checks did not run` };
+    }
+  }
   try {
     let checksums: VerifyCheck | undefined;
     databases = await withDb(connection, 'postgres', async (client) => {
       postgresHoldsTables = (await listTables(client)).length > 0;
+      await client.query(timeoutSql(checkTimeoutMs(integrity)));
       checksums = await checksumCheck(client, server).catch((error: Error) => ({ name: 'checksum failures', ok: false, message: `could not read pg_stat_database: ${error.message}` }));
       return (await client.query(listDatabasesSql)).rows.map((row) => row.datname as string);
     });
@@ -69,14 +86,7 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
     checks.push({ name: 'connection', ok: false, message: `cannot connect: ${(error as Error).message}` });
     return report;
   }
-  let integrity = options.integrity;
-  if (!integrity && options.configFile) {
-    try {
-      integrity = await loadIntegrityConfig(options.configFile);
-    } catch (error) {
-      checks.push({ name: 'verify config', ok: false, message: `${(error as Error).message}: the integrity checks did not run` });
-    }
-  }
+  if (configProblem) checks.push(configProblem);
   const amcheck = options.amcheck === 'create' || integrity?.createAmcheckOnProduction ? 'create' : 'existing';
   // `postgres` is usually just the maintenance database, but some clusters keep their data there:
   // skipping it then would verify nothing at all.
@@ -89,12 +99,19 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
     try {
       const tables = await withDb(connection, database, async (client) => {
         const facts: TableFacts[] = [];
+        // Every statement of the database's checks is bounded, row counts included (a lock held elsewhere must not hang the report).
+        await client.query(timeoutSql(checkTimeoutMs(integrity)));
         const names = await listTables(client);
         for (const table of names) {
-          const rows = Number((await client.query(rowCountSql(table))).rows[0].rows);
-          const configured = options.tables?.find((entry) => entry.table === table);
-          const newest = configured?.timestampColumn ? (await client.query(newestTimestampSql(table, configured.timestampColumn))).rows[0].newest : undefined;
-          facts.push({ table, rows, ...(newest !== undefined ? { newest } : {}) });
+          try {
+            const rows = Number((await client.query(rowCountSql(table))).rows[0].rows);
+            const configured = options.tables?.find((entry) => entry.table === table);
+            const newest = configured?.timestampColumn ? (await client.query(newestTimestampSql(table, configured.timestampColumn))).rows[0].newest : undefined;
+            facts.push({ table, rows, ...(newest !== undefined ? { newest } : {}) });
+          } catch (error) {
+            facts.push({ table, rows: Number.NaN });
+            checks.push({ name: `row count ${database}.${table}`, ok: false, message: `could not count the rows of ${table}: ${failureText(error)}` });
+          }
         }
         for (const configured of options.tables ?? []) {
           if (!names.includes(configured.table)) checks.push({ name: `table ${database}.${configured.table}`, ok: false, message: `expected table ${configured.table} is missing` });
@@ -108,8 +125,32 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
       checks.push({ name: `database ${database}`, ok: false, message: `query failed: ${(error as Error).message}` });
     }
   }
+  if (options.compareWith) checks.push(...(await compareWithProduction(report, options, integrity)));
   report.ok = checks.every((check) => check.ok);
   return report;
+}
+
+/** Row counts of the compared tables of each verified database, side against production (informational checks). */
+async function compareWithProduction(report: IntegrityReport, options: VerifyOptions, integrity: IntegrityConfig | undefined): Promise<VerifyCheck[]> {
+  const { connection, name } = options.compareWith!;
+  const checks: VerifyCheck[] = [];
+  for (const db of report.databases) {
+    const named = [...(options.tables ?? []).map((t) => t.table), ...(integrity ? checksFor(integrity, db.name).criticalTables : [])];
+    const side = new Map(db.tables.map((t) => [t.table, t.rows]));
+    const tables = named.length > 0 ? [...new Set(named)].filter((t) => side.has(t)) : db.tables.map((t) => t.table);
+    try {
+      const counts = await withDb(connection, db.name, async (client) => {
+        await client.query('SET default_transaction_read_only = on');
+        await client.query(timeoutSql(checkTimeoutMs(integrity)));
+        return productionCounts(client, tables);
+      });
+      checks.push(sideComparisonCheck(db.name, name, tables.map((table) => ({ table, side: side.get(table)!, production: counts.get(table) ?? null }))));
+    } catch (error) {
+      if ((error as { code?: string }).code === '3D000') checks.push(sideComparisonCheck(db.name, name, [], true));
+      else checks.push({ name: `compared with production ${db.name}`, ok: true, informational: true, message: `informational: could not read production's row counts: ${(error as Error).message}` });
+    }
+  }
+  return checks;
 }
 
 /** Content hash of every user table of a database: compare a restore with a snapshot. */

@@ -6,14 +6,22 @@
 import { readFile } from 'node:fs/promises';
 import type pg from 'pg';
 import { checksFor, parseIntegrityConfig, type IntegrityConfig } from '../../config.js';
+import { EMPTY_INTEGRITY_CONFIG } from '../../config/integrity-schema.js';
 import { RecoverError } from '../../errors.js';
 import { criticalTablesCheck, orphanChecks, ruleChecks, unvalidatedForeignKeysCheck } from './logical.js';
 import { amcheckCheck, sequenceCheck, type AmcheckMode } from './physical.js';
-import { readOnlySessionSql } from './sql.js';
-import type { IntegrityCheck } from './types.js';
+import { readOnlySessionSql, timeoutSql } from './sql.js';
+import { failureText, type IntegrityCheck } from './types.js';
 
 export { checksumCheck, type AmcheckMode } from './physical.js';
+export { timeoutSql } from './sql.js';
+export { failureText } from './types.js';
 export type { IntegrityCheck } from './types.js';
+
+/** Every check's statement_timeout: the config's ruleTimeoutMs (60 s unless configured). */
+export function checkTimeoutMs(config: IntegrityConfig | undefined): number {
+  return (config ?? EMPTY_INTEGRITY_CONFIG).ruleTimeoutMs;
+}
 
 /** Reads and validates the checker's file; CONFIG_INVALID names the file and the wrong field. */
 export async function loadIntegrityConfig(path: string): Promise<IntegrityConfig> {
@@ -30,7 +38,7 @@ export async function loadIntegrityConfig(path: string): Promise<IntegrityConfig
   }
 }
 
-/** Every configured check of one database, on a client connected to it. */
+/** Every configured check of one database, on a client connected to it; each statement bounded by the statement_timeout. */
 export async function databaseIntegrityChecks(client: pg.Client, database: string, config: IntegrityConfig, amcheck: AmcheckMode): Promise<IntegrityCheck[]> {
   const checks = checksFor(config, database);
   const results: IntegrityCheck[] = [];
@@ -38,14 +46,15 @@ export async function databaseIntegrityChecks(client: pg.Client, database: strin
     try {
       results.push(...(await run()));
     } catch (error) {
-      results.push({ name: `${name} ${database}`, ok: false, message: `the check could not run: ${(error as Error).message}` });
+      results.push({ name: `${name} ${database}`, ok: false, message: `the check could not run: ${failureText(error)}` });
     }
   };
+  await client.query(timeoutSql(config.ruleTimeoutMs));
   const indexes: IntegrityCheck[] = [];
   try {
     indexes.push(...(await amcheckCheck(client, database, checks, amcheck)));
   } catch (error) {
-    indexes.push({ name: `indexes ${database}`, ok: false, message: `the check could not run: ${(error as Error).message}` });
+    indexes.push({ name: `indexes ${database}`, ok: false, message: `the check could not run: ${failureText(error)}` });
   }
   await client.query(readOnlySessionSql);
   await guarded('critical tables', () => criticalTablesCheck(client, database, checks));

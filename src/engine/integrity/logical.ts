@@ -8,7 +8,7 @@ import type { DatabaseChecks, IntegrityConfig } from '../../config.js';
 import {
   existingTablesSql, foreignKeysSql, orphanRowsSql, ruleTimeoutSql, ruleViolationsSql, unvalidatedForeignKeysSql, type RelationSpec,
 } from './sql.js';
-import { plural, type IntegrityCheck } from './types.js';
+import { failureText, plural, type IntegrityCheck } from './types.js';
 
 const list = (items: string[], max = 10): string => (items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`);
 
@@ -63,7 +63,7 @@ export async function orphanChecks(client: pg.Client, database: string, checks: 
         failed.push({ name, ok: false, message: `${plural(count, 'row')} of ${relation.child} without a parent in ${relation.parent} (${relation.label}: ${describeRelation(relation)})${examples}` });
       }
     } catch (error) {
-      failed.push({ name, ok: false, message: `could not check ${relation.label} ${describeRelation(relation)}: ${(error as Error).message}` });
+      failed.push({ name, ok: false, message: `could not check ${relation.label} ${describeRelation(relation)}: ${failureText(error)}` });
     }
   }
   if (failed.length > 0) return failed;
@@ -87,7 +87,7 @@ export async function ruleChecks(client: pg.Client, database: string, checks: Da
           : { name, ok: false, message: `${plural(count, 'violating row')} in ${database}; e.g. ${(row.examples as string[]).join(' | ')}` },
       );
     } catch (error) {
-      results.push({ name, ok: false, message: `the rule could not run in ${database}: ${(error as Error).message}` });
+      results.push({ name, ok: false, message: `the rule could not run in ${database}: ${failureText(error)}` });
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
     }

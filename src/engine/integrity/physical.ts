@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { DatabaseChecks } from '../../config.js';
 import { amcheckInstalledSql, btIndexCheckSql, btreeIndexesSql, checksumFailuresSql, createAmcheckSql, ownedSequencesSql, sequencePositionSql } from './sql.js';
-import { plural, type IntegrityCheck } from './types.js';
+import { failureText, isCorruption, plural, type IntegrityCheck } from './types.js';
 
 export async function sequenceCheck(client: pg.Client, database: string): Promise<IntegrityCheck[]> {
   const sequences = (await client.query(ownedSequencesSql)).rows as { sequence: string; table: string; column: string }[];
@@ -17,7 +17,7 @@ export async function sequenceCheck(client: pg.Client, database: string): Promis
       const row = (await client.query(sequencePositionSql(sequence, table, column))).rows[0];
       if (row.behind) behind.push(`${sequence} is at ${row.last_value}${row.is_called ? '' : ' (not yet called)'} but ${table}.${column} reaches ${row.max}`);
     } catch (error) {
-      behind.push(`${sequence} (${table}.${column}) could not be read: ${(error as Error).message}`);
+      behind.push(`${sequence} (${table}.${column}) could not be read: ${failureText(error)}`);
     }
   }
   const name = `sequences ${database}`;
@@ -50,17 +50,22 @@ export async function amcheckCheck(client: pg.Client, database: string, checks: 
   }
   const indexes = (await client.query(btreeIndexesSql, [tables])).rows as { oid: number; index: string; table: string }[];
   const broken: string[] = [];
+  const unchecked: string[] = [];
   for (const index of indexes) {
     try {
       await client.query(btIndexCheckSql, [index.oid]);
     } catch (error) {
-      broken.push(`${index.index} on ${index.table}: ${(error as Error).message}`);
+      (isCorruption(error) ? broken : unchecked).push(`${index.index} on ${index.table}: ${failureText(error)}`);
     }
   }
-  if (broken.length === 0) {
-    return [{ name, ok: true, message: `${plural(indexes.length, 'btree index', 'btree indexes')} of ${plural(tables.length, 'table')} intact (bt_index_check, heapallindexed)` }];
+  if (broken.length === 0 && unchecked.length === 0) {
+    return [{ name, ok: true, message: `${plural(indexes.length, 'btree index', 'btree indexes')} of ${plural(tables.length, 'table')} intact (bt_index_check, heapallindexed; partitions' indexes included)` }];
   }
-  return [{ name, ok: false, message: `${plural(broken.length, 'corrupt index', 'corrupt indexes')} in ${database} (REINDEX them, and look for the cause): ${broken.slice(0, 5).join('; ')}` }];
+  const problems = [
+    ...(broken.length > 0 ? [`${plural(broken.length, 'corrupt index', 'corrupt indexes')} in ${database} (REINDEX them, and look for the cause): ${broken.slice(0, 5).join('; ')}`] : []),
+    ...(unchecked.length > 0 ? [`${plural(unchecked.length, 'index', 'indexes')} in ${database} could not be checked: ${unchecked.slice(0, 5).join('; ')}`] : []),
+  ];
+  return [{ name, ok: false, message: problems.join('; ') }];
 }
 
 /** pg_stat_database.checksum_failures of every database (one check for the cluster). */

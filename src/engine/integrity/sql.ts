@@ -71,6 +71,12 @@ export function quoteLiteral(text: string): string {
   return `'${text.replace(/'/g, "''")}'`;
 }
 
+/** Every check's statements are bounded: a session statement_timeout (a rule sets its own, locally). */
+export function timeoutSql(timeoutMs: number): string {
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`not a timeout: ${timeoutMs}`);
+  return `SET statement_timeout = ${timeoutMs}`;
+}
+
 /** Session settings of a rule check: inside BEGIN READ ONLY, a local statement_timeout. */
 export function ruleTimeoutSql(timeoutMs: number): string {
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error(`not a timeout: ${timeoutMs}`);
@@ -112,17 +118,27 @@ export function sequencePositionSql(sequence: string, table: string, column: str
 export const amcheckInstalledSql = `SELECT extversion FROM pg_extension WHERE extname = 'amcheck'`;
 export const createAmcheckSql = `CREATE EXTENSION IF NOT EXISTS amcheck`;
 
-/** Valid btree indexes of the given tables ($1 = text[] of names as in the config), by oid. */
+/**
+ * Valid btree indexes of the given tables ($1 = text[] of names as in the config), by oid. A
+ * partitioned table's own indexes hold nothing: the indexes of each of its leaf partitions are
+ * checked instead (pg_partition_tree, which lists nothing for a plain table).
+ */
 export const btreeIndexesSql = `
+  WITH wanted AS (
+    SELECT c.oid, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p')
+       AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS wanted(name)
+                    WHERE n.nspname || '.' || c.relname = wanted.name OR (n.nspname = 'public' AND c.relname = wanted.name))),
+  leaves AS (SELECT w.oid FROM wanted w WHERE w.relkind = 'r'
+             UNION SELECT t.relid FROM wanted w CROSS JOIN LATERAL pg_partition_tree(w.oid) t WHERE w.relkind = 'p' AND t.isleaf)
   SELECT i.indexrelid::oid AS oid, ic.relname::text AS index, ${displayName} AS table
-    FROM pg_index i
+    FROM leaves l
+    JOIN pg_index i ON i.indrelid = l.oid
     JOIN pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_am am ON am.oid = ic.relam AND am.amname = 'btree'
     JOIN pg_class c ON c.oid = i.indrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
    WHERE ic.relkind = 'i' AND i.indisvalid AND i.indisready AND c.relpersistence <> 't'
-     AND EXISTS (SELECT 1 FROM unnest($1::text[]) AS wanted(name)
-                  WHERE n.nspname || '.' || c.relname = wanted.name OR (n.nspname = 'public' AND c.relname = wanted.name))
    ORDER BY 3, 2`;
 
 /** amcheck's non-blocking check (AccessShareLock), heap included: $1 = the index oid. */

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseIntegrityConfig } from '../../../src/config.js';
 import { createExec } from '../../../src/engine/exec.js';
-import { freePort, initCluster, startCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { clusterClient, freePort, initCluster, startCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
 import { ownerFor } from '../../../src/engine/os-user.js';
 import { verifyRestored, type IntegrityReport } from '../../../src/engine/verify.js';
 
@@ -33,6 +33,11 @@ const SEED = [
   'INSERT INTO agent_personas VALUES (1, 1), (2, 2)',
   'INSERT INTO events SELECT generate_series(1, 50)',
   'INSERT INTO decoy SELECT generate_series(1001, 1050)',
+  // A partitioned table: its btree indexes live on the leaf partitions.
+  'CREATE TABLE measurements (id int PRIMARY KEY) PARTITION BY RANGE (id)',
+  'CREATE TABLE measurements_low PARTITION OF measurements FOR VALUES FROM (1) TO (1000)',
+  'CREATE TABLE measurements_high PARTITION OF measurements FOR VALUES FROM (1000) TO (2000)',
+  'INSERT INTO measurements SELECT generate_series(1, 50) UNION ALL SELECT generate_series(1501, 1550)',
 ];
 
 const config = parseIntegrityConfig(
@@ -44,6 +49,7 @@ const config = parseIntegrityConfig(
         rules: [{ name: 'created before updated', sql: 'SELECT id, created_at, updated_at FROM workflows WHERE created_at > updated_at;' }],
       },
       corrupt: { amcheckTables: ['events'] },
+      corrupt_partition: { amcheckTables: ['measurements'] },
     },
   }),
 );
@@ -64,6 +70,7 @@ const DEFECTS: Record<string, string[]> = {
   sequence: ["SELECT setval('workflows_id_seq', 1)"],
   missing: ['DROP TABLE users CASCADE'],
   corrupt: [],
+  corrupt_partition: [],
 };
 
 beforeAll(async () => {
@@ -83,8 +90,11 @@ beforeAll(async () => {
   // The corrupt database's events_pkey gets the bytes of decoy_pkey (same shape, other keys),
   // written with the server stopped: a valid btree that lacks every heap tuple of events.
   const paths = await withClient(cluster, 'corrupt', async (client) => (await client.query("SELECT pg_relation_filepath('events_pkey') AS events, pg_relation_filepath('decoy_pkey') AS decoy")).rows[0]);
+  // Likewise one leaf partition's index in corrupt_partition: measurements_low_pkey gets decoy_pkey's bytes.
+  const partition = await withClient(cluster, 'corrupt_partition', async (client) => (await client.query("SELECT pg_relation_filepath('measurements_low_pkey') AS low, pg_relation_filepath('decoy_pkey') AS decoy")).rows[0]);
   await stopCluster(exec, BIN, 'postgres', cluster.dataDir, 'fast');
   await copyFile(join(cluster.dataDir, paths.decoy), join(cluster.dataDir, paths.events));
+  await copyFile(join(cluster.dataDir, partition.decoy), join(cluster.dataDir, partition.low));
   await startCluster(exec, BIN, 'postgres', cluster);
 }, 180_000);
 
@@ -155,6 +165,15 @@ describe('each seeded defect is caught by its check', () => {
     expect(failed(report).map((c) => c.name)).toEqual(['indexes corrupt']);
     expect(failed(report)[0]!.message).toMatch(/^1 corrupt index in corrupt .*events_pkey on events: .*lacks matching index tuple/);
   });
+
+  test("a partitioned table's indexes are checked on each leaf partition: the corrupted one is found", async () => {
+    const report = await verify('corrupt_partition');
+    expect(failed(report).map((c) => c.name)).toEqual(['indexes corrupt_partition']);
+    expect(failed(report)[0]!.message).toMatch(/^1 corrupt index in corrupt_partition .*measurements_low_pkey on measurements_low: .*lacks matching index tuple/);
+    // The same partitioned table intact elsewhere: both leaves' indexes checked.
+    const clean = await verifyRestored(connection(), { databases: ['clean'], integrity: parseIntegrityConfig(JSON.stringify({ databases: { clean: { amcheckTables: ['measurements'] } } })), amcheck: 'create' });
+    expect(check(clean, 'indexes clean')?.message).toMatch(/^2 btree indexes of 1 table intact/);
+  });
 });
 
 describe('amcheck on production', () => {
@@ -174,6 +193,28 @@ describe('amcheck on production', () => {
     const sequence = await withClient(cluster!, 'prod', async (client) => (await client.query('SELECT last_value FROM workflows_id_seq')).rows[0].last_value);
     expect(Number(sequence)).toBe(3);
   });
+});
+
+test('every check has a statement_timeout: checks blocked by a lock fail saying so instead of waiting for ever, the others still run', async () => {
+  await withClient(cluster!, 'postgres', (client) => client.query('CREATE DATABASE locked TEMPLATE seed'));
+  const holder = clusterClient(cluster!, 'locked');
+  await holder.connect();
+  try {
+    // Blocks every read of agents (the configured relation's parent, a critical table's indexes) until released.
+    await holder.query('BEGIN; LOCK TABLE agents IN ACCESS EXCLUSIVE MODE');
+    const short = parseIntegrityConfig(JSON.stringify({ ruleTimeoutMs: 200, databases: { locked: { criticalTables: ['agents', 'users'], relations: [{ child: 'agent_personas', columns: ['agent_id'], parent: 'agents', parentColumns: ['id'] }] } } }));
+    const report = await verifyRestored(connection(), { databases: ['locked'], integrity: short, amcheck: 'create' });
+    const timedOut = /canceling statement due to statement timeout \(the check's statement_timeout: raise ruleTimeoutMs/;
+    expect(failed(report).map((c) => c.name)).toEqual(['row count locked.agents', 'orphans locked.agent_personas → agents', 'indexes locked']);
+    for (const c of failed(report)) expect(c.message).toMatch(timedOut);
+    // Not mistaken for corruption: agents' index could not be checked; users' indexes were.
+    expect(check(report, 'indexes locked')?.message).toMatch(/^1 index in locked could not be checked: agents_pkey on agents: /);
+    expect(check(report, 'critical tables locked')?.ok).toBe(true);
+    expect(report.databases[0]!.tables.find((t) => t.table === 'users')?.rows).toBe(2);
+  } finally {
+    await holder.query('ROLLBACK').catch(() => undefined);
+    await holder.end();
+  }
 });
 
 test('a config file that cannot be read is a failed check naming it; the rest still runs', async () => {

@@ -1,7 +1,7 @@
 /** The integrity checker's SQL builders and its configuration file's schema (pure). */
 import { describe, expect, it } from 'vitest';
 import { checksFor, IntegrityConfigError, parseIntegrityConfig } from '../../../src/config.js';
-import { orphanRowsSql, quoteLiteral, ruleTimeoutSql, ruleViolationsSql, sequencePositionSql } from '../../../src/engine/integrity/sql.js';
+import { orphanRowsSql, quoteLiteral, ruleTimeoutSql, ruleViolationsSql, sequencePositionSql, timeoutSql } from '../../../src/engine/integrity/sql.js';
 
 const squash = (sql: string) => sql.replace(/\s+/g, ' ').trim();
 
@@ -82,5 +82,12 @@ describe('the checker configuration file', () => {
 
   it('says when the file is not JSON', () => {
     expect(() => parseIntegrityConfig('criticalTables: [users]', 'file x.yaml')).toThrow(/^file x\.yaml is not valid JSON/);
+  });
+});
+
+describe('every check bounded', () => {
+  it('timeoutSql sets the session statement_timeout, refusing anything but a positive integer', () => {
+    expect(timeoutSql(60_000)).toBe('SET statement_timeout = 60000');
+    for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => timeoutSql(bad)).toThrow(/not a timeout/);
   });
 });
