@@ -85,6 +85,8 @@ interface CliRun {
   promotedS: number | null;
   maxRssKib: number;
   result: Record<string, unknown>;
+  /** The CLI's steps and their seconds. */
+  steps: string;
 }
 
 /** The recover CLI as an operator runs it, with a preload that records its peak RSS. */
@@ -98,10 +100,12 @@ async function recoverCli(sandbox: Sandbox, label: string, cliArgs: string[]): P
     timeout: 3 * 3600_000,
   });
   let promotedS: number | null = null;
+  let startedS: number | null = null;
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     stderr += chunk;
+    if (startedS === null && /▶/.test(stderr)) startedS = seconds(began);
     if (promotedS === null && /✓ replay-wal/.test(stderr)) promotedS = seconds(began);
   });
   const done = await child;
@@ -116,7 +120,11 @@ async function recoverCli(sandbox: Sandbox, label: string, cliArgs: string[]): P
     throw new Error(`recover ${cliArgs.join(' ')} exited ${done.exitCode}: ${String(done.stdout).slice(0, 2000)}\n${stderr.slice(-2000)}`);
   }
   const maxRssKib = Number(await readFile(rssFile, 'utf8').catch(() => 'NaN'));
-  return { wallS, promotedS, maxRssKib, result: parsed.result };
+  // Where the time went, from the CLI's own progress lines: "✓ step (12.3 s)".
+  const steps = [...stderr.matchAll(/✓ ([\w-]+) \(([\d.]+) s\)/g)].map((match) => `${match[1]} ${match[2]}`);
+  const started = startedS as number | null;
+  const stepsText = `${started === null ? '' : `spawn to job start (planning included) ${started.toFixed(2)}, `}${steps.join(', ')}`;
+  return { wallS, promotedS, maxRssKib, result: parsed.result, steps: stepsText };
 }
 
 interface Restored {
@@ -198,7 +206,7 @@ async function runShape(name: ShapeName, spec: ShapeSpec): Promise<ShapeResult> 
 
     log('base backups of the same state: ours (recover backup), then pgBackRest (backup --type=full, process-max 2)');
     const ours = await recoverCli(sandbox, 'backup', ['backup', '--json']);
-    log(`  ours: ${ours.wallS.toFixed(2)} s, peak RSS ${(ours.maxRssKib / 1024).toFixed(0)} MiB`);
+    log(`  ours: ${ours.wallS.toFixed(2)} s, peak RSS ${(ours.maxRssKib / 1024).toFixed(0)} MiB (${ours.steps})`);
     const pgbrBegan = performance.now();
     await pgbr.run(pgbr.sourceConfig, ['backup', '--type=full']);
     const backupPgbrS = seconds(pgbrBegan);
@@ -238,7 +246,7 @@ async function runShape(name: ShapeName, spec: ShapeSpec): Promise<ShapeResult> 
         shape.oursRssKib.push(run.maxRssKib);
         return {
           seconds: run.promotedS ?? run.wallS,
-          detail: `base ${result.seconds.baseBackup.toFixed(2)} + replay ${result.seconds.replay.toFixed(2)}; CLI exit (verification included) at ${run.wallS.toFixed(2)} s; peak RSS ${(run.maxRssKib / 1024).toFixed(0)} MiB`,
+          detail: `base ${result.seconds.baseBackup.toFixed(2)} + replay ${result.seconds.replay.toFixed(2)}; CLI exit (verification included) at ${run.wallS.toFixed(2)} s; peak RSS ${(run.maxRssKib / 1024).toFixed(0)} MiB; ${run.steps}`,
           cluster: { dataDir: result.dataDir, port: result.port, socketDir: result.socketDir },
           dir: dirname(result.dataDir),
         };
