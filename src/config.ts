@@ -81,7 +81,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retries: e.RECOVER_STORAGE_RETRIES,
       timeoutMs: e.RECOVER_STORAGE_TIMEOUT_MS,
     },
-    pg: { bin: e.RECOVER_PG_BIN, osUser: e.RECOVER_PG_OS_USER },
+    pg: {
+      bin: e.RECOVER_PG_BIN,
+      osUser: e.RECOVER_PG_OS_USER,
+      baseTransfer: { partBytes: e.RECOVER_BASE_PART_MIB * 1024 * 1024, parallel: e.RECOVER_BASE_PARALLEL },
+    },
     source: {
       ...(e.RECOVER_SOURCE_URL ? { url: e.RECOVER_SOURCE_URL } : {}),
       ...(e.RECOVER_SOURCE_DATA_DIR ? { dataDir: e.RECOVER_SOURCE_DATA_DIR } : {}),

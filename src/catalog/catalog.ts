@@ -5,22 +5,48 @@
 import { z } from 'zod';
 import { parseHistoryFileTimeline, parseSegmentName, type HistoryEntry } from './segments.js';
 
-export const backupManifestSchema = z.object({
-  formatVersion: z.literal(1),
-  id: z.string(),
-  startLsn: z.string(),
-  stopLsn: z.string(),
-  startTime: z.string(),
-  stopTime: z.string(),
-  timeline: z.number().int().positive(),
-  systemIdentifier: z.string(),
-  serverVersion: z.string(),
-  serverVersionNum: z.number().int(),
-  walSegmentSize: z.number().int().positive(),
-  nextXidAtStart: z.string(),
-  databaseBytes: z.number(),
-  files: z.array(z.object({ name: z.string(), bytes: z.number(), sha256: z.string() })),
+const storedFileSchema = z.object({
+  name: z.string(),
+  /** Size and sha256 of the stored blob. */
+  bytes: z.number(),
+  sha256: z.string(),
+  /** Format 2: size of the part's tar before compression. */
+  rawBytes: z.number().int().nonnegative().optional(),
 });
+
+/** Format 2 part names: relative, under base/, never escaping the backup's directory. */
+const PART_NAME = /^base\/part-\d{5,}\.tar\.lz4$/;
+
+/**
+ * formatVersion 1: one gzip tar, `files: [{ name: 'base.tar.gz', … }]` (still restored).
+ * formatVersion 2: the tar cut at entry boundaries into self-contained parts, each stored as
+ * LZ4 frames in `base/part-NNNNN.tar.lz4`, listed in order with their raw size.
+ */
+export const backupManifestSchema = z
+  .object({
+    formatVersion: z.union([z.literal(1), z.literal(2)]),
+    id: z.string(),
+    startLsn: z.string(),
+    stopLsn: z.string(),
+    startTime: z.string(),
+    stopTime: z.string(),
+    timeline: z.number().int().positive(),
+    systemIdentifier: z.string(),
+    serverVersion: z.string(),
+    serverVersionNum: z.number().int(),
+    walSegmentSize: z.number().int().positive(),
+    nextXidAtStart: z.string(),
+    databaseBytes: z.number(),
+    files: z.array(storedFileSchema),
+  })
+  .superRefine((manifest, issues) => {
+    if (manifest.formatVersion !== 2) return;
+    if (manifest.files.length === 0) issues.addIssue({ code: 'custom', path: ['files'], message: 'a format 2 backup lists at least one part' });
+    manifest.files.forEach((file, index) => {
+      if (!PART_NAME.test(file.name)) issues.addIssue({ code: 'custom', path: ['files', index, 'name'], message: 'expected base/part-NNNNN.tar.lz4' });
+      if (file.rawBytes === undefined) issues.addIssue({ code: 'custom', path: ['files', index, 'rawBytes'], message: 'a format 2 part records its raw size' });
+    });
+  });
 
 export type BackupManifest = z.infer<typeof backupManifestSchema>;
 

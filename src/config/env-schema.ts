@@ -31,6 +31,9 @@ export const envSchema = z.object({
   RECOVER_STORAGE_TIMEOUT_MS: positiveInt(30_000),
   RECOVER_PG_BIN: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
   RECOVER_PG_OS_USER: z.string().min(1).default('postgres'),
+  // Base backups: target size of one part (MiB of tar) and parts moved at once (memory ≈ parallel × ~40 MiB).
+  RECOVER_BASE_PART_MIB: z.coerce.number().int().min(1).max(64 * 1024).default(64),
+  RECOVER_BASE_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
   RECOVER_SOURCE_URL: postgresUrl('RECOVER_SOURCE_URL').optional(),
   RECOVER_SOURCE_DATA_DIR: z.string().min(1).optional(),
   RECOVER_SOURCE_STOP: z.enum(['pg_ctl', 'hook']).default('pg_ctl'),

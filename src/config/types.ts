@@ -42,7 +42,8 @@ export interface ApprovalConfig {
 
 export interface Config {
   storage: StorageConfig;
-  pg: { bin: string; osUser: string };
+  /** baseTransfer: how base backups are cut into parts and how many move at once (engine/backup-parts). */
+  pg: { bin: string; osUser: string; baseTransfer?: { partBytes: number; parallel: number } };
   source: {
     url?: string;
     dataDir?: string;

@@ -1,6 +1,7 @@
 /**
- * `recover backup`: pg_basebackup streamed straight into blob storage (no local copy),
- * then a manifest with the facts a restore needs to choose and check this backup.
+ * `recover backup`: pg_basebackup's tar streamed straight into blob storage (no local copy),
+ * cut into LZ4-compressed parts uploaded in parallel (backup-parts/), then a manifest
+ * (formatVersion 2) with the facts a restore needs to choose and check this backup.
  */
 import type pg from 'pg';
 import { targetClient } from './pg-client.js';
@@ -8,9 +9,11 @@ import { RecoverError } from '../errors.js';
 import { manifestKey, type BackupManifest } from '../catalog/catalog.js';
 import { segmentName, segmentOfLsn, parseLsn } from '../catalog/segments.js';
 import { toolFailure } from './exec.js';
-import { hashingCounter } from '../util/streams.js';
+import { listAll } from '../storage/blob-store.js';
+import { uploadTarAsParts } from './backup-parts/upload-parts.js';
+import { TarFormatError } from './backup-parts/tar-split.js';
 import { compactUtcStamp } from '../util/time.js';
-import { nowIso, type EngineContext, type PgToolConfig } from './context.js';
+import { DEFAULT_BASE_TRANSFER, nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 import { archiverStatusSql, sourceFactsSql, switchWalSql } from './sql.js';
@@ -19,12 +22,16 @@ export function backupIdFor(time: Date): string {
   return compactUtcStamp(time);
 }
 
-/** Two backups in the same second must not share a directory (the second would overwrite). */
+async function directoryTaken(ctx: EngineContext, id: string): Promise<boolean> {
+  for await (const _blob of ctx.storage.backups.list(`${ctx.storage.backupPrefix}${id}/`)) return true;
+  return false;
+}
+
+/** Two backups in the same second must not share a directory, whatever is in it (any format, or an interrupted one). */
 async function unusedBackupId(ctx: EngineContext, base: string): Promise<string> {
   for (let n = 1; n < 100; n++) {
     const id = n === 1 ? base : `${base}-${n}`;
-    const taken = await ctx.storage.backups.head(`${ctx.storage.backupPrefix}${id}/base.tar.gz`);
-    if (!taken) return id;
+    if (!(await directoryTaken(ctx, id))) return id;
   }
   throw new RecoverError('BACKUP_FAILED', `Too many base backups named ${base}-*.`, { hint: 'Wait a second and retry.' });
 }
@@ -68,6 +75,17 @@ async function waitArchived(ctx: EngineContext, client: pg.Client, segment: stri
   });
 }
 
+function backupFailure(file: string, error: unknown): RecoverError {
+  if (error instanceof RecoverError) return error;
+  if (error instanceof TarFormatError) {
+    return new RecoverError('BACKUP_FAILED', `pg_basebackup's output could not be cut into parts: ${error.message}.`, {
+      hint: 'Check the pg_basebackup output in the runner log; the partial backup was deleted.',
+      cause: error,
+    });
+  }
+  return toolFailure(file, error);
+}
+
 export async function takeBaseBackup(
   ctx: EngineContext,
   tools: PgToolConfig,
@@ -85,7 +103,8 @@ export async function takeBaseBackup(
     }
     const startTime = ctx.clock.now();
     const id = await unusedBackupId(ctx, backupIdFor(startTime));
-    const key = `${ctx.storage.backupPrefix}${id}/base.tar.gz`;
+    const directory = `${ctx.storage.backupPrefix}${id}/`;
+    const transfer = tools.baseTransfer ?? DEFAULT_BASE_TRANSFER;
     ctx.events.emit({ type: 'step.started', at: nowIso(ctx.clock), step: 'base-backup', title: `Base backup ${id}` });
     const [file, args] = pgBasebackupArgs(tools.bin, { host: source.host, port: source.port, user: source.user }, `recover-bot ${id}`);
     const child = ctx.exec.spawn(file, args, {
@@ -94,19 +113,34 @@ export async function takeBaseBackup(
       timeoutMs: 6 * 3600_000,
       ...(source.password ? { env: { PGPASSWORD: source.password } } : {}),
     });
-    const measure = hashingCounter(
-      (done) => ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done, total: null, unit: 'bytes' }),
-      32 * 1024 * 1024,
-    );
-    const upload = ctx.storage.backups.put(key, child.stdout!.pipe(measure.stream), { signal: ctx.signal });
+    const stopUploads = new AbortController();
+    let reported = 0;
+    const uploading = uploadTarAsParts(child.stdout!, {
+      store: ctx.storage.backups,
+      directory,
+      partBytes: transfer.partBytes,
+      parallel: transfer.parallel,
+      signal: AbortSignal.any([ctx.signal, stopUploads.signal]),
+      onRawBytes: (done) => {
+        if (done - reported < 32 * 1024 * 1024) return;
+        reported = done;
+        ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done, total: null, unit: 'bytes' });
+      },
+    });
     let stderr: string;
+    let parts: Awaited<typeof uploading>;
     try {
-      const [result] = await Promise.all([child, upload]);
+      const [result, uploaded] = await Promise.all([child, uploading]);
       stderr = String(result.stderr ?? '');
+      parts = uploaded;
     } catch (error) {
+      stopUploads.abort(error);
       child.kill();
-      await ctx.storage.backups.delete(key);
-      throw error instanceof RecoverError ? error : toolFailure(file, error);
+      const childError = await child.then(() => null, (failure: unknown) => failure);
+      await uploading.catch(() => undefined);
+      // No half backup stays behind: without a manifest it would never be used, but it costs storage.
+      for (const blob of await listAll(ctx.storage.backups, directory)) await ctx.storage.backups.delete(blob.key);
+      throw backupFailure(file, error instanceof TarFormatError && childError ? childError : error);
     }
     const range = parseBasebackupLog(stderr);
     if (!range.startLsn || !range.stopLsn || !range.timeline) {
@@ -116,7 +150,7 @@ export async function takeBaseBackup(
     await client.query(switchWalSql);
     await waitArchived(ctx, client, stopSegment, options.archiveWaitMs ?? 120_000);
     const manifest: BackupManifest = {
-      formatVersion: 1,
+      formatVersion: 2,
       id,
       startLsn: range.startLsn,
       stopLsn: range.stopLsn,
@@ -129,11 +163,13 @@ export async function takeBaseBackup(
       walSegmentSize: facts.walSegmentSize,
       nextXidAtStart: facts.nextXid,
       databaseBytes: facts.databaseBytes,
-      files: [{ name: 'base.tar.gz', bytes: measure.bytes(), sha256: measure.sha256() }],
+      files: parts.map((part) => ({ name: part.name, bytes: part.bytes, sha256: part.sha256, rawBytes: part.rawBytes })),
     };
+    const rawBytes = parts.reduce((sum, part) => sum + part.rawBytes, 0);
+    const storedBytes = parts.reduce((sum, part) => sum + part.bytes, 0);
     // The manifest goes last: a directory without one is an interrupted backup, never used.
     await ctx.storage.backups.put(manifestKey(ctx.storage.backupPrefix, id), Buffer.from(JSON.stringify(manifest, null, 2)));
-    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${measure.bytes()} bytes` });
+    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${parts.length} parts, ${rawBytes} bytes of tar, ${storedBytes} bytes stored` });
     return manifest;
   } finally {
     await client.end();

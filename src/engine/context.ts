@@ -15,6 +15,17 @@ export interface EngineContext {
 export interface PgToolConfig {
   bin: string;
   osUser: string;
+  /** How base backups are cut and moved (RECOVER_BASE_PART_MIB, RECOVER_BASE_PARALLEL); defaults below. */
+  baseTransfer?: BaseTransferConfig;
 }
+
+export interface BaseTransferConfig {
+  /** Target size of one part's tar (a single larger file gets a part of its own). */
+  partBytes: number;
+  /** Parts uploaded, or downloaded and extracted, at once; also LZ4 frames compressed at once. */
+  parallel: number;
+}
+
+export const DEFAULT_BASE_TRANSFER: BaseTransferConfig = { partBytes: 64 * 1024 * 1024, parallel: 4 };
 
 export const nowIso = (clock: Clock) => clock.now().toISOString();

@@ -12,8 +12,12 @@ export function connectionArgs(conn: ConnectionParams): string[] {
   return ['--host', conn.host, '--port', String(conn.port), '--username', conn.user, ...(conn.dbname ? ['--dbname', conn.dbname] : [])];
 }
 
-/** Tar format to stdout, WAL for consistency included, gzip level 1 (cheap, ~4x on table data). */
-export function pgBasebackupArgs(bin: string, conn: ConnectionParams, label: string): [string, string[]] {
+/**
+ * Tar format to stdout, WAL for consistency included. Uncompressed by default: the runner cuts
+ * the stream into parts and compresses them with LZ4 in parallel (engine/backup-parts/);
+ * 'gzip' (client gzip level 1, one core) is the formatVersion 1 single-stream layout.
+ */
+export function pgBasebackupArgs(bin: string, conn: ConnectionParams, label: string, compression: 'none' | 'gzip' = 'none'): [string, string[]] {
   return [
     join(bin, 'pg_basebackup'),
     [
@@ -21,7 +25,7 @@ export function pgBasebackupArgs(bin: string, conn: ConnectionParams, label: str
       '--pgdata', '-',
       '--format', 'tar',
       '--wal-method', 'fetch',
-      '--compress', 'client-gzip:1',
+      '--compress', compression === 'gzip' ? 'client-gzip:1' : 'none',
       '--checkpoint', 'fast',
       '--manifest-checksums', 'SHA256',
       '--label', label,

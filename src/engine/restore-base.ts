@@ -1,14 +1,20 @@
-/** Streams a base backup from storage into a fresh data directory, checking its checksum. */
+/**
+ * Streams a base backup from storage into a fresh data directory, checking its checksums:
+ * formatVersion 2 in parallel parts (backup-parts/restore-parts.ts), formatVersion 1 as the
+ * single gzip tar it is.
+ */
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecoverError } from '../errors.js';
 import type { BackupManifest } from '../catalog/catalog.js';
-import { nowIso, type EngineContext, type PgToolConfig } from './context.js';
+import { DEFAULT_BASE_TRANSFER, nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { tarExtractArgs } from './pg-args.js';
 import { hashingCounter } from '../util/streams.js';
+import { restoreParts } from './backup-parts/restore-parts.js';
 
 /** Files pg_basebackup copies that must not survive into a restored cluster. */
 const STALE_FILES = ['postmaster.pid', 'postmaster.opts', 'standby.signal', 'recovery.signal'];
+const REPORT_EVERY = 16 * 1024 * 1024;
 
 export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string): Promise<{ bytes: number }> {
   const existing = await readdir(dataDir);
@@ -18,14 +24,36 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
     });
   }
   const total = backup.files.reduce((sum, file) => sum + file.bytes, 0);
+  const progress = (done: number) => ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'restore-base-backup', done, total, unit: 'bytes' });
+  if (backup.formatVersion === 2) {
+    let done = 0;
+    let reported = 0;
+    const parallel = (tools.baseTransfer ?? DEFAULT_BASE_TRANSFER).parallel;
+    await restoreParts(ctx, tools, backup, dataDir, {
+      parallel,
+      onStoredBytes: (bytes) => {
+        done += bytes;
+        if (done - reported < REPORT_EVERY) return;
+        reported = done;
+        progress(done);
+      },
+    });
+  } else {
+    await restoreSingleTar(ctx, tools, backup, dataDir, progress);
+  }
+  for (const name of STALE_FILES) await rm(join(dataDir, name), { force: true });
+  progress(total);
+  return { bytes: total };
+}
+
+/** formatVersion 1: base.tar.gz, one stream through `tar --extract --gzip`. */
+async function restoreSingleTar(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string, progress: (done: number) => void): Promise<void> {
   let done = 0;
   for (const file of backup.files) {
     const key = `${ctx.storage.backupPrefix}${backup.id}/${file.name}`;
     const source = await ctx.storage.backups.getStream(key, ctx.signal);
     const before = done;
-    const measure = hashingCounter((bytes) => {
-      ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'restore-base-backup', done: before + bytes, total, unit: 'bytes' });
-    }, 16 * 1024 * 1024);
+    const measure = hashingCounter((bytes) => progress(before + bytes), REPORT_EVERY);
     source.on('error', (error) => measure.stream.destroy(error));
     const [command, args] = tarExtractArgs(dataDir, file.name.endsWith('.gz'));
     // tar runs as the postgres OS user so every extracted file is owned by it.
@@ -38,7 +66,4 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
       });
     }
   }
-  for (const name of STALE_FILES) await rm(join(dataDir, name), { force: true });
-  ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'restore-base-backup', done: total, total, unit: 'bytes' });
-  return { bytes: total };
 }

@@ -64,6 +64,13 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('debug');
   });
 
+  it('base backup parts: 64 MiB and 4 at once by default, both configurable, neither zero', () => {
+    expect(loadConfig({}).pg.baseTransfer).toEqual({ partBytes: 64 * 1024 * 1024, parallel: 4 });
+    expect(loadConfig({ RECOVER_BASE_PART_MIB: '256', RECOVER_BASE_PARALLEL: '16' }).pg.baseTransfer).toEqual({ partBytes: 256 * 1024 * 1024, parallel: 16 });
+    const error = refusal({ RECOVER_BASE_PART_MIB: '0', RECOVER_BASE_PARALLEL: '0' });
+    for (const key of ['RECOVER_BASE_PART_MIB', 'RECOVER_BASE_PARALLEL']) expect(error.message).toContain(`${key}: `);
+  });
+
   it('names every bad key in one message', () => {
     const error = refusal({ LOG_LEVEL: 'verbose', RECOVER_PREFETCH_PARALLEL: '0', RECOVER_STORAGE_RETRIES: '11', RECOVER_STORAGE_DRIVER: 's3' });
     expect(error.message).toMatch(/^Configuration is invalid: /);

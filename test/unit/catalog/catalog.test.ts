@@ -68,9 +68,26 @@ describe('backup manifests', () => {
   it('the schema accepts a complete manifest and refuses a wrong version or missing field', () => {
     const good = backup('b', { startLsn: '0/2000028', stopLsn: '0/2000138', startTime: at(0), stopTime: at(1) });
     expect(backupManifestSchema.parse(JSON.parse(JSON.stringify(good)))).toEqual(good);
-    expect(backupManifestSchema.safeParse({ ...good, formatVersion: 2 }).success).toBe(false);
+    expect(backupManifestSchema.safeParse({ ...good, formatVersion: 3 }).success).toBe(false);
     expect(backupManifestSchema.safeParse({ ...good, timeline: 0 }).success).toBe(false);
     const { stopLsn: _dropped, ...withoutStop } = good;
     expect(backupManifestSchema.safeParse(withoutStop).success).toBe(false);
+  });
+});
+
+describe('backup manifest formats', () => {
+  const v1 = backup('b', { startLsn: '0/2000028', stopLsn: '0/2000138', startTime: at(0), stopTime: at(1) });
+  const part = (n: number, extra: Record<string, unknown> = {}) => ({ name: `base/part-${String(n).padStart(5, '0')}.tar.lz4`, bytes: 100, sha256: 'c'.repeat(64), rawBytes: 400, ...extra });
+  it.each<[string, unknown, boolean]>([
+    ['format 1, base.tar.gz', v1, true],
+    ['format 2, parts with raw sizes', { ...v1, formatVersion: 2, files: [part(1), part(2)] }, true],
+    ['format 2, more than 99999 parts still named', { ...v1, formatVersion: 2, files: [part(123456)] }, true],
+    ['format 2 without parts', { ...v1, formatVersion: 2, files: [] }, false],
+    ['format 2, a part without its raw size', { ...v1, formatVersion: 2, files: [part(1), part(2, { rawBytes: undefined })] }, false],
+    ['format 2, a part name escaping the directory', { ...v1, formatVersion: 2, files: [part(1, { name: '../other/part-00001.tar.lz4' })] }, false],
+    ['format 2, the old single file', { ...v1, formatVersion: 2, files: v1.files.map((f) => ({ ...f, rawBytes: 1 })) }, false],
+    ['format 3', { ...v1, formatVersion: 3 }, false],
+  ])('%s', (_name, manifest, ok) => {
+    expect(backupManifestSchema.safeParse(JSON.parse(JSON.stringify(manifest))).success).toBe(ok);
   });
 });

@@ -14,14 +14,27 @@ const BIN = '/usr/lib/postgresql/15/bin';
 describe('argument lists', () => {
   it.each<[string, [string, string[]], [string, string[]]]>([
     [
-      'pg_basebackup: no --dbname, tar to stdout, fetch WAL, client gzip',
+      'pg_basebackup: no --dbname, tar to stdout, fetch WAL, uncompressed (the runner cuts and compresses it)',
       pgBasebackupArgs(BIN, { host: '/var/run/postgresql', port: 5432, user: 'postgres', dbname: 'app' }, 'recover-bot 20250115T100000Z'),
       [
         `${BIN}/pg_basebackup`,
         [
           '--host', '/var/run/postgresql', '--port', '5432', '--username', 'postgres',
-          '--pgdata', '-', '--format', 'tar', '--wal-method', 'fetch', '--compress', 'client-gzip:1',
+          '--pgdata', '-', '--format', 'tar', '--wal-method', 'fetch', '--compress', 'none',
           '--checkpoint', 'fast', '--manifest-checksums', 'SHA256', '--label', 'recover-bot 20250115T100000Z',
+          '--no-password', '--verbose',
+        ],
+      ],
+    ],
+    [
+      'pg_basebackup: the formatVersion 1 layout, client gzip level 1',
+      pgBasebackupArgs(BIN, { host: 'db', port: 5433, user: 'backup' }, 'old', 'gzip'),
+      [
+        `${BIN}/pg_basebackup`,
+        [
+          '--host', 'db', '--port', '5433', '--username', 'backup',
+          '--pgdata', '-', '--format', 'tar', '--wal-method', 'fetch', '--compress', 'client-gzip:1',
+          '--checkpoint', 'fast', '--manifest-checksums', 'SHA256', '--label', 'old',
           '--no-password', '--verbose',
         ],
       ],

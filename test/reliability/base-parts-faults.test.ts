@@ -1,0 +1,79 @@
+/**
+ * Damaged parted base backups (formatVersion 2): a part whose bytes changed in storage is
+ * BACKUP_CORRUPT naming that part, and a part deleted from storage is named as missing; in
+ * both cases the other parts are stopped and no server is started on the half-restored data.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { join } from 'node:path';
+import { access } from 'node:fs/promises';
+import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
+import { takeBaseBackup } from '../../src/engine/backup.js';
+import { runPitr } from '../../src/engine/pitr.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
+import { readStreamToBuffer } from '../../src/util/streams.js';
+import { RecoverError } from '../../src/errors.js';
+import type { BackupManifest } from '../../src/catalog/catalog.js';
+import type { Config } from '../../src/config.js';
+
+let sandbox: Sandbox;
+let config: Config;
+let manifest: BackupManifest;
+
+const exists = (path: string) => access(path).then(() => true, () => false);
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  config = { ...sandbox.config, pg: { ...sandbox.config.pg, baseTransfer: { partBytes: 1024 * 1024, parallel: 2 } } };
+  await sandbox.query(`CREATE TABLE items AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 20000) g`);
+  manifest = await takeBaseBackup(sandbox.context(), config.pg, parseConnectionUrl(sandbox.productionUrl));
+  await sandbox.switchAndArchive();
+}, 180_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+});
+
+async function restoreFails(name: string): Promise<RecoverError> {
+  const error = await runPitr(sandbox.context(), config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: name }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RecoverError);
+  expect(await exists(join(config.restoreRoot, name, 'data', 'postmaster.pid'))).toBe(false);
+  return error as RecoverError;
+}
+
+test('a part whose stored bytes changed is BACKUP_CORRUPT naming that part; nothing is started', async () => {
+  const part = manifest.files[Math.floor(manifest.files.length / 2)]!;
+  const key = `daily/${manifest.id}/${part.name}`;
+  const original = await readStreamToBuffer(await sandbox.storage.backups.getStream(key));
+  const damaged = Buffer.from(original);
+  for (let i = 0; i < 64; i++) {
+    const at = Math.floor(damaged.length / 2) + i;
+    damaged[at] = damaged[at]! ^ 0x5a;
+  }
+  await sandbox.storage.backups.put(key, damaged);
+  try {
+    const error = await restoreFails('corrupt-part');
+    expect(error.code).toBe('BACKUP_CORRUPT');
+    expect(error.message).toContain(part.name);
+    expect(error.message).toContain(manifest.id);
+    expect(error.hint).toContain('older backup');
+  } finally {
+    await sandbox.storage.backups.put(key, original);
+  }
+});
+
+test('a missing part is named as missing; nothing is started', async () => {
+  const part = manifest.files[manifest.files.length - 1]!;
+  const key = `daily/${manifest.id}/${part.name}`;
+  const original = await readStreamToBuffer(await sandbox.storage.backups.getStream(key));
+  await sandbox.storage.backups.delete(key);
+  try {
+    const error = await restoreFails('missing-part');
+    expect(error.code).toBe('BACKUP_CORRUPT');
+    expect(error.message).toContain(`part ${part.name} is missing`);
+  } finally {
+    await sandbox.storage.backups.put(key, original);
+  }
+});
