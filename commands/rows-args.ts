@@ -24,7 +24,8 @@ export const rowsSchema = z.object({
   /** Restore to just before this transaction (recovery_target_xid, exclusive); null with --at or --from-instance. */
   beforeXid: z.string().regex(/^\d{1,20}$/).nullable(),
   withChildren: z.boolean(),
-  db: databaseName,
+  /** The database holding the table; null when not given: production's only user database is chosen when planning (as locate does). */
+  db: databaseName.nullable(),
   /** Restore form: the side instance's name (generated when not given). Apply form: null. */
   instance: instanceName.nullable(),
   /** Apply form: the side instance the rows come from. */
@@ -77,7 +78,7 @@ export function parseRows(tokens: string[], surface: 'slack' | 'cli' = 'slack'):
     at,
     beforeXid,
     withChildren: flags['with-children'] === true,
-    db: typeof flags.db === 'string' ? flags.db : 'postgres',
+    db: typeof flags.db === 'string' ? flags.db : null,
     instance: typeof flags.instance === 'string' ? flags.instance : null,
     fromInstance,
     keepInstance: flags['keep-instance'] === true,

@@ -85,6 +85,7 @@ export function formatRowsResult(result: RowsResult): string {
     const { restored } = result;
     return [
       `Side instance ${restored.instanceName} restored (reached ${restored.reachedTime ?? '?'}); connect: ${restored.connect}`,
+      ...(restored.report ? [`Side instance integrity: ${restored.report.ok ? 'passed' : 'FAILED'} (${restored.report.checks.filter((c) => c.ok).length} of ${restored.report.checks.length} checks passed)`, ...restored.report.checks.filter((c) => !c.ok || c.informational).map((c) => `  ${c.ok ? 'i' : '✗'} ${c.name}: ${c.message}`)] : []),
       'Preview (nothing written to production):',
       ...previewLines(restored.preview).map((line) => `  ${line}`),
       `Totals: ${restored.preview.totals.missing} missing, ${restored.preview.totals.present} present, ${restored.preview.totals.different} different, ${restored.preview.totals.conflicting} conflicting`,

@@ -15,6 +15,7 @@ import { listInstances } from '../src/engine/instances.js';
 import { withTargetClient } from '../src/engine/pg-client.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
+import { chooseDatabase } from '../src/engine/locate/relation.js';
 import { compileFilterText } from '../src/engine/rows/filter-compile.js';
 import { applyRows, previewFromInstance, productionConnection, restoreForRows, type RowsApplied, type RowsRestored } from '../src/engine/rows/restore-rows.js';
 import { displayName, readTable } from '../src/engine/rows/table.js';
@@ -30,6 +31,10 @@ import { withCommonCliFlags } from './words.js';
 import { SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
 
 export interface RowsFacts {
+  /** The database holding the table: --db, or production's only user database (chosen in gather, as locate does). */
+  database?: string;
+  /** The database was chosen, not given. */
+  databaseChosen?: boolean;
   selection?: RestoreSelection;
   instancesInUse?: readonly string[];
   preview?: RowsPreview;
@@ -73,22 +78,27 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
   risk: (args) => (args.fromInstance ? 'destructive' : 'side-copy'),
   confirmation: (args, facts) => (args.fromInstance ? facts.production.name : null),
   async gather(ctx, args) {
-    if (args.fromInstance) return { preview: await previewFromInstance(ctx.config, args.fromInstance, args.db, specOf(args)) };
+    const database = await chooseDatabase(ctx.config.source.url, args.db ?? undefined);
+    const chosen = { database, databaseChosen: args.db === null };
+    if (args.fromInstance) return { ...chosen, preview: await previewFromInstance(ctx.config, args.fromInstance, database, specOf(args)) };
     // The table and filter are checked against production's catalog before anything is restored.
-    await withTargetClient(productionConnection(ctx.config, args.db), async (client) => {
-      const table = await readTable(client, args.table, `production (database ${args.db})`);
+    await withTargetClient(productionConnection(ctx.config, database), async (client) => {
+      const table = await readTable(client, args.table, `production (database ${database})`);
       compileFilterText(args.where, table.columns, displayName(table));
     });
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
     const selection = await selectPitr(ctx.engine, catalog, targetOf(args), ctx.config.pg);
-    return { selection, instancesInUse: await listInstances(ctx.config.restoreRoot) };
+    return { ...chosen, selection, instancesInUse: await listInstances(ctx.config.restoreRoot) };
   },
   plan(args, facts): Plan {
     const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2] = {}) => declaredStep(STEPS, kind, extra);
-    const what = `${args.table} where ${args.where}${args.withChildren ? ', with child rows' : ''} (database ${args.db})`;
+    const db = facts.database ?? args.db;
+    if (!db) throw new RecoverError('INTERNAL', 'The rows plan needs the database: --db, or the one gather() chose.');
+    const dbFact = { Database: facts.databaseChosen ? `${db} (production's only user database; give --db to choose another)` : db };
+    const what = `${args.table} where ${args.where}${args.withChildren ? ', with child rows' : ''} (database ${db})`;
     if (args.fromInstance) {
       const preview = facts.preview!;
-      const params: RowsParams = { form: 'apply', instanceName: args.fromInstance, database: args.db, spec: specOf(args), digest: preview.digest, keepInstance: args.keepInstance };
+      const params: RowsParams = { form: 'apply', instanceName: args.fromInstance, database: db, spec: specOf(args), digest: preview.digest, keepInstance: args.keepInstance };
       return {
         command: 'rows',
         summary: `Insert ${preview.totals.missing} missing rows of ${what} from ${args.fromInstance} into production ${facts.production.name}`,
@@ -96,10 +106,10 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
         steps: [
           step('check-preview'),
           step('copy-rows', { title: `Insert ${preview.totals.missing} missing rows into production ${facts.production.name} (one transaction)` }),
-          step('verify', { title: `Verify production ${facts.production.name} (database ${args.db}) after the copy: integrity checks`, estimateSeconds: 5 }),
+          step('verify', { title: `Verify production ${facts.production.name} (database ${db}) after the copy: integrity checks and the restored rows compared with the side instance`, estimateSeconds: 5 }),
           ...(args.keepInstance ? [] : [step('remove-instance', { title: `Stop and remove the side instance ${args.fromInstance}` })]),
         ],
-        facts: { From: `side instance ${args.fromInstance}${args.keepInstance ? ' (kept afterwards)' : ' (removed afterwards)'}`, ...previewFacts(preview) },
+        facts: { From: `side instance ${args.fromInstance}${args.keepInstance ? ' (kept afterwards)' : ' (removed afterwards)'}`, ...dbFact, ...previewFacts(preview) },
         params,
       };
     }
@@ -108,7 +118,7 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
     if (facts.instancesInUse?.includes(instanceName)) throw new RecoverError('INSTANCE_EXISTS', `A side instance named ${instanceName} already exists under the restore root.`, { hint: 'Choose another --instance name, or leave it out.' });
     const { target, inclusive } = targetOf(args);
     const targetText = describeArgsTarget(target, inclusive);
-    const params: RowsParams = { form: 'restore', backupId: selection.backup.id, at: args.at, beforeXid: args.beforeXid, instanceName, database: args.db, spec: specOf(args) };
+    const params: RowsParams = { form: 'restore', backupId: selection.backup.id, at: args.at, beforeXid: args.beforeXid, instanceName, database: db, spec: specOf(args) };
     return {
       command: 'rows',
       summary: `Restore a side instance to ${targetText} and preview ${what} against production (nothing written)`,
@@ -118,9 +128,10 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
         step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${instanceName}` }),
         step('configure-recovery', { title: `Configure recovery to ${targetText}` }),
         step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then promote` }),
+        step('verify', { title: `Verify the side instance ${instanceName} (database ${db}): integrity checks, row counts compared with production (read-only)`, estimateSeconds: 5 }),
         step('preview'),
       ],
-      facts: { Target: targetText, 'Base backup': selection.backup.id, 'Side instance': instanceName, Rows: what, Then: `/recover ${followUpWords(specOf(args), args.db, instanceName)}` },
+      facts: { Target: targetText, 'Base backup': selection.backup.id, 'Side instance': instanceName, ...dbFact, Rows: what, Then: `/recover ${followUpWords(specOf(args), db, instanceName)}` },
       params,
     };
   },

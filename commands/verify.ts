@@ -4,7 +4,8 @@
  * failures, exact row counts, newest rows of RECOVER_VERIFY_TABLES), on production
  * (RECOVER_SOURCE_URL) or on a side instance under the restore root. Read-only: with the default
  * approval policy it runs at once, and its result is the integrity report. Only on a side
- * instance (or when the config allows it) does it create the amcheck extension.
+ * instance (or when the config allows it) does it create the amcheck extension. On a side
+ * instance it also compares row counts with production (informational: an earlier time differs).
  */
 import { z } from 'zod';
 import { sideInstanceConnection } from '../src/engine/instances.js';
@@ -107,6 +108,8 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
       subject: checked,
       ...(ctx.config.verifyConfigFile ? { configFile: ctx.config.verifyConfigFile } : {}),
       amcheck: params.instance ? 'create' : 'existing',
+      // A side instance is production at an earlier time: its row counts compared with production's (informational).
+      ...(params.instance && ctx.config.source.url ? { compareWith: { connection: pgClientConfig(parseConnectionUrl(ctx.config.source.url), 'postgres'), name: `production ${ctx.config.productionName ?? ''}`.trim() } } : {}),
     });
     engine.events.emit({ type: 'integrity.report', at: nowIso(engine.clock), report });
     finish(report.ok ? 'all checks passed' : 'some checks failed');
@@ -121,7 +124,7 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
   format: (result) =>
     [
       `Verified ${result.checked}: ${result.report.ok ? 'passed' : 'FAILED'}`,
-      ...result.report.checks.map((c) => `  ${c.ok ? (c.skipped ? '–' : '✓') : '✗'} ${c.name}: ${c.message}`),
+      ...result.report.checks.map((c) => `  ${c.ok ? (c.skipped ? '–' : c.informational ? 'i' : '✓') : '✗'} ${c.name}: ${c.message}`),
       ...result.report.databases.flatMap((db) => [`  ${db.name}:`, ...db.tables.map((t) => `    ${t.table}  ${t.rows} rows${t.newest ? `  newest ${t.newest}` : ''}`)]),
     ].join('\n'),
   summary: () => ({ target: null, to: null, recovery: null, followUps: [] }),

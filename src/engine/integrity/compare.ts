@@ -32,7 +32,7 @@ export function sideComparisonCheck(database: string, production: string, counts
   const listed = differing.slice(0, LISTED).map(describe);
   const more = differing.length > LISTED ? `; and ${differing.length - LISTED} more differing` : '';
   const same = counts.length - differing.length;
-  const body = differing.length === 0 ? `all ${plural(counts.length, 'table')} have the same row count on both` : `${listed.join('; ')}${more}; ${plural(same, 'table')} with the same count`;
+  const body = differing.length === 0 ? (counts.length === 1 ? 'the table has the same row count on both' : `all ${counts.length} tables have the same row count on both`) : `${listed.join('; ')}${more}; ${plural(same, 'table')} with the same count`;
   return { name, ok: true, informational: true, message: `${note}. Row counts: ${body}` };
 }
 

@@ -4,7 +4,10 @@
  * written to production. `applyRows`: the preview again from the kept side instance, refused
  * if it is not the approved one, the copy in one production transaction, then the side
  * instance stopped and removed unless asked to keep it.
- * Steps: select, restore-base-backup, configure-recovery, replay-wal, preview | check-preview, copy-rows, remove-instance.
+ * Both verify: the side instance before its preview (integrity checks, row counts compared with
+ * production, informational), production after the copy (integrity checks, and the restored
+ * rows compared with the side instance).
+ * Steps: select, restore-base-backup, configure-recovery, replay-wal, verify, preview | check-preview, copy-rows, verify, remove-instance.
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,6 +21,8 @@ import { stopCluster } from '../local-cluster.js';
 import type { TargetConnection } from '../pg-client.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
+import type { IntegrityCheck } from '../integrity/types.js';
+import { restoredRowsChecks } from './compare-checks.js';
 import { copyMissingRows, previewRows, type CopyResult, type RowsPreview, type RowsSpec } from './copy-back.js';
 
 export function productionConnection(config: Pick<RestoreConfig, 'source'>, database: string): TargetConnection {
@@ -27,6 +32,8 @@ export function productionConnection(config: Pick<RestoreConfig, 'source'>, data
 
 export interface RowsRestored extends SideInstanceFacts {
   preview: RowsPreview;
+  /** The side instance's integrity checks (read before the preview), with its row counts compared with production's. */
+  report?: IntegrityReport;
 }
 
 export async function restoreForRows(
@@ -35,10 +42,23 @@ export async function restoreForRows(
   request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string; spec: RowsSpec },
 ): Promise<RowsRestored> {
   const { restored, side } = await restoreSideForJob(ctx, config, request);
+  const sideConnection = { ...restored.layout.connection, database: request.database };
+  const finishVerify = step(ctx, 'verify', `Verify the side instance ${request.instanceName} (database ${request.database}): integrity checks, row counts compared with production`);
+  const report = await verifyRestored(restored.layout.connection, {
+    databases: [request.database],
+    subject: `side instance ${request.instanceName} (database ${request.database})`,
+    // A side instance may get the amcheck extension (as /recover verify --instance); its data is only read.
+    amcheck: 'create',
+    tables: config.verifyTables,
+    ...(config.verifyConfigFile ? { configFile: config.verifyConfigFile } : {}),
+    compareWith: { connection: productionConnection(config, 'postgres'), name: 'production' },
+  });
+  ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
+  finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
   const finishPreview = step(ctx, 'preview', `Preview: ${request.spec.table} where ${request.spec.filter}, side instance against production`);
-  const preview = await previewRows({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.spec);
+  const preview = await previewRows(sideConnection, productionConnection(config, request.database), request.spec);
   finishPreview(`${preview.totals.missing} missing, ${preview.totals.present} present, ${preview.totals.different} different, ${preview.totals.conflicting} conflicting`);
-  return { ...side, preview };
+  return { ...side, preview, report };
 }
 
 /** The preview from a kept side instance (planning the copy). */
@@ -74,7 +94,12 @@ export async function applyRows(
   // The digest is checked again inside the copy's own transaction: a change since the check above refuses too.
   const copied = await copyMissingRows(side, production, request.spec, { expectDigest: request.digest });
   finishCopy(`${copied.totals.restored} restored, ${copied.totals.skippedPresent} skipped (present), ${copied.totals.conflicting} conflicting (${copied.totals.uniqueConflicts} with a unique value taken)`);
-  return { ...copied, ...(await verifyAndRemoveInstance(ctx, config, request)) };
+  // The comparison with production: the side instance's rows read again after the commit.
+  const compared = await previewRows(side, production, request.spec).then(
+    (after) => restoredRowsChecks(request.database, copied, after),
+    (error: Error) => [{ name: `restored rows ${request.database}`, ok: false, message: `could not compare production with the side instance after the write: ${error.message}` }],
+  );
+  return { ...copied, ...(await verifyAndRemoveInstance(ctx, config, { ...request, extraChecks: compared })) };
 }
 
 /**
@@ -85,7 +110,7 @@ export async function applyRows(
 export async function verifyAndRemoveInstance(
   ctx: EngineContext,
   config: RestoreConfig,
-  request: { instanceName: string; database: string; keepInstance: boolean },
+  request: { instanceName: string; database: string; keepInstance: boolean; /** Checks the caller made (e.g. the restored rows compared with the side instance), added to the report. */ extraChecks?: IntegrityCheck[] },
 ): Promise<{ instanceName: string; instanceRemoved: boolean; report: IntegrityReport }> {
   const finishVerify = step(ctx, 'verify', `Verify production (database ${request.database}) after the write`);
   const report = await verifyRestored(productionConnection(config, 'postgres'), {
@@ -95,6 +120,10 @@ export async function verifyAndRemoveInstance(
     tables: config.verifyTables,
     ...(config.verifyConfigFile ? { configFile: config.verifyConfigFile } : {}),
   });
+  if (request.extraChecks?.length) {
+    report.checks.push(...request.extraChecks);
+    report.ok = report.checks.every((check) => check.ok);
+  }
   ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
   finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
   if (request.keepInstance) return { instanceName: request.instanceName, instanceRemoved: false, report };

@@ -25,22 +25,30 @@ const fmtRows = (rows: number): string => (Number.isFinite(rows) ? rows.toLocale
 
 /** Skipped checks (e.g. amcheck not installed on production) passed without checking; their message starts "skipped:". */
 const isSkipped = (c: IntegrityReport['checks'][number]): boolean => c.ok && (c.skipped === true || c.message.startsWith('skipped:'));
+/** Informational checks (a side instance compared with production) pass whatever they find; their message starts "informational:". */
+const isInformational = (c: IntegrityReport['checks'][number]): boolean => c.ok && (c.informational === true || c.message.startsWith('informational:'));
 
 /**
- * Every check within `budget` characters: one line when all passed (naming any skipped), else
+ * Every check within `budget` characters: one line when all passed (naming any skipped; the
+ * informational comparisons with production still shown below it, their facts being the point), else
  * each check, failed ones first (they must never be the ones cut), skipped ones marked.
  */
 export function checkLines(report: IntegrityReport, budget = 3500): string[] {
   if (report.checks.length === 0) return ['_no checks were reported_'];
+  // Informational checks (e.g. a side instance compared with production) pass whatever they find: their facts are shown even collapsed.
+  const facts = report.checks
+    .filter(isInformational)
+    .map((c) => `:information_source: *${escapeMrkdwn(truncate(c.name, 100))}* — ${escapeMrkdwn(truncate(c.message, 1200))}`);
   if (report.checks.every((c) => c.ok)) {
     const skipped = report.checks.filter(isSkipped);
     const note = skipped.length > 0 ? ` (${skipped.map((c) => `${c.name}: ${c.message}`).join('; ')})` : '';
     const names = report.checks.filter((c) => !isSkipped(c)).map((c) => c.name).join(', ');
-    return [escapeMrkdwn(truncate(`:white_check_mark: All ${plural(report.checks.length, 'check')} passed: ${names}${note}`, Math.min(budget, 2900)))];
+    const line = escapeMrkdwn(truncate(`:white_check_mark: All ${plural(report.checks.length, 'check')} passed: ${names}${note}`, Math.min(budget, 2900)));
+    return [line, ...linesWithin(facts, Math.max(0, budget - line.length), (n) => `_…and ${plural(n, 'more comparison')}, left out to fit one Slack message._`)];
   }
   const ordered = [...report.checks.filter((c) => !c.ok), ...report.checks.filter((c) => c.ok)];
   const lines = ordered.map(
-    (c) => `${c.ok ? (isSkipped(c) ? ':heavy_minus_sign:' : ':white_check_mark:') : ':x:'} *${escapeMrkdwn(truncate(c.name, 100))}* — ${escapeMrkdwn(truncate(c.message, 400))}`,
+    (c) => `${c.ok ? (isSkipped(c) ? ':heavy_minus_sign:' : isInformational(c) ? ':information_source:' : ':white_check_mark:') : ':x:'} *${escapeMrkdwn(truncate(c.name, 100))}* — ${escapeMrkdwn(truncate(c.message, isInformational(c) ? 1200 : 400))}`,
   );
   return linesWithin(lines, budget, (n) => `_…and ${plural(n, 'more check')} (passed ones are listed last), left out to fit one Slack message._`);
 }

@@ -74,6 +74,10 @@ describe('declared steps = reported steps, in order', () => {
     const report = (side.result as { report: { ok: boolean; subject: string; databases: { name: string; tables: { table: string; rows: number }[] }[] } }).report;
     expect(report).toMatchObject({ ok: true, subject: 'side instance steps-side' });
     expect(report.databases[0]?.tables.find((t) => t.table === 'workflows')?.rows).toBe(50);
+    // A side instance is compared with production (informational): the configured table's row count on both.
+    const compared = (side.result as { report: { checks: { name: string; ok: boolean; informational?: boolean; message: string }[] } }).report.checks.find((c) => c.name === 'compared with production aiagent_prod');
+    expect(compared).toMatchObject({ ok: true, informational: true, message: expect.stringMatching(/production aiagent_prod at an earlier time, so differences are expected\. Row counts: the table has the same row count on both$/) });
+    expect((production.result as { report: { checks: { name: string }[] } }).report.checks.map((c) => c.name)).not.toContain('compared with production aiagent_prod');
   });
 
   test('pitr in place', async () => {

@@ -50,7 +50,7 @@ test('delete by mistake → rows --at (preview) → rows --from-instance (copy) 
   expect(rows.confirmation(restoreArgs, { production: { name: 'aiagent_prod' } })).toBeNull();
   const restoreFacts = await rows.gather!(ctx(), restoreArgs);
   const restorePlan = rows.plan!(restoreArgs, { ...restoreFacts, ...base('req-restore-1') });
-  expect(restorePlan.steps.map((s) => s.kind)).toEqual(['select', 'restore-base-backup', 'configure-recovery', 'replay-wal', 'preview']);
+  expect(restorePlan.steps.map((s) => s.kind)).toEqual(['select', 'restore-base-backup', 'configure-recovery', 'replay-wal', 'verify', 'preview']);
   expect(restorePlan.steps.some((s) => s.destructive)).toBe(false);
   const restored = (await rows.run!({ ...ctx(), beforeDestructiveStep: async () => undefined }, rows.paramsSchema!.parse(restorePlan.params))) as Extract<RowsResult, { form: 'restore' }>;
   expect(restored.restored.preview.tables.map((t) => [t.table, t.matching, t.missing, t.present, t.different])).toEqual([
@@ -58,6 +58,13 @@ test('delete by mistake → rows --at (preview) → rows --from-instance (copy) 
     ['workflow_executions', 30, 30, 0, 0],
   ]);
   expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).toEqual([{ n: 0 }]);
+  // The side instance was verified before its preview, its row counts compared with production's (informational: it is earlier).
+  const sideReport = restored.restored.report!;
+  expect(sideReport.subject).toBe(`side instance ${restored.restored.instanceName} (database ${DB})`);
+  expect(sideReport.ok).toBe(true);
+  const compared = sideReport.checks.find((c) => c.name === `compared with production ${DB}`)!;
+  expect(compared).toMatchObject({ ok: true, informational: true });
+  expect(compared.message).toMatch(/^informational: the side instance is production at an earlier time, so differences are expected\. Row counts: .*workflows side \d+ \/ production \d+ \(\+9 on the side\)/); // 10 deleted, 1 written since
 
   const name = restored.restored.instanceName;
   const applyArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--from-instance', name, '--with-children', '--db', DB]);
@@ -74,6 +81,10 @@ test('delete by mistake → rows --at (preview) → rows --from-instance (copy) 
   // Every restore is verified: production's database is checked after the copy.
   expect(applied.applied.report?.ok).toBe(true);
   expect(applied.applied.report?.databases.map((d) => d.name)).toEqual([DB]);
+  // …and the restored rows compared with the side instance: same values, nothing still missing.
+  const restoredChecks = applied.applied.report!.checks.filter((c) => c.name.startsWith('restored rows'));
+  expect(restoredChecks.map((c) => [c.name, c.ok])).toEqual([[`restored rows ${DB}.workflows`, true], [`restored rows ${DB}.workflow_executions`, true]]);
+  expect(restoredChecks[0]!.message).toMatch(/^10 rows inserted with the side instance's values \(hash [0-9a-f]{12} on both sides\); production \d+ → \d+ rows by the write; side instance: 10 rows match the filter; now 10 present in production with the same values, 0 different, 0 conflicting/);
   expect(rows.verdict!(applied, rows.paramsSchema!.parse(applyPlan.params))).toBeNull();
   expect(existsSync(join(sandbox.config.restoreRoot, name))).toBe(false);
   expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345`)).toEqual([{ n: 10 }]);
@@ -101,8 +112,12 @@ test('the mistake again, by its transaction: rows --before-xid N restores to jus
   await sandbox.switchAndArchive();
   const hashBefore = await othersHash();
 
-  const restoreArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--before-xid', xid, '--with-children', '--db', DB]);
+  // No --db: production's only user database is chosen when planning, as locate does.
+  const restoreArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--before-xid', xid, '--with-children']);
+  expect(restoreArgs.db).toBeNull();
   const restorePlan = rows.plan!(restoreArgs, { ...(await rows.gather!(ctx(), restoreArgs)), ...base('req-restore-2') });
+  expect(restorePlan.facts.Database).toBe(`${DB} (production's only user database; give --db to choose another)`);
+  expect(restorePlan.params).toMatchObject({ database: DB });
   expect(restorePlan.facts.Target).toBe(`just before transaction ${xid} (its changes not replayed)`);
   const restored = (await rows.run!({ ...ctx(), beforeDestructiveStep: async () => undefined }, rows.paramsSchema!.parse(restorePlan.params))) as Extract<RowsResult, { form: 'restore' }>;
   // 10 restored by the first copy + 1 committed just before the DELETE; their 30 + 1 executions.
@@ -119,4 +134,16 @@ test('the mistake again, by its transaction: rows --before-xid N restores to jus
   expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345 AND name = 'just before the mistake'`)).toEqual([{ n: 1 }]);
   expect(await q(`SELECT count(*)::int AS n FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id = 12345`)).toEqual([{ n: 31 }]);
   expect(await othersHash()).toEqual(hashBefore);
+});
+
+test('no --db with several user databases on production: refused at planning, naming them', async () => {
+  await sandbox.query('CREATE DATABASE other_app');
+  try {
+    const args = rows.parse(['workflows', '--where', 'user_id = 12345', '--at', '2025-01-15T14:29:59+00:00']);
+    const error = await rows.gather!(ctx(), args).then(() => null, (e: { code: string; message: string; hint?: string }) => e);
+    expect(error).toMatchObject({ code: 'BAD_INPUT', message: `Production has several databases (${DB}, other_app); say which holds the table.` });
+    expect(error?.hint).toContain('--db');
+  } finally {
+    await sandbox.query('DROP DATABASE other_app');
+  }
 });

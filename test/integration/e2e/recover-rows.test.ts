@@ -92,6 +92,9 @@ test('§8.1 in Slack: rows --at previews on a side instance, the copy command it
   expect(first).toMatch(/workflow_executions \(via [^)]+\): 30 matching, 30 missing, 0 present, 0 different/);
   const copyCommand = `rows workflows --where "user_id = 12345" --from-instance ${instanceName} --with-children --db ${DB}`;
   expect(first).toContain(`/recover ${copyCommand}`);
+  // The side instance was verified before the preview (no longer "not verified"), compared with production in its report.
+  expect(first).toMatch(/\*Integrity:\* passed \(\d+\/\d+ checks\)/);
+  expect(slack.transcript.messages(channel).flatMap((m) => [m, ...slack.transcript.thread(channel, m.ts)]).map(textOf).join('\n')).toMatch(/compared with production aiagent_prod\* — informational: the side instance is production/);
 
   // 3. The copy, typed as the summary shows it: destructive, the counts as facts.
   const afterFirst = slack.transcript.messages(channel).at(-1)!.ts;

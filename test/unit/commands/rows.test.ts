@@ -5,7 +5,7 @@ import { rows } from '../../../commands/rows.js';
 import { RecoverError } from '../../../src/errors.js';
 
 test.each([
-  [['workflows', '--where', 'user_id = 12345', '--at', '2025-01-15T14:29:59+00:00'], { table: 'workflows', at: '2025-01-15T14:29:59Z', fromInstance: null, withChildren: false, db: 'postgres', keepInstance: false, instance: null }],
+  [['workflows', '--where', 'user_id = 12345', '--at', '2025-01-15T14:29:59+00:00'], { table: 'workflows', at: '2025-01-15T14:29:59Z', fromInstance: null, withChildren: false, db: null, keepInstance: false, instance: null }],
   [['app.workflows', '--where', "status in ('a','b')", '--at', '2025-01-15', '14:29:59+00:00', '--with-children', '--db', 'aiagent_prod'], { table: 'app.workflows', at: '2025-01-15T14:29:59Z', withChildren: true, db: 'aiagent_prod' }],
   [['workflows', '--where', 'user_id = 1', '--from-instance', 'rows-20250115T142959Z-ab', '--keep-instance'], { at: null, beforeXid: null, fromInstance: 'rows-20250115T142959Z-ab', keepInstance: true }],
   [['workflows', '--where', 'user_id = 12345', '--before-xid', '73519', '--with-children'], { at: null, beforeXid: '73519', fromInstance: null, withChildren: true }],

@@ -57,3 +57,28 @@ describe('integrity report checks', () => {
     expect(text).toMatch(/…and \d+ more checks \(passed ones are listed last\)/);
   });
 });
+
+describe('comparisons with production', () => {
+  const comparison = {
+    name: 'compared with production app',
+    ok: true,
+    message: 'informational: the side instance is production at an earlier time, so differences are expected. Row counts: workflows side 10 / production 0 (+10 on the side); 3 tables with the same count',
+  };
+  const restored = { name: 'restored rows app.workflows', ok: true, message: '10 rows inserted with the side instance\'s values (hash 0123456789ab on both sides); production 0 → 10 rows by the write; side instance: 10 rows match the filter; now 10 present in production with the same values, 0 different, 0 conflicting (left alone)' };
+
+  it('all passed: still collapsed to one line, and the informational comparison shown below it (seen through the job view too: message only)', () => {
+    const report: IntegrityReport = { ...passing, checks: [...passing.checks, restored, { ...comparison }] };
+    const lines = checkLines(report);
+    expect(lines[0]).toMatch(/^:white_check_mark: All 6 checks passed: .*restored rows app\.workflows, compared with production app/);
+    expect(lines.slice(1)).toEqual([`:information_source: *compared with production app* — ${comparison.message}`]);
+    const text = valid(integrityMessage({ report, target: null, reached: null }));
+    expect(text).toContain('workflows side 10 / production 0 (+10 on the side)');
+  });
+
+  it('some failed: the comparison marked as information, the failed restored-rows check first', () => {
+    const failedRestore = { ...restored, ok: false, message: '9 rows inserted …; 1 still missing in production, e.g. {"id": 7}' };
+    const lines = checkLines({ ...passing, ok: false, checks: [...passing.checks, failedRestore, comparison] });
+    expect(lines[0]).toMatch(/^:x: \*restored rows app\.workflows\* — 9 rows inserted/);
+    expect(lines).toContain(`:information_source: *compared with production app* — ${comparison.message}`);
+  });
+});
