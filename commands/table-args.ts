@@ -6,7 +6,8 @@
  *     writes the side copy into production (destructive: typed confirmation and approval, bound
  *     to the comparison's counts).
  * Modes: `as-new <name>` (the default, as-new `<table>_restored`: a new table beside the live
- * one, the live table untouched), `missing-rows` (insert rows missing by primary key), `replace`
+ * one, the live table untouched; a name that exists in production is refused at planning, so
+ * the table's own name is accepted only when production no longer has it — dropped), `missing-rows` (insert rows missing by primary key), `replace`
  * (the contents made equal to the side copy's; refused when other tables' rows would be orphaned).
  */
 import { z } from 'zod';
@@ -30,7 +31,8 @@ export const tableSchema = z.object({
   mode: modeSchema,
   /** True when --mode was left out (as-new with the default name). */
   defaultMode: z.boolean(),
-  db: identifier,
+  /** --db; null: production's only user database, chosen at planning (chooseDatabase). */
+  db: identifier.nullable(),
   instance: instanceName.nullable(),
   fromInstance: instanceName.nullable(),
   keepInstance: z.boolean(),
@@ -91,13 +93,12 @@ export function parseTable(tokens: string[], surface: 'slack' | 'cli' = 'slack')
     inclusive,
     mode: mode === 'missing-rows' || mode === 'replace' ? { kind: mode } : { kind: 'as-new', name: asNewName ?? defaultAsNewName(table!) },
     defaultMode: mode === null,
-    db: typeof flags.db === 'string' ? flags.db : 'postgres',
+    db: typeof flags.db === 'string' ? flags.db : null,
     instance: typeof flags.instance === 'string' ? flags.instance : null,
     fromInstance,
     keepInstance: flags['keep-instance'] === true,
   });
   if (!parsed.success) bad(`Cannot use these words: ${parsed.error!.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`);
-  if (parsed.data!.mode.kind === 'as-new' && parsed.data!.mode.name === table!.split('.').at(-1)) bad('--mode as-new needs a name other than the live table\'s.');
   return parsed.data!;
 }
 

@@ -15,11 +15,12 @@ import { readCatalog } from '../src/engine/read-catalog.js';
 import { listInstances } from '../src/engine/instances.js';
 import { withTargetClient } from '../src/engine/pg-client.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
+import { chooseDatabase } from '../src/engine/locate/relation.js';
 import { productionConnection } from '../src/engine/rows/restore-rows.js';
 import { tableName } from '../src/engine/rows/rows-sql.js';
-import { readTable, requirePrimaryKey } from '../src/engine/rows/table.js';
+import { readTable } from '../src/engine/rows/table.js';
 import { orphanRefusal } from '../src/engine/table/apply.js';
-import { modeDigest, type TableComparison } from '../src/engine/table/compare.js';
+import { modeDigest, modeRefusal, type TableComparison } from '../src/engine/table/compare.js';
 import { applyTable, compareFromInstance, restoreForTable, WRITE_STEP } from '../src/engine/table/restore-table.js';
 import { relationExistsSql } from '../src/engine/table/table-sql.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
@@ -33,6 +34,10 @@ import { withCommonCliFlags } from './words.js';
 import { SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
 
 export interface TableFacts {
+  /** --db, or production's only user database (chooseDatabase, as locate and rows). */
+  database: string;
+  /** Restore form: production's table now (exists; has a primary key). */
+  live?: { exists: boolean; keyed: boolean };
   selection?: RestoreSelection;
   instancesInUse?: readonly string[];
   comparison?: TableComparison;
@@ -59,6 +64,13 @@ const STEPS = [
 
 const instanceFor = (args: TableArgs, facts: BaseFacts) => args.instance ?? sideInstanceName(facts.now, facts.requestId).replace(/^pitr-/, 'table-');
 const qualifiedNew = (table: string, name: string) => (table.includes('.') ? `${table.split('.')[0]}.${name}` : name);
+const targetWords = (target: NonNullable<TableArgs['target']>) => (target.kind === 'xid' ? `--before-xid ${target.xid}` : target.kind === 'time' ? `--at ${target.time}` : '');
+const exists = async (client: { query: (sql: string, values: unknown[]) => Promise<{ rows: { exists: boolean }[] }> }, name: string) => (await client.query(relationExistsSql, [name])).rows[0]!.exists;
+/** A --db production does not have: BAD_INPUT naming it (not a raw connection error). */
+const noDatabase = (database: string) => (error: { code?: string }) => {
+  if (error.code === '3D000') throw new RecoverError('BAD_INPUT', `Production has no database ${database}.`, { hint: 'Give --db with the database that holds the table.', cause: error });
+  throw error;
+};
 
 export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResult, TableResultView> = {
   name: 'table',
@@ -72,66 +84,85 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
   risk: (args) => (args.fromInstance ? 'destructive' : 'side-copy'),
   confirmation: (args, facts) => (args.fromInstance ? facts.production.name : null),
   async gather(ctx, args) {
-    // The table (with a primary key) and an as-new name are checked against production before anything is restored.
-    const asNewExists = await withTargetClient(productionConnection(ctx.config, args.db), async (client) => {
-      const live = await readTable(client, args.table, `production (database ${args.db})`);
-      requirePrimaryKey(live, '');
-      if (args.mode.kind !== 'as-new') return false;
-      return (await client.query<{ exists: boolean }>(relationExistsSql, [tableName(live.schema, args.mode.name)])).rows[0]!.exists;
-    });
-    if (args.fromInstance) return { comparison: await compareFromInstance(ctx.config, args.fromInstance, args.db, args.table), asNewExists };
+    // The database and the table are checked against production before anything is restored.
+    const database = await chooseDatabase(ctx.config.source.url, args.db ?? undefined);
+    const production = productionConnection(ctx.config, database);
+    if (args.fromInstance) {
+      const comparison = await compareFromInstance(ctx.config, args.fromInstance, database, args.table).catch(noDatabase(database));
+      const asNewExists = args.mode.kind === 'as-new' && (await withTargetClient(production, (client) => exists(client, tableName(comparison.relation.schema, (args.mode as { name: string }).name))));
+      return { database, comparison, asNewExists };
+    }
+    const { live, asNewExists } = await withTargetClient(production, async (client) => {
+      const info = (await exists(client, args.table)) ? await readTable(client, args.table, `production (database ${database})`) : null;
+      const asNew = args.mode.kind === 'as-new' ? (info ? tableName(info.schema, args.mode.name) : qualifiedNew(args.table, args.mode.name)) : null;
+      return { live: { exists: info !== null, keyed: (info?.primaryKey.length ?? 0) > 0 }, asNewExists: asNew !== null && (await exists(client, asNew)) };
+    }).catch(noDatabase(database));
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
     const selection = await selectPitr(ctx.engine, catalog, { target: targetFromArgs(args.target!), inclusive: args.inclusive }, ctx.config.pg);
-    return { selection, instancesInUse: await listInstances(ctx.config.restoreRoot), asNewExists };
+    return { database, live, selection, instancesInUse: await listInstances(ctx.config.restoreRoot), asNewExists };
   },
   plan(args, facts): Plan {
     const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2] = {}) => declaredStep(STEPS, kind, extra);
+    const db = facts.database;
     if (args.mode.kind === 'as-new' && facts.asNewExists) {
-      throw new RecoverError('BAD_INPUT', `${qualifiedNew(args.table, args.mode.name)} already exists in production (database ${args.db}).`, { hint: `Choose the new table's name: --mode as-new <name>${args.defaultMode ? ' (as-new is the default mode)' : ''}.` });
+      const own = args.mode.name === args.table.split('.').at(-1);
+      throw new RecoverError('BAD_INPUT', `${qualifiedNew(args.table, args.mode.name)} already exists in production (database ${db})${own ? ': as-new never overwrites a table, and this is the live one' : ''}.`, { hint: `Choose the new table's name: --mode as-new <name>${args.defaultMode ? ' (as-new is the default mode)' : ''}${own ? ', or --mode missing-rows | replace to write into the live table' : ''}.` });
     }
+    const retry = (from: string) => (name: string) => `recover table ${args.table} ${from} --mode as-new ${name} --db ${db}`;
     if (args.fromInstance) {
       const comparison = facts.comparison!;
+      const refused = modeRefusal(args.mode, comparison, retry(`--from-instance ${args.fromInstance}`));
+      if (refused) throw refused;
       const orphans = comparison.references.filter((r) => r.orphaned > 0);
       if (args.mode.kind === 'replace' && orphans.length > 0) throw orphanRefusal(comparison.table, orphans);
       const digest = modeDigest(args.mode, comparison);
-      const params: TableParams = { form: 'apply', instanceName: args.fromInstance, database: args.db, table: args.table, mode: args.mode, digest, keepInstance: args.keepInstance };
+      const params: TableParams = { form: 'apply', instanceName: args.fromInstance, database: db, table: args.table, mode: args.mode, digest, keepInstance: args.keepInstance };
       const write = WRITE_STEP[args.mode.kind];
       return {
         command: 'table',
-        summary: `${modeEffect(args.mode, comparison, comparison.relation.schema)} — from ${args.fromInstance} into production ${facts.production.name} (database ${args.db})`,
+        summary: `${modeEffect(args.mode, comparison, comparison.relation.schema)} — from ${args.fromInstance} into production ${facts.production.name} (database ${db})`,
         risk: 'destructive',
         steps: [
           step('check-preview'),
           step(write, { title: `${modeEffect(args.mode, comparison, comparison.relation.schema)} (one transaction)` }),
-          step('verify', { title: `Verify production ${facts.production.name} (database ${args.db}) after the write: integrity checks`, estimateSeconds: 5 }),
+          step('verify', { title: `Verify production ${facts.production.name} (database ${db}) after the write: integrity checks`, estimateSeconds: 5 }),
           ...(args.keepInstance ? [] : [step('remove-instance', { title: `Stop and remove the side instance ${args.fromInstance}` })]),
         ],
         facts: { From: `side instance ${args.fromInstance}${args.keepInstance ? ' (kept afterwards)' : ' (removed afterwards)'}`, Mode: modeWords(args.mode), ...comparisonFacts(comparison, args.mode, digest) },
         params,
       };
     }
+    const live = facts.live ?? { exists: true, keyed: true };
+    const refused = modeRefusal(args.mode, { basis: !live.exists ? 'dropped' : live.keyed ? 'by-key' : 'no-key', table: args.table, relation: { schema: '', name: args.table.split('.').at(-1)! } }, retry(targetWords(args.target!)));
+    if (refused) throw new RecoverError(refused.code, refused.message.replace(' Nothing was written.', ' Nothing was restored.'), { hint: refused.hint });
     const selection = facts.selection!;
     const instanceName = instanceFor(args, facts);
     if (facts.instancesInUse?.includes(instanceName)) throw new RecoverError('INSTANCE_EXISTS', `A side instance named ${instanceName} already exists under the restore root.`, { hint: 'Choose another --instance name, or leave it out.' });
     const targetText = describeArgsTarget(targetFromArgs(args.target!), args.inclusive);
-    const params: TableParams = { form: 'restore', backupId: selection.backup.id, target: args.target!, inclusive: args.inclusive, instanceName, database: args.db, table: args.table, mode: args.mode };
+    const params: TableParams = { form: 'restore', backupId: selection.backup.id, target: args.target!, inclusive: args.inclusive, instanceName, database: db, table: args.table, mode: args.mode };
+    const own = args.table.split('.').at(-1)!;
+    const compareTitle = live.exists ? `Compare ${args.table} with production (nothing written)` : `Read ${args.table} in the side copy, check its foreign keys against production (nothing written)`;
+    const tableFact = !live.exists
+      ? `${args.table} (database ${db}): production has no such table now (dropped?); only --mode as-new can bring it back, created from the side copy's own definition`
+      : live.keyed ? `${args.table} (database ${db})` : `${args.table} (database ${db}): no primary key, so rows are not compared; only --mode as-new can restore it`;
+    const alternatives = !live.exists ? ` (or --mode as-new ${own}: its own name, nothing there to overwrite)` : args.defaultMode && live.keyed ? ' (as-new is the default; or --mode missing-rows | replace)' : '';
     return {
       command: 'table',
-      summary: `Restore a side instance to ${targetText} and compare ${args.table} (database ${args.db}) with production (nothing written)`,
+      summary: `Restore a side instance to ${targetText} and ${live.exists ? 'compare' : 'read'} ${args.table} (database ${db})${live.exists ? ' with production' : ', which production no longer has'} (nothing written)`,
       risk: 'side-copy',
       steps: [
         step('select', { title: `Check backup ${selection.backup.id} and ${selection.requiredSegments.length} WAL segments in storage` }),
         step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${instanceName}` }),
         step('configure-recovery', { title: `Configure recovery to ${targetText}` }),
         step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then promote` }),
-        step('preview', { title: `Compare ${args.table} with production (nothing written)` }),
+        step('preview', { title: compareTitle }),
       ],
       facts: {
         Target: targetText,
         'Base backup': selection.backup.id,
         'Side instance': instanceName,
-        Table: `${args.table} (database ${args.db})`,
-        Then: `recover table ${args.table} --from-instance ${instanceName} ${modeWords(args.mode)} --db ${args.db}${args.defaultMode ? ' (as-new is the default; or --mode missing-rows | replace)' : ''}`,
+        Table: tableFact,
+        Then: `recover table ${args.table} --from-instance ${instanceName} ${modeWords(args.mode)} --db ${db}${alternatives}`,
       },
       params,
     };

@@ -13,12 +13,12 @@
 import type pg from 'pg';
 import { RecoverError } from '../../errors.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
-import { compileFilterText } from '../rows/filter-compile.js';
-import { declareCursorSql, fetchSql, insertRowsSql, ROOT_ALIAS, sequenceForwardSql } from '../rows/statements.js';
-import { displayName, readTable, type TableInfo } from '../rows/table.js';
+import { fetchSql, sequenceForwardSql } from '../rows/statements.js';
+import { displayName, readTable, requirePrimaryKey, type TableInfo } from '../rows/table.js';
 import { tableName } from '../rows/rows-sql.js';
 import { modeDigest, readBoth, referencingKeys, sessionSettings, type ReferenceCount } from './compare.js';
-import { compareRestoredSql, contentSql, createLikeSql, createRestoredSql, everyRowFilter, loadRestoredSql, lockSql, orphansOfRestoredSql, ownSequenceSql, relationExistsSql, replaceSql, RESTORED, sharedDefaultsSql } from './table-sql.js';
+import { allRowsCursorSql, insertAllSql } from './dropped-sql.js';
+import { compareRestoredSql, contentSql, createLikeSql, createRestoredSql, loadRestoredSql, lockSql, orphansOfRestoredSql, ownSequenceSql, relationExistsSql, replaceSql, RESTORED, sharedDefaultsSql } from './table-sql.js';
 
 const PAGE = 500;
 
@@ -26,8 +26,11 @@ export interface AsNewResult {
   table: string;
   created: string;
   rows: number;
-  liveRows: number;
+  /** Rows of the live table (untouched); null when production had none (dropped). */
+  liveRows: number | null;
   sequences: { sequence: string; movedTo: string }[];
+  /** Dropped table: its foreign keys, re-created only where every row holds. */
+  foreignKeys?: { constraint: string; references: string; recreated: boolean; why: string | null }[];
 }
 
 export interface ReplaceResult {
@@ -40,10 +43,9 @@ export interface ReplaceResult {
   sequences: { sequence: string; movedTo: string }[];
 }
 
-/** Every row of the side copy, a page (JSON text of row objects) at a time. */
-async function eachPage(side: pg.Client, table: TableInfo, use: (rows: string[]) => Promise<void>): Promise<void> {
-  const filter = compileFilterText(everyRowFilter(table), table.columns, displayName(table), { alias: ROOT_ALIAS });
-  await side.query(declareCursorSql('recover_table', { table, depth: 0, via: null }, filter, true), filter.params);
+/** Every row of the side copy (in a transaction), a page (JSON text of row objects) at a time; no key needed. */
+export async function eachPage(side: pg.Client, table: TableInfo, use: (rows: string[]) => Promise<void>): Promise<void> {
+  await side.query(allRowsCursorSql('recover_table', table));
   for (;;) {
     const page = (await side.query<{ row: string }>(fetchSql('recover_table', PAGE))).rows;
     if (page.length > 0) await use(page.map((r) => r.row));
@@ -52,7 +54,7 @@ async function eachPage(side: pg.Client, table: TableInfo, use: (rows: string[])
   await side.query('CLOSE "recover_table"');
 }
 
-async function moveSequences(production: pg.Client, table: TableInfo): Promise<{ sequence: string; movedTo: string }[]> {
+export async function moveSequences(production: pg.Client, table: TableInfo): Promise<{ sequence: string; movedTo: string }[]> {
   const moved: { sequence: string; movedTo: string }[] = [];
   for (const column of table.columns.filter((c) => c.sequence !== null)) {
     const row = (await production.query<{ moved_to: string }>(sequenceForwardSql(table, column.name), [column.sequence])).rows[0];
@@ -62,7 +64,7 @@ async function moveSequences(production: pg.Client, table: TableInfo): Promise<{
 }
 
 /** Both sides connected with the same session settings, the side copy in one read-only snapshot, production in one transaction (committed only if `use` returns). */
-async function inTransaction<T>(sideConnection: TargetConnection, productionConnection: TargetConnection, use: (side: pg.Client, production: pg.Client) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(sideConnection: TargetConnection, productionConnection: TargetConnection, use: (side: pg.Client, production: pg.Client) => Promise<T>): Promise<T> {
   return withTargetClient(sideConnection, (side) =>
     withTargetClient(productionConnection, async (production) => {
       await sessionSettings(side);
@@ -86,7 +88,7 @@ async function inTransaction<T>(sideConnection: TargetConnection, productionConn
   );
 }
 
-const changed = (what: string) =>
+export const changed = (what: string) =>
   new RecoverError('COMMAND_FAILED', `The ${what} changed since it was approved; nothing was written.`, { hint: 'Production or the side instance changed meanwhile. Plan again to see and approve the current counts.' });
 
 export async function copyAsNew(sideConnection: TargetConnection, productionConnection: TargetConnection, name: string, newName: string, expectDigest: string): Promise<AsNewResult> {
@@ -98,7 +100,7 @@ export async function copyAsNew(sideConnection: TargetConnection, productionConn
       throw new RecoverError('BAD_INPUT', `${displayName({ schema: live.schema, name: newName })} already exists in production; nothing was written.`, { hint: 'Choose another name: --mode as-new <name>.' });
     }
     const content = (await side.query<{ rows: string; hash: string }>(contentSql(tables.side))).rows[0]!;
-    if (modeDigest({ kind: 'as-new', name: newName }, { sideRows: Number(content.rows), sideHash: content.hash, productionRows: 0, missing: 0, present: 0, different: 0, references: [] }) !== expectDigest) throw changed('side copy');
+    if (modeDigest({ kind: 'as-new', name: newName }, { basis: 'by-key', sideRows: Number(content.rows), sideHash: content.hash, productionRows: 0, missing: 0, present: 0, different: 0, references: [] }) !== expectDigest) throw changed('side copy');
     await production.query(createLikeSql(live, newName));
     for (const row of (await production.query<{ name: string }>(sharedDefaultsSql, [target])).rows) {
       for (const sql of ownSequenceSql(live.schema, newName, row.name)) await production.query(sql);
@@ -106,7 +108,7 @@ export async function copyAsNew(sideConnection: TargetConnection, productionConn
     const created = await readTable(production, target, 'production');
     let rows = 0;
     await eachPage(side, tables.side, async (page) => {
-      rows += (await production.query(insertRowsSql(created), [`[${page.join(',')}]`])).rowCount ?? 0;
+      rows += (await production.query(insertAllSql(created), [`[${page.join(',')}]`])).rowCount ?? 0;
     });
     const sequences = await moveSequences(production, created);
     const liveRows = Number((await production.query<{ rows: string }>(contentSql(live))).rows[0]!.rows);
@@ -126,6 +128,7 @@ export async function replaceTable(sideConnection: TargetConnection, productionC
   return inTransaction(sideConnection, productionConnection, async (side, production) => {
     const tables = await readBoth(side, production, name);
     const live = tables.production;
+    requirePrimaryKey(live, ': --mode replace matches rows by it (--mode as-new copies every row without one)');
     // Nobody writes the table, nor rows pointing at it, until the replace commits (reads go on).
     await production.query(lockSql(live, 'EXCLUSIVE'));
     const fks = await referencingKeys(production, live);
@@ -138,7 +141,7 @@ export async function replaceTable(sideConnection: TargetConnection, productionC
     const orphans = references.filter((r) => r.orphaned > 0);
     if (orphans.length > 0) throw orphanRefusal(displayName(live), orphans);
     const sideHash = (await production.query<{ hash: string }>(contentSql({ schema: 'pg_temp', name: RESTORED }))).rows[0]!.hash;
-    const now = { sideRows: Number(counts.side_rows), sideHash, productionRows: Number(counts.production_rows), missing: Number(counts.missing), present: Number(counts.present), different: Number(counts.different), references };
+    const now = { basis: 'by-key' as const, sideRows: Number(counts.side_rows), sideHash, productionRows: Number(counts.production_rows), missing: Number(counts.missing), present: Number(counts.present), different: Number(counts.different), references };
     if (modeDigest({ kind: 'replace' }, now) !== expectDigest) throw changed(`table (now ${now.productionRows} rows in production, ${now.missing} missing, ${now.different} different)`);
     const sql = replaceSql(live);
     const deleted = (await production.query(sql.delete)).rowCount ?? 0;

@@ -16,7 +16,8 @@ import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } f
 import { copyMissingRows } from '../rows/copy-back.js';
 import { productionConnection, verifyAndRemoveInstance } from '../rows/restore-rows.js';
 import { copyAsNew, replaceTable, type AsNewResult, type ReplaceResult } from './apply.js';
-import { compareTable, modeDigest, type TableComparison, type TableMode } from './compare.js';
+import { compareTable, modeDigest, modeRefusal, type TableComparison, type TableMode } from './compare.js';
+import { copyDropped, dumpTableDefinition } from './dropped.js';
 import { withTargetClient } from '../pg-client.js';
 import { contentSql, everyRowFilter } from './table-sql.js';
 import type { IntegrityReport } from '../verify.js';
@@ -33,7 +34,13 @@ export async function restoreForTable(
   const { restored, side } = await restoreSideForJob(ctx, config, request);
   const finishPreview = step(ctx, 'preview', `Compare ${request.table} in the side instance with production`);
   const comparison = await compareTable({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.table);
-  finishPreview(`${comparison.sideRows} rows in the side copy, ${comparison.productionRows} in production: ${comparison.missing} missing, ${comparison.different} different, ${comparison.onlyInProduction} only in production`);
+  finishPreview(
+    comparison.basis === 'dropped'
+      ? `${comparison.sideRows} rows in the side copy; production has no ${comparison.table} (only --mode as-new restores it)`
+      : comparison.basis === 'no-key'
+        ? `${comparison.sideRows} rows in the side copy, ${comparison.productionRows} in production; no primary key, rows not compared`
+        : `${comparison.sideRows} rows in the side copy, ${comparison.productionRows} in production: ${comparison.missing} missing, ${comparison.different} different, ${comparison.onlyInProduction} only in production`,
+  );
   return { ...side, comparison };
 }
 
@@ -61,6 +68,8 @@ export async function applyTable(
   const production = productionConnection(config, request.database);
   const finishCheck = step(ctx, 'check-preview', 'Check the comparison is still the approved one');
   const comparison = await compareTable(side, production, request.table);
+  const refused = modeRefusal(request.mode, comparison, (name) => `recover table ${request.table} --from-instance ${request.instanceName} --mode as-new ${name} --db ${request.database}`);
+  if (refused) throw refused;
   if (modeDigest(request.mode, comparison) !== request.digest) {
     throw new RecoverError('COMMAND_FAILED', `The comparison of ${comparison.table} changed since it was approved (now ${comparison.productionRows} rows in production, ${comparison.missing} missing, ${comparison.different} different); nothing was written.`, {
       hint: 'Production changed meanwhile. Plan again to see and approve the current counts.',
@@ -71,7 +80,13 @@ export async function applyTable(
   await request.beforeDestructiveStep(kind);
   const finishWrite = step(ctx, kind, `Write ${comparison.table} into production (${request.mode.kind}, one transaction)`);
   let written: TableWritten;
-  if (request.mode.kind === 'as-new') {
+  if (request.mode.kind === 'as-new' && comparison.basis === 'dropped') {
+    const definition = await dumpTableDefinition(ctx, config, request.instanceName, side, comparison.relation);
+    const asNew = await copyDropped(side, production, request.table, request.mode.name, definition, request.digest);
+    const kept = asNew.foreignKeys!.filter((key) => !key.recreated).map((key) => key.constraint);
+    finishWrite(`${asNew.created} created from the side copy's definition with ${asNew.rows} rows${kept.length > 0 ? `; foreign keys not re-created (rows lack a match): ${kept.join(', ')}` : ''}`);
+    written = { mode: 'as-new', asNew };
+  } else if (request.mode.kind === 'as-new') {
     const asNew = await copyAsNew(side, production, request.table, request.mode.name, request.digest);
     finishWrite(`${asNew.created} created with ${asNew.rows} rows; ${asNew.table} untouched (${asNew.liveRows} rows)`);
     written = { mode: 'as-new', asNew };

@@ -83,7 +83,7 @@ test('as-new: a copy with the old contents beside the live table, which keeps it
   await q(`DELETE FROM customers_before WHERE name = 'x'`);
   // The name now exists: a second as-new with it is refused at planning.
   const again = table.parse(['customers', '--from-instance', instance, '--mode', 'as-new', 'customers_before', '--db', DB]);
-  expect(refusal(() => table.plan!(again, { asNewExists: true, ...base('req-again') })).message).toMatch(/customers_before already exists/);
+  expect(refusal(() => table.plan!(again, { database: DB, asNewExists: true, ...base('req-again') })).message).toMatch(/customers_before already exists/);
   expect((await table.gather!(ctx(), again)).asNewExists).toBe(true);
 }, 120_000);
 
