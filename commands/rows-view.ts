@@ -63,7 +63,7 @@ const FACT_TABLES_BUDGET = 6000;
 export function previewFacts(preview: RowsPreview): Record<string, string> {
   const facts: Record<string, string> = { Filter: `${preview.table} where ${preview.filter}${preview.withChildren ? ', with child rows' : ''}` };
   facts['Will insert'] = `${preview.totals.missing} rows; ${preview.totals.present} already present are skipped; ${preview.totals.different} present with other values are left alone`;
-  if (preview.totals.conflicting > 0) facts['Conflicting'] = `${preview.totals.conflicting} rows missing by primary key are NOT inserted: another production row holds a unique value of theirs (or of their parent); see the tables below`;
+  if (preview.totals.conflicting > 0) facts['Conflicting'] = `${preview.totals.conflicting} ${preview.totals.conflicting === 1 ? 'row' : 'rows'} missing by primary key ${preview.totals.conflicting === 1 ? 'is' : 'are'} NOT inserted: another production row holds a unique value of theirs (or of their parent); see the tables below`;
   facts['Preview digest'] = preview.digest.slice(0, 16);
   const lines = previewLines(preview);
   let used = 0;

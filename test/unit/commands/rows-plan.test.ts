@@ -114,3 +114,27 @@ describe('Slack limits with many child tables', () => {
     expect(kept.followUps).toEqual(['0 rows restored, 0 skipped (present), 0 conflicting (left alone).', 'The side instance rows-1 was kept: stop and remove it when done.']);
   });
 });
+
+describe('conflicts: missing rows whose unique value another production row holds', () => {
+  const conflicted: TablePreview = {
+    ...table('accounts', 0, 1),
+    conflicting: 1,
+    sampleConflicts: ['{"id": 3}: unique constraint accounts_email_key (email): its value is held by {"id": 100} in production'],
+  };
+
+  it('the copy plan says they are not inserted and names the key and the constraint', () => {
+    const facts = previewFacts(preview([conflicted]));
+    expect(facts.Conflicting).toMatch(/^1 row missing by primary key is NOT inserted: another production row holds a unique value/);
+    expect(facts['Rows 1']).toContain('1 conflicting (missing but a unique value is taken: not inserted)');
+    expect(facts['Rows 1']).toContain('conflicting e.g. {"id": 3}: unique constraint accounts_email_key (email): its value is held by {"id": 100} in production');
+    expect(previewFacts(preview([table('workflows', 0, 2)])).Conflicting).toBeUndefined();
+  });
+
+  it('the CLI text of the copy lists each conflict not inserted', () => {
+    const copy = { table: 'accounts', restored: 1, skippedPresent: 3, conflicting: 2, different: 0, uniqueConflicts: 2, rowsBefore: 5, rowsAfter: 6, sideHash: 'a', productionHash: 'a', conflicts: [{ key: '{"id": 3}', reason: 'unique constraint accounts_email_key (email): its value is held by {"id": 100} in production' }] };
+    const text = formatRowsResult({ form: 'apply', applied: { preview: preview([conflicted]), tables: [copy], sequences: [], totals: { restored: 1, skippedPresent: 3, conflicting: 2, different: 0, uniqueConflicts: 2 }, instanceName: 'rows-1', instanceRemoved: true } });
+    expect(text).toContain('accounts: 1 restored, 3 skipped (present), 2 conflicting (left alone: 0 different, 2 with a unique value taken)');
+    expect(text).toContain('    not inserted {"id": 3}: unique constraint accounts_email_key (email): its value is held by {"id": 100} in production');
+    expect(text).toContain('Totals: 1 restored, 3 skipped, 2 conflicting (2 with a unique value taken)');
+  });
+});
