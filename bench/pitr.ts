@@ -3,6 +3,15 @@
  * (≥ 200 segments in Azurite): (a) ours: prefetch spool + rename; (b) restore_command = cp
  * from a local copy of the WAL (the floor); (c) one cold Node process per segment downloading
  * from Azurite (the runbook's approach). Prints ratios; never asserts.
+ *
+ * How good the RTO estimates are, on the 'ours' runs (issue 9): from each run's own engine
+ * events, `eta_error_pct` is the ETA the status message would show (src/estimate/eta.ts) at the
+ * first replay progress at or after 10 % of the bytes, against the replay time actually left
+ * (signed: + = estimated too long; the median over the rounds after the first, whose history is
+ * the earlier rounds; the first round's, on the default rates, is `eta_error_uncalibrated_pct`);
+ * `plan_estimate_s` is what a plan
+ * would have said for base restore + replay from the rates of the earlier rounds of this run
+ * (src/estimate/rates.ts, as a runner pool's history), against `plan_actual_s` of the last round.
  */
 import { createWriteStream } from 'node:fs';
 import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
@@ -17,6 +26,12 @@ import { shellQuote } from '../src/engine/pg-settings.js';
 import { runPitr, type PitrRequest } from '../src/engine/pitr.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
 import { decodeWal } from '../src/wal/compression.js';
+import { selectRestore } from '../src/catalog/select-restore.js';
+import { errorPercent, phaseEta } from '../src/estimate/eta.js';
+import { samplesOf } from '../src/estimate/observe.js';
+import { aggregateRates, median, phaseEstimate, type PhaseSample } from '../src/estimate/rates.js';
+import { restoreEstimates } from '../src/estimate/restore.js';
+import type { EngineEvent, StepEstimate } from '../src/types.js';
 
 const MIN_SEGMENTS = Number(process.argv[2] ?? 200);
 // Optional second argument, e.g. "ours,local": run only these ways (quick iterations).
@@ -63,8 +78,9 @@ try {
   );
   await chmod(naiveScript, 0o755);
 
-  const run = async (label: string, extra: Partial<PitrRequest>) => {
-    const result = await runPitr(sandbox.context(), sandbox.config, { target, inclusive: true, action: 'promote', to: 'side', instanceName: label, ...extra });
+  const run = async (label: string, extra: Partial<PitrRequest>, events: EngineEvent[] = []) => {
+    const ctx = { ...sandbox.context(), events: { emit: (event: EngineEvent) => void events.push(event) } };
+    const result = await runPitr(ctx, sandbox.config, { target, inclusive: true, action: 'promote', to: 'side', instanceName: label, ...extra });
     await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', result.dataDir, 'immediate');
     log(`${label}: ${result.seconds.total.toFixed(2)} s total (base ${result.seconds.baseBackup.toFixed(2)} s, replay ${result.seconds.replay.toFixed(2)} s), ${result.walSegments} segments`);
     return result;
@@ -82,31 +98,82 @@ try {
   // does not land on whichever restore happens to run first.
   await sandbox.exec.run('sync', []);
   const timings: Record<string, number[]> = { ours: [], 'ours-agent-wait': [], local: [], naive: [] };
+  // The 'ours' rounds' measured phases (newest first, as the control DB gives them) and estimate errors.
+  const history: PhaseSample[] = [];
+  const etaErrors: number[] = [];
+  let uncalibratedEtaError: number | null = null;
+  let planCheck: { estimate: number; actual: number } | null = null;
+  const selection = selectRestore(catalog, target);
   // Alternate ours and the cp floor so neither always runs first.
   for (let round = 1; round <= ROUNDS; round++) {
     for (const way of round % 2 === 1 ? ['local', 'ours', 'ours-agent-wait'] : ['ours-agent-wait', 'ours', 'local']) {
       if (!WAYS.has(way)) continue;
-      const result = await run(`${way}-${round}`, ways[way]!);
+      const events: EngineEvent[] = [];
+      const rates = aggregateRates(history);
+      const result = await run(`${way}-${round}`, ways[way]!, events);
       if (way.startsWith('ours')) log(`  fetched: ${JSON.stringify(result.fetched)}`);
+      if (way === 'ours') {
+        // As a plan carries it: the earlier rounds' rates, or the defaults in the first round (not yet measured).
+        const eta = etaAtTenPercent(events, phaseEstimate('replay-wal', 0, rates));
+        if (eta) {
+          if (history.length) etaErrors.push(eta.errorPct);
+          else uncalibratedEtaError = eta.errorPct;
+          log(`  ETA at ${eta.fraction.toFixed(2)} of replay: ${eta.estimated.toFixed(2)} s left (${eta.basis}${history.length ? '' : ', default rates'}), actually ${eta.actual.toFixed(2)} s: ${eta.errorPct.toFixed(1)} %`);
+        }
+        if (history.length) {
+          const planned = restoreEstimates(selection, rates);
+          const estimate = exactSeconds(planned.base.estimate) + exactSeconds(planned.replay.estimate);
+          planCheck = { estimate, actual: result.seconds.baseBackup + result.seconds.replay };
+          log(`  plan from ${history.length / 2} earlier round(s): base + replay ${estimate.toFixed(2)} s, took ${planCheck.actual.toFixed(2)} s`);
+        }
+        history.unshift(...samplesOf(events).reverse());
+      }
       timings[way]!.push(result.seconds.total);
     }
   }
   if (WAYS.has('naive')) timings.naive!.push((await run('naive', ways.naive!)).seconds.total);
-  // The median of the rounds: on a shared 2-core machine single restores swing by ±20 %.
-  const median = (values: number[]) => {
-    if (values.length === 0) return Number.NaN;
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-  };
+  // The median of the rounds (src/estimate/rates.ts): on a shared 2-core machine single restores swing by ±20 %.
   for (const [way, values] of Object.entries(timings)) if (values.length) log(`${way}: ${values.map((v) => v.toFixed(2)).join(', ')} s`);
   const oursS = median(timings.ours!);
   const localS = median(timings.local!);
   const naiveS = median(timings.naive!);
   if (WAYS.has('ours-agent-wait')) log(`ours with the agent waiting instead of the shell: median ${median(timings['ours-agent-wait']!).toFixed(2)} s`);
+  const estimates = [
+    // Rounds whose plan had measured rates (2nd on); the first round's, on the defaults, beside it.
+    `eta_error_pct=${median(etaErrors).toFixed(1)}`,
+    ...(uncalibratedEtaError !== null ? [`eta_error_uncalibrated_pct=${uncalibratedEtaError.toFixed(1)}`] : []),
+    ...(planCheck ? [`plan_estimate_s=${planCheck.estimate.toFixed(2)} plan_actual_s=${planCheck.actual.toFixed(2)} plan_error_pct=${errorPercent(planCheck.estimate, planCheck.actual).toFixed(1)}`] : []),
+  ].join(' ');
   process.stdout.write(
-    `pitr_ours_s=${oursS.toFixed(2)} pitr_local_s=${localS.toFixed(2)} pitr_naive_s=${naiveS.toFixed(2)} ratio_ours_vs_local=${(oursS / localS).toFixed(2)} ratio_naive_vs_ours=${(naiveS / oursS).toFixed(2)}\n`,
+    `pitr_ours_s=${oursS.toFixed(2)} pitr_local_s=${localS.toFixed(2)} pitr_naive_s=${naiveS.toFixed(2)} ratio_ours_vs_local=${(oursS / localS).toFixed(2)} ratio_naive_vs_ours=${(naiveS / oursS).toFixed(2)} ${estimates}\n`,
   );
 } finally {
   await sandbox.cleanup();
+}
+
+/** A phase's estimate in seconds, not rounded up to whole ones (the plan shows whole seconds). */
+function exactSeconds(estimate: StepEstimate): number {
+  return estimate.startupSeconds + estimate.bytes / estimate.bytesPerSecond + estimate.tailSeconds;
+}
+
+/**
+ * The ETA the status message would show at the first replay progress at or after 10 % of the
+ * bytes (the same phaseEta, over the window since the first progress, with the history's rate
+ * and tail), and the replay time that was actually left then.
+ */
+function etaAtTenPercent(events: readonly EngineEvent[], expected: StepEstimate | null) {
+  const ms = (iso: string) => new Date(iso).getTime();
+  const started = events.find((e) => e.type === 'step.started' && e.step === 'replay-wal');
+  const finished = events.find((e) => e.type === 'step.finished' && e.step === 'replay-wal');
+  const progress = events.flatMap((e) => (e.type === 'step.progress' && e.step === 'replay-wal' && e.total ? [e] : []));
+  const at = progress.find((e) => e.done / e.total! >= 0.1);
+  if (!started || !finished || !at || progress.length === 0) return null;
+  const first = progress[0]!;
+  const eta = phaseEta(
+    { total: at.total, startedAt: ms(started.at), first: { at: ms(first.at), done: first.done }, last: { at: ms(at.at), done: at.done } },
+    expected ? { ...expected, bytes: at.total! } : null,
+  );
+  if (!eta) return null;
+  const actual = (ms(finished.at) - ms(at.at)) / 1000;
+  return { estimated: eta.remainingSeconds, actual, errorPct: errorPercent(eta.remainingSeconds, actual), basis: eta.basis, fraction: at.done / at.total! };
 }

@@ -5,7 +5,9 @@
  * - Before any progress: the plan's estimate minus the time elapsed since the step started.
  * - Then the bytes left at a rate, plus the expected tail (checkpoint and promotion after the
  *   last byte). The rate is the one observed over the window since the first progress event,
- *   once that window is `MIN_WINDOW_SECONDS` long; until `TRUST_FRACTION` of the bytes are done
+ *   once that window is `MIN_WINDOW_SECONDS` long; before that (replay's first event often comes
+ *   only when the server accepts connections, with a good share already replayed) the bytes done
+ *   over the time since the step started less the expected start-up. Until `TRUST_FRACTION` of the bytes are done
  *   it is blended (in time, weight growing with the fraction done) with the historical rate of
  *   the plan's estimate. Without a history the observed rate is used alone as soon as it exists.
  */
@@ -40,13 +42,19 @@ export const TRUST_FRACTION = 0.1;
 /** Shortest observed window (seconds) a rate is taken over. */
 export const MIN_WINDOW_SECONDS = 2;
 
-/** The rate observed between the first and the latest progress, if the window is long enough and bytes moved. */
-export function observedRate(progress: PhaseProgress): number | null {
+/**
+ * The rate observed between the first and the latest progress, if that window is long enough and
+ * bytes moved; else the bytes done since the step started, over its time less `startupSeconds`.
+ */
+export function observedRate(progress: PhaseProgress, startupSeconds = 0): number | null {
   const { first, last } = progress;
   if (!first || !last) return null;
   const window = (last.at - first.at) / 1000;
   const moved = last.done - first.done;
-  return window >= MIN_WINDOW_SECONDS && moved > 0 ? moved / window : null;
+  if (window >= MIN_WINDOW_SECONDS && moved > 0) return moved / window;
+  if (progress.startedAt === null || !(last.done > 0)) return null;
+  const busy = (last.at - progress.startedAt) / 1000 - startupSeconds;
+  return busy >= MIN_WINDOW_SECONDS ? last.done / busy : null;
 }
 
 /** `asOf` (ms) only matters before the first progress: time elapsed since the step started. */
@@ -62,7 +70,7 @@ export function phaseEta(progress: PhaseProgress, expected: StepEstimate | null,
   if (total === null || total <= 0) return null;
   const remainingBytes = Math.max(0, total - last.done);
   const fraction = Math.max(0, Math.min(1, last.done / total));
-  const observed = observedRate(progress);
+  const observed = observedRate(progress, expected?.startupSeconds ?? 0);
   const history = expected && expected.bytesPerSecond > 0 ? expected.bytesPerSecond : null;
   const tail = expected?.tailSeconds ?? 0;
   if (observed === null && history === null) return null;
