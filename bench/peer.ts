@@ -218,6 +218,9 @@ async function runShape(name: ShapeName, spec: ShapeSpec): Promise<ShapeResult> 
       const [row] = await sandbox.query<{ segments: string }>(`SELECT ((pg_current_wal_lsn() - $1::pg_lsn) / (16*1024*1024))::int AS segments`, [startLsn]);
       log(`  ${row!.segments} segments after the base`);
       if (Number(row!.segments) >= spec.segments) break;
+      // A checkpoint before each run: the run then writes full-page images (as bench/pitr.ts),
+      // without which TPC-B writes well under a segment a minute on a loaded machine.
+      await sandbox.query('CHECKPOINT');
       await sandbox.exec.run(pgbench, ['-n', '-c', '4', '-j', '2', '-T', String(spec.loadSeconds), ...connArgs], { timeoutMs: 600_000 });
     }
     await archiveAll();
