@@ -55,7 +55,8 @@ export function databaseSummary(params: unknown, result: DatabaseResultView | nu
   return {
     target: shown.success ? { text: shown.data.targetText, time: shown.data.target.kind === 'time' ? (shown.data.target.time ?? null) : null } : null,
     to: result?.form === 'copy' ? 'side' : null,
-    recovery: null,
+    // What the side instance reached (the copy is of that point): the summary's recovery point and data-loss window.
+    recovery: result?.form === 'copy' && result.copied ? { reachedTime: result.copied.reachedTime ?? null, replayLsn: null, timeline: null, dataDir: null, port: null, connect: null, oldDataDir: null } : null,
     followUps,
     sideInstanceHandled: true, // the copy job removes its side instance itself
   };

@@ -17,7 +17,7 @@ import type { IntegrityConfig } from '../../config.js';
 import { RecoverError } from '../../errors.js';
 import type { RecoveryTarget } from '../../types.js';
 import { parseConnectionUrl, pgClientConfig, type SourceConnection } from '../../util/connection-url.js';
-import type { EngineContext } from '../context.js';
+import { nowIso, type EngineContext } from '../context.js';
 import { loadIntegrityConfig } from '../integrity/index.js';
 import { makeOwnedDir, stopCluster } from '../local-cluster.js';
 import { ownerFor } from '../os-user.js';
@@ -168,6 +168,8 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
         : [...differing.map((table) => `${table.table}: ${table.copy ?? 'missing'} in the copy, ${table.side} in the side instance`), ...extra.map((table) => `${table}: only in the copy`)].join('; '),
     });
     report.ok = report.checks.every((check) => check.ok);
+    // The channel's integrity report (the result's report is nested, so the job's end would not show it).
+    ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
     const after = await readDatabaseFacts(production, newName);
     const verified = report.ok;
     if (verified) await withTargetClient(production, (client) => client.query(commentOnDatabaseSql(newName, copyMarker(database, request.targetText))));
