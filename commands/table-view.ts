@@ -13,7 +13,7 @@ export type TableResult = { form: 'restore'; restored: TableRestored } | { form:
 export const tableResultSchema = z
   .object({
     form: z.enum(['restore', 'apply']).catch('restore'),
-    restored: z.object({ instanceName: z.string().catch('?'), comparison: z.object({ basis: z.string(), relation: z.object({ name: z.string() }) }).optional().catch(undefined) }).partial().optional().catch(undefined),
+    restored: z.object({ instanceName: z.string().catch('?'), reachedTime: z.string().nullable().catch(null), comparison: z.object({ basis: z.string(), relation: z.object({ name: z.string() }) }).optional().catch(undefined) }).partial().optional().catch(undefined),
     applied: z
       .object({
         mode: z.string().catch('?'),
@@ -130,7 +130,7 @@ export function tableSummary(params: unknown, result: TableResultView | null): S
   return {
     target: t ? (t.kind === 'time' && t.time ? { text: t.time, time: t.time } : { text: `just before transaction ${t.xid ?? '?'}`, time: null }) : null,
     to: result?.form === 'restore' ? 'side' : null,
-    recovery: null,
+    recovery: result?.form === 'restore' && result.restored ? { reachedTime: result.restored.reachedTime ?? null, replayLsn: null, timeline: null, dataDir: null, port: null, connect: null, oldDataDir: null } : null,
     followUps,
     sideInstanceHandled: true,
   };
