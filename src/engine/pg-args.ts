@@ -78,3 +78,8 @@ export function pgDumpDirectoryArgs(bin: string, conn: ConnectionParams & { dbna
 export function pgRestoreDirectoryArgs(bin: string, conn: ConnectionParams & { dbname: string }, dumpDir: string, jobs: number): [string, string[]] {
   return [join(bin, 'pg_restore'), [...connectionArgs(conn), '--jobs', String(jobs), '--exit-on-error', '--no-password', '--verbose', dumpDir]];
 }
+
+/** fsyncs every file and directory of a (stopped) cluster, pg_wal and tablespaces included. */
+export function initdbSyncOnlyArgs(bin: string, dataDir: string): [string, string[]] {
+  return [join(bin, 'initdb'), ['--sync-only', '--pgdata', dataDir]];
+}

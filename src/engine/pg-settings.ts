@@ -68,6 +68,42 @@ export function recoverySettings(input: RecoverySettingsInput): Record<string, s
   return settings;
 }
 
+/**
+ * Replay-only settings. PostgreSQL's single startup process replays every WAL record and the
+ * whole restore waits on it; these settings serve replay alone. They are written as their own
+ * block of postgresql.auto.conf (REPLAY_ONLY_HEADER) and taken out again once replay has ended
+ * (replay-tuning.ts), so the instance runs on production's (or the defaults') own settings.
+ * Measured one lever at a time with bench/replay.ts (its header has the numbers):
+ * - checkpoint_timeout / max_wal_size high: restartpoints (a recovering server's checkpoints)
+ *   write and fsync every dirty buffer; with production's defaults (5min, 1GB) one comes every
+ *   ~33 segments. Rare, the kernel writes the pages back in the background instead. min_wal_size
+ *   is left alone: restored segments are read once from the archive, never recycled in pg_wal.
+ * - fsync=off, only where the instance can be stopped, synced and started again before anyone is
+ *   told of it (a side instance that promotes): replay no longer waits on the disk, and after
+ *   promotion the stopped cluster is fsynced file by file (initdb --sync-only) and restarted
+ *   with fsync on. Never in place (production's clients may write as soon as it promotes) and
+ *   never for a paused instance (it is handed over running, in recovery).
+ * Left out, measured: shared_buffers (the pages replay touches stay in the kernel's page cache
+ * anyway; a larger pool only moved the writing to the end-of-recovery checkpoint and needed a
+ * restart); recovery_prefetch (on by default as 'try'; 'off', or more maintenance_io_concurrency
+ * and wal_decode_buffer_size, changed nothing measurable). full_page_writes only shapes WAL a
+ * server writes; a recovering one writes none, so it cannot matter.
+ */
+export const REPLAY_ONLY_HEADER = 'recover-bot: replay-only settings, removed when replay has ended';
+
+export interface ReplayTuning {
+  /** The instance can be stopped, synced and started again before anyone is told of it (side, promote). */
+  syncBeforeHandover: boolean;
+}
+
+export function replayOnlySettings(tuning: ReplayTuning): Record<string, string> {
+  return {
+    checkpoint_timeout: '1d',
+    max_wal_size: '64GB',
+    ...(tuning.syncBeforeHandover ? { fsync: 'off' } : {}),
+  };
+}
+
 export function renderConf(settings: Record<string, string>, header: string): string {
   const lines = Object.entries(settings).map(([key, value]) => `${key} = ${/^[0-9]+$/.test(value) ? value : confQuote(value)}`);
   return `\n# ${header}\n${lines.join('\n')}\n`;

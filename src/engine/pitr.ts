@@ -32,6 +32,8 @@ export interface PitrRequest {
   restoreCommandOverride?: string;
   /** Benchmarks only: false = a segment not yet in the spool is waited for by the agent, not the shell. */
   waitInShell?: boolean;
+  /** Benchmarks only: these replay-only settings instead of replayOnlySettings' (bench/replay.ts). */
+  replaySettingsOverride?: Record<string, string>;
   /** Called before every destructive step; throws to stop (the runner re-checks approvals here). */
   beforeDestructiveStep?: (step: string) => Promise<void>;
 }
@@ -64,7 +66,7 @@ function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner):
   }
   const connection = pgClientConfig(parseConnectionUrl(config.source.url), 'postgres');
   const swap = inPlaceSwap(ctx, config.pg, config, connection, owner);
-  return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, side: false, swap, start: () => swap.startProduction(ctx.signal) };
+  return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, side: false, swap, start: () => swap.startProduction(ctx.signal), stop: () => swap.stopProduction() };
 }
 
 export async function runPitr(ctx: EngineContext, config: RestoreConfig, request: PitrRequest): Promise<PitrResult> {

@@ -8,11 +8,13 @@ import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
 import { RecoverError } from '../errors.js';
-import type { TargetAction } from '../types.js';
-import { formatLsn, parseLsn } from '../catalog/segments.js';
+import type { RecoveryTarget, TargetAction } from '../types.js';
+import { formatLsn, parseLsn, parseSegmentName, segmentStartLsn } from '../catalog/segments.js';
+import type { RestoreSelection } from '../catalog/select-restore.js';
 import { nowIso, type EngineContext } from './context.js';
 import { appendConf, exists, tailFile, writeOwnedFile } from './local-cluster.js';
 import { targetClient } from './pg-client.js';
+import { REPLAY_ONLY_HEADER } from './pg-settings.js';
 import { replayStatusSql, startupPidSql } from './sql.js';
 
 export interface RecoveryWatch {
@@ -49,10 +51,30 @@ export interface RecoveryOutcome {
   seconds: number;
 }
 
-export async function configureRecovery(dataDir: string, settings: Record<string, string>, owner: { uid: number; gid: number } | undefined): Promise<void> {
+export function lastNeededLsn(selection: RestoreSelection): bigint {
+  const size = selection.backup.walSegmentSize;
+  return segmentStartLsn(parseSegmentName(selection.requiredSegments.at(-1)!, size)!.segno + 1n, size);
+}
+
+/**
+ * The least LSN a successful replay reaches. With no target PostgreSQL stops quietly at the
+ * first unreadable record and promotes, so for --latest replay must at least get into the
+ * last archived segment (its final record may continue into a segment not archived yet).
+ * Bounded targets end with a FATAL of PostgreSQL's own when WAL runs out before them; every
+ * target must at least get past the base backup's end.
+ */
+export function mustReachLsn(selection: RestoreSelection, target: RecoveryTarget): bigint {
+  const size = selection.backup.walSegmentSize;
+  if (target.kind === 'latest') return segmentStartLsn(parseSegmentName(selection.requiredSegments.at(-1)!, size)!.segno, size);
+  return parseLsn(selection.backup.stopLsn);
+}
+
+export async function configureRecovery(dataDir: string, settings: Record<string, string>, owner: { uid: number; gid: number } | undefined, replayOnly: Record<string, string> = {}): Promise<void> {
   // Debian keeps postgresql.conf under /etc, so a backup of such a cluster lacks one.
   if (!(await exists(join(dataDir, 'postgresql.conf')))) await writeOwnedFile(join(dataDir, 'postgresql.conf'), '# written by recover-bot\n', owner);
   await appendConf(dataDir, { hot_standby: 'on', ...settings }, 'recover-bot restore settings');
+  // Its own block, after the restore settings: removed as one piece when replay has ended.
+  if (Object.keys(replayOnly).length > 0) await appendConf(dataDir, replayOnly, REPLAY_ONLY_HEADER);
   await rm(join(dataDir, 'standby.signal'), { force: true });
   await writeOwnedFile(join(dataDir, 'recovery.signal'), '', owner);
 }

@@ -7,7 +7,7 @@
  */
 import { chown, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseLsn, parseSegmentName, segmentName, segmentOfLsn, segmentStartLsn, timelineForSegment } from '../catalog/segments.js';
+import { parseLsn, segmentName, segmentOfLsn, timelineForSegment } from '../catalog/segments.js';
 import { describeTarget, type RestoreSelection } from '../catalog/select-restore.js';
 import type { Config } from '../config.js';
 import { RecoverError } from '../errors.js';
@@ -19,9 +19,10 @@ import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
 import { nowIso, type EngineContext } from './context.js';
 import { startCluster, stopCluster } from './local-cluster.js';
 import type { TargetConnection } from './pg-client.js';
-import { recoverySettings, spoolRestoreCommand } from './pg-settings.js';
-import { configureRecovery, startAndWatchRecovery, type RecoveryOutcome } from './recovery.js';
+import { recoverySettings, replayOnlySettings, spoolRestoreCommand } from './pg-settings.js';
+import { configureRecovery, lastNeededLsn, mustReachLsn, startAndWatchRecovery, type RecoveryOutcome } from './recovery.js';
 import { restoreBaseBackup } from './restore-base.js';
+import { endReplayTuning, type TuningEnd } from './replay-tuning.js';
 import { createSideInstance } from './restore-layout.js';
 import { ownerFor } from './os-user.js';
 
@@ -36,6 +37,8 @@ export interface TargetRequest {
   restoreCommandOverride?: string;
   /** Benchmarks only: false = a segment not yet in the spool is waited for by the agent, not the shell. */
   waitInShell?: boolean;
+  /** Benchmarks only: these replay-only settings instead of replayOnlySettings' (bench/replay.ts). */
+  replaySettingsOverride?: Record<string, string>;
 }
 
 /** Where the restore lands (a new side instance, or production's data directory). */
@@ -48,12 +51,16 @@ export interface RestoreLayout {
   /** A side instance: archiving off (its timeline never reaches production's archive), local trust for verification. */
   side: boolean;
   start: () => Promise<void>;
+  /** Stops the restored server cleanly (to restart it on its own settings after replay). */
+  stop: () => Promise<void>;
 }
 
 export interface Replayed {
   outcome: RecoveryOutcome;
   baseSeconds: number;
   replaySeconds: number;
+  /** How the instance left the replay-only settings behind (a reload, or a restart of the promoted server). */
+  tuningEnd: TuningEnd;
   fetched: { downloaded: number; bytes: number; onDemand: number; renamedBySpool: number; servedByAgent: number; waitedMs: number } | null;
   /** Stops the restored server (immediate): for a failure after the restore. */
   stopServer(): Promise<void>;
@@ -87,24 +94,6 @@ export function step(ctx: EngineContext, name: string, title: string) {
   };
 }
 
-function lastNeededLsn(selection: RestoreSelection): bigint {
-  const size = selection.backup.walSegmentSize;
-  return segmentStartLsn(parseSegmentName(selection.requiredSegments.at(-1)!, size)!.segno + 1n, size);
-}
-
-/**
- * The least LSN a successful replay reaches. With no target PostgreSQL stops quietly at the
- * first unreadable record and promotes, so for --latest replay must at least get into the
- * last archived segment (its final record may continue into a segment not archived yet).
- * Bounded targets end with a FATAL of PostgreSQL's own when WAL runs out before them; every
- * target must at least get past the base backup's end.
- */
-function mustReachLsn(selection: RestoreSelection, target: RecoveryTarget): bigint {
-  const size = selection.backup.walSegmentSize;
-  if (target.kind === 'latest') return segmentStartLsn(parseSegmentName(selection.requiredSegments.at(-1)!, size)!.segno, size);
-  return parseLsn(selection.backup.stopLsn);
-}
-
 /** A new name per call: the second of the request plus a random suffix, never reused. */
 export function defaultInstanceName(ctx: EngineContext): string {
   return `pitr-${compactUtcStamp(ctx.clock.now())}-${Math.random().toString(36).slice(2, 8)}`;
@@ -121,6 +110,7 @@ export async function sideLayout(ctx: EngineContext, config: RestoreConfig, opti
     listen: { port: instance.port, socketDir: instance.socketDir, addresses: '127.0.0.1' },
     side: true,
     start: () => startCluster(ctx.exec, config.pg.bin, config.pg.osUser, { dataDir: instance.dataDir, port: instance.port, socketDir: instance.socketDir, logFile: instance.logFile }, config.recoveryTimeoutSeconds, ctx.signal),
+    stop: () => stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, instance.dataDir, 'fast'),
   };
 }
 
@@ -185,7 +175,8 @@ export async function restoreToTarget(
       ...(listen ? { listen } : {}),
       archiving: layout.side ? 'off' : 'keep',
     });
-    await configureRecovery(dataDir, settings, owner);
+    const replayOnly = request.replaySettingsOverride ?? replayOnlySettings({ syncBeforeHandover: layout.side && request.action === 'promote' });
+    await configureRecovery(dataDir, settings, owner, replayOnly);
     if (layout.side) {
       // The side instance's socket directory is private to the postgres user (and root):
       // trust there lets the runner verify without production credentials.
@@ -217,11 +208,12 @@ export async function restoreToTarget(
         await layout.start();
       },
     });
-    const replaySeconds = finishReplay(`${outcome.state} at ${outcome.replayLsn}, timeline ${outcome.timeline}`);
+    const tuningEnd = await endReplayTuning(ctx, config.pg, { dataDir, connection, replayOnly, state: outcome.state, stop: layout.stop, start: layout.start });
+    const replaySeconds = finishReplay(`${outcome.state} at ${outcome.replayLsn}, timeline ${outcome.timeline}${tuningEnd.endsWith('restarted') ? `, ${tuningEnd} on its own settings` : ''}`);
     const fetched = request.restoreCommandOverride
       ? null
       : (({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }) => ({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }))(activeFetcher.stats);
-    return { outcome, baseSeconds, replaySeconds, fetched, stopServer };
+    return { outcome, baseSeconds, replaySeconds, tuningEnd, fetched, stopServer };
   } catch (error) {
     // Never leave a half-recovered server running where someone could mistake it for the result.
     if (started) await stopServer().catch((stopError: unknown) => ctx.log.error({ err: stopError }, 'could not stop the restored server after a failure'));

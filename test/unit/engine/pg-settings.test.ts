@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { confQuote, recoverySettings, renderConf, shellQuote, spoolRestoreCommand, type RecoverySettingsInput } from '../../../src/engine/pg-settings.js';
+import { confQuote, recoverySettings, renderConf, replayOnlySettings, shellQuote, spoolRestoreCommand, type RecoverySettingsInput, type ReplayTuning } from '../../../src/engine/pg-settings.js';
 import { timeTarget } from '../../../src/catalog/targets.js';
 import type { RecoveryTarget } from '../../../src/types.js';
 
@@ -30,6 +30,21 @@ describe('shellQuote', () => {
     ['back\\slash', "'back\\slash'"],
   ])('%j → %s', (value, quoted) => {
     expect(shellQuote(value)).toBe(quoted);
+  });
+});
+
+describe('replayOnlySettings', () => {
+  const rare = { checkpoint_timeout: '1d', max_wal_size: '64GB' };
+  it.each<[string, ReplayTuning, Record<string, string>]>([
+    ['a side instance that promotes: synced and restarted before anyone uses it', { syncBeforeHandover: true }, { ...rare, fsync: 'off' }],
+    ['in place, or paused: fsync stays as production has it', { syncBeforeHandover: false }, rare],
+  ])('%s', (_name, tuning, expected) => {
+    expect(replayOnlySettings(tuning)).toEqual(expected);
+  });
+
+  it('renders as its own block that can be found and removed again', () => {
+    const block = renderConf(replayOnlySettings({ syncBeforeHandover: true }), 'replay only');
+    expect(block).toBe("\n# replay only\ncheckpoint_timeout = '1d'\nmax_wal_size = '64GB'\nfsync = 'off'\n");
   });
 });
 

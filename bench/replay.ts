@@ -1,0 +1,114 @@
+/**
+ * Replay tuning, one lever at a time: the WAL is built once (pgbench scale 50, a base backup,
+ * pgbench until ≥ N segments are archived in Azurite), then the same target (latest) is
+ * restored to side instances again and again, each with another set of replay-only settings,
+ * in alternating order. Prints per-variant medians of the restore (base + replay + putting the
+ * instance back on its own settings) and PostgreSQL's own "redo done … elapsed". Never asserts.
+ *
+ *   npx tsx bench/replay.ts [segments=200] [rounds=3] [variants, comma-separated] [pgbench scale=50]
+ *
+ * Production runs on PostgreSQL's defaults (shared_buffers 128MB, max_wal_size 1GB,
+ * checkpoint_timeout 5min) and its base backup carries fsync=on, as a real one would: the
+ * restored instance starts from those, and "baseline" is what a restore did before tuning.
+ */
+import { readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { startSandbox } from '../devkit/sandbox.js';
+import { takeBaseBackup } from '../src/engine/backup.js';
+import { stopCluster } from '../src/engine/local-cluster.js';
+import { ownerFor } from '../src/engine/os-user.js';
+import { replayOnlySettings } from '../src/engine/pg-settings.js';
+import { planPitr } from '../src/engine/pitr.js';
+import { restoreSideInstance } from '../src/engine/restore-to-target.js';
+import { parseConnectionUrl } from '../src/util/connection-url.js';
+
+const MIN_SEGMENTS = Number(process.argv[2] ?? 200);
+const ROUNDS = Number(process.argv[3] ?? 3);
+const SCALE = process.argv[5] ?? '50';
+const checkpointsRare = { checkpoint_timeout: '1d', max_wal_size: '64GB' };
+const VARIANTS: Record<string, Record<string, string>> = {
+  baseline: {},
+  shared_buffers: { shared_buffers: '1GB' },
+  checkpoints: checkpointsRare,
+  prefetch: { recovery_prefetch: 'on', maintenance_io_concurrency: '64', wal_decode_buffer_size: '4MB' },
+  'no-prefetch': { recovery_prefetch: 'off' },
+  'fsync-off': { fsync: 'off' },
+  'full_page_writes-off': { full_page_writes: 'off' },
+  'checkpoints+shared_buffers': { shared_buffers: '1GB', ...checkpointsRare },
+  // What a side restore that promotes now uses (replayOnlySettings): the winners together.
+  tuned: replayOnlySettings({ syncBeforeHandover: true }),
+};
+const chosen = (process.argv[4] ?? 'baseline,checkpoints,fsync-off,tuned').split(',');
+for (const name of chosen) if (!VARIANTS[name]) throw new Error(`unknown variant ${name}; known: ${Object.keys(VARIANTS).join(', ')}`);
+
+const log = (text: string) => process.stderr.write(`${text}\n`);
+const median = (values: number[]) => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+const sandbox = await startSandbox();
+try {
+  const pgbench = join(sandbox.config.pg.bin, 'pgbench');
+  const connArgs = ['-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', 'postgres'];
+  log(`initialising pgbench scale ${SCALE} …`);
+  await sandbox.exec.run(pgbench, ['-i', '-s', SCALE, '-q', ...connArgs], { timeoutMs: 900_000 });
+  // The sandbox runs production with fsync=off for speed; the base backup (which carries
+  // postgresql.auto.conf) must say fsync=on, as a real production's does.
+  await sandbox.query('ALTER SYSTEM SET fsync = on');
+  await sandbox.query('SELECT pg_reload_conf()');
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  await sandbox.query('ALTER SYSTEM SET fsync = off');
+  await sandbox.query('SELECT pg_reload_conf()');
+  const startLsn = (await sandbox.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
+  log(`writing at least ${MIN_SEGMENTS} WAL segments with pgbench …`);
+  for (;;) {
+    await sandbox.exec.run(pgbench, ['-n', '-c', '4', '-j', '2', '-T', '15', ...connArgs], { timeoutMs: 600_000 });
+    const [row] = await sandbox.query<{ segments: string }>(`SELECT ((pg_current_wal_lsn() - $1::pg_lsn) / (16*1024*1024))::int AS segments`, [startLsn]);
+    log(`  ${row!.segments} segments so far`);
+    if (Number(row!.segments) >= MIN_SEGMENTS) break;
+  }
+  await sandbox.switchAndArchive();
+  // Production is no longer needed: stopped, so its checkpoints do not slow the first restore.
+  await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', sandbox.production.dataDir, 'fast');
+  await sandbox.exec.run('sync', []);
+  const ctx = sandbox.context();
+  const selection = await planPitr(ctx, { target: { kind: 'latest' } }, sandbox.config.pg);
+  log(`${selection.requiredSegments.length} segments to replay`);
+  const owner = await ownerFor('postgres');
+
+  const totals: Record<string, number[]> = {};
+  const redo: Record<string, number[]> = {};
+  for (let round = 1; round <= ROUNDS; round++) {
+    // Alternate the order (and rotate it) so no variant always runs first or last.
+    const rotated = [...chosen.slice(round % chosen.length), ...chosen.slice(0, round % chosen.length)];
+    for (const name of round % 2 === 1 ? rotated : rotated.reverse()) {
+      const restored = await restoreSideInstance(
+        ctx,
+        sandbox.config,
+        selection,
+        { target: { kind: 'latest' }, inclusive: true, action: 'promote', instanceName: `${name.replace(/[^\w-]/g, '-')}-${round}`, replaySettingsOverride: VARIANTS[name]! },
+        owner,
+      );
+      const total = restored.baseSeconds + restored.replaySeconds;
+      const text = await readFile(restored.layout.logFile, 'utf8');
+      const elapsed = [...text.matchAll(/redo done at .*elapsed: ([0-9.]+) s/g)].map((match) => Number(match[1]));
+      const redoSeconds = elapsed[0] ?? Number.NaN;
+      (totals[name] ??= []).push(total);
+      (redo[name] ??= []).push(redoSeconds);
+      log(`${name} #${round}: ${total.toFixed(2)} s (base ${restored.baseSeconds.toFixed(2)}, replay ${restored.replaySeconds.toFixed(2)}${restored.tuningEnd.endsWith('restarted') ? ` incl. ${restored.tuningEnd}` : ''}), redo elapsed ${redoSeconds.toFixed(2)} s`);
+      await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', restored.layout.dataDir, 'immediate');
+      await rm(dirname(restored.layout.dataDir), { recursive: true, force: true });
+    }
+  }
+  const base = median(totals.baseline ?? []);
+  for (const name of chosen) {
+    const m = median(totals[name]!);
+    log(`${name.padEnd(22)} median ${m.toFixed(2)} s  (${totals[name]!.map((v) => v.toFixed(1)).join(', ')})  redo median ${median(redo[name]!).toFixed(2)} s${Number.isNaN(base) ? '' : `  ratio vs baseline ${(m / base).toFixed(2)}`}`);
+  }
+  process.stdout.write(`${chosen.map((name) => `replay_${name.replace(/[^\w]/g, '_')}_s=${median(totals[name]!).toFixed(2)}`).join(' ')}\n`);
+} finally {
+  await sandbox.cleanup();
+}

@@ -1,0 +1,108 @@
+/**
+ * The restored instance is tuned for replay and only for replay: during replay it runs with
+ * the replay-only settings, afterwards on production's own (side and in place, promoted or
+ * paused), and postgresql.auto.conf no longer carries them. Production here has distinctive
+ * values of every tuned setting (and fsync on, unlike the sandbox's default), so "back to
+ * production's" cannot pass by accident on a default.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
+import { takeBaseBackup } from '../../../src/engine/backup.js';
+import { stopCluster, withClient } from '../../../src/engine/local-cluster.js';
+import { REPLAY_ONLY_HEADER } from '../../../src/engine/pg-settings.js';
+import { runPitr } from '../../../src/engine/pitr.js';
+import { parseConnectionUrl } from '../../../src/util/connection-url.js';
+
+const PRODUCTION = { max_wal_size: '2GB', checkpoint_timeout: '7min', fsync: 'on' };
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ productionSettings: PRODUCTION });
+  await sandbox.query('CREATE TABLE t (id int PRIMARY KEY, v text)');
+  await sandbox.query('INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g');
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  await sandbox.query('INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1001, 2000) g');
+  await sandbox.switchAndArchive();
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+});
+
+async function shown(connection: { socketDir: string; port: number }): Promise<Record<string, string>> {
+  return withClient(connection, 'postgres', async (client) => {
+    const { rows } = await client.query<{ name: string; setting: string }>(
+      `SELECT name, current_setting(name) AS setting FROM unnest($1::text[]) AS name`,
+      [Object.keys(PRODUCTION)],
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, row.setting]));
+  });
+}
+
+/** The replay-only block is gone from the file, and none of its values is left in it. */
+async function expectNoReplayBlock(dataDir: string): Promise<void> {
+  const text = await readFile(join(dataDir, 'postgresql.auto.conf'), 'utf8');
+  expect(text).not.toContain(REPLAY_ONLY_HEADER);
+  expect(text).not.toMatch(/max_wal_size = '64GB'|checkpoint_timeout = '1d'|fsync = 'off'/);
+}
+
+test('a side instance replays with fsync off, is synced and restarted, and runs on production settings', async () => {
+  const before = sandbox.events.length;
+  const result = await runPitr(sandbox.context(), sandbox.config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side' });
+  try {
+    expect(result.state).toBe('promoted');
+    expect(await shown({ socketDir: result.socketDir!, port: result.port! })).toEqual(PRODUCTION);
+    await expectNoReplayBlock(result.dataDir);
+    const log = await readFile(join(result.dataDir, '..', 'server.log'), 'utf8');
+    // Replay itself ran with the tuned values: the server says so when they are taken back.
+    expect(log).toMatch(/parameter "max_wal_size" changed to "2GB"/);
+    expect(log).toMatch(/parameter "fsync" changed to "on"/);
+    // Stopped, synced, started: ready twice, and the replay step says what was done.
+    expect(log.match(/database system is ready to accept connections/g)).toHaveLength(2);
+    const finished = sandbox.events.slice(before).find((event) => event.type === 'step.finished' && event.step === 'replay-wal');
+    expect(finished).toMatchObject({ detail: expect.stringContaining('synced and restarted on its own settings') });
+    expect((await withClient({ socketDir: result.socketDir!, port: result.port! }, 'postgres', (c) => c.query('SELECT count(*)::int AS n FROM t'))).rows[0].n).toBe(2000);
+  } finally {
+    await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', result.dataDir, 'immediate');
+  }
+});
+
+test('a paused instance keeps none of them, and never ran with fsync off (it is handed over without a restart)', async () => {
+  const result = await runPitr(sandbox.context(), sandbox.config, {
+    target: { kind: 'immediate' },
+    inclusive: true,
+    action: 'pause',
+    to: 'side',
+  });
+  try {
+    expect(result.state).toBe('paused');
+    await expectNoReplayBlock(result.dataDir);
+    const connection = { socketDir: result.socketDir!, port: result.port! };
+    // The reload is asynchronous: wait until the server has applied it.
+    let settings = await shown(connection);
+    for (let tries = 0; settings.max_wal_size !== PRODUCTION.max_wal_size && tries < 100; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      settings = await shown(connection);
+    }
+    expect(settings).toEqual(PRODUCTION);
+    const log = await readFile(join(result.dataDir, '..', 'server.log'), 'utf8');
+    expect(log).toMatch(/parameter "max_wal_size" changed to "2GB"/);
+    expect(log).not.toMatch(/parameter "fsync" changed/);
+  } finally {
+    await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', result.dataDir, 'immediate');
+  }
+});
+
+test('in place, production comes back on its own settings', async () => {
+  const result = await runPitr(sandbox.context(), sandbox.config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'in-place' });
+  expect(result.state).toBe('promoted');
+  expect(await shown(sandbox.production)).toEqual(PRODUCTION);
+  await expectNoReplayBlock(sandbox.production.dataDir);
+  // Production's clients may write as soon as it promotes: fsync was never off in place.
+  const log = await readFile(join(`${sandbox.production.dataDir}.recover`, 'server.log'), 'utf8');
+  expect(log).toMatch(/parameter "max_wal_size" changed to "2GB"/);
+  expect(log).not.toMatch(/parameter "fsync" changed/);
+  expect((await sandbox.query<{ n: number }>('SELECT count(*)::int AS n FROM t'))[0]!.n).toBe(2000);
+});
