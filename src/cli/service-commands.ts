@@ -6,13 +6,20 @@ import { requireProductionName, requireStorageDriver } from '../config.js';
 import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
 import { createRunner } from '../runner/runner.js';
-import { createBot } from '../slack/index.js';
+import { createBot, openConnections } from '../slack/index.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
-function controlPool(url: string | undefined): pg.Pool {
+function controlPool(url: string | undefined, options: pg.PoolConfig = {}): pg.Pool {
   if (!url) throw new RecoverError('CONFIG_INVALID', 'RECOVER_CONTROL_URL is not set.', { hint: 'Point it at the control database, e.g. postgres://recover@control-db/recover.' });
-  return createPool({ connectionString: url, max: 5 });
+  return createPool({ connectionString: url, max: 5, ...options });
 }
+
+/**
+ * The bot's pool keeps every connection it opens (min = max: the bot opens them at start-up,
+ * before it reports ready, so that a burst of commands never waits for connections), and
+ * gives up on an unreachable control DB after 10 s instead of the OS's TCP timeout.
+ */
+const BOT_POOL: pg.PoolConfig = { max: 5, min: 5, connectionTimeoutMillis: 10_000 };
 
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -43,8 +50,9 @@ export async function runRunner(io: CliIo): Promise<void> {
 export async function runBot(io: CliIo): Promise<void> {
   const runtime = await createRuntime(io);
   requireProductionName(runtime.config);
-  const control = controlPool(runtime.config.controlUrl);
+  const control = controlPool(runtime.config.controlUrl, BOT_POOL);
   try {
+    await openConnections(control, 1); // a clear start-up error when the control DB is unreachable
     await migrate(control);
     const bot = createBot({ config: runtime.config, control, log: runtime.log });
     const { port } = await bot.start();

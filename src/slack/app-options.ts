@@ -58,6 +58,10 @@ export function appOptions(slack: SlackConfig, log: Logger): AppOptions {
   };
   const common: AppOptions = {
     token: slack.botToken,
+    // auth.test runs in app.init(), awaited by the bot's start(): a bad token is a start-up
+    // error, and the first request does not wait for it (Bolt would otherwise fire it
+    // unawaited from the constructor and make the first event's authorize wait on it).
+    deferInitialization: true,
     logger: boltLogger(log),
     logLevel: LEVELS[log.level] ?? LogLevel.INFO,
     clientOptions,

@@ -13,8 +13,11 @@ import { App } from '@slack/bolt';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { getRequest } from '../control/index.js';
+import { RecoverError } from '../errors.js';
 import { systemClock, type Clock, type Logger } from '../types.js';
 import { appOptions } from './app-options.js';
+import { FastAckReceiver } from './io/fast-ack-receiver.js';
+import { controlDbFailure, openConnections, warmConnectionCount, warmControlQueries, warmFetch, warmPureCode } from './warm-up.js';
 import { ApproverDirectory } from './flows/approvers.js';
 import { planChanged, runWithoutApproval, type FlowDeps } from './flows/approval-flow.js';
 import { failureMessage } from './views/help.js';
@@ -45,18 +48,43 @@ export interface CreateBotOptions {
   port?: number;
   /** How long stop() waits for work in flight and pending updates; default 5000 ms. */
   stopTimeoutMs?: number;
+  /**
+   * Control-DB connections opened at start-up, before the bot reports ready (warm-up.ts);
+   * default: the pool's max minus the one LISTEN holds. The pool keeps them open if its `min`
+   * allows.
+   */
+  warmConnections?: number;
 }
 
 export interface RecoverBot {
   app: App;
-  /** Connects to the control DB, resumes following jobs, starts Bolt. `port` is null in Socket Mode. */
+  /**
+   * Checks the bot token (auth.test), connects to the control DB and opens its pool, resumes
+   * following jobs, warms the request path (warm-up.ts), starts Bolt and, over HTTP, sends
+   * itself one signed request; resolves only then. `port` is null in Socket Mode.
+   */
   start(): Promise<{ port: number | null }>;
   stop(): Promise<void>;
 }
 
+/** Bolt's deferred initialization: auth.test, awaited, so a bad token stops the start. */
+async function initSlack(app: App): Promise<void> {
+  try {
+    await app.init();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new RecoverError('SLACK_API_ERROR', `recover-bot could not check its Slack token with auth.test (${reason}), so it did not start.`, {
+      hint: 'Check SLACK_BOT_TOKEN (OAuth & Permissions in the Slack app settings) and that this host reaches Slack (SLACK_API_URL when set); then start the bot again.',
+      cause: error,
+    });
+  }
+}
+
 export function createBot(options: CreateBotOptions): RecoverBot {
   const { config, control, log } = options;
-  const app = new App(appOptions(config.slack, log));
+  const boltOptions = appOptions(config.slack, log);
+  const receiver = boltOptions.receiver instanceof FastAckReceiver ? boltOptions.receiver : undefined;
+  const app = new App(boltOptions);
   const out = new Outbox(app.client, log, options.updateBudget);
   const clock = options.clock ?? systemClock;
   const deps: BotDeps = {
@@ -110,15 +138,25 @@ export function createBot(options: CreateBotOptions): RecoverBot {
       started = true;
       let port: number | null = null;
       let resumed = 0;
+      const connections = warmConnectionCount(control, options.warmConnections);
       try {
-        await listener.start();
+        await initSlack(app);
+        await listener.start().catch((error: unknown) => {
+          throw controlDbFailure('LISTEN on', error);
+        });
+        await openConnections(control, connections);
+        await warmControlQueries(control);
+        warmPureCode(log, config.slack.allowedChannels);
         resumed = await jobs.resume();
         if (config.slack.socketMode) {
           await app.start();
         } else {
           const server = await app.start({ port: options.port ?? config.slack.port, ...(options.host ? { host: options.host } : {}) });
           port = (server.address() as AddressInfo).port;
+          // Harmless if it fails (the server is listening; only the first request is slower): logged.
+          await receiver?.warmUp().catch((error: unknown) => log.warn({ err: error }, 'the start-up request to the bot itself failed; the first commands may be slower'));
         }
+        if (!receiver) await warmFetch(log);
       } catch (error) {
         started = false;
         out.scheduler.stop();
@@ -127,7 +165,7 @@ export function createBot(options: CreateBotOptions): RecoverBot {
       }
       timer = setInterval(poll, options.pollIntervalMs ?? 3000);
       timer.unref();
-      log.info({ port, socketMode: config.slack.socketMode, resumedJobs: resumed }, 'recover-bot started');
+      log.info({ port, socketMode: config.slack.socketMode, resumedJobs: resumed, openConnections: control.totalCount }, 'recover-bot started');
       return { port };
     },
     async stop() {
