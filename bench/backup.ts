@@ -4,12 +4,13 @@
  * (formatVersion 1); (new) the uncompressed tar cut into LZ4 parts moved in parallel
  * (formatVersion 2, engine/backup-parts/); the floors: the raw tar uploaded to Azurite as one
  * stream, and `cp -a` of a data directory. Prints seconds, ratios and peak RSS (sampled every
- * 50 ms, this process only: tar and pg_basebackup run apart); never asserts.
+ * 50 ms, this process only: tar and pg_basebackup run apart) and CPU seconds of the runner and
+ * its tools (not PostgreSQL's nor Azurite's); never asserts.
  *
  *   npm run bench:backup -- [pgbench scale, default 100] [part MiB, default 64] [parallel, default 4]
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -29,16 +30,26 @@ const PARALLEL = Number(process.argv[4] ?? 4);
 const MiB = 1024 * 1024;
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
-/** Seconds and sampled peak RSS of one phase. */
-async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value: T; seconds: number; peakRssMiB: number }> {
-  let peak = process.memoryUsage().rss;
+/** CPU seconds of this process and of its finished children (pg_basebackup, tar, runuser) from /proc/self/stat. */
+function cpuSeconds(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // utime, stime, cutime, cstime are fields 14-17 of stat(5); after "pid (comm) " they start at index 11.
+  return fields.slice(11, 15).reduce((sum, ticks) => sum + Number(ticks), 0) / 100;
+}
+
+/** Seconds, CPU seconds (runner and its tools; not PostgreSQL nor Azurite) and sampled peak RSS of one phase. */
+async function timed<T>(label: string, work: () => Promise<T>): Promise<{ value: T; seconds: number; cpu: number; peakRssMiB: number; growthMiB: number }> {
+  const before = process.memoryUsage().rss;
+  const cpuBefore = cpuSeconds();
+  let peak = before;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const start = performance.now();
   try {
     const value = await work();
     const seconds = (performance.now() - start) / 1000;
-    log(`${label}: ${seconds.toFixed(1)} s, peak RSS ${(peak / MiB).toFixed(0)} MiB`);
-    return { value, seconds, peakRssMiB: Math.round(peak / MiB) };
+    const cpu = cpuSeconds() - cpuBefore;
+    log(`${label}: ${seconds.toFixed(1)} s, ${cpu.toFixed(1)} CPU s, peak RSS ${(peak / MiB).toFixed(0)} MiB (${((peak - before) / MiB).toFixed(0)} MiB over its start)`);
+    return { value, seconds, cpu: +cpu.toFixed(1), peakRssMiB: Math.round(peak / MiB), growthMiB: Math.round((peak - before) / MiB) };
   } finally {
     clearInterval(sampler);
   }
@@ -83,7 +94,7 @@ try {
       bytes += chunk.length;
     });
     child.stdout!.pipe(measured);
-    await Promise.all([child, sandbox.storage.backups.put('old/base.tar.gz', measured)]);
+    await Promise.all([child, sandbox.storage.backups.put(`${sandbox.storage.backupPrefix}old/base.tar.gz`, measured)]);
     return { bytes, sha256: hash.digest('hex') };
   });
 
@@ -111,7 +122,9 @@ try {
     restore_new_over_old: +(newRestore.seconds / oldRestore.seconds).toFixed(2),
     restore_new_over_cp: +(newRestore.seconds / cpFloor.seconds).toFixed(2),
     tar_mib_per_s: { backup_old: mibps(rawBytes, oldBackup.seconds), backup_new: mibps(rawBytes, newBackup.seconds), restore_old: mibps(rawBytes, oldRestore.seconds), restore_new: mibps(rawBytes, newRestore.seconds) },
+    cpu_s_runner_and_tools: { backup_old: oldBackup.cpu, backup_new: newBackup.cpu, restore_old: oldRestore.cpu, restore_new: newRestore.cpu },
     peak_rss_mib: { backup_old: oldBackup.peakRssMiB, backup_new: newBackup.peakRssMiB, restore_old: oldRestore.peakRssMiB, restore_new: newRestore.peakRssMiB },
+    rss_growth_mib: { backup_old: oldBackup.growthMiB, backup_new: newBackup.growthMiB, restore_old: oldRestore.growthMiB, restore_new: newRestore.growthMiB },
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {

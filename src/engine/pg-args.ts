@@ -47,9 +47,13 @@ export function initdbArgs(bin: string, dataDir: string): [string, string[]] {
   return [join(bin, 'initdb'), ['--pgdata', dataDir, '--auth', 'trust', '--username', 'postgres', '--encoding', 'UTF8', '--no-instructions']];
 }
 
-/** Extracts a tar stream from stdin into a directory, keeping permissions. */
-export function tarExtractArgs(dir: string, gzip: boolean): [string, string[]] {
-  return ['tar', ['--extract', ...(gzip ? ['--gzip'] : []), '--file', '-', '--directory', dir, '--no-same-owner']];
+/**
+ * Extracts a tar stream from stdin into a directory, keeping permissions. 'lz4': tar runs
+ * `lz4 -d` (the lz4 CLI, C, its own process) over the stream of LZ4 frames of a base backup part.
+ */
+export function tarExtractArgs(dir: string, compression: 'gzip' | 'lz4' | 'none'): [string, string[]] {
+  const decompress = { gzip: ['--gzip'], lz4: ['--use-compress-program=lz4'], none: [] }[compression];
+  return ['tar', ['--extract', ...decompress, '--file', '-', '--directory', dir, '--no-same-owner']];
 }
 
 /** Parses pg_basebackup --verbose lines for the backup's WAL range. */

@@ -55,7 +55,7 @@ async function restoreSingleTar(ctx: EngineContext, tools: PgToolConfig, backup:
     const before = done;
     const measure = hashingCounter((bytes) => progress(before + bytes), REPORT_EVERY);
     source.on('error', (error) => measure.stream.destroy(error));
-    const [command, args] = tarExtractArgs(dataDir, file.name.endsWith('.gz'));
+    const [command, args] = tarExtractArgs(dataDir, file.name.endsWith('.gz') ? 'gzip' : 'none');
     // tar runs as the postgres OS user so every extracted file is owned by it.
     await ctx.exec.run(command, args, { asUser: tools.osUser, input: source.pipe(measure.stream), signal: ctx.signal, timeoutMs: 6 * 3600_000 });
     done += measure.bytes();

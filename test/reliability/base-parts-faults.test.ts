@@ -2,6 +2,7 @@
  * Damaged parted base backups (formatVersion 2): a part whose bytes changed in storage is
  * BACKUP_CORRUPT naming that part, and a part deleted from storage is named as missing; in
  * both cases the other parts are stopped and no server is started on the half-restored data.
+ * A backup whose upload fails midway leaves nothing behind in storage.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { readStreamToBuffer } from '../../src/util/streams.js';
 import { RecoverError } from '../../src/errors.js';
 import type { BackupManifest } from '../../src/catalog/catalog.js';
+import { listAll, type BlobStore } from '../../src/storage/blob-store.js';
 import type { Config } from '../../src/config.js';
 
 let sandbox: Sandbox;
@@ -76,4 +78,26 @@ test('a missing part is named as missing; nothing is started', async () => {
   } finally {
     await sandbox.storage.backups.put(key, original);
   }
+});
+
+test('a backup whose storage refuses its third part fails with that error and deletes the parts already stored', async () => {
+  const ctx = sandbox.context();
+  const real = ctx.storage.backups;
+  const before = (await listAll(real, 'daily/')).map((blob) => blob.key).sort();
+  let partPuts = 0;
+  // The real Azurite store, with one fault: the third part upload is refused.
+  const refusing: BlobStore = Object.assign(Object.create(real) as BlobStore, {
+    put: (key: string, body: Parameters<BlobStore['put']>[1], options?: Parameters<BlobStore['put']>[2]) => {
+      if (key.includes('/base/part-') && ++partPuts === 3) return Promise.reject(new RecoverError('STORAGE_ERROR', 'injected: the store refused part 3'));
+      return real.put(key, body, options);
+    },
+  });
+  const error = await takeBaseBackup({ ...ctx, storage: { ...ctx.storage, backups: refusing } }, config.pg, parseConnectionUrl(sandbox.productionUrl)).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).message).toContain('refused part 3');
+  expect(partPuts).toBeGreaterThanOrEqual(3);
+  expect((await listAll(real, 'daily/')).map((blob) => blob.key).sort()).toEqual(before);
 });

@@ -59,8 +59,9 @@ describe('argument lists', () => {
       initdbArgs(BIN, '/tmp/d'),
       [`${BIN}/initdb`, ['--pgdata', '/tmp/d', '--auth', 'trust', '--username', 'postgres', '--encoding', 'UTF8', '--no-instructions']],
     ],
-    ['tar with gzip', tarExtractArgs('/d', true), ['tar', ['--extract', '--gzip', '--file', '-', '--directory', '/d', '--no-same-owner']]],
-    ['tar without gzip', tarExtractArgs('/d', false), ['tar', ['--extract', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+    ['tar with gzip', tarExtractArgs('/d', 'gzip'), ['tar', ['--extract', '--gzip', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+    ['tar with lz4 frames (lz4 -d)', tarExtractArgs('/d', 'lz4'), ['tar', ['--extract', '--use-compress-program=lz4', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+    ['tar without compression', tarExtractArgs('/d', 'none'), ['tar', ['--extract', '--file', '-', '--directory', '/d', '--no-same-owner']]],
   ])('%s', (_name, actual, expected) => {
     expect(actual).toEqual(expected);
   });
