@@ -118,7 +118,8 @@ export function tableSummary(params: unknown, result: TableResultView | null): S
     // A dropped table (or one without a key) is restored by as-new only: the follow-up says so.
     const asNewOnly = comparison && comparison.basis !== 'by-key' && p.mode?.kind !== 'as-new';
     const mode = asNewOnly ? `--mode as-new ${comparison!.basis === 'dropped' ? comparison!.relation.name : `${comparison!.relation.name.slice(0, 54)}_restored`}` : p.mode?.kind === 'as-new' ? `--mode as-new ${p.mode.name ?? '?'}` : `--mode ${p.mode?.kind ?? '…'}`;
-    const why = comparison?.basis === 'dropped' ? ' Production has no such table: as-new creates it from the side copy (under its own name, nothing is overwritten).' : comparison?.basis === 'no-key' ? ' It has no primary key: only as-new can restore it.' : '';
+    const ownName = comparison?.basis === 'dropped' && mode !== `--mode as-new ${comparison.relation.name}` ? `; to put it back under its own name (nothing there to overwrite): --mode as-new ${comparison.relation.name}` : '';
+    const why = comparison?.basis === 'dropped' ? ` Production has no such table: as-new creates it from the side copy${ownName}.` : comparison?.basis === 'no-key' ? ' It has no primary key: only as-new can restore it.' : '';
     followUps.push(`Check the comparison, then write (typed confirmation and approval): /recover table ${p.table ?? '…'} --from-instance ${result.restored.instanceName ?? '?'} ${mode} --db ${p.database ?? '…'}.${why}`);
   }
   if (result?.form === 'apply' && result.applied) {

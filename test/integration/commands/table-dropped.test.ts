@@ -8,7 +8,7 @@
  * CHECK, primary key, unique constraint and index, its own sequence, every row; the foreign key
  * whose parent rows still exist is re-created and validated, the one pointing at a deleted parent
  * is not (listed with PostgreSQL's reason). A table without a primary key: as-new copies it,
- * missing-rows is refused.
+ * missing-rows is refused. With a second user database, no --db is refused naming both.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
@@ -131,3 +131,15 @@ test('a table without a primary key: missing-rows refused, as-new copies every r
   expect(await hash('audit_log_before', 'at')).toEqual(logHash);
   expect(await q(`SELECT count(*)::int AS n FROM audit_log`)).toEqual([{ n: 0 }]);
 }, 180_000);
+
+test('no --db while production has several user databases: refused at planning with the list; --db chooses', async () => {
+  await sandbox.query(`CREATE DATABASE shop_archive`);
+  try {
+    const refused = await rejection(planOf(['customers', '--from-instance', 'none-1', '--mode', 'missing-rows'], 'req-several'));
+    expect(refused.message).toMatch(/Production has several databases \(.*shop.*shop_archive.*\); say which holds the table/);
+    // With --db the database question is settled: planning goes on (and stops at the missing side instance).
+    expect((await rejection(planOf(['customers', '--from-instance', 'none-1', '--mode', 'missing-rows', '--db', DB], 'req-db'))).message).toMatch(/There is no side instance named none-1/);
+  } finally {
+    await sandbox.query(`DROP DATABASE shop_archive`);
+  }
+}, 60_000);

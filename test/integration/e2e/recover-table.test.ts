@@ -8,7 +8,9 @@
  * confirmation (a wrong name refused), bob approves → the old contents beside the live table →
  * the summary's command (missing-rows) → confirmation, approval → the ten rows back in the live
  * table, the renamed and the new customer as they were, integrity report and summary in the
- * channel, side instance removed.
+ * channel, side instance removed. Then the table is DROPPED: the preview says production has
+ * none, the summary offers as-new under its own name, and typed, confirmed and approved, the
+ * table is back row for row with its columns and its sequence.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,5 +152,40 @@ test('table in Slack: restore and compare, as-new beside the live table, then th
   expect(third).toContain('Integrity report: passed');
   expect(third).toMatch(/Insert the missing rows|missing rows/);
   expect(third).toContain('Table written (missing-rows); side instance removed.');
+  expect(slack.unknownCalls()).toEqual([]);
+});
+
+test('a dropped table in Slack: the preview says production has none, the summary offers as-new under its own name, the table is back row for row', async () => {
+  const { slack } = world;
+  const before = await rowsOf('customers');
+  const shapeOf = async () => q(`SELECT attname, format_type(atttypid, atttypmod) AS type, attnotnull FROM pg_attribute WHERE attrelid = 'customers'::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`);
+  const columns = await shapeOf();
+  const [{ at2 }] = (await q<{ at2: string }>(`SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') AS at2`)) as [{ at2: string }];
+  await q(`DROP TABLE customers`);
+  await world.sandbox.switchAndArchive();
+
+  const after = slack.transcript.messages(channel).at(-1)!.ts;
+  await slack.slashCommand({ user: 'U0ALICE', channel, text: `table customers --at ${at2}` });
+  const preview = await slack.transcript.waitFor(() => slack.transcript.messages(channel).find((m) => m.ts > after && hasButton(m, ACTIONS.requestApproval)), 60_000);
+  expect(textOf(preview)).toContain('production has no such table now (dropped?); only --mode as-new can bring it back');
+  await slack.clickButton({ user: 'U0ALICE', channel, messageTs: preview.ts, actionId: ACTIONS.requestApproval });
+  const approval = await slack.transcript.waitFor(() => slack.transcript.messages(channel).find((m) => m.ts > preview.ts && hasButton(m, ACTIONS.approve)), 30_000);
+  await slack.clickButton({ user: 'U0BOB', channel, messageTs: approval.ts, actionId: ACTIONS.approve });
+  const restore = await jobOf('restore');
+  expect(restore.status).toBe('succeeded');
+  const instance = (restore.result.restored as { instanceName: string }).instanceName;
+  const summary = await summaryThread(approval.ts);
+  expect(summary).toContain(`/recover table customers --from-instance ${instance} --mode as-new customers_restored --db shop. Production has no such table: as-new creates it from the side copy; to put it back under its own name (nothing there to overwrite): --mode as-new customers.`);
+  const command = `table customers --from-instance ${instance} --mode as-new customers --db shop`;
+
+  const writeApproval = await writeThroughSlack(command, (text) => expect(text).toContain("Create customers from the side copy's own definition"));
+  const write = await jobOf('as-new');
+  expect(write.status).toBe('succeeded');
+  expect(await rowsOf('customers')).toEqual(before);
+  expect(await shapeOf()).toEqual(columns);
+  expect(await q(`INSERT INTO customers (name) VALUES ('after the restore') RETURNING id`)).toEqual([{ id: 52 }]);
+  const thread = await summaryThread(writeApproval);
+  expect(thread).toContain('Integrity report: passed');
+  expect(thread).toContain('Table written (as-new); side instance removed.');
   expect(slack.unknownCalls()).toEqual([]);
 });
