@@ -6,6 +6,13 @@
  * whole — at most `parallel` raw frames being compressed, and per upload its stream buffer
  * plus the storage client's block buffers. When every upload slot is busy, reading stops,
  * which stops pg_basebackup (back-pressure through its stdout pipe).
+ *
+ * Measured (pgbench scale 100, 1.5 GiB tar, 2 shared cores under load): into a local-directory
+ * store this pipeline took 12.7 s, about what pg_basebackup with client-gzip:1 takes alone
+ * (13.5 s). Into Azurite it was slower than the old single gzip stream (68.5 s against 29.7 s):
+ * LZ4 stores 1.85x the bytes of gzip-1 on pgbench pages (168 against 91 MiB) and Azurite,
+ * CPU-starved on the same cores, is what limits. Not tried yet: a per-part codec choice (e.g.
+ * gzip-1 through zlib on the thread pool) for upload-bound setups.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
