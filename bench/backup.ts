@@ -1,20 +1,19 @@
 /**
- * Base backup and base restore, old layout against new, over one pgbench database in Azurite:
- * (old) pg_basebackup client-gzip:1 into one blob, restored through `tar --extract --gzip`
- * (formatVersion 1); (new) the uncompressed tar cut into LZ4 parts moved in parallel
- * (formatVersion 2, engine/backup-parts/); the floors: the raw tar uploaded to Azurite as one
- * stream, and `cp -a` of a data directory. Prints seconds, ratios and peak RSS (sampled every
- * 50 ms, this process only: tar and pg_basebackup run apart) and CPU seconds of the runner and
- * its tools (not PostgreSQL's nor Azurite's); never asserts.
+ * Base backup and base restore over one pgbench database in Azurite, three ways, alternating
+ * within each round (the machine is shared): (gzip) the old layout, pg_basebackup client-gzip:1
+ * into one blob, restored through `tar --extract --gzip` (formatVersion 1); (lz4, zstd) the
+ * uncompressed tar cut into parts moved in parallel (formatVersion 2, engine/backup-parts/) with
+ * each codec. Prints per run seconds, stored MiB, peak RSS (sampled every 50 ms, this process
+ * only) and CPU seconds of the runner and its finished tools (not PostgreSQL's nor Azurite's),
+ * and medians; never asserts.
  *
- *   npm run bench:backup -- [pgbench scale, default 100] [part MiB, default 64] [parallel, default 4]
+ *   npm run bench:backup -- [pgbench scale, default 100] [part MiB, default 64] [parallel, default 4] [rounds, default 2]
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { startSandbox } from '../devkit/sandbox.js';
 import { takeBaseBackup } from '../src/engine/backup.js';
 import { restoreBaseBackup } from '../src/engine/restore-base.js';
@@ -23,10 +22,12 @@ import { makeOwnedDir } from '../src/engine/local-cluster.js';
 import { osUserIds } from '../src/engine/os-user.js';
 import { parseConnectionUrl } from '../src/util/connection-url.js';
 import type { BackupManifest } from '../src/catalog/catalog.js';
+import { listAll } from '../src/storage/blob-store.js';
 
 const SCALE = Number(process.argv[2] ?? 100);
 const PART_MIB = Number(process.argv[3] ?? 64);
 const PARALLEL = Number(process.argv[4] ?? 4);
+const ROUNDS = Number(process.argv[5] ?? 2);
 const MiB = 1024 * 1024;
 const log = (text: string) => process.stderr.write(`${text}\n`);
 
@@ -65,26 +66,23 @@ try {
   const owner = await osUserIds('postgres');
   const ctx = sandbox.context();
   const pg = { ...sandbox.config.pg, baseTransfer: { partBytes: PART_MIB * MiB, parallel: PARALLEL } };
+  let lastManifest: BackupManifest | undefined;
+  // A format 1 manifest borrows the facts of a parted backup (restore reads only its files).
+  const anyManifest = async () => lastManifest ?? takeBaseBackup(ctx, { ...pg, baseTransfer: { ...pg.baseTransfer, codec: 'zstd' } }, source).then((m) => (lastManifest = m));
+  const record = (into: (typeof runs)[keyof typeof runs], phase: { seconds: number; cpu: number; peakRssMiB: number }, which: 'backup' | 'restore') => {
+    into[`${which}_s`].push(+phase.seconds.toFixed(1));
+    into[`${which}_cpu_s`].push(phase.cpu);
+    into[`${which}_peak_rss_mib`].push(phase.peakRssMiB);
+  };
   const freshDir = async (name: string) => {
     const dir = join(sandbox.root, 'bench', name);
     await makeOwnedDir(dir, owner);
     return dir;
   };
 
-  // Floor: the same tar, uncompressed, in a local file first, then uploaded as one stream.
-  const rawTar = join(sandbox.root, 'raw.tar');
-  await timed('pg_basebackup to a local file (uncompressed tar)', async () => {
-    const [file, args] = pgBasebackupArgs(pg.bin, source, 'bench raw', 'none');
-    const child = sandbox.exec.spawn(file, args, { stdoutStream: true, timeoutMs: 3_600_000 });
-    await Promise.all([child, pipeline(child.stdout!, createWriteStream(rawTar))]);
-  });
-  const rawBytes = (await stat(rawTar)).size;
-  const rawUpload = await timed('raw tar uploaded to Azurite (one stream)', () => sandbox.storage.backups.put('bench/raw.tar', createReadStream(rawTar)));
-  await sandbox.storage.backups.delete('bench/raw.tar');
-
-  // Old: one client-gzip:1 stream into one blob.
-  const oldBackup = await timed('old backup (gzip, one blob)', async () => {
-    const [file, args] = pgBasebackupArgs(pg.bin, source, 'bench old', 'gzip');
+  // Old: one client-gzip:1 stream into one blob (formatVersion 1).
+  const oldBackup = async (id: string) => {
+    const [file, args] = pgBasebackupArgs(pg.bin, source, `bench ${id}`, 'gzip');
     const child = sandbox.exec.spawn(file, args, { stdoutStream: true, timeoutMs: 3_600_000 });
     const hash = createHash('sha256');
     let bytes = 0;
@@ -94,37 +92,58 @@ try {
       bytes += chunk.length;
     });
     child.stdout!.pipe(measured);
-    await Promise.all([child, sandbox.storage.backups.put(`${sandbox.storage.backupPrefix}old/base.tar.gz`, measured)]);
+    await Promise.all([child, sandbox.storage.backups.put(`${sandbox.storage.backupPrefix}${id}/base.tar.gz`, measured)]);
     return { bytes, sha256: hash.digest('hex') };
-  });
+  };
 
-  const newBackup = await timed(`new backup (LZ4 parts of ${PART_MIB} MiB, ${PARALLEL} at once)`, () => takeBaseBackup(ctx, pg, source));
-  const manifest = newBackup.value;
-  const stored = manifest.files.reduce((sum, f) => sum + f.bytes, 0);
-  const oldManifest: BackupManifest = { ...manifest, formatVersion: 1, id: 'old', files: [{ name: 'base.tar.gz', bytes: oldBackup.value.bytes, sha256: oldBackup.value.sha256 }] };
+  // Variants alternate within each round so the shared machine's load hits them alike.
+  const variants = ['gzip', 'lz4', 'zstd'] as const;
+  type Variant = (typeof variants)[number];
+  const runs: Record<Variant, { backup_s: number[]; restore_s: number[]; stored_mib: number; backup_cpu_s: number[]; restore_cpu_s: number[]; backup_peak_rss_mib: number[]; restore_peak_rss_mib: number[] }> = Object.fromEntries(
+    variants.map((v) => [v, { backup_s: [], restore_s: [], stored_mib: 0, backup_cpu_s: [], restore_cpu_s: [], backup_peak_rss_mib: [], restore_peak_rss_mib: [] }]),
+  ) as never;
+  let tarBytes = 0;
+  let parts = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? variants : [...variants].reverse();
+    for (const variant of order) {
+      let manifest: BackupManifest;
+      const label = `round ${round + 1} ${variant}`;
+      if (variant === 'gzip') {
+        const backup = await timed(`${label} backup (gzip, one blob)`, () => oldBackup(`old-${round}`));
+        manifest = { ...(await anyManifest()), formatVersion: 1, id: `old-${round}`, files: [{ name: 'base.tar.gz', bytes: backup.value.bytes, sha256: backup.value.sha256 }] };
+        record(runs.gzip, backup, 'backup');
+      } else {
+        const tools = { ...pg, baseTransfer: { ...pg.baseTransfer, codec: variant } };
+        const backup = await timed(`${label} backup (${variant} parts of ${PART_MIB} MiB, ${PARALLEL} at once)`, () => takeBaseBackup(ctx, tools, source));
+        manifest = backup.value;
+        lastManifest = manifest;
+        tarBytes = manifest.files.reduce((sum, f) => sum + (f.rawBytes ?? 0), 0);
+        parts = manifest.files.length;
+        record(runs[variant], backup, 'backup');
+      }
+      runs[variant].stored_mib = Math.round(manifest.files.reduce((sum, f) => sum + f.bytes, 0) / MiB);
+      const restore = await timed(`${label} restore`, async () => restoreBaseBackup(ctx, pg, manifest, await freshDir(`${variant}-${round}`)));
+      record(runs[variant], restore, 'restore');
+      await rm(join(sandbox.root, 'bench'), { recursive: true, force: true });
+      for (const blob of await listAll(sandbox.storage.backups, `${sandbox.storage.backupPrefix}${manifest.id}/`)) await sandbox.storage.backups.delete(blob.key);
+    }
+  }
 
-  const oldRestore = await timed('old restore (tar --extract --gzip)', async () => restoreBaseBackup(ctx, pg, oldManifest, await freshDir('old')));
-  const newRestore = await timed('new restore (parts in parallel)', async () => restoreBaseBackup(ctx, pg, manifest, await freshDir('new')));
-  const cpFloor = await timed('cp -a of the restored directory (floor)', () => sandbox.exec.run('cp', ['-a', join(sandbox.root, 'bench', 'new'), join(sandbox.root, 'bench', 'cp')], { timeoutMs: 3_600_000 }));
-  await rm(join(sandbox.root, 'bench'), { recursive: true, force: true });
-  await rm(rawTar, { force: true });
-
-  const mibps = (bytes: number, seconds: number) => Math.round(bytes / MiB / seconds);
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((x, y) => x - y);
+    const mid = Math.floor(sorted.length / 2);
+    return +(sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2).toFixed(1);
+  };
   const result = {
     scale: SCALE,
-    tar_mib: Math.round(rawBytes / MiB),
-    parts: manifest.files.length,
-    stored_mib: { old_gzip: Math.round(oldBackup.value.bytes / MiB), new_lz4: Math.round(stored / MiB) },
-    backup_s: { old: +oldBackup.seconds.toFixed(1), new: +newBackup.seconds.toFixed(1) },
-    raw_upload_s: +rawUpload.seconds.toFixed(1),
-    backup_throughput_over_raw_upload: +((rawBytes / newBackup.seconds) / (rawBytes / rawUpload.seconds)).toFixed(2),
-    restore_s: { old: +oldRestore.seconds.toFixed(1), new: +newRestore.seconds.toFixed(1), cp_floor: +cpFloor.seconds.toFixed(1) },
-    restore_new_over_old: +(newRestore.seconds / oldRestore.seconds).toFixed(2),
-    restore_new_over_cp: +(newRestore.seconds / cpFloor.seconds).toFixed(2),
-    tar_mib_per_s: { backup_old: mibps(rawBytes, oldBackup.seconds), backup_new: mibps(rawBytes, newBackup.seconds), restore_old: mibps(rawBytes, oldRestore.seconds), restore_new: mibps(rawBytes, newRestore.seconds) },
-    cpu_s_runner_and_tools: { backup_old: oldBackup.cpu, backup_new: newBackup.cpu, restore_old: oldRestore.cpu, restore_new: newRestore.cpu },
-    peak_rss_mib: { backup_old: oldBackup.peakRssMiB, backup_new: newBackup.peakRssMiB, restore_old: oldRestore.peakRssMiB, restore_new: newRestore.peakRssMiB },
-    rss_growth_mib: { backup_old: oldBackup.growthMiB, backup_new: newBackup.growthMiB, restore_old: oldRestore.growthMiB, restore_new: newRestore.growthMiB },
+    tar_mib: Math.round(tarBytes / MiB),
+    parts,
+    rounds: ROUNDS,
+    stored_mib: Object.fromEntries(variants.map((v) => [v, runs[v].stored_mib])),
+    backup_s_median: Object.fromEntries(variants.map((v) => [v, median(runs[v].backup_s)])),
+    restore_s_median: Object.fromEntries(variants.map((v) => [v, median(runs[v].restore_s)])),
+    runs,
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {

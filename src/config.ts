@@ -84,7 +84,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     pg: {
       bin: e.RECOVER_PG_BIN,
       osUser: e.RECOVER_PG_OS_USER,
-      baseTransfer: { partBytes: e.RECOVER_BASE_PART_MIB * 1024 * 1024, parallel: e.RECOVER_BASE_PARALLEL },
+      baseTransfer: { partBytes: e.RECOVER_BASE_PART_MIB * 1024 * 1024, parallel: e.RECOVER_BASE_PARALLEL, codec: e.RECOVER_BASE_CODEC },
     },
     source: {
       ...(e.RECOVER_SOURCE_URL ? { url: e.RECOVER_SOURCE_URL } : {}),

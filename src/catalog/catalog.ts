@@ -12,15 +12,22 @@ const storedFileSchema = z.object({
   sha256: z.string(),
   /** Format 2: size of the part's tar before compression. */
   rawBytes: z.number().int().nonnegative().optional(),
+  /** Format 2: how the part's tar is compressed; absent means lz4 (the first format 2 backups). */
+  codec: z.enum(['lz4', 'zstd']).optional(),
 });
 
-/** Format 2 part names: relative, under base/, never escaping the backup's directory. */
-const PART_NAME = /^base\/part-\d{5,}\.tar\.lz4$/;
+/** Format 2 part names: relative, under base/, never escaping the backup's directory; the suffix names the codec. */
+const PART_NAME = /^base\/part-\d{5,}\.tar\.(lz4|zst)$/;
+const PART_SUFFIX = { lz4: 'lz4', zstd: 'zst' } as const;
+
+/** The codec of a format 2 part: lz4 unless the manifest says otherwise. */
+export const partCodec = (file: { codec?: 'lz4' | 'zstd' | undefined }): 'lz4' | 'zstd' => file.codec ?? 'lz4';
 
 /**
  * formatVersion 1: one gzip tar, `files: [{ name: 'base.tar.gz', … }]` (still restored).
  * formatVersion 2: the tar cut at entry boundaries into self-contained parts, each stored as
- * LZ4 frames in `base/part-NNNNN.tar.lz4`, listed in order with their raw size.
+ * LZ4 frames in `base/part-NNNNN.tar.lz4` or as a zstd frame in `base/part-NNNNN.tar.zst`
+ * (`codec`, absent = lz4), listed in order with their raw size.
  */
 export const backupManifestSchema = z
   .object({
@@ -43,7 +50,10 @@ export const backupManifestSchema = z
     if (manifest.formatVersion !== 2) return;
     if (manifest.files.length === 0) issues.addIssue({ code: 'custom', path: ['files'], message: 'a format 2 backup lists at least one part' });
     manifest.files.forEach((file, index) => {
-      if (!PART_NAME.test(file.name)) issues.addIssue({ code: 'custom', path: ['files', index, 'name'], message: 'expected base/part-NNNNN.tar.lz4' });
+      const suffix = PART_SUFFIX[partCodec(file)];
+      if (!PART_NAME.test(file.name) || !file.name.endsWith(`.tar.${suffix}`)) {
+        issues.addIssue({ code: 'custom', path: ['files', index, 'name'], message: `expected base/part-NNNNN.tar.${suffix}` });
+      }
       if (file.rawBytes === undefined) issues.addIssue({ code: 'custom', path: ['files', index, 'rawBytes'], message: 'a format 2 part records its raw size' });
     });
   });

@@ -34,6 +34,8 @@ export const envSchema = z.object({
   // Base backups: target size of one part (MiB of tar) and parts moved at once (memory ≈ parallel × ~40 MiB).
   RECOVER_BASE_PART_MIB: z.coerce.number().int().min(1).max(64 * 1024).default(64),
   RECOVER_BASE_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
+  // Base backups: how each part is compressed (zstd -1 through the zstd CLI, or LZ4 frames); recorded per part in the manifest.
+  RECOVER_BASE_CODEC: z.enum(['zstd', 'lz4']).default('zstd'),
   RECOVER_SOURCE_URL: postgresUrl('RECOVER_SOURCE_URL').optional(),
   RECOVER_SOURCE_DATA_DIR: z.string().min(1).optional(),
   RECOVER_SOURCE_STOP: z.enum(['pg_ctl', 'hook']).default('pg_ctl'),

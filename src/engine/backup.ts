@@ -1,6 +1,6 @@
 /**
  * `recover backup`: pg_basebackup's tar streamed straight into blob storage (no local copy),
- * cut into LZ4-compressed parts uploaded in parallel (backup-parts/), then a manifest
+ * cut into parts compressed with zstd or LZ4 (RECOVER_BASE_CODEC) and uploaded in parallel (backup-parts/), then a manifest
  * (formatVersion 2) with the facts a restore needs to choose and check this backup.
  */
 import type pg from 'pg';
@@ -120,6 +120,8 @@ export async function takeBaseBackup(
       directory,
       partBytes: transfer.partBytes,
       parallel: transfer.parallel,
+      codec: transfer.codec ?? DEFAULT_BASE_TRANSFER.codec ?? 'zstd',
+      exec: ctx.exec,
       signal: AbortSignal.any([ctx.signal, stopUploads.signal]),
       onRawBytes: (done) => {
         if (done - reported < 32 * 1024 * 1024) return;
@@ -163,13 +165,13 @@ export async function takeBaseBackup(
       walSegmentSize: facts.walSegmentSize,
       nextXidAtStart: facts.nextXid,
       databaseBytes: facts.databaseBytes,
-      files: parts.map((part) => ({ name: part.name, bytes: part.bytes, sha256: part.sha256, rawBytes: part.rawBytes })),
+      files: parts.map((part) => ({ name: part.name, bytes: part.bytes, sha256: part.sha256, rawBytes: part.rawBytes, codec: part.codec })),
     };
     const rawBytes = parts.reduce((sum, part) => sum + part.rawBytes, 0);
     const storedBytes = parts.reduce((sum, part) => sum + part.bytes, 0);
     // The manifest goes last: a directory without one is an interrupted backup, never used.
     await ctx.storage.backups.put(manifestKey(ctx.storage.backupPrefix, id), Buffer.from(JSON.stringify(manifest, null, 2)));
-    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${parts.length} parts, ${rawBytes} bytes of tar, ${storedBytes} bytes stored` });
+    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${parts.length} ${parts[0]?.codec ?? ''} parts, ${rawBytes} bytes of tar, ${storedBytes} bytes stored` });
     return manifest;
   } finally {
     await client.end();

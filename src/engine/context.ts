@@ -15,7 +15,7 @@ export interface EngineContext {
 export interface PgToolConfig {
   bin: string;
   osUser: string;
-  /** How base backups are cut and moved (RECOVER_BASE_PART_MIB, RECOVER_BASE_PARALLEL); defaults below. */
+  /** How base backups are cut, compressed and moved (RECOVER_BASE_PART_MIB, RECOVER_BASE_PARALLEL, RECOVER_BASE_CODEC); defaults below. */
   baseTransfer?: BaseTransferConfig;
 }
 
@@ -24,8 +24,12 @@ export interface BaseTransferConfig {
   partBytes: number;
   /** Parts uploaded, or downloaded and extracted, at once; also LZ4 frames compressed at once. */
   parallel: number;
+  /** How each part is compressed (RECOVER_BASE_CODEC); restores follow what each part's manifest entry says. */
+  codec?: PartCodec;
 }
 
-export const DEFAULT_BASE_TRANSFER: BaseTransferConfig = { partBytes: 64 * 1024 * 1024, parallel: 4 };
+export type PartCodec = 'zstd' | 'lz4';
+
+export const DEFAULT_BASE_TRANSFER: BaseTransferConfig = { partBytes: 64 * 1024 * 1024, parallel: 4, codec: 'zstd' };
 
 export const nowIso = (clock: Clock) => clock.now().toISOString();

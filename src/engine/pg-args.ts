@@ -49,10 +49,11 @@ export function initdbArgs(bin: string, dataDir: string): [string, string[]] {
 
 /**
  * Extracts a tar stream from stdin into a directory, keeping permissions. 'lz4': tar runs
- * `lz4 -d` (the lz4 CLI, C, its own process) over the stream of LZ4 frames of a base backup part.
+ * `lz4 -d` (the lz4 CLI, C, its own process) over the stream of LZ4 frames of a base backup part;
+ * 'zstd': GNU tar's --zstd runs `zstd -d` the same way.
  */
-export function tarExtractArgs(dir: string, compression: 'gzip' | 'lz4' | 'none'): [string, string[]] {
-  const decompress = { gzip: ['--gzip'], lz4: ['--use-compress-program=lz4'], none: [] }[compression];
+export function tarExtractArgs(dir: string, compression: 'gzip' | 'lz4' | 'zstd' | 'none'): [string, string[]] {
+  const decompress = { gzip: ['--gzip'], lz4: ['--use-compress-program=lz4'], zstd: ['--zstd'], none: [] }[compression];
   return ['tar', ['--extract', ...decompress, '--file', '-', '--directory', dir, '--no-same-owner']];
 }
 

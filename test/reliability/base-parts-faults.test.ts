@@ -1,6 +1,6 @@
 /**
  * Damaged parted base backups (formatVersion 2): a part whose bytes changed in storage is
- * BACKUP_CORRUPT naming that part, and a part deleted from storage is named as missing; in
+ * BACKUP_CORRUPT naming that part (zstd and lz4 parts), and a part deleted from storage is named as missing; in
  * both cases the other parts are stopped and no server is started on the half-restored data.
  * A backup whose upload fails midway leaves nothing behind in storage.
  */
@@ -20,6 +20,7 @@ import type { Config } from '../../src/config.js';
 let sandbox: Sandbox;
 let config: Config;
 let manifest: BackupManifest;
+const manifests: Record<'zstd' | 'lz4', BackupManifest> = {} as never;
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
@@ -27,7 +28,11 @@ beforeAll(async () => {
   sandbox = await startSandbox();
   config = { ...sandbox.config, pg: { ...sandbox.config.pg, baseTransfer: { partBytes: 1024 * 1024, parallel: 2 } } };
   await sandbox.query(`CREATE TABLE items AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 20000) g`);
-  manifest = await takeBaseBackup(sandbox.context(), config.pg, parseConnectionUrl(sandbox.productionUrl));
+  for (const codec of ['lz4', 'zstd'] as const) {
+    const tools = { ...config.pg, baseTransfer: { ...config.pg.baseTransfer!, codec } };
+    manifests[codec] = await takeBaseBackup(sandbox.context(), tools, parseConnectionUrl(sandbox.productionUrl));
+  }
+  manifest = manifests.zstd;
   await sandbox.switchAndArchive();
 }, 180_000);
 
@@ -35,8 +40,8 @@ afterAll(async () => {
   await sandbox?.cleanup();
 });
 
-async function restoreFails(name: string): Promise<RecoverError> {
-  const error = await runPitr(sandbox.context(), config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: name }).then(
+async function restoreFails(name: string, backupId?: string): Promise<RecoverError> {
+  const error = await runPitr(sandbox.context(), config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: name, ...(backupId ? { backupId } : {}) }).then(
     () => null,
     (e: unknown) => e,
   );
@@ -45,8 +50,10 @@ async function restoreFails(name: string): Promise<RecoverError> {
   return error as RecoverError;
 }
 
-test('a part whose stored bytes changed is BACKUP_CORRUPT naming that part; nothing is started', async () => {
+test.each(['zstd', 'lz4'] as const)('a %s part whose stored bytes changed is BACKUP_CORRUPT naming that part; nothing is started', async (codec) => {
+  const manifest = manifests[codec];
   const part = manifest.files[Math.floor(manifest.files.length / 2)]!;
+  expect(part.codec).toBe(codec);
   const key = `daily/${manifest.id}/${part.name}`;
   const original = await readStreamToBuffer(await sandbox.storage.backups.getStream(key));
   const damaged = Buffer.from(original);
@@ -56,7 +63,7 @@ test('a part whose stored bytes changed is BACKUP_CORRUPT naming that part; noth
   }
   await sandbox.storage.backups.put(key, damaged);
   try {
-    const error = await restoreFails('corrupt-part');
+    const error = await restoreFails(`corrupt-${codec}-part`, manifest.id);
     expect(error.code).toBe('BACKUP_CORRUPT');
     expect(error.message).toContain(part.name);
     expect(error.message).toContain(manifest.id);

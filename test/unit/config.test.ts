@@ -64,11 +64,11 @@ describe('loadConfig', () => {
     expect(config.logLevel).toBe('debug');
   });
 
-  it('base backup parts: 64 MiB and 4 at once by default, both configurable, neither zero', () => {
-    expect(loadConfig({}).pg.baseTransfer).toEqual({ partBytes: 64 * 1024 * 1024, parallel: 4 });
-    expect(loadConfig({ RECOVER_BASE_PART_MIB: '256', RECOVER_BASE_PARALLEL: '16' }).pg.baseTransfer).toEqual({ partBytes: 256 * 1024 * 1024, parallel: 16 });
-    const error = refusal({ RECOVER_BASE_PART_MIB: '0', RECOVER_BASE_PARALLEL: '0' });
-    for (const key of ['RECOVER_BASE_PART_MIB', 'RECOVER_BASE_PARALLEL']) expect(error.message).toContain(`${key}: `);
+  it('base backup parts: 64 MiB, 4 at once and zstd by default, all configurable, neither size zero, no other codec', () => {
+    expect(loadConfig({}).pg.baseTransfer).toEqual({ partBytes: 64 * 1024 * 1024, parallel: 4, codec: 'zstd' });
+    expect(loadConfig({ RECOVER_BASE_PART_MIB: '256', RECOVER_BASE_PARALLEL: '16', RECOVER_BASE_CODEC: 'lz4' }).pg.baseTransfer).toEqual({ partBytes: 256 * 1024 * 1024, parallel: 16, codec: 'lz4' });
+    const error = refusal({ RECOVER_BASE_PART_MIB: '0', RECOVER_BASE_PARALLEL: '0', RECOVER_BASE_CODEC: 'gzip' });
+    for (const key of ['RECOVER_BASE_PART_MIB', 'RECOVER_BASE_PARALLEL', 'RECOVER_BASE_CODEC']) expect(error.message).toContain(`${key}: `);
   });
 
   it('names every bad key in one message', () => {

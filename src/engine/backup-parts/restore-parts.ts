@@ -1,8 +1,9 @@
 /**
  * The restore half of parted base backups (manifest formatVersion 2): up to `parallel` parts
  * at once, each downloaded, hashed and fed to its own `tar --extract` running as the postgres
- * OS user, which decompresses the LZ4 frames with the lz4 CLI. A part whose sha256 or size does
- * not match the manifest is BACKUP_CORRUPT naming that part (also when tar or lz4 refused it
+ * OS user, which decompresses the part with the zstd CLI (`tar --zstd`) or the lz4 CLI,
+ * as the part's manifest entry says (no codec recorded: lz4). A part whose sha256 or size does
+ * not match the manifest is BACKUP_CORRUPT naming that part (also when tar or zstd/lz4 refused it
  * first: the stored part is then hashed again to tell a damaged part from a failing tool), a
  * deleted part is named as missing; the other parts are stopped.
  *
@@ -15,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { RecoverError } from '../../errors.js';
 import { BlobNotFoundError } from '../../storage/blob-store.js';
-import type { BackupManifest } from '../../catalog/catalog.js';
+import { partCodec, type BackupManifest } from '../../catalog/catalog.js';
 import type { EngineContext, PgToolConfig } from '../context.js';
 import { tarExtractArgs } from '../pg-args.js';
 import { runBounded } from './bounded.js';
@@ -74,13 +75,13 @@ async function restorePart(ctx: EngineContext, tools: PgToolConfig, backup: Back
     },
   });
   source.on('error', (error) => measure.destroy(error));
-  const [command, args] = tarExtractArgs(dataDir, 'lz4');
+  const [command, args] = tarExtractArgs(dataDir, partCodec(file));
   try {
     // tar runs as the postgres OS user so every extracted file is owned by it.
     await ctx.exec.run(command, args, { asUser: tools.osUser, input: source.pipe(measure), signal, timeoutMs: 6 * 3600_000 });
   } catch (error) {
     if (signal.aborted) throw error;
-    // tar or lz4 refused the bytes: blame the part if it is not what was stored, else the tool.
+    // tar or its decompressor refused the bytes: blame the part if it is not what was stored, else the tool.
     if ((await storedSha256(ctx, key, signal)) !== file.sha256) throw corrupt(backup, file, 'does not match its manifest checksum');
     throw error;
   }

@@ -1,35 +1,47 @@
 /**
  * The backup half: pg_basebackup's uncompressed tar stream cut into parts (tar-split.ts),
- * each part compressed as LZ4 frames of 4 MiB (lz4-frame.ts, on libuv's thread pool, up to
- * `parallel` frames at once) and streamed into its own blob, with up to `parallel` part
- * uploads in flight. Memory stays bounded whatever the database size: a part is never held
- * whole — at most `parallel` raw frames being compressed, and per upload its stream buffer
- * plus the storage client's block buffers. When every upload slot is busy, reading stops,
- * which stops pg_basebackup (back-pressure through its stdout pipe).
+ * each part compressed and streamed into its own blob, with up to `parallel` part uploads in
+ * flight. Two codecs (RECOVER_BASE_CODEC, recorded per part in the manifest):
+ *  - zstd: each part's tar piped through its own `zstd -1 -q -c` child (C, its own process,
+ *    so `parallel` parts use `parallel` cores); its stdout is hashed and uploaded.
+ *  - lz4: LZ4 frames of 4 MiB (lz4-frame.ts, on libuv's thread pool, up to `parallel` frames
+ *    at once).
+ * Memory stays bounded whatever the database size: a part is never held whole — per part an
+ * 8 MiB stream buffer before zstd (or at most `parallel` raw LZ4 frames being compressed) and
+ * the storage client's block buffers. When every upload slot is busy, or zstd / the upload
+ * falls behind, reading stops, which stops pg_basebackup (back-pressure through its stdout pipe).
  *
- * Measured (pgbench scale 100, 1.5 GiB tar, 2 shared cores under load): into a local-directory
- * store this pipeline took 12.7 s, about what pg_basebackup with client-gzip:1 takes alone
- * (13.5 s). Into Azurite it was slower than the old single gzip stream (68.5 s against 29.7 s):
- * LZ4 stores 1.85x the bytes of gzip-1 on pgbench pages (168 against 91 MiB) and Azurite,
- * CPU-starved on the same cores, is what limits. Not tried yet: a per-part codec choice (e.g.
- * gzip-1 through zlib on the thread pool) for upload-bound setups.
+ * Measured (pgbench scale 100, 1.5 GiB tar, 2 shared cores under load), LZ4: into a local-directory
+ * store 12.7 s, about what pg_basebackup with client-gzip:1 takes alone (13.5 s); into Azurite
+ * slower than the old single gzip stream (68.5 s against 29.7 s): LZ4 stores 1.85x the bytes of
+ * gzip-1 on pgbench pages and Azurite, CPU-starved on the same cores, is what limits. zstd -1
+ * stores less than gzip-1 (see bench/backup.ts and README, RECOVER_BASE_CODEC), hence the default.
+ * What is left: the whole tar passes through Node (splitter, pipes), which costs a few seconds
+ * per GiB over `pg_basebackup | zstd` in a shell, and one large relation file is one part, so
+ * one zstd process (not `parallel`) compresses it.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import type { BlobStore } from '../../storage/blob-store.js';
+import type { Exec } from '../exec.js';
+import type { PartCodec } from '../context.js';
+import { toolFailure } from '../exec.js';
 import { encodeFrame, MAX_FRAME_RAW } from './lz4-frame.js';
 import { Slots } from './bounded.js';
 import { TarSplitter } from './tar-split.js';
 
+export type { PartCodec };
+
 export interface StoredPart {
-  /** Relative to the backup's directory, e.g. base/part-00001.tar.lz4. */
+  /** Relative to the backup's directory, e.g. base/part-00001.tar.zst. */
   name: string;
   /** Size and sha256 of the stored (compressed) blob. */
   bytes: number;
   sha256: string;
   /** Size of the part's tar (uncompressed). */
   rawBytes: number;
+  codec: PartCodec;
 }
 
 export interface UploadPartsOptions {
@@ -39,79 +51,154 @@ export interface UploadPartsOptions {
   partBytes: number;
   parallel: number;
   signal: AbortSignal;
+  /** lz4 when absent. */
+  codec?: PartCodec;
+  /** Runs the zstd CLI (codec zstd); its stderr goes to the job's log. */
+  exec?: Exec;
   /** Called with the running count of tar bytes read. */
   onRawBytes?: (bytes: number) => void;
 }
 
-export const partName = (index: number) => `base/part-${String(index).padStart(5, '0')}.tar.lz4`;
+const SUFFIX: Record<PartCodec, string> = { zstd: 'zst', lz4: 'lz4' };
+export const partName = (index: number, codec: PartCodec = 'lz4') => `base/part-${String(index).padStart(5, '0')}.tar.${SUFFIX[codec]}`;
+/** zstd level 1: close to gzip -1's ratio at several times its speed (measured in bench/backup.ts). */
+export const zstdCompressArgs = (): [string, string[]] => ['zstd', ['-1', '-q', '-c']];
 
+/** One part being written: raw tar bytes in, a stored blob out. */
 interface OpenPart {
-  name: string;
-  stream: PassThrough;
-  hash: Hash;
-  bytes: number;
   rawBytes: number;
-  pieces: Buffer[];
-  piecesLength: number;
-  frames: Promise<Buffer>[];
+  add(bytes: Buffer): Promise<void>;
+  /** Ends the part (without waiting for its upload); `done` settles once it is stored. */
+  close(): Promise<{ done: Promise<StoredPart> }>;
+  destroy(): void;
 }
 
 export async function uploadTarAsParts(source: AsyncIterable<Buffer>, options: UploadPartsOptions): Promise<StoredPart[]> {
   const { store, parallel } = options;
+  const codec = options.codec ?? 'lz4';
+  if (codec === 'zstd' && !options.exec) throw new Error('zstd parts need an exec to run the zstd CLI');
   const controller = new AbortController();
   const onAbort = () => controller.abort(options.signal.reason);
   options.signal.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
   const slots = new Slots(parallel);
-  const uploads: Promise<void>[] = [];
-  const stored: StoredPart[] = [];
+  const uploads: Promise<unknown>[] = [];
+  const stored: Promise<StoredPart>[] = [];
   let uploadError: unknown;
   let current: OpenPart | null = null;
   let rawTotal = 0;
 
-  const open = async (): Promise<OpenPart> => {
-    const release = await slots.acquire(signal);
-    const name = partName(uploads.length + 1);
+  const fail = (error: unknown) => {
+    uploadError ??= error;
+    controller.abort(error);
+  };
+  const track = (upload: Promise<unknown>) => {
+    upload.catch(fail);
+    uploads.push(upload);
+  };
+
+  const openLz4 = (name: string, release: () => void): OpenPart => {
     const stream = new PassThrough({ highWaterMark: 8 * 1024 * 1024 });
     const upload = store.put(`${options.directory}${name}`, stream, { signal }).finally(release);
-    upload.catch((error: unknown) => {
-      uploadError ??= error;
-      controller.abort(error);
+    track(upload);
+    const hash: Hash = createHash('sha256');
+    let bytes = 0;
+    let pieces: Buffer[] = [];
+    let piecesLength = 0;
+    const frames: Promise<Buffer>[] = [];
+    const write = async (frame: Buffer) => {
+      hash.update(frame);
+      bytes += frame.length;
+      if (!stream.write(frame)) await once(stream, 'drain', { signal });
+    };
+    const queueFrame = async (raw: Buffer) => {
+      const frame = encodeFrame(raw);
+      frame.catch(() => undefined); // awaited below; never an unhandled rejection if we stop first
+      frames.push(frame);
+      if (frames.length >= parallel) await write(await frames.shift()!);
+    };
+    const part: OpenPart = {
+      rawBytes: 0,
+      async add(chunk) {
+        part.rawBytes += chunk.length;
+        pieces.push(chunk);
+        piecesLength += chunk.length;
+        if (piecesLength < MAX_FRAME_RAW) return;
+        const joined = Buffer.concat(pieces, piecesLength);
+        let offset = 0;
+        for (; joined.length - offset >= MAX_FRAME_RAW; offset += MAX_FRAME_RAW) await queueFrame(joined.subarray(offset, offset + MAX_FRAME_RAW));
+        pieces = offset < joined.length ? [joined.subarray(offset)] : [];
+        piecesLength = joined.length - offset;
+      },
+      async close() {
+        if (piecesLength > 0) await queueFrame(Buffer.concat(pieces, piecesLength));
+        while (frames.length > 0) await write(await frames.shift()!);
+        stream.end();
+        const result: StoredPart = { name, bytes, sha256: hash.digest('hex'), rawBytes: part.rawBytes, codec: 'lz4' };
+        return { done: upload.then(() => result) };
+      },
+      destroy: () => stream.destroy(),
+    };
+    return part;
+  };
+
+  const openZstd = (name: string, release: () => void): OpenPart => {
+    const [file, args] = zstdCompressArgs();
+    // The tar bytes go straight into zstd's stdin pipe: its 'drain' is the back-pressure.
+    const child = options.exec!.spawn(file, args, { stdoutStream: true, signal, timeoutMs: 6 * 3600_000 });
+    const stdin = child.stdin!;
+    stdin.on('error', () => undefined); // EPIPE when zstd stops early: its exit is the error reported
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const measured = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
     });
-    uploads.push(upload);
-    return { name, stream, hash: createHash('sha256'), bytes: 0, rawBytes: 0, pieces: [], piecesLength: 0, frames: [] };
+    child.stdout!.on('error', (error) => measured.destroy(error));
+    child.stdout!.pipe(measured);
+    const compressed = child.then(
+      () => undefined,
+      (error: unknown) => {
+        const failure = toolFailure(file, error);
+        measured.destroy(failure);
+        throw failure;
+      },
+    );
+    // zstd's failure first: the upload then fails only because its stream was cut.
+    compressed.catch(fail);
+    const upload = Promise.all([compressed, store.put(`${options.directory}${name}`, measured, { signal })]).finally(release);
+    track(upload);
+    const part: OpenPart = {
+      rawBytes: 0,
+      async add(chunk) {
+        part.rawBytes += chunk.length;
+        if (!stdin.write(chunk)) await once(stdin, 'drain', { signal });
+      },
+      async close() {
+        stdin.end();
+        return { done: upload.then((): StoredPart => ({ name, bytes, sha256: hash.digest('hex'), rawBytes: part.rawBytes, codec: 'zstd' })) };
+      },
+      destroy: () => {
+        stdin.destroy();
+        measured.destroy();
+      },
+    };
+    return part;
   };
 
-  const write = async (part: OpenPart, frame: Buffer) => {
-    part.hash.update(frame);
-    part.bytes += frame.length;
-    if (!part.stream.write(frame)) await once(part.stream, 'drain', { signal });
-  };
-
-  const queueFrame = async (part: OpenPart, raw: Buffer) => {
-    const frame = encodeFrame(raw);
-    frame.catch(() => undefined); // awaited below; never an unhandled rejection if we stop first
-    part.frames.push(frame);
-    if (part.frames.length >= parallel) await write(part, await part.frames.shift()!);
-  };
-
-  const add = async (part: OpenPart, bytes: Buffer) => {
-    part.rawBytes += bytes.length;
-    part.pieces.push(bytes);
-    part.piecesLength += bytes.length;
-    if (part.piecesLength < MAX_FRAME_RAW) return;
-    const joined = Buffer.concat(part.pieces, part.piecesLength);
-    let offset = 0;
-    for (; joined.length - offset >= MAX_FRAME_RAW; offset += MAX_FRAME_RAW) await queueFrame(part, joined.subarray(offset, offset + MAX_FRAME_RAW));
-    part.pieces = offset < joined.length ? [joined.subarray(offset)] : [];
-    part.piecesLength = joined.length - offset;
+  const open = async (): Promise<OpenPart> => {
+    const release = await slots.acquire(signal);
+    const name = partName(uploads.length + 1, codec);
+    return codec === 'zstd' ? openZstd(name, release) : openLz4(name, release);
   };
 
   const close = async (part: OpenPart) => {
-    if (part.piecesLength > 0) await queueFrame(part, Buffer.concat(part.pieces, part.piecesLength));
-    while (part.frames.length > 0) await write(part, await part.frames.shift()!);
-    part.stream.end();
-    stored.push({ name: part.name, bytes: part.bytes, sha256: part.hash.digest('hex'), rawBytes: part.rawBytes });
+    const { done } = await part.close();
+    done.catch(() => undefined); // its failure is the upload's, reported through `fail`
+    stored.push(done);
   };
 
   try {
@@ -123,7 +210,7 @@ export async function uploadTarAsParts(source: AsyncIterable<Buffer>, options: U
           current = null;
         } else {
           current ??= await open();
-          await add(current, event.bytes);
+          await current.add(event.bytes);
         }
       }
     };
@@ -135,11 +222,11 @@ export async function uploadTarAsParts(source: AsyncIterable<Buffer>, options: U
     }
     await handle(splitter.end());
     await Promise.all(uploads);
-    return stored;
+    return await Promise.all(stored);
   } catch (error) {
     controller.abort(error);
     const part = current as OpenPart | null;
-    part?.stream.destroy();
+    part?.destroy();
     await Promise.allSettled(uploads);
     throw uploadError ?? error;
   } finally {

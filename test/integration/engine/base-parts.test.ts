@@ -1,6 +1,6 @@
 /**
- * Base backups in parts (manifest formatVersion 2): a backup cut into many small parts
- * restores row-exact through PITR, with the directory permissions PostgreSQL needs, though
+ * Base backups in parts (manifest formatVersion 2), with each codec (zstd and lz4): a backup
+ * cut into many small parts restores row-exact through PITR, with the directory permissions PostgreSQL needs, though
  * parts are extracted in parallel and a directory's entry may come after its files; and a
  * formatVersion 1 backup (one base.tar.gz) still restores.
  */
@@ -23,6 +23,7 @@ import { osUserIds } from '../../../src/engine/os-user.js';
 let sandbox: Sandbox;
 let config: Config;
 let manifest: BackupManifest;
+const manifests: Record<'zstd' | 'lz4', BackupManifest> = {} as never;
 const MiB = 1024 * 1024;
 const rowsHash = `SELECT count(*)::int AS n, md5(string_agg(id::text || ':' || payload, ',' ORDER BY id)) AS hash FROM items`;
 
@@ -31,7 +32,12 @@ beforeAll(async () => {
   config = { ...sandbox.config, pg: { ...sandbox.config.pg, baseTransfer: { partBytes: 1 * MiB, parallel: 3 } } };
   await sandbox.query(`CREATE TABLE items (id int PRIMARY KEY, payload text NOT NULL)`);
   await sandbox.query(`INSERT INTO items SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 30000) g`);
-  manifest = await takeBaseBackup(sandbox.context(), config.pg, parseConnectionUrl(sandbox.productionUrl));
+  for (const codec of ['lz4', 'zstd'] as const) {
+    const tools = { ...config.pg, baseTransfer: { ...config.pg.baseTransfer!, codec } };
+    manifests[codec] = await takeBaseBackup(sandbox.context(), tools, parseConnectionUrl(sandbox.productionUrl));
+    await sandbox.query(`UPDATE items SET payload = 'between the backups' WHERE id % 11 = 0`);
+  }
+  manifest = manifests.lz4;
   await sandbox.query(`UPDATE items SET payload = 'after the backup' WHERE id % 7 = 0`);
   await sandbox.switchAndArchive();
 }, 180_000);
@@ -40,24 +46,28 @@ afterAll(async () => {
   await sandbox?.cleanup();
 });
 
-test('the manifest lists parts in order, each within the target size unless one file is larger', async () => {
+test.each(['zstd', 'lz4'] as const)('%s: the manifest lists parts in order with their codec, each within the target size unless one file is larger', async (codec) => {
+  const manifest = manifests[codec];
   expect(manifest.formatVersion).toBe(2);
   expect(manifest.files.length).toBeGreaterThan(5);
-  expect(manifest.files.map((f) => f.name)).toEqual(manifest.files.map((_f, i) => `base/part-${String(i + 1).padStart(5, '0')}.tar.lz4`));
+  const suffix = codec === 'zstd' ? 'zst' : 'lz4';
+  expect(manifest.files.map((f) => f.name)).toEqual(manifest.files.map((_f, i) => `base/part-${String(i + 1).padStart(5, '0')}.tar.${suffix}`));
   for (const file of manifest.files) {
+    expect(file.codec).toBe(codec);
     const blob = await sandbox.storage.backups.head(`daily/${manifest.id}/${file.name}`);
     expect(blob?.size).toBe(file.bytes);
     expect(file.rawBytes).toBeGreaterThan(0);
-    expect(file.bytes).toBeLessThan(file.rawBytes!); // LZ4 shrinks table pages
+    expect(file.bytes).toBeLessThan(file.rawBytes!); // both codecs shrink table pages
   }
   expect(manifest.files.filter((f) => f.rawBytes! > 1 * MiB).every((f) => f.rawBytes! <= 1 * MiB + 1 * 1024 ** 3)).toBe(true);
 });
 
-test('PITR from a parted backup is row-exact, and every directory is 0700 and owned by postgres', async () => {
+test.each(['zstd', 'lz4'] as const)('%s: PITR from a parted backup is row-exact, and every directory is 0700 and owned by postgres', async (codec) => {
   const expected = (await sandbox.query<{ n: number; hash: string }>(rowsHash))[0]!;
-  const result = await runPitr(sandbox.context(), config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: 'parts' });
+  const result = await runPitr(sandbox.context(), config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: `parts-${codec}`, backupId: manifests[codec].id });
   try {
     expect(result.state).toBe('promoted');
+    expect(result.backupId).toBe(manifests[codec].id);
     const pg = (await import('pg')).default;
     const client = new pg.Client({ host: result.socketDir!, port: result.port!, user: 'postgres', database: 'postgres' });
     await client.connect();

@@ -104,7 +104,7 @@ describe('the CLI over the same archive', () => {
     expect(code).toBe(0);
     const manifest = JSON.parse(stdout).result;
     expect(manifest).toMatchObject({ formatVersion: 2, timeline: 1, serverVersionNum: expect.any(Number) });
-    expect(manifest.files[0]).toMatchObject({ name: 'base/part-00001.tar.lz4', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rawBytes: expect.any(Number) });
+    expect(manifest.files[0]).toMatchObject({ name: 'base/part-00001.tar.zst', codec: 'zstd', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rawBytes: expect.any(Number) });
     const catalog = await readCatalog(sandbox.storage, new Date());
     expect(catalog.backups.map((b) => b.id)).toContain(manifest.id);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { archivedAt, backupManifestSchema, indexWalListing, manifestKey } from '../../../src/catalog/catalog.js';
+import { partCodec, archivedAt, backupManifestSchema, indexWalListing, manifestKey } from '../../../src/catalog/catalog.js';
 import type { BlobInfo } from '../../../src/storage/blob-store.js';
 import { at, backup, MiB, SEG } from './catalog-fixtures.js';
 
@@ -85,9 +85,19 @@ describe('backup manifest formats', () => {
     ['format 2 without parts', { ...v1, formatVersion: 2, files: [] }, false],
     ['format 2, a part without its raw size', { ...v1, formatVersion: 2, files: [part(1), part(2, { rawBytes: undefined })] }, false],
     ['format 2, a part name escaping the directory', { ...v1, formatVersion: 2, files: [part(1, { name: '../other/part-00001.tar.lz4' })] }, false],
+    ['format 2, zstd parts', { ...v1, formatVersion: 2, files: [part(1, { name: 'base/part-00001.tar.zst', codec: 'zstd' }), part(2, { name: 'base/part-00002.tar.zst', codec: 'zstd' })] }, true],
+    ['format 2, lz4 recorded explicitly', { ...v1, formatVersion: 2, files: [part(1, { codec: 'lz4' })] }, true],
+    ['format 2, a .zst part without its codec (so lz4)', { ...v1, formatVersion: 2, files: [part(1, { name: 'base/part-00001.tar.zst' })] }, false],
+    ['format 2, a zstd part named .lz4', { ...v1, formatVersion: 2, files: [part(1, { codec: 'zstd' })] }, false],
+    ['format 2, an unknown codec', { ...v1, formatVersion: 2, files: [part(1, { name: 'base/part-00001.tar.br', codec: 'brotli' })] }, false],
     ['format 2, the old single file', { ...v1, formatVersion: 2, files: v1.files.map((f) => ({ ...f, rawBytes: 1 })) }, false],
     ['format 3', { ...v1, formatVersion: 3 }, false],
   ])('%s', (_name, manifest, ok) => {
     expect(backupManifestSchema.safeParse(JSON.parse(JSON.stringify(manifest))).success).toBe(ok);
+  });
+
+  it('a part without a codec is lz4 (the first format 2 backups)', () => {
+    expect(partCodec({})).toBe('lz4');
+    expect(partCodec({ codec: 'zstd' })).toBe('zstd');
   });
 });

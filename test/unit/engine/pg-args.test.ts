@@ -61,6 +61,7 @@ describe('argument lists', () => {
     ],
     ['tar with gzip', tarExtractArgs('/d', 'gzip'), ['tar', ['--extract', '--gzip', '--file', '-', '--directory', '/d', '--no-same-owner']]],
     ['tar with lz4 frames (lz4 -d)', tarExtractArgs('/d', 'lz4'), ['tar', ['--extract', '--use-compress-program=lz4', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+    ['tar with a zstd part (zstd -d)', tarExtractArgs('/d', 'zstd'), ['tar', ['--extract', '--zstd', '--file', '-', '--directory', '/d', '--no-same-owner']]],
     ['tar without compression', tarExtractArgs('/d', 'none'), ['tar', ['--extract', '--file', '-', '--directory', '/d', '--no-same-owner']]],
   ])('%s', (_name, actual, expected) => {
     expect(actual).toEqual(expected);
