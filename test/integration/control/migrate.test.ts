@@ -31,6 +31,7 @@ describe('migrate', () => {
       'audit_log',
       'events',
       'jobs',
+      'measured_rates',
       'plans',
       'requests',
       'schema_migrations',
