@@ -9,6 +9,7 @@
  * kept as app_a_before_<stamp> row for row as it was, app_b never changes.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { newestEndedJob, summaryThread as summaryThreadOf } from './e2e-jobs.js';
 import { INCIDENT_CHANNEL, startWorld, type World } from '../../../devkit/world.js';
 import { Transcript, type TranscriptMessage } from '../../../devkit/slack-standin/index.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
@@ -48,26 +49,8 @@ afterAll(async () => {
   await world?.cleanup();
 });
 
-async function jobOf(form: 'copy' | 'swap'): Promise<{ status: string; result: Record<string, unknown> }> {
-  let job: { status: string; result: Record<string, unknown> } | undefined;
-  for (let i = 0; i < 900 && (!job || ['queued', 'running'].includes(job.status)); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    job = (await world.control.pool.query(`SELECT j.status, j.result FROM jobs j JOIN requests r ON r.id = j.request_id WHERE r.command = 'database' AND r.args->>'swap' IS ${form === 'swap' ? 'NOT ' : ''}NULL ORDER BY j.created_at DESC LIMIT 1`)).rows[0];
-  }
-  return job!;
-}
-
-async function summaryThread(after: string): Promise<string> {
-  const { slack } = world;
-  const thread = await slack.transcript.waitFor(() => {
-    for (const message of slack.transcript.messages(channel).filter((m) => m.ts > after)) {
-      const replies = slack.transcript.thread(channel, message.ts);
-      if (replies.some((m) => /Summary: \/recover database/.test(textOf(m)))) return replies;
-    }
-    return undefined;
-  }, 60_000);
-  return thread.map(textOf).join('\n');
-}
+const jobOf = (form: 'copy' | 'swap') => newestEndedJob(world, 'database', `r.args->>'swap' IS ${form === 'swap' ? 'NOT ' : ''}NULL`);
+const summaryThread = (after: string) => summaryThreadOf(world, 'database', after);
 
 test('database in Slack: the copy beside, verified and reported, then the swap keeping the old database', async () => {
   const { slack } = world;

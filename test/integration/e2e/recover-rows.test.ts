@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { newestEndedJob, summaryThread as summaryThreadOf } from './e2e-jobs.js';
 import { INCIDENT_CHANNEL, startWorld, type World } from '../../../devkit/world.js';
 import { Transcript, type TranscriptMessage } from '../../../devkit/slack-standin/index.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
@@ -43,28 +44,8 @@ afterAll(async () => {
   await world?.cleanup();
 });
 
-/** Waits for the newest job of a command to end. */
-async function jobOf(command: string): Promise<{ id: string; status: string; result: Record<string, unknown> }> {
-  let job: { id: string; status: string; result: Record<string, unknown> } | undefined;
-  for (let i = 0; i < 600 && (!job || ['queued', 'running'].includes(job.status)); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    job = (await world.control.pool.query(`SELECT j.id, j.status, j.result FROM jobs j JOIN requests r ON r.id = j.request_id WHERE r.args->>'fromInstance' ${command === 'copy' ? 'IS NOT NULL' : 'IS NULL'} AND r.command = 'rows' ORDER BY j.created_at DESC LIMIT 1`)).rows[0];
-  }
-  return job!;
-}
-
-/** The thread under the job's status message (posted after `after`) once it holds the summary. */
-async function summaryThread(after: string): Promise<string> {
-  const { slack } = world;
-  const thread = await slack.transcript.waitFor(() => {
-    for (const message of slack.transcript.messages(channel).filter((m) => m.ts > after)) {
-      const replies = slack.transcript.thread(channel, message.ts);
-      if (replies.some((m) => /Summary: \/recover rows/.test(textOf(m)))) return replies;
-    }
-    return undefined;
-  }, 60_000);
-  return thread.map(textOf).join('\n');
-}
+const jobOf = (form: 'restore' | 'copy') => newestEndedJob(world, 'rows', `r.args->>'fromInstance' ${form === 'copy' ? 'IS NOT NULL' : 'IS NULL'}`);
+const summaryThread = (after: string) => summaryThreadOf(world, 'rows', after);
 
 test('§8.1 in Slack: rows --at previews on a side instance, the copy command it prints brings the rows back into production', async () => {
   const { slack } = world;

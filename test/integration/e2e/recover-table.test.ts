@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { newestEndedJob, summaryThread as summaryThreadOf } from './e2e-jobs.js';
 import { INCIDENT_CHANNEL, startWorld, type World } from '../../../devkit/world.js';
 import { Transcript, type TranscriptMessage } from '../../../devkit/slack-standin/index.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
@@ -51,29 +52,10 @@ afterAll(async () => {
   await world?.cleanup();
 });
 
-/** The newest table job (restore form or a write with the given mode) once it has ended. */
-async function jobOf(mode: 'restore' | 'as-new' | 'missing-rows'): Promise<{ status: string; result: Record<string, unknown> }> {
-  const where = mode === 'restore' ? `r.args->>'fromInstance' IS NULL` : `r.args->>'fromInstance' IS NOT NULL AND r.args->'mode'->>'kind' = '${mode}'`;
-  let job: { status: string; result: Record<string, unknown> } | undefined;
-  for (let i = 0; i < 900 && (!job || ['queued', 'running'].includes(job.status)); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    job = (await world.control.pool.query(`SELECT j.status, j.result FROM jobs j JOIN requests r ON r.id = j.request_id WHERE r.command = 'table' AND ${where} ORDER BY j.created_at DESC LIMIT 1`)).rows[0];
-  }
-  return job!;
-}
-
-/** The thread under the job's status message (posted after `after`) once it holds the summary. */
-async function summaryThread(after: string): Promise<string> {
-  const { slack } = world;
-  const thread = await slack.transcript.waitFor(() => {
-    for (const message of slack.transcript.messages(channel).filter((m) => m.ts > after)) {
-      const replies = slack.transcript.thread(channel, message.ts);
-      if (replies.some((m) => /Summary: \/recover table/.test(textOf(m)))) return replies;
-    }
-    return undefined;
-  }, 60_000);
-  return thread.map(textOf).join('\n');
-}
+/** The newest table job (the restore, or a write with the given mode) once it has ended. */
+const jobOf = (mode: 'restore' | 'as-new' | 'missing-rows') =>
+  newestEndedJob(world, 'table', mode === 'restore' ? `r.args->>'fromInstance' IS NULL` : `r.args->>'fromInstance' IS NOT NULL AND r.args->'mode'->>'kind' = '${mode}'`);
+const summaryThread = (after: string) => summaryThreadOf(world, 'table', after);
 
 /** A destructive command typed in the channel: preview, typed confirmation (production's name), bob's approval. */
 async function writeThroughSlack(command: string, expectInPreview: (text: string) => void, wrongName = false): Promise<string> {
