@@ -27,7 +27,7 @@ import { databaseResultSchema, databaseSummary, databaseVerdict, formatDatabaseR
 import { describeArgsTarget, sideInstanceName, targetFromArgs, targetSchema } from './pitr-args.js';
 import { declaredStep, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
-import { SIDE_RESTORE_STEPS } from './schemas.js';
+import { sideRestorePlanSteps, SIDE_RESTORE_STEPS } from './schemas.js';
 
 export interface DatabaseCommandFacts {
   /** Every database on production now (names), to refuse a name in use. */
@@ -117,10 +117,7 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
       summary: `Restore database ${args.db} to ${targetText} as a new database ${newName} on production ${production} (existing databases not changed)`,
       risk: 'side-copy',
       steps: [
-        step('select', { title: `Check backup ${selection.backup.id} and ${selection.requiredSegments.length} WAL segments in storage` }),
-        step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into side instance ${instanceName}` }),
-        step('configure-recovery', { title: `Configure recovery to ${targetText}` }),
-        step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then promote` }),
+        ...sideRestorePlanSteps(selection, facts.rates, `side instance ${instanceName}`, targetText),
         step('dump', { title: `Dump ${args.db} from ${instanceName} (pg_dump -Fd -j ${args.jobs}, on the runner)` }),
         step('create-database', { title: `Create ${newName} on production (template0, the original's owner, encoding and locale)` }),
         step('restore-dump', { title: `Restore the dump into ${newName} (pg_restore -j ${args.jobs}, owners and grants kept)` }),

@@ -28,7 +28,7 @@ import { parseRows, ROWS_EXAMPLE, ROWS_USAGE, rowsSchema, type RowsArgs } from '
 import { followUpWords, formatRowsResult, previewFacts, rowsResultSchema, rowsSummary, type RowsResult, type RowsResultView } from './rows-view.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
-import { SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
+import { sideRestorePlanSteps, SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
 
 export interface RowsFacts {
   /** The database holding the table: --db, or production's only user database (chosen in gather, as locate does). */
@@ -124,10 +124,7 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
       summary: `Restore a side instance to ${targetText} and preview ${what} against production (nothing written)`,
       risk: 'side-copy',
       steps: [
-        step('select', { title: `Check backup ${selection.backup.id} and ${selection.requiredSegments.length} WAL segments in storage` }),
-        step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${instanceName}` }),
-        step('configure-recovery', { title: `Configure recovery to ${targetText}` }),
-        step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then promote` }),
+        ...sideRestorePlanSteps(selection, facts.rates, `${instanceName}`, targetText),
         step('verify', { title: `Verify the side instance ${instanceName} (database ${db}): integrity checks, row counts compared with production (read-only)`, estimateSeconds: 5 }),
         step('preview'),
       ],

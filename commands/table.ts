@@ -31,7 +31,7 @@ import { modeSchema, modeWords, parseTable, TABLE_EXAMPLE, TABLE_USAGE, tableSch
 import { comparisonFacts, formatTableResult, modeEffect, tableResultSchema, tableSummary, type TableResult, type TableResultView } from './table-view.js';
 import { declaredStep, type BaseFacts, type RecoverCommand } from './types.js';
 import { withCommonCliFlags } from './words.js';
-import { SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
+import { sideRestorePlanSteps, SIDE_RESTORE_STEPS, writeVerdict } from './schemas.js';
 
 export interface TableFacts {
   /** --db, or production's only user database (chooseDatabase, as locate and rows). */
@@ -151,10 +151,7 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
       summary: `Restore a side instance to ${targetText} and ${live.exists ? 'compare' : 'read'} ${args.table} (database ${db})${live.exists ? ' with production' : ', which production no longer has'} (nothing written)`,
       risk: 'side-copy',
       steps: [
-        step('select', { title: `Check backup ${selection.backup.id} and ${selection.requiredSegments.length} WAL segments in storage` }),
-        step('restore-base-backup', { title: `Restore base backup ${selection.backup.id} into ${instanceName}` }),
-        step('configure-recovery', { title: `Configure recovery to ${targetText}` }),
-        step('replay-wal', { title: `Replay ${selection.requiredSegments.length} WAL segments, then promote` }),
+        ...sideRestorePlanSteps(selection, facts.rates, `${instanceName}`, targetText),
         step('preview', { title: compareTitle }),
       ],
       facts: {

@@ -44,7 +44,7 @@ describe('words', () => {
 
 const now = new Date('2025-01-15T14:35:02.123Z');
 const base = { now, production: { name: 'aiagent_prod' }, requestId: 'Req-1234abcd-zz' };
-const selection = { backup: { id: '20250115T120000Z' }, requiredSegments: ['000000010000000000000003', '000000010000000000000004'] } as unknown as RestoreSelection;
+const selection = { backup: { id: '20250115T120000Z', files: [{ name: 'base/part-00001.tar.zst', bytes: 8_000_000, sha256: 'x' }], startLsn: '0/3000028', walSegmentSize: 16_777_216 }, requiredSegments: ['000000010000000000000003', '000000010000000000000004'], walBytes: 33_554_432 } as unknown as RestoreSelection;
 const facts = (oid: string, comment: string | null = null): DatabaseFacts => ({ oid, owner: 'app_owner', encoding: 'UTF8', collate: 'C', ctype: 'C', provider: 'c', icuLocale: null, allowConnections: true, bytes: 12_345_678, comment });
 
 describe('plans', () => {

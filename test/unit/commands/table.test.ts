@@ -37,7 +37,7 @@ test.each([
 });
 
 const base = { now: new Date('2025-01-15T15:00:00Z'), production: { name: 'aiagent_prod' }, requestId: 'req-12345678' };
-const selection = { backup: { id: 'b1' }, requiredSegments: ['000000010000000000000003', '000000010000000000000004'] } as unknown as RestoreSelection;
+const selection = { backup: { id: 'b1', files: [{ name: 'base/part-00001.tar.zst', bytes: 8_000_000, sha256: 'x' }], startLsn: '0/3000028', walSegmentSize: 16_777_216 }, requiredSegments: ['000000010000000000000003', '000000010000000000000004'], walBytes: 33_554_432 } as unknown as RestoreSelection;
 const comparison = (orphaned = 0): TableComparison => ({
   table: 'workflows',
   relation: { schema: 'public', name: 'workflows' },
