@@ -13,7 +13,8 @@
  * slower than `lz4 -d` in its own process, which also leaves the event loop to the downloads.
  */
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { hashingCounter } from '../../util/streams.js';
 import { RecoverError } from '../../errors.js';
 import { BlobNotFoundError } from '../../storage/blob-store.js';
 import { partCodec, type BackupManifest } from '../../catalog/catalog.js';
@@ -64,16 +65,12 @@ async function restorePart(ctx: EngineContext, tools: PgToolConfig, backup: Back
     }
     throw error;
   }
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const measure = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      options.onStoredBytes(chunk.length);
-      callback(null, chunk);
-    },
-  });
+  // Progress across parts is summed by the caller: it gets what each chunk added.
+  let reported = 0;
+  const { stream: measure, bytes, sha256 } = hashingCounter((total) => {
+    options.onStoredBytes(total - reported);
+    reported = total;
+  }, 0);
   source.on('error', (error) => measure.destroy(error));
   const [command, args] = tarExtractArgs(dataDir, partCodec(file));
   try {
@@ -85,5 +82,5 @@ async function restorePart(ctx: EngineContext, tools: PgToolConfig, backup: Back
     if ((await storedSha256(ctx, key, signal)) !== file.sha256) throw corrupt(backup, file, 'does not match its manifest checksum');
     throw error;
   }
-  if (bytes !== file.bytes || hash.digest('hex') !== file.sha256) throw corrupt(backup, file, 'does not match its manifest checksum');
+  if (bytes() !== file.bytes || sha256() !== file.sha256) throw corrupt(backup, file, 'does not match its manifest checksum');
 }

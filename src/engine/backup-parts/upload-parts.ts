@@ -22,7 +22,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough, Transform } from 'node:stream';
+import { hashingCounter } from '../../util/streams.js';
+import { PassThrough } from 'node:stream';
 import type { BlobStore } from '../../storage/blob-store.js';
 import type { Exec } from '../exec.js';
 import type { PartCodec } from '../context.js';
@@ -148,15 +149,8 @@ export async function uploadTarAsParts(source: AsyncIterable<Buffer>, options: U
     const child = options.exec!.spawn(file, args, { stdoutStream: true, signal, timeoutMs: 6 * 3600_000 });
     const stdin = child.stdin!;
     stdin.on('error', () => undefined); // EPIPE when zstd stops early: its exit is the error reported
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const measured = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const measure = hashingCounter(() => undefined, Number.POSITIVE_INFINITY);
+    const measured = measure.stream;
     child.stdout!.on('error', (error) => measured.destroy(error));
     child.stdout!.pipe(measured);
     const compressed = child.then(
@@ -179,7 +173,7 @@ export async function uploadTarAsParts(source: AsyncIterable<Buffer>, options: U
       },
       async close() {
         stdin.end();
-        return { done: upload.then((): StoredPart => ({ name, bytes, sha256: hash.digest('hex'), rawBytes: part.rawBytes, codec: 'zstd' })) };
+        return { done: upload.then((): StoredPart => ({ name, bytes: measure.bytes(), sha256: measure.sha256(), rawBytes: part.rawBytes, codec: 'zstd' })) };
       },
       destroy: () => {
         stdin.destroy();
