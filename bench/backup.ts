@@ -7,14 +7,16 @@
  * only) and CPU seconds of the runner and its finished tools (not PostgreSQL's nor Azurite's),
  * and medians; never asserts.
  *
- *   npm run bench:backup -- [pgbench scale, default 100] [part MiB, default 64] [parallel, default 4] [rounds, default 2]
+ *   npm run bench:backup -- [pgbench scale, default 100] [part MiB, default 64] [parallel, default: the runner's cores, 2 to 16] [rounds, default 2]
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { startSandbox } from '../devkit/sandbox.js';
+import { defaultBaseParallel } from '../src/config.js';
 import { takeBaseBackup } from '../src/engine/backup.js';
 import { restoreBaseBackup } from '../src/engine/restore-base.js';
 import { pgBasebackupArgs } from '../src/engine/pg-args.js';
@@ -26,7 +28,7 @@ import { listAll } from '../src/storage/blob-store.js';
 
 const SCALE = Number(process.argv[2] ?? 100);
 const PART_MIB = Number(process.argv[3] ?? 64);
-const PARALLEL = Number(process.argv[4] ?? 4);
+const PARALLEL = Number(process.argv[4] ?? defaultBaseParallel(availableParallelism()));
 const ROUNDS = Number(process.argv[5] ?? 2);
 const MiB = 1024 * 1024;
 const log = (text: string) => process.stderr.write(`${text}\n`);

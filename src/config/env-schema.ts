@@ -31,9 +31,10 @@ export const envSchema = z.object({
   RECOVER_STORAGE_TIMEOUT_MS: positiveInt(30_000),
   RECOVER_PG_BIN: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
   RECOVER_PG_OS_USER: z.string().min(1).default('postgres'),
-  // Base backups: target size of one part (MiB of tar) and parts moved at once (memory ≈ parallel × ~40 MiB).
+  // Base backups: target size of one part (MiB of tar) and parts moved at once (memory ≈ parallel × ~40 MiB;
+  // unset: the runner's cores, 2 to 16 — more parts than cores only add contention, measured in bench/backup.ts).
   RECOVER_BASE_PART_MIB: z.coerce.number().int().min(1).max(64 * 1024).default(64),
-  RECOVER_BASE_PARALLEL: z.coerce.number().int().min(1).max(64).default(4),
+  RECOVER_BASE_PARALLEL: z.coerce.number().int().min(1).max(64).optional(),
   // Base backups: how each part is compressed (zstd -1 through the zstd CLI, or LZ4 frames); recorded per part in the manifest.
   RECOVER_BASE_CODEC: z.enum(['zstd', 'lz4']).default('zstd'),
   RECOVER_SOURCE_URL: postgresUrl('RECOVER_SOURCE_URL').optional(),

@@ -65,8 +65,12 @@ export async function endReplayTuning(ctx: Pick<EngineContext, 'log' | 'exec' | 
     });
   }
   if (!unsynced && (needRestart.length === 0 || end.state !== 'promoted')) return 'reloaded';
+  const began = performance.now();
+  const seconds = () => Number(((performance.now() - began) / 1000).toFixed(2));
+  const took: Record<string, number> = {};
   try {
     await end.stop();
+    took.stopS = seconds();
     // With fsync=off nothing the server wrote (replay, the end-of-recovery checkpoint, the
     // shutdown checkpoint) is known to be on disk. Stopped, nothing writes anymore, and
     // initdb --sync-only fsyncs every file and directory of the cluster (pg_wal and tablespaces
@@ -74,8 +78,11 @@ export async function endReplayTuning(ctx: Pick<EngineContext, 'log' | 'exec' | 
     if (unsynced) {
       const [file, args] = initdbSyncOnlyArgs(tools.bin, end.dataDir);
       await ctx.exec.run(file, args, { asUser: tools.osUser, signal: ctx.signal, timeoutMs: 3_600_000 });
+      took.syncS = seconds() - took.stopS;
     }
     await end.start();
+    took.totalS = seconds();
+    ctx.log.info(took, unsynced ? 'replay tuning ended: stopped, synced and started again' : 'replay tuning ended: restarted');
   } catch (error) {
     throw new RecoverError('RESTORE_FAILED', `The restored server did not start again on its own settings: ${(error as Error).message.split('\n')[0]}`, {
       hint: 'See the server log; the data is restored, but the server is stopped.',

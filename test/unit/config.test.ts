@@ -1,5 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseVerifyTables, requireProductionName, requireStorageDriver } from '../../src/config.js';
+import { defaultBaseParallel, loadConfig, parseVerifyTables, requireProductionName, requireStorageDriver } from '../../src/config.js';
 import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { openStorage } from '../../src/storage/index.js';
 import { listAll } from '../../src/storage/blob-store.js';
@@ -65,7 +66,8 @@ describe('loadConfig', () => {
   });
 
   it('base backup parts: 64 MiB, 4 at once and zstd by default, all configurable, neither size zero, no other codec', () => {
-    expect(loadConfig({}).pg.baseTransfer).toEqual({ partBytes: 64 * 1024 * 1024, parallel: 4, codec: 'zstd' });
+    expect(loadConfig({}).pg.baseTransfer).toEqual({ partBytes: 64 * 1024 * 1024, parallel: defaultBaseParallel(availableParallelism()), codec: 'zstd' });
+    expect([1, 2, 8, 64].map(defaultBaseParallel)).toEqual([2, 2, 8, 16]);
     expect(loadConfig({ RECOVER_BASE_PART_MIB: '256', RECOVER_BASE_PARALLEL: '16', RECOVER_BASE_CODEC: 'lz4' }).pg.baseTransfer).toEqual({ partBytes: 256 * 1024 * 1024, parallel: 16, codec: 'lz4' });
     const error = refusal({ RECOVER_BASE_PART_MIB: '0', RECOVER_BASE_PARALLEL: '0', RECOVER_BASE_CODEC: 'gzip' });
     for (const key of ['RECOVER_BASE_PART_MIB', 'RECOVER_BASE_PARALLEL', 'RECOVER_BASE_CODEC']) expect(error.message).toContain(`${key}: `);

@@ -65,6 +65,14 @@ export const partName = (index: number, codec: PartCodec = 'lz4') => `base/part-
 /** zstd level 1: close to gzip -1's ratio at several times its speed (measured in bench/backup.ts). */
 export const zstdCompressArgs = (): [string, string[]] => ['zstd', ['-1', '-q', '-c']];
 
+/**
+ * Tar bytes queued for a zstd child before reading waits for it. The stdin pipe's own 16 KiB
+ * high-water mark made every 64 KiB chunk wait for zstd, which stalled pg_basebackup in turn;
+ * 8 MiB lets the three processes run side by side (scale 300 into a discarding store: 10.5 s
+ * against 11.7 s). Only the part being written fills it, so memory grows by 8 MiB at most.
+ */
+const ZSTD_INPUT_AHEAD = 8 * 1024 * 1024;
+
 /** One part being written: raw tar bytes in, a stored blob out. */
 interface OpenPart {
   rawBytes: number;
@@ -169,7 +177,8 @@ export async function uploadTarAsParts(source: AsyncIterable<Buffer>, options: U
       rawBytes: 0,
       async add(chunk) {
         part.rawBytes += chunk.length;
-        if (!stdin.write(chunk)) await once(stdin, 'drain', { signal });
+        stdin.write(chunk);
+        if (stdin.writableLength >= ZSTD_INPUT_AHEAD) await once(stdin, 'drain', { signal });
       },
       async close() {
         stdin.end();
