@@ -32,5 +32,4 @@ export type PartCodec = 'zstd' | 'lz4';
 
 export const DEFAULT_BASE_TRANSFER: BaseTransferConfig = { partBytes: 64 * 1024 * 1024, parallel: 4, codec: 'zstd' };
 
-
 export const nowIso = (clock: Clock) => clock.now().toISOString();
