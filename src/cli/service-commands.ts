@@ -6,7 +6,6 @@ import { requireProductionName, requireStorageDriver } from '../config.js';
 import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
 import { createRunner } from '../runner/runner.js';
-import { createBot, openConnections } from '../slack/index.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
 function controlPool(url: string | undefined, options: pg.PoolConfig = {}): pg.Pool {
@@ -48,6 +47,10 @@ export async function runRunner(io: CliIo): Promise<void> {
 }
 
 export async function runBot(io: CliIo): Promise<void> {
+  // Loaded here, not at the top: Bolt and the Slack layer take ~130 ms to load, which every
+  // other command (`recover pitr` at 3 a.m. included) would pay for nothing. The build splits
+  // this import into its own chunk (scripts/build.mjs).
+  const { createBot, openConnections } = await import('../slack/index.js');
   const runtime = await createRuntime(io);
   requireProductionName(runtime.config);
   const control = controlPool(runtime.config.controlUrl, BOT_POOL);
