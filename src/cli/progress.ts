@@ -1,11 +1,14 @@
 /** Renders engine events on the terminal: one line per step, a progress bar while it runs. */
+import { phaseEta, type ProgressPoint } from '../estimate/eta.js';
 import type { EngineEvent, EventSink } from '../types.js';
-
-import { formatAmount, progressBar } from '../util/format.js';
+import { formatAmount, formatDuration, progressBar } from '../util/format.js';
 
 export function terminalProgress(stream: NodeJS.WritableStream, isTty: boolean): EventSink {
   let lastDraw = 0;
   let drawn = false;
+  // Per running step: when it started and its first progress, for the ETA (src/estimate/eta.ts,
+  // the same function as Slack's status message; here from this run's own rate only).
+  const running = new Map<string, { startedAt: number; first: ProgressPoint | null }>();
   const clear = () => {
     if (drawn && isTty) stream.write('\r\x1b[2K');
     drawn = false;
@@ -24,15 +27,26 @@ export function terminalProgress(stream: NodeJS.WritableStream, isTty: boolean):
         return null;
     }
   };
+  const etaText = (event: Extract<EngineEvent, { type: 'step.progress' }>): string => {
+    const step = running.get(event.step);
+    if (!step) return '';
+    const last = { at: Date.parse(event.at), done: event.done };
+    step.first ??= last;
+    const eta = phaseEta({ total: event.total, startedAt: step.startedAt, first: step.first, last }, null);
+    return eta ? `, ~${formatDuration(eta.remainingSeconds)} left` : '';
+  };
   return {
     emit(event) {
+      if (event.type === 'step.started') running.set(event.step, { startedAt: Date.parse(event.at), first: null });
+      if (event.type === 'step.finished') running.delete(event.step);
       if (event.type === 'step.progress') {
+        const eta = etaText(event); // every event counts for the rate, drawn or not
         const now = Date.now();
         // Non-terminals (CI logs) get a line every 2 s at most; a terminal redraws 10x a second.
         if (now - lastDraw < (isTty ? 100 : 2000)) return;
         lastDraw = now;
         clear();
-        const text = `    ${event.step} ${progressBar(event.done, event.total, 30, true)} ${formatAmount(event.done, event.unit)}${event.total !== null ? ` / ${formatAmount(event.total, event.unit)}` : ''}${event.detail ? ` ${event.detail}` : ''}`;
+        const text = `    ${event.step} ${progressBar(event.done, event.total, 30, true)} ${formatAmount(event.done, event.unit)}${event.total !== null ? ` / ${formatAmount(event.total, event.unit)}` : ''}${eta}${event.detail ? ` ${event.detail}` : ''}`;
         stream.write(isTty ? text : `${text}\n`);
         drawn = isTty;
         return;

@@ -33,3 +33,17 @@ export function linesWithin(lines: string[], budget: number, leftOut: (count: nu
   }
   return kept;
 }
+
+/** `0.4 s`, `12.3 s`, `4 min 12 s`, `15 min`, `1 h 03 min`, `2 h`. */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '—';
+  const sign = seconds < 0 ? '-' : '';
+  const s = Math.abs(seconds);
+  if (s < 60) return `${sign}${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  if (s < 3600) {
+    const rest = Math.round(s % 60);
+    return rest === 0 ? `${sign}${Math.floor(s / 60)} min` : `${sign}${Math.floor(s / 60)} min ${String(rest).padStart(2, '0')} s`;
+  }
+  const minutes = Math.floor((s % 3600) / 60);
+  return minutes === 0 ? `${sign}${Math.floor(s / 3600)} h` : `${sign}${Math.floor(s / 3600)} h ${String(minutes).padStart(2, '0')} min`;
+}

@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { terminalProgress } from '../../../src/cli/progress.js';
 import type { EngineEvent } from '../../../src/types.js';
 
 describe('terminalProgress', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
   const at = '2025-01-15T10:00:00.000Z';
   const events: EngineEvent[] = [
     { type: 'job.started', at, command: 'pitr to latest' },
@@ -26,6 +29,20 @@ describe('terminalProgress', () => {
       '✗ segment missing',
       '',
     ]);
+  });
+
+  it('shows the time left once the step has moved bytes for a while, from its own rate', () => {
+    let out = '';
+    const sink = terminalProgress({ write: (chunk: string) => ((out += chunk), true) } as unknown as NodeJS.WritableStream, false);
+    const t = (seconds: number) => new Date(Date.parse(at) + seconds * 1000).toISOString();
+    sink.emit({ type: 'step.started', at: t(0), step: 'replay-wal', title: 'Replay WAL' });
+    // 1 MiB/s between the first and the latest progress: 6 MiB left take ~6 s.
+    sink.emit({ type: 'step.progress', at: t(1), step: 'replay-wal', done: 2 * 1024 ** 2, total: 12 * 1024 ** 2, unit: 'bytes' });
+    expect(out).not.toContain('left'); // one point is no rate yet (and nothing moved before it is known)
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 5000); // past the 2 s between lines for logs
+    sink.emit({ type: 'step.progress', at: t(5), step: 'replay-wal', done: 6 * 1024 ** 2, total: 12 * 1024 ** 2, unit: 'bytes' });
+    expect(out.trim().split('\n').at(-1)).toBe('    replay-wal [###############---------------]  50% 6.0 MiB / 12.0 MiB, ~6.0 s left');
   });
 
   it('redraws progress in place on a terminal and clears it before the next line', () => {
