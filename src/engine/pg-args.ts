@@ -14,8 +14,13 @@ export function connectionArgs(conn: ConnectionParams): string[] {
 
 /**
  * Tar format to stdout, WAL for consistency included. Uncompressed by default: the runner cuts
- * the stream into parts and compresses them with LZ4 in parallel (engine/backup-parts/);
- * 'gzip' (client gzip level 1, one core) is the formatVersion 1 single-stream layout.
+ * the stream into parts and compresses them in parallel (engine/backup-parts/); 'gzip' (client
+ * gzip level 1, one core) is the formatVersion 1 single-stream layout.
+ *
+ * backup_manifest's per-file checksums are CRC32C, PostgreSQL's default: the server computes
+ * them over every byte it sends, and SHA256 there made the whole backup ~20 % slower (pgbench
+ * scale 300 into Azurite on 2 cores: 12.2 s against 15.1 s, medians of 4). They are for
+ * pg_verifybackup against accidental damage; the stored parts carry their own sha256.
  */
 export function pgBasebackupArgs(bin: string, conn: ConnectionParams, label: string, compression: 'none' | 'gzip' = 'none'): [string, string[]] {
   return [
@@ -27,7 +32,7 @@ export function pgBasebackupArgs(bin: string, conn: ConnectionParams, label: str
       '--wal-method', 'fetch',
       '--compress', compression === 'gzip' ? 'client-gzip:1' : 'none',
       '--checkpoint', 'fast',
-      '--manifest-checksums', 'SHA256',
+      '--manifest-checksums', 'CRC32C',
       '--label', label,
       '--no-password',
       '--verbose',

@@ -21,7 +21,7 @@ describe('argument lists', () => {
         [
           '--host', '/var/run/postgresql', '--port', '5432', '--username', 'postgres',
           '--pgdata', '-', '--format', 'tar', '--wal-method', 'fetch', '--compress', 'none',
-          '--checkpoint', 'fast', '--manifest-checksums', 'SHA256', '--label', 'recover-bot 20250115T100000Z',
+          '--checkpoint', 'fast', '--manifest-checksums', 'CRC32C', '--label', 'recover-bot 20250115T100000Z',
           '--no-password', '--verbose',
         ],
       ],
@@ -34,7 +34,7 @@ describe('argument lists', () => {
         [
           '--host', 'db', '--port', '5433', '--username', 'backup',
           '--pgdata', '-', '--format', 'tar', '--wal-method', 'fetch', '--compress', 'client-gzip:1',
-          '--checkpoint', 'fast', '--manifest-checksums', 'SHA256', '--label', 'old',
+          '--checkpoint', 'fast', '--manifest-checksums', 'CRC32C', '--label', 'old',
           '--no-password', '--verbose',
         ],
       ],
