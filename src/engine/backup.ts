@@ -129,12 +129,22 @@ export async function takeBaseBackup(
         ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done, total: null, unit: 'bytes' });
       },
     });
-    let stderr: string;
+    // As soon as pg_basebackup is done, its last WAL segment is switched out and archived while
+    // the last parts still compress and upload (the backup is usable only once both are done).
+    const archived = child.then(async (result) => {
+      const found = parseBasebackupLog(String(result.stderr ?? ''));
+      if (!found.startLsn || !found.stopLsn || !found.timeline) {
+        throw new RecoverError('BACKUP_FAILED', 'pg_basebackup finished without reporting its WAL range.', { hint: 'Check the pg_basebackup output in the runner log.' });
+      }
+      const stopSegment = segmentName(found.timeline, segmentOfLsn(parseLsn(found.stopLsn), facts.walSegmentSize), facts.walSegmentSize);
+      await client.query(switchWalSql);
+      await waitArchived(ctx, client, stopSegment, options.archiveWaitMs ?? 120_000);
+      return { startLsn: found.startLsn, stopLsn: found.stopLsn, timeline: found.timeline };
+    });
+    let range: Awaited<typeof archived>;
     let parts: Awaited<typeof uploading>;
     try {
-      const [result, uploaded] = await Promise.all([child, uploading]);
-      stderr = String(result.stderr ?? '');
-      parts = uploaded;
+      [range, parts] = await Promise.all([archived, uploading]);
     } catch (error) {
       stopUploads.abort(error);
       child.kill();
@@ -144,13 +154,6 @@ export async function takeBaseBackup(
       for (const blob of await listAll(ctx.storage.backups, directory)) await ctx.storage.backups.delete(blob.key);
       throw backupFailure(file, error instanceof TarFormatError && childError ? childError : error);
     }
-    const range = parseBasebackupLog(stderr);
-    if (!range.startLsn || !range.stopLsn || !range.timeline) {
-      throw new RecoverError('BACKUP_FAILED', 'pg_basebackup finished without reporting its WAL range.', { hint: 'Check the pg_basebackup output in the runner log.' });
-    }
-    const stopSegment = segmentName(range.timeline, segmentOfLsn(parseLsn(range.stopLsn), facts.walSegmentSize), facts.walSegmentSize);
-    await client.query(switchWalSql);
-    await waitArchived(ctx, client, stopSegment, options.archiveWaitMs ?? 120_000);
     const manifest: BackupManifest = {
       formatVersion: 2,
       id,

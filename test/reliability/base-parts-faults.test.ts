@@ -108,3 +108,27 @@ test('a backup whose storage refuses its third part fails with that error and de
   expect(partPuts).toBeGreaterThanOrEqual(3);
   expect((await listAll(real, 'daily/')).map((blob) => blob.key).sort()).toEqual(before);
 });
+
+test('a backup whose last WAL segment is never archived fails saying so, and deletes its parts', async () => {
+  const ctx = sandbox.context();
+  const before = (await listAll(ctx.storage.backups, 'daily/')).map((blob) => blob.key).sort();
+  const [{ command }] = (await sandbox.query<{ command: string }>(`SELECT current_setting('archive_command') AS command`)) as [{ command: string }];
+  // Archiving fails from here on: the backup's stop segment can never be archived.
+  await sandbox.query(`ALTER SYSTEM SET archive_command = 'false'`);
+  await sandbox.query('SELECT pg_reload_conf()');
+  try {
+    const error = await takeBaseBackup(ctx, config.pg, parseConnectionUrl(sandbox.productionUrl), { archiveWaitMs: 1500 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RecoverError);
+    expect((error as RecoverError).code).toBe('BACKUP_FAILED');
+    expect((error as RecoverError).message).toMatch(/WAL segment [0-9A-F]{24} was not archived within 2 s/);
+    expect((error as RecoverError).hint).toContain('pg_stat_archiver');
+    expect((await listAll(ctx.storage.backups, 'daily/')).map((blob) => blob.key).sort()).toEqual(before);
+  } finally {
+    await sandbox.query(`ALTER SYSTEM SET archive_command = ${`'${command.replace(/'/g, "''")}'`}`);
+    await sandbox.query('SELECT pg_reload_conf()');
+    await sandbox.switchAndArchive();
+  }
+});
