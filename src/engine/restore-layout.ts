@@ -138,8 +138,7 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       else await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
     },
     async moveAside() {
-      const target = `${dataDir}.before-pitr-${compactUtcStamp(ctx.clock.now())}`;
-      if (await exists(target)) throw new RecoverError('RESTORE_FAILED', `${target} already exists; refusing to move production's data directory onto it.`, { hint: 'Wait a second and run the restore again.' });
+      const target = await unusedPath(`${dataDir}.before-pitr-${compactUtcStamp(ctx.clock.now())}`);
       await rename(dataDir, target);
       oldDataDir = target;
       await makeOwnedDir(dataDir, owner);
@@ -162,7 +161,7 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       let failedDir: string | null = null;
       if (oldDataDir) {
         try {
-          failedDir = `${dataDir}.failed-pitr-${compactUtcStamp(ctx.clock.now())}`;
+          failedDir = await unusedPath(`${dataDir}.failed-pitr-${compactUtcStamp(ctx.clock.now())}`);
           if (await exists(dataDir)) await rename(dataDir, failedDir);
           else failedDir = null;
           await rename(oldDataDir, dataDir);
@@ -182,4 +181,16 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       return `Production is running again on its previous data directory ${dataDir}, unchanged by this job.${kept}`;
     },
   };
+}
+
+/**
+ * `path`, or `path-2`, `path-3`…: the first name not in use. Names carry a stamp to the second,
+ * and two in-place restores can fail within one second; rename() would fail on a non-empty
+ * directory of that name (ENOTEMPTY, leaving production stopped) or silently replace an empty one.
+ */
+async function unusedPath(path: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? path : `${path}-${n}`;
+    if (!(await exists(candidate))) return candidate;
+  }
 }

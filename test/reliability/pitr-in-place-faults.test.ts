@@ -92,6 +92,21 @@ test('failed verification rolls back too; the failed restore is kept aside for i
   expect(siblings.some((name) => name.startsWith('data.failed-pitr-'))).toBe(true);
 });
 
+test('two in-place restores failing within the same second each keep their failed directory, and production comes back both times', async () => {
+  // The aside names carry a stamp to the second: with the clock stopped, the second failure
+  // used to find the first one's data.failed-pitr-<stamp> and leave production stopped (ENOTEMPTY).
+  const frozen = new Date('2031-03-04T05:06:07.000Z');
+  const clockStopped = (base: EngineContext): EngineContext => ({ ...base, clock: { now: () => new Date(frozen) } });
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const ctx = clockStopped(faultyContext((event) => event.type === 'step.started' && event.step === 'verify'));
+    const error = await rejection(runPitr(ctx, sandbox.config, inPlace));
+    expect(error.forChannel()).toContain(`Production is running again on its previous data directory ${sandbox.production.dataDir}`);
+    await expectProductionAsBefore();
+  }
+  const siblings = await readdir(dirname(sandbox.production.dataDir));
+  expect(siblings.filter((name) => name.startsWith('data.failed-pitr-20310304T050607Z')).sort()).toEqual(['data.failed-pitr-20310304T050607Z', 'data.failed-pitr-20310304T050607Z-2']);
+});
+
 test('approval withdrawn before a later destructive step: refused there, production put back', async () => {
   const error = await rejection(
     runPitr(sandbox.context(), sandbox.config, {
