@@ -13,7 +13,7 @@ import { listAll } from '../storage/blob-store.js';
 import { uploadTarAsParts } from './backup-parts/upload-parts.js';
 import { TarFormatError } from './backup-parts/tar-split.js';
 import { compactUtcStamp } from '../util/time.js';
-import { DEFAULT_BASE_TRANSFER, nowIso, type EngineContext, type PgToolConfig } from './context.js';
+import { defaultBaseTransfer, nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 import { archiverStatusSql, sourceFactsSql, switchWalSql } from './sql.js';
@@ -104,7 +104,8 @@ export async function takeBaseBackup(
     const startTime = ctx.clock.now();
     const id = await unusedBackupId(ctx, backupIdFor(startTime));
     const directory = `${ctx.storage.backupPrefix}${id}/`;
-    const transfer = tools.baseTransfer ?? DEFAULT_BASE_TRANSFER;
+    const defaults = defaultBaseTransfer();
+    const transfer = tools.baseTransfer ?? defaults;
     ctx.events.emit({ type: 'step.started', at: nowIso(ctx.clock), step: 'base-backup', title: `Base backup ${id}` });
     const [file, args] = pgBasebackupArgs(tools.bin, { host: source.host, port: source.port, user: source.user }, `recover-bot ${id}`);
     const child = ctx.exec.spawn(file, args, {
@@ -120,7 +121,7 @@ export async function takeBaseBackup(
       directory,
       partBytes: transfer.partBytes,
       parallel: transfer.parallel,
-      codec: transfer.codec ?? DEFAULT_BASE_TRANSFER.codec ?? 'zstd',
+      codec: transfer.codec ?? defaults.codec,
       exec: ctx.exec,
       signal: AbortSignal.any([ctx.signal, stopUploads.signal]),
       onRawBytes: (done) => {

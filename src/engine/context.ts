@@ -1,3 +1,5 @@
+import { availableParallelism } from 'node:os';
+import { defaultBaseParallel } from '../config.js';
 import type { Storage } from '../storage/blob-store.js';
 import type { Clock, EventSink, Logger } from '../types.js';
 import type { Exec } from './exec.js';
@@ -30,6 +32,9 @@ export interface BaseTransferConfig {
 
 export type PartCodec = 'zstd' | 'lz4';
 
-export const DEFAULT_BASE_TRANSFER: BaseTransferConfig = { partBytes: 64 * 1024 * 1024, parallel: 4, codec: 'zstd' };
+/** Settings for a caller that passes none: the same as loadConfig's defaults (one part per core). */
+export function defaultBaseTransfer(): Required<BaseTransferConfig> {
+  return { partBytes: 64 * 1024 * 1024, parallel: defaultBaseParallel(availableParallelism()), codec: 'zstd' };
+}
 
 export const nowIso = (clock: Clock) => clock.now().toISOString();

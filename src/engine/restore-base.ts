@@ -7,7 +7,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecoverError } from '../errors.js';
 import type { BackupManifest } from '../catalog/catalog.js';
-import { DEFAULT_BASE_TRANSFER, nowIso, type EngineContext, type PgToolConfig } from './context.js';
+import { defaultBaseTransfer, nowIso, type EngineContext, type PgToolConfig } from './context.js';
 import { tarExtractArgs } from './pg-args.js';
 import { hashingCounter } from '../util/streams.js';
 import { restoreParts } from './backup-parts/restore-parts.js';
@@ -28,7 +28,7 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
   if (backup.formatVersion === 2) {
     let done = 0;
     let reported = 0;
-    const parallel = (tools.baseTransfer ?? DEFAULT_BASE_TRANSFER).parallel;
+    const parallel = tools.baseTransfer?.parallel ?? defaultBaseTransfer().parallel;
     await restoreParts(ctx, tools, backup, dataDir, {
       parallel,
       onStoredBytes: (bytes) => {
