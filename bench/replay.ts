@@ -26,6 +26,19 @@
  *   recovery_prefetch=on with maintenance_io_concurrency=64, wal_decode_buffer_size=4MB and
  *   recovery_prefetch=off both left redo where baseline had it (40.6/40.7 and 38.8/41.8 s vs
  *   41.6/39.5 s; 'try' is already the default).
+ * - 2026-11-29, quiet machine (load < 3), 222 segments, 3 rounds, with restartpoints still rare:
+ *   tuned 15.50 s (15.5, 13.3, 17.9), +shared_buffers=1GB 17.16 s (startup CPU 7.0 s against
+ *   8.7 s, but not faster), +recovery_prefetch=off 15.47 s: neither kept.
+ * - 2026-11-29, the same WAL restored by `recover pitr` again and again (a rig that sampled the
+ *   startup process's /proc schedstat and the kernel's Dirty pages): the startup process spent
+ *   ~3.7 s of a 12.3 s redo neither running nor waiting for a CPU, and Dirty reached 2.2 GB,
+ *   the kernel's background-writeback line: every restored segment stays in pg_wal until a
+ *   restartpoint, and with restartpoints rare that was all 3.6 GB of them. max_wal_size 256MB
+ *   with wal_recycle=off: replay step 10.4, 10.9, 10.6, 10.9 s against 14.0, 15.1, 14.1 s
+ *   (redo 9.2-9.5 s against 12.3-13.3 s); 96MB and 512MB the same within noise; 256MB without
+ *   wal_recycle=off 11.5 s; wal_recycle=off with rare restartpoints no better (15.6, 16.3 s).
+ *   With fsync on (in place): 256MB + wal_recycle=off 15.2, 14.1 s against rare restartpoints
+ *   16.6, 15.8 s; 1GB + wal_recycle=off 16.4, 17.0 s. shared_buffers 512MB / 1GB on top: no gain.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -42,6 +55,7 @@ const MIN_SEGMENTS = Number(process.argv[2] ?? 200);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const SCALE = process.argv[5] ?? '50';
 const checkpointsRare = { checkpoint_timeout: '1d', max_wal_size: '64GB' };
+const tuned = replayOnlySettings({ syncBeforeHandover: true, walSegmentSize: 16 * 1024 * 1024 });
 const VARIANTS: Record<string, Record<string, string>> = {
   baseline: {},
   shared_buffers: { shared_buffers: '1GB' },
@@ -51,10 +65,16 @@ const VARIANTS: Record<string, Record<string, string>> = {
   'fsync-off': { fsync: 'off' },
   'full_page_writes-off': { full_page_writes: 'off' },
   'checkpoints+shared_buffers': { shared_buffers: '1GB', ...checkpointsRare },
+  // The tuning before restartpoints were made frequent: rare restartpoints and fsync off.
+  'rare+fsync-off': { ...checkpointsRare, fsync: 'off' },
   // What a side restore that promotes now uses (replayOnlySettings): the winners together.
-  tuned: replayOnlySettings({ syncBeforeHandover: true }),
+  tuned,
+  'tuned+shared_buffers': { ...tuned, shared_buffers: '1GB' },
+  'tuned+no-prefetch': { ...tuned, recovery_prefetch: 'off' },
+  // In place or paused: the same without fsync off.
+  'tuned-fsync-on': replayOnlySettings({ syncBeforeHandover: false, walSegmentSize: 16 * 1024 * 1024 }),
 };
-const chosen = (process.argv[4] ?? 'baseline,checkpoints,fsync-off,tuned').split(',');
+const chosen = (process.argv[4] ?? 'baseline,rare+fsync-off,tuned').split(',');
 for (const name of chosen) if (!VARIANTS[name]) throw new Error(`unknown variant ${name}; known: ${Object.keys(VARIANTS).join(', ')}`);
 
 const log = (text: string) => process.stderr.write(`${text}\n`);

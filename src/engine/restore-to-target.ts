@@ -175,7 +175,7 @@ export async function restoreToTarget(
       ...(listen ? { listen } : {}),
       archiving: layout.side ? 'off' : 'keep',
     });
-    const replayOnly = request.replaySettingsOverride ?? replayOnlySettings({ syncBeforeHandover: layout.side && request.action === 'promote' });
+    const replayOnly = request.replaySettingsOverride ?? replayOnlySettings({ syncBeforeHandover: layout.side && request.action === 'promote', walSegmentSize: selection.backup.walSegmentSize });
     await configureRecovery(dataDir, settings, owner, replayOnly);
     if (layout.side) {
       // The side instance's socket directory is private to the postgres user (and root):

@@ -15,7 +15,8 @@ import { REPLAY_ONLY_HEADER } from '../../../src/engine/pg-settings.js';
 import { runPitr } from '../../../src/engine/pitr.js';
 import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 
-const PRODUCTION = { max_wal_size: '2GB', checkpoint_timeout: '7min', fsync: 'on' };
+// wal_recycle has only two values; production's is the default, and the log shows it coming back.
+const PRODUCTION = { max_wal_size: '2GB', checkpoint_timeout: '7min', fsync: 'on', wal_recycle: 'on' };
 let sandbox: Sandbox;
 
 beforeAll(async () => {
@@ -45,7 +46,7 @@ async function shown(connection: { socketDir: string; port: number }): Promise<R
 async function expectNoReplayBlock(dataDir: string): Promise<void> {
   const text = await readFile(join(dataDir, 'postgresql.auto.conf'), 'utf8');
   expect(text).not.toContain(REPLAY_ONLY_HEADER);
-  expect(text).not.toMatch(/max_wal_size = '64GB'|checkpoint_timeout = '1d'|fsync = 'off'/);
+  expect(text).not.toMatch(/max_wal_size = '256MB'|checkpoint_timeout = '1d'|fsync = 'off'|wal_recycle = 'off'/);
 }
 
 test('a side instance replays with fsync off, is synced and restarted, and runs on production settings', async () => {
@@ -58,6 +59,7 @@ test('a side instance replays with fsync off, is synced and restarted, and runs 
     const log = await readFile(join(result.dataDir, '..', 'server.log'), 'utf8');
     // Replay itself ran with the tuned values: the server says so when they are taken back.
     expect(log).toMatch(/parameter "max_wal_size" changed to "2GB"/);
+    expect(log).toMatch(/parameter "wal_recycle" changed to "on"/);
     expect(log).toMatch(/parameter "fsync" changed to "on"/);
     // Stopped, synced, started: ready twice, and the replay step says what was done.
     expect(log.match(/database system is ready to accept connections/g)).toHaveLength(2);

@@ -34,17 +34,22 @@ describe('shellQuote', () => {
 });
 
 describe('replayOnlySettings', () => {
-  const rare = { checkpoint_timeout: '1d', max_wal_size: '64GB' };
+  const MIB = 1024 * 1024;
+  const often = { checkpoint_timeout: '1d', max_wal_size: '256MB', wal_recycle: 'off' };
   it.each<[string, ReplayTuning, Record<string, string>]>([
-    ['a side instance that promotes: synced and restarted before anyone uses it', { syncBeforeHandover: true }, { ...rare, fsync: 'off' }],
-    ['in place, or paused: fsync stays as production has it', { syncBeforeHandover: false }, rare],
+    ['a side instance that promotes: synced and restarted before anyone uses it', { syncBeforeHandover: true, walSegmentSize: 16 * MIB }, { ...often, fsync: 'off' }],
+    ['in place, or paused: fsync stays as production has it', { syncBeforeHandover: false, walSegmentSize: 16 * MIB }, often],
+    // PostgreSQL refuses to start with max_wal_size under two segments.
+    ['64 MiB segments: restartpoints every 16 segments', { syncBeforeHandover: true, walSegmentSize: 64 * MIB }, { ...often, max_wal_size: '1024MB', fsync: 'off' }],
+    ['1 GiB segments', { syncBeforeHandover: false, walSegmentSize: 1024 * MIB }, { ...often, max_wal_size: '16384MB' }],
+    ['1 MiB segments: still 256MB', { syncBeforeHandover: false, walSegmentSize: MIB }, often],
   ])('%s', (_name, tuning, expected) => {
     expect(replayOnlySettings(tuning)).toEqual(expected);
   });
 
   it('renders as its own block that can be found and removed again', () => {
-    const block = renderConf(replayOnlySettings({ syncBeforeHandover: true }), 'replay only');
-    expect(block).toBe("\n# replay only\ncheckpoint_timeout = '1d'\nmax_wal_size = '64GB'\nfsync = 'off'\n");
+    const block = renderConf(replayOnlySettings({ syncBeforeHandover: true, walSegmentSize: 16 * MIB }), 'replay only');
+    expect(block).toBe("\n# replay only\ncheckpoint_timeout = '1d'\nmax_wal_size = '256MB'\nwal_recycle = 'off'\nfsync = 'off'\n");
   });
 });
 
