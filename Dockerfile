@@ -9,7 +9,7 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 tar \
+ && apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 tar zstd lz4 libarchive-tools \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

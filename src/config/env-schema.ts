@@ -37,6 +37,8 @@ export const envSchema = z.object({
   RECOVER_BASE_PARALLEL: z.coerce.number().int().min(1).max(64).optional(),
   // Base backups: how each part is compressed (zstd -1 through the zstd CLI, or LZ4 frames); recorded per part in the manifest.
   RECOVER_BASE_CODEC: z.enum(['zstd', 'lz4']).default('zstd'),
+  // Restores: which tar extracts base backup parts (auto: libarchive's bsdtar when installed, else GNU tar).
+  RECOVER_TAR: z.enum(['auto', 'bsdtar', 'gnu']).default('auto'),
   RECOVER_SOURCE_URL: postgresUrl('RECOVER_SOURCE_URL').optional(),
   RECOVER_SOURCE_DATA_DIR: z.string().min(1).optional(),
   RECOVER_SOURCE_STOP: z.enum(['pg_ctl', 'hook']).default('pg_ctl'),

@@ -19,6 +19,8 @@ export interface PgToolConfig {
   osUser: string;
   /** How base backups are cut, compressed and moved (RECOVER_BASE_PART_MIB, RECOVER_BASE_PARALLEL, RECOVER_BASE_CODEC); defaults below. */
   baseTransfer?: BaseTransferConfig;
+  /** Which tar extracts base backups (RECOVER_TAR): auto (bsdtar when installed), bsdtar or gnu. */
+  tar?: 'auto' | 'bsdtar' | 'gnu';
 }
 
 export interface BaseTransferConfig {

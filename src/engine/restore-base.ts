@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { RecoverError } from '../errors.js';
 import type { BackupManifest } from '../catalog/catalog.js';
 import { defaultBaseTransfer, nowIso, type EngineContext, type PgToolConfig } from './context.js';
-import { tarExtractArgs } from './pg-args.js';
+import { tarExtractArgs, type TarTool } from './pg-args.js';
+import { resolveTarTool } from './tar-tool.js';
 import { hashingCounter } from '../util/streams.js';
 import { restoreParts } from './backup-parts/restore-parts.js';
 
@@ -24,6 +25,7 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
     });
   }
   const total = backup.files.reduce((sum, file) => sum + file.bytes, 0);
+  const tar = await resolveTarTool(ctx, tools);
   const progress = (done: number) => ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'restore-base-backup', done, total, unit: 'bytes' });
   if (backup.formatVersion === 2) {
     let done = 0;
@@ -31,6 +33,7 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
     const parallel = tools.baseTransfer?.parallel ?? defaultBaseTransfer().parallel;
     await restoreParts(ctx, tools, backup, dataDir, {
       parallel,
+      tar,
       onStoredBytes: (bytes) => {
         done += bytes;
         if (done - reported < REPORT_EVERY) return;
@@ -39,7 +42,7 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
       },
     });
   } else {
-    await restoreSingleTar(ctx, tools, backup, dataDir, progress);
+    await restoreSingleTar(ctx, tools, backup, dataDir, tar, progress);
   }
   for (const name of STALE_FILES) await rm(join(dataDir, name), { force: true });
   progress(total);
@@ -47,7 +50,7 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
 }
 
 /** formatVersion 1: base.tar.gz, one stream through `tar --extract --gzip`. */
-async function restoreSingleTar(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string, progress: (done: number) => void): Promise<void> {
+async function restoreSingleTar(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string, tar: TarTool, progress: (done: number) => void): Promise<void> {
   let done = 0;
   for (const file of backup.files) {
     const key = `${ctx.storage.backupPrefix}${backup.id}/${file.name}`;
@@ -55,7 +58,7 @@ async function restoreSingleTar(ctx: EngineContext, tools: PgToolConfig, backup:
     const before = done;
     const measure = hashingCounter((bytes) => progress(before + bytes), REPORT_EVERY);
     source.on('error', (error) => measure.stream.destroy(error));
-    const [command, args] = tarExtractArgs(dataDir, file.name.endsWith('.gz') ? 'gzip' : 'none');
+    const [command, args] = tarExtractArgs(dataDir, file.name.endsWith('.gz') ? 'gzip' : 'none', tar);
     // tar runs as the postgres OS user so every extracted file is owned by it.
     await ctx.exec.run(command, args, { asUser: tools.osUser, input: source.pipe(measure.stream), signal: ctx.signal, timeoutMs: 6 * 3600_000 });
     done += measure.bytes();

@@ -1,8 +1,8 @@
 /**
  * The restore half of parted base backups (manifest formatVersion 2): up to `parallel` parts
- * at once, each downloaded, hashed and fed to its own `tar --extract` running as the postgres
- * OS user, which decompresses the part with the zstd CLI (`tar --zstd`) or the lz4 CLI,
- * as the part's manifest entry says (no codec recorded: lz4). A part whose sha256 or size does
+ * at once, each downloaded, hashed and fed to its own tar running as the postgres OS user:
+ * bsdtar, which unpacks zstd and LZ4 itself, or GNU tar, which decompresses the part with the
+ * zstd CLI (`tar --zstd`) or the lz4 CLI, as the part's manifest entry says (no codec recorded: lz4). A part whose sha256 or size does
  * not match the manifest is BACKUP_CORRUPT naming that part (also when tar or zstd/lz4 refused it
  * first: the stored part is then hashed again to tell a damaged part from a failing tool), a
  * deleted part is named as missing; the other parts are stopped.
@@ -19,7 +19,7 @@ import { RecoverError } from '../../errors.js';
 import { BlobNotFoundError } from '../../storage/blob-store.js';
 import { partCodec, type BackupManifest } from '../../catalog/catalog.js';
 import type { EngineContext, PgToolConfig } from '../context.js';
-import { tarExtractArgs } from '../pg-args.js';
+import { tarExtractArgs, type TarTool } from '../pg-args.js';
 import { runBounded } from './bounded.js';
 
 type BackupFile = BackupManifest['files'][number];
@@ -37,6 +37,8 @@ async function storedSha256(ctx: EngineContext, key: string, signal: AbortSignal
 
 export interface RestorePartsOptions {
   parallel: number;
+  /** Which tar extracts the parts (tar-tool.ts). */
+  tar: TarTool;
   /** Called with the number of stored bytes just downloaded (for progress across parts). */
   onStoredBytes: (bytes: number) => void;
 }
@@ -72,7 +74,7 @@ async function restorePart(ctx: EngineContext, tools: PgToolConfig, backup: Back
     reported = total;
   }, 0);
   source.on('error', (error) => measure.destroy(error));
-  const [command, args] = tarExtractArgs(dataDir, partCodec(file));
+  const [command, args] = tarExtractArgs(dataDir, partCodec(file), options.tar);
   try {
     // tar runs as the postgres OS user so every extracted file is owned by it.
     await ctx.exec.run(command, args, { asUser: tools.osUser, input: source.pipe(measure), signal, timeoutMs: 6 * 3600_000 });

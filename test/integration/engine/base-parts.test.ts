@@ -62,9 +62,16 @@ test.each(['zstd', 'lz4'] as const)('%s: the manifest lists parts in order with 
   expect(manifest.files.filter((f) => f.rawBytes! > 1 * MiB).every((f) => f.rawBytes! <= 1 * MiB + 1 * 1024 ** 3)).toBe(true);
 });
 
-test.each(['zstd', 'lz4'] as const)('%s: PITR from a parted backup is row-exact, and every directory is 0700 and owned by postgres', async (codec) => {
+// Both extractors: bsdtar (unpacks zstd and LZ4 itself) and GNU tar (runs the zstd / lz4 CLI).
+test.each([
+  ['zstd', 'bsdtar'],
+  ['zstd', 'gnu'],
+  ['lz4', 'bsdtar'],
+  ['lz4', 'gnu'],
+] as const)('%s parts, extracted by %s: PITR is row-exact, and every directory is 0700 and owned by postgres', async (codec, tar) => {
   const expected = (await sandbox.query<{ n: number; hash: string }>(rowsHash))[0]!;
-  const result = await runPitr(sandbox.context(), config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: `parts-${codec}`, backupId: manifests[codec].id });
+  const tools = { ...config, pg: { ...config.pg, tar } };
+  const result = await runPitr(sandbox.context(), tools, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: `parts-${codec}-${tar}`, backupId: manifests[codec].id });
   try {
     expect(result.state).toBe('promoted');
     expect(result.backupId).toBe(manifests[codec].id);
@@ -83,13 +90,15 @@ test.each(['zstd', 'lz4'] as const)('%s: PITR from a parted backup is row-exact,
       for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isDirectory()) await walk(join(dir, entry.name));
     };
     await walk(result.dataDir);
+    // Files keep the owner-only mode pg_basebackup gave them.
+    expect(((await stat(join(result.dataDir, 'PG_VERSION'))).mode & 0o777).toString(8)).toBe('600');
   } finally {
     await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', result.dataDir, 'immediate');
   }
 });
 
-test('a formatVersion 1 backup (one base.tar.gz) still restores', async () => {
-  const id = `${manifest.id}-v1`;
+test.each(['bsdtar', 'gnu'] as const)('a formatVersion 1 backup (one base.tar.gz) still restores (%s)', async (tar) => {
+  const id = `${manifest.id}-v1-${tar}`;
   const [file, args] = pgBasebackupArgs(sandbox.config.pg.bin, { ...parseConnectionUrl(sandbox.productionUrl) }, 'v1', 'gzip');
   const child = sandbox.exec.spawn(file, args, { stdoutStream: true });
   const hash = createHash('sha256');
@@ -102,9 +111,9 @@ test('a formatVersion 1 backup (one base.tar.gz) still restores', async () => {
   child.stdout!.pipe(measured);
   await Promise.all([child, sandbox.storage.backups.put(`daily/${id}/base.tar.gz`, measured)]);
   const v1: BackupManifest = { ...manifest, formatVersion: 1, id, files: [{ name: 'base.tar.gz', bytes, sha256: hash.digest('hex') }] };
-  const dataDir = join(sandbox.root, 'v1-restore');
+  const dataDir = join(sandbox.root, `v1-restore-${tar}`);
   await makeOwnedDir(dataDir, await osUserIds('postgres'));
-  const restored = await restoreBaseBackup(sandbox.context(), sandbox.config.pg, v1, dataDir);
+  const restored = await restoreBaseBackup(sandbox.context(), { ...sandbox.config.pg, tar }, v1, dataDir);
   expect(restored.bytes).toBe(bytes);
   expect((await readFile(join(dataDir, 'PG_VERSION'), 'utf8')).trim()).toBe('15');
   expect((await stat(join(dataDir, 'backup_label'))).isFile()).toBe(true);

@@ -63,6 +63,10 @@ describe('argument lists', () => {
     ['tar with lz4 frames (lz4 -d)', tarExtractArgs('/d', 'lz4'), ['tar', ['--extract', '--use-compress-program=lz4', '--file', '-', '--directory', '/d', '--no-same-owner']]],
     ['tar with a zstd part (zstd -d)', tarExtractArgs('/d', 'zstd'), ['tar', ['--extract', '--zstd', '--file', '-', '--directory', '/d', '--no-same-owner']]],
     ['tar without compression', tarExtractArgs('/d', 'none'), ['tar', ['--extract', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+    ['GNU tar when asked for', tarExtractArgs('/d', 'zstd', 'gnu'), ['tar', ['--extract', '--zstd', '--file', '-', '--directory', '/d', '--no-same-owner']]],
+    // bsdtar recognises zstd, LZ4 frames and gzip from the stream itself.
+    ['bsdtar, a zstd part', tarExtractArgs('/d', 'zstd', 'bsdtar'), ['bsdtar', ['-x', '-p', '-f', '-', '-C', '/d', '--no-same-owner']]],
+    ['bsdtar, an lz4 part', tarExtractArgs('/d', 'lz4', 'bsdtar'), ['bsdtar', ['-x', '-p', '-f', '-', '-C', '/d', '--no-same-owner']]],
   ])('%s', (_name, actual, expected) => {
     expect(actual).toEqual(expected);
   });
