@@ -73,18 +73,20 @@ export function recoverySettings(input: RecoverySettingsInput): Record<string, s
  * whole restore waits on it; these settings serve replay alone. They are written as their own
  * block of postgresql.auto.conf (REPLAY_ONLY_HEADER) and taken out again once replay has ended
  * (replay-tuning.ts), so the instance runs on production's (or the defaults') own settings.
- * Measured one lever at a time with bench/replay.ts and .scratch-style rigs (numbers in
- * bench/replay.ts's header):
+ * Measured one lever at a time with bench/replay.ts, and by restoring the same WAL again and
+ * again (numbers in bench/replay.ts's header):
  * - Restartpoints often, every 256 MB of WAL (max_wal_size; at least 16 segments), with
  *   wal_recycle=off: a restored segment stays in pg_wal until a restartpoint removes it, so
  *   with restartpoints rare (the previous tuning: max_wal_size 64GB) every replayed byte of WAL
- *   sat in the page cache as dirty data, the kernel started writing gigabytes of WAL that were
- *   about to be deleted, and the startup process, which writes out buffers it evicts, was
- *   throttled by the kernel's dirty-page limits. With frequent restartpoints the segments are
- *   unlinked before they are written back (recycled instead, they would stay as future
- *   segments). 225 segments of TPC-B WAL: replay step 10.4-10.9 s against 14.0-15.1 s, redo
- *   elapsed 9.2 s against 12.3 s; with fsync on as well (14.1-15.2 s against 15.8-16.6 s).
- *   checkpoint_timeout stays out of the way: restartpoints come from the WAL's volume.
+ *   sat in the page cache as dirty data (2.2 GB, the kernel's background-writeback line, for
+ *   225 segments), the kernel wrote back WAL that was about to be deleted, and the startup
+ *   process spent ~3.7 s of a 12.3 s redo neither running nor waiting for a CPU (~1.7 s now).
+ *   With frequent restartpoints the segments are unlinked soon after replay (recycled instead,
+ *   they would stay as future segments). 225 segments of TPC-B WAL: replay step 10.4-10.9 s
+ *   against 14.0-15.1 s, redo elapsed 9.2 s against 12.3 s; with fsync on as well (14.1-15.2 s
+ *   against 15.8-16.6 s). A restartpoint can only happen at a checkpoint record, so production's
+ *   own checkpoint spacing still bounds how much WAL piles up. checkpoint_timeout stays out of
+ *   the way: restartpoints come from the WAL's volume.
  * - fsync=off, only where the instance can be stopped, synced and started again before anyone is
  *   told of it (a side instance that promotes): replay and its restartpoints no longer wait on
  *   the disk, and after promotion the stopped cluster is fsynced file by file (initdb

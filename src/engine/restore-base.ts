@@ -49,7 +49,7 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
   return { bytes: total };
 }
 
-/** formatVersion 1: base.tar.gz, one stream through `tar --extract --gzip`. */
+/** formatVersion 1: base.tar.gz, one stream through bsdtar or `tar --extract --gzip`. */
 async function restoreSingleTar(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string, tar: TarTool, progress: (done: number) => void): Promise<void> {
   let done = 0;
   for (const file of backup.files) {

@@ -2,7 +2,8 @@
  * The restore half of parted base backups (manifest formatVersion 2): up to `parallel` parts
  * at once, each downloaded, hashed and fed to its own tar running as the postgres OS user:
  * bsdtar, which unpacks zstd and LZ4 itself, or GNU tar, which decompresses the part with the
- * zstd CLI (`tar --zstd`) or the lz4 CLI, as the part's manifest entry says (no codec recorded: lz4). A part whose sha256 or size does
+ * zstd CLI (`tar --zstd`) or the lz4 CLI, as the part's manifest entry says (no codec
+ * recorded: lz4). A part whose sha256 or size does
  * not match the manifest is BACKUP_CORRUPT naming that part (also when tar or zstd/lz4 refused it
  * first: the stored part is then hashed again to tell a damaged part from a failing tool), a
  * deleted part is named as missing; the other parts are stopped.
