@@ -3,10 +3,10 @@
  * at once, each downloaded, hashed and fed to its own tar running as the postgres OS user:
  * bsdtar, which unpacks zstd and LZ4 itself, or GNU tar, which decompresses the part with the
  * zstd CLI (`tar --zstd`) or the lz4 CLI, as the part's manifest entry says (no codec
- * recorded: lz4). A part whose sha256 or size does
- * not match the manifest is BACKUP_CORRUPT naming that part (also when tar or zstd/lz4 refused it
- * first: the stored part is then hashed again to tell a damaged part from a failing tool), a
- * deleted part is named as missing; the other parts are stopped.
+ * recorded: lz4). A part whose sha256 or size does not match the manifest is BACKUP_CORRUPT
+ * naming that part (also when tar or zstd/lz4 refused it first: the stored part is then hashed
+ * again to tell a damaged part from a failing tool), a deleted part is named as missing; the
+ * other parts are stopped.
  *
  * What did not win: decoding in Node with lz4-napi (block codec on libuv's pool, one 4 MiB
  * frame at a time per part). Its output buffers are native memory V8 does not account for, so
