@@ -96,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       bin: e.RECOVER_PG_BIN,
       osUser: e.RECOVER_PG_OS_USER,
       tar: e.RECOVER_TAR,
+      backupMethod: e.RECOVER_BACKUP_METHOD,
       baseTransfer: { partBytes: e.RECOVER_BASE_PART_MIB * 1024 * 1024, parallel: e.RECOVER_BASE_PARALLEL ?? defaultBaseParallel(availableParallelism()), codec: e.RECOVER_BASE_CODEC },
     },
     source: {

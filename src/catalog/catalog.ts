@@ -44,6 +44,8 @@ export const backupManifestSchema = z
     walSegmentSize: z.number().int().positive(),
     nextXidAtStart: z.string(),
     databaseBytes: z.number(),
+    /** How the source was read (engine/backup-files/method.ts); absent in backups taken before there was a choice (stream). */
+    method: z.enum(['files', 'stream']).optional(),
     files: z.array(storedFileSchema),
   })
   .superRefine((manifest, issues) => {

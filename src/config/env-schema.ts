@@ -39,6 +39,8 @@ export const envSchema = z.object({
   RECOVER_BASE_CODEC: z.enum(['zstd', 'lz4']).default('zstd'),
   // Restores: which tar extracts base backup parts (auto: libarchive's bsdtar when installed, else GNU tar).
   RECOVER_TAR: z.enum(['auto', 'bsdtar', 'gnu']).default('auto'),
+  // Backups: read the data files directly when the runner is on the database host (files), pg_basebackup's stream (stream), or files when possible (auto).
+  RECOVER_BACKUP_METHOD: z.enum(['auto', 'files', 'stream']).default('auto'),
   RECOVER_SOURCE_URL: postgresUrl('RECOVER_SOURCE_URL').optional(),
   RECOVER_SOURCE_DATA_DIR: z.string().min(1).optional(),
   RECOVER_SOURCE_STOP: z.enum(['pg_ctl', 'hook']).default('pg_ctl'),

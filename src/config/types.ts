@@ -43,7 +43,7 @@ export interface ApprovalConfig {
 export interface Config {
   storage: StorageConfig;
   /** baseTransfer: how base backups are cut into parts and how many move at once (engine/backup-parts). */
-  pg: { bin: string; osUser: string; tar?: 'auto' | 'bsdtar' | 'gnu'; baseTransfer?: { partBytes: number; parallel: number; codec?: 'zstd' | 'lz4' } };
+  pg: { bin: string; osUser: string; tar?: 'auto' | 'bsdtar' | 'gnu'; backupMethod?: 'auto' | 'files' | 'stream'; baseTransfer?: { partBytes: number; parallel: number; codec?: 'zstd' | 'lz4' } };
   source: {
     url?: string;
     dataDir?: string;

@@ -1,7 +1,10 @@
 /**
- * `recover backup`: pg_basebackup's tar streamed straight into blob storage (no local copy),
- * cut into parts compressed with zstd or LZ4 (RECOVER_BASE_CODEC) and uploaded in parallel (backup-parts/), then a manifest
- * (formatVersion 2) with the facts a restore needs to choose and check this backup.
+ * `recover backup`: a base backup straight into blob storage (no local copy), as parts
+ * compressed with zstd or LZ4 (RECOVER_BASE_CODEC) and uploaded in parallel, then a manifest
+ * (formatVersion 2) with the facts a restore needs to choose and check this backup. Two ways
+ * to read the source (backup-files/method.ts): the data files themselves when the runner is
+ * on the database host (backup-files/), else pg_basebackup's tar stream cut into parts
+ * (backup-parts/). Both store the same layout.
  */
 import type pg from 'pg';
 import { targetClient } from './pg-client.js';
@@ -10,10 +13,13 @@ import { manifestKey, type BackupManifest } from '../catalog/catalog.js';
 import { segmentName, segmentOfLsn, parseLsn } from '../catalog/segments.js';
 import { toolFailure } from './exec.js';
 import { listAll } from '../storage/blob-store.js';
-import { uploadTarAsParts } from './backup-parts/upload-parts.js';
+import { uploadTarAsParts, type StoredPart } from './backup-parts/upload-parts.js';
+import { backupDataFiles } from './backup-files/file-backup.js';
+import { chooseBackupMethod } from './backup-files/method.js';
+import { FrameFormatError } from './backup-files/frame-end.js';
 import { TarFormatError } from './backup-parts/tar-split.js';
 import { compactUtcStamp } from '../util/time.js';
-import { defaultBaseTransfer, nowIso, type EngineContext, type PgToolConfig } from './context.js';
+import { defaultBaseTransfer, nowIso, type BaseTransferConfig, type EngineContext, type PgToolConfig } from './context.js';
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 import { archiverStatusSql, sourceFactsSql, switchWalSql } from './sql.js';
@@ -77,6 +83,12 @@ async function waitArchived(ctx: EngineContext, client: pg.Client, segment: stri
 
 function backupFailure(file: string, error: unknown): RecoverError {
   if (error instanceof RecoverError) return error;
+  if (error instanceof FrameFormatError) {
+    return new RecoverError('BACKUP_FAILED', `bsdtar's compressed output was not whole: ${error.message}.`, {
+      hint: 'Check the bsdtar messages in the runner log; the partial backup was deleted.',
+      cause: error,
+    });
+  }
   if (error instanceof TarFormatError) {
     return new RecoverError('BACKUP_FAILED', `pg_basebackup's output could not be cut into parts: ${error.message}.`, {
       hint: 'Check the pg_basebackup output in the runner log; the partial backup was deleted.',
@@ -84,6 +96,91 @@ function backupFailure(file: string, error: unknown): RecoverError {
     });
   }
   return toolFailure(file, error);
+}
+
+interface BackupRange {
+  startLsn: string;
+  stopLsn: string;
+  timeline: number;
+}
+
+interface MethodContext {
+  ctx: EngineContext;
+  client: pg.Client;
+  facts: SourceFacts;
+  directory: string;
+  label: string;
+  transfer: Required<BaseTransferConfig>;
+  archiveWaitMs: number;
+}
+
+const progress = (ctx: EngineContext, done: number, total: number | null) =>
+  ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done, total, unit: 'bytes' });
+
+/** The stop segment switched out and archived: only then is the backup usable. */
+async function archiveStop(m: MethodContext, range: BackupRange): Promise<BackupRange> {
+  const stopSegment = segmentName(range.timeline, segmentOfLsn(parseLsn(range.stopLsn), m.facts.walSegmentSize), m.facts.walSegmentSize);
+  await m.client.query(switchWalSql);
+  await waitArchived(m.ctx, m.client, stopSegment, m.archiveWaitMs);
+  return range;
+}
+
+async function fileLevelBackup(m: MethodContext, dataDir: string): Promise<{ parts: StoredPart[]; range: BackupRange }> {
+  const { parts, ...range } = await backupDataFiles(m.ctx, m.client, {
+    dataDir,
+    directory: m.directory,
+    label: m.label,
+    partBytes: m.transfer.partBytes,
+    parallel: m.transfer.parallel,
+    codec: m.transfer.codec,
+    onProgress: (done, total) => progress(m.ctx, done, total),
+  });
+  return { parts, range: await archiveStop(m, range) };
+}
+
+async function streamedBackup(m: MethodContext, tools: PgToolConfig, source: SourceConnection, stopUploads: AbortController): Promise<{ parts: StoredPart[]; range: BackupRange }> {
+  const { ctx } = m;
+  const [file, args] = pgBasebackupArgs(tools.bin, { host: source.host, port: source.port, user: source.user }, m.label);
+  const child = ctx.exec.spawn(file, args, {
+    stdoutStream: true,
+    signal: ctx.signal,
+    timeoutMs: 6 * 3600_000,
+    ...(source.password ? { env: { PGPASSWORD: source.password } } : {}),
+  });
+  let reported = 0;
+  const uploading = uploadTarAsParts(child.stdout!, {
+    store: ctx.storage.backups,
+    directory: m.directory,
+    partBytes: m.transfer.partBytes,
+    parallel: m.transfer.parallel,
+    codec: m.transfer.codec,
+    exec: ctx.exec,
+    signal: AbortSignal.any([ctx.signal, stopUploads.signal]),
+    onRawBytes: (done) => {
+      if (done - reported < 32 * 1024 * 1024) return;
+      reported = done;
+      progress(ctx, done, null);
+    },
+  });
+  // As soon as pg_basebackup is done, its last WAL segment is switched out and archived while
+  // the last parts still compress and upload (the backup is usable only once both are done).
+  const archived = child.then(async (result) => {
+    const found = parseBasebackupLog(String(result.stderr ?? ''));
+    if (!found.startLsn || !found.stopLsn || !found.timeline) {
+      throw new RecoverError('BACKUP_FAILED', 'pg_basebackup finished without reporting its WAL range.', { hint: 'Check the pg_basebackup output in the runner log.' });
+    }
+    return archiveStop(m, { startLsn: found.startLsn, stopLsn: found.stopLsn, timeline: found.timeline });
+  });
+  try {
+    const [range, parts] = await Promise.all([archived, uploading]);
+    return { parts, range };
+  } catch (error) {
+    stopUploads.abort(error);
+    child.kill();
+    const childError = await child.then(() => null, (failure: unknown) => failure);
+    await uploading.catch(() => undefined);
+    throw backupFailure(file, error instanceof TarFormatError && childError ? childError : error);
+  }
 }
 
 export async function takeBaseBackup(
@@ -101,59 +198,25 @@ export async function takeBaseBackup(
         hint: "Set archive_mode = on and archive_command to the recover-bot WAL hook, restart, then take the backup.",
       });
     }
+    const method = await chooseBackupMethod(ctx, tools.backupMethod ?? 'auto', client, facts);
     const startTime = ctx.clock.now();
     const id = await unusedBackupId(ctx, backupIdFor(startTime));
     const directory = `${ctx.storage.backupPrefix}${id}/`;
     const defaults = defaultBaseTransfer();
-    const transfer = tools.baseTransfer ?? defaults;
-    ctx.events.emit({ type: 'step.started', at: nowIso(ctx.clock), step: 'base-backup', title: `Base backup ${id}` });
-    const [file, args] = pgBasebackupArgs(tools.bin, { host: source.host, port: source.port, user: source.user }, `recover-bot ${id}`);
-    const child = ctx.exec.spawn(file, args, {
-      stdoutStream: true,
-      signal: ctx.signal,
-      timeoutMs: 6 * 3600_000,
-      ...(source.password ? { env: { PGPASSWORD: source.password } } : {}),
-    });
+    const transfer = { ...defaults, ...tools.baseTransfer, codec: tools.baseTransfer?.codec ?? defaults.codec };
+    const m: MethodContext = { ctx, client, facts, directory, label: `recover-bot ${id}`, transfer, archiveWaitMs: options.archiveWaitMs ?? 120_000 };
+    const how = method.method === 'files' ? `read from ${method.dataDir}` : 'streamed by pg_basebackup';
+    ctx.events.emit({ type: 'step.started', at: nowIso(ctx.clock), step: 'base-backup', title: `Base backup ${id} (${how})` });
     const stopUploads = new AbortController();
-    let reported = 0;
-    const uploading = uploadTarAsParts(child.stdout!, {
-      store: ctx.storage.backups,
-      directory,
-      partBytes: transfer.partBytes,
-      parallel: transfer.parallel,
-      codec: transfer.codec ?? defaults.codec,
-      exec: ctx.exec,
-      signal: AbortSignal.any([ctx.signal, stopUploads.signal]),
-      onRawBytes: (done) => {
-        if (done - reported < 32 * 1024 * 1024) return;
-        reported = done;
-        ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'base-backup', done, total: null, unit: 'bytes' });
-      },
-    });
-    // As soon as pg_basebackup is done, its last WAL segment is switched out and archived while
-    // the last parts still compress and upload (the backup is usable only once both are done).
-    const archived = child.then(async (result) => {
-      const found = parseBasebackupLog(String(result.stderr ?? ''));
-      if (!found.startLsn || !found.stopLsn || !found.timeline) {
-        throw new RecoverError('BACKUP_FAILED', 'pg_basebackup finished without reporting its WAL range.', { hint: 'Check the pg_basebackup output in the runner log.' });
-      }
-      const stopSegment = segmentName(found.timeline, segmentOfLsn(parseLsn(found.stopLsn), facts.walSegmentSize), facts.walSegmentSize);
-      await client.query(switchWalSql);
-      await waitArchived(ctx, client, stopSegment, options.archiveWaitMs ?? 120_000);
-      return { startLsn: found.startLsn, stopLsn: found.stopLsn, timeline: found.timeline };
-    });
-    let range: Awaited<typeof archived>;
-    let parts: Awaited<typeof uploading>;
+    let parts: StoredPart[];
+    let range: BackupRange;
     try {
-      [range, parts] = await Promise.all([archived, uploading]);
+      ({ parts, range } = method.method === 'files' ? await fileLevelBackup(m, method.dataDir) : await streamedBackup(m, tools, source, stopUploads));
     } catch (error) {
       stopUploads.abort(error);
-      child.kill();
-      const childError = await child.then(() => null, (failure: unknown) => failure);
-      await uploading.catch(() => undefined);
       // No half backup stays behind: without a manifest it would never be used, but it costs storage.
       for (const blob of await listAll(ctx.storage.backups, directory)) await ctx.storage.backups.delete(blob.key);
-      throw backupFailure(file, error instanceof TarFormatError && childError ? childError : error);
+      throw backupFailure('bsdtar', error);
     }
     const manifest: BackupManifest = {
       formatVersion: 2,
@@ -169,13 +232,14 @@ export async function takeBaseBackup(
       walSegmentSize: facts.walSegmentSize,
       nextXidAtStart: facts.nextXid,
       databaseBytes: facts.databaseBytes,
+      method: method.method,
       files: parts.map((part) => ({ name: part.name, bytes: part.bytes, sha256: part.sha256, rawBytes: part.rawBytes, codec: part.codec })),
     };
     const rawBytes = parts.reduce((sum, part) => sum + part.rawBytes, 0);
     const storedBytes = parts.reduce((sum, part) => sum + part.bytes, 0);
     // The manifest goes last: a directory without one is an interrupted backup, never used.
     await ctx.storage.backups.put(manifestKey(ctx.storage.backupPrefix, id), Buffer.from(JSON.stringify(manifest, null, 2)));
-    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${parts.length} ${parts[0]?.codec ?? ''} parts, ${rawBytes} bytes of tar, ${storedBytes} bytes stored` });
+    ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${how}: ${parts.length} ${parts[0]?.codec ?? ''} parts, ${rawBytes} bytes of tar, ${storedBytes} bytes stored` });
     return manifest;
   } finally {
     await client.end();

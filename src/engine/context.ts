@@ -21,6 +21,8 @@ export interface PgToolConfig {
   baseTransfer?: BaseTransferConfig;
   /** Which tar extracts base backups (RECOVER_TAR): auto (bsdtar when installed), bsdtar or gnu. */
   tar?: 'auto' | 'bsdtar' | 'gnu';
+  /** How `recover backup` reads the source (RECOVER_BACKUP_METHOD): auto, files or stream (backup-files/method.ts). */
+  backupMethod?: 'auto' | 'files' | 'stream';
 }
 
 export interface BaseTransferConfig {

@@ -70,6 +70,17 @@ export function tarExtractArgs(dir: string, compression: 'gzip' | 'lz4' | 'zstd'
   return ['tar', ['--extract', ...decompress, '--file', '-', '--directory', dir, '--no-same-owner']];
 }
 
+/**
+ * bsdtar writing one part of a file-level base backup to stdout: the paths come NUL-separated
+ * on stdin, relative to `dir`, each archived alone (-n: a directory entry does not pull in
+ * its contents); compressed in bsdtar's own process with zstd or LZ4 at level 1, as the
+ * streamed parts are. No extended attributes, ACLs or file flags: a data directory needs
+ * none, and restores extract with permissions only.
+ */
+export function tarCreateArgs(dir: string, codec: 'zstd' | 'lz4'): [string, string[]] {
+  return ['bsdtar', ['-c', '-f', '-', '-n', '--null', '-T', '-', '-C', dir, '--no-xattrs', '--no-acls', '--no-fflags', `--${codec}`, '--options', `${codec}:compression-level=1`]];
+}
+
 /** Parses pg_basebackup --verbose lines for the backup's WAL range. */
 export function parseBasebackupLog(stderr: string): { startLsn?: string; stopLsn?: string; timeline?: number } {
   const start = /write-ahead log start point: ([0-9A-F]+\/[0-9A-F]+) on timeline (\d+)/i.exec(stderr);

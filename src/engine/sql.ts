@@ -64,3 +64,20 @@ export const switchWalSql = 'SELECT pg_switch_wal()';
 
 /** The archiver's progress: a segment is archived once `last_archived_wal` reaches it. */
 export const archiverStatusSql = `SELECT last_archived_wal, last_failed_wal, failed_count FROM pg_stat_archiver`;
+
+/**
+ * What a file-level backup checks before reading the data directory itself (local-source.ts).
+ * data_directory needs superuser or pg_read_all_settings: without them the query fails and
+ * the backup streams through pg_basebackup instead.
+ */
+export const localSourceSql = `
+  SELECT current_setting('data_directory') AS data_directory,
+         current_setting('port')::int AS port,
+         extract(epoch FROM pg_postmaster_start_time())::float8 AS start_epoch,
+         pg_is_in_recovery() AS in_recovery,
+         has_function_privilege('pg_backup_start(text, boolean)', 'execute') AS may_start_backup`;
+
+/** PostgreSQL 15's low-level backup API; fast = an immediate checkpoint, like pg_basebackup --checkpoint fast. */
+export const backupStartSql = 'SELECT pg_backup_start($1, true)::text AS lsn';
+/** Without waiting for the archive inside the server: the caller waits with a timeout it reports. */
+export const backupStopSql = 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(false)';
