@@ -50,6 +50,7 @@ interface SourceFacts {
   nextXid: string;
   databaseBytes: number;
   archiveMode: string;
+  maySwitchWal: boolean;
 }
 
 async function readSourceFacts(client: pg.Client): Promise<SourceFacts> {
@@ -63,6 +64,7 @@ async function readSourceFacts(client: pg.Client): Promise<SourceFacts> {
     nextXid: row.next_xid,
     databaseBytes: Number(row.database_bytes),
     archiveMode: row.archive_mode,
+    maySwitchWal: row.may_switch_wal,
   };
 }
 
@@ -81,7 +83,8 @@ async function waitArchived(ctx: EngineContext, client: pg.Client, segment: stri
   });
 }
 
-function backupFailure(file: string, error: unknown): RecoverError {
+/** A file-level backup's failure that is not already coded: bsdtar's output, the walk, the staging directory. */
+function fileBackupFailure(dataDir: string, error: unknown): RecoverError {
   if (error instanceof RecoverError) return error;
   if (error instanceof FrameFormatError) {
     return new RecoverError('BACKUP_FAILED', `bsdtar's compressed output was not whole: ${error.message}.`, {
@@ -89,6 +92,14 @@ function backupFailure(file: string, error: unknown): RecoverError {
       cause: error,
     });
   }
+  return new RecoverError('BACKUP_FAILED', `The file-level backup of ${dataDir} failed: ${(error as Error)?.message ?? String(error)}.`, {
+    hint: 'Check that the runner can read the whole data directory and write its temporary directory; the partial backup was deleted. RECOVER_BACKUP_METHOD=stream takes the backup through pg_basebackup instead.',
+    cause: error,
+  });
+}
+
+function backupFailure(file: string, error: unknown): RecoverError {
+  if (error instanceof RecoverError) return error;
   if (error instanceof TarFormatError) {
     return new RecoverError('BACKUP_FAILED', `pg_basebackup's output could not be cut into parts: ${error.message}.`, {
       hint: 'Check the pg_basebackup output in the runner log; the partial backup was deleted.',
@@ -120,8 +131,17 @@ const progress = (ctx: EngineContext, done: number, total: number | null) =>
 /** The stop segment switched out and archived: only then is the backup usable. */
 async function archiveStop(m: MethodContext, range: BackupRange): Promise<BackupRange> {
   const stopSegment = segmentName(range.timeline, segmentOfLsn(parseLsn(range.stopLsn), m.facts.walSegmentSize), m.facts.walSegmentSize);
-  await m.client.query(switchWalSql);
-  await waitArchived(m.ctx, m.client, stopSegment, m.archiveWaitMs);
+  try {
+    await m.client.query(switchWalSql);
+    await waitArchived(m.ctx, m.client, stopSegment, m.archiveWaitMs);
+  } catch (error) {
+    if (error instanceof RecoverError) throw error;
+    // A query error here is the source's, not the tool's that read the files.
+    throw new RecoverError('BACKUP_FAILED', `The backup's files are stored, but switching out and archiving its last WAL segment ${stopSegment} failed on the source: ${(error as Error).message}.`, {
+      hint: 'Check the source server and its connection, then take the backup again; the partial backup was deleted.',
+      cause: error,
+    });
+  }
   return range;
 }
 
@@ -198,6 +218,12 @@ export async function takeBaseBackup(
         hint: "Set archive_mode = on and archive_command to the recover-bot WAL hook, restart, then take the backup.",
       });
     }
+    // Checked before any work: without it the backup would be taken, then wait in vain for its last segment.
+    if (!facts.maySwitchWal) {
+      throw new RecoverError('BACKUP_FAILED', `The source role ${source.user} may not run pg_switch_wal(), which ends the backup's last WAL segment so it is archived.`, {
+        hint: `GRANT EXECUTE ON FUNCTION pg_switch_wal() TO ${source.user}; (or use a superuser role for backups), then take the backup again.`,
+      });
+    }
     const method = await chooseBackupMethod(ctx, tools.backupMethod ?? 'auto', client, facts);
     const startTime = ctx.clock.now();
     const id = await unusedBackupId(ctx, backupIdFor(startTime));
@@ -216,7 +242,7 @@ export async function takeBaseBackup(
       stopUploads.abort(error);
       // No half backup stays behind: without a manifest it would never be used, but it costs storage.
       for (const blob of await listAll(ctx.storage.backups, directory)) await ctx.storage.backups.delete(blob.key);
-      throw backupFailure('bsdtar', error);
+      throw method.method === 'files' ? fileBackupFailure(method.dataDir, error) : backupFailure('pg_basebackup', error);
     }
     const manifest: BackupManifest = {
       formatVersion: 2,

@@ -57,7 +57,8 @@ export const sourceFactsSql = `
          (SELECT setting::bigint FROM pg_settings WHERE name = 'wal_segment_size') AS wal_segment_size,
          pg_snapshot_xmax(pg_current_snapshot())::text AS next_xid,
          (SELECT sum(pg_database_size(oid))::bigint FROM pg_database) AS database_bytes,
-         current_setting('archive_mode') AS archive_mode`;
+         current_setting('archive_mode') AS archive_mode,
+         has_function_privilege('pg_switch_wal()', 'execute') AS may_switch_wal`;
 
 /** Ends the current WAL segment so the backup's last one is archived now, not when it fills. */
 export const switchWalSql = 'SELECT pg_switch_wal()';
@@ -80,4 +81,4 @@ export const localSourceSql = `
 /** PostgreSQL 15's low-level backup API; fast = an immediate checkpoint, like pg_basebackup --checkpoint fast. */
 export const backupStartSql = 'SELECT pg_backup_start($1, true)::text AS lsn';
 /** Without waiting for the archive inside the server: the caller waits with a timeout it reports. */
-export const backupStopSql = 'SELECT lsn::text AS lsn, labelfile, spcmapfile FROM pg_backup_stop(false)';
+export const backupStopSql = 'SELECT lsn::text AS lsn, labelfile AS labelfile, spcmapfile AS spcmapfile FROM pg_backup_stop(false)';

@@ -54,8 +54,23 @@ export function parseBackupLabel(text: string): { startLsn: string; timeline: nu
   return { startLsn: start[1]!, timeline: Number(timeline[1]) };
 }
 
+/** A query of the backup's own session: if it fails, the backup does (the session is what holds it open). */
+async function backupQuery(client: pg.Client, sql: string, params: unknown[], step: 'pg_backup_start' | 'pg_backup_stop'): Promise<pg.QueryResult> {
+  try {
+    return await client.query(sql, params);
+  } catch (error) {
+    throw new RecoverError('BACKUP_FAILED', `${step} failed on the source: ${(error as Error).message}.`, {
+      hint:
+        step === 'pg_backup_stop'
+          ? 'The session holding the backup open was lost or the server refused to end the backup; nothing was kept. Check the source server log, then take the backup again.'
+          : 'Check that the source role may run pg_backup_start (or set RECOVER_BACKUP_METHOD=stream), then take the backup again.',
+      cause: error,
+    });
+  }
+}
+
 export async function backupDataFiles(ctx: EngineContext, client: pg.Client, options: FileBackupOptions): Promise<FileBackupResult> {
-  const { rows: started } = await client.query(backupStartSql, [options.label]);
+  const { rows: started } = await backupQuery(client, backupStartSql, [options.label], 'pg_backup_start');
   const startLsn: string = started[0].lsn;
   ctx.log.info({ startLsn, dataDir: options.dataDir }, 'file-level base backup started (pg_backup_start)');
   const selection = selectBackupEntries(await walkDataDir(options.dataDir, ctx.signal));
@@ -85,7 +100,7 @@ export async function backupDataFiles(ctx: EngineContext, client: pg.Client, opt
     await mkdir(join(staging, 'global'), { recursive: true, mode: 0o700 });
     // After every other file, as pg_basebackup does; then the label that makes it a backup.
     await copyFile(join(options.dataDir, PG_CONTROL), join(staging, PG_CONTROL));
-    const { rows: stopped } = await client.query(backupStopSql);
+    const { rows: stopped } = await backupQuery(client, backupStopSql, [], 'pg_backup_stop');
     const stop = stopped[0] as { lsn: string; labelfile: string; spcmapfile: string | null };
     const label = parseBackupLabel(stop.labelfile);
     if (!label) throw new RecoverError('BACKUP_FAILED', 'pg_backup_stop returned a backup_label without its start point.', { hint: 'Check the source server log; take the backup again.' });

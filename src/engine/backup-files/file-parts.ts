@@ -59,6 +59,15 @@ async function gone(root: string, path: string): Promise<boolean> {
   }
 }
 
+/** bsdtar's own words: exit 1 with "Error exit delayed" last says nothing; the lines before it do. */
+function partFailure(job: FilePartJob, result: { exitCode?: number; signal?: string }, complaints: string[]): RecoverError {
+  const shown = complaints.slice(0, 3).join('; ') + (complaints.length > 3 ? `; and ${complaints.length - 3} more` : '');
+  const how = result.signal ? `was stopped by ${result.signal}` : `exited ${result.exitCode ?? '?'}`;
+  return new RecoverError('BACKUP_FAILED', `bsdtar ${how} while writing ${job.name}${shown ? `: ${shown}` : ''}.`, {
+    hint: 'Check that the runner can read every file of the data directory (the full bsdtar output is in the runner log); the partial backup was deleted.',
+  });
+}
+
 export async function storeFilePart(
   deps: { exec: Exec; store: BlobStore },
   job: FilePartJob,
@@ -74,8 +83,18 @@ export async function storeFilePart(
   });
   const frames = new FrameEnd(options.codec);
   const measure = hashingCounter(() => undefined, Number.POSITIVE_INFINITY);
+  // What went wrong first decides the error reported; the others only follow from it: bsdtar
+  // failing cuts the stream, a cut stream fails the upload, a refused upload stops bsdtar.
+  let cause: 'tool' | 'stream' | 'storage' | null = null;
+  let streamError: Error | null = null;
   child.stdout!.on('error', (error) => frames.destroy(error));
-  frames.on('error', (error) => measure.stream.destroy(error));
+  frames.on('error', (error) => {
+    cause ??= 'stream';
+    streamError ??= error;
+    measure.stream.destroy(error);
+  });
+  // Once the upload gave up, nothing reads the stream: its error is reported below.
+  measure.stream.on('error', () => undefined);
   child.stdout!.pipe(frames).pipe(measure.stream);
   const finished = child.then(async (result) => {
     if (result.isCanceled || result.timedOut) throw toolFailure(file, result);
@@ -84,29 +103,22 @@ export async function storeFilePart(
     const real = said.vanished.map((path) => path.replace(/^\.\//, ''));
     const allGone = said.vanished.length > 0 && (await Promise.all(real.map((path) => gone(job.root, path)))).every(Boolean);
     if (said.other.length === 0 && allGone) return;
-    throw toolFailure(file, result);
+    throw partFailure(job, result, said.other);
   });
-  // Whichever fails first is the error reported: bsdtar's failure cuts the upload's stream,
-  // a refused upload stops bsdtar; the second failure only follows from the first.
-  let first: { error: unknown } | null = null;
-  const note = (error: unknown) => {
-    first ??= { error };
-  };
   finished.catch((error: unknown) => {
-    note(error);
+    cause ??= 'tool';
     measure.stream.destroy(error instanceof Error ? error : new Error(String(error)));
   });
-  // Once the upload gave up, nothing reads the stream: its error is already reported above.
-  measure.stream.on('error', () => undefined);
   const upload = deps.store.put(`${options.directory}${job.name}`, measure.stream, { signal: options.signal });
-  upload.catch(note);
-  try {
-    await Promise.all([finished, upload]);
-  } catch (error) {
-    child.kill();
-    await Promise.allSettled([finished, upload]);
-    throw first ? (first as { error: unknown }).error : error;
-  }
+  upload.catch(() => {
+    cause ??= 'storage';
+    if (cause === 'storage') child.kill(); // else bsdtar would wait forever on a pipe nobody reads
+  });
+  const [tool, stored] = await Promise.allSettled([finished, upload]);
+  if (cause === 'storage' && stored.status === 'rejected') throw stored.reason;
+  if (tool.status === 'rejected') throw tool.reason;
+  if (streamError) throw streamError;
+  if (stored.status === 'rejected') throw stored.reason;
   if (!frames.writableFinished) throw new RecoverError('BACKUP_FAILED', `bsdtar's output for ${job.name} ended early.`, { hint: 'Check the runner log for bsdtar messages.' });
   return { name: job.name, bytes: measure.bytes(), sha256: measure.sha256(), rawBytes: job.rawBytes, codec: options.codec };
 }

@@ -6,6 +6,7 @@ import {
   pgBasebackupArgs,
   pgCtlStartArgs,
   pgCtlStopArgs,
+  tarCreateArgs,
   tarExtractArgs,
 } from '../../../src/engine/pg-args.js';
 
@@ -67,6 +68,17 @@ describe('argument lists', () => {
     // bsdtar recognises zstd, LZ4 frames and gzip from the stream itself.
     ['bsdtar, a zstd part', tarExtractArgs('/d', 'zstd', 'bsdtar'), ['bsdtar', ['-x', '-p', '-f', '-', '-C', '/d', '--no-same-owner']]],
     ['bsdtar, an lz4 part', tarExtractArgs('/d', 'lz4', 'bsdtar'), ['bsdtar', ['-x', '-p', '-f', '-', '-C', '/d', '--no-same-owner']]],
+    // File-level backups: NUL-separated names on stdin, each entry alone, compressed by bsdtar itself at level 1.
+    [
+      'bsdtar creating a zstd part',
+      tarCreateArgs('/var/lib/postgresql/15/main', 'zstd'),
+      ['bsdtar', ['-c', '-f', '-', '-n', '--null', '-T', '-', '-C', '/var/lib/postgresql/15/main', '--no-xattrs', '--no-acls', '--no-fflags', '--zstd', '--options', 'zstd:compression-level=1']],
+    ],
+    [
+      'bsdtar creating an lz4 part',
+      tarCreateArgs('/d', 'lz4'),
+      ['bsdtar', ['-c', '-f', '-', '-n', '--null', '-T', '-', '-C', '/d', '--no-xattrs', '--no-acls', '--no-fflags', '--lz4', '--options', 'lz4:compression-level=1']],
+    ],
   ])('%s', (_name, actual, expected) => {
     expect(actual).toEqual(expected);
   });

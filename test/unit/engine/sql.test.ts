@@ -9,6 +9,9 @@ import {
   replayStatusSql,
   rowCountSql,
   sourceFactsSql,
+  localSourceSql,
+  backupStartSql,
+  backupStopSql,
   startupPidSql,
   switchWalSql,
   tableHashSql,
@@ -76,7 +79,7 @@ describe('builders', () => {
 /** The output columns of a statement: its top-level `AS name` aliases, or the plain column list. */
 function outputColumns(sql: string): string[] {
   const text = sql.replace(/--[^\n]*/g, '');
-  const aliases = [...text.matchAll(/\bAS (\w+)(?=\s*(?:,|$))/g)].map((m) => m[1]!);
+  const aliases = [...text.matchAll(/\bAS (\w+)(?=\s*(?:,|$|FROM\b))/g)].map((m) => m[1]!);
   if (aliases.length > 0) return aliases;
   const list = /^\s*SELECT (.+?)(?: FROM |$)/s.exec(text)?.[1] ?? '';
   return list.split(',').map((part) => part.trim());
@@ -101,9 +104,18 @@ describe('the queries recovery.ts and backup.ts run', () => {
     [
       'sourceFactsSql',
       sourceFactsSql,
-      ['system_identifier', 'server_version', 'server_version_num', 'wal_segment_size', 'next_xid', 'database_bytes', 'archive_mode'],
-      ['FROM pg_control_system()', "current_setting('archive_mode')", "WHERE name = 'wal_segment_size'"],
+      ['system_identifier', 'server_version', 'server_version_num', 'wal_segment_size', 'next_xid', 'database_bytes', 'archive_mode', 'may_switch_wal'],
+      ['FROM pg_control_system()', "current_setting('archive_mode')", "WHERE name = 'wal_segment_size'", "has_function_privilege('pg_switch_wal()', 'execute')"],
     ],
+    [
+      'localSourceSql',
+      localSourceSql,
+      ['data_directory', 'port', 'start_epoch', 'in_recovery', 'may_start_backup'],
+      ["current_setting('data_directory')", 'pg_postmaster_start_time()', "has_function_privilege('pg_backup_start(text, boolean)', 'execute')"],
+    ],
+    // File-level backups: the label is a parameter, never spliced in; the server does not wait for the archive itself.
+    ['backupStartSql', backupStartSql, ['lsn'], ['pg_backup_start($1, true)']],
+    ['backupStopSql', backupStopSql, ['lsn', 'labelfile', 'spcmapfile'], ['FROM pg_backup_stop(false)']],
     ['archiverStatusSql', archiverStatusSql, ['last_archived_wal', 'last_failed_wal', 'failed_count'], ['FROM pg_stat_archiver']],
     ['switchWalSql', switchWalSql, ['pg_switch_wal()'], []],
   ])('%s returns what its caller reads', (_name, sql, columns, fragments) => {
@@ -115,6 +127,7 @@ describe('the queries recovery.ts and backup.ts run', () => {
     ['replayStatusSql', replayStatusSql],
     ['startupPidSql', startupPidSql],
     ['sourceFactsSql', sourceFactsSql],
+    ['localSourceSql', localSourceSql],
     ['archiverStatusSql', archiverStatusSql],
     ['switchWalSql', switchWalSql],
   ])('%s is one parameterless statement that changes no data', (_name, sql) => {

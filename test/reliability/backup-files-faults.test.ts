@@ -1,0 +1,147 @@
+/**
+ * File-level base backups under faults: a file that vanishes between the walk and bsdtar's
+ * read is left out and the part still stored (normal while the cluster runs); any other
+ * complaint from bsdtar fails the part naming it; bsdtar killed midway, or the source
+ * session holding the backup open terminated, fails the backup with a coded error and
+ * leaves nothing in storage; the next backup then works.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
+import { takeBaseBackup } from '../../src/engine/backup.js';
+import { storeFilePart } from '../../src/engine/backup-files/file-parts.js';
+import type { Exec } from '../../src/engine/exec.js';
+import { RecoverError } from '../../src/errors.js';
+import { LocalDirectoryStore } from '../../src/storage/local.js';
+import { listAll, type BlobStore } from '../../src/storage/blob-store.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
+import { readStreamToBuffer } from '../../src/util/streams.js';
+import type { Config } from '../../src/config.js';
+
+let sandbox: Sandbox;
+let config: Config;
+let scratch: string;
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  config = { ...sandbox.config, pg: { ...sandbox.config.pg, backupMethod: 'files', baseTransfer: { partBytes: 256 * 1024, parallel: 2, codec: 'zstd' } } };
+  await sandbox.query(`CREATE TABLE items AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 20000) g`);
+  scratch = await mkdtemp(join(tmpdir(), 'rb-file-parts-'));
+  await writeFile(join(scratch, 'kept-1'), 'first file\n');
+  await writeFile(join(scratch, 'kept-2'), 'second file\n');
+  await writeFile(join(scratch, 'a-file'), 'not a directory\n');
+}, 180_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+test('a file that vanished before bsdtar read it is left out; the part is stored with the rest', async () => {
+  const store = new LocalDirectoryStore(join(scratch, 'store'), 'backups');
+  const part = await storeFilePart(
+    { exec: sandbox.exec, store },
+    { name: 'base/part-00001.tar.zst', root: scratch, paths: ['kept-1', 'dropped-table', 'kept-2'], rawBytes: 3000 },
+    { directory: 'x/', codec: 'zstd', signal: new AbortController().signal },
+  );
+  const stored = await readStreamToBuffer(await store.getStream('x/base/part-00001.tar.zst'));
+  expect(stored.length).toBe(part.bytes);
+  const listed = await sandbox.exec.run('zstd', ['-d', '-c'], { input: Readable.from([stored]), stdoutStream: false });
+  expect(listed.stdout).toContain('first file');
+  expect(listed.stdout).toContain('second file');
+});
+
+test('any other bsdtar complaint fails the part, naming it', async () => {
+  const store = new LocalDirectoryStore(join(scratch, 'store'), 'backups');
+  const error = await storeFilePart(
+    { exec: sandbox.exec, store },
+    { name: 'base/part-00002.tar.zst', root: scratch, paths: ['kept-1', 'a-file/below'], rawBytes: 3000 },
+    { directory: 'x/', codec: 'zstd', signal: new AbortController().signal },
+  ).then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).code).toBe('BACKUP_FAILED');
+  expect((error as RecoverError).message).toMatch(/^bsdtar exited 1 while writing base\/part-00002\.tar\.zst: bsdtar: \.\/a-file\/below: .*Not a directory/);
+});
+
+/** The sandbox's exec, with one fault applied to every bsdtar that creates a part. */
+function faultyExec(onCreate: (child: ReturnType<Exec['spawn']>) => void): Exec {
+  return {
+    run: sandbox.exec.run,
+    spawn: (file, args, options) => {
+      const child = sandbox.exec.spawn(file, args, options);
+      if (file === 'bsdtar' && args[0] === '-c') onCreate(child);
+      return child;
+    },
+  };
+}
+
+test('bsdtar killed midway: the backup fails with a coded error and leaves nothing in storage; the next one works', async () => {
+  const before = (await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort();
+  const ctx = { ...sandbox.context(), exec: faultyExec((child) => child.kill('SIGKILL')) };
+  const error = await takeBaseBackup(ctx, config.pg, parseConnectionUrl(sandbox.productionUrl)).then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).code).toBe('BACKUP_FAILED');
+  expect((error as RecoverError).message).toMatch(/^bsdtar was stopped by SIGKILL while writing base\/part-\d{5}\.tar\.zst/);
+  expect((await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort()).toEqual(before);
+  const next = await takeBaseBackup(sandbox.context(), config.pg, parseConnectionUrl(sandbox.productionUrl));
+  expect(next.method).toBe('files');
+});
+
+test('the source session holding the backup open is terminated: the backup fails and leaves nothing in storage', async () => {
+  const before = (await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort();
+  const real = sandbox.storage.backups;
+  let terminated: Promise<unknown> | null = null;
+  // The first part's upload waits until the session is gone, so the backup cannot end before it.
+  const terminating: BlobStore = Object.assign(Object.create(real) as BlobStore, {
+    put: async (key: string, body: Parameters<BlobStore['put']>[1], options?: Parameters<BlobStore['put']>[2]) => {
+      terminated ??= sandbox.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_backup_start%' AND pid <> pg_backend_pid()`);
+      await terminated;
+      return real.put(key, body, options);
+    },
+  });
+  const ctx = sandbox.context();
+  const error = await takeBaseBackup({ ...ctx, storage: { ...ctx.storage, backups: terminating } }, config.pg, parseConnectionUrl(sandbox.productionUrl)).then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  expect(((await (terminated as unknown)) as { pg_terminate_backend: boolean }[])[0]?.pg_terminate_backend).toBe(true);
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).code).toBe('BACKUP_FAILED');
+  expect((error as RecoverError).message).toMatch(/^pg_backup_stop failed on the source/);
+  expect((await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort()).toEqual(before);
+  const next = await takeBaseBackup(sandbox.context(), config.pg, parseConnectionUrl(sandbox.productionUrl));
+  expect(next.method).toBe('files');
+});
+
+test('streamed: the source session is lost while pg_basebackup runs; the failure names the source, not pg_basebackup, and nothing is kept', async () => {
+  const before = (await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort();
+  const real = sandbox.storage.backups;
+  let terminated: Promise<unknown> | null = null;
+  const terminating: BlobStore = Object.assign(Object.create(real) as BlobStore, {
+    put: async (key: string, body: Parameters<BlobStore['put']>[1], options?: Parameters<BlobStore['put']>[2]) => {
+      // The backup's own session last ran the source facts query (pg_basebackup has its own connection).
+      terminated ??= sandbox.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_control_system%' AND pid <> pg_backend_pid()`);
+      await terminated;
+      return real.put(key, body, options);
+    },
+  });
+  const ctx = sandbox.context();
+  const error = await takeBaseBackup({ ...ctx, storage: { ...ctx.storage, backups: terminating } }, { ...config.pg, backupMethod: 'stream' }, parseConnectionUrl(sandbox.productionUrl)).then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  expect(((await (terminated as unknown)) as { pg_terminate_backend: boolean }[])[0]?.pg_terminate_backend).toBe(true);
+  expect(error).toBeInstanceOf(RecoverError);
+  expect((error as RecoverError).code).toBe('BACKUP_FAILED');
+  expect((error as RecoverError).message).toMatch(/switching out and archiving its last WAL segment [0-9A-F]{24} failed on the source/);
+  expect((await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort()).toEqual(before);
+});
