@@ -2,8 +2,9 @@
  * Core types of recover-bot.
  *
  * Glossary
- * - base backup: a physical copy of a cluster taken by pg_basebackup, stored under
- *   `daily/<backup-id>/` with a manifest (start/stop LSN and time, timeline, checksums).
+ * - base backup: a physical copy of a cluster (its data files read on the database host
+ *   between pg_backup_start and pg_backup_stop, or pg_basebackup's stream), stored under
+ *   `daily/<backup-id>/` as tar parts with a manifest (start/stop LSN and time, timeline, checksums).
  * - segment: one 16 MiB WAL file, named TTTTTTTTXXXXXXXXYYYYYYYY (timeline, log, seg).
  * - LSN: a WAL position, written `X/Y` in hex.
  * - recovery target: where PITR stops (time, xid, lsn, named restore point, or

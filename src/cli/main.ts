@@ -19,7 +19,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   program
     .command('backup')
-    .description('take a base backup of the source cluster (pg_basebackup streamed into storage)')
+    .description('take a base backup of the source cluster into storage (its data files read on the database host, else the pg_basebackup stream; RECOVER_BACKUP_METHOD)')
     .option('--json', 'print one JSON result object')
     .action((options: { json?: boolean }) =>
       guarded(Boolean(options.json), async () => {

@@ -13,7 +13,7 @@ import { resolveTarTool } from './tar-tool.js';
 import { hashingCounter } from '../util/streams.js';
 import { restoreParts } from './backup-parts/restore-parts.js';
 
-/** Files pg_basebackup copies that must not survive into a restored cluster. */
+/** Files a base backup may hold (pg_basebackup copies some) that must not survive into a restored cluster. */
 const STALE_FILES = ['postmaster.pid', 'postmaster.opts', 'standby.signal', 'recovery.signal'];
 const REPORT_EVERY = 16 * 1024 * 1024;
 

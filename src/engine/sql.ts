@@ -49,7 +49,7 @@ export const replayStatusSql = `
 /** The pid of the startup process (the one that replays WAL), to raise its CPU priority. */
 export const startupPidSql = `SELECT pid FROM pg_stat_activity WHERE backend_type = 'startup'`;
 
-/** What a base backup's manifest records about its source, read before pg_basebackup starts. */
+/** What a base backup's manifest records about its source, read before the backup starts (and whether its role may end the last WAL segment). */
 export const sourceFactsSql = `
   SELECT (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier,
          current_setting('server_version') AS server_version,
