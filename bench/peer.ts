@@ -28,7 +28,7 @@
  * after the base; base = pgbench scale 300 (≈ 4.5 GB) before the base, ~20 segments after it
  * (the initial load is not archived: only WAL after the base backups is needed). --scale and
  * --segments override the selected shape(s) for quick checks (e.g. `wal --scale 5 --segments 20`).
- * Peak RSS: the recover CLI process's own ru_maxrss (bench/peer/max-rss.mjs), not its child
+ * Peak RSS: the recover CLI process's own VmHWM (bench/peer/max-rss.mjs), not its child
  * tools. Medians over the rounds; timings on a shared machine swing by ±20 %.
  */
 import { execa } from 'execa';

@@ -1,7 +1,8 @@
 /**
  * File-level base backups under faults: a file that vanishes between the walk and bsdtar's
  * read is left out and the part still stored (normal while the cluster runs); any other
- * complaint from bsdtar fails the part naming it; bsdtar killed midway, or the source
+ * complaint from bsdtar fails the part naming it; output that is not a compressed frame fails
+ * the part without hanging on the tool still writing; bsdtar killed midway, or the source
  * session holding the backup open terminated, fails the backup with a coded error and
  * leaves nothing in storage; the next backup then works.
  */
@@ -13,6 +14,7 @@ import { Readable } from 'node:stream';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
 import { storeFilePart } from '../../src/engine/backup-files/file-parts.js';
+import { FrameFormatError } from '../../src/engine/backup-files/frame-end.js';
 import type { Exec } from '../../src/engine/exec.js';
 import { RecoverError } from '../../src/errors.js';
 import { LocalDirectoryStore } from '../../src/storage/local.js';
@@ -67,6 +69,22 @@ test('any other bsdtar complaint fails the part, naming it', async () => {
   expect(error).toBeInstanceOf(RecoverError);
   expect((error as RecoverError).code).toBe('BACKUP_FAILED');
   expect((error as RecoverError).message).toMatch(/^bsdtar exited 1 while writing base\/part-00002\.tar\.zst: bsdtar: \.\/a-file\/below: .*Not a directory/);
+});
+
+test('output that is not a compressed frame fails the part and does not hang, though the tool goes on writing 8 MiB', async () => {
+  const store = new LocalDirectoryStore(join(scratch, 'store'), 'backups');
+  // Stands in for a bsdtar whose output is damaged: far more than a pipe holds, then exit 0.
+  const garbling: Exec = { run: sandbox.exec.run, spawn: (_file, _args, options) => sandbox.exec.spawn('head', ['-c', String(8 * 1024 * 1024), '/dev/zero'], options) };
+  const error = await storeFilePart(
+    { exec: garbling, store },
+    { name: 'base/part-00003.tar.zst', root: scratch, paths: ['kept-1'], rawBytes: 3000 },
+    { directory: 'x/', codec: 'zstd', signal: new AbortController().signal },
+  ).then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(FrameFormatError);
+  expect((error as Error).message).toBe('not a zstd frame');
 });
 
 /** The sandbox's exec, with one fault applied to every bsdtar that creates a part. */

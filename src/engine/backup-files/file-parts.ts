@@ -92,6 +92,9 @@ export async function storeFilePart(
     cause ??= 'stream';
     streamError ??= error;
     measure.stream.destroy(error);
+    // Keep reading what bsdtar still writes (into nothing): blocked on a full pipe it would never exit.
+    child.stdout!.unpipe(frames);
+    child.stdout!.resume();
   });
   // Once the upload gave up, nothing reads the stream: its error is reported below.
   measure.stream.on('error', () => undefined);

@@ -12,19 +12,10 @@ import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
 import { localSourceSql } from '../sql.js';
 import { checkLocalDataDir } from './local-source.js';
+import { bsdtarProblem } from '../tar-tool.js';
 
 export type BackupMethodChoice = 'auto' | 'files' | 'stream';
 export type BackupMethod = { method: 'files'; dataDir: string } | { method: 'stream'; reason: string };
-
-async function bsdtarMissing(ctx: Pick<EngineContext, 'exec' | 'signal'>): Promise<string | null> {
-  try {
-    await ctx.exec.run('bsdtar', ['--version'], { signal: ctx.signal, timeoutMs: 10_000 });
-    return null;
-  } catch (error) {
-    ctx.signal.throwIfAborted();
-    return `bsdtar is not installed on the runner (${(error as Error).message})`;
-  }
-}
 
 /** Why a file-level backup cannot be taken here, or the data directory to read. */
 async function filesBlocker(ctx: Pick<EngineContext, 'exec' | 'signal'>, client: pg.Client, facts: { systemIdentifier: string; serverVersionNum: number }): Promise<string | { dataDir: string }> {
@@ -39,8 +30,8 @@ async function filesBlocker(ctx: Pick<EngineContext, 'exec' | 'signal'>, client:
   if (!row.may_start_backup) return 'the source role may not run pg_backup_start (GRANT EXECUTE ON FUNCTION pg_backup_start, pg_backup_stop)';
   const mismatch = await checkLocalDataDir({ dataDirectory: row.data_directory, systemIdentifier: facts.systemIdentifier, port: row.port, startEpochSeconds: row.start_epoch });
   if (mismatch) return `${row.data_directory} on this runner is not the source's data directory: ${mismatch}`;
-  const missing = await bsdtarMissing(ctx);
-  if (missing) return missing;
+  const problem = await bsdtarProblem(ctx);
+  if (problem) return `bsdtar does not run on the runner (${problem.message}); install libarchive-tools`;
   return { dataDir: row.data_directory };
 }
 
