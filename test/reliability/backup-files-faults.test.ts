@@ -114,24 +114,34 @@ test('bsdtar killed midway: the backup fails with a coded error and leaves nothi
   expect(next.method).toBe('files');
 });
 
-test('the source session holding the backup open is terminated: the backup fails and leaves nothing in storage', async () => {
-  const before = (await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort();
+/**
+ * Takes a backup whose first part upload first terminates the source session whose last query
+ * matches `lastQuery` (and waits for that), so the backup cannot end before the session is
+ * gone. Returns the backup's failure and whether the session was terminated.
+ */
+async function backupLosingSession(lastQuery: string, method: 'files' | 'stream'): Promise<{ error: unknown; terminated: boolean }> {
   const real = sandbox.storage.backups;
-  let terminated: Promise<unknown> | null = null;
-  // The first part's upload waits until the session is gone, so the backup cannot end before it.
-  const terminating: BlobStore = Object.assign(Object.create(real) as BlobStore, {
+  let terminating: Promise<{ ended: boolean }[]> | null = null;
+  const store: BlobStore = Object.assign(Object.create(real) as BlobStore, {
     put: async (key: string, body: Parameters<BlobStore['put']>[1], options?: Parameters<BlobStore['put']>[2]) => {
-      terminated ??= sandbox.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_backup_start%' AND pid <> pg_backend_pid()`);
-      await terminated;
+      terminating ??= sandbox.query<{ ended: boolean }>(`SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE query LIKE $1 AND pid <> pg_backend_pid()`, [`%${lastQuery}%`]);
+      await terminating;
       return real.put(key, body, options);
     },
   });
   const ctx = sandbox.context();
-  const error = await takeBaseBackup({ ...ctx, storage: { ...ctx.storage, backups: terminating } }, config.pg, parseConnectionUrl(sandbox.productionUrl)).then(
+  const error = await takeBaseBackup({ ...ctx, storage: { ...ctx.storage, backups: store } }, { ...config.pg, backupMethod: method }, parseConnectionUrl(sandbox.productionUrl)).then(
     () => null,
     (failure: unknown) => failure,
   );
-  expect(((await (terminated as unknown)) as { pg_terminate_backend: boolean }[])[0]?.pg_terminate_backend).toBe(true);
+  const rows = terminating ? await (terminating as Promise<{ ended: boolean }[]>) : [];
+  return { error, terminated: rows[0]?.ended === true };
+}
+
+test('the source session holding the backup open is terminated: the backup fails and leaves nothing in storage', async () => {
+  const before = (await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort();
+  const { error, terminated } = await backupLosingSession('pg_backup_start', 'files');
+  expect(terminated).toBe(true);
   expect(error).toBeInstanceOf(RecoverError);
   expect((error as RecoverError).code).toBe('BACKUP_FAILED');
   expect((error as RecoverError).message).toMatch(/^pg_backup_stop failed on the source/);
@@ -142,22 +152,9 @@ test('the source session holding the backup open is terminated: the backup fails
 
 test('streamed: the source session is lost while pg_basebackup runs; the failure names the source, not pg_basebackup, and nothing is kept', async () => {
   const before = (await listAll(sandbox.storage.backups, 'daily/')).map((blob) => blob.key).sort();
-  const real = sandbox.storage.backups;
-  let terminated: Promise<unknown> | null = null;
-  const terminating: BlobStore = Object.assign(Object.create(real) as BlobStore, {
-    put: async (key: string, body: Parameters<BlobStore['put']>[1], options?: Parameters<BlobStore['put']>[2]) => {
-      // The backup's own session last ran the source facts query (pg_basebackup has its own connection).
-      terminated ??= sandbox.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_control_system%' AND pid <> pg_backend_pid()`);
-      await terminated;
-      return real.put(key, body, options);
-    },
-  });
-  const ctx = sandbox.context();
-  const error = await takeBaseBackup({ ...ctx, storage: { ...ctx.storage, backups: terminating } }, { ...config.pg, backupMethod: 'stream' }, parseConnectionUrl(sandbox.productionUrl)).then(
-    () => null,
-    (failure: unknown) => failure,
-  );
-  expect(((await (terminated as unknown)) as { pg_terminate_backend: boolean }[])[0]?.pg_terminate_backend).toBe(true);
+  // The backup's own session last ran the source facts query (pg_basebackup has its own connection).
+  const { error, terminated } = await backupLosingSession('pg_control_system', 'stream');
+  expect(terminated).toBe(true);
   expect(error).toBeInstanceOf(RecoverError);
   expect((error as RecoverError).code).toBe('BACKUP_FAILED');
   expect((error as RecoverError).message).toMatch(/switching out and archiving its last WAL segment [0-9A-F]{24} failed on the source/);
