@@ -18,19 +18,21 @@ describe('phaseEta', () => {
     ['no progress and no estimate: unknown', progress(null, null), null, at(30), null],
     ['a single event: the history rate for the bytes left, plus the tail', progress([6, 0], [6, 0]), history, undefined, { remainingSeconds: 100 + 3, basis: 'history', bytesPerSecond: 10 }],
     ['a window under 2 s is not a rate yet: nothing done since the start either', progress([6, 0], [7.5, 0]), history, undefined, { remainingSeconds: 100 + 3, basis: 'history', bytesPerSecond: 10 }],
-    // no window yet: 30 bytes over 7.5 s since the start less 5 s of start-up = 12 B/s, 3 % done → weight 0.3
-    ['a window under 2 s: the rate since the start, less the start-up', progress([6, 0], [7.5, 30]), history, undefined, { remainingSeconds: 970 * (0.3 / 12 + 0.7 / 10) + 3, basis: 'blended', bytesPerSecond: 970 / (970 * (0.3 / 12 + 0.7 / 10)) }],
-    // replay's first event at 20 % (the server accepted connections only then), 15 s after the start: 200 / (15 − 5) = 20 B/s
-    ['a first event past 10 %: the rate since the start alone', progress([15, 200], [15, 200]), history, undefined, { remainingSeconds: 40 + 3, basis: 'observed', bytesPerSecond: 20 }],
-    // observed 20 B/s, 5 % done → weight 0.5: 950 × (0.5/20 + 0.5/10) = 71.25
-    ['5 % done: half observed, half history', progress([6, 0], [8.5, 50]), history, undefined, { remainingSeconds: 71.25 + 3, basis: 'blended', bytesPerSecond: 950 / 71.25 }],
-    ['10 % done: the observed rate alone', progress([6, 0], [11, 100]), history, undefined, { remainingSeconds: 45 + 3, basis: 'observed', bytesPerSecond: 20 }],
+    // no window yet: 30 bytes over 7.5 s since the start less 5 s of start-up = 12 B/s, 3 % done → weight 0.06
+    ['a window under 2 s: the rate since the start, less the start-up', progress([6, 0], [7.5, 30]), history, undefined, { remainingSeconds: 970 * (0.06 / 12 + 0.94 / 10) + 3, basis: 'blended', bytesPerSecond: 970 / (970 * (0.06 / 12 + 0.94 / 10)) }],
+    // replay's first event at 20 % (the server accepted connections only then), 15 s after the start: 200 / (15 − 5) = 20 B/s, weight 0.4
+    ['a first event at 20 %: the rate since the start, weighing 0.4', progress([15, 200], [15, 200]), history, undefined, { remainingSeconds: 800 * (0.4 / 20 + 0.6 / 10) + 3, basis: 'blended', bytesPerSecond: 12.5 }],
+    // observed 20 B/s, 5 % done → weight 0.1: 950 × (0.1/20 + 0.9/10) = 90.25
+    ['5 % done: a tenth observed', progress([6, 0], [8.5, 50]), history, undefined, { remainingSeconds: 90.25 + 3, basis: 'blended', bytesPerSecond: 950 / 90.25 }],
+    // the first tenth of a replay ran ~2.5x slower than the rest in bench:pitr (this session): 10 % done weighs 0.2
+    ['10 % done: a fifth observed', progress([6, 0], [11, 100]), history, undefined, { remainingSeconds: 81 + 3, basis: 'blended', bytesPerSecond: 900 / 81 }],
+    ['half done: the observed rate alone', progress([6, 0], [31, 500]), history, undefined, { remainingSeconds: 25 + 3, basis: 'observed', bytesPerSecond: 20 }],
     ['the window starts at the first event, whatever was done before it', progress([10, 400], [20, 600]), history, undefined, { remainingSeconds: 20 + 3, basis: 'observed', bytesPerSecond: 20 }],
     ['no history: the observed rate as soon as there is one, no tail', progress([6, 0], [8, 10]), null, undefined, { remainingSeconds: 198, basis: 'observed', bytesPerSecond: 5 }],
     ['no history: the rate since the start, start-up included', progress([6, 0], [6, 10]), null, undefined, { remainingSeconds: 990 * 0.6, basis: 'observed', bytesPerSecond: 10 / 6 }],
     ['no history and nothing moved: unknown', progress([6, 0], [6, 0]), null, undefined, null],
     ['all bytes done: only the tail is left', progress([6, 0], [56, 1000]), history, undefined, { remainingSeconds: 3, basis: 'observed', bytesPerSecond: 20 }],
-    ['unknown total: the estimate bytes stand in', progress([6, 0], [16, 200], null), history, undefined, { remainingSeconds: 40 + 3, basis: 'observed', bytesPerSecond: 20 }],
+    ['unknown total: the estimate bytes stand in', progress([6, 0], [16, 200], null), history, undefined, { remainingSeconds: 64 + 3, basis: 'blended', bytesPerSecond: 12.5 }],
   ])('%s', (_name, input, expected, asOf, result) => {
     const eta = phaseEta(input, expected, asOf);
     if (result === null) return expect(eta).toBeNull();
