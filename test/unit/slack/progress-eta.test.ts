@@ -72,12 +72,22 @@ describe('status message: phase, how far, ETA', () => {
       ],
     ],
     [
-      'replay at 20 %: this run\'s own rate (20 MB/s)',
+      // 20 MB/s observed weighs 0.4 at 20 % against the plan's 10 MB/s (src/estimate/eta.ts, TRUST_FRACTION)
+      'replay at 20 %: this run\'s rate (20 MB/s) blended with the measured history',
       [...replayStarted, replayAt(5, 0), replayAt(15, 200e6)],
       [
         '*Now:* Replay 3 WAL segments, then promote',
         '*Replayed:* `0/DEBC200` of `0/3D9ACA00` [##--------] 20% (190.7 MiB of 953.7 MiB) · 20/63 segments fetched',
-        '*ETA:* about 43 s left in this step at 19.1 MiB/s (at the rate measured so far), about 1 min 01 s for the whole job',
+        '*ETA:* about 1 min 07 s left in this step at 11.9 MiB/s (blending this run\'s rate with the measured history), about 1 min 25 s for the whole job',
+      ],
+    ],
+    [
+      'replay at 60 %: this run\'s own rate (20 MB/s)',
+      [...replayStarted, replayAt(5, 0), replayAt(35, 600e6)],
+      [
+        '*Now:* Replay 3 WAL segments, then promote',
+        '*Replayed:* `0/25C34600` of `0/3D9ACA00` [######----] 60% (572.2 MiB of 953.7 MiB) · 20/63 segments fetched',
+        '*ETA:* about 23 s left in this step at 19.1 MiB/s (at the rate measured so far), about 41 s for the whole job',
       ],
     ],
   ])('%s', (_name, events, lines) => {
