@@ -22,7 +22,7 @@ import { compactUtcStamp } from '../util/time.js';
 import { defaultBaseTransfer, nowIso, type BaseTransferConfig, type EngineContext, type PgToolConfig } from './context.js';
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
-import { archiverStatusSql, sourceFactsSql, switchWalSql } from './sql.js';
+import { archiverStatusSql, quoteIdent, sourceFactsSql, switchWalSql } from './sql.js';
 
 export function backupIdFor(time: Date): string {
   return compactUtcStamp(time);
@@ -158,8 +158,9 @@ async function fileLevelBackup(m: MethodContext, dataDir: string): Promise<{ par
   return { parts, range: await archiveStop(m, range) };
 }
 
-async function streamedBackup(m: MethodContext, tools: PgToolConfig, source: SourceConnection, stopUploads: AbortController): Promise<{ parts: StoredPart[]; range: BackupRange }> {
+async function streamedBackup(m: MethodContext, tools: PgToolConfig, source: SourceConnection): Promise<{ parts: StoredPart[]; range: BackupRange }> {
   const { ctx } = m;
+  const stopUploads = new AbortController();
   const [file, args] = pgBasebackupArgs(tools.bin, { host: source.host, port: source.port, user: source.user }, m.label);
   const child = ctx.exec.spawn(file, args, {
     stdoutStream: true,
@@ -221,7 +222,7 @@ export async function takeBaseBackup(
     // Checked before any work: without it the backup would be taken, then wait in vain for its last segment.
     if (!facts.maySwitchWal) {
       throw new RecoverError('BACKUP_FAILED', `The source role ${source.user} may not run pg_switch_wal(), which ends the backup's last WAL segment so it is archived.`, {
-        hint: `GRANT EXECUTE ON FUNCTION pg_switch_wal() TO ${source.user}; (or use a superuser role for backups), then take the backup again.`,
+        hint: `GRANT EXECUTE ON FUNCTION pg_switch_wal() TO ${quoteIdent(source.user)}; (or use a superuser role for backups), then take the backup again.`,
       });
     }
     const method = await chooseBackupMethod(ctx, tools.backupMethod ?? 'auto', client, facts);
@@ -233,13 +234,11 @@ export async function takeBaseBackup(
     const m: MethodContext = { ctx, client, facts, directory, label: `recover-bot ${id}`, transfer, archiveWaitMs: options.archiveWaitMs ?? 120_000 };
     const how = method.method === 'files' ? `read from ${method.dataDir}` : 'streamed by pg_basebackup';
     ctx.events.emit({ type: 'step.started', at: nowIso(ctx.clock), step: 'base-backup', title: `Base backup ${id} (${how})` });
-    const stopUploads = new AbortController();
     let parts: StoredPart[];
     let range: BackupRange;
     try {
-      ({ parts, range } = method.method === 'files' ? await fileLevelBackup(m, method.dataDir) : await streamedBackup(m, tools, source, stopUploads));
+      ({ parts, range } = method.method === 'files' ? await fileLevelBackup(m, method.dataDir) : await streamedBackup(m, tools, source));
     } catch (error) {
-      stopUploads.abort(error);
       // No half backup stays behind: without a manifest it would never be used, but it costs storage.
       for (const blob of await listAll(ctx.storage.backups, directory)) await ctx.storage.backups.delete(blob.key);
       throw method.method === 'files' ? fileBackupFailure(method.dataDir, error) : backupFailure('pg_basebackup', error);

@@ -147,7 +147,7 @@ test('a source role that may not read data_directory: auto streams through pg_ba
   );
   expect(ungranted).toBeInstanceOf(RecoverError);
   expect((ungranted as RecoverError).message).toMatch(/backup_only may not run pg_switch_wal/);
-  expect((ungranted as RecoverError).hint).toContain('GRANT EXECUTE ON FUNCTION pg_switch_wal() TO backup_only');
+  expect((ungranted as RecoverError).hint).toContain('GRANT EXECUTE ON FUNCTION pg_switch_wal() TO "backup_only";');
   await sandbox.query(`GRANT EXECUTE ON FUNCTION pg_switch_wal() TO backup_only`);
   const refused = await takeBaseBackup(sandbox.context(), { ...config.pg, backupMethod: 'files' }, url).then(
     () => null,
