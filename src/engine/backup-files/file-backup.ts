@@ -106,11 +106,11 @@ export async function backupDataFiles(ctx: EngineContext, client: pg.Client, opt
     if (!label) throw new RecoverError('BACKUP_FAILED', 'pg_backup_stop returned a backup_label without its start point.', { hint: 'Check the source server log; take the backup again.' });
     await writeFile(join(staging, 'backup_label'), stop.labelfile, { mode: 0o600 });
     if (stop.spcmapfile) await writeFile(join(staging, 'tablespace_map'), stop.spcmapfile, { mode: 0o600 });
-    const labelPaths = [...selection.directories.map((directory) => directory.path), PG_CONTROL, 'backup_label', ...(stop.spcmapfile ? ['tablespace_map'] : [])];
-    const labelEntries: DataDirEntry[] = [...selection.directories, selection.pgControl, { path: 'backup_label', kind: 'file', bytes: Buffer.byteLength(stop.labelfile), mode: 0o600 }];
+    const written = (path: string, text: string): DataDirEntry => ({ path, kind: 'file', bytes: Buffer.byteLength(text), mode: 0o600 });
+    const labelEntries = [...selection.directories, selection.pgControl, written('backup_label', stop.labelfile), ...(stop.spcmapfile ? [written('tablespace_map', stop.spcmapfile)] : [])];
     const last = await storeFilePart(
       { exec: ctx.exec, store: ctx.storage.backups },
-      { name: partName(parts.length + 1, options.codec), root: staging, paths: labelPaths, rawBytes: tarBytes(labelEntries) },
+      { name: partName(parts.length + 1, options.codec), root: staging, paths: labelEntries.map((entry) => entry.path), rawBytes: tarBytes(labelEntries) },
       { directory: options.directory, codec: options.codec, signal: ctx.signal },
     );
     return { parts: [...parts, last], startLsn: label.startLsn, stopLsn: stop.lsn, timeline: label.timeline };
