@@ -6,7 +6,8 @@
  *
  * How good the RTO estimates are, on the 'ours' runs (issue 9): from each run's own engine
  * events, `eta_error_pct` is the ETA the status message would show (src/estimate/eta.ts) at the
- * first replay progress at or after 10 % of the bytes, against the replay time actually left
+ * first replay progress at or after 10 % of the bytes (with the history's profile once there is
+ * one, src/estimate/profile.ts), against the replay time actually left
  * (signed: + = estimated too long; the median over the rounds after the first, whose history is
  * the earlier rounds; the first round's, on the default rates, is `eta_error_uncalibrated_pct`);
  * `plan_estimate_s` is what a plan
@@ -29,7 +30,7 @@ import { decodeWal } from '../src/wal/compression.js';
 import { selectRestore } from '../src/catalog/select-restore.js';
 import { errorPercent, phaseEta } from '../src/estimate/eta.js';
 import { samplesOf } from '../src/estimate/observe.js';
-import { aggregateRates, median, phaseEstimate, type PhaseSample } from '../src/estimate/rates.js';
+import { aggregateRates, median, phaseEstimate, type MeasuredRates, type PhaseSample } from '../src/estimate/rates.js';
 import { restoreEstimates } from '../src/estimate/restore.js';
 import type { EngineEvent, StepEstimate } from '../src/types.js';
 
@@ -114,12 +115,18 @@ try {
       if (way.startsWith('ours')) log(`  fetched: ${JSON.stringify(result.fetched)}`);
       if (way === 'ours') {
         // As a plan carries it: the earlier rounds' rates, or the defaults in the first round (not yet measured).
-        const eta = etaAtTenPercent(events, phaseEstimate('replay-wal', 0, rates));
+        const eta = etaAtFraction(events, 0.1, rates);
         if (eta) {
           if (history.length) etaErrors.push(eta.errorPct);
           else uncalibratedEtaError = eta.errorPct;
           log(`  ETA at ${eta.fraction.toFixed(2)} of replay: ${eta.estimated.toFixed(2)} s left (${eta.basis}${history.length ? '' : ', default rates'}), actually ${eta.actual.toFixed(2)} s: ${eta.errorPct.toFixed(1)} %`);
         }
+        // Later in the replay, for the record (the goal is set at 10 %).
+        const later = [0.3, 0.5, 0.7, 0.9].flatMap((fraction) => {
+          const at = etaAtFraction(events, fraction, rates);
+          return at ? [`${fraction * 100} %: ${at.errorPct >= 0 ? '+' : ''}${at.errorPct.toFixed(1)} % (${at.basis})`] : [];
+        });
+        if (later.length) log(`  ETA error later: ${later.join(', ')}`);
         if (history.length) {
           const planned = restoreEstimates(selection, rates);
           const estimate = exactSeconds(planned.base.estimate) + exactSeconds(planned.replay.estimate);
@@ -157,21 +164,22 @@ function exactSeconds(estimate: StepEstimate): number {
 }
 
 /**
- * The ETA the status message would show at the first replay progress at or after 10 % of the
- * bytes (the same phaseEta, over the window since the first progress, with the history's rate
- * and tail), and the replay time that was actually left then.
+ * The ETA the status message would show at the first replay progress at or after `fraction` of
+ * the bytes (the same phaseEta, over the window since the first progress, with the estimate a
+ * plan would carry for these bytes: the history's rate, tail and, for a similar size, profile),
+ * and the replay time that was actually left then.
  */
-function etaAtTenPercent(events: readonly EngineEvent[], expected: StepEstimate | null) {
+function etaAtFraction(events: readonly EngineEvent[], fraction: number, rates: MeasuredRates) {
   const ms = (iso: string) => new Date(iso).getTime();
   const started = events.find((e) => e.type === 'step.started' && e.step === 'replay-wal');
   const finished = events.find((e) => e.type === 'step.finished' && e.step === 'replay-wal');
   const progress = events.flatMap((e) => (e.type === 'step.progress' && e.step === 'replay-wal' && e.total ? [e] : []));
-  const at = progress.find((e) => e.done / e.total! >= 0.1);
+  const at = progress.find((e) => e.done / e.total! >= fraction);
   if (!started || !finished || !at || progress.length === 0) return null;
   const first = progress[0]!;
   const eta = phaseEta(
     { total: at.total, startedAt: ms(started.at), first: { at: ms(first.at), done: first.done }, last: { at: ms(at.at), done: at.done } },
-    expected ? { ...expected, bytes: at.total! } : null,
+    phaseEstimate('replay-wal', at.total!, rates),
   );
   if (!eta) return null;
   const actual = (ms(finished.at) - ms(at.at)) / 1000;

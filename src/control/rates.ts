@@ -1,5 +1,5 @@
 /**
- * Measured restore rates per runner pool (table `measured_rates`, migration 0007): the runner
+ * Measured restore rates per runner pool (table `measured_rates`, migrations 0007 and 0008): the runner
  * appends one row per finished measured phase of a job; planning reads the newest ones. The
  * arithmetic (what a sample is, medians, estimates) is in src/estimate/, not here.
  */
@@ -12,6 +12,8 @@ export interface RateSampleRecord {
   bytesPerSecond: number;
   startupSeconds: number;
   tailSeconds: number;
+  /** Shares of the phase's time at each tenth of its bytes (src/estimate/profile.ts); null: unknown. */
+  profile: readonly (number | null)[] | null;
 }
 
 interface RateRow {
@@ -21,16 +23,17 @@ interface RateRow {
   bytes_per_second: number;
   startup_seconds: number;
   tail_seconds: number;
+  profile: readonly (number | null)[] | null;
 }
 
 /** Records a phase of a job; its pool is the job's. A second sample of the same phase and job is ignored. */
 export async function recordRateSample(db: Db, jobId: string, sample: RateSampleRecord): Promise<void> {
   await queryRows(
     db,
-    `INSERT INTO measured_rates (pool, job_id, phase, bytes, seconds, bytes_per_second, startup_seconds, tail_seconds)
-     SELECT pool, id, $2, $3, $4, $5, $6, $7 FROM jobs WHERE id = $1
+    `INSERT INTO measured_rates (pool, job_id, phase, bytes, seconds, bytes_per_second, startup_seconds, tail_seconds, profile)
+     SELECT pool, id, $2, $3, $4, $5, $6, $7, $8 FROM jobs WHERE id = $1
      ON CONFLICT (job_id, phase) DO NOTHING`,
-    [jobId, sample.phase, Math.round(sample.bytes), sample.seconds, sample.bytesPerSecond, sample.startupSeconds, sample.tailSeconds],
+    [jobId, sample.phase, Math.round(sample.bytes), sample.seconds, sample.bytesPerSecond, sample.startupSeconds, sample.tailSeconds, sample.profile],
   );
 }
 
@@ -38,7 +41,7 @@ export async function recordRateSample(db: Db, jobId: string, sample: RateSample
 export async function recentRateSamples(db: Db, pool: string, perPhase: number): Promise<RateSampleRecord[]> {
   const rows = await queryRows<RateRow>(
     db,
-    `SELECT phase, bytes, seconds, bytes_per_second, startup_seconds, tail_seconds
+    `SELECT phase, bytes, seconds, bytes_per_second, startup_seconds, tail_seconds, profile
        FROM (SELECT *, row_number() OVER (PARTITION BY phase ORDER BY id DESC) AS n FROM measured_rates WHERE pool = $1) recent
       WHERE n <= $2
       ORDER BY id DESC`,
@@ -51,5 +54,6 @@ export async function recentRateSamples(db: Db, pool: string, perPhase: number):
     bytesPerSecond: row.bytes_per_second,
     startupSeconds: row.startup_seconds,
     tailSeconds: row.tail_seconds,
+    profile: row.profile,
   }));
 }

@@ -10,8 +10,12 @@
  *   over the time since the step started less the expected start-up. Until `TRUST_FRACTION` (half) of the bytes are done
  *   it is blended (in time, weight growing with the fraction done) with the historical rate of
  *   the plan's estimate. Without a history the observed rate is used alone as soon as it exists.
+ * - When the plan's estimate carries a measured profile (./profile.ts) that knows the fraction
+ *   done, the time this run took to get there, scaled by the profile, instead: it follows this
+ *   run's speed from the first tenth on without taking an early rate for the whole phase's.
  */
 import type { StepEstimate } from '../types.js';
+import { shareAt } from './profile.js';
 
 export interface ProgressPoint {
   /** Milliseconds since the epoch. */
@@ -33,8 +37,8 @@ export interface Eta {
   remainingSeconds: number;
   /** The rate the remaining bytes are expected to move at (bytes/s); null before any progress. */
   bytesPerSecond: number | null;
-  /** history: the plan's rate only; blended: both; observed: this run's own rate only. */
-  basis: 'history' | 'blended' | 'observed';
+  /** history: the plan's rate only; blended: both; observed: this run's own rate only; profile: this run's time so far, scaled by the measured profile. */
+  basis: 'history' | 'blended' | 'observed' | 'profile';
 }
 
 /**
@@ -79,6 +83,8 @@ export function phaseEta(progress: PhaseProgress, expected: StepEstimate | null,
   const observed = observedRate(progress, expected?.startupSeconds ?? 0);
   const history = expected && expected.bytesPerSecond > 0 ? expected.bytesPerSecond : null;
   const tail = expected?.tailSeconds ?? 0;
+  const profiled = profileEta(progress, expected, fraction, remainingBytes);
+  if (profiled) return profiled;
   if (observed === null && history === null) return null;
   const weight = observed === null ? 0 : history === null ? 1 : Math.min(1, fraction / TRUST_FRACTION);
   const transferSeconds = remainingBytes * (weight / (observed ?? 1) + (1 - weight) / (history ?? 1));
@@ -86,6 +92,20 @@ export function phaseEta(progress: PhaseProgress, expected: StepEstimate | null,
     remainingSeconds: transferSeconds + tail,
     bytesPerSecond: transferSeconds > 0 ? remainingBytes / transferSeconds : (observed ?? history),
     basis: weight >= 1 ? 'observed' : weight > 0 ? 'blended' : 'history',
+  };
+}
+
+/** The ETA from the time to reach `fraction` and the measured profile; null when the profile does not know that fraction. */
+function profileEta(progress: PhaseProgress, expected: StepEstimate | null, fraction: number, remainingBytes: number): Eta | null {
+  if (!expected?.profile || progress.startedAt === null || !progress.last) return null;
+  const share = shareAt(expected.profile, fraction);
+  const elapsed = (progress.last.at - progress.startedAt) / 1000;
+  if (share === null || !(elapsed > 0)) return null;
+  const transferSeconds = elapsed * (1 / share - 1);
+  return {
+    remainingSeconds: transferSeconds + expected.tailSeconds,
+    bytesPerSecond: transferSeconds > 0 ? remainingBytes / transferSeconds : null,
+    basis: 'profile',
   };
 }
 

@@ -6,9 +6,11 @@
  * last one that advanced. Time before the first byte (server start-up; for replay, minus the
  * bytes already replayed by the first event at that rate) is `startupSeconds`; time after the
  * last advance (end-of-recovery checkpoint, promotion) is `tailSeconds`. A phase too short to
- * have a window (under a second, or a single event) counts all of its time as transfer.
+ * have a window (under a second, or a single event) counts all of its time as transfer. The
+ * times at which each tenth of the bytes was passed make the phase's profile (./profile.ts).
  */
 import type { EngineEvent } from '../types.js';
+import { extendCrossings, profileOf } from './profile.js';
 import { isMeasuredPhase, type MeasuredPhase, type PhaseSample } from './rates.js';
 
 interface Point {
@@ -22,6 +24,8 @@ export interface PhaseTrack {
   /** The last progress event whose `done` grew (or the first). */
   lastAdvance: Point | null;
   total: number | null;
+  /** When (ms) each tenth of the total was passed, in order; null: before the first progress. */
+  crossings: (number | null)[];
 }
 
 export type PhaseObservation = Partial<Record<MeasuredPhase, PhaseTrack>>;
@@ -48,10 +52,11 @@ export function sampleOf(phase: MeasuredPhase, track: PhaseTrack, finishedAt: nu
         bytesPerSecond,
         startupSeconds: Math.max(0, (first.at - track.startedAt) / 1000 - first.done / bytesPerSecond),
         tailSeconds: Math.max(0, (finishedAt - lastAdvance.at) / 1000),
+        profile: profileOf(track.crossings, track.startedAt, lastAdvance.at),
       };
     }
   }
-  return { phase, bytes, seconds, bytesPerSecond: bytes / seconds, startupSeconds: 0, tailSeconds: 0 };
+  return { phase, bytes, seconds, bytesPerSecond: bytes / seconds, startupSeconds: 0, tailSeconds: 0, profile: null };
 }
 
 /** Folds one event in; returns the sample of a phase that just finished. */
@@ -61,12 +66,19 @@ export function observeEvent(state: PhaseObservation, event: EngineEvent): { sta
   const track = state[phase];
   switch (event.type) {
     case 'step.started':
-      return { state: { ...state, [phase]: { startedAt: ms(event.at), first: null, lastAdvance: null, total: null } }, sample: null };
+      return { state: { ...state, [phase]: { startedAt: ms(event.at), first: null, lastAdvance: null, total: null, crossings: [] } }, sample: null };
     case 'step.progress': {
       if (!track) return { state, sample: null };
       const point = { at: ms(event.at), done: event.done };
       const advanced = !track.lastAdvance || event.done > track.lastAdvance.done;
-      const next: PhaseTrack = { ...track, first: track.first ?? point, lastAdvance: advanced ? point : track.lastAdvance, total: event.total ?? track.total };
+      const total = event.total ?? track.total;
+      const next: PhaseTrack = {
+        ...track,
+        first: track.first ?? point,
+        lastAdvance: advanced ? point : track.lastAdvance,
+        total,
+        crossings: advanced ? extendCrossings(track.crossings, track.lastAdvance, point, total) : track.crossings,
+      };
       return { state: { ...state, [phase]: next }, sample: null };
     }
     case 'step.finished': {

@@ -14,6 +14,7 @@
  * says so (`samples: 0`: not yet measured on this runner pool).
  */
 import type { StepEstimate } from '../types.js';
+import { medianProfile, profileApplies, type Profile } from './profile.js';
 
 export const MEASURED_PHASES = ['restore-base-backup', 'replay-wal'] as const;
 export type MeasuredPhase = (typeof MEASURED_PHASES)[number];
@@ -28,6 +29,8 @@ export interface PhaseSample {
   bytesPerSecond: number;
   startupSeconds: number;
   tailSeconds: number;
+  /** When each tenth of the bytes was done, as shares of the time to the last byte (./profile.ts); null: unknown. */
+  profile: Profile | null;
 }
 
 /** What planning uses for one phase: medians of the last samples (`samples` of them; 0 = defaults). */
@@ -36,6 +39,8 @@ export interface PhaseRate {
   startupSeconds: number;
   tailSeconds: number;
   samples: number;
+  /** The median profile of those samples that have one, and the median bytes of those samples. */
+  profile?: { shares: Profile; bytes: number };
 }
 
 export type MeasuredRates = Partial<Record<MeasuredPhase, PhaseRate>>;
@@ -70,27 +75,35 @@ export function aggregateRates(samples: readonly PhaseSample[], history = RATE_H
   for (const phase of MEASURED_PHASES) {
     const recent = samples.filter((s) => s.phase === phase && usable(s)).slice(0, history);
     if (recent.length === 0) continue;
+    const profiled = recent.filter((s) => s.profile);
+    const shares = medianProfile(profiled.map((s) => s.profile!));
     rates[phase] = {
       bytesPerSecond: median(recent.map((s) => s.bytesPerSecond)),
       startupSeconds: median(recent.map((s) => s.startupSeconds)),
       tailSeconds: median(recent.map((s) => s.tailSeconds)),
       samples: recent.length,
+      ...(shares ? { profile: { shares, bytes: median(profiled.map((s) => s.bytes)) } } : {}),
     };
   }
   return rates;
 }
 
-/** The estimate of moving `bytes` in a phase, from measured rates or else the defaults. */
+/**
+ * The estimate of moving `bytes` in a phase, from measured rates or else the defaults; with the
+ * measured profile when it was measured on phases of a comparable size.
+ */
 export function phaseEstimate(phase: MeasuredPhase, bytes: number, rates: MeasuredRates | undefined): StepEstimate {
   const rate = rates?.[phase] ?? DEFAULT_RATES[phase];
-  // Plans are hashed after a round trip through jsonb: keep the figures short and exact.
+  // Plans are hashed after a round trip through jsonb: keep the figures short and exact (profile shares have 3 digits).
   const round = (value: number, digits: number) => Number(value.toFixed(digits));
+  const whole = Math.max(0, Math.round(bytes));
   return {
-    bytes: Math.max(0, Math.round(bytes)),
+    bytes: whole,
     bytesPerSecond: Math.max(1, Math.round(rate.bytesPerSecond)),
     startupSeconds: round(rate.startupSeconds, 1),
     tailSeconds: round(rate.tailSeconds, 1),
     samples: rate.samples,
+    ...(rate.profile && profileApplies(whole, rate.profile.bytes) ? { profile: [...rate.profile.shares] } : {}),
   };
 }
 

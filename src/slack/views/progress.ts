@@ -73,6 +73,7 @@ const BASIS: Record<Eta['basis'], string> = {
   observed: 'at the rate measured so far',
   blended: "blending this run's rate with the measured history",
   history: 'from the plan',
+  profile: "from this run's pace so far and how past restores sped up",
 };
 
 /** The running step's lines: phase, how far (bytes or LSNs), ETA. */

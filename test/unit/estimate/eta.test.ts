@@ -42,6 +42,44 @@ describe('phaseEta', () => {
     else expect(eta!.bytesPerSecond).toBeCloseTo(result.bytesPerSecond, 9);
   });
 
+  describe('with a measured profile', () => {
+    // Past phases: the first tenth took a fifth of the time to the last byte (a slow start), then evenly.
+    const profile = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+    const shaped: StepEstimate = { ...history, profile };
+    it.each<[string, PhaseProgress, number, string]>([
+      // 10 % after 8 s: the profile says that is a fifth of the way, so 32 s of transfer left, plus the tail
+      ["10 % done: this run's time so far, scaled by the profile", progress([6, 40], [8, 100]), 32 + 3, 'profile'],
+      // the same fraction reached twice as fast: half the time left, whatever the history's rate said
+      ['a faster run: proportionally less left', progress([3, 40], [4, 100]), 16 + 3, 'profile'],
+      // 25 %: halfway between the 20 % and 30 % shares (0.35), after 14 s: 14 / 0.35 = 40 s in all
+      ['between tenths: the share is interpolated', progress([6, 40], [14, 250]), 26 + 3, 'profile'],
+      // 95 %: between 90 % (0.95) and the end (1): 0.975 of the time after 39 s
+      ['past 90 %: interpolated towards the end', progress([6, 40], [39, 950]), 39 / 0.975 - 39 + 3, 'profile'],
+      ['all done: only the tail', progress([6, 40], [50, 1000]), 3, 'profile'],
+      // below the first tenth the profile knows nothing: the rates, as without one (5 % done, 20 B/s observed, weight 0.1)
+      ['under 10 %: rates, as without a profile', progress([6, 0], [8.5, 50]), 90.25 + 3, 'blended'],
+    ])('%s', (_name, input, remaining, basis) => {
+      const eta = phaseEta(input, shaped);
+      expect(eta!.basis).toBe(basis);
+      expect(eta!.remainingSeconds).toBeCloseTo(remaining, 9);
+    });
+
+    it.each<[string, (number | null)[]]>([
+      ['the tenth is unknown (passed before the first progress in the past)', [null, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]],
+      ['the next tenth is unknown', [0.2, null, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]],
+      ['a decreasing profile (unreadable)', [0.3, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]],
+      ['a share of zero', [0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]],
+    ])('falls back to the rates when %s', (_name, shares) => {
+      const eta = phaseEta(progress([6, 0], [11, 100]), { ...history, profile: shares });
+      expect(eta).toEqual(phaseEta(progress([6, 0], [11, 100]), history));
+    });
+
+    it('without the start time the profile cannot be used', () => {
+      const input = { ...progress([6, 0], [11, 100]), startedAt: null };
+      expect(phaseEta(input, shaped)!.basis).not.toBe('profile');
+    });
+  });
+
   it('never goes below zero before the first progress', () => {
     expect(phaseEta(progress(null, null), history, at(500))!.remainingSeconds).toBe(0);
   });

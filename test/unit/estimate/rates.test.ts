@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { aggregateRates, DEFAULT_RATES, estimateBasis, estimatedSeconds, median, phaseEstimate, type PhaseSample } from '../../../src/estimate/rates.js';
 import { replayBytes, restoreEstimates } from '../../../src/estimate/restore.js';
 
-const replay = (bytesPerSecond: number, startupSeconds = 1, tailSeconds = 2): PhaseSample => ({ phase: 'replay-wal', bytes: 1e9, seconds: 10, bytesPerSecond, startupSeconds, tailSeconds });
-const base = (bytesPerSecond: number): PhaseSample => ({ phase: 'restore-base-backup', bytes: 1e9, seconds: 10, bytesPerSecond, startupSeconds: 0, tailSeconds: 0 });
+const replay = (bytesPerSecond: number, startupSeconds = 1, tailSeconds = 2): PhaseSample => ({ phase: 'replay-wal', bytes: 1e9, seconds: 10, bytesPerSecond, startupSeconds, tailSeconds, profile: null });
+const base = (bytesPerSecond: number): PhaseSample => ({ phase: 'restore-base-backup', bytes: 1e9, seconds: 10, bytesPerSecond, startupSeconds: 0, tailSeconds: 0, profile: null });
 
 describe('median', () => {
   it.each<[number[], number]>([
@@ -36,6 +36,13 @@ describe('aggregateRates (samples newest first)', () => {
   ])('%s', (_name, samples, expected) => {
     expect(aggregateRates(samples)).toEqual(expected);
   });
+
+  it('the median profile of the samples that have one, with the median bytes of those samples', () => {
+    const shaped = (bytes: number, first: number | null): PhaseSample => ({ ...replay(50e6), bytes, profile: [first, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95] });
+    const rates = aggregateRates([shaped(1e9, 0.2), replay(60e6), shaped(3e9, null), shaped(2e9, 0.1)]);
+    expect(rates['replay-wal']!.profile).toEqual({ shares: [0.15, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95], bytes: 2e9 });
+    expect(rates['replay-wal']!.samples).toBe(4);
+  });
 });
 
 describe('phaseEstimate and estimatedSeconds', () => {
@@ -53,6 +60,18 @@ describe('phaseEstimate and estimatedSeconds', () => {
   it('keeps the figures short (plans are hashed after a jsonb round trip)', () => {
     const estimate = phaseEstimate('replay-wal', 123456789.4, { 'replay-wal': { bytesPerSecond: 12345678.9, startupSeconds: 1.2345, tailSeconds: 0.06, samples: 3 } });
     expect(estimate).toEqual({ bytes: 123456789, bytesPerSecond: 12345679, startupSeconds: 1.2, tailSeconds: 0.1, samples: 3 });
+    expect(JSON.parse(JSON.stringify(estimate))).toEqual(estimate);
+  });
+
+  it.each<[string, number, boolean]>([
+    ['the same size', 2e9, true],
+    ['a third larger', 2.6e9, true],
+    ['twice as large: the profile may not hold, rates alone', 4e9, false],
+    ['half as large', 1e9, false],
+  ])('carries the measured profile for a phase of %s', (_name, bytes, carried) => {
+    const shares = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+    const estimate = phaseEstimate('replay-wal', bytes, { 'replay-wal': { bytesPerSecond: 20e6, startupSeconds: 1, tailSeconds: 3, samples: 4, profile: { shares, bytes: 2e9 } } });
+    expect(estimate.profile).toEqual(carried ? shares : undefined);
     expect(JSON.parse(JSON.stringify(estimate))).toEqual(estimate);
   });
 

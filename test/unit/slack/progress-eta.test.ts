@@ -96,6 +96,15 @@ describe('status message: phase, how far, ETA', () => {
     valid(statusMessage(view, { requestId: 'r', requesterId: 'U0ALICE', approvedBy: [], summary: 'x', command: 'pitr --latest' }, new Date(t(6))));
   });
 
+  it('replay at 20 % with a measured profile: the time so far, scaled by how past restores sped up', () => {
+    const plan = restorePlan(4);
+    const profile = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
+    const profiled = { ...plan, steps: plan.steps.map((s) => (s.kind === 'replay-wal' ? { ...s, estimate: { ...s.estimate!, profile } } : s)) };
+    // 14 s since the step started to 20 %, a share of 0.3: 14 × (1 / 0.3 − 1) ≈ 32.7 s of transfer left, plus the 3 s tail
+    const view = running([...replayStarted, replayAt(5, 0), replayAt(15, 200e6)], profiled);
+    expect(currentStepLines(view, new Date(t(16)))[2]).toBe("*ETA:* about 36 s left in this step at 23.4 MiB/s (from this run's pace so far and how past restores sped up), about 54 s for the whole job");
+  });
+
   it('base restore shows bytes done of the total', () => {
     const view = running([
       { type: 'step.started', at: t(0), step: 'restore-base-backup', title: 'Restore base backup b1 into pitr-x' },
