@@ -47,10 +47,14 @@ describe('phaseEta', () => {
     const profile = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
     const shaped: StepEstimate = { ...history, profile };
     it.each<[string, PhaseProgress, number, string]>([
-      // 10 % after 8 s: the profile says that is a fifth of the way, so 32 s of transfer left, plus the tail
-      ["10 % done: this run's time so far, scaled by the profile", progress([6, 40], [8, 100]), 32 + 3, 'profile'],
+      // 20 % after 9 s: the profile says that is 0.3 of the way, so 21 s of transfer left, plus the tail
+      ["20 % done: this run's time so far, scaled by the profile", progress([6, 40], [9, 200]), 21 + 3, 'profile'],
       // the same fraction reached twice as fast: half the time left, whatever the history's rate said
-      ['a faster run: proportionally less left', progress([3, 40], [4, 100]), 16 + 3, 'profile'],
+      ['a faster run: proportionally less left', progress([3, 40], [4.5, 200]), 10.5 + 3, 'profile'],
+      // 10 % after 8 s: 32 s by the profile, 90 s at the plan's 10 B/s; the pace so far rests on a few seconds yet, half each
+      ["10 % done: half the profile's estimate, half the plan's rate", progress([6, 40], [8, 100]), (32 + 90) / 2 + 3, 'profile'],
+      // 15 %: three quarters profile (0.25 share after 10 s: 30 s), a quarter plan (85 s)
+      ['15 % done: three quarters the profile', progress([6, 40], [10, 150]), 0.75 * 30 + 0.25 * 85 + 3, 'profile'],
       // 25 %: halfway between the 20 % and 30 % shares (0.35), after 14 s: 14 / 0.35 = 40 s in all
       ['between tenths: the share is interpolated', progress([6, 40], [14, 250]), 26 + 3, 'profile'],
       // 95 %: between 90 % (0.95) and the end (1): 0.975 of the time after 39 s
