@@ -28,10 +28,13 @@
  * after the base; base = pgbench scale 300 (≈ 4.5 GB) before the base, ~20 segments after it
  * (the initial load is not archived: only WAL after the base backups is needed). --scale and
  * --segments override the selected shape(s) for quick checks (e.g. `wal --scale 5 --segments 20`).
+ * backup_upload_ratio: the stored bytes of our last backup over its median time, against the
+ * same bytes uploaded raw with the same client and parallelism (bench/peer/raw-upload.ts).
  * Peak RSS: the recover CLI process's own VmHWM (bench/peer/max-rss.mjs), not its child
  * tools. Medians over the rounds; timings on a shared machine swing by ±20 %.
  */
 import { execa } from 'execa';
+import { availableParallelism } from 'node:os';
 import { createWriteStream } from 'node:fs';
 import { chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -45,7 +48,9 @@ import { runPitr } from '../src/engine/pitr.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
 import { decodeWal } from '../src/wal/compression.js';
 import { clusterFingerprint, fingerprintDiff } from './peer/hash.js';
+import { defaultBaseParallel } from '../src/config.js';
 import { ensurePgBackRest, startPgBackRest, type PgBackRest } from './peer/pgbackrest.js';
+import { rawUploadSeconds, type StoredBackup } from './peer/raw-upload.js';
 
 type ShapeName = 'wal' | 'base';
 interface ShapeSpec {
@@ -144,6 +149,8 @@ interface ShapeResult {
   backupOursS: number[];
   backupPgbrS: number[];
   backupRssKib: number;
+  /** Seconds to upload our last backup's stored bytes raw (bench/peer/raw-upload.ts). */
+  rawUploadS: number;
   hashIdentical: boolean;
 }
 
@@ -210,12 +217,14 @@ async function runShape(name: ShapeName, spec: ShapeSpec): Promise<ShapeResult> 
     // restores': the first backup after the load reads a colder cache, whichever tool takes it.
     log(`base backups of the same state, ${ROUNDS} rounds: ours (recover backup) and pgBackRest (backup --type=full, process-max 2)`);
     const backups = { ours: [] as number[], pgbr: [] as number[], rssKib: 0 };
+    let lastOurs: StoredBackup | null = null;
     for (let round = 1; round <= ROUNDS; round++) {
       for (const tool of round % 2 === 1 ? (['ours', 'pgbr'] as const) : (['pgbr', 'ours'] as const)) {
         if (tool === 'ours') {
           const ours = await recoverCli(sandbox, `backup-${round}`, ['backup', '--json']);
           backups.ours.push(ours.wallS);
           backups.rssKib = Math.max(backups.rssKib, ours.maxRssKib);
+          lastOurs = ours.result as unknown as StoredBackup;
           log(`  round ${round} ours: ${ours.wallS.toFixed(2)} s, peak RSS ${(ours.maxRssKib / 1024).toFixed(0)} MiB (${ours.steps})`);
         } else {
           const pgbrBegan = performance.now();
@@ -225,6 +234,10 @@ async function runShape(name: ShapeName, spec: ShapeSpec): Promise<ShapeResult> 
         }
       }
     }
+
+    // The same stored bytes uploaded raw, as many parts at once as `recover backup` moves (its default).
+    const raw = lastOurs ? await rawUploadSeconds(sandbox, lastOurs, defaultBaseParallel(availableParallelism()), log) : null;
+    if (raw) log(`  raw upload of our last backup's ${(raw.bytes / 2 ** 20).toFixed(0)} MiB stored: ${raw.seconds.toFixed(2)} s (${(raw.bytes / raw.seconds / 1e6).toFixed(0)} MB/s); our backups: ${(raw.bytes / median(backups.ours) / 1e6).toFixed(0)} MB/s`);
 
     const [{ lsn: startLsn }] = (await sandbox.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')) as [{ lsn: string }];
     if (!spec.initBeforeBase) await init();
@@ -254,7 +267,7 @@ async function runShape(name: ShapeName, spec: ShapeSpec): Promise<ShapeResult> 
     if (owner) await chown(localWal, owner.uid, owner.gid);
     log(`${catalog.wal.segments.length} segments in our archive; local copy for the cp floor made`);
 
-    const shape: ShapeResult = { times: { ours: [], pgbr: [], cp: [] }, oursWall: [], oursRssKib: [], backupOursS: backups.ours, backupPgbrS: backups.pgbr, backupRssKib: backups.rssKib, hashIdentical: true };
+    const shape: ShapeResult = { times: { ours: [], pgbr: [], cp: [] }, oursWall: [], oursRssKib: [], backupOursS: backups.ours, backupPgbrS: backups.pgbr, backupRssKib: backups.rssKib, rawUploadS: raw?.seconds ?? Number.NaN, hashIdentical: true };
     const restorers: Record<'ours' | 'pgbr' | 'cp', (round: number) => Promise<Restored>> = {
       ours: async (round) => {
         const run = await recoverCli(sandbox, `pitr-${round}`, ['pitr', '--latest', '--json', '--instance', `ours-${round}`]);
@@ -354,6 +367,8 @@ process.stdout.write(
     `ratio_base_ours_vs_pgbr=${fmt(med('base', 'ours') / med('base', 'pgbr'))}`,
     `backup_ours_s=${fmt(median(backupShape.backupOursS))}`,
     `backup_pgbr_s=${fmt(median(backupShape.backupPgbrS))}`,
+    // Throughput of the same stored bytes: ours over the whole backup against a raw upload (goal ≥ 0.8).
+    `backup_upload_ratio=${fmt(backupShape.rawUploadS / median(backupShape.backupOursS))}`,
     `peer_wal_cp_s=${fmt(med('wal', 'cp'))}`,
     `peer_base_cp_s=${fmt(med('base', 'cp'))}`,
     `rss_pitr_mib=${fmt(rssPitr / 1024)}`,
