@@ -11,10 +11,11 @@ import type { Sandbox } from '../../devkit/sandbox.js';
 
 export interface StoredBackup {
   id: string;
-  files: { name: string; bytes: number }[];
+  /** rawBytes: the part's uncompressed tar bytes. */
+  files: { name: string; bytes: number; rawBytes?: number }[];
 }
 
-export async function rawUploadSeconds(sandbox: Sandbox, backup: StoredBackup, parallel: number, log: (text: string) => void): Promise<{ seconds: number; bytes: number }> {
+export async function rawUploadSeconds(sandbox: Sandbox, backup: StoredBackup, parallel: number, log: (text: string) => void): Promise<{ seconds: number; bytes: number; rawBytes: number }> {
   const { backups, backupPrefix } = sandbox.storage;
   const dir = join(sandbox.root, 'raw-upload');
   await mkdir(dir, { recursive: true });
@@ -29,7 +30,7 @@ export async function rawUploadSeconds(sandbox: Sandbox, backup: StoredBackup, p
       }),
     );
     const seconds = (performance.now() - began) / 1000;
-    return { seconds, bytes: local.reduce((sum, file) => sum + file.bytes, 0) };
+    return { seconds, bytes: local.reduce((sum, file) => sum + file.bytes, 0), rawBytes: backup.files.reduce((sum, file) => sum + (file.rawBytes ?? file.bytes), 0) };
   } finally {
     for (const file of local) await backups.delete(file.key).catch((error: unknown) => log(`  could not delete ${file.key}: ${String(error)}`));
     await rm(dir, { recursive: true, force: true });
