@@ -11,9 +11,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../types.js';
+import { BurstGate } from './burst-gate.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_SKEW_SECONDS = 5 * 60;
+/** A burst of requests is over when none arrived for this long (ms); their work waits at most BURST_MAX_WAIT_MS. */
+const BURST_QUIET_MS = 5;
+const BURST_MAX_WAIT_MS = 200;
 
 export interface FastAckReceiverOptions {
   signingSecret: string;
@@ -61,6 +65,8 @@ export class FastAckReceiver implements Receiver {
   private server: Server | undefined;
   /** Bolt's work for requests already answered, so the warm-up can wait for its own. */
   private readonly working = new Set<Promise<void>>();
+  /** Bolt's work for answered requests waits for the end of a burst of requests (burst-gate.ts). */
+  private readonly afterBurst = new BurstGate({ quietMs: BURST_QUIET_MS, maxWaitMs: BURST_MAX_WAIT_MS });
 
   constructor(private readonly options: FastAckReceiverOptions) {}
 
@@ -152,8 +158,8 @@ export class FastAckReceiver implements Receiver {
     const retry = { retryNum: Number(req.headers['x-slack-retry-num']) || undefined, retryReason: req.headers['x-slack-retry-reason'] as string | undefined };
     if (acksAtOnce(body)) {
       res.writeHead(200).end();
-      // After the response is on its way: Bolt's work for this request never delays its ack.
-      this.track(new Promise((resolve) => setImmediate(() => void this.process({ body, ack: async () => undefined, ...retry }).then(resolve))));
+      // After the response is on its way, and after the burst it came in: Bolt's work never delays an ack.
+      this.track(new Promise((resolve) => this.afterBurst.add(() => this.process({ body, ack: async () => undefined, ...retry }).then(resolve))));
       return;
     }
     let answered = false;
