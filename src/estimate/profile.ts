@@ -56,19 +56,6 @@ export function profileOf(crossings: readonly (number | null)[], startedAt: numb
   return crossings.slice(0, PROFILE_TENTHS).map((at) => (at === null ? null : round3(Math.min(1, Math.max(0, (at - startedAt) / span)))));
 }
 
-/** Per tenth, the median of the profiles that know it (null where none does); null without profiles. */
-export function medianProfile(profiles: readonly Profile[]): Profile | null {
-  const usable = profiles.filter((p) => p.length === PROFILE_TENTHS);
-  if (usable.length === 0) return null;
-  const shares = Array.from({ length: PROFILE_TENTHS }, (_, i) => {
-    const known = usable.flatMap((p) => (typeof p[i] === 'number' && Number.isFinite(p[i]) ? [p[i] as number] : [])).sort((a, b) => a - b);
-    if (known.length === 0) return null;
-    const middle = Math.floor(known.length / 2);
-    return round3(known.length % 2 ? known[middle]! : (known[middle - 1]! + known[middle]!) / 2);
-  });
-  return shares.every((s) => s === null) ? null : shares;
-}
-
 /**
  * The share of the phase's time by which `fraction` of its bytes is done, interpolated between
  * the two known tenths around it (100 % is share 1); null below the first known tenth, where a

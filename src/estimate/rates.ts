@@ -14,7 +14,7 @@
  * says so (`samples: 0`: not yet measured on this runner pool).
  */
 import type { StepEstimate } from '../types.js';
-import { medianProfile, profileApplies, type Profile } from './profile.js';
+import { PROFILE_TENTHS, profileApplies, type Profile } from './profile.js';
 
 export const MEASURED_PHASES = ['restore-base-backup', 'replay-wal'] as const;
 export type MeasuredPhase = (typeof MEASURED_PHASES)[number];
@@ -64,6 +64,17 @@ export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Per tenth, the median of the profiles that know it (null where none does); null without profiles. */
+export function medianProfile(profiles: readonly Profile[]): Profile | null {
+  const usable = profiles.filter((p) => p.length === PROFILE_TENTHS);
+  if (usable.length === 0) return null;
+  const shares = Array.from({ length: PROFILE_TENTHS }, (_, i) => {
+    const known = usable.flatMap((p) => (typeof p[i] === 'number' && Number.isFinite(p[i]) ? [p[i] as number] : []));
+    return known.length === 0 ? null : Number(median(known).toFixed(3));
+  });
+  return shares.every((s) => s === null) ? null : shares;
 }
 
 const usable = (s: PhaseSample): boolean =>

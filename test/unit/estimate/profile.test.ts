@@ -1,6 +1,7 @@
 /** Time profiles of a phase: crossings of each tenth, shares, medians, interpolation, size rule (tables). */
 import { describe, expect, it } from 'vitest';
-import { extendCrossings, medianProfile, PROFILE_SIZE_RATIO, profileApplies, profileOf, shareAt, type Profile } from '../../../src/estimate/profile.js';
+import { extendCrossings, PROFILE_SIZE_RATIO, profileApplies, profileOf, shareAt, type Profile } from '../../../src/estimate/profile.js';
+import { medianProfile } from '../../../src/estimate/rates.js';
 
 describe('extendCrossings', () => {
   it.each<[string, (number | null)[], { at: number; done: number } | null, { at: number; done: number }, number | null, (number | null)[]]>([
