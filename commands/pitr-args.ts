@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { describeTarget } from '../src/catalog/select-restore.js';
-import { exactTargetTime, parseTarget, timeTarget } from '../src/catalog/targets.js';
+import { exactTargetTime, isTargetXid, parseTarget, timeTarget } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
 import { compactUtcStamp } from '../src/util/time.js';
 import { formatLsn, parseLsn } from '../src/catalog/segments.js';
@@ -17,7 +17,7 @@ import { databaseName, exactTime } from './schemas.js';
 /** A recovery target in JSON form (plans are stored and hashed as JSON). */
 export const targetSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('time'), time: exactTime }),
-  z.object({ kind: z.literal('xid'), xid: z.string().regex(/^\d{1,20}$/) }),
+  z.object({ kind: z.literal('xid'), xid: z.string().regex(/^\d{1,20}$/).refine(isTargetXid, 'a transaction ID recovery can stop at') }),
   z.object({ kind: z.literal('lsn'), lsn: z.string().regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/) }),
   z.object({ kind: z.literal('name'), name: z.string().regex(/^[\w.:@-]{1,63}$/) }),
   z.object({ kind: z.literal('immediate') }),
@@ -112,8 +112,8 @@ export function parseBeforeXid(flags: Record<string, string | true>, positionalT
   if (flags.inclusive !== undefined) {
     throw new RecoverError('TARGET_CONFLICT', '--before-xid restores to just before the transaction (exclusive); it cannot be combined with --inclusive.', { hint: `Use --xid ${/^\d+$/.test(value) ? value : 'N'} --inclusive to restore just after it instead.` });
   }
-  // 0-2 are PostgreSQL's invalid, bootstrap and frozen xids: never a transaction to stop before.
-  if (!/^\d{1,20}$/.test(value) || BigInt(value) < 3n) {
+  // 0-2 are PostgreSQL's invalid, bootstrap and frozen xids: never a transaction to stop before (isTargetXid).
+  if (!isTargetXid(value)) {
     throw new RecoverError('BAD_INPUT', `"${value}" is not a transaction ID.`, { hint: 'Give the numeric xid that /recover locate printed, e.g. --before-xid 73519.' });
   }
   return { target: { kind: 'xid', xid: value }, inclusive: false };

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { parseFilter } from '../src/engine/rows/filter.js';
+import { isTargetXid } from '../src/catalog/targets.js';
 import { RecoverError } from '../src/errors.js';
 import { INSTANCE_NAME, parseAtOrBeforeXid } from './pitr-args.js';
 import { parseFlags } from './words.js';
@@ -22,7 +23,7 @@ export const rowsSchema = z.object({
   /** The time to restore the side instance to (exact text, with offset); null with --before-xid or --from-instance. */
   at: z.string().max(64).nullable(),
   /** Restore to just before this transaction (recovery_target_xid, exclusive); null with --at or --from-instance. */
-  beforeXid: z.string().regex(/^\d{1,20}$/).nullable(),
+  beforeXid: z.string().regex(/^\d{1,20}$/).refine(isTargetXid, 'a transaction ID recovery can stop at').nullable(),
   withChildren: z.boolean(),
   /** The database holding the table; null when not given: production's only user database is chosen when planning (as locate does). */
   db: databaseName.nullable(),

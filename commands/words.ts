@@ -9,12 +9,65 @@ export interface ParsedFlags {
   lists: Record<string, string[]>;
 }
 
-/** Splits Slack text into words; "double" or 'single' quotes keep spaces. */
+/**
+ * Quotes as phones and Macs type them read as the ASCII quotes people meant: “double”, „low“,
+ * ‟reversed‟, «guillemets» and the double prime as ", ‘single’, ‚low‘, ‹guillemets› and the
+ * prime as '. In the whole text, not only around words, so `--where “status = ‘done’”` is one word
+ * holding the SQL string 'done'. Unicode spaces (no-break, thin, as French typing puts inside
+ * « ») read as spaces, and `—at` as `--at`. For Slack and the CLI alike (tokenize, cliWords).
+ * The cost: a filter cannot match a value holding one of these quotes or spaces.
+ */
+const DOUBLE_QUOTES = /[\u201C\u201D\u201E\u201F\u2033\u2036\u00AB\u00BB\uFF02\u301D\u301E\u301F]/g;
+const SINGLE_QUOTES = /[\u2018\u2019\u201A\u201B\u2032\u2035\u2039\u203A\uFF07]/g;
+const UNICODE_SPACES = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g;
+/** The same keyboards turn `--` into an em or en dash: starting a word, before a letter, it was an option. */
+const DASHED_OPTION = /(^|\s)[\u2013\u2014](?=[A-Za-z])/g;
+
+export function normalizeTyped(text: string): string {
+  return text.replace(DOUBLE_QUOTES, '"').replace(SINGLE_QUOTES, "'").replace(UNICODE_SPACES, ' ').replace(DASHED_OPTION, '$1--');
+}
+
+/**
+ * Splits Slack text into words after normalizeTyped; "double" or 'single' quotes keep spaces,
+ * also after a flag's `=` (`--where="user_id = 1"`). An apostrophe inside a word stays in it.
+ */
 export function tokenize(text: string): string[] {
   const tokens: string[] = [];
-  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (const match of text.matchAll(pattern)) tokens.push(match[1] ?? match[2] ?? match[3]!);
+  const pattern = /(--[A-Za-z][\w-]*=)?(?:"([^"]*)"|'([^']*)')|(\S+)/g;
+  for (const match of normalizeTyped(text).matchAll(pattern)) tokens.push(match[4] ?? `${match[1] ?? ''}${match[2] ?? match[3]!}`);
   return tokens;
+}
+
+const isQuote = (c: string | undefined, kind: '"' | "'"): boolean => c !== undefined && normalizeTyped(c) === kind && c !== kind;
+
+/**
+ * The recover CLI's words as Slack's would be: a shell takes only ASCII quotes as quotes, so
+ * `--where “user_id = 12345”` reaches argv as three words. Words from one opening curly quote to
+ * the word ending in its closing one are joined again (the quotes dropped), then every word is
+ * normalized as tokenize() does. ASCII quotes the shell left in a word stay as they are.
+ */
+export function cliWords(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    const prefix = /^--[A-Za-z][\w-]*=/.exec(word)?.[0] ?? '';
+    const opening = word[prefix.length];
+    const kind = isQuote(opening, '"') ? '"' : isQuote(opening, "'") ? "'" : null;
+    const closes = (w: string, from: number) => w.length > from && isQuote(w.at(-1), kind!);
+    let end = i;
+    if (kind !== null && !closes(word, prefix.length + 1)) {
+      while (end + 1 < argv.length && !closes(argv[end + 1]!, 0)) end++;
+      end = end + 1 < argv.length ? end + 1 : i; // never closed: the words stay apart, as in Slack
+    }
+    if (kind !== null && (end > i || closes(word, prefix.length + 1))) {
+      const joined = argv.slice(i, end + 1).join(' ');
+      words.push(normalizeTyped(`${prefix}${joined.slice(prefix.length + 1, -1)}`));
+      i = end;
+    } else {
+      words.push(normalizeTyped(word));
+    }
+  }
+  return words;
 }
 
 /**
@@ -25,10 +78,11 @@ export function tokenize(text: string): string[] {
  */
 export function parseFlags(tokens: string[], valueFlags: readonly string[], listFlags: readonly string[] = []): ParsedFlags {
   const positional: string[] = [];
-  const flags: Record<string, string | true> = {};
-  const lists: Record<string, string[]> = {};
+  // No prototype: `--constructor` or `--__proto__` are unknown options, not inherited keys.
+  const flags: Record<string, string | true> = Object.create(null);
+  const lists: Record<string, string[]> = Object.create(null);
   const set = (name: string, value: string | true) => {
-    if (name in flags && !listFlags.includes(name)) throw new RecoverError('BAD_INPUT', `--${name} is given more than once.`, { hint: `Give --${name} once.` });
+    if (Object.hasOwn(flags, name) && !listFlags.includes(name)) throw new RecoverError('BAD_INPUT', `--${name} is given more than once.`, { hint: `Give --${name} once.` });
     flags[name] = value;
   };
   for (let i = 0; i < tokens.length; i++) {

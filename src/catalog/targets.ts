@@ -87,6 +87,18 @@ export function exactTargetTime(target: Extract<RecoveryTarget, { kind: 'time' }
   return parseTargetTime(target.raw.trim() === '' ? target.time.toISOString() : target.raw);
 }
 
+/**
+ * A transaction ID recovery can stop at. PostgreSQL reads recovery_target_xid as an unsigned
+ * 64-bit number (larger ones stop the server at startup) and keeps its low 32 bits (the epoch is
+ * dropped), and xids 0-2 (invalid, bootstrap, frozen) are never a transaction's: so 3 to 2^64-1
+ * whose low 32 bits are 3 or more. Refused here, a bad xid never costs a restore first.
+ */
+export function isTargetXid(text: string): boolean {
+  if (!/^\d{1,20}$/.test(text)) return false;
+  const xid = BigInt(text);
+  return xid <= 0xffff_ffff_ffff_ffffn && (xid & 0xffff_ffffn) >= 3n;
+}
+
 export function parseTarget(options: TargetOptions): RecoveryTarget {
   const given = (['at', 'xid', 'lsn', 'name', 'immediate', 'latest'] as const).filter((key) => {
     const value = options[key];
@@ -104,7 +116,7 @@ export function parseTarget(options: TargetOptions): RecoveryTarget {
   }
   if (options.at !== undefined) return timeTarget(options.at);
   if (options.xid !== undefined) {
-    if (!/^\d{1,20}$/.test(options.xid)) throw new RecoverError('BAD_INPUT', `"${options.xid}" is not a transaction ID.`, { hint: 'Give the numeric xid, e.g. --xid 73519.' });
+    if (!isTargetXid(options.xid)) throw new RecoverError('BAD_INPUT', `"${options.xid}" is not a transaction ID.`, { hint: 'Give the numeric xid (3 or more, at most 2^64-1), e.g. --xid 73519.' });
     return { kind: 'xid', xid: options.xid };
   }
   if (options.lsn !== undefined) {

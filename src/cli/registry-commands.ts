@@ -9,16 +9,20 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { COMMANDS, type RecoverCommand } from '../../commands/index.js';
-import { withCommonCliFlags } from '../../commands/words.js';
+import { cliWords, withCommonCliFlags } from '../../commands/words.js';
 import { EXIT, RecoverError } from '../errors.js';
+import { cliCopyRecords } from './copy-records.js';
 import { formatPlan } from './format.js';
 import { bigintJson, createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 
 export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tokens: string[], setExitCode: (code: number) => void): Promise<void> {
-  const { args, cli } = command.parseCli ? command.parseCli(tokens) : withCommonCliFlags((words) => command.parse(words), tokens);
+  // Curly quotes pasted into a terminal group and read as in Slack (words.ts cliWords).
+  const words = cliWords(tokens);
+  const { args, cli } = command.parseCli ? command.parseCli(words) : withCommonCliFlags((w) => command.parse(w), words);
   const runtime = await createRuntime(io, { json: cli.json });
   const { config, context } = runtime;
-  const ctx = { engine: context, config, cli };
+  // Copies the CLI makes are recorded on its own disk (RECOVER_STATE_DIR); a swap also reads the control DB's when configured.
+  const ctx = { engine: context, config, cli, copies: cliCopyRecords(config, runtime.log) };
   const now = context.clock.now();
   const gathered = (await command.gather?.(ctx, args)) ?? {};
   // The same facts as the runner's planning; the CLI has no request, so a random id keeps generated names unique.

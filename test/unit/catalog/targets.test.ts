@@ -104,7 +104,10 @@ describe('parseTargetTime', () => {
 describe('parseTarget', () => {
   it.each<[TargetOptions, unknown]>([
     [{ xid: '73519' }, { kind: 'xid', xid: '73519' }],
-    [{ xid: '0' }, { kind: 'xid', xid: '0' }],
+    [{ xid: '3' }, { kind: 'xid', xid: '3' }],
+    // recovery_target_xid keeps the low 32 bits: an epoch-qualified xid (txid_current()) is read as its xid.
+    [{ xid: String(2n ** 32n + 73519n) }, { kind: 'xid', xid: '4295040815' }],
+    [{ xid: '18446744073709551615' }, { kind: 'xid', xid: '18446744073709551615' }],
     [{ lsn: '0/3000028' }, { kind: 'lsn', lsn: 0x3000028n }],
     [{ lsn: '16/b374d848' }, { kind: 'lsn', lsn: (0x16n << 32n) | 0xb374d848n }],
     [{ name: 'before_migration' }, { kind: 'name', name: 'before_migration' }],
@@ -153,7 +156,8 @@ describe('parseTarget', () => {
     expect(refusal(() => parseTarget({ at: '2025-01-15 14:29' })).code).toBe('TARGET_NO_ZONE');
   });
 
-  it.each(['', '-1', '12a', '1e5', ' 5', '0x10', '1'.repeat(21), '5; SELECT 1'])('refuses the xid %j', (xid) => {
+  // 0-2 are never a transaction's; past 2^64-1 PostgreSQL refuses to start; 2^32 + 0..2 is 0..2 once cut to 32 bits.
+  it.each(['', '-1', '12a', '1e5', ' 5', '0x10', '1'.repeat(21), '5; SELECT 1', '0', '2', '18446744073709551616', '99999999999999999999', '4294967296', '4294967298'])('refuses the xid %j', (xid) => {
     const error = refusal(() => parseTarget({ xid }));
     expect(error.code).toBe('BAD_INPUT');
     expect(error.hint).toContain('--xid 73519');

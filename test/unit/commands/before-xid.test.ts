@@ -49,6 +49,9 @@ describe('--before-xid', () => {
     [['--before-xid'], 'BAD_INPUT', 'needs a value'],
     [['--before-xid', 'abc'], 'BAD_INPUT', 'not a transaction ID'],
     [['--before-xid', '2'], 'BAD_INPUT', 'not a transaction ID'],
+    // PostgreSQL would refuse to start with it, after the base backup was restored: refused now.
+    [['--before-xid', '18446744073709551616'], 'BAD_INPUT', 'not a transaction ID'],
+    [['--before-xid', '4294967296'], 'BAD_INPUT', 'not a transaction ID'],
     [['--before-xid', '1;DROP'], 'BAD_INPUT', 'not a transaction ID'],
     [['--before-xid', '5', '--before-xid', '6'], 'BAD_INPUT', 'more than once'],
   ])('%j is refused (%s)', (words, code, words2) => {
