@@ -18,6 +18,7 @@ import { restoreDatabaseCopy, sourceOf, readDatabaseFacts } from '../src/engine/
 import { databaseNamesSql, type DatabaseFacts } from '../src/engine/database/sql.js';
 import { swapDatabases, swapRefusal } from '../src/engine/database/swap.js';
 import { withTargetClient } from '../src/engine/pg-client.js';
+import { requireTargetDatabases } from '../src/engine/targets/guard.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
 import { RecoverError } from '../src/errors.js';
 import { pgClientConfig } from '../src/util/connection-url.js';
@@ -72,6 +73,8 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
   confirmation: (args, facts) => (args.swap ? facts.production.name : null),
   async gather(ctx, args) {
     const production = pgClientConfig(sourceOf(ctx.config), 'postgres');
+    // Only user databases: never template0, template1 or postgres, nor another template (engine/targets), before anything else.
+    await requireTargetDatabases(production, args.swap ? [args.db, args.swap] : [args.db], args.swap ? 'swap' : 'database');
     const productionDatabases = await withTargetClient(production, async (client) => (await client.query(databaseNamesSql)).rows.map((row) => row.datname as string));
     const original = await readDatabaseFacts(production, args.db);
     if (args.swap) return { productionDatabases, original, restored: await readDatabaseFacts(production, args.swap) };

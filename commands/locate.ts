@@ -17,6 +17,7 @@ import { scanWal } from '../src/engine/locate/scan.js';
 import { locateSegments, type LocateWal } from '../src/engine/locate/segments.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
 import { step } from '../src/engine/restore-to-target.js';
+import { requireTargetInDatabase, requireTargetOidInDatabase } from '../src/engine/targets/guard.js';
 import { RecoverError } from '../src/errors.js';
 import { formatLocate, locateFollowUps, locateNotes, SHOWN_TRANSACTIONS, transactionLine, type LocateResult } from './locate-format.js';
 import { declaredStep, type RecoverCommand } from './types.js';
@@ -101,6 +102,8 @@ export const locate: RecoverCommand<LocateArgs, LocateFacts, LocateParams, Locat
   confirmation: () => null,
   async gather(ctx, args) {
     const database = await chooseDatabase(ctx.config.source.url, args.db);
+    // Only an ordinary user table of a user database, by production's catalog (engine/targets).
+    await requireTargetInDatabase((db) => productionConnection(ctx.config.source.url, db), database, args.table, 'locate');
     const table = await resolveTable(productionConnection(ctx.config.source.url, database), database, args.table);
     if (table.relations.length === 0) throw new RecoverError('BAD_INPUT', `${table.table} has no storage of its own and no partitions: there are no rows to look for.`, { hint: 'Give a table that holds rows.' });
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
@@ -129,6 +132,8 @@ export const locate: RecoverCommand<LocateArgs, LocateFacts, LocateParams, Locat
   async run(ctx, params) {
     const { engine } = ctx;
     engine.events.emit({ type: 'job.started', at: nowIso(engine.clock), command: `locate ${params.table}` });
+    // Again in the job, by the oid planned: the name may point elsewhere by now.
+    await requireTargetOidInDatabase((db) => productionConnection(ctx.config.source.url, db), params.database, params.oid, 'locate', params.table);
     const finish = step(engine, 'scan-wal', `Read ${params.segments.length} WAL segments for changes to ${params.table}`);
     const scan = await scanWal(engine, ctx.config.pg, {
       segments: params.segments, segmentSize: params.segmentSize, relations: params.relations.map((r) => r.relfilenode), oids: [params.oid, ...params.relations.map((r) => r.oid)], step: 'scan-wal',

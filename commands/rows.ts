@@ -19,6 +19,7 @@ import { chooseDatabase } from '../src/engine/locate/relation.js';
 import { compileFilterText } from '../src/engine/rows/filter-compile.js';
 import { applyRows, previewFromInstance, productionConnection, restoreForRows, type RowsApplied, type RowsRestored } from '../src/engine/rows/restore-rows.js';
 import { displayName, readTable } from '../src/engine/rows/table.js';
+import { requireTargetInDatabase } from '../src/engine/targets/guard.js';
 import type { RowsPreview } from '../src/engine/rows/copy-back.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
 import { RecoverError } from '../src/errors.js';
@@ -80,6 +81,8 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
   async gather(ctx, args) {
     const database = await chooseDatabase(ctx.config.source.url, args.db ?? undefined);
     const chosen = { database, databaseChosen: args.db === null };
+    // Only an ordinary user table of a user database, by production's catalog, before anything else (engine/targets).
+    await requireTargetInDatabase((db) => productionConnection(ctx.config, db), database, args.table, 'rows');
     if (args.fromInstance) return { ...chosen, preview: await previewFromInstance(ctx.config, args.fromInstance, database, specOf(args)) };
     // The table and filter are checked against production's catalog before anything is restored.
     await withTargetClient(productionConnection(ctx.config, database), async (client) => {

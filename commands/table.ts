@@ -19,6 +19,7 @@ import { chooseDatabase } from '../src/engine/locate/relation.js';
 import { productionConnection } from '../src/engine/rows/restore-rows.js';
 import { tableName } from '../src/engine/rows/rows-sql.js';
 import { readTable } from '../src/engine/rows/table.js';
+import { requireTargetInDatabase } from '../src/engine/targets/guard.js';
 import { orphanRefusal } from '../src/engine/table/apply.js';
 import { modeDigest, modeRefusal, type TableComparison } from '../src/engine/table/compare.js';
 import { applyTable, compareFromInstance, restoreForTable, WRITE_STEP } from '../src/engine/table/restore-table.js';
@@ -87,6 +88,8 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
     // The database and the table are checked against production before anything is restored.
     const database = await chooseDatabase(ctx.config.source.url, args.db ?? undefined);
     const production = productionConnection(ctx.config, database);
+    // Only an ordinary user table of a user database, by production's catalog, before anything else (engine/targets).
+    await requireTargetInDatabase((db) => productionConnection(ctx.config, db), database, args.table, 'table');
     if (args.fromInstance) {
       const comparison = await compareFromInstance(ctx.config, args.fromInstance, database, args.table).catch(noDatabase(database));
       const asNewExists = args.mode.kind === 'as-new' && (await withTargetClient(production, (client) => exists(client, tableName(comparison.relation.schema, (args.mode as { name: string }).name))));

@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'RESTORE_FAILED'
   /** A side instance of that name already exists; it is never reused or touched. */
   | 'INSTANCE_EXISTS'
+  /** The relation or database named is not one recover-bot may act on (a system catalog, an extension's table, a view, template1…): refused before anything runs. */
+  | 'TARGET_NOT_ALLOWED'
   | 'RECOVERY_FAILED'
   | 'VERIFY_FAILED'
   | 'COMMAND_FAILED'
@@ -70,6 +72,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   WAL_GAP: EXIT.refused,
   NO_BASE_BACKUP: EXIT.refused,
   INSTANCE_EXISTS: EXIT.refused,
+  TARGET_NOT_ALLOWED: EXIT.refused,
   PORT_IN_USE: EXIT.refused,
 };
 

@@ -24,6 +24,7 @@ import { ownerFor } from '../os-user.js';
 import { pgDumpDirectoryArgs, pgRestoreDirectoryArgs } from '../pg-args.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
 import { restoreSideInstance, step, type RestoreConfig } from '../restore-to-target.js';
+import { requireTargetDatabases } from '../targets/guard.js';
 import { rowCountSql } from '../sql.js';
 import { listTables, verifyRestored, type IntegrityReport } from '../verify.js';
 import {
@@ -103,6 +104,8 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
   const timeoutMs = Math.max(config.recoveryTimeoutSeconds, 600) * 1000;
   const run = (file: string, args: string[]) => ctx.exec.run(file, args, { asUser: config.pg.osUser, timeoutMs, signal: ctx.signal, ...(toolEnv ? { env: toolEnv } : {}) });
 
+  // A user database only (never template0, template1, postgres), checked again before the side instance is restored.
+  await requireTargetDatabases(production, [database], 'database');
   const finishSelect = step(ctx, 'select', `Check backup ${request.selection.backup.id} and the WAL segments in storage`);
   finishSelect(`backup ${request.selection.backup.id}, ${request.selection.requiredSegments.length} WAL segments`);
   const owner = await ownerFor(config.pg.osUser);

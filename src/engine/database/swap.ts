@@ -13,6 +13,7 @@ import { pgClientConfig } from '../../util/connection-url.js';
 import type { EngineContext } from '../context.js';
 import { withTargetClient } from '../pg-client.js';
 import { step, type RestoreConfig } from '../restore-to-target.js';
+import { requireTargetDatabases } from '../targets/guard.js';
 import { readDatabaseFacts, sourceOf } from './copy.js';
 import { allowConnectionsSql, MARKER_PREFIX, openSessionsSql, renameDatabaseSql, terminateSessionsSql, type DatabaseFacts } from './sql.js';
 
@@ -69,6 +70,8 @@ async function drain(client: pg.Client, names: string[], signal: AbortSignal): P
 export async function swapDatabases(ctx: EngineContext, config: Pick<RestoreConfig, 'source'>, request: SwapRequest & { beforeDestructiveStep: (step: string) => Promise<void> }): Promise<Swapped> {
   const { database, restoredName, beforeName } = request;
   const finishCheck = step(ctx, 'check-swap', `Check ${restoredName} and ${database} are the approved ones`);
+  // Never template0, template1, postgres nor another template, on either side (engine/targets).
+  await requireTargetDatabases(pgClientConfig(sourceOf(config), 'postgres'), [database, restoredName], 'swap');
   const facts = await readSwapFacts(config, request);
   const refusal = swapRefusal(facts, request);
   if (refusal) throw new RecoverError('COMMAND_FAILED', refusal, { hint: 'Nothing was changed.' });

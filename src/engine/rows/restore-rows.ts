@@ -22,6 +22,7 @@ import type { TargetConnection } from '../pg-client.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
 import type { IntegrityCheck } from '../integrity/types.js';
+import { requireTargetInDatabase } from '../targets/guard.js';
 import { restoredRowsChecks } from './compare-checks.js';
 import { copyMissingRows, previewRows, type CopyResult, type RowsPreview, type RowsSpec } from './copy-back.js';
 
@@ -41,6 +42,8 @@ export async function restoreForRows(
   config: RestoreConfig,
   request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string; spec: RowsSpec },
 ): Promise<RowsRestored> {
+  // The plan's table and database checked again before a side instance is restored (engine/targets).
+  await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.spec.table, 'rows');
   const { restored, side } = await restoreSideForJob(ctx, config, request);
   const sideConnection = { ...restored.layout.connection, database: request.database };
   const finishVerify = step(ctx, 'verify', `Verify the side instance ${request.instanceName} (database ${request.database}): integrity checks, row counts compared with production`);
@@ -79,6 +82,8 @@ export async function applyRows(
   config: RestoreConfig,
   request: { instanceName: string; database: string; spec: RowsSpec; digest: string; keepInstance: boolean; beforeDestructiveStep: (step: string) => Promise<void> },
 ): Promise<RowsApplied> {
+  // Checked again here and, for every table written, inside the copy's transaction (readTable).
+  await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.spec.table, 'rows');
   const side = { ...(await sideInstanceConnection(config.restoreRoot, request.instanceName)), database: request.database };
   const production = productionConnection(config, request.database);
   const finishCheck = step(ctx, 'check-preview', 'Check the preview is still the approved one');

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { RecoverError } from '../../errors.js';
 import type { ColumnInfo } from './filter-compile.js';
 import { childForeignKeysSql, primaryKeySql, resolveTableSql, tableColumnsSql } from './rows-sql.js';
+import { requireTargetRelationOid } from '../targets/guard.js';
 
 export interface TableColumn extends ColumnInfo {
   /** 'a' GENERATED ALWAYS, 'd' BY DEFAULT, '' none. */
@@ -40,13 +41,20 @@ export function displayName(table: { schema: string; name: string }): string {
   return table.schema === 'public' ? table.name : `${table.schema}.${table.name}`;
 }
 
-/** The table by the name PostgreSQL would resolve (schema-qualified or on the search path). */
-export async function readTable(client: pg.Client, name: string, where: string): Promise<TableInfo> {
+/**
+ * The table by the name PostgreSQL would resolve (schema-qualified or on the search path).
+ * Every table the rows and table engines write (and read on a side copy to write) is resolved
+ * here, so the target guard runs here: a catalog, an extension's table, a view… is refused
+ * (TARGET_NOT_ALLOWED). Only a lookup that never leads to a write (a table another one's
+ * foreign key points at) passes 'read-only'.
+ */
+export async function readTable(client: pg.Client, name: string, where: string, purpose: 'target' | 'read-only' = 'target'): Promise<TableInfo> {
   const found = await client.query<{ oid: string; schema: string; name: string; kind: string }>(resolveTableSql, [name]).catch((error: unknown) => {
     throw new RecoverError('BAD_INPUT', `"${name}" is not a table name: ${(error as Error).message}.`, { hint: 'Name a table as schema.table or table (on the search path).', cause: error });
   });
   const table = found.rows[0];
   if (!table) throw new RecoverError('BAD_INPUT', `There is no table ${name} in ${where}.`, { hint: 'Check the table name and --db (the database holding it).' });
+  if (purpose === 'target') await requireTargetRelationOid(client, table.oid, 'write', name);
   if (table.kind !== 'r' && table.kind !== 'p') throw new RecoverError('BAD_INPUT', `${name} in ${where} is not a table (relkind ${table.kind}).`, { hint: 'Rows are restored into tables only.' });
   return readTableByOid(client, table);
 }

@@ -117,7 +117,7 @@ async function outgoingCounts(side: pg.Client, production: pg.Client, table: Tab
       let unmatched: number | null = 0;
       if (!key.self) {
         if (!(await exists(production, references))) unmatched = null;
-        else unmatched = await countOrphans(production, side, await readTable(production, references, 'production'), { constraint: key.constraint, child: table, childColumns: key.columns, parentColumns: key.referencedColumns });
+        else unmatched = await countOrphans(production, side, await readTable(production, references, 'production', 'read-only'), { constraint: key.constraint, child: table, childColumns: key.columns, parentColumns: key.referencedColumns });
       }
       counts.push({ constraint: key.constraint, references: displayName(key.references), unmatched });
     }

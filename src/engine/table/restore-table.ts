@@ -19,6 +19,7 @@ import { copyAsNew, replaceTable, type AsNewResult, type ReplaceResult } from '.
 import { compareTable, modeDigest, modeRefusal, type TableComparison, type TableMode } from './compare.js';
 import { copyDropped, dumpTableDefinition } from './dropped.js';
 import { withTargetClient } from '../pg-client.js';
+import { requireTargetInDatabase } from '../targets/guard.js';
 import { contentSql, everyRowFilter } from './table-sql.js';
 import type { IntegrityReport } from '../verify.js';
 
@@ -31,6 +32,8 @@ export async function restoreForTable(
   config: RestoreConfig,
   request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string; table: string },
 ): Promise<TableRestored> {
+  // The plan's table and database checked again before a side instance is restored (engine/targets).
+  await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.table, 'table');
   const { restored, side } = await restoreSideForJob(ctx, config, request);
   const finishPreview = step(ctx, 'preview', `Compare ${request.table} in the side instance with production`);
   const comparison = await compareTable({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.table);
@@ -64,6 +67,8 @@ export async function applyTable(
   config: RestoreConfig,
   request: { instanceName: string; database: string; table: string; mode: TableMode; digest: string; keepInstance: boolean; beforeDestructiveStep: (step: string) => Promise<void> },
 ): Promise<TableApplied> {
+  // Checked again here and, for every table written or copied, inside the write's transaction (readTable).
+  await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.table, 'table');
   const side = { ...(await sideInstanceConnection(config.restoreRoot, request.instanceName)), database: request.database };
   const production = productionConnection(config, request.database);
   const finishCheck = step(ctx, 'check-preview', 'Check the comparison is still the approved one');
