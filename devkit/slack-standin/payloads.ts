@@ -27,7 +27,8 @@ export function slashCommandBody(input: {
     user_id: user.id,
     user_name: user.name,
     command: input.command,
-    text: input.text,
+    // As Slack does: the typed text's &, < and > arrive as entities.
+    text: input.text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
     api_app_id: workspace.appId,
     is_enterprise_install: 'false',
     response_url: input.responseUrl,

@@ -137,8 +137,9 @@ const REFUSAL_TEXT: Record<RefusalReason, string> = {
   'not-audited': 'approval has no matching entry in the audit log (it was not recorded by recover-bot)',
 };
 
-export function describeRefusal(refusal: Refusal): string {
-  return `<@${refusal.userId}> ${REFUSAL_TEXT[refusal.reason]}`;
+/** `mention` names the voter: a Slack mention by default; the bot passes its views' user() (only those stay live there). */
+export function describeRefusal(refusal: Refusal, mention: (userId: string) => string = (id) => `<@${id}>`): string {
+  return `${mention(refusal.userId)} ${REFUSAL_TEXT[refusal.reason]}`;
 }
 
 /** What the runner reads from the control DB before it starts a job and before each destructive step (see loadApprovalState). */
@@ -230,7 +231,7 @@ export function assertApprovedForRun(input: {
   }
   if (!evaluation.complete) {
     const notCounted = evaluation.refusals.length
-      ? ` Not counted: ${evaluation.refusals.map(describeRefusal).join('; ')}.`
+      ? ` Not counted: ${evaluation.refusals.map((refusal) => describeRefusal(refusal)).join('; ')}.`
       : '';
     const approvals = evaluation.missing === 1 ? 'approval' : 'approvals';
     const when = midJob ? 'to go on with its next destructive step' : 'to start';

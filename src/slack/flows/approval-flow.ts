@@ -115,7 +115,7 @@ async function approvalInput(deps: FlowDeps, request: RequestRecord, plan: PlanR
     approvers: deps.approvers.mentions(request.teamId),
     votes,
     missing: evaluation.missing,
-    notCounted: evaluation.refusals.map(describeRefusal),
+    notCounted: evaluation.refusals.map((refusal) => describeRefusal(refusal, user)),
     ttlMinutes: policy.ttlMinutes,
     state,
     now,

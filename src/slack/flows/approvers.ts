@@ -8,6 +8,7 @@ import type { ApprovalConfig } from '../../config.js';
 import { isConfiguredApprover, type ApprovalPolicy, type ApproverSet } from '../../control/index.js';
 import type { Plan } from '../../types.js';
 import { slackFailure } from '../io/slack-errors.js';
+import { user, usergroup } from '../views/common.js';
 
 export function requiredApprovals(config: ApprovalConfig, plan: Plan): number {
   const configured = config.required[plan.risk] ?? 1;
@@ -24,11 +25,11 @@ export class ApproverDirectory {
     private readonly cacheMs = 5 * 60_000,
   ) {}
 
-  /** How the approvers read in a message: `<@U…>` and `<!subteam^S…>`. */
+  /** How the approvers read in a message: mentions of the users and groups (`<@U…>`, `<!subteam^S…>` once built). */
   mentions(teamId: string): string[] {
     const set = this.config.approvers[teamId];
     if (!set) return [];
-    return [...set.users.map((u) => `<@${u}>`), ...set.usergroups.map((g) => `<!subteam^${g}>`)];
+    return [...set.users.map(user), ...set.usergroups.map(usergroup)];
   }
 
   private async members(group: string): Promise<string[]> {

@@ -9,7 +9,7 @@ import { COMMANDS, findCommand, tokenize, type RecoverCommand } from '../../../c
 import type { BotActions } from '../../../commands/types.js';
 import { createRequest, getJob, getRequest, listJobs, requestCancel, setRequestSlackRefs } from '../../control/index.js';
 import { isRecoverError, RecoverError, toRecoverError } from '../../errors.js';
-import { code, escapeMrkdwn, shortId, user } from '../views/common.js';
+import { code, shortId, user } from '../views/common.js';
 import { channelRefusalMessage, commandErrorMessage, helpMessage, notice, unknownCommandMessage } from '../views/help.js';
 import { planningMessage } from '../views/plan.js';
 import { jobsListMessage, type JobListRow } from '../views/status.js';
@@ -30,12 +30,21 @@ export interface CommandInput {
   reply: Reply;
 }
 
-export async function runSlashCommand(deps: CommandDeps, input: CommandInput): Promise<void> {
+/**
+ * The command's text as the person typed it: Slack sends `&`, `<` and `>` as entities (a filter's
+ * `>=` arrives as `&gt;=`). Curly quotes and the like are read by tokenize() (commands/words.ts).
+ */
+export function slackCommandText(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim();
+}
+
+export async function runSlashCommand(deps: CommandDeps, slashInput: CommandInput): Promise<void> {
+  const input = { ...slashInput, text: slackCommandText(slashInput.text) };
   const patterns = deps.config.slack.allowedChannels;
   if (!isChannelAllowed({ id: input.channelId, name: input.channelName }, patterns)) {
     return input.reply(channelRefusalMessage(input.channelName || input.channelId, patterns));
   }
-  const tokens = tokenize(input.text.trim());
+  const tokens = tokenize(input.text);
   const name = (tokens[0] ?? 'help').toLowerCase();
   const command = findCommand(name);
   if (!command) return input.reply(unknownCommandMessage(name, COMMANDS));
@@ -75,7 +84,7 @@ async function startPlanning(deps: CommandDeps, input: CommandInput, command: Re
     deps.plans.watch({ requestId: request.id, channel: input.channelId, ts, commandText: text, requesterId: input.userId, pool, since: deps.clock.now().getTime() });
   } catch (error) {
     const failure = toRecoverError(error);
-    deps.out.update(input.channelId, ts, notice(`:x: Could not file ${code(escapeMrkdwn(`/recover ${text}`))} for ${user(input.userId)}: ${failure.message}`));
+    deps.out.update(input.channelId, ts, notice(`:x: Could not file ${code(`/recover ${text}`)} for ${user(input.userId)}: ${failure.message}`));
     throw failure;
   }
 }

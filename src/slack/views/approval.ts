@@ -4,7 +4,7 @@
  */
 import type { Plan } from '../../types.js';
 import {
-  ACTIONS, actions, shownDigestBlockId, CONFIRM_BLOCK, CONFIRM_INPUT, CONFIRM_VIEW, code, context, escapeMrkdwn, fitMessage, formatUtc, header,
+  ACTIONS, actions, shownDigestBlockId, CONFIRM_BLOCK, CONFIRM_INPUT, CONFIRM_VIEW, code, context, fitMessage, formatUtc, header,
   plural, section, sectionsFromLines, shortId, truncate, user, type Block, type SlackMessage,
 } from './common.js';
 import { RISK_TEXT, stepLines } from './plan.js';
@@ -72,7 +72,7 @@ function statusLines(input: ApprovalMessageInput): string[] {
   } else if (state.kind === 'rejected') {
     lines.push(`:no_entry_sign: Rejected by ${user(state.by)} at ${formatUtc(state.at)}. Nothing will run; start a new request if recovery is still needed.`);
   } else {
-    lines.push(escapeMrkdwn(state.reason));
+    lines.push(state.reason);
   }
   return lines;
 }
@@ -83,7 +83,7 @@ export function approvalMessage(input: ApprovalMessageInput): SlackMessage {
     header(title(input)),
     section(
       [
-        `*What will run:* ${escapeMrkdwn(plan.summary)}`,
+        `*What will run:* ${plan.summary}`,
         `*Plan digest:* ${code(input.digest.slice(0, 12))} · *Risk:* ${RISK_TEXT[plan.risk]}`,
         `*Requested by:* ${user(input.requesterId)} at ${formatUtc(input.requestedAt)}`,
       ].join('\n'),
@@ -119,7 +119,7 @@ export interface ConfirmMetadata {
 
 /** The modal a requester of a destructive plan must fill in: type the production name. */
 export function confirmModal(input: ConfirmMetadata & { plan: Plan }): Block {
-  const destructive = input.plan.steps.filter((s) => s.destructive).map((s) => `• ${escapeMrkdwn(s.title)}`);
+  const destructive = input.plan.steps.filter((s) => s.destructive).map((s) => `• ${s.title}`);
   return {
     type: 'modal',
     callback_id: CONFIRM_VIEW,
@@ -128,7 +128,7 @@ export function confirmModal(input: ConfirmMetadata & { plan: Plan }): Block {
     close: { type: 'plain_text', text: 'Back' },
     private_metadata: JSON.stringify({ requestId: input.requestId, digest: input.digest, expect: input.expect }),
     blocks: [
-      section(`:warning: *This plan is destructive:* ${escapeMrkdwn(input.plan.summary)}`),
+      section(`:warning: *This plan is destructive:* ${input.plan.summary}`),
       ...sectionsFromLines(['*Destructive steps:*', ...destructive], 2),
       {
         type: 'input',

@@ -3,6 +3,7 @@
  * the guards that keep every message inside Slack's limits (≤ 50 blocks, section text
  * ≤ 3000 characters, about 13k characters of blocks JSON). Everything here is pure.
  */
+import { randomBytes } from 'node:crypto';
 import { parseTargetTime } from '../../catalog/targets.js';
 
 export type Block = Record<string, unknown>;
@@ -48,35 +49,64 @@ export const MESSAGE_LIMITS = {
 } as const;
 
 /**
- * Escapes text for mrkdwn so that `<!channel>`, `<!subteam^…>` or links inside user input or
- * error text stay literal. Plain user mentions (`<@U…>`) are kept: messages name people.
- * Idempotent: text escaped once is not escaped again.
+ * Escapes `&`, `<` and `>` so that nothing in the text is a mention, a broadcast or a link: a
+ * `<@U…>`, `<!channel>`, `<!subteam^…>` or `<https://…|…>` stays literal. Idempotent: text
+ * escaped once is not escaped again. The builders below do it to every text they are given.
  */
 export function escapeMrkdwn(text: string): string {
-  return text
-    .split(/(<@[UW][A-Z0-9]+>)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(/&(?!amp;|lt;|gt;)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')))
-    .join('');
+  return text.replace(/&(?!amp;|lt;|gt;)/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/*
+ * Mentions and channel links are the only `<…>` a message holds, and only those made by user(),
+ * usergroup() and channelLink(). Every text given to a builder (section, context, a button's
+ * confirmation, the notification text) is escaped where it becomes mrkdwn (mrkdwn()), so user
+ * words, PostgreSQL's messages and runner reports can never ping or link, whichever view shows
+ * them and whether or not the view escaped them. The helpers return a marker that escaping leaves
+ * alone and mrkdwn() turns into the mention. The marker holds a key drawn when this module loads
+ * and never sent anywhere: no text from outside can forge one.
+ */
+const KEY = randomBytes(8).toString('hex');
+const MARKED = new RegExp(`\uE000${KEY}([@#][A-Z0-9]+|!subteam\\^[A-Z0-9]+)\uE001`, 'g');
+/** What a truncation left of a marker, or look-alikes typed by someone: dropped. */
+const STRAY = /\uE000[0-9a-f]{0,16}|\uE001/g;
+const SLACK_ID = /^[A-Z0-9]{1,40}$/;
+const marked = (inner: string): string => `\uE000${KEY}${inner}\uE001`;
+
+/** A user mention (`<@U…>` in the message); an id that is not a Slack id shows as plain text. */
+export const user = (id: string): string => (SLACK_ID.test(id) ? marked(`@${id}`) : `@${id}`);
+/** A user group mention (`<!subteam^S…>`): approver groups. */
+export const usergroup = (id: string): string => (SLACK_ID.test(id) ? marked(`!subteam^${id}`) : `@${id}`);
+/** A channel link (`<#C…>`). */
+export const channelLink = (id: string): string => (SLACK_ID.test(id) ? marked(`#${id}`) : `#${id}`);
+
+/** Text as it becomes mrkdwn: everything escaped, then the mentions made above. */
+export function mrkdwn(text: string): string {
+  return escapeMrkdwn(text).replace(MARKED, '<$1>').replace(STRAY, '');
+}
+
+/** Text as it becomes plain_text (which shows no mentions): the mentions made above as `@U…`, `#C…`. */
+export function plainText(text: string): string {
+  return text.replace(MARKED, (_, inner: string) => (inner.startsWith('!subteam^') ? `@${inner.slice('!subteam^'.length)}` : inner)).replace(STRAY, '');
 }
 
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
-export const user = (id: string): string => `<@${id}>`;
 export const shortId = (id: string): string => id.slice(0, 8);
 export const code = (text: string): string => `\`${text.replace(/`/g, "'")}\``;
 
 export function header(text: string): Block {
-  return { type: 'header', text: { type: 'plain_text', text: truncate(text, 150), emoji: true } };
+  return { type: 'header', text: { type: 'plain_text', text: truncate(plainText(text), 150), emoji: true } };
 }
 
 export function section(text: string): Block {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, MESSAGE_LIMITS.sectionText) || ' ' } };
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(mrkdwn(text), MESSAGE_LIMITS.sectionText) || ' ' } };
 }
 
 export function context(...texts: string[]): Block {
-  const elements = texts.filter(Boolean).slice(0, 10).map((text) => ({ type: 'mrkdwn', text: truncate(text, 3000) }));
+  const elements = texts.filter(Boolean).slice(0, 10).map((text) => ({ type: 'mrkdwn', text: truncate(mrkdwn(text), 3000) }));
   return { type: 'context', elements: elements.length > 0 ? elements : [{ type: 'mrkdwn', text: ' ' }] };
 }
 
@@ -97,14 +127,14 @@ export function actions(blockId: string, buttons: ButtonSpec[]): Block {
     elements: buttons.map((b) => ({
       type: 'button',
       action_id: b.actionId,
-      text: { type: 'plain_text', text: truncate(b.text, 75), emoji: true },
+      text: { type: 'plain_text', text: truncate(plainText(b.text), 75), emoji: true },
       value: b.value,
       ...(b.style ? { style: b.style } : {}),
       ...(b.confirm
         ? {
             confirm: {
               title: { type: 'plain_text', text: truncate(b.confirm.title, 100) },
-              text: { type: 'mrkdwn', text: truncate(b.confirm.text, 300) },
+              text: { type: 'mrkdwn', text: truncate(mrkdwn(b.confirm.text), 300) },
               confirm: { type: 'plain_text', text: truncate(b.confirm.confirm, 30) },
               deny: { type: 'plain_text', text: truncate(b.confirm.deny, 30) },
             },
@@ -154,7 +184,7 @@ export function fitMessage(message: SlackMessage): SlackMessage {
   }
   const note = dropped > 0 ? [context(`…${dropped} block(s) left out to fit Slack's message limits.`)] : [];
   // The notification text is mrkdwn too: whatever it quotes must not turn into @here or a link.
-  return { text: truncate(escapeMrkdwn(message.text), MESSAGE_LIMITS.text), blocks: [...blocks, ...note, ...tail] };
+  return { text: truncate(mrkdwn(message.text), MESSAGE_LIMITS.text), blocks: [...blocks, ...note, ...tail] };
 }
 
 

@@ -2,11 +2,11 @@
 import type { RecoverCommand } from '../../../commands/index.js';
 import { redactText } from '../../log.js';
 import type { RecoverError } from '../../errors.js';
-import { code, context, escapeMrkdwn, fitMessage, header, section, sectionsFromLines, truncate, type SlackMessage } from './common.js';
+import { channelLink, code, context, fitMessage, header, section, sectionsFromLines, truncate, type SlackMessage } from './common.js';
 
 export function helpMessage(commands: readonly RecoverCommand<unknown>[]): SlackMessage {
   const lines = commands.map(
-    (c) => `*${code(`/recover ${c.usage}`)}*\n${escapeMrkdwn(c.description)}\nExample: ${code(c.example)}`,
+    (c) => `*${code(`/recover ${c.usage}`)}*\n${c.description}\nExample: ${code(c.example)}`,
   );
   return fitMessage({
     text: `/recover commands: ${commands.map((c) => c.name).join(', ')}`,
@@ -28,8 +28,8 @@ export function usageHint(command: RecoverCommand<unknown>): string {
  * to do), plus usage and an example when the hint does not already show them.
  */
 export function commandErrorMessage(error: RecoverError, command?: RecoverCommand<unknown>): SlackMessage {
-  const message = escapeMrkdwn(redactText(error.message));
-  const hint = error.hint ? escapeMrkdwn(redactText(error.hint)) : '';
+  const message = redactText(error.message);
+  const hint = error.hint ? redactText(error.hint) : '';
   const usage = command && !hint.includes(command.example) ? usageHint(command) : '';
   const lines = [`:x: ${message}`, hint, usage].filter(Boolean);
   return fitMessage({ text: `${error.message}${error.hint ? ` ${error.hint}` : ''}`, blocks: sectionsFromLines(lines, 3) });
@@ -37,31 +37,31 @@ export function commandErrorMessage(error: RecoverError, command?: RecoverComman
 
 export function unknownCommandMessage(name: string, commands: readonly RecoverCommand<unknown>[]): SlackMessage {
   const known = commands.map((c) => code(c.name)).join(', ');
-  const text = `:x: There is no \`/recover\` subcommand ${code(escapeMrkdwn(truncate(name, 50)))}.\nAvailable: ${known}.\nExample: ${code('/recover help')}`;
+  const text = `:x: There is no \`/recover\` subcommand ${code(truncate(name, 50))}.\nAvailable: ${known}.\nExample: ${code('/recover help')}`;
   return fitMessage({ text: `Unknown subcommand ${name}. Try /recover help.`, blocks: [section(text)] });
 }
 
 /** Why a channel was refused, and where the command works. */
 export function channelRefusalMessage(channelName: string, patterns: readonly string[]): SlackMessage {
   const where = patterns.length
-    ? patterns.map((p) => (/^[CGD][A-Z0-9]+$/.test(p) ? `<#${p}>` : code(`#${p.replace(/^#/, '')}`))).join(', ')
+    ? patterns.map((p) => (/^[CGD][A-Z0-9]+$/.test(p) ? channelLink(p) : code(`#${p.replace(/^#/, '')}`))).join(', ')
     : 'nowhere (RECOVER_ALLOWED_CHANNELS is empty)';
   const text =
-    `:no_entry: \`/recover\` is not enabled in ${code(escapeMrkdwn(`#${channelName}`))}.\n` +
+    `:no_entry: \`/recover\` is not enabled in ${code(`#${channelName}`)}.\n` +
     `It works only in: ${where}. Run it from the incident channel, e.g. one named ${code('inc-…')}.`;
   return fitMessage({ text: `/recover is not enabled in #${channelName}; allowed: ${patterns.join(', ')}`, blocks: [section(text)] });
 }
 
 /** A failure in the bot itself, shown to whoever triggered it. */
 export function failureMessage(what: string, error: RecoverError): SlackMessage {
-  const detail = escapeMrkdwn(redactText(error.forChannel()));
+  const detail = redactText(error.forChannel());
   return fitMessage({
     text: `${what} failed: ${redactText(error.message)}`,
-    blocks: [section(`:warning: ${escapeMrkdwn(what)} failed.\n${detail}`)],
+    blocks: [section(`:warning: ${what} failed.\n${detail}`)],
   });
 }
 
-/** A short message from trusted mrkdwn (escape anything quoted before passing it in). */
+/** A short message: mrkdwn formatting is kept, anything quoted is escaped by section() like every text (mentions only from user()). */
 export function notice(text: string): SlackMessage {
   return fitMessage({ text: text.replace(/[*_`]/g, ''), blocks: [section(text)] });
 }

@@ -7,7 +7,7 @@
 import type { IntegrityReport } from '../../engine/verify.js';
 import { linesWithin } from '../../util/format.js';
 import {
-  code, context, escapeMrkdwn, fitMessage, formatUtc, header, plural, section, sectionsFromLines, truncate, type Block,
+  code, context, fitMessage, formatUtc, header, plural, section, sectionsFromLines, truncate, type Block,
   type SlackMessage,
 } from './common.js';
 
@@ -38,17 +38,17 @@ export function checkLines(report: IntegrityReport, budget = 3500): string[] {
   // Informational checks (e.g. a side instance compared with production) pass whatever they find: their facts are shown even collapsed.
   const facts = report.checks
     .filter(isInformational)
-    .map((c) => `:information_source: *${escapeMrkdwn(truncate(c.name, 100))}* — ${escapeMrkdwn(truncate(c.message, 1200))}`);
+    .map((c) => `:information_source: *${truncate(c.name, 100)}* — ${truncate(c.message, 1200)}`);
   if (report.checks.every((c) => c.ok)) {
     const skipped = report.checks.filter(isSkipped);
     const note = skipped.length > 0 ? ` (${skipped.map((c) => `${c.name}: ${c.message}`).join('; ')})` : '';
     const names = report.checks.filter((c) => !isSkipped(c)).map((c) => c.name).join(', ');
-    const line = escapeMrkdwn(truncate(`:white_check_mark: All ${plural(report.checks.length, 'check')} passed: ${names}${note}`, Math.min(budget, 2900)));
+    const line = truncate(`:white_check_mark: All ${plural(report.checks.length, 'check')} passed: ${names}${note}`, Math.min(budget, 2900));
     return [line, ...linesWithin(facts, Math.max(0, budget - line.length), (n) => `_…and ${plural(n, 'more comparison')}, left out to fit one Slack message._`)];
   }
   const ordered = [...report.checks.filter((c) => !c.ok), ...report.checks.filter((c) => c.ok)];
   const lines = ordered.map(
-    (c) => `${c.ok ? (isSkipped(c) ? ':heavy_minus_sign:' : isInformational(c) ? ':information_source:' : ':white_check_mark:') : ':x:'} *${escapeMrkdwn(truncate(c.name, 100))}* — ${escapeMrkdwn(truncate(c.message, isInformational(c) ? 1200 : 400))}`,
+    (c) => `${c.ok ? (isSkipped(c) ? ':heavy_minus_sign:' : isInformational(c) ? ':information_source:' : ':white_check_mark:') : ':x:'} *${truncate(c.name, 100)}* — ${truncate(c.message, isInformational(c) ? 1200 : 400)}`,
   );
   return linesWithin(lines, budget, (n) => `_…and ${plural(n, 'more check')} (passed ones are listed last), left out to fit one Slack message._`);
 }
@@ -61,7 +61,7 @@ export function tableLines(report: IntegrityReport, budget: number): string[] {
   let omittedDatabases = 0;
   for (const db of report.databases) {
     const total = db.tables.reduce((sum, t) => sum + (Number.isFinite(t.rows) ? t.rows : 0), 0);
-    const title = `*${escapeMrkdwn(truncate(db.name, 80))}* — ${plural(db.tables.length, 'table')}, ${fmtRows(total)} rows`;
+    const title = `*${truncate(db.name, 80)}* — ${plural(db.tables.length, 'table')}, ${fmtRows(total)} rows`;
     if (used + title.length > budget) {
       omittedDatabases += 1;
       omittedTables += db.tables.length;
@@ -101,11 +101,11 @@ export function integrityMessage(input: IntegrityInput): SlackMessage {
     header(`Integrity report: ${verdict}`),
     section(
       `${report.ok ? ':white_check_mark:' : ':x:'} ${report.checks.length - failed} of ${plural(report.checks.length, 'check')} passed` +
-        `${failed ? `, *${failed} failed*` : ''}.\n${report.subject ? `*Checked:* ${escapeMrkdwn(truncate(report.subject, 200))}` : recoveryPointLine(input.target, input.reached)}`,
+        `${failed ? `, *${failed} failed*` : ''}.\n${report.subject ? `*Checked:* ${truncate(report.subject, 200)}` : recoveryPointLine(input.target, input.reached)}`,
     ),
     ...sectionsFromLines(checkLines(report), 6),
     ...sectionsFromLines(tableLines(report, input.tableBudget ?? 4500), 6),
-    context(`Counted on ${report.subject ? escapeMrkdwn(truncate(report.subject, 200)) : 'the restored instance'}. Compare with what you expect before relying on it.`),
+    context(`Counted on ${report.subject ? truncate(report.subject, 200) : 'the restored instance'}. Compare with what you expect before relying on it.`),
   ];
   return fitMessage({ text: `Integrity report: ${verdict} (${failed} failed check(s))`, blocks });
 }

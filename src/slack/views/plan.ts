@@ -7,7 +7,7 @@ import type { Plan, Risk } from '../../types.js';
 import { estimateBasis } from '../../estimate/rates.js';
 import { formatAmount } from '../../util/format.js';
 import {
-  ACTIONS, actions, shownDigestBlockId, code, context, escapeMrkdwn, fitMessage, formatDuration, header, plural, section, sectionsFromLines,
+  ACTIONS, actions, shownDigestBlockId, code, context, fitMessage, formatDuration, header, plural, section, sectionsFromLines,
   shortId, truncate, user, type Block, type SlackMessage,
 } from './common.js';
 
@@ -18,11 +18,11 @@ export const RISK_TEXT: Record<Risk, string> = {
 };
 
 /** The command as typed, quoted and escaped for mrkdwn. */
-export const typed = (commandText: string): string => code(escapeMrkdwn(`/recover ${truncate(commandText, 200)}`));
+export const typed = (commandText: string): string => code(`/recover ${truncate(commandText, 200)}`);
 
 export function planningMessage(input: { commandText: string; requesterId: string; pool: string }): SlackMessage {
   return fitMessage({
-    text: `Planning /recover ${truncate(input.commandText, 200)} requested by <@${input.requesterId}>…`,
+    text: `Planning /recover ${truncate(input.commandText, 200)} requested by ${user(input.requesterId)}…`,
     blocks: [
       section(`:hourglass_flowing_sand: Planning ${typed(input.commandText)} requested by ${user(input.requesterId)}…`),
       context(`A runner of pool ${code(input.pool)} reads the backup catalog and computes the plan; nothing runs yet.`),
@@ -34,7 +34,7 @@ export function planningMessage(input: { commandText: string; requesterId: strin
 export function planningStalledMessage(input: { commandText: string; requesterId: string; pool: string; waitedSeconds: number }): SlackMessage {
   const base = planningMessage(input);
   return fitMessage({
-    text: `${base.text} (no runner has answered yet)`,
+    text: `Planning /recover ${truncate(input.commandText, 200)} requested by ${user(input.requesterId)}… (no runner has answered yet)`,
     blocks: [
       ...base.blocks,
       section(
@@ -47,8 +47,8 @@ export function planningStalledMessage(input: { commandText: string; requesterId
 
 export function planningRefusalMessage(input: { commandText: string; requesterId: string; error: { code: string; message: string; hint: string | null } }): SlackMessage {
   const lines = [
-    `:x: ${typed(input.commandText)} requested by ${user(input.requesterId)} cannot run: ${escapeMrkdwn(input.error.message)}`,
-    input.error.hint ? escapeMrkdwn(input.error.hint) : '',
+    `:x: ${typed(input.commandText)} requested by ${user(input.requesterId)} cannot run: ${input.error.message}`,
+    input.error.hint ?? '',
   ].filter(Boolean);
   return fitMessage({
     text: `Cannot run /recover ${truncate(input.commandText, 200)}: ${input.error.message}`,
@@ -88,7 +88,7 @@ function withoutDurationFact(facts: Record<string, string>): Record<string, stri
 }
 
 export function factLines(facts: Record<string, string>): string[] {
-  return Object.entries(facts).map(([name, value]) => `*${escapeMrkdwn(name)}:* ${escapeMrkdwn(truncate(value, 1500))}`);
+  return Object.entries(facts).map(([name, value]) => `*${name}:* ${truncate(value, 1500)}`);
 }
 
 export function stepLines(plan: Plan): string[] {
@@ -96,7 +96,7 @@ export function stepLines(plan: Plan): string[] {
     const rate = step.estimate ? ` at ${formatAmount(step.estimate.bytesPerSecond, 'bytes')}/s` : '';
     const estimate = step.estimateSeconds ? ` _(~${formatDuration(step.estimateSeconds)}${rate})_` : '';
     const mark = step.destructive ? ' :warning: *destructive*' : '';
-    return `${i + 1}. ${escapeMrkdwn(step.title)}${mark}${estimate}`;
+    return `${i + 1}. ${step.title}${mark}${estimate}`;
   });
 }
 
@@ -144,7 +144,7 @@ export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
   const approvers = input.approvers.length ? input.approvers.join(', ') : '_nobody: no approvers are configured for this workspace_';
   const blocks: Block[] = [
     header(`Plan: /recover ${truncate(input.commandText, 120)}`),
-    section(`${escapeMrkdwn(plan.summary)}\nRequested by ${user(input.requesterId)}`),
+    section(`${plan.summary}\nRequested by ${user(input.requesterId)}`),
     ...sectionsFromLines(factLines(withoutDurationFact(plan.facts)), 4),
     section(`*Steps* (${plural(plan.steps.length, 'step')}${destructive ? `, ${destructive} destructive` : ''})`),
     ...sectionsFromLines(stepLines(plan), 4),
@@ -169,7 +169,7 @@ function readOnlyRun(input: PlanPreviewInput): SlackMessage {
     text: `/recover ${truncate(input.commandText, 120)}: ${plan.summary}`,
     blocks: [
       header(`/recover ${truncate(input.commandText, 120)}`),
-      section(`${escapeMrkdwn(plan.summary)}\nRequested by ${user(input.requesterId)}`),
+      section(`${plan.summary}\nRequested by ${user(input.requesterId)}`),
       ...sectionsFromLines(factLines(plan.facts), 4),
       ...sectionsFromLines(stepLines(plan), 4),
       context(`Read-only, changes nothing: ${where} · request ${code(shortId(input.requestId))}`),
@@ -183,7 +183,7 @@ function readOnlyAnswer(input: PlanPreviewInput): SlackMessage {
     text: `/recover ${truncate(input.commandText, 120)}: ${input.plan.summary}`,
     blocks: [
       header(`/recover ${truncate(input.commandText, 120)}`),
-      section(escapeMrkdwn(input.plan.summary)),
+      section(input.plan.summary),
       ...sectionsFromLines(factLines(input.plan.facts), 8),
       context(`Asked by ${user(input.requesterId)} · read-only, nothing was changed`),
     ],

@@ -7,7 +7,7 @@ import { formatLsn, parseLsn } from '../../catalog/segments.js';
 import { phaseEta, type Eta } from '../../estimate/eta.js';
 import { formatAmount, progressBar } from '../../util/format.js';
 import type { JobView, StepView } from './job-view.js';
-import { escapeMrkdwn, formatDuration, truncate } from './common.js';
+import { formatDuration, truncate } from './common.js';
 
 const ms = (iso: string | undefined): number | null => {
   if (!iso) return null;
@@ -80,7 +80,7 @@ const BASIS: Record<Eta['basis'], string> = {
 export function currentStepLines(view: JobView, now: Date): string[] {
   const step = view.steps.find((s) => s.step === view.current && s.state === 'running') ?? view.steps.find((s) => s.step === view.current);
   if (!step) return [];
-  const lines = [`*Now:* ${escapeMrkdwn(truncate(step.title, 300))}`];
+  const lines = [`*Now:* ${truncate(step.title, 300)}`];
   const progress = step.progress;
   if (progress) {
     const bar = progressBar(progress.done, progress.total);
@@ -88,10 +88,10 @@ export function currentStepLines(view: JobView, now: Date): string[] {
     const target = targetLsn(step);
     const extra = progress.detail?.split(' · ').slice(1).join(' · ');
     if (replayed) {
-      lines.push(`*Replayed:* \`${replayed}\`${target ? ` of \`${target}\`` : ''} ${bar} (${formatAmount(progress.done, progress.unit)}${progress.total !== null ? ` of ${formatAmount(progress.total, progress.unit)}` : ''})${extra ? ` · ${escapeMrkdwn(truncate(extra, 200))}` : ''}`);
+      lines.push(`*Replayed:* \`${replayed}\`${target ? ` of \`${target}\`` : ''} ${bar} (${formatAmount(progress.done, progress.unit)}${progress.total !== null ? ` of ${formatAmount(progress.total, progress.unit)}` : ''})${extra ? ` · ${truncate(extra, 200)}` : ''}`);
     } else {
       const amount = progress.total === null ? formatAmount(progress.done, progress.unit) : `${formatAmount(progress.done, progress.unit)} of ${formatAmount(progress.total, progress.unit)}`;
-      lines.push(`*Progress:* ${amount} ${bar}${progress.detail ? ` · ${escapeMrkdwn(truncate(progress.detail, 200))}` : ''}`);
+      lines.push(`*Progress:* ${amount} ${bar}${progress.detail ? ` · ${truncate(progress.detail, 200)}` : ''}`);
     }
   }
   const eta = stepEta(step, now);

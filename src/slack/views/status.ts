@@ -7,7 +7,7 @@ import type { JobStatus } from '../../control/index.js';
 import { isTerminal, type JobView, type ProgressView, type StepView } from './job-view.js';
 import { currentStepLines } from './progress.js';
 import {
-  ACTIONS, actions, code, context, escapeMrkdwn, fitMessage, formatDuration, formatUtc, header, section,
+  ACTIONS, actions, code, context, fitMessage, formatDuration, formatUtc, header, section,
   sectionsFromLines, truncate, user, type Block, type SlackMessage,
 } from './common.js';
 
@@ -47,7 +47,7 @@ export function progressLine(step: string, progress: ProgressView | undefined): 
 function stepLine(step: StepView, index: number): string {
   const seconds = step.seconds === undefined ? '' : ` — ${formatDuration(step.seconds)}`;
   const mark = step.destructive ? ' :warning:' : '';
-  return `${STEP_ICON[step.state]} ${index + 1}. ${escapeMrkdwn(truncate(step.title, 300))}${mark}${seconds}`;
+  return `${STEP_ICON[step.state]} ${index + 1}. ${truncate(step.title, 300)}${mark}${seconds}`;
 }
 
 function outcomeLines(view: JobView, meta: StatusMeta, now: Date): string[] {
@@ -58,7 +58,7 @@ function outcomeLines(view: JobView, meta: StatusMeta, now: Date): string[] {
     lines.push(`*Integrity:* ${view.integrity.ok ? 'passed' : ':x: FAILED'} (${passed}/${view.integrity.checks.length} checks)`);
   }
   if (view.status === 'failed' && view.error) {
-    lines.push(`*Error* ${code(view.error.code)}: ${escapeMrkdwn(truncate(view.error.message, 1500))}`);
+    lines.push(`*Error* ${code(view.error.code)}: ${truncate(view.error.message, 1500)}`);
   }
   if (meta.cancelRequestedBy && !isTerminal(view.status)) {
     lines.push(`:octagonal_sign: Cancel requested by ${user(meta.cancelRequestedBy)}; the runner stops at the next safe point.`);
@@ -70,7 +70,7 @@ function outcomeLines(view: JobView, meta: StatusMeta, now: Date): string[] {
 export function statusMessage(view: JobView, meta: StatusMeta, now: Date): SlackMessage {
   const blocks: Block[] = [
     header(`${HEADLINE[view.status].replace(/:[a-z_]+: /, '')}: /recover ${meta.command}`),
-    section(`${HEADLINE[view.status]} · ${escapeMrkdwn(truncate(meta.summary, 1000))}`),
+    section(`${HEADLINE[view.status]} · ${truncate(meta.summary, 1000)}`),
     ...sectionsFromLines(outcomeLines(view, meta, now), 2),
     ...sectionsFromLines(view.steps.map(stepLine), 3),
     context(
@@ -109,11 +109,11 @@ export interface JobListRow {
 
 function rowLine(row: JobListRow): string {
   const who = row.requesterId ? ` by ${user(row.requesterId)}` : '';
-  const what = row.command ? ` /recover ${escapeMrkdwn(truncate(row.command, 200))}` : '';
+  const what = row.command ? ` /recover ${truncate(row.command, 200)}` : '';
   let progress = '';
   if (row.view?.current) {
     const step = row.view.steps.find((s) => s.step === row.view?.current);
-    progress = ` · ${code(escapeMrkdwn(progressLine(row.view.current, step?.progress)))}`;
+    progress = ` · ${code(progressLine(row.view.current, step?.progress))}`;
   }
   const when = row.finishedAt ? `finished ${formatUtc(row.finishedAt)}` : `created ${formatUtc(row.createdAt)}`;
   return `${HEADLINE[row.status]} ${code(row.jobId)}${what}${who} · ${when}${progress}`;

@@ -8,7 +8,7 @@ import type { JobStatus } from '../../control/index.js';
 import type { IntegrityReport } from '../../engine/verify.js';
 import type { SummaryFacts } from '../../../commands/types.js';
 import {
-  code, context, escapeMrkdwn, fitMessage, formatDuration, formatUtc, header, section, sectionsFromLines, truncate, user,
+  code, context, fitMessage, formatDuration, formatUtc, header, section, sectionsFromLines, truncate, user,
   type SlackMessage,
 } from './common.js';
 
@@ -55,7 +55,7 @@ function timeline(input: SummaryInput): string[] {
   for (const step of input.steps) {
     const took = step.seconds === null ? (step.state === 'pending' ? 'not run' : 'did not finish') : formatDuration(step.seconds);
     const estimated = step.estimateSeconds ? ` (estimated ~${formatDuration(step.estimateSeconds)})` : '';
-    lines.push(`      ${ICON[step.state]} ${escapeMrkdwn(truncate(step.title, 200))} — ${took}${estimated}`);
+    lines.push(`      ${ICON[step.state]} ${truncate(step.title, 200)} — ${took}${estimated}`);
   }
   lines.push(`${time(input.finishedAt)} finished: *${input.status}*${input.cancelledBy ? ` (cancel asked by ${user(input.cancelledBy)})` : ''}`);
   return lines;
@@ -114,7 +114,7 @@ function outcome(input: SummaryInput): string[] {
   } else if (report.ok) {
     lines.push(`*Integrity:* passed (${report.checks.length}/${report.checks.length} checks)`);
   } else {
-    const failed = report.checks.filter((c) => !c.ok).map((c) => escapeMrkdwn(c.name));
+    const failed = report.checks.filter((c) => !c.ok).map((c) => c.name);
     lines.push(`*Integrity:* :x: FAILED — ${failed.join(', ') || 'see the report'}`);
   }
   return lines;
@@ -145,12 +145,13 @@ const FAILURE_ADVICE: Record<string, string> = {
   STORAGE_ERROR: 'Backup storage answered with an error: check the runner log and storage, then run again.',
   APPROVAL_INVALID: 'The approvals were no longer valid when the runner checked: start a new request and get it approved.',
   CANCELLED: 'The job was cancelled: steps that finished stay done.',
+  REFUSED_AFTER_RESTORE: 'The side copy showed what production\'s catalog could not (see the message); nothing was written to production. The side instance is kept, running: look at it, then stop and remove it.',
 };
 
 function succeededFollowUps(input: SummaryInput): string[] {
   const r = input.facts.recovery;
   const items: string[] = [];
-  const quoted = (text: string): string => code(escapeMrkdwn(text));
+  const quoted = (text: string): string => code(text);
   if (!restores(input)) {
     // nothing was restored: only the command's own follow-ups
   } else if (input.facts.to === 'in-place') {
@@ -168,7 +169,7 @@ function succeededFollowUps(input: SummaryInput): string[] {
   }
   const loss = dataLossSeconds(summaryTarget(input.facts.target).time, r?.reachedTime ?? null);
   if (loss !== null && loss > RPO_SECONDS) items.push('The data-loss window exceeds the RPO: tell the incident lead and look for the missing writes elsewhere.');
-  items.push(...input.facts.followUps.map(escapeMrkdwn));
+  items.push(...input.facts.followUps);
   return items;
 }
 
@@ -178,7 +179,7 @@ function followUps(input: SummaryInput): string[] {
     items.push(...succeededFollowUps(input));
   } else if (input.status === 'failed') {
     const failedStep = input.steps.find((s) => s.state === 'failed');
-    if (failedStep) items.push(`The failing step was "${escapeMrkdwn(failedStep.title)}": check it on the runner host; it may be half done.`);
+    if (failedStep) items.push(`The failing step was "${failedStep.title}": check it on the runner host; it may be half done.`);
     const advice = input.error ? FAILURE_ADVICE[input.error.code] : undefined;
     items.push(advice ?? (input.error ? 'Read the error above: it says what to fix. Then start a new request.' : 'See the runner log, then start a new request.'));
   } else if (input.status === 'cancelled') {
@@ -189,12 +190,12 @@ function followUps(input: SummaryInput): string[] {
 }
 
 export function summaryMessage(input: SummaryInput): SlackMessage {
-  const error = input.error ? [`*Error* ${code(input.error.code)}: ${escapeMrkdwn(truncate(input.error.message, 1500))}`] : [];
+  const error = input.error ? [`*Error* ${code(input.error.code)}: ${truncate(input.error.message, 1500)}`] : [];
   return fitMessage({
     text: `Summary of /recover ${input.command}: ${input.status}`,
     blocks: [
       header(`Summary: /recover ${input.command} — ${input.status}`),
-      section(escapeMrkdwn(truncate(input.summary, 1000))),
+      section(truncate(input.summary, 1000)),
       ...sectionsFromLines(['*Timeline*', ...timeline(input)], 3),
       ...sectionsFromLines([...error, ...outcome(input)], 2),
       ...sectionsFromLines(['*Follow-ups*', ...followUps(input)], 2),
@@ -206,10 +207,10 @@ export function summaryMessage(input: SummaryInput): SlackMessage {
 /** The thread reply when a step finishes. */
 export function stepFinishedMessage(input: { index: number | null; title: string; seconds: number; detail?: string }): SlackMessage {
   const n = input.index === null ? '' : `${input.index + 1}. `;
-  const detail = input.detail ? `\n${escapeMrkdwn(truncate(input.detail, 2000))}` : '';
+  const detail = input.detail ? `\n${truncate(input.detail, 2000)}` : '';
   return fitMessage({
     text: `Step done: ${input.title} (${formatDuration(input.seconds)})`,
-    blocks: [section(`:white_check_mark: *${n}${escapeMrkdwn(truncate(input.title, 300))}* — ${formatDuration(input.seconds)}${detail}`)],
+    blocks: [section(`:white_check_mark: *${n}${truncate(input.title, 300)}* — ${formatDuration(input.seconds)}${detail}`)],
   });
 }
 

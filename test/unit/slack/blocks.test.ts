@@ -8,7 +8,7 @@ import { COMMANDS } from '../../../commands/index.js';
 import { RecoverError } from '../../../src/errors.js';
 import { validateView } from '../../../devkit/slack-standin/index.js';
 import { approvalMessage, confirmModal, parseConfirmMetadata, type ApprovalMessageInput } from '../../../src/slack/views/approval.js';
-import { escapeMrkdwn } from '../../../src/slack/views/common.js';
+import { escapeMrkdwn, user, usergroup } from '../../../src/slack/views/common.js';
 import { channelRefusalMessage, commandErrorMessage, helpMessage, unknownCommandMessage } from '../../../src/slack/views/help.js';
 import { planningMessage, planningRefusalMessage, planningStalledMessage, planPreviewMessage, type PlanPreviewInput } from '../../../src/slack/views/plan.js';
 import type { Plan } from '../../../src/types.js';
@@ -21,7 +21,7 @@ const previewInput = (overrides: Partial<PlanPreviewInput> = {}): PlanPreviewInp
   plan,
   digest: 'ab'.repeat(32),
   required: 2,
-  approvers: ['<@U0BOB>', '<!subteam^S0DBA>'],
+  approvers: [user('U0BOB'), usergroup('S0DBA')],
   state: { kind: 'open' },
   ...overrides,
 });
@@ -30,7 +30,8 @@ describe('help and refusals', () => {
   it('lists every command with usage and an example', () => {
     const text = valid(helpMessage(COMMANDS));
     for (const command of COMMANDS) {
-      expect(text).toContain(`/recover ${command.usage}`);
+      // `<table>` and the like are escaped: Slack shows them as typed, never as a link.
+      expect(text).toContain(`/recover ${escapeMrkdwn(command.usage)}`);
       expect(text).toContain(command.example);
     }
   });
@@ -39,7 +40,7 @@ describe('help and refusals', () => {
     const pitr = COMMANDS.find((c) => c.name === 'pitr')!;
     const text = valid(commandErrorMessage(new RecoverError('TARGET_NO_ZONE', 'The time has no time zone.'), pitr));
     expect(text).toContain(':x: The time has no time zone.');
-    expect(text).toContain(`Usage: \`/recover ${pitr.usage}\``);
+    expect(text).toContain(`Usage: \`/recover ${escapeMrkdwn(pitr.usage)}\``);
     expect(text).toContain(`Example: \`${pitr.example}\``);
     const withHint = valid(commandErrorMessage(new RecoverError('BAD_INPUT', 'Bad.', { hint: `Example: ${pitr.example}` }), pitr));
     expect(withHint).not.toContain('Usage:');
@@ -52,8 +53,8 @@ describe('help and refusals', () => {
     expect(text).toContain('`#inc-*`, <#C0123ABC>');
   });
 
-  it('keeps injected mentions literal but real user mentions working', () => {
-    expect(escapeMrkdwn('<!channel> & <@U0BOB> <https://evil|x>')).toBe('&lt;!channel&gt; &amp; <@U0BOB> &lt;https://evil|x&gt;');
+  it('keeps injected mentions literal (user mentions too) but the bot\'s own mentions working', () => {
+    expect(escapeMrkdwn('<!channel> & <@U0BOB> <https://evil|x>')).toBe('&lt;!channel&gt; &amp; &lt;@U0BOB&gt; &lt;https://evil|x&gt;');
     const text = valid(planningMessage({ commandText: 'pitr <!here>', requesterId: 'U0ALICE', pool: 'default' }));
     expect(text).toContain('&lt;!here&gt;');
     expect(text).not.toContain('<!here>');
@@ -117,7 +118,7 @@ describe('approval message and confirmation modal', () => {
     plan,
     digest: 'cd'.repeat(32),
     required: 2,
-    approvers: ['<@U0BOB>'],
+    approvers: [user('U0BOB')],
     votes: [],
     missing: 2,
     notCounted: [],
@@ -140,7 +141,7 @@ describe('approval message and confirmation modal', () => {
 
   it('shows who approved and when, and ends without buttons when approved or rejected', () => {
     const votes = [{ userId: 'U0BOB', at: new Date('2025-01-15T15:02:00Z'), expiresAt: new Date('2025-01-15T15:32:00Z') }];
-    const partial = valid(approvalMessage(input({ votes, missing: 1, notCounted: ['<@U0CAROL> approval has expired'] })));
+    const partial = valid(approvalMessage(input({ votes, missing: 1, notCounted: [`${user('U0CAROL')} approval has expired`] })));
     expect(partial).toContain('*Approved by:* <@U0BOB> at 2025-01-15 15:02:00 UTC (valid until 2025-01-15 15:32:00 UTC)');
     expect(partial).toContain('1 more approval from');
     expect(partial).toContain('Not counted: <@U0CAROL> approval has expired');

@@ -6,6 +6,7 @@ import { createLogger } from '../../../src/log.js';
 import { FastAckReceiver } from '../../../src/slack/io/fast-ack-receiver.js';
 import { appOptions, RETRY_CONFIG } from '../../../src/slack/app-options.js';
 import { ApproverDirectory, requiredApprovals } from '../../../src/slack/flows/approvers.js';
+import { mrkdwn } from '../../../src/slack/views/common.js';
 import { globToRegExp, isChannelAllowed, RecentKeys, requestKey } from '../../../src/slack/listeners/guards.js';
 import { isPermanentSlackError, rateLimitSeconds, slackErrorCode, slackFailure, withRateLimitRetry } from '../../../src/slack/io/slack-errors.js';
 import type { Plan } from '../../../src/types.js';
@@ -104,7 +105,7 @@ describe('approvers', () => {
       lookups.push(group);
       return ['U0DAVE'];
     }, () => now, 1000);
-    expect(directory.mentions('T1')).toEqual(['<@U0BOB>', '<!subteam^S1>']);
+    expect(directory.mentions('T1').map(mrkdwn)).toEqual(['<@U0BOB>', '<!subteam^S1>']);
     expect(directory.mentions('T2')).toEqual([]);
     const policy = await directory.policy('T1', plan('side-copy'));
     expect(policy).toEqual({ approvers: { T1: { userIds: ['U0BOB'], usergroupMembers: ['U0DAVE'] } }, required: 1, ttlMinutes: 30 });

@@ -39,10 +39,13 @@ describe('integrity report checks', () => {
     };
     const lines = checkLines(report);
     expect(lines).toHaveLength(5);
-    expect(lines[0]).toBe(':x: *orphans app.workflow_executions → workflows* — 1 row of workflow_executions without a parent in workflows; e.g. workflow_id=&lt;!channel&gt;');
+    expect(lines[0]).toBe(':x: *orphans app.workflow_executions → workflows* — 1 row of workflow_executions without a parent in workflows; e.g. workflow_id=<!channel>');
     expect(lines[4]).toMatch(/^:heavy_minus_sign: \*indexes app\* — skipped: amcheck not installed/);
     const text = valid(integrityMessage({ report, target: null, reached: null }));
     expect(text).toContain('4 of 5 checks passed, *1 failed*');
+    // The message escapes what the lines quote (section() does, for every view).
+    expect(text).toContain('e.g. workflow_id=&lt;!channel&gt;');
+    expect(text).not.toContain('<!channel>');
   });
 
   it('hundreds of passing checks stay one line within limits; hundreds of failures are cut, failures kept', () => {
