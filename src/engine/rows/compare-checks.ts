@@ -21,7 +21,8 @@ export function restoredRowsChecks(database: string, copied: CopyResult, after: 
       ? `${copy.restored} rows inserted with the side instance's values (hash ${short(copy.sideHash)} on both sides)`
       : `${copy.restored} rows inserted, but production stored other values than the side instance's (hash side ${short(copy.sideHash)}, production ${short(copy.productionHash)})`;
     const side = `side instance: ${now.matching} rows match the filter; now ${now.present} present in production with the same values, ${now.different} different, ${now.conflicting} conflicting (left alone)`;
+    const orphans = now.parentSkipped > 0 ? `; ${now.parentSkipped} child rows skipped because their parent did not go back or differs in production` : '';
     const missing = now.missing > 0 ? `; ${now.missing} still missing in production, e.g. ${now.sampleMissing.join(' ')}` : '';
-    return { name, ok: sameValues && now.missing === 0, message: `${stored}; ${written}; ${side}${missing}` };
+    return { name, ok: sameValues && now.missing === 0, message: `${stored}; ${written}; ${side}${orphans}${missing}` };
   });
 }

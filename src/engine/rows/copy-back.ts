@@ -6,7 +6,9 @@
  * approved, then inserts only the missing rows, parents before children, in ONE production
  * transaction, moves sequences forward, and counts restored / skipped / conflicting rows.
  * Rows that cannot go back (classify.ts: a unique value held by another row) are skipped and
- * reported by key and constraint; the others are written.
+ * reported by key and constraint; child rows whose parent does not go back or differs in
+ * production are skipped and reported by key (never attached to another parent row); the
+ * others are written.
  * Rows are read through a cursor, a page at a time: memory stays bounded whatever the count.
  */
 import { createHash } from 'node:crypto';
@@ -33,13 +35,17 @@ export interface TablePreview {
   present: number;
   /** In production with other values: left alone, reported. */
   different: number;
-  /** Not in production by primary key, but cannot go back (a unique value held by another row, or its parent conflicts): skipped, reported. */
+  /** Not in production by primary key, but cannot go back (a unique value held by another row): skipped, reported. */
   conflicting: number;
+  /** Child rows missing in production whose parent does not go back or is in production with other values: skipped, reported. */
+  parentSkipped: number;
   /** Keys (JSON) of the first few missing and different rows, for people. */
   sampleMissing: string[];
   sampleDifferent: string[];
   /** The first few conflicting rows: `key: why` (the constraint and the row holding the value). */
   sampleConflicts: string[];
+  /** The first few child rows skipped for their parent: `key: why`. */
+  sampleParentSkipped: string[];
 }
 
 export interface RowsPreview {
@@ -47,7 +53,7 @@ export interface RowsPreview {
   filter: string;
   withChildren: boolean;
   tables: TablePreview[];
-  totals: { matching: number; missing: number; present: number; different: number; conflicting: number };
+  totals: { matching: number; missing: number; present: number; different: number; conflicting: number; parentSkipped: number };
   /** sha256 over every row's key, class and side-instance hash, in order: the approval binds to it. */
   digest: string;
 }
@@ -60,10 +66,14 @@ export interface TableCopy {
   /** Left alone: `different` (same key, other values) plus `uniqueConflicts`. */
   conflicting: number;
   different: number;
-  /** Missing by primary key but not inserted: a unique value held by another row (or its parent not inserted). */
+  /** Missing by primary key but not inserted: a unique value held by another row. */
   uniqueConflicts: number;
   /** The first few of those: key and why. */
   conflicts: { key: string; reason: string }[];
+  /** Child rows not inserted because their parent was neither inserted by this copy nor in production with the side instance's values. */
+  parentSkipped: number;
+  /** Those rows' keys and why (the first PARENT_SKIPS of them). */
+  parentSkips: { key: string; reason: string }[];
   /** Production's rows of the table before and after the insert (same transaction). */
   rowsBefore: number;
   rowsAfter: number;
@@ -76,19 +86,21 @@ export interface CopyResult {
   preview: RowsPreview;
   tables: TableCopy[];
   sequences: { sequence: string; movedTo: string }[];
-  totals: { restored: number; skippedPresent: number; conflicting: number; different: number; uniqueConflicts: number };
+  totals: { restored: number; skippedPresent: number; conflicting: number; different: number; uniqueConflicts: number; parentSkipped: number };
 }
 
 const SAMPLE = 5;
+/** Child rows skipped for their parent are listed by key up to this many per table (the count is always whole). */
+export const PARENT_SKIPS = 50;
 
 async function applySessionSettings(client: pg.Client): Promise<void> {
   for (const sql of SESSION_SETTINGS_SQL) await client.query(sql);
 }
 
 const emptyPreview = (table: string, depth: number, via: string | null): TablePreview => ({
-  table, depth, via, matching: 0, missing: 0, present: 0, different: 0, conflicting: 0, sampleMissing: [], sampleDifferent: [], sampleConflicts: [],
+  table, depth, via, matching: 0, missing: 0, present: 0, different: 0, conflicting: 0, parentSkipped: 0, sampleMissing: [], sampleDifferent: [], sampleConflicts: [], sampleParentSkipped: [],
 });
-const CLASS_FIELD = { missing: 'missing', present: 'present', different: 'different', conflict: 'conflicting' } as const;
+const CLASS_FIELD = { missing: 'missing', present: 'present', different: 'different', conflict: 'conflicting', orphan: 'parentSkipped' } as const;
 
 async function computePreview(source: pg.Client, production: pg.Client, spec: RowsSpec, prepared: Prepared): Promise<RowsPreview> {
   const digest = createHash('sha256');
@@ -105,27 +117,30 @@ async function computePreview(source: pg.Client, production: pg.Client, spec: Ro
         if (row.cls === 'missing' && table.sampleMissing.length < SAMPLE) table.sampleMissing.push(row.key);
         if (row.cls === 'different' && table.sampleDifferent.length < SAMPLE) table.sampleDifferent.push(row.key);
         if (row.cls === 'conflict' && table.sampleConflicts.length < SAMPLE) table.sampleConflicts.push(`${row.key}: ${row.reason}`);
+        if (row.cls === 'orphan' && table.sampleParentSkipped.length < SAMPLE) table.sampleParentSkipped.push(`${row.key}: ${row.reason}`);
         digest.update(`\n${row.cls}\t${row.key}\t${row.hash}`);
       }
     });
     tables.push(table);
   }
-  const sum = (field: 'matching' | 'missing' | 'present' | 'different' | 'conflicting') => tables.reduce((total, table) => total + table[field], 0);
+  const sum = (field: 'matching' | 'missing' | 'present' | 'different' | 'conflicting' | 'parentSkipped') => tables.reduce((total, table) => total + table[field], 0);
   return {
     table: displayName(prepared.sets[0]!.table),
     filter: prepared.filter.text,
     withChildren: spec.withChildren,
     tables,
-    totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different'), conflicting: sum('conflicting') },
+    totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different'), conflicting: sum('conflicting'), parentSkipped: sum('parentSkipped') },
     digest: digest.digest('hex'),
   };
 }
 
 /**
  * One set's missing rows inserted, page by page: a row the insert skipped is present by key
- * now (someone inserted it meanwhile) or a conflict (a unique value the lookup did not cover:
- * an expression or partial unique index, or a row inserted meanwhile); its children then do
- * not go back either. Each inserted row's hash as production stored it is checked against
+ * now (someone inserted it meanwhile: skipped if equal, else different and left alone) or a
+ * conflict (a unique value the lookup did not cover: an expression or partial unique index, or
+ * a row inserted meanwhile); its children then do not go back either. A child row goes back
+ * only under a parent this copy inserted or one equal in production (classify.ts, decided here
+ * in the transaction). Each inserted row's hash as production stored it is checked against
  * the side instance's.
  */
 async function copySet(source: pg.Client, production: pg.Client, prepared: Prepared, index: number, pageRows: number, sequences: CopyResult['sequences']): Promise<TableCopy> {
@@ -133,7 +148,7 @@ async function copySet(source: pg.Client, production: pg.Client, prepared: Prepa
   const count = async () => Number((await production.query<{ n: string }>(tableRowCountSql(set.table.schema, set.table.name))).rows[0]!.n);
   const sideHash = createHash('sha256');
   const productionHash = createHash('sha256');
-  const copy: TableCopy = { table: displayName(set.table), restored: 0, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, conflicts: [], rowsBefore: await count(), rowsAfter: 0, sideHash: '', productionHash: '' };
+  const copy: TableCopy = { table: displayName(set.table), restored: 0, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, conflicts: [], parentSkipped: 0, parentSkips: [], rowsBefore: await count(), rowsAfter: 0, sideHash: '', productionHash: '' };
   const conflict = (key: string, reason: string) => {
     copy.uniqueConflicts++;
     if (copy.conflicts.length < SAMPLE) copy.conflicts.push({ key, reason });
@@ -142,6 +157,10 @@ async function copySet(source: pg.Client, production: pg.Client, prepared: Prepa
     copy.skippedPresent += rows.filter((row) => row.cls === 'present').length;
     copy.different += rows.filter((row) => row.cls === 'different').length;
     for (const row of rows.filter((r) => r.cls === 'conflict')) conflict(row.key, row.reason ?? 'a unique value is held by another row');
+    for (const row of rows.filter((r) => r.cls === 'orphan')) {
+      copy.parentSkipped++;
+      if (copy.parentSkips.length < PARENT_SKIPS) copy.parentSkips.push({ key: row.key, reason: row.reason ?? 'its parent does not go back' });
+    }
     const missing = rows.filter((row) => row.cls === 'missing');
     if (missing.length === 0) return;
     const inserted = new Map((await production.query<{ key: string; hash: string }>(insertRowsSql(set.table), [`[${missing.map((row) => row.row).join(',')}]`])).rows.map((row) => [row.key, row.hash]));
@@ -152,15 +171,19 @@ async function copySet(source: pg.Client, production: pg.Client, prepared: Prepa
     }
     const skipped = missing.filter((row) => !inserted.has(row.key));
     if (skipped.length === 0) return;
-    const present = new Set((await production.query<{ key: string }>(lookupKeysSql(set.table), [`[${skipped.map((row) => row.key).join(',')}]`])).rows.map((row) => row.key));
+    const present = new Map((await production.query<{ key: string; hash: string }>(lookupKeysSql(set.table), [`[${skipped.map((row) => row.key).join(',')}]`])).rows.map((row) => [row.key, row.hash]));
     const reasons = await uniqueConflicts(production, set, prepared.uniques[index] ?? [], skipped.filter((row) => !present.has(row.key)).map((row) => row.row!));
     for (const row of skipped) {
-      if (present.has(row.key)) {
+      if (present.get(row.key) === row.hash) {
         copy.skippedPresent++;
-        continue;
+      } else if (present.has(row.key)) {
+        // Inserted meanwhile by someone else, with other values: left alone, and not a parent for this copy's children.
+        copy.different++;
+        block(prepared, index, row, 'inserted meanwhile in production with other values');
+      } else {
+        conflict(row.key, reasons.get(row.key) ?? 'the insert skipped it: a unique value is held by another row (an expression or partial unique index, or a row inserted meanwhile)');
+        block(prepared, index, row, 'a conflict there');
       }
-      conflict(row.key, reasons.get(row.key) ?? 'the insert skipped it: a unique value is held by another row (an expression or partial unique index, or a row inserted meanwhile)');
-      block(prepared, index, { ...row, cls: 'conflict' });
     }
   });
   copy.conflicting = copy.different + copy.uniqueConflicts;
@@ -202,8 +225,10 @@ export async function previewRows(source: TargetConnection, production: TargetCo
  * preview is computed again first (inside that transaction) and a different digest refuses
  * before anything is written. Rows present meanwhile are skipped (ON CONFLICT DO NOTHING),
  * rows present with other values are left alone, rows whose unique value another row holds
- * are skipped and reported as conflicts (also when found only by the insert); other sessions
- * keep writing throughout.
+ * are skipped and reported as conflicts (also when found only by the insert), child rows whose
+ * parent was neither inserted by this copy nor is equal in production are skipped and reported
+ * (checked page by page in this transaction, the parents locked FOR KEY SHARE until the
+ * commit); other sessions keep writing throughout.
  */
 export async function copyMissingRows(source: TargetConnection, production: TargetConnection, spec: RowsSpec, options: { expectDigest?: string } = {}): Promise<CopyResult> {
   return withBoth(source, production, async (sourceClient, productionClient) => {
@@ -223,8 +248,8 @@ export async function copyMissingRows(source: TargetConnection, production: Targ
         tables.push(await copySet(sourceClient, productionClient, prepared, index, spec.pageRows ?? 500, sequences));
       }
       await productionClient.query('COMMIT');
-      const sum = (field: 'restored' | 'skippedPresent' | 'conflicting' | 'different' | 'uniqueConflicts') => tables.reduce((total, table) => total + table[field], 0);
-      return { preview, tables, sequences, totals: { restored: sum('restored'), skippedPresent: sum('skippedPresent'), conflicting: sum('conflicting'), different: sum('different'), uniqueConflicts: sum('uniqueConflicts') } };
+      const sum = (field: 'restored' | 'skippedPresent' | 'conflicting' | 'different' | 'uniqueConflicts' | 'parentSkipped') => tables.reduce((total, table) => total + table[field], 0);
+      return { preview, tables, sequences, totals: { restored: sum('restored'), skippedPresent: sum('skippedPresent'), conflicting: sum('conflicting'), different: sum('different'), uniqueConflicts: sum('uniqueConflicts'), parentSkipped: sum('parentSkipped') } };
     } catch (error) {
       await productionClient.query('ROLLBACK').catch(() => undefined);
       if (error instanceof RecoverError) throw error;

@@ -29,11 +29,33 @@ export const ROOT_ALIAS = 'r0';
 
 /**
  * A cursor over the set's rows in the side instance, in key order: key (JSON text), row hash,
- * and with `withRows` the row as JSON (for inserting). Parameters: the filter's.
+ * and with `withRows` the row as JSON (for inserting). A child set's rows also carry their
+ * parent row as the side instance has it (through the foreign key): its key, its hash and its
+ * referenced columns (`parent_ref`, JSON by the parent's column names), so that production's
+ * parent can be checked before a child goes back. Parameters: the filter's.
  */
 export function declareCursorSql(cursor: string, set: RowSet, filter: CompiledFilter, withRows: boolean): string {
   const key = set.table.primaryKey;
-  return `DECLARE ${quoteIdent(cursor)} NO SCROLL CURSOR FOR SELECT ${keyJsonSql('k', key)}::text AS key, ${rowHashSql('k')} AS hash${withRows ? `, to_jsonb(${quoteIdent('k')})::text AS row` : ''} FROM (${rowSetSql(set, filter)}) ${quoteIdent('k')} ORDER BY ${columnList('k', key)}`;
+  const via = set.via;
+  const parent = via
+    ? `, ${keyJsonSql('p', via.parent.table.primaryKey)}::text AS parent_key, ${rowHashSql('p')} AS parent_hash, ${keyJsonSql('p', via.parentColumns)}::text AS parent_ref`
+    : '';
+  // The foreign key references a unique key of the parent: at most one parent row per child.
+  const join = via ? ` LEFT JOIN ${qualified(via.parent.table)} ${quoteIdent('p')} ON ${via.parentColumns.map((column, i) => `${quoteIdent('p')}.${quoteIdent(column)} = ${quoteIdent('k')}.${quoteIdent(via.childColumns[i]!)}`).join(' AND ')}` : '';
+  return `DECLARE ${quoteIdent(cursor)} NO SCROLL CURSOR FOR SELECT ${keyJsonSql('k', key)}::text AS key, ${rowHashSql('k')} AS hash${withRows ? `, to_jsonb(${quoteIdent('k')})::text AS row` : ''}${parent} FROM (${rowSetSql(set, filter)}) ${quoteIdent('k')}${join} ORDER BY ${columnList('k', key)}`;
+}
+
+/**
+ * Production's parent rows for a page of children: `$1` = a JSON array of `parent_ref` objects
+ * (the referenced columns by the parent's column names). One row per parent found: `ord` (1-based
+ * index into `$1`), its key and hash, and with `lock` whether this transaction inserted it
+ * (`ours`); `lock` also takes FOR KEY SHARE on it, so it cannot be deleted or given another key
+ * before the copy commits (the children are then certain to belong to the row that was checked).
+ */
+export function parentLookupSql(parent: TableInfo, parentColumns: readonly string[], lock: boolean): string {
+  const same = parentColumns.map((column) => `${quoteIdent('t')}.${quoteIdent(column)} = ${quoteIdent('k')}.${quoteIdent(column)}`).join(' AND ');
+  const ours = lock ? `, (${quoteIdent('t')}.xmin = pg_current_xact_id()::xid) AS ours` : ', false AS ours';
+  return `SELECT ${quoteIdent('e')}.ord::int AS ord, ${keyJsonSql('t', parent.primaryKey)}::text AS key, ${rowHashSql('t')} AS hash${ours} FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS ${quoteIdent('e')}(v, ord) CROSS JOIN LATERAL jsonb_populate_record(NULL::${qualified(parent)}, ${quoteIdent('e')}.v) AS ${quoteIdent('k')} JOIN ${qualified(parent)} AS ${quoteIdent('t')} ON ${same}${lock ? ` FOR KEY SHARE OF ${quoteIdent('t')}` : ''}`;
 }
 
 export function fetchSql(cursor: string, rows: number): string {

@@ -76,7 +76,7 @@ test('delete by mistake → rows --at (preview) → rows --from-instance (copy) 
   const checked: string[] = [];
   const applied = (await rows.run!({ ...ctx(), beforeDestructiveStep: async (kind) => void checked.push(kind) }, rows.paramsSchema!.parse(applyPlan.params))) as Extract<RowsResult, { form: 'apply' }>;
   expect(checked).toEqual(['copy-rows']);
-  expect(applied.applied.totals).toEqual({ restored: 40, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0 });
+  expect(applied.applied.totals).toEqual({ restored: 40, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, parentSkipped: 0 });
   expect(applied.applied.instanceRemoved).toBe(true);
   // Every restore is verified: production's database is checked after the copy.
   expect(applied.applied.report?.ok).toBe(true);
@@ -130,7 +130,7 @@ test('the mistake again, by its transaction: rows --before-xid N restores to jus
   const applyArgs = rows.parse(['workflows', '--where', 'user_id = 12345', '--from-instance', restored.restored.instanceName, '--with-children', '--db', DB]);
   const applyPlan = rows.plan!(applyArgs, { ...(await rows.gather!(ctx(), applyArgs)), ...base('req-apply-2') });
   const applied = (await rows.run!({ ...ctx(), beforeDestructiveStep: async () => undefined }, rows.paramsSchema!.parse(applyPlan.params))) as Extract<RowsResult, { form: 'apply' }>;
-  expect(applied.applied.totals).toEqual({ restored: 42, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0 });
+  expect(applied.applied.totals).toEqual({ restored: 42, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, parentSkipped: 0 });
   expect(await q(`SELECT count(*)::int AS n FROM workflows WHERE user_id = 12345 AND name = 'just before the mistake'`)).toEqual([{ n: 1 }]);
   expect(await q(`SELECT count(*)::int AS n FROM workflow_executions e JOIN workflows w ON w.id = e.workflow_id WHERE w.user_id = 12345`)).toEqual([{ n: 31 }]);
   expect(await othersHash()).toEqual(hashBefore);

@@ -101,7 +101,7 @@ test('copy: missing rows back with the same values, re-created rows skipped, the
     { table: 'workflow_executions', restored: 18, skippedPresent: 2, conflicting: 0 },
     { table: 'execution_logs', restored: 36, skippedPresent: 4, conflicting: 0 },
   ]);
-  expect(result.totals).toEqual({ restored: 63, skippedPresent: 7, conflicting: 1, different: 1, uniqueConflicts: 0 });
+  expect(result.totals).toEqual({ restored: 63, skippedPresent: 7, conflicting: 1, different: 1, uniqueConflicts: 0, parentSkipped: 0 });
   for (const table of result.tables) expect(table.productionHash).toBe(table.sideHash);
   expect(result.sequences).toEqual([{ sequence: 'public.workflows_id_seq', movedTo: '5000' }]);
   // Same values, numeric precision and generated column included; the conflicting row kept production's values.
@@ -114,7 +114,7 @@ test('copy: missing rows back with the same values, re-created rows skipped, the
   expect(Number(next!.id)).toBe(5001);
   // Again: everything is present now; nothing is written twice.
   const again = await copyMissingRows(conn(side), conn(production), spec);
-  expect(again.totals).toEqual({ restored: 0, skippedPresent: 70, conflicting: 1, different: 1, uniqueConflicts: 0 });
+  expect(again.totals).toEqual({ restored: 0, skippedPresent: 70, conflicting: 1, different: 1, uniqueConflicts: 0, parentSkipped: 0 });
 });
 
 test('a changed preview refuses before writing anything', async () => {
@@ -167,7 +167,7 @@ test('a failure rolls back everything: production unchanged', async () => {
 
 test('refusals: no primary key, unknown column, a value the column cannot read, no such table', async () => {
   const refusal = (s: typeof spec) => previewRows(conn(side), conn(production), s).then(() => null, (e: RecoverError) => `${e.code}: ${e.message}`);
-  expect(await refusal({ ...spec, table: 'no_key' })).toMatch(/^BAD_INPUT: no_key has no primary key, so missing rows cannot be told from present ones\.$/);
+  expect(await refusal({ ...spec, table: 'no_key' })).toMatch(/^NO_PRIMARY_KEY: no_key has no primary key, so missing rows cannot be told from present ones\.$/);
   expect(await refusal({ ...spec, filter: 'usr_id = 1' })).toMatch(/^BAD_INPUT: Unknown column usr_id at position 1 in workflows; columns are: id, user_id, name, amount, created_at, name_len\.$/);
   expect(await refusal({ ...spec, filter: "created_at > 'yesterday-ish'" })).toMatch(/^BAD_INPUT: A value in the filter does not fit its column: invalid input syntax for type timestamp with time zone/);
   expect(await refusal({ ...spec, table: 'nope' })).toMatch(/^BAD_INPUT: There is no table nope in the side instance\.$/);
@@ -181,30 +181,108 @@ test('a row whose unique value another row now holds is a conflict (key and cons
     INSERT INTO accounts VALUES (100, 8, 'a3'), (101, 8, 'A4');`);
   const accounts = { table: 'accounts', filter: 'team = 7', withChildren: true };
   const preview = await previewRows(conn(side), conn(production), accounts);
-  expect(preview.tables.map((t) => [t.table, t.matching, t.missing, t.present, t.different, t.conflicting])).toEqual([
-    ['accounts', 6, 2, 3, 0, 1],
-    ['sessions', 12, 4, 6, 0, 2],
+  expect(preview.tables.map((t) => [t.table, t.matching, t.missing, t.present, t.different, t.conflicting, t.parentSkipped])).toEqual([
+    ['accounts', 6, 2, 3, 0, 1, 0],
+    ['sessions', 12, 4, 6, 0, 0, 2],
   ]);
   expect(preview.tables[0]!.sampleConflicts).toEqual(['{"id": 3}: unique constraint accounts_email_key (email): its value is held by {"id": 100} in production']);
-  expect(preview.tables[1]!.sampleConflicts).toEqual([
-    '{"id": 2}: its parent {"id":3} in accounts does not go back (a conflict there)',
-    '{"id": 8}: its parent {"id":3} in accounts does not go back (a conflict there)',
+  expect(preview.tables[1]!.sampleParentSkipped).toEqual([
+    '{"id": 2}: its parent {"id": 3} in accounts does not go back (a conflict there)',
+    '{"id": 8}: its parent {"id": 3} in accounts does not go back (a conflict there)',
   ]);
-  expect(preview.totals).toMatchObject({ missing: 6, conflicting: 3 });
+  expect(preview.totals).toMatchObject({ missing: 6, conflicting: 1, parentSkipped: 2 });
 
   const result = await copyMissingRows(conn(side), conn(production), accounts, { expectDigest: preview.digest });
-  expect(result.tables.map((t) => [t.table, t.restored, t.skippedPresent, t.different, t.uniqueConflicts, t.conflicting])).toEqual([
-    ['accounts', 1, 3, 0, 2, 2],
-    ['sessions', 2, 6, 0, 4, 4],
+  expect(result.tables.map((t) => [t.table, t.restored, t.skippedPresent, t.different, t.uniqueConflicts, t.conflicting, t.parentSkipped])).toEqual([
+    ['accounts', 1, 3, 0, 2, 2, 0],
+    ['sessions', 2, 6, 0, 0, 0, 4],
   ]);
   expect(result.tables[0]!.conflicts).toEqual([
     { key: '{"id": 3}', reason: 'unique constraint accounts_email_key (email): its value is held by {"id": 100} in production' },
     { key: '{"id": 4}', reason: expect.stringMatching(/^the insert skipped it: a unique value is held by another row \(an expression or partial unique index/) },
   ]);
-  expect(result.tables[1]!.conflicts.map((c) => c.key)).toEqual(['{"id": 2}', '{"id": 3}', '{"id": 8}', '{"id": 9}']);
+  expect(result.tables[1]!.parentSkips.map((c) => c.key)).toEqual(['{"id": 2}', '{"id": 3}', '{"id": 8}', '{"id": 9}']);
+  expect(result.tables[1]!.parentSkips[1]!.reason).toBe('its parent {"id": 4} in accounts does not go back (a conflict there)');
   expect(result.tables[0]).toMatchObject({ rowsBefore: 5, rowsAfter: 6 });
   expect(result.tables[0]!.productionHash).toBe(result.tables[0]!.sideHash);
   // Account 2 and its sessions are back; 3 and 4 (and theirs) are not, production's holders untouched.
   expect(await sql(production, `SELECT id, email FROM accounts ORDER BY id`)).toEqual([1, 2, 5, 6, 100, 101].map((id) => ({ id, email: id === 100 ? 'a3' : id === 101 ? 'A4' : `a${id}` })));
   expect(await sql(production, `SELECT id FROM sessions WHERE account_id IN (2, 3, 4) ORDER BY id`)).toEqual([{ id: 1 }, { id: 7 }]);
+});
+
+/** The side instance's executions of a workflow and their logs' keys, as the copy reports them. */
+async function childKeysOf(workflowId: number): Promise<{ executions: string[]; logs: string[] }> {
+  const executions = await sql(side, `SELECT jsonb_build_object('id', id)::text AS key FROM workflow_executions WHERE workflow_id = $1 ORDER BY id`, [workflowId]);
+  const logs = await sql(side, `SELECT jsonb_build_object('execution_id', l.execution_id, 'line', l.line)::text AS key FROM execution_logs l JOIN workflow_executions e ON e.id = l.execution_id WHERE e.workflow_id = $1 ORDER BY 1`, [workflowId]);
+  return { executions: executions.map((row) => row.key as string), logs: logs.map((row) => row.key as string) };
+}
+
+const productionChildrenOf = async (workflowId: number) =>
+  sql(production, `SELECT (SELECT count(*)::int FROM workflow_executions WHERE workflow_id = $1) AS executions,
+                          (SELECT count(*)::int FROM execution_logs l JOIN workflow_executions e ON e.id = l.execution_id WHERE e.workflow_id = $1) AS logs`, [workflowId]);
+
+test('a parent whose key a new production row took since the preview: left alone, its old children NOT inserted (skipped, by key); a parent present and equal gets its missing children', async () => {
+  const preview = await previewRows(conn(side), conn(production), spec);
+  expect(preview.totals.parentSkipped).toBe(0);
+  // After the preview, someone creates a new workflow (another user's) with id 20 in production.
+  await sql(production, `INSERT INTO workflows (id, user_id, name) OVERRIDING SYSTEM VALUE VALUES (20, 777, 'a new workflow that took id 20')`);
+  const { executions, logs } = await childKeysOf(20);
+  // Read again, the preview already says so (children of a parent that differs are not inserted).
+  const again = await previewRows(conn(side), conn(production), spec);
+  expect(again.tables.map((t) => [t.table, t.missing, t.different, t.parentSkipped])).toEqual([
+    ['workflows', 8, 2, 0],
+    ['workflow_executions', 16, 0, 2],
+    ['execution_logs', 32, 0, 4],
+  ]);
+  expect(again.tables[1]!.sampleParentSkipped[0]).toBe(`${executions[0]}: its parent {"id": 20} in workflows is in production with other values (left alone; it may be a new row that took the key), so this row is not attached to it`);
+
+  const result = await copyMissingRows(conn(side), conn(production), spec);
+  expect(result.tables.map((t) => [t.table, t.restored, t.different, t.uniqueConflicts, t.parentSkipped])).toEqual([
+    ['workflows', 8, 2, 0, 0],
+    ['workflow_executions', 16, 0, 0, 2],
+    ['execution_logs', 32, 0, 0, 4],
+  ]);
+  expect(result.totals.parentSkipped).toBe(6);
+  expect(result.tables[1]!.parentSkips.map((c) => c.key)).toEqual(executions);
+  expect(result.tables[2]!.parentSkips.map((c) => c.key).sort()).toEqual(logs);
+  expect(result.tables[2]!.parentSkips[0]!.reason).toMatch(/^its parent \{"id": \d+\} in workflow_executions does not go back \(skipped there: its own parent does not go back or differs in production\)$/);
+  // The new workflow 20 is untouched and has no children; workflow 10 (re-created equal) got its executions and logs back.
+  expect(await sql(production, `SELECT user_id, name FROM workflows WHERE id = 20`)).toEqual([{ user_id: 777, name: 'a new workflow that took id 20' }]);
+  expect(await productionChildrenOf(20)).toEqual([{ executions: 0, logs: 0 }]);
+  expect(await productionChildrenOf(10)).toEqual([{ executions: 2, logs: 4 }]);
+  for (const table of result.tables) expect(table.productionHash).toBe(table.sideHash);
+});
+
+test('a parent inserted by someone else while the approved copy runs (after the digest check, inside its transaction): its children are not attached to it', async () => {
+  const preview = await previewRows(conn(side), conn(production), spec);
+  const { executions } = await childKeysOf(20);
+  // Hold the copy at its first insert into workflows: a SHARE lock there blocks it; the copy's in-transaction preview has passed.
+  const blocker: pg.Client = clusterClient(production);
+  await blocker.connect();
+  try {
+    await blocker.query('BEGIN; LOCK TABLE workflows IN SHARE MODE');
+    let settled = false;
+    const copying = copyMissingRows(conn(side), conn(production), spec, { expectDigest: preview.digest }).finally(() => (settled = true));
+    copying.catch(() => undefined);
+    for (;;) {
+      const [row] = (await blocker.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'workflows' AND NOT l.granted`)).rows;
+      if (row.n > 0) break;
+      if (settled) await copying; // finished or failed without ever waiting: let the test say so
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Meanwhile a new workflow takes id 20 (one the copy is about to insert) and commits first.
+    await blocker.query(`INSERT INTO workflows (id, user_id, name) OVERRIDING SYSTEM VALUE VALUES (20, 777, 'a new workflow that took id 20')`);
+    await blocker.query('COMMIT');
+    const result = await copying;
+    expect(result.tables.map((t) => [t.table, t.restored, t.skippedPresent, t.different, t.parentSkipped])).toEqual([
+      ['workflows', 8, 1, 2, 0],
+      ['workflow_executions', 16, 2, 0, 2],
+      ['execution_logs', 32, 4, 0, 4],
+    ]);
+    expect(result.tables[1]!.parentSkips).toEqual(executions.map((key) => ({ key, reason: 'its parent {"id": 20} in workflows does not go back (inserted meanwhile in production with other values)' })));
+    expect(await productionChildrenOf(20)).toEqual([{ executions: 0, logs: 0 }]);
+    expect(await sql(production, `SELECT user_id FROM workflows WHERE id = 20`)).toEqual([{ user_id: 777 }]);
+  } finally {
+    await blocker.end();
+  }
 });

@@ -21,11 +21,11 @@ const base = { now: new Date('2025-01-15T10:20:30.456Z'), production: { name: 'a
 const words = ['workflows', '--where', 'user_id = 12345', '--with-children', '--db', 'aiagent_prod'];
 
 function table(name: string, depth: number, missing: number): TablePreview {
-  return { table: name, depth, via: depth ? `${name}_fkey → workflows` : null, matching: missing + 1, missing, present: 1, different: 0, conflicting: 0, sampleMissing: ['{"id":1}', '{"id":2}'], sampleDifferent: [], sampleConflicts: [] };
+  return { table: name, depth, via: depth ? `${name}_fkey → workflows` : null, matching: missing + 1, missing, present: 1, different: 0, conflicting: 0, parentSkipped: 0, sampleMissing: ['{"id":1}', '{"id":2}'], sampleDifferent: [], sampleConflicts: [], sampleParentSkipped: [] };
 }
 function preview(tables: TablePreview[]): RowsPreview {
   const sum = (key: 'matching' | 'missing' | 'present' | 'different' | 'conflicting') => tables.reduce((total, t) => total + t[key], 0);
-  return { table: 'workflows', filter: 'user_id = 12345', withChildren: true, tables, totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different'), conflicting: sum('conflicting') }, digest: 'ab'.repeat(32) };
+  return { table: 'workflows', filter: 'user_id = 12345', withChildren: true, tables, totals: { matching: sum('matching'), missing: sum('missing'), present: sum('present'), different: sum('different'), conflicting: sum('conflicting'), parentSkipped: 0 }, digest: 'ab'.repeat(32) };
 }
 
 describe('rows --before-xid', () => {
@@ -131,10 +131,35 @@ describe('conflicts: missing rows whose unique value another production row hold
   });
 
   it('the CLI text of the copy lists each conflict not inserted', () => {
-    const copy = { table: 'accounts', restored: 1, skippedPresent: 3, conflicting: 2, different: 0, uniqueConflicts: 2, rowsBefore: 5, rowsAfter: 6, sideHash: 'a', productionHash: 'a', conflicts: [{ key: '{"id": 3}', reason: 'unique constraint accounts_email_key (email): its value is held by {"id": 100} in production' }] };
-    const text = formatRowsResult({ form: 'apply', applied: { preview: preview([conflicted]), tables: [copy], sequences: [], totals: { restored: 1, skippedPresent: 3, conflicting: 2, different: 0, uniqueConflicts: 2 }, instanceName: 'rows-1', instanceRemoved: true } });
+    const copy = { table: 'accounts', restored: 1, skippedPresent: 3, conflicting: 2, different: 0, uniqueConflicts: 2, rowsBefore: 5, rowsAfter: 6, sideHash: 'a', productionHash: 'a', parentSkipped: 0, parentSkips: [], conflicts: [{ key: '{"id": 3}', reason: 'unique constraint accounts_email_key (email): its value is held by {"id": 100} in production' }] };
+    const text = formatRowsResult({ form: 'apply', applied: { preview: preview([conflicted]), tables: [copy], sequences: [], totals: { restored: 1, skippedPresent: 3, conflicting: 2, different: 0, uniqueConflicts: 2, parentSkipped: 0 }, instanceName: 'rows-1', instanceRemoved: true } });
     expect(text).toContain('accounts: 1 restored, 3 skipped (present), 2 conflicting (left alone: 0 different, 2 with a unique value taken)');
     expect(text).toContain('    not inserted {"id": 3}: unique constraint accounts_email_key (email): its value is held by {"id": 100} in production');
     expect(text).toContain('Totals: 1 restored, 3 skipped, 2 conflicting (2 with a unique value taken)');
+  });
+});
+
+describe('child rows skipped because of their parent (issue 17 item 5)', () => {
+  const reason = 'its parent {"id": 45} in workflows is in production with other values (left alone; it may be a new row that took the key), so this row is not attached to it';
+  const skippedKeys = ['{"id": 451}', '{"id": 452}', '{"id": 453}'];
+  const executions: TablePreview = { ...table('workflow_executions', 1, 0), parentSkipped: 3, sampleParentSkipped: skippedKeys.map((key) => `${key}: ${reason}`) };
+
+  it('the copy plan says they are not inserted, with keys and why', () => {
+    const facts = previewFacts({ ...preview([table('workflows', 0, 2), executions]), totals: { ...preview([table('workflows', 0, 2), executions]).totals, parentSkipped: 3 } });
+    expect(facts['Child rows skipped']).toMatch(/^3 child rows are NOT inserted: their parent does not go back or is in production with other values/);
+    expect(facts['Rows 2']).toContain(`3 child rows skipped (their parent does not go back or differs in production: not inserted), e.g. {"id": 451}: ${reason}`);
+  });
+
+  it('the CLI text and the Slack summary list them by key', () => {
+    const copy = { table: 'workflow_executions', restored: 0, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, rowsBefore: 5, rowsAfter: 5, sideHash: 'a', productionHash: 'a', conflicts: [], parentSkipped: 3, parentSkips: skippedKeys.map((key) => ({ key, reason })) };
+    const totals = { restored: 0, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, parentSkipped: 3 };
+    const text = formatRowsResult({ form: 'apply', applied: { preview: preview([executions]), tables: [copy], sequences: [], totals, instanceName: 'rows-1', instanceRemoved: true } });
+    expect(text).toContain('  workflow_executions: 3 child rows skipped, not inserted because of their parent:');
+    expect(text).toContain(`    skipped {"id": 452}: ${reason}`);
+    expect(text).toContain('Totals: 0 restored, 0 skipped, 0 conflicting (0 with a unique value taken), 3 child rows skipped (parent not restored or different)');
+    const plan: Plan = { command: 'rows', summary: 'Insert', risk: 'destructive', steps: [], facts: {}, params: { form: 'apply' } };
+    const facts = summaryFactsOf(plan, { form: 'apply', applied: { totals, tables: [copy], instanceName: 'rows-1', instanceRemoved: true } });
+    expect(facts.followUps).toContain(`workflow_executions: 0 restored, 0 skipped, 0 conflicting; 3 child rows skipped because of their parent ({"id": 451} {"id": 452} {"id": 453}: ${reason})`);
+    expect(facts.followUps.some((line) => line.startsWith('3 child rows were NOT inserted because their parent was neither restored by this copy nor in production'))).toBe(true);
   });
 });

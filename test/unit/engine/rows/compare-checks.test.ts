@@ -5,14 +5,14 @@ import { restoredRowsChecks } from '../../../../src/engine/rows/compare-checks.j
 import type { CopyResult, RowsPreview, TableCopy, TablePreview } from '../../../../src/engine/rows/copy-back.js';
 
 const copy = (over: Partial<TableCopy> = {}): TableCopy => ({
-  table: 'workflows', restored: 9, skippedPresent: 1, conflicting: 1, different: 1, uniqueConflicts: 0, conflicts: [], rowsBefore: 93, rowsAfter: 102, sideHash: 'a'.repeat(64), productionHash: 'a'.repeat(64), ...over,
+  table: 'workflows', restored: 9, skippedPresent: 1, conflicting: 1, different: 1, uniqueConflicts: 0, conflicts: [], parentSkipped: 0, parentSkips: [], rowsBefore: 93, rowsAfter: 102, sideHash: 'a'.repeat(64), productionHash: 'a'.repeat(64), ...over,
 });
 const after = (over: Partial<TablePreview> = {}): RowsPreview => ({
   table: 'workflows', filter: 'user_id = 1', withChildren: false, digest: 'd',
-  totals: { matching: 11, missing: 0, present: 10, different: 1, conflicting: 0 },
-  tables: [{ table: 'workflows', depth: 0, via: null, matching: 11, missing: 0, present: 10, different: 1, conflicting: 0, sampleMissing: [], sampleDifferent: [], sampleConflicts: [], ...over }],
+  totals: { matching: 11, missing: 0, present: 10, different: 1, conflicting: 0, parentSkipped: 0 },
+  tables: [{ table: 'workflows', depth: 0, via: null, matching: 11, missing: 0, present: 10, different: 1, conflicting: 0, parentSkipped: 0, sampleMissing: [], sampleDifferent: [], sampleConflicts: [], sampleParentSkipped: [], ...over }],
 });
-const result = (table: TableCopy): CopyResult => ({ preview: after(), tables: [table], sequences: [], totals: { restored: 0, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0 } });
+const result = (table: TableCopy): CopyResult => ({ preview: after(), tables: [table], sequences: [], totals: { restored: 0, skippedPresent: 0, conflicting: 0, different: 0, uniqueConflicts: 0, parentSkipped: 0 } });
 
 describe('restored rows compared with the side instance', () => {
   it('passes with the same hash on both sides and nothing missing, saying before/after and what was left alone', () => {
