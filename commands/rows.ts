@@ -12,13 +12,11 @@
 import { z } from 'zod';
 import { timeTarget } from '../src/catalog/targets.js';
 import { listInstances } from '../src/engine/instances.js';
-import { withTargetClient } from '../src/engine/pg-client.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
 import { chooseDatabase } from '../src/engine/locate/relation.js';
-import { compileFilterText } from '../src/engine/rows/filter-compile.js';
+import { checkRowsOnProduction } from '../src/engine/rows/filter-check.js';
 import { applyRows, previewFromInstance, productionConnection, restoreForRows, type RowsApplied, type RowsRestored } from '../src/engine/rows/restore-rows.js';
-import { displayName, readTable } from '../src/engine/rows/table.js';
 import { requireTargetInDatabase } from '../src/engine/targets/guard.js';
 import type { RowsPreview } from '../src/engine/rows/copy-back.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
@@ -83,12 +81,10 @@ export const rows: RecoverCommand<RowsArgs, RowsFacts, RowsParams, RowsResult, R
     const chosen = { database, databaseChosen: args.db === null };
     // Only an ordinary user table of a user database, by production's catalog, before anything else (engine/targets).
     await requireTargetInDatabase((db) => productionConnection(ctx.config, db), database, args.table, 'rows');
+    // On production's catalog before anything is restored or read from a side instance: the table's (and
+    // children's) primary keys (NO_PRIMARY_KEY, exit 3), every filter value read as its column's type (exit 2).
+    await checkRowsOnProduction(productionConnection(ctx.config, database), specOf(args), `production (database ${database})`);
     if (args.fromInstance) return { ...chosen, preview: await previewFromInstance(ctx.config, args.fromInstance, database, specOf(args)) };
-    // The table and filter are checked against production's catalog before anything is restored.
-    await withTargetClient(productionConnection(ctx.config, database), async (client) => {
-      const table = await readTable(client, args.table, `production (database ${database})`);
-      compileFilterText(args.where, table.columns, displayName(table));
-    });
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
     const selection = await selectPitr(ctx.engine, catalog, targetOf(args), ctx.config.pg);
     return { ...chosen, selection, instancesInUse: await listInstances(ctx.config.restoreRoot) };

@@ -67,11 +67,6 @@ const instanceFor = (args: TableArgs, facts: BaseFacts) => args.instance ?? side
 const qualifiedNew = (table: string, name: string) => (table.includes('.') ? `${table.split('.')[0]}.${name}` : name);
 const targetWords = (target: NonNullable<TableArgs['target']>) => (target.kind === 'xid' ? `--before-xid ${target.xid}` : target.kind === 'time' ? `--at ${target.time}` : '');
 const exists = async (client: { query: (sql: string, values: unknown[]) => Promise<{ rows: { exists: boolean }[] }> }, name: string) => (await client.query(relationExistsSql, [name])).rows[0]!.exists;
-/** A --db production does not have: BAD_INPUT naming it (not a raw connection error). */
-const noDatabase = (database: string) => (error: { code?: string }) => {
-  if (error.code === '3D000') throw new RecoverError('BAD_INPUT', `Production has no database ${database}.`, { hint: 'Give --db with the database that holds the table.', cause: error });
-  throw error;
-};
 
 export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResult, TableResultView> = {
   name: 'table',
@@ -91,7 +86,7 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
     // Only an ordinary user table of a user database, by production's catalog, before anything else (engine/targets).
     await requireTargetInDatabase((db) => productionConnection(ctx.config, db), database, args.table, 'table');
     if (args.fromInstance) {
-      const comparison = await compareFromInstance(ctx.config, args.fromInstance, database, args.table).catch(noDatabase(database));
+      const comparison = await compareFromInstance(ctx.config, args.fromInstance, database, args.table);
       const asNewExists = args.mode.kind === 'as-new' && (await withTargetClient(production, (client) => exists(client, tableName(comparison.relation.schema, (args.mode as { name: string }).name))));
       return { database, comparison, asNewExists };
     }
@@ -99,7 +94,7 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
       const info = (await exists(client, args.table)) ? await readTable(client, args.table, `production (database ${database})`) : null;
       const asNew = args.mode.kind === 'as-new' ? (info ? tableName(info.schema, args.mode.name) : qualifiedNew(args.table, args.mode.name)) : null;
       return { live: { exists: info !== null, keyed: (info?.primaryKey.length ?? 0) > 0 }, asNewExists: asNew !== null && (await exists(client, asNew)) };
-    }).catch(noDatabase(database));
+    });
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
     const selection = await selectPitr(ctx.engine, catalog, { target: targetFromArgs(args.target!), inclusive: args.inclusive }, ctx.config.pg);
     return { database, live, selection, instancesInUse: await listInstances(ctx.config.restoreRoot), asNewExists };

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { sideInstanceConnection } from '../src/engine/instances.js';
 import { nowIso } from '../src/engine/context.js';
-import type { TargetConnection } from '../src/engine/pg-client.js';
+import { databaseNotFound, databasesSql, withTargetClient, type TargetConnection } from '../src/engine/pg-client.js';
 import { INSTANCE_NAME } from '../src/engine/restore-layout.js';
 import { step } from '../src/engine/restore-to-target.js';
 import { loadIntegrityConfig } from '../src/engine/integrity/index.js';
@@ -76,8 +76,16 @@ export const verify: RecoverCommand<VerifyArgs, { checked: string }, VerifyParam
   risk: () => 'read-only',
   confirmation: () => null,
   async gather(ctx, args) {
-    // Refused at planning when there is nothing to connect to (no such instance, no production URL).
-    await connectionFor(ctx, args.instance ?? null);
+    // Refused at planning when there is nothing to connect to (no such instance, no production URL),
+    // and a database it does not have (DATABASE_NOT_FOUND, naming the ones it has), not a failed check later.
+    const connection = await connectionFor(ctx, args.instance ?? null);
+    if (args.db) {
+      const rows = await withTargetClient(connection, async (client) => (await client.query<{ datname: string; usable: boolean }>(databasesSql)).rows);
+      const existing = rows.filter((row) => row.usable).map((row) => row.datname);
+      const missing = args.db.find((db) => !rows.some((row) => row.datname === db));
+      const where = args.instance ? `Side instance ${args.instance}` : 'Production';
+      if (missing !== undefined) throw databaseNotFound(missing, existing, { where, hint: `Name databases it has, e.g. recover verify ${existing.find((db) => db !== 'postgres') ?? existing[0] ?? ''}${args.instance ? ` --instance ${args.instance}` : ''}, or none to verify them all.` });
+    }
     // A checker file that cannot be read or is invalid is refused now, naming the field.
     if (ctx.config.verifyConfigFile) await loadIntegrityConfig(ctx.config.verifyConfigFile);
     return { checked: args.instance ? `side instance ${args.instance}` : 'production' };

@@ -34,6 +34,14 @@ export type ErrorCode =
   | 'MIGRATION_INVALID'
   /** The Slack Web API refused or failed a call the bot needed (the bot's own problem, not the recovery's). */
   | 'SLACK_API_ERROR'
+  /** The database named (--db, or a database to verify) does not exist there; the message names the ones that do. */
+  | 'DATABASE_NOT_FOUND'
+  /** Rows (or a table mode that matches rows) need a primary key the table lacks; `table --mode as-new` needs none. */
+  | 'NO_PRIMARY_KEY'
+  /** A `table --mode` cannot be met as the tables are: replace would orphan rows of other tables, or the table was dropped. */
+  | 'MODE_REFUSED'
+  /** A refusal only decidable once a side instance was restored (the side copy lacks the database or a key…): the instance is kept; exit 1, since something ran. */
+  | 'REFUSED_AFTER_RESTORE'
   | 'INTERNAL';
 
 export class RecoverError extends Error {
@@ -74,6 +82,9 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INSTANCE_EXISTS: EXIT.refused,
   TARGET_NOT_ALLOWED: EXIT.refused,
   PORT_IN_USE: EXIT.refused,
+  DATABASE_NOT_FOUND: EXIT.refused,
+  NO_PRIMARY_KEY: EXIT.refused,
+  MODE_REFUSED: EXIT.refused,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -7,6 +7,7 @@
  * next query, where the caller handles it.
  */
 import pg from 'pg';
+import { RecoverError } from '../errors.js';
 import type { Logger } from '../types.js';
 
 export type TargetConnection = pg.ClientConfig;
@@ -23,11 +24,47 @@ export function targetClient(connection: TargetConnection, log?: Logger): pg.Cli
   return client;
 }
 
-/** Connects, runs `use`, and always closes the connection. */
+/** User databases that take connections (what --db may name), in name order. */
+export const connectableDatabasesSql = `SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1`;
+
+/** Every database of the cluster, and whether it is a user database that takes connections. */
+export const databasesSql = `SELECT datname, (datallowconn AND NOT datistemplate) AS usable FROM pg_database ORDER BY 1`;
+
+/**
+ * DATABASE_NOT_FOUND (exit 3): `name` does not exist on `where` (e.g. "Production"); the
+ * message names the databases that do, the hint one to use instead. Pure.
+ */
+export function databaseNotFound(name: string, existing: readonly string[], options: { where?: string; hint?: string; cause?: unknown } = {}): RecoverError {
+  const shown = existing.length > 30 ? `${existing.slice(0, 30).join(', ')}, … (${existing.length} in all)` : existing.join(', ');
+  const example = existing.find((db) => db !== 'postgres') ?? existing[0];
+  const listed = existing.length > 0 ? `; its databases are: ${shown}` : '';
+  return new RecoverError('DATABASE_NOT_FOUND', `${options.where ?? 'The server'} has no database ${name}${listed}.`, {
+    hint: options.hint ?? (example ? `Give --db with the database that holds the table, e.g. --db ${example}.` : 'Give --db with the database that holds the table.'),
+    ...(options.cause !== undefined ? { cause: options.cause } : {}),
+  });
+}
+
+/** A connection refused with 3D000 (no such database), as DATABASE_NOT_FOUND naming the databases of that server (read through its `postgres` database when it can be). */
+async function missingDatabase(connection: TargetConnection, error: unknown, log?: Logger): Promise<RecoverError> {
+  const name = String(connection.database);
+  const existing =
+    name === 'postgres'
+      ? []
+      : await withTargetClient({ ...connection, database: 'postgres' }, async (client) => (await client.query<{ datname: string }>(connectableDatabasesSql)).rows.map((row) => row.datname), log).catch(() => []);
+  return databaseNotFound(name, existing, { cause: error });
+}
+
+/**
+ * Connects, runs `use`, and always closes the connection. A database the server does not
+ * have is DATABASE_NOT_FOUND naming the ones it has, never a raw connection error: the one
+ * place where PostgreSQL's 3D000 becomes a refusal, whatever command connects.
+ */
 export async function withTargetClient<T>(connection: TargetConnection, use: (client: pg.Client) => Promise<T>, log?: Logger): Promise<T> {
   const client = targetClient(connection, log);
   try {
-    await client.connect();
+    await client.connect().catch(async (error: unknown) => {
+      throw (error as { code?: string }).code === '3D000' && connection.database ? await missingDatabase(connection, error, log) : error;
+    });
     return await use(client);
   } finally {
     await client.end().catch((error: unknown) => log?.debug({ err: error }, 'closing a target PostgreSQL connection'));

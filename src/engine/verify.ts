@@ -146,7 +146,8 @@ async function compareWithProduction(report: IntegrityReport, options: VerifyOpt
       });
       checks.push(sideComparisonCheck(db.name, name, tables.map((table) => ({ table, side: side.get(table)!, production: counts.get(table) ?? null }))));
     } catch (error) {
-      if ((error as { code?: string }).code === '3D000') checks.push(sideComparisonCheck(db.name, name, [], true));
+      // Production lacks the database (withTargetClient reports 3D000 as DATABASE_NOT_FOUND).
+      if (['3D000', 'DATABASE_NOT_FOUND'].includes((error as { code?: string }).code ?? '')) checks.push(sideComparisonCheck(db.name, name, [], true));
       else checks.push({ name: `compared with production ${db.name}`, ok: true, informational: true, message: `informational: could not read production's row counts: ${(error as Error).message}` });
     }
   }

@@ -7,8 +7,7 @@
  */
 import { RecoverError } from '../../errors.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
-import { withTargetClient, type TargetConnection } from '../pg-client.js';
-import { listDatabasesSql } from '../sql.js';
+import { databaseNotFound, databasesSql, withTargetClient, type TargetConnection } from '../pg-client.js';
 
 export interface LocateRelation {
   /** `schema.table` of the leaf. */
@@ -54,11 +53,20 @@ export function productionConnection(sourceUrl: string | undefined, database: st
   return pgClientConfig(parseConnectionUrl(sourceUrl), database);
 }
 
-/** --db, or production's only database besides templates and `postgres` (else `postgres` when it is the only one). */
+/**
+ * --db, or production's only database besides templates and `postgres` (else `postgres` when it
+ * is the only one). A --db production does not have is refused here, at planning, for every
+ * command that takes one (DATABASE_NOT_FOUND, exit 3, naming the databases it has); one that
+ * exists but is a template or takes no connections is left to the target guard (engine/targets).
+ */
 export async function chooseDatabase(sourceUrl: string | undefined, given: string | undefined): Promise<string> {
-  if (given) return given;
-  const rows = await withTargetClient(productionConnection(sourceUrl, 'postgres'), async (client) => (await client.query<{ datname: string }>(listDatabasesSql)).rows);
-  const user = rows.map((row) => row.datname).filter((name) => name !== 'postgres');
+  const rows = await withTargetClient(productionConnection(sourceUrl, 'postgres'), async (client) => (await client.query<{ datname: string; usable: boolean }>(databasesSql)).rows);
+  const usable = rows.filter((row) => row.usable).map((row) => row.datname);
+  if (given) {
+    if (rows.some((row) => row.datname === given)) return given;
+    throw databaseNotFound(given, usable, { where: 'Production' });
+  }
+  const user = usable.filter((name) => name !== 'postgres');
   if (user.length === 1) return user[0]!;
   if (user.length === 0) return 'postgres';
   throw new RecoverError('BAD_INPUT', `Production has several databases (${user.join(', ')}); say which holds the table.`, { hint: `Add --db ${user[0]}.` });
@@ -67,10 +75,7 @@ export async function chooseDatabase(sourceUrl: string | undefined, given: strin
 export async function resolveTable(connection: TargetConnection, database: string, table: string): Promise<LocateTable> {
   const rows = await withTargetClient(connection, async (client) =>
     (await client.query<{ oid: string; name: string; kind: string; filenode: string | null; tablespace: string; database: string; root: boolean }>(tableStorageSql, [table])).rows,
-  ).catch((error: { code?: string }) => {
-    if (error.code === '3D000') throw new RecoverError('BAD_INPUT', `Production has no database ${database}.`, { hint: 'Give --db with the database that holds the table.', cause: error });
-    throw error;
-  });
+  );
   const root = rows.find((row) => row.root);
   if (!root || (root.kind !== 'r' && root.kind !== 'p')) {
     throw new RecoverError('BAD_INPUT', `There is no table ${table} in database ${database} on production.`, { hint: 'Give the table as schema.table (or a table on the search path), and --db for its database.' });

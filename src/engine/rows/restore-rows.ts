@@ -23,7 +23,9 @@ import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
 import type { IntegrityCheck } from '../integrity/types.js';
 import { requireTargetInDatabase } from '../targets/guard.js';
+import { afterSideRestore } from '../side-refusal.js';
 import { restoredRowsChecks } from './compare-checks.js';
+import { checkRowsOnProduction } from './filter-check.js';
 import { copyMissingRows, previewRows, type CopyResult, type RowsPreview, type RowsSpec } from './copy-back.js';
 
 export function productionConnection(config: Pick<RestoreConfig, 'source'>, database: string): TargetConnection {
@@ -44,24 +46,29 @@ export async function restoreForRows(
 ): Promise<RowsRestored> {
   // The plan's table and database checked again before a side instance is restored (engine/targets).
   await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.spec.table, 'rows');
+  // Again before anything is restored (production may have changed since planning): primary keys, every filter value read as its column's type.
+  await checkRowsOnProduction(productionConnection(config, request.database), request.spec, `production (database ${request.database})`);
   const { restored, side } = await restoreSideForJob(ctx, config, request);
-  const sideConnection = { ...restored.layout.connection, database: request.database };
-  const finishVerify = step(ctx, 'verify', `Verify the side instance ${request.instanceName} (database ${request.database}): integrity checks, row counts compared with production`);
-  const report = await verifyRestored(restored.layout.connection, {
-    databases: [request.database],
-    subject: `side instance ${request.instanceName} (database ${request.database})`,
-    // A side instance may get the amcheck extension (as /recover verify --instance); its data is only read.
-    amcheck: 'create',
-    tables: config.verifyTables,
-    ...(config.verifyConfigFile ? { configFile: config.verifyConfigFile } : {}),
-    compareWith: { connection: productionConnection(config, 'postgres'), name: 'production' },
+  // What only the side copy can tell (its table at the target time) is refused with the instance kept (exit 1: a restore ran).
+  return afterSideRestore(side, async () => {
+    const sideConnection = { ...restored.layout.connection, database: request.database };
+    const finishVerify = step(ctx, 'verify', `Verify the side instance ${request.instanceName} (database ${request.database}): integrity checks, row counts compared with production`);
+    const report = await verifyRestored(restored.layout.connection, {
+      databases: [request.database],
+      subject: `side instance ${request.instanceName} (database ${request.database})`,
+      // A side instance may get the amcheck extension (as /recover verify --instance); its data is only read.
+      amcheck: 'create',
+      tables: config.verifyTables,
+      ...(config.verifyConfigFile ? { configFile: config.verifyConfigFile } : {}),
+      compareWith: { connection: productionConnection(config, 'postgres'), name: 'production' },
+    });
+    ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
+    finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
+    const finishPreview = step(ctx, 'preview', `Preview: ${request.spec.table} where ${request.spec.filter}, side instance against production`);
+    const preview = await previewRows(sideConnection, productionConnection(config, request.database), request.spec);
+    finishPreview(`${preview.totals.missing} missing, ${preview.totals.present} present, ${preview.totals.different} different, ${preview.totals.conflicting} conflicting`);
+    return { ...side, preview, report };
   });
-  ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
-  finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
-  const finishPreview = step(ctx, 'preview', `Preview: ${request.spec.table} where ${request.spec.filter}, side instance against production`);
-  const preview = await previewRows(sideConnection, productionConnection(config, request.database), request.spec);
-  finishPreview(`${preview.totals.missing} missing, ${preview.totals.present} present, ${preview.totals.different} different, ${preview.totals.conflicting} conflicting`);
-  return { ...side, preview, report };
 }
 
 /** The preview from a kept side instance (planning the copy). */
@@ -84,6 +91,8 @@ export async function applyRows(
 ): Promise<RowsApplied> {
   // Checked again here and, for every table written, inside the copy's transaction (readTable).
   await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.spec.table, 'rows');
+  // Before the copy, on production's catalog as it is now: primary keys, every filter value read as its column's type.
+  await checkRowsOnProduction(productionConnection(config, request.database), request.spec, `production (database ${request.database})`);
   const side = { ...(await sideInstanceConnection(config.restoreRoot, request.instanceName)), database: request.database };
   const production = productionConnection(config, request.database);
   const finishCheck = step(ctx, 'check-preview', 'Check the preview is still the approved one');

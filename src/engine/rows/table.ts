@@ -65,10 +65,12 @@ async function readTableByOid(client: pg.Client, table: { oid: string; schema: s
   return { oid: table.oid, schema: table.schema, name: table.name, columns, primaryKey };
 }
 
+/** NO_PRIMARY_KEY (exit 3): rows are matched by primary key; `/recover table … --mode as-new` copies a whole table without one. */
 export function requirePrimaryKey(table: TableInfo, why: string): void {
   if (table.primaryKey.length > 0) return;
-  throw new RecoverError('BAD_INPUT', `${displayName(table)} has no primary key, so missing rows cannot be told from present ones${why}.`, {
-    hint: 'Rows are matched by primary key; restore this table with pg_dump from the side instance instead, or add a primary key.',
+  const name = displayName(table);
+  throw new RecoverError('NO_PRIMARY_KEY', `${name} has no primary key, so missing rows cannot be told from present ones${why}.`, {
+    hint: `Rows are matched by primary key. Restore the whole table beside the live one instead: recover table ${name} (--at <time> | --before-xid N) --mode as-new ${table.name.slice(0, 54)}_restored; or add a primary key.`,
   });
 }
 

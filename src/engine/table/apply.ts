@@ -116,10 +116,10 @@ export async function copyAsNew(sideConnection: TargetConnection, productionConn
   });
 }
 
-/** A replace refused because other tables' rows point at keys the side copy lacks. */
+/** A replace refused because other tables' rows point at keys the side copy lacks (MODE_REFUSED, exit 3: at planning, and in the job before anything is written). */
 export function orphanRefusal(table: string, orphans: readonly ReferenceCount[]): RecoverError {
   const list = orphans.map((o) => `${o.orphaned} rows of ${o.table} (foreign key ${o.constraint})`).join('; ');
-  return new RecoverError('COMMAND_FAILED', `Replacing ${table} would orphan rows that point at keys the restored contents lack: ${list}. Nothing was written.`, {
+  return new RecoverError('MODE_REFUSED', `Replacing ${table} would orphan rows that point at keys the restored contents lack: ${list}. Nothing was written.`, {
     hint: `Use --mode missing-rows (only inserts), or --mode as-new <name> and reconcile by hand.`,
   });
 }

@@ -173,17 +173,18 @@ export async function compareTable(side: TargetConnection, production: TargetCon
 
 /**
  * Why a mode cannot restore the table as compared, or null (pure: at planning and in the job).
- * missing-rows and replace write into the live table by primary key: a dropped table or one
- * without a key is refused, offering as-new (`retry` shows the words to use).
+ * missing-rows and replace write into the live table by primary key: a dropped table
+ * (MODE_REFUSED) or one without a key (NO_PRIMARY_KEY) is refused, exit 3, offering as-new
+ * (`retry` shows the words to use).
  */
 export function modeRefusal(mode: TableMode, comparison: Pick<TableComparison, 'basis' | 'table' | 'relation'>, retry: (asNewName: string) => string): RecoverError | null {
   if (mode.kind === 'as-new' || comparison.basis === 'by-key') return null;
   if (comparison.basis === 'dropped') {
-    return new RecoverError('BAD_INPUT', `Production has no table ${comparison.table} (dropped?): --mode ${mode.kind} writes into the live table, so there is nothing to write into. Nothing was written.`, {
+    return new RecoverError('MODE_REFUSED', `Production has no table ${comparison.table} (dropped?): --mode ${mode.kind} writes into the live table, so there is nothing to write into. Nothing was written.`, {
       hint: `Bring it back with as-new, under its own name (nothing there to overwrite) or beside: ${retry(comparison.relation.name)}`,
     });
   }
-  return new RecoverError('BAD_INPUT', `${comparison.table} has no primary key, so missing rows cannot be told from present ones: --mode ${mode.kind} needs one. Nothing was written.`, {
+  return new RecoverError('NO_PRIMARY_KEY', `${comparison.table} has no primary key, so missing rows cannot be told from present ones: --mode ${mode.kind} needs one. Nothing was written.`, {
     hint: `--mode as-new copies every row into a new table beside it without comparing: ${retry(`${comparison.relation.name.slice(0, 54)}_restored`)}`,
   });
 }

@@ -20,6 +20,7 @@ import { compareTable, modeDigest, modeRefusal, type TableComparison, type Table
 import { copyDropped, dumpTableDefinition } from './dropped.js';
 import { withTargetClient } from '../pg-client.js';
 import { requireTargetInDatabase } from '../targets/guard.js';
+import { afterSideRestore } from '../side-refusal.js';
 import { contentSql, everyRowFilter } from './table-sql.js';
 import type { IntegrityReport } from '../verify.js';
 
@@ -36,7 +37,8 @@ export async function restoreForTable(
   await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.table, 'table');
   const { restored, side } = await restoreSideForJob(ctx, config, request);
   const finishPreview = step(ctx, 'preview', `Compare ${request.table} in the side instance with production`);
-  const comparison = await compareTable({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.table);
+  // A refusal only the side copy can tell (its database or table at the target time) keeps the instance (exit 1: a restore ran).
+  const comparison = await afterSideRestore(side, () => compareTable({ ...restored.layout.connection, database: request.database }, productionConnection(config, request.database), request.table));
   finishPreview(
     comparison.basis === 'dropped'
       ? `${comparison.sideRows} rows in the side copy; production has no ${comparison.table} (only --mode as-new restores it)`

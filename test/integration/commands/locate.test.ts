@@ -117,7 +117,7 @@ test('a table whose relfilenode saw no change says so', async () => {
 
 test('an unknown table or database is refused at planning', async () => {
   await expect(runCommand(locate, ['nope', '--db', 'app'])).rejects.toMatchObject({ code: 'BAD_INPUT' });
-  await expect(runCommand(locate, ['workflows', '--db', 'no_such_db'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'Production has no database no_such_db.' });
+  await expect(runCommand(locate, ['workflows', '--db', 'no_such_db'])).rejects.toMatchObject({ code: 'DATABASE_NOT_FOUND', message: 'Production has no database no_such_db; its databases are: app, postgres.' });
 }, 60_000);
 
 test('pitr --before-xid of the DELETE brings the rows back, and the later commits are absent', async () => {
