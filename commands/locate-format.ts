@@ -1,5 +1,5 @@
 /** What `locate` found, as text (CLI), as Slack follow-ups, and the exact commands to restore just before a transaction (pure). */
-import type { LocatedTransaction, RowCounts } from '../src/engine/locate/transactions.js';
+import type { LocatedTransaction, Rewrite, RowCounts } from '../src/engine/locate/transactions.js';
 
 export interface LocateResult {
   database: string;
@@ -11,8 +11,12 @@ export interface LocateResult {
   lastSegment: string;
   segmentsRead: number;
   gapAt: string | null;
-  /** WAL records of the table's current relfilenode(s) in what was read. */
+  /** WAL records of the table's current and old relfilenode(s) in what was read. */
   tableRecords: number;
+  /** The table's relfilenodes before a TRUNCATE or rewrite found in the WAL read (rows changed under them are listed too). */
+  oldRelfilenodes?: string[];
+  /** Rewrites that copied the rows (VACUUM FULL, CLUSTER): no row removed, so not listed as candidates. */
+  rewrites?: Rewrite[];
   abortedTouching: number;
   /** How many transactions were found; `transactions` holds the newest of them. */
   found: number;
@@ -23,11 +27,25 @@ export interface LocateResult {
 /** At most this many transactions in a result (newest first). */
 export const SHOWN_TRANSACTIONS = 20;
 
-export function restoreCommands(result: Pick<LocateResult, 'database' | 'table'>, xid: number): { pitr: string; rows: string } {
+export function restoreCommands(result: Pick<LocateResult, 'database' | 'table'>, xid: number): { pitr: string; rows: string; table: string } {
   return {
     pitr: `/recover pitr --before-xid ${xid} --db ${result.database}`,
     rows: `/recover rows ${result.table} --where "…" --before-xid ${xid} --db ${result.database}`,
+    table: `/recover table ${result.table} --before-xid ${xid} --mode missing-rows --db ${result.database}`,
   };
+}
+
+type Shown = LocateResult['transactions'][number];
+/** The table emptied or replaced by the transaction (TRUNCATE; a rewrite that wrote rows again), read leniently from older results. */
+const storageOf = (t: Shown) => (t.storage ?? null) as LocatedTransaction['storage'];
+const replacedAll = (t: Shown) => t.table.truncated || (storageOf(t) !== null && storageOf(t)!.kind !== 'copied');
+
+/** The restore commands people get for a transaction: after a TRUNCATE, the whole table's rows too. */
+function restoreText(result: Pick<LocateResult, 'database' | 'table'>, t: Shown, cli: boolean): string {
+  const commands = restoreCommands(result, t.xid);
+  const word = (command: string) => (cli ? command.replace(/^\//, '') : command);
+  if (replacedAll(t)) return `${word(commands.pitr)}   (the table's rows only: ${word(commands.table)}, or some rows: ${word(commands.rows)})`;
+  return `${word(commands.pitr)}   (rows only: ${word(commands.rows)})`;
 }
 
 function counts(c: RowCounts & { truncated?: boolean }): string {
@@ -40,22 +58,47 @@ function counts(c: RowCounts & { truncated?: boolean }): string {
   return parts.join(', ') || 'no row changes';
 }
 
+/** What the transaction did to the table: a TRUNCATE or storage replacement first (with the relfilenodes), then row counts. */
+function tableChange(table: string, t: Shown): string {
+  const storage = storageOf(t);
+  const move = storage ? `relfilenode ${storage.from.length > 0 ? storage.from.join(', ') : '?'} → ${storage.to.join(', ')}` : '';
+  const unresolved = storage?.unresolved ? '; other tables got new storage in the same transaction, so changes before it under the old storage could not be told apart and are not listed' : '';
+  const rows = { ...t.table, truncated: false };
+  const after = rows.deleted || rows.updated || rows.inserted ? `; ${counts(rows)}` : '';
+  if (storage?.kind === 'written') return `${table}: storage replaced (${move}) and ${t.table.inserted} row(s) written again in the same transaction — a rewriting ALTER TABLE, or TRUNCATE then INSERT${unresolved}`;
+  if (t.table.truncated) return `TRUNCATE of ${table} (all rows removed${move ? `; ${move}` : ''}${unresolved})${after}`;
+  const old = (t.oldStorage ?? []).length > 0 ? ` (under its old relfilenode ${t.oldStorage.join(', ')}, before a later TRUNCATE or rewrite)` : '';
+  return `${table} ${counts(t.table)}${old}`;
+}
+
 export function transactionLine(result: Pick<LocateResult, 'table'>, t: LocateResult['transactions'][number]): string {
   const when = t.status === 'committed' ? `committed ${t.commitTime} (LSN ${t.commitLsn})` : 'not committed in the archived WAL (still open, or its commit is not archived yet)';
   const subs = t.subxacts.length > 0 ? ` (with subtransactions ${t.subxacts.join(', ')})` : '';
   const others = t.others.length > 0 ? `; also wrote ${t.others.map((o) => `${o.name ?? o.relation}: ${counts(o)}`).join('; ')}` : '';
-  return `xid ${t.xid}${subs}, ${when}: ${result.table} ${counts(t.table)}${others}`;
+  return `xid ${t.xid}${subs}, ${when}: ${tableChange(result.table, t)}${others}`;
 }
 
-export function locateNotes(input: { table: string; tableRecords: number; found: number; abortedTouching: number; gapAt: string | null; partitions: number }): string[] {
+export function locateNotes(input: {
+  table: string; tableRecords: number; found: number; abortedTouching: number; gapAt: string | null; partitions: number;
+  /** From the scan's storage history (absent in older callers). */
+  oldRelfilenodes?: string[]; rewrites?: Rewrite[]; unresolved?: { xid: number; commitTime: string }[]; keptFull?: boolean;
+}): string[] {
   const notes: string[] = [];
-  if (input.tableRecords === 0) {
+  if (input.tableRecords === 0 && input.found === 0) {
     notes.push(
-      `The table's current relfilenode has no records in the WAL read. If it was rewritten since (TRUNCATE, VACUUM FULL, CLUSTER, an ALTER TABLE that rewrites), the rows you look for lived under its old relfilenode, which production no longer knows: give --since before the rewrite, or restore to a time before it.`,
+      `The table's current relfilenode has no records in the WAL read, and no TRUNCATE or rewrite of it was found. If it was rewritten before the WAL read (TRUNCATE, VACUUM FULL, CLUSTER, an ALTER TABLE that rewrites), the rows you look for lived under its old relfilenode, which production no longer knows: give --since before the rewrite, or restore to a time before it.`,
     );
   } else if (input.found === 0) {
-    notes.push(`No committed transaction deleted or updated rows of ${input.table} in the WAL read (only inserts${input.abortedTouching ? ', or changes rolled back' : ''}).`);
+    notes.push(`No committed transaction deleted, updated or truncated rows of ${input.table} in the WAL read (only inserts${input.rewrites?.length ? ' and rewrites that kept every row' : ''}${input.abortedTouching ? ', or changes rolled back' : ''}).`);
   }
+  if (input.oldRelfilenodes?.length) notes.push(`${input.table} got new storage in the WAL read (TRUNCATE or rewrite): its old relfilenode(s) ${input.oldRelfilenodes.join(', ')} were read too, and changes made under them are listed.`);
+  for (const rewrite of input.rewrites ?? []) {
+    notes.push(`xid ${rewrite.xid}, committed ${rewrite.commitTime}, rewrote ${input.table} (VACUUM FULL or CLUSTER: its rows copied to relfilenode ${rewrite.to.join(', ')}, none removed): not a candidate; changes before it were read under the old relfilenode ${rewrite.from.join(', ') || '?'}.`);
+  }
+  for (const unresolved of input.unresolved ?? []) {
+    notes.push(`xid ${unresolved.xid}, committed ${unresolved.commitTime}, gave ${input.table} and other tables new storage at once (TRUNCATE of several tables, or … CASCADE): changes to ${input.table} before it could not be told apart from the other tables' in WAL and are not listed. Restore just before it (--before-xid ${unresolved.xid}) to see the table as it was.`);
+  }
+  if (input.keptFull) notes.push('Many transactions changed storage that production no longer has (dropped or rewritten tables): only the first 20 000 were kept, so changes under the table\'s old storage may be missing. Give --since to read less WAL.');
   if (input.abortedTouching > 0) notes.push(`${input.abortedTouching} transaction(s) changed rows of ${input.table} and rolled back: nothing to restore from them, not listed.`);
   if (input.gapAt) notes.push(`Segment ${input.gapAt} is missing from the archive: WAL after it was not read.`);
   if (input.partitions > 1) notes.push(`${input.table} is partitioned: its ${input.partitions} partitions were read.`);
@@ -70,10 +113,7 @@ export function formatLocate(result: LocateResult): string {
   if (result.transactions.length === 0) lines.push('  (no transaction deleted or updated rows)');
   for (const t of result.transactions) {
     lines.push(`  ${transactionLine(result, t)}`);
-    if (t.status === 'committed') {
-      const commands = restoreCommands(result, t.xid);
-      lines.push(`      restore just before it: ${commands.pitr.replace(/^\//, '')}   (rows only: ${commands.rows.replace(/^\//, '')})`);
-    }
+    if (t.status === 'committed') lines.push(`      restore just before it: ${restoreText(result, t, true)}`);
   }
   if (result.found > result.transactions.length) lines.push(`  … and ${result.found - result.transactions.length} older transaction(s) not shown: give --since to narrow.`);
   lines.push(...result.notes.map((note) => `Note: ${note}`));
@@ -83,7 +123,7 @@ export function formatLocate(result: LocateResult): string {
 /** The Slack summary's follow-ups: the newest candidates and their exact commands. */
 export function locateFollowUps(result: LocateResult, shown = 5): string[] {
   const items = result.transactions.slice(0, shown).map((t) => {
-    const command = t.status === 'committed' ? ` → restore just before it: ${restoreCommands(result, t.xid).pitr} (or ${restoreCommands(result, t.xid).rows})` : '';
+    const command = t.status === 'committed' ? ` → restore just before it: ${restoreText(result, t, false)}` : '';
     return `${transactionLine(result, t)}${command}`;
   });
   if (result.transactions.length === 0) items.push(`No transaction deleted or updated rows of ${result.table} in ${result.segmentsRead} WAL segments read from ${result.from}.`);

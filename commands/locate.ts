@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { parseTargetTime } from '../src/catalog/targets.js';
 import { nowIso } from '../src/engine/context.js';
-import { chooseDatabase, productionConnection, relationNames, resolveTable, type LocateTable } from '../src/engine/locate/relation.js';
+import { chooseDatabase, liveStorage, productionConnection, relationNames, resolveTable, type LocateTable } from '../src/engine/locate/relation.js';
 import { scanWal } from '../src/engine/locate/scan.js';
 import { locateSegments, type LocateWal } from '../src/engine/locate/segments.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
@@ -135,15 +135,20 @@ export const locate: RecoverCommand<LocateArgs, LocateFacts, LocateParams, Locat
     // Again in the job, by the oid planned: the name may point elsewhere by now.
     await requireTargetOidInDatabase((db) => productionConnection(ctx.config.source.url, db), params.database, params.oid, 'locate', params.table);
     const finish = step(engine, 'scan-wal', `Read ${params.segments.length} WAL segments for changes to ${params.table}`);
+    // Production's storage now: the table's heap(s) as they are (a TRUNCATE since planning moved them), and every live relfilenode, so older ones can be told apart.
+    const storage = await liveStorage(productionConnection(ctx.config.source.url, params.database), params.oid);
+    const relfilenodes = storage.heaps.length > 0 ? storage.heaps : params.relations.map((r) => r.relfilenode);
     const scan = await scanWal(engine, ctx.config.pg, {
-      segments: params.segments, segmentSize: params.segmentSize, relations: params.relations.map((r) => r.relfilenode), oids: [params.oid, ...params.relations.map((r) => r.oid)], step: 'scan-wal',
+      segments: params.segments, segmentSize: params.segmentSize, relations: relfilenodes, oids: [params.oid, ...params.relations.map((r) => r.oid)], live: storage.live, own: storage.own, step: 'scan-wal',
     });
     const shown = scan.transactions.slice(0, SHOWN_TRANSACTIONS);
     const names = await relationNames(productionConnection(ctx.config.source.url, params.database), [...new Set(shown.flatMap((t) => t.others.map((o) => o.relation)))]);
     const result: LocateResult = {
       database: params.database,
       table: params.table,
-      relfilenodes: params.relations.map((r) => r.relfilenode),
+      relfilenodes,
+      oldRelfilenodes: scan.history.oldRelfilenodes,
+      rewrites: scan.history.rewrites,
       from: params.from,
       firstSegment: params.segments[0]!,
       lastSegment: params.segments.at(-1)!,
@@ -153,9 +158,9 @@ export const locate: RecoverCommand<LocateArgs, LocateFacts, LocateParams, Locat
       abortedTouching: scan.abortedTouching,
       found: scan.transactions.length,
       transactions: shown.map((t) => ({ ...t, others: t.others.map((o) => ({ ...o, name: names.get(o.relation) ?? null })) })),
-      notes: locateNotes({ table: params.table, tableRecords: scan.tableRecords, found: scan.transactions.length, abortedTouching: scan.abortedTouching, gapAt: params.gapAt, partitions: params.relations.length }),
+      notes: locateNotes({ table: params.table, tableRecords: scan.tableRecords, found: scan.transactions.length, abortedTouching: scan.abortedTouching, gapAt: params.gapAt, partitions: params.relations.length, ...scan.history, unresolved: scan.history.unresolved }),
     };
-    finish(result.transactions.length === 0 ? 'no transaction deleted or updated rows' : result.transactions.slice(0, 3).map((t) => transactionLine(result, t)).join('\n'));
+    finish(result.transactions.length === 0 ? 'no transaction deleted, updated or truncated rows' : result.transactions.slice(0, 3).map((t) => transactionLine(result, t)).join('\n'));
     return result;
   },
   resultSchema,

@@ -111,7 +111,16 @@ function requiredEnd(
   return 'beyond-archive';
 }
 
-function chooseBackup(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string }, window: RestoreSelection['window']): BackupManifest {
+/**
+ * `windowLine` replaces the catalog's window in refusals: the runner passes one whose ends it
+ * checked against the WAL itself (archive times overstate how far a time target reaches).
+ */
+export interface SelectOptions {
+  backupId?: string;
+  windowLine?: string;
+}
+
+function chooseBackup(catalog: Catalog, target: RecoveryTarget, options: SelectOptions, window: RestoreSelection['window']): BackupManifest {
   let backup: BackupManifest | undefined;
   if (options.backupId) {
     backup = catalog.backups.find((b) => b.id === options.backupId);
@@ -128,7 +137,7 @@ function chooseBackup(catalog: Catalog, target: RecoveryTarget, options: { backu
       throw new RecoverError('NO_BASE_BACKUP', 'There is no base backup to restore from.', { hint: 'Take one with `recover backup` first.' });
     }
     throw new RecoverError('TARGET_OUTSIDE_WINDOW', `The target ${describeTarget(target)} is before the first base backup (${catalog.backups[0]!.stopTime}).`, {
-      hint: windowText(window),
+      hint: options.windowLine ?? windowText(window),
     });
   }
   return backup;
@@ -160,10 +169,11 @@ export function reachableWal(catalog: Catalog, target: RecoveryTarget, options: 
   return { backup, tail: namesFor(from, reach.lastSegno, path, size), gapAt: reach.gapAt };
 }
 
-export function selectRestore(catalog: Catalog, target: RecoveryTarget, options: { backupId?: string } = {}): RestoreSelection {
+export function selectRestore(catalog: Catalog, target: RecoveryTarget, options: SelectOptions = {}): RestoreSelection {
   const index = indexSegments(catalog);
   const size = catalog.backups.at(-1)?.walSegmentSize ?? DEFAULT_SEGMENT_SIZE;
   const window = restorableWindow(catalog, size);
+  const windowLine = options.windowLine ?? windowText(window);
   const targetText = describeTarget(target);
   const backup = chooseBackup(catalog, target, options, window);
 
@@ -173,13 +183,13 @@ export function selectRestore(catalog: Catalog, target: RecoveryTarget, options:
   const backupEnd = segmentOfLsn(parseLsn(backup.stopLsn), size);
   if (reach.lastSegno === null || reach.lastSegno < backupEnd) {
     throw new RecoverError('WAL_GAP', `Base backup ${backup.id} cannot be made consistent: WAL segment ${reach.gapAt ?? segmentName(backup.timeline, start, size)} is missing from the archive.`, {
-      hint: `${windowText(window)} Choose an older backup with --backup, or take a new base backup.`,
+      hint: `${windowLine} Choose an older backup with --backup, or take a new base backup.`,
     });
   }
   const end = requiredEnd(target, backup, path, index, size, reach.lastSegno);
   const beyond = () =>
     new RecoverError('TARGET_OUTSIDE_WINDOW', `The target ${targetText} is beyond the newest archived WAL (${reach.lastArchivedAt?.toISOString() ?? 'none'}).`, {
-      hint: `${windowText(window)} Wait for archiving to catch up, or choose an earlier target.`,
+      hint: `${windowLine} Wait for archiving to catch up, or choose an earlier target.`,
     });
   const lastContiguous = segmentName(timelineForSegment(reach.lastSegno, path, size), reach.lastSegno, size);
   // Archive times overstate the reach (a segment is archived after its last commit): the

@@ -11,11 +11,15 @@ import { RecoverError } from '../errors.js';
 import type { RecoveryTarget, TargetAction } from '../types.js';
 import { formatLsn, parseLsn, parseSegmentName, segmentStartLsn } from '../catalog/segments.js';
 import type { RestoreSelection } from '../catalog/select-restore.js';
+import { walCorrupt, type ArchivedFileRef } from '../wal/archived-file.js';
 import { nowIso, type EngineContext } from './context.js';
 import { appendConf, exists, tailFile, writeOwnedFile } from './local-cluster.js';
 import { targetClient } from './pg-client.js';
 import { REPLAY_ONLY_HEADER } from './pg-settings.js';
 import { replayStatusSql, startupPidSql } from './sql.js';
+import { invalidRecordInLog, recoveryEndReason, replayEndInLog } from './recovery-log.js';
+
+export { invalidRecordInLog, recoveryEndReason, replayEndInLog, type InvalidRecord } from './recovery-log.js';
 
 export interface RecoveryWatch {
   /** Server connection used to watch replay (a socket dir or host). */
@@ -41,6 +45,12 @@ export interface RecoveryWatch {
   mustReachLsn?: bigint | null;
   /** The WAL segment file that holds an LSN on the restore's timeline path (for messages). */
   segmentAt?: (lsn: bigint) => string;
+  /**
+   * The archived WAL the plan replays: its last segment and where each file is stored. Replay
+   * that stops at an invalid record in an earlier segment met damage, not the end of WAL,
+   * and is reported as WAL_CORRUPT naming that segment.
+   */
+  archive?: { lastSegment: string; segmentSize: number; ref: (segment: string) => ArchivedFileRef };
 }
 
 export interface RecoveryOutcome {
@@ -102,29 +112,57 @@ export async function serverRunning(dataDir: string): Promise<boolean> {
   }
 }
 
-/** The server log's own words about why recovery ended or the server stopped. */
-export function recoveryEndReason(logLines: string[]): string | undefined {
-  const meaningful = logLines.filter((line) =>
-    /FATAL|PANIC|invalid (magic number|record length|resource manager|record offset|contrecord|page header)|incorrect (resource manager data )?checksum|unexpected pageaddr|record with incorrect prev-link|terminated by signal|was terminated|out of sequence|could not (read|open)|missing contrecord/i.test(line),
+/**
+ * Replay stopped at a record it could not read in an archived segment before the last one the
+ * plan replays: that segment is damaged (its archive checks passed, so it was damaged before
+ * it was uploaded). A WAL_CORRUPT naming it, its container and blob, and how far replay got;
+ * undefined when the stop is not that (no unreadable record logged, or in the last segment,
+ * where it cannot be told from the end of WAL). `fallbackLsn`: where replay was seen last.
+ */
+function corruptStop(watch: RecoveryWatch, logLines: string[], fallbackLsn: bigint | null): RecoverError | undefined {
+  if (!watch.archive) return undefined;
+  const { lastSegment, segmentSize, ref } = watch.archive;
+  const invalid = invalidRecordInLog(logLines);
+  const atLsn = invalid?.lsn ?? fallbackLsn;
+  const segment = invalid?.segment ?? (atLsn !== null && watch.segmentAt ? watch.segmentAt(atLsn) : null);
+  const stoppedIn = segment ? parseSegmentName(segment, segmentSize) : null;
+  const last = parseSegmentName(lastSegment, segmentSize);
+  if (!segment || !stoppedIn || !last || stoppedIn.segno >= last.segno) return undefined;
+  const { redoDoneAt, lastTransaction } = replayEndInLog(logLines);
+  const reached = redoDoneAt ?? (fallbackLsn !== null ? formatLsn(fallbackLsn) : null);
+  const base = walCorrupt(
+    ref(segment),
+    `PostgreSQL's replay stopped at a record it cannot read${invalid ? ` (${invalid.reason})` : ''}, though the archive holds WAL after it through ${lastSegment}`,
   );
-  // A rejected setting is logged on the lines before "configuration file … contains errors".
-  const settingErrors = logLines.filter((line) => /invalid value for parameter|syntax error in file|unrecognized configuration parameter/.test(line));
-  const picked = [...settingErrors.slice(-2), ...meaningful.slice(-1)];
-  if (picked.length === 0) return undefined;
-  return picked.map((line) => line.replace(/^.*?\b(LOG|FATAL|PANIC|ERROR|WARNING):\s*/, '').trim()).join(' / ');
+  const got = [reached ? `replayed up to ${reached}` : null, lastTransaction ? `the last transaction replayed ended at ${lastTransaction}` : null].filter(Boolean).join('; ');
+  return new RecoverError('WAL_CORRUPT', `${base.message.replace(/\.$/, '')}${got ? `; ${got}` : ''}. Nothing was promoted: the restored data is incomplete and is not the result.`, {
+    hint: `${base.hint}${lastTransaction ? ` A target before ${lastTransaction} stops before the damage.` : ''} The restored server is stopped; its log is ${watch.logFile}.`,
+  });
 }
 
 async function failure(watch: RecoveryWatch, what: string): Promise<RecoverError> {
   const fetchError = watch.fetchError();
-  const logLines = await tailFile(watch.logFile, 40);
+  const logLines = await tailFile(watch.logFile, 200);
   const fatal = logLines.filter((line) => /FATAL|PANIC/.test(line)).pop();
   if (fetchError) {
-    return new RecoverError('RECOVERY_FAILED', `Recovery stopped before the target and nothing was promoted: ${fetchError.message}`, {
+    // A damaged archived file keeps its code: one condition, one code, whichever reader met it.
+    return new RecoverError(fetchError.code === 'WAL_CORRUPT' ? 'WAL_CORRUPT' : 'RECOVERY_FAILED', `Recovery stopped before the target and nothing was promoted: ${fetchError.message}`, {
       hint: fetchError.hint ?? 'Fix storage access and run the restore again.',
       cause: fetchError,
     });
   }
+  const corrupt = corruptStop(watch, logLines, null);
+  if (corrupt) return corrupt;
   if (fatal && /recovery ended before configured recovery target was reached/.test(fatal)) {
+    const { redoDoneAt } = replayEndInLog(logLines);
+    const stoppedIn = redoDoneAt && watch.segmentAt ? watch.segmentAt(parseLsn(redoDoneAt)) : null;
+    const last = watch.archive?.lastSegment;
+    // Only a stop in the last archived segment is the end of what is archived.
+    if (stoppedIn && last && watch.archive && parseSegmentName(stoppedIn, watch.archive.segmentSize)!.segno < parseSegmentName(last, watch.archive.segmentSize)!.segno) {
+      return new RecoverError('RECOVERY_FAILED', `Recovery ended at ${redoDoneAt} in WAL segment ${stoppedIn}, before the target, though the archive holds WAL through ${last}; nothing was promoted.`, {
+        hint: `PostgreSQL could not get the segment after ${stoppedIn}: check that it is still in the archive (recover backups), then run the restore again. See the server log ${watch.logFile}.`,
+      });
+    }
     return new RecoverError('RECOVERY_FAILED', 'Recovery reached the end of the archived WAL before the target; nothing was promoted.', {
       hint: 'No transaction after the target is archived yet. Choose an earlier target, or --latest to replay everything archived.',
     });
@@ -157,8 +195,13 @@ const REPLAY_PRIORITY = -10;
 
 /** Replay ended (and PostgreSQL promoted or paused) before the WAL the plan needs was replayed. */
 async function stoppedShort(watch: RecoveryWatch, reached: bigint, state: RecoveryOutcome['state']): Promise<RecoverError> {
+  const logLines = await tailFile(watch.logFile, 200);
+  // Every segment up to the last was archived when the plan was made: stopping before the last
+  // one is a segment that does not read (corrupt), the same WAL_CORRUPT as a checksum mismatch.
+  const corrupt = corruptStop(watch, logLines, reached);
+  if (corrupt) return corrupt;
   const where = watch.segmentAt ? ` in WAL segment ${watch.segmentAt(reached)}` : '';
-  const reason = recoveryEndReason(await tailFile(watch.logFile, 200));
+  const reason = recoveryEndReason(logLines);
   const needed = formatLsn(watch.mustReachLsn!);
   return new RecoverError(
     'RECOVERY_FAILED',
@@ -167,6 +210,16 @@ async function stoppedShort(watch: RecoveryWatch, reached: bigint, state: Recove
       hint: `That archived segment is probably corrupt or unreadable. Restore a good copy of it into the archive, or choose a target before ${formatLsn(reached)}. The server (${state}) was stopped; its log is ${watch.logFile}.`,
     },
   );
+}
+
+/**
+ * An error the server sent (pg's DatabaseError carries a severity), other than the shutdown
+ * (57P…) and connection (08…) classes. Socket errors have string codes too, and EPIPE even
+ * looks like a SQLSTATE: a code alone does not make an SQL error.
+ */
+export function isSqlError(error: unknown): boolean {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  return typeof severity === 'string' && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('57P') && !code.startsWith('08');
 }
 
 export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryWatch): Promise<RecoveryOutcome> {
@@ -207,13 +260,15 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     } catch (error) {
-      if (error instanceof RecoverError && error.code === 'RECOVERY_FAILED') throw error;
+      if (error instanceof RecoverError) throw error;
       if (ctx.signal.aborted) throw new RecoverError('CANCELLED', 'Recovery was cancelled; the restored server was left stopped.', { cause: error });
-      // An SQL error (it has a SQLSTATE) is a bug or a broken server, not a restart: never retry it silently.
-      if (typeof (error as { code?: unknown }).code === 'string' && /^[0-9A-Z]{5}$/.test((error as { code: string }).code) && !(error as { code: string }).code.startsWith('57P') && !(error as { code: string }).code.startsWith('08')) {
-        throw new RecoverError('RECOVERY_FAILED', `Watching recovery failed: ${(error as Error).message}`, { hint: `The restored server is still running; inspect it and its log ${watch.logFile}.`, cause: error });
-      }
+      // A server that has stopped explains itself in its log, whatever the connection said
+      // (a write to its closed socket fails with EPIPE, a read with "Connection terminated").
       if (!(await serverRunning(watch.dataDir))) throw await failure(watch, 'The restored server stopped during recovery');
+      // An SQL error from a running server is a bug or a broken server, not a restart: never retry it silently.
+      if (isSqlError(error)) {
+        throw new RecoverError('RECOVERY_FAILED', `Watching recovery failed: ${(error as Error).message}`, { hint: `The restored server is stopped and is not the result. See its log ${watch.logFile}.`, cause: error });
+      }
       // A connection dropped while the server restarts into promotion: reconnect.
       ctx.log.debug({ err: error, lsn: formatLsn(lastLsn) }, 'recovery watch reconnecting');
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -221,7 +276,8 @@ export async function startAndWatchRecovery(ctx: EngineContext, watch: RecoveryW
       await client.end().catch((error: unknown) => ctx.log.debug({ err: error }, 'closing watch connection'));
     }
   }
+  // The caller stops the restored server after any failure: the hint never says it still runs.
   throw new RecoverError('RECOVERY_FAILED', `Recovery did not reach its target within ${watch.timeoutSeconds} s (replayed to ${formatLsn(lastLsn)}).`, {
-    hint: 'The server is still running in recovery; inspect it, or raise RECOVER_RECOVERY_TIMEOUT_S.',
+    hint: `Nothing was promoted; the restored server is stopped. Raise RECOVER_RECOVERY_TIMEOUT_S if replay needs longer; its log is ${watch.logFile}.`,
   });
 }

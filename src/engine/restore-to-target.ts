@@ -199,6 +199,7 @@ export async function restoreToTarget(
       lastNeededLsn: lastNeededLsn(selection),
       mustReachLsn: mustReachLsn(selection, request.target),
       segmentAt: (lsn) => segmentName(timelineForSegment(segmentOfLsn(lsn, size), selection.path, size), segmentOfLsn(lsn, size), size),
+      archive: { lastSegment: selection.contiguousEnd, segmentSize: size, ref: (segment) => ({ name: segment, key: `${ctx.storage.walPrefix}${segment}`, store: ctx.storage.wal }) },
       timeoutSeconds: config.recoveryTimeoutSeconds,
       fetchError: () => activeFetcher.error,
       // Prefetch is part of replay, not a step of its own: its count rides on replay's progress.

@@ -1,7 +1,8 @@
 /**
  * Faults in the WAL a PITR replays, with real PostgreSQL and Azurite:
  * - a segment corrupt in storage (bytes and checksum metadata consistent, as if corrupted
- *   before upload): PostgreSQL ends recovery quietly there and promotes; --latest must fail;
+ *   before upload): PostgreSQL ends recovery quietly there and promotes; --latest must fail
+ *   with WAL_CORRUPT naming it;
  * - a gap cutting the archive: the refusal offers a time that really restores;
  * - the restored server dying during replay: a RECOVERY_FAILED failure, never a crash;
  * - a target recovery never reaches: PostgreSQL's own words, nothing promoted.
@@ -87,10 +88,12 @@ test('--latest over a segment corrupt in storage fails naming it; nothing is rep
   const original = await replaceArchived(corrupt, (raw) => raw.fill(0, 0, 40));
   try {
     const error = await rejection(runPitr(sandbox.context(), sandbox.config, request({ instanceName: 'corrupt-latest' })));
-    expect(error.code).toBe('RECOVERY_FAILED');
-    expect(error.message).toContain(`Replay stopped early`);
+    // One condition, one code: a segment that does not read is WAL_CORRUPT, like a checksum mismatch.
+    expect(error.code).toBe('WAL_CORRUPT');
     expect(error.message).toContain(corrupt);
-    expect(error.message).toMatch(/invalid magic number|invalid record length|PostgreSQL:/);
+    expect(error.message).toContain(`blob wal/${corrupt}`);
+    expect(error.message).toContain('container postgresql-wal-archive');
+    expect(error.message).toMatch(/invalid magic number|invalid record length/);
     await expectCleanedUp('corrupt-latest');
   } finally {
     await restoreArchived(corrupt, original);

@@ -41,6 +41,32 @@ export const tableStorageSql = `
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_database d ON d.datname = current_database()`;
 
+/**
+ * Every relfilenode of the current database now (shared catalogs left out), and whether it is
+ * one of the table's own relations: the table or its partitions, their TOAST tables and the
+ * indexes of both; `heap`: the table's (or a partition's) own rows. `$1`: the table's OID.
+ */
+export const liveStorageSql = `
+  WITH tree AS (SELECT $1::oid AS relid UNION SELECT p.relid FROM pg_partition_tree($1::oid) p),
+       heaps AS (SELECT relid FROM tree UNION SELECT c.reltoastrelid FROM pg_class c JOIN tree t ON c.oid = t.relid WHERE c.reltoastrelid <> 0),
+       mine AS (SELECT relid FROM heaps UNION SELECT i.indexrelid FROM pg_index i JOIN heaps h ON i.indrelid = h.relid)
+  SELECT (CASE WHEN c.reltablespace = 0 THEN d.dattablespace ELSE c.reltablespace END)::int8 AS tablespace, d.oid::int8 AS database,
+         pg_relation_filenode(c.oid)::int8 AS filenode, c.oid IN (SELECT relid FROM mine) AS own, c.oid IN (SELECT relid FROM tree) AS heap
+    FROM pg_class c JOIN pg_database d ON d.datname = current_database()
+   WHERE NOT c.relisshared AND pg_relation_filenode(c.oid) IS NOT NULL`;
+
+/**
+ * Production's relfilenodes now (`tablespace/database/relfilenode`), the table's own relations'
+ * among them, and its heap(s): read when the job starts (a TRUNCATE since planning gave the
+ * table a new relfilenode), so the WAL scan can tell the table's storage from storage since
+ * dropped or replaced.
+ */
+export async function liveStorage(connection: TargetConnection, oid: number): Promise<{ live: string[]; own: string[]; heaps: string[] }> {
+  const rows = await withTargetClient(connection, async (client) => (await client.query<{ tablespace: string; database: string; filenode: string; own: boolean; heap: boolean }>(liveStorageSql, [oid])).rows);
+  const key = (row: (typeof rows)[number]) => `${row.tablespace}/${row.database}/${row.filenode}`;
+  return { live: rows.map(key), own: rows.filter((row) => row.own).map(key), heaps: rows.filter((row) => row.heap).map(key) };
+}
+
 /** Names of relations by `tablespace, relfilenode` in the current database ($1, $2: arrays). */
 export const relationNamesSql = `
   SELECT t.ts::int8 AS tablespace, t.fn::int8 AS filenode, pg_filenode_relation(t.ts, t.fn)::regclass::text AS name

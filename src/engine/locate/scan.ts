@@ -1,14 +1,16 @@
 /**
  * Reads archived WAL for `locate`: segments are downloaded and decoded a few chunks ahead
  * (bounded parallelism), each chunk of consecutive segments goes through one pg_waldump
- * (Heap, Heap2 and Transaction records only, TZ=UTC) whose output is parsed as it streams,
+ * (Heap, Heap2, Transaction, Storage and XLOG records only, TZ=UTC) whose output is parsed as it streams,
  * in WAL order, into a TransactionTracker. Each chunk also gets the next chunk's first segment,
  * so a record crossing the boundary is read whole; records are kept only from the chunk's own
  * segments, so nothing counts twice. Every file lives in one temp directory, removed at the end.
  *
  * Why one unfiltered dump, not `pg_waldump --relation`: COMMIT/ABORT records name no
  * relation, and "other tables the transaction touched" needs the other relations' records;
- * the table's own records are picked out by relfilenode in transactions.ts.
+ * the table's own records are picked out by relfilenode in transactions.ts — also under its
+ * OLD relfilenodes (before a TRUNCATE or rewrite), found from Storage CREATE records and the
+ * storage a commit drops, which is why Storage and XLOG (page images) are read too.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import { decodeWalBuffer } from '../../wal/compression.js';
 import { nowIso, type EngineContext, type PgToolConfig } from '../context.js';
 import { toolFailure } from '../exec.js';
 import { chunkSegments } from './segments.js';
-import { TransactionTracker, type LocatedTransaction } from './transactions.js';
+import { TransactionTracker, type LocatedTransaction, type StorageHistory } from './transactions.js';
 import { parseWaldumpLine } from './waldump-lines.js';
 
 export const CHUNK_SEGMENTS = 4;
@@ -33,6 +35,9 @@ export interface ScanInput {
   /** The table's `tablespace/database/relfilenode`s and OIDs. */
   relations: readonly string[];
   oids: readonly number[];
+  /** Production's relfilenodes now in the table's database (to tell storage since dropped or replaced), and the table's own relations' (heap, TOAST, indexes). */
+  live?: readonly string[];
+  own?: readonly string[];
   /** For step.progress events. */
   step?: string;
 }
@@ -42,15 +47,17 @@ export interface ScanResult {
   abortedTouching: number;
   tableRecords: number;
   segmentsRead: number;
+  /** The table's old relfilenodes, rewrites (VACUUM FULL, CLUSTER) and what could not be told apart. */
+  history: StorageHistory;
 }
 
 /** pg_waldump's argv for one chunk: only the record kinds locate reads. */
 export function locateWaldumpArgs(bin: string, dir: string, first: string, last: string): [string, string[]] {
-  return [join(bin, 'pg_waldump'), ['--path', dir, '--rmgr=Heap', '--rmgr=Heap2', '--rmgr=Transaction', first, last]];
+  return [join(bin, 'pg_waldump'), ['--path', dir, '--rmgr=Heap', '--rmgr=Heap2', '--rmgr=Transaction', '--rmgr=Storage', '--rmgr=XLOG', first, last]];
 }
 
 export async function scanWal(ctx: EngineContext, tools: PgToolConfig, input: ScanInput): Promise<ScanResult> {
-  const tracker = new TransactionTracker(new Set(input.relations), new Set(input.oids));
+  const tracker = new TransactionTracker(new Set(input.relations), new Set(input.oids), { ...(input.live ? { live: new Set(input.live) } : {}), ...(input.own ? { own: new Set(input.own) } : {}) });
   const chunks = chunkSegments(input.segments, CHUNK_SEGMENTS);
   const root = await mkdtemp(join(tmpdir(), 'rb-locate-'));
   const downloads = new Map<number, Promise<string[]>>();
@@ -92,7 +99,7 @@ export async function scanWal(ctx: EngineContext, tools: PgToolConfig, input: Sc
     await Promise.allSettled(downloads.values());
     await rm(root, { recursive: true, force: true });
   }
-  return { transactions: tracker.transactions(), abortedTouching: tracker.abortedTouching, tableRecords: tracker.tableRecords, segmentsRead: read };
+  return { transactions: tracker.transactions(), abortedTouching: tracker.abortedTouching, tableRecords: tracker.tableRecords, segmentsRead: read, history: tracker.history() };
 }
 
 async function dumpChunk(ctx: EngineContext, tools: PgToolConfig, dir: string, files: string[], onLine: (line: string) => void): Promise<void> {

@@ -1,8 +1,23 @@
 /**
  * From pg_waldump records, in WAL order, to the transactions that deleted or updated rows of
- * one table (pure). Records are kept per xid only while a transaction is open: at its commit or
- * abort (which lists its committed subtransactions) the group is merged under the top-level xid
- * and kept only if it touched the table, so memory follows the open transactions, not the WAL.
+ * one table, or emptied it (pure). Records are kept per xid only while a transaction is open: at
+ * its commit or abort (which lists its committed subtransactions) the group is merged under the
+ * top-level xid and kept only if it touched the table, so memory follows the open transactions,
+ * not the WAL.
+ *
+ * A TRUNCATE, VACUUM FULL, CLUSTER or rewriting ALTER TABLE gives the table new storage: the
+ * transaction creates a new relfilenode (Storage CREATE) and its commit drops the old one
+ * (`rels:`); rows changed before it are in records of the OLD relfilenode, which production no
+ * longer knows. So, given production's live relfilenodes, committed transactions that changed
+ * rows of a relfilenode production no longer has are kept aside (bounded), and so are the
+ * transactions that replaced storage; at the end, from the table's current relfilenodes back
+ * through each replacement that created one of them, the table's old relfilenodes are found
+ * (the dropped one named after the table's OID — a relation's first storage is —, else, when
+ * the transaction replaced only this table's relations, the lowest-numbered dropped one: a
+ * table's heap is allocated before its TOAST table and indexes at every creation and rewrite),
+ * and the changes made under them are the table's too. A transaction that replaced several
+ * tables' storage at once (TRUNCATE a, b; … CASCADE) is still listed, but the storage before it
+ * cannot be told apart from the other tables' without more than WAL: it is reported as such.
  */
 import { formatLsn } from '../../catalog/segments.js';
 import type { HeapRecord, WaldumpRecord, XactEndRecord } from './waldump-lines.js';
@@ -11,6 +26,22 @@ export interface RowCounts {
   inserted: number;
   updated: number;
   deleted: number;
+}
+
+/**
+ * The table got new storage in the transaction: `truncate` (new, empty: TRUNCATE), `copied` (its
+ * pages written into the new storage by image: VACUUM FULL or CLUSTER, no row removed), `written`
+ * (rows inserted into the new storage in the same transaction: a rewriting ALTER TABLE, or
+ * TRUNCATE then INSERT).
+ */
+export interface StorageChange {
+  kind: 'truncate' | 'copied' | 'written';
+  /** The table's relfilenode(s) before (empty when they could not be told apart: `unresolved`). */
+  from: string[];
+  /** Its relfilenode(s) after. */
+  to: string[];
+  /** The transaction replaced other tables' storage too and the table's old relfilenode could not be told apart. */
+  unresolved: boolean;
 }
 
 export interface LocatedTransaction {
@@ -27,38 +58,116 @@ export interface LocatedTransaction {
   subxacts: number[];
   /** Other relations the transaction wrote (heap records): `tablespace/database/relfilenode` and counts. */
   others: ({ relation: string } & RowCounts)[];
+  /** The table's new storage made by this transaction (TRUNCATE, rewrite), else null. */
+  storage: StorageChange | null;
+  /** Old relfilenodes of the table (before a later TRUNCATE or rewrite) whose records are counted in `table`. */
+  oldStorage: string[];
+}
+
+export interface TrackerOptions {
+  /** Production's relfilenodes now (this database): a record of another relfilenode of the database is of storage since dropped or replaced. */
+  live?: ReadonlySet<string>;
+  /** The table's own relations now (heap, TOAST table and their indexes; every partition's): tells a replacement of only this table. */
+  own?: ReadonlySet<string>;
+  /** At most this many transactions on since-dropped storage are kept aside (default 20 000). */
+  maxKept?: number;
+}
+
+/** A committed storage replacement of this table that copied its rows (VACUUM FULL, CLUSTER): no rows lost, not a candidate. */
+export interface Rewrite {
+  xid: number;
+  commitTime: string;
+  commitLsn: string;
+  from: string[];
+  to: string[];
+}
+
+export interface StorageHistory {
+  /** The table's relfilenodes before TRUNCATEs and rewrites found in the WAL read. */
+  oldRelfilenodes: string[];
+  rewrites: Rewrite[];
+  /** Transactions that replaced the table's storage with other tables' at once: changes before them under the old storage are not listed. */
+  unresolved: { xid: number; commitTime: string }[];
+  /** More transactions on since-dropped storage than kept: some changes under old storage may be missing. */
+  keptFull: boolean;
 }
 
 interface State {
   lsn: bigint;
   table: RowCounts & { truncated: boolean };
   others: Map<string, RowCounts>;
+  /** Storage created in the transaction, in order. */
+  creates: string[];
+  /** Created storage that got whole page images in the transaction. */
+  copied: Set<string>;
+}
+
+interface Ended {
+  xid: number;
+  lsn: bigint;
+  time: string;
+  subxacts: number[];
+  state: State;
+  dropped: string[];
 }
 
 const COUNTED: Record<string, keyof RowCounts> = { DELETE: 'deleted', UPDATE: 'updated', HOT_UPDATE: 'updated', INSERT: 'inserted', MULTI_INSERT: 'inserted' };
 const zero = (): RowCounts => ({ inserted: 0, updated: 0, deleted: 0 });
+const numberOf = (relation: string) => Number(relation.split('/')[2]);
+const databaseOf = (relation: string) => relation.split('/')[1];
+const MAX_REPLACEMENTS = 5000;
+/** Relfilenodes below this are the system catalogs' (PostgreSQL's FirstNormalObjectId). */
+const FIRST_NORMAL_OBJECT_ID = 16384;
 
 export class TransactionTracker {
   private readonly open = new Map<number, State>();
-  private readonly found: (LocatedTransaction & { order: bigint })[] = [];
+  private readonly found: Ended[] = [];
+  /** Committed transactions that changed rows of storage production no longer has. */
+  private readonly kept: Ended[] = [];
+  /** Committed transactions that created storage and dropped other storage. */
+  private readonly replacements: Ended[] = [];
+  /** Heap records per relfilenode production no longer has. */
+  private readonly goneRecords = new Map<string, number>();
+  private readonly database: string | undefined;
+  private keptFull = false;
+  private resolved: { transactions: LocatedTransaction[]; history: StorageHistory; oldRecords: number } | null = null;
   /** Transactions that changed the table and then rolled back (nothing to restore). */
   abortedTouching = 0;
-  /** WAL records (of the kinds counted) that belong to the table: 0 means the relfilenode saw no change. */
-  tableRecords = 0;
+  private currentRecords = 0;
 
   /** `relations`: the table's `tablespace/database/relfilenode`s; `oids`: its OIDs (TRUNCATE records name OIDs). */
-  constructor(private readonly relations: ReadonlySet<string>, private readonly oids: ReadonlySet<number>) {}
+  constructor(private readonly relations: ReadonlySet<string>, private readonly oids: ReadonlySet<number>, private readonly options: TrackerOptions = {}) {
+    const first = relations.values().next();
+    this.database = first.done ? undefined : databaseOf(first.value);
+  }
+
+  /** WAL records (of the kinds counted) that belong to the table, under its current or old relfilenodes: 0 means no change was seen. */
+  get tableRecords(): number {
+    return this.currentRecords + this.resolve().oldRecords;
+  }
 
   add(record: WaldumpRecord): void {
+    this.resolved = null;
     if (record.kind === 'heap') this.heap(record);
-    else this.end(record);
+    else if (record.kind === 'xact-end') this.end(record);
+    else if (record.kind === 'storage-create') {
+      if (record.xid !== 0) this.state(record.xid, record.lsn).creates.push(record.relation);
+    } else {
+      const state = this.open.get(record.xid);
+      for (const relation of record.relations) if (state?.creates.includes(relation)) state.copied.add(relation);
+    }
   }
 
   private state(xid: number, lsn: bigint): State {
     let state = this.open.get(xid);
-    if (!state) this.open.set(xid, (state = { lsn, table: { ...zero(), truncated: false }, others: new Map() }));
+    if (!state) this.open.set(xid, (state = { lsn, table: { ...zero(), truncated: false }, others: new Map(), creates: [], copied: new Set() }));
     state.lsn = lsn;
     return state;
+  }
+
+  /** A relfilenode of this database that production does not have now (dropped, or replaced by a TRUNCATE or rewrite). */
+  private gone(relation: string): boolean {
+    return this.options.live !== undefined && databaseOf(relation) === this.database && !this.options.live.has(relation) && !this.relations.has(relation);
   }
 
   private heap(record: HeapRecord): void {
@@ -66,7 +175,7 @@ export class TransactionTracker {
     if (record.op === 'TRUNCATE') {
       if (record.truncatedOids.some((oid) => this.oids.has(oid))) {
         this.state(record.xid, record.lsn).table.truncated = true;
-        this.tableRecords += 1;
+        this.currentRecords += 1;
       }
       return;
     }
@@ -76,11 +185,12 @@ export class TransactionTracker {
       const state = this.state(record.xid, record.lsn);
       if (this.relations.has(relation)) {
         state.table[column] += record.tuples;
-        this.tableRecords += 1;
+        this.currentRecords += 1;
       } else {
         const counts = state.others.get(relation) ?? zero();
         counts[column] += record.tuples;
         state.others.set(relation, counts);
+        if (this.gone(relation)) this.goneRecords.set(relation, (this.goneRecords.get(relation) ?? 0) + 1);
       }
     }
   }
@@ -89,18 +199,80 @@ export class TransactionTracker {
     const group = [record.xid, ...record.subxacts].map((xid) => [xid, this.open.get(xid)] as const).filter((entry): entry is readonly [number, State] => entry[1] !== undefined);
     for (const [xid] of group) this.open.delete(xid);
     const merged = merge(group.map(([, state]) => state));
-    if (!merged || !touched(merged)) return;
+    if (!merged) return;
     if (record.status === 'abort') {
-      this.abortedTouching += 1;
+      if (touched(merged)) this.abortedTouching += 1;
       return;
     }
-    this.found.push({ ...located(record.xid, merged, group.map(([xid]) => xid).filter((xid) => xid !== record.xid)), status: 'committed', commitTime: record.time, commitLsn: formatLsn(record.lsn), order: record.lsn });
+    const ended: Ended = { xid: record.xid, lsn: record.lsn, time: record.time, subxacts: group.map(([xid]) => xid).filter((xid) => xid !== record.xid), state: merged, dropped: record.dropped };
+    if (touched(merged)) this.found.push(ended);
+    else if ([...merged.others].some(([relation, counts]) => (counts.deleted > 0 || counts.updated > 0) && this.gone(relation))) {
+      if (this.kept.length < (this.options.maxKept ?? 20_000)) this.kept.push(ended);
+      else this.keptFull = true;
+    }
+    if (merged.creates.length > 0 && record.dropped.length > 0 && this.replacements.length < MAX_REPLACEMENTS) this.replacements.push(ended);
   }
 
   /** Newest first (by commit LSN; open transactions, being newest, first of all). */
   transactions(): LocatedTransaction[] {
-    const open = [...this.open.entries()].filter(([, state]) => touched(state)).map(([xid, state]) => ({ ...located(xid, state, []), status: 'open' as const, commitTime: null, commitLsn: null, order: (1n << 64n) + state.lsn }));
-    return [...this.found, ...open].sort((a, b) => (a.order === b.order ? 0 : a.order > b.order ? -1 : 1)).map(({ order: _order, ...rest }) => rest);
+    return this.resolve().transactions;
+  }
+
+  /** The table's old storage found, its rewrites (not candidates) and what could not be told apart. */
+  history(): StorageHistory {
+    return this.resolve().history;
+  }
+
+  private resolve(): { transactions: LocatedTransaction[]; history: StorageHistory; oldRecords: number } {
+    if (this.resolved) return this.resolved;
+    const heaps = new Set(this.relations);
+    const own = new Set(this.options.own ?? this.relations);
+    const changes = new Map<number, StorageChange>();
+    const history: StorageHistory = { oldRelfilenodes: [], rewrites: [], unresolved: [], keptFull: this.keptFull };
+    // From the newest replacement back: each one that created storage of the table tells its storage before.
+    for (const replacement of [...this.replacements].sort((a, b) => (a.lsn > b.lsn ? -1 : a.lsn < b.lsn ? 1 : 0))) {
+      const created = replacement.state.creates.filter((relation) => heaps.has(relation));
+      if (created.length === 0) continue;
+      // Storage created and dropped in the same transaction (an ALTER TABLE's transient relation) is neither side.
+      const transient = new Set(replacement.state.creates.filter((relation) => replacement.dropped.includes(relation)));
+      const onlyOurs = replacement.state.creates.every((relation) => own.has(relation) || transient.has(relation));
+      const dropped = replacement.dropped.filter((relation) => !heaps.has(relation) && !transient.has(relation));
+      let from = dropped.filter((relation) => this.oids.has(numberOf(relation)));
+      let unresolved = false;
+      if (from.length < created.length) {
+        const lowest = [...dropped].sort((a, b) => numberOf(a) - numberOf(b))[0];
+        if (created.length === 1 && onlyOurs && lowest) from = [lowest];
+        else unresolved = true;
+      }
+      for (const relation of from) heaps.add(relation);
+      for (const relation of onlyOurs ? dropped : from) own.add(relation);
+      history.oldRelfilenodes.push(...from);
+      const { state } = replacement;
+      const written = (created.some((relation) => this.relations.has(relation)) ? state.table.inserted : 0) + created.reduce((sum, relation) => sum + (state.others.get(relation)?.inserted ?? 0), 0);
+      const kind = state.table.truncated ? 'truncate' : created.some((relation) => state.copied.has(relation)) ? 'copied' : written > 0 ? 'written' : 'truncate';
+      changes.set(replacement.xid, { kind, from, to: created, unresolved });
+      if (unresolved) history.unresolved.push({ xid: replacement.xid, commitTime: replacement.time });
+    }
+    const old = new Set(history.oldRelfilenodes);
+    const chosen = new Map<number, Ended>();
+    for (const ended of [...this.found, ...this.kept, ...this.replacements]) {
+      const ours = this.found.includes(ended) || changes.has(ended.xid) || [...ended.state.others.keys()].some((relation) => old.has(relation));
+      if (ours && !chosen.has(ended.xid)) chosen.set(ended.xid, ended);
+    }
+    const found: (LocatedTransaction & { order: bigint })[] = [];
+    for (const ended of chosen.values()) {
+      const located = locate(ended.xid, ended.state, ended.subxacts, old, changes.get(ended.xid) ?? null);
+      const storage = located.storage;
+      if (storage?.kind === 'copied') history.rewrites.push({ xid: ended.xid, commitTime: ended.time, commitLsn: formatLsn(ended.lsn), from: storage.from, to: storage.to });
+      if (!touchedLocated(located)) continue;
+      found.push({ ...located, status: 'committed', commitTime: ended.time, commitLsn: formatLsn(ended.lsn), order: ended.lsn });
+    }
+    const open = [...this.open.entries()].filter(([, state]) => touched(state)).map(([xid, state]) => ({ ...locate(xid, state, [], old, null), status: 'open' as const, commitTime: null, commitLsn: null, order: (1n << 64n) + state.lsn }));
+    const transactions = [...found, ...open].sort((a, b) => (a.order === b.order ? 0 : a.order > b.order ? -1 : 1)).map(({ order: _order, ...rest }) => rest);
+    history.rewrites.sort((a, b) => b.commitLsn.localeCompare(a.commitLsn));
+    const oldRecords = [...old].reduce((sum, relation) => sum + (this.goneRecords.get(relation) ?? 0), 0);
+    this.resolved = { transactions, history, oldRecords };
+    return this.resolved;
   }
 }
 
@@ -108,9 +280,14 @@ function touched(state: State): boolean {
   return state.table.deleted > 0 || state.table.updated > 0 || state.table.truncated;
 }
 
+/** A candidate: rows deleted or updated, or the table emptied (a rewrite that copied its rows is not one). */
+function touchedLocated(t: Omit<LocatedTransaction, 'status' | 'commitTime' | 'commitLsn'>): boolean {
+  return t.table.deleted > 0 || t.table.updated > 0 || t.table.truncated || (t.storage !== null && t.storage.kind !== 'copied');
+}
+
 function merge(states: State[]): State | null {
   if (states.length === 0) return null;
-  const out: State = { lsn: 0n, table: { ...zero(), truncated: false }, others: new Map() };
+  const out: State = { lsn: 0n, table: { ...zero(), truncated: false }, others: new Map(), creates: [], copied: new Set() };
   for (const state of states) {
     out.lsn = state.lsn > out.lsn ? state.lsn : out.lsn;
     out.table.inserted += state.table.inserted;
@@ -121,10 +298,29 @@ function merge(states: State[]): State | null {
       const sum = out.others.get(relation) ?? zero();
       out.others.set(relation, { inserted: sum.inserted + counts.inserted, updated: sum.updated + counts.updated, deleted: sum.deleted + counts.deleted });
     }
+    out.creates.push(...state.creates);
+    for (const relation of state.copied) out.copied.add(relation);
   }
   return out;
 }
 
-function located(xid: number, state: State, subxacts: number[]): Omit<LocatedTransaction, 'status' | 'commitTime' | 'commitLsn'> {
-  return { xid, table: { ...state.table }, subxacts, others: [...state.others.entries()].map(([relation, counts]) => ({ relation, ...counts })).sort((a, b) => a.relation.localeCompare(b.relation)) };
+/** The transaction as listed: changes under the table's old relfilenodes count as the table's; a TRUNCATE (new empty storage) marks it truncated. */
+function locate(xid: number, state: State, subxacts: number[], old: ReadonlySet<string>, storage: StorageChange | null): Omit<LocatedTransaction, 'status' | 'commitTime' | 'commitLsn'> {
+  const table = { ...state.table };
+  const oldStorage: string[] = [];
+  const others: LocatedTransaction['others'] = [];
+  for (const [relation, counts] of state.others) {
+    if (storage?.to.includes(relation)) {
+      table.inserted += counts.inserted; // rows written into the table's new storage in the same transaction
+    } else if (old.has(relation)) {
+      oldStorage.push(relation);
+      table.inserted += counts.inserted;
+      table.updated += counts.updated;
+      table.deleted += counts.deleted;
+    } else if (!storage || numberOf(relation) >= FIRST_NORMAL_OBJECT_ID) {
+      others.push({ relation, ...counts }); // a TRUNCATE's or rewrite's own catalog updates are not "other tables written"
+    }
+  }
+  if (storage?.kind === 'truncate') table.truncated = true;
+  return { xid, table, subxacts, others: others.sort((a, b) => a.relation.localeCompare(b.relation)), storage, oldStorage: oldStorage.sort() };
 }

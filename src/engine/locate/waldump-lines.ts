@@ -1,10 +1,16 @@
 /**
  * pg_waldump's text output (PostgreSQL 15, run with TZ=UTC), one line at a time (pure): the
  * record's resource manager, xid, LSN, operation and the relations its blocks belong to, and
- * for transaction ends the commit/abort time (to the microsecond) and the subtransactions.
+ * for transaction ends the commit/abort time (to the microsecond), the subtransactions and the
+ * relations whose storage the commit removes (`rels:`); new storage (Storage `CREATE`) and page
+ * images written into it (XLOG `FPI`), which is how a TRUNCATE, VACUUM FULL or CLUSTER shows
+ * at wal_level replica: the table gets a new relfilenode, the old one is dropped at commit (the
+ * heap `TRUNCATE` record naming the table's OID is written only at wal_level logical).
  *
  *   rmgr: Heap        len (rec/tot):     54/    54, tx:        729, lsn: 0/03002AF8, prev 0/03002AB8, desc: DELETE off 1 flags 0x00 KEYS_UPDATED , blkref #0: rel 1663/16384/16385 blk 0
  *   rmgr: Transaction len (rec/tot):     46/    46, tx:        728, lsn: 0/03002C10, prev 0/03002BD8, desc: COMMIT 2026-11-29 15:07:04.995085 UTC; subxacts: 729
+ *   rmgr: Storage     len (rec/tot):     42/    42, tx:        726, lsn: 0/0153D518, prev 0/0153D4E8, desc: CREATE base/5/16398
+ *   rmgr: Transaction len (rec/tot):    361/   361, tx:        726, lsn: 0/01543550, prev 0/015434C0, desc: COMMIT 2026-12-06 19:47:04.384753 UTC; rels: base/5/16388 base/5/16389 base/5/16387 base/5/16384; inval msgs: …
  */
 import { parseLsn } from '../../catalog/segments.js';
 
@@ -31,13 +37,45 @@ export interface XactEndRecord {
   /** `YYYY-MM-DDTHH:MM:SS.ffffff+00:00` (pg_waldump prints microseconds; TZ=UTC). */
   time: string;
   subxacts: number[];
+  /** `tablespace/database/relfilenode`s whose storage the commit (or abort) removes. */
+  dropped: string[];
 }
 
-export type WaldumpRecord = HeapRecord | XactEndRecord;
+/** New storage for a relation (Storage rmgr `CREATE`, main fork): a new table, or a TRUNCATE / rewrite giving one a new relfilenode. */
+export interface StorageCreateRecord {
+  kind: 'storage-create';
+  xid: number;
+  lsn: bigint;
+  relation: string;
+}
+
+/** Whole pages written by image (XLOG `FPI`): how VACUUM FULL and CLUSTER copy rows into the new storage. */
+export interface PageImageRecord {
+  kind: 'page-image';
+  xid: number;
+  lsn: bigint;
+  relations: string[];
+}
+
+export type WaldumpRecord = HeapRecord | XactEndRecord | StorageCreateRecord | PageImageRecord;
 
 const LINE = /^rmgr: (\S+)\s+len \(rec\/tot\):\s*\d+\/\s*\d+, tx:\s*(\d+), lsn: ([0-9A-F]{1,8}\/[0-9A-F]{1,8}), prev [0-9A-F]{1,8}\/[0-9A-F]{1,8}, desc: (.*)$/;
 const BLKREF = /blkref #\d+: rel (\d+\/\d+\/\d+)(?: fork (\w+))? blk \d+/g;
 const XACT_END = /^(COMMIT|ABORT)(?:_PREPARED (\d+):)? (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))? UTC(.*)$/;
+
+/**
+ * A relation path as pg_waldump prints it (`base/DB/FN`, `global/FN`, `pg_tblspc/TS/PG_…/DB/FN`)
+ * as `tablespace/database/relfilenode` (1663 = pg_default, 1664 = pg_global); null for another
+ * fork (`…_init`, `…_fsm`, `…_vm`) or anything else.
+ */
+export function relationOfPath(path: string): string | null {
+  const base = /^base\/(\d+)\/(\d+)$/.exec(path);
+  if (base) return `1663/${base[1]}/${base[2]}`;
+  const global = /^global\/(\d+)$/.exec(path);
+  if (global) return `1664/0/${global[1]}`;
+  const tablespace = /^pg_tblspc\/(\d+)\/[^/]+\/(\d+)\/(\d+)$/.exec(path);
+  return tablespace ? `${tablespace[1]}/${tablespace[2]}/${tablespace[3]}` : null;
+}
 
 function isoTime(date: string, clock: string, fraction: string | undefined): string {
   return `${date}T${clock}.${(fraction ?? '').padEnd(6, '0')}+00:00`;
@@ -54,7 +92,19 @@ export function parseWaldumpLine(line: string): WaldumpRecord | null {
     if (!end) return null;
     const rest = end[6] ?? '';
     const subxacts = /; subxacts:((?: \d+)+)/.exec(rest)?.[1]?.trim().split(' ').map(Number) ?? [];
-    return { kind: 'xact-end', xid: end[2] ? Number(end[2]) : Number(tx), lsn, status: end[1] === 'COMMIT' ? 'commit' : 'abort', time: isoTime(end[3]!, end[4]!, end[5]), subxacts };
+    const dropped = (/; rels:((?: [^\s;]+)+)/.exec(rest)?.[1]?.trim().split(' ') ?? []).map(relationOfPath).filter((relation): relation is string => relation !== null);
+    return { kind: 'xact-end', xid: end[2] ? Number(end[2]) : Number(tx), lsn, status: end[1] === 'COMMIT' ? 'commit' : 'abort', time: isoTime(end[3]!, end[4]!, end[5]), subxacts, dropped };
+  }
+  if (rmgr === 'Storage') {
+    const created = /^CREATE (\S+)$/.exec(desc.trim());
+    const relation = created ? relationOfPath(created[1]!) : null;
+    return relation ? { kind: 'storage-create', xid: Number(tx), lsn, relation } : null;
+  }
+  if (rmgr === 'XLOG') {
+    if (!/^FPI[\s,]/.test(desc)) return null; // FPI_FOR_HINT, checkpoints, NEXTOID…: nothing copied
+    const relations = new Set<string>();
+    for (const ref of desc.matchAll(BLKREF)) if (ref[2] === undefined || ref[2] === 'main') relations.add(ref[1]!);
+    return { kind: 'page-image', xid: Number(tx), lsn, relations: [...relations] };
   }
   if (rmgr !== 'Heap' && rmgr !== 'Heap2') return null;
   const op = (desc.split(/[\s,]/, 1)[0] ?? '').replace(/\+INIT$/, '');
