@@ -57,7 +57,8 @@ function parse(tokens: string[]): VerifyArgs {
 
 /** Where the checks connect: a running side instance, or production. */
 async function connectionFor(ctx: CommandContext, instance: string | null): Promise<TargetConnection> {
-  if (instance) return sideInstanceConnection(ctx.config.restoreRoot, instance);
+  // Only a side instance this tool created, its server running in its own data directory (INSTANCE_INVALID otherwise).
+  if (instance) return sideInstanceConnection(ctx.config, instance);
   if (!ctx.config.source.url) {
     throw new RecoverError('CONFIG_INVALID', 'Verifying production needs RECOVER_SOURCE_URL on the runner.', { hint: 'Configure the production connection, or give --instance NAME to verify a side instance.' });
   }

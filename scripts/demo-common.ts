@@ -4,9 +4,7 @@
  * the cleanup that stops every side instance and then the world — on success, on failure and
  * on Ctrl-C.
  */
-import { join } from 'node:path';
-import { listInstances } from '../src/engine/instances.js';
-import { stopCluster } from '../src/engine/local-cluster.js';
+import { listSideInstances, openSideInstance, stopSideInstance } from '../src/engine/instances.js';
 import { INCIDENT_CHANNEL, startWorld, type World } from '../devkit/world.js';
 import { Transcript, type TranscriptMessage } from '../devkit/slack-standin/index.js';
 
@@ -32,8 +30,9 @@ export function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     muted = true;
     say('\n== cleaning up: stopping side instances, the bot, the runner, every cluster, Azurite, the stand-in …');
-    for (const name of await listInstances(w.config.restoreRoot).catch(() => [] as string[])) {
-      await stopCluster(w.sandbox.exec, w.config.pg.bin, w.config.pg.osUser, join(w.config.restoreRoot, name, 'data'), 'immediate').catch(() => undefined);
+    // Only side instances this tool created (checked), never whatever else sits in the root.
+    for (const name of await listSideInstances(w.config).catch(() => [] as string[])) {
+      await openSideInstance(w.config, name).then((instance) => stopSideInstance(instance, 'immediate')).catch(() => undefined);
     }
     await w.cleanup();
     say('   done; nothing is left running.');

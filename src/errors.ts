@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'RESTORE_FAILED'
   /** A side instance of that name already exists; it is never reused or touched. */
   | 'INSTANCE_EXISTS'
+  /** The instance named is not a side instance this tool created (a symlink, no marker, a server of another data directory…): nothing is stopped, removed or read. */
+  | 'INSTANCE_INVALID'
   /** The relation or database named is not one recover-bot may act on (a system catalog, an extension's table, a view, template1…): refused before anything runs. */
   | 'TARGET_NOT_ALLOWED'
   | 'RECOVERY_FAILED'
@@ -80,6 +82,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   WAL_GAP: EXIT.refused,
   NO_BASE_BACKUP: EXIT.refused,
   INSTANCE_EXISTS: EXIT.refused,
+  INSTANCE_INVALID: EXIT.refused,
   TARGET_NOT_ALLOWED: EXIT.refused,
   PORT_IN_USE: EXIT.refused,
   DATABASE_NOT_FOUND: EXIT.refused,

@@ -9,12 +9,14 @@
  * Until the restored directory is verified, any failure puts the old directory back and
  * starts production again, and says exactly what state production is left in.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { RecoverError } from '../errors.js';
 import { compactUtcStamp } from '../util/time.js';
 import type { EngineContext, PgToolConfig } from './context.js';
 import { appendConf, exists, freePort, makeOwnedDir, startCluster, stopCluster } from './local-cluster.js';
+import { MARKER_FILE, markerText } from './instance-check.js';
 import { renderConf } from './pg-settings.js';
 import { withTargetClient, type TargetConnection } from './pg-client.js';
 import type { Config } from '../config.js';
@@ -25,6 +27,8 @@ type Owner = { uid: number; gid: number } | undefined;
 export const INSTANCE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 
 export interface SideInstance {
+  /** The random id written into its marker (instance-check.ts); later checks must find the same one. */
+  id: string;
   workDir: string;
   dataDir: string;
   port: number;
@@ -36,6 +40,9 @@ export interface SideInstance {
 /**
  * Creates `<restoreRoot>/<name>` for this job only. `mkdir` without `recursive` fails when the
  * name exists (a directory, a file or a symlink), so an existing instance is never reused.
+ * Writes the marker `recover-instance.json` (name, a random id, creation time, the data
+ * directory; mode 0600, owned by the runner, not by postgres): only a directory carrying it is
+ * ever read from, stopped or removed as a side instance later (instances.ts openSideInstance).
  */
 export async function createSideInstance(restoreRoot: string, name: string, owner: Owner, port?: number): Promise<SideInstance> {
   if (!INSTANCE_NAME.test(name)) {
@@ -71,8 +78,12 @@ export async function createSideInstance(restoreRoot: string, name: string, owne
   const socketDir = join(workDir, 'run');
   await makeOwnedDir(dataDir, owner);
   await makeOwnedDir(socketDir, owner);
+  const id = randomBytes(12).toString('hex');
+  // 'wx': never over an existing file or through a symlink; the runner keeps it (no chown).
+  await writeFile(join(workDir, MARKER_FILE), markerText({ name, id, createdAt: new Date().toISOString(), dataDir }), { mode: 0o600, flag: 'wx' });
   const listenPort = port ?? (await freePort());
   return {
+    id,
     workDir,
     dataDir,
     port: listenPort,

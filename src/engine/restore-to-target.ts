@@ -24,6 +24,7 @@ import { configureRecovery, lastNeededLsn, mustReachLsn, startAndWatchRecovery, 
 import { restoreBaseBackup } from './restore-base.js';
 import { endReplayTuning, type TuningEnd } from './replay-tuning.js';
 import { createSideInstance } from './restore-layout.js';
+import { openSideInstance, removeTree, stopSideInstance } from './instances.js';
 import { ownerFor } from './os-user.js';
 
 export type RestoreConfig = Pick<Config, 'pg' | 'restoreRoot' | 'prefetch' | 'recoveryTimeoutSeconds' | 'verifyTables' | 'verifyConfigFile' | 'source'>;
@@ -53,6 +54,10 @@ export interface RestoreLayout {
   start: () => Promise<void>;
   /** Stops the restored server cleanly (to restart it on its own settings after replay). */
   stop: () => Promise<void>;
+  /** A side instance: stops it at once (after a failure) through the checked instance, never a bare path. */
+  stopImmediately?: () => Promise<void>;
+  /** A side instance: the id in the marker this job wrote (a later check must find the same one). */
+  instanceId?: string;
 }
 
 export interface Replayed {
@@ -101,7 +106,10 @@ export function defaultInstanceName(ctx: EngineContext): string {
 
 /** Creates `<restoreRoot>/<name>` and its layout; refuses a name in use (INSTANCE_EXISTS). */
 export async function sideLayout(ctx: EngineContext, config: RestoreConfig, options: { instanceName?: string; port?: number }, owner: Owner): Promise<RestoreLayout> {
-  const instance = await createSideInstance(config.restoreRoot, options.instanceName ?? defaultInstanceName(ctx), owner, options.port);
+  const name = options.instanceName ?? defaultInstanceName(ctx);
+  const instance = await createSideInstance(config.restoreRoot, name, owner, options.port);
+  // Checked again at each stop (marker id, directory, the server's process in its data directory).
+  const stopChecked = async (mode: 'fast' | 'immediate') => stopSideInstance(await openSideInstance(config, name, { expectId: instance.id }), mode);
   return {
     dataDir: instance.dataDir,
     workDir: instance.workDir,
@@ -110,7 +118,9 @@ export async function sideLayout(ctx: EngineContext, config: RestoreConfig, opti
     listen: { port: instance.port, socketDir: instance.socketDir, addresses: '127.0.0.1' },
     side: true,
     start: () => startCluster(ctx.exec, config.pg.bin, config.pg.osUser, { dataDir: instance.dataDir, port: instance.port, socketDir: instance.socketDir, logFile: instance.logFile }, config.recoveryTimeoutSeconds, ctx.signal),
-    stop: () => stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, instance.dataDir, 'fast'),
+    stop: () => stopChecked('fast'),
+    stopImmediately: () => stopChecked('immediate'),
+    instanceId: instance.id,
   };
 }
 
@@ -136,7 +146,7 @@ export async function restoreToTarget(
   let agent: WalAgent | undefined;
   // Only a server this call started is ever stopped by it.
   let started = false;
-  const stopServer = () => stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, dataDir, 'immediate');
+  const stopServer = layout.stopImmediately ?? (() => stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, dataDir, 'immediate'));
   try {
     checkWorkDir(workDir);
     fetcher = new WalFetcher({
@@ -222,7 +232,8 @@ export async function restoreToTarget(
   } finally {
     await agent?.close();
     await fetcher?.stop();
-    await rm(spoolDir, { recursive: true, force: true });
+    // Inside a directory the postgres user can write: removed without following symlinks.
+    await removeTree(ctx.exec, spoolDir).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove the WAL spool ${spoolDir}`));
     await rm(hookPath, { force: true });
   }
 }

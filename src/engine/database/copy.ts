@@ -10,7 +10,6 @@
  * marker comment the swap requires. The dump directory and the side instance are removed.
  * Steps: select, restore-base-backup, configure-recovery, replay-wal, dump, create-database, restore-dump, verify, remove-instance.
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RestoreSelection } from '../../catalog/select-restore.js';
 import type { IntegrityConfig } from '../../config.js';
@@ -19,7 +18,8 @@ import type { RecoveryTarget } from '../../types.js';
 import { parseConnectionUrl, pgClientConfig, type SourceConnection } from '../../util/connection-url.js';
 import { nowIso, type EngineContext } from '../context.js';
 import { loadIntegrityConfig } from '../integrity/index.js';
-import { makeOwnedDir, stopCluster } from '../local-cluster.js';
+import { openSideInstance, removeSideInstance, removeTree } from '../instances.js';
+import { makeOwnedDir } from '../local-cluster.js';
 import { ownerFor } from '../os-user.js';
 import { pgDumpDirectoryArgs, pgRestoreDirectoryArgs } from '../pg-args.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
@@ -179,7 +179,7 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
     finishVerify(verified ? `passed: ${tables.length} tables, row counts equal` : `FAILED: ${report.checks.filter((check) => !check.ok).map((check) => check.name).join(', ')}`);
 
     const finishRemove = step(ctx, 'remove-instance', `Remove the dump and the side instance ${request.instanceName}`);
-    await removeSide(ctx, config, restored.layout.workDir, restored.layout.dataDir, 'fast');
+    await removeSide(ctx, config, request.instanceName, restored.layout.instanceId, 'fast');
     finishRemove();
     return {
       database,
@@ -198,14 +198,16 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
     if (created && !restoredFully) {
       await withTargetClient(production, (client) => client.query(dropDatabaseSql(newName))).catch((dropError: unknown) => ctx.log.error({ err: dropError }, `could not drop the unfinished copy ${newName}`));
     }
-    await removeSide(ctx, config, restored.layout.workDir, restored.layout.dataDir, 'immediate').catch((removeError: unknown) => ctx.log.error({ err: removeError }, 'could not remove the side instance'));
+    await removeSide(ctx, config, request.instanceName, restored.layout.instanceId, 'immediate').catch((removeError: unknown) => ctx.log.error({ err: removeError }, 'could not remove the side instance'));
     throw error;
   } finally {
-    await rm(dumpParent, { recursive: true, force: true });
+    // Gone with the instance, unless its removal failed: then only inside an instance that still checks out.
+    const left = await openSideInstance(config, request.instanceName).catch(() => null);
+    if (left) await removeTree(ctx.exec, join(left.workDir, 'dump'));
   }
 }
 
-async function removeSide(ctx: EngineContext, config: RestoreConfig, workDir: string, dataDir: string, mode: 'fast' | 'immediate'): Promise<void> {
-  await stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, dataDir, mode);
-  await rm(workDir, { recursive: true, force: true });
+/** The side instance this job created, checked (its marker id) right before it is stopped and removed. */
+async function removeSide(ctx: EngineContext, config: RestoreConfig, name: string, id: string | undefined, mode: 'fast' | 'immediate'): Promise<void> {
+  await removeSideInstance(ctx.exec, await openSideInstance(config, name, id ? { expectId: id } : {}), mode);
 }

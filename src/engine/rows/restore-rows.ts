@@ -9,15 +9,12 @@
  * rows compared with the side instance).
  * Steps: select, restore-base-backup, configure-recovery, replay-wal, verify, preview | check-preview, copy-rows, verify, remove-instance.
  */
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { RestoreSelection } from '../../catalog/select-restore.js';
 import { RecoverError } from '../../errors.js';
 import type { RecoveryTarget } from '../../types.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
 import { nowIso, type EngineContext } from '../context.js';
-import { sideInstanceConnection } from '../instances.js';
-import { stopCluster } from '../local-cluster.js';
+import { openSideInstance, removeSideInstance, sideInstanceConnection } from '../instances.js';
 import type { TargetConnection } from '../pg-client.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { restoreSideForJob, step, type RestoreConfig, type SideInstanceFacts } from '../restore-to-target.js';
@@ -73,7 +70,7 @@ export async function restoreForRows(
 
 /** The preview from a kept side instance (planning the copy). */
 export async function previewFromInstance(config: RestoreConfig, instance: string, database: string, spec: RowsSpec): Promise<RowsPreview> {
-  const side = await sideInstanceConnection(config.restoreRoot, instance);
+  const side = await sideInstanceConnection(config, instance);
   return previewRows({ ...side, database }, productionConnection(config, database), spec);
 }
 
@@ -93,7 +90,7 @@ export async function applyRows(
   await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.spec.table, 'rows');
   // Before the copy, on production's catalog as it is now: primary keys, every filter value read as its column's type.
   await checkRowsOnProduction(productionConnection(config, request.database), request.spec, `production (database ${request.database})`);
-  const side = { ...(await sideInstanceConnection(config.restoreRoot, request.instanceName)), database: request.database };
+  const side = { ...(await sideInstanceConnection(config, request.instanceName)), database: request.database };
   const production = productionConnection(config, request.database);
   const finishCheck = step(ctx, 'check-preview', 'Check the preview is still the approved one');
   const preview = await previewRows(side, production, request.spec);
@@ -142,9 +139,8 @@ export async function verifyAndRemoveInstance(
   finishVerify(report.ok ? 'all checks passed' : 'some checks failed');
   if (request.keepInstance) return { instanceName: request.instanceName, instanceRemoved: false, report };
   const finishRemove = step(ctx, 'remove-instance', `Stop and remove the side instance ${request.instanceName}`);
-  const dir = join(config.restoreRoot, request.instanceName);
-  await stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, join(dir, 'data'), 'fast');
-  await rm(dir, { recursive: true, force: true });
+  // Checked again now (a side instance this tool created, its server running in its own data directory), never a bare path.
+  await removeSideInstance(ctx.exec, await openSideInstance(config, request.instanceName), 'fast');
   finishRemove();
   return { instanceName: request.instanceName, instanceRemoved: true, report };
 }

@@ -15,10 +15,10 @@
  *      the copied ids.
  * A failure rolls the whole transaction back: production is unchanged.
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
+import { openSideInstance, removeTree } from '../instances.js';
 import { makeOwnedDir, writeOwnedFile } from '../local-cluster.js';
 import { ownerFor } from '../os-user.js';
 import type { TargetConnection } from '../pg-client.js';
@@ -39,9 +39,10 @@ export interface TableDefinition {
 /** The side copy's definition of the table (no foreign keys), dumped on the runner; the dump is removed afterwards. */
 export async function dumpTableDefinition(ctx: EngineContext, config: RestoreConfig, instanceName: string, side: TargetConnection, table: { schema: string; name: string }): Promise<TableDefinition> {
   const owner = await ownerFor(config.pg.osUser);
-  const dir = join(config.restoreRoot, instanceName, 'table-definition');
+  // Inside the instance only once it is checked (not a symlink to somewhere else); removed without following symlinks.
+  const dir = join((await openSideInstance(config, instanceName)).workDir, 'table-definition');
   const run = async ([file, args]: [string, string[]]) => (await ctx.exec.run(file, args, { asUser: config.pg.osUser, signal: ctx.signal, timeoutMs: 10 * 60_000 })).stdout;
-  await rm(dir, { recursive: true, force: true });
+  await removeTree(ctx.exec, dir);
   await makeOwnedDir(dir, owner);
   try {
     const dump = join(dir, 'table.dump');
@@ -50,7 +51,7 @@ export async function dumpTableDefinition(ctx: EngineContext, config: RestoreCon
     await writeOwnedFile(list, entriesWithoutForeignKeys(await run(dumpListArgs(config.pg.bin, dump)), table), owner);
     return { preData: dumpSql(await run(dumpSectionArgs(config.pg.bin, dump, list, 'pre-data'))), postData: dumpSql(await run(dumpSectionArgs(config.pg.bin, dump, list, 'post-data'))) };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(ctx.exec, dir);
   }
 }
 

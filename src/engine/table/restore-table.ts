@@ -51,7 +51,7 @@ export async function restoreForTable(
 
 /** The comparison from a kept side instance (planning the write). */
 export async function compareFromInstance(config: RestoreConfig, instance: string, database: string, table: string): Promise<TableComparison> {
-  const side = await sideInstanceConnection(config.restoreRoot, instance);
+  const side = await sideInstanceConnection(config, instance);
   return compareTable({ ...side, database }, productionConnection(config, database), table);
 }
 
@@ -71,7 +71,7 @@ export async function applyTable(
 ): Promise<TableApplied> {
   // Checked again here and, for every table written or copied, inside the write's transaction (readTable).
   await requireTargetInDatabase((db) => productionConnection(config, db), request.database, request.table, 'table');
-  const side = { ...(await sideInstanceConnection(config.restoreRoot, request.instanceName)), database: request.database };
+  const side = { ...(await sideInstanceConnection(config, request.instanceName)), database: request.database };
   const production = productionConnection(config, request.database);
   const finishCheck = step(ctx, 'check-preview', 'Check the comparison is still the approved one');
   const comparison = await compareTable(side, production, request.table);

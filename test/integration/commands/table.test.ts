@@ -104,7 +104,7 @@ test('replace: refused while an order points at a customer the copy lacks (const
   expect(facts.comparison!.references).toEqual([{ constraint: 'orders_customer_id_fkey', table: 'orders', orphaned: 1 }]);
   expect(refusal(() => table.plan!(args, { ...facts, ...base('req-replace-1') })).message).toMatch(/would orphan rows .*: 1 rows of orders \(foreign key orders_customer_id_fkey\)/);
   // The job's own check, under lock, in the transaction: refused the same way, nothing written.
-  const side = { ...(await sideInstanceConnection(sandbox.config.restoreRoot, instance)), database: DB };
+  const side = { ...(await sideInstanceConnection(sandbox.config, instance)), database: DB };
   const refused = await rejection(replaceTable(side, productionConnection(sandbox.config, DB), 'customers', '0'.repeat(64)));
   expect(refused.message).toMatch(/orders_customer_id_fkey/);
   expect({ customers: await hash('customers'), orders: await hash('orders') }).toEqual(before);

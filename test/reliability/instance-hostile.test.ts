@@ -1,0 +1,229 @@
+/**
+ * Issue 17 item 2: only a side instance this tool created is ever read from, stopped or
+ * removed. Hostile things in the restore root, each next to a running "production" cluster
+ * (the sandbox's, also RECOVER_SOURCE_URL): a symlink `prodlink` to production's directory,
+ * a directory with a running cluster but no marker, markers copied or forged next to
+ * production's postmaster.pid (and its socket linked in, so the old code would connect and,
+ * removing the instance, `pg_ctl stop` production). Through the bundled CLI every one is
+ * refused (INSTANCE_INVALID, exit 3, the reason and the real instances named) and production
+ * keeps running with the same postmaster. Then the engine's checked handle: a directory
+ * swapped after the check is refused right before the stop/removal; a real instance is removed.
+ */
+import { copyFile, mkdir, readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { execa } from 'execa';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
+import { takeBaseBackup } from '../../src/engine/backup.js';
+import { MARKER_FILE, markerText } from '../../src/engine/instance-check.js';
+import { openSideInstance, removeSideInstance, stopSideInstance, type CheckedInstance } from '../../src/engine/instances.js';
+import { freePort, initCluster, makeOwnedDir, startOnFreePort, stopCluster, writeOwnedFile } from '../../src/engine/local-cluster.js';
+import { ownerFor } from '../../src/engine/os-user.js';
+import { createSideInstance } from '../../src/engine/restore-layout.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
+import { rejection } from '../support/refusal.js';
+import { oneJsonObject, runBundledCli } from '../support/run-bundled-cli.js';
+
+let sandbox: Sandbox;
+let env: Record<string, string>;
+let root: string;
+let productionPid: string;
+let beforeXid: string;
+/** Clusters this test started (never `forged`: its postmaster.pid is production's). */
+const ours: string[] = [];
+
+const DB = 'shop';
+const pidOf = async (dataDir: string) => (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]!;
+
+async function startClusterIn(dir: string, instance?: Awaited<ReturnType<typeof createSideInstance>>): Promise<string> {
+  const owner = await ownerFor('postgres');
+  const dataDir = join(dir, 'data');
+  const handle = await initCluster(sandbox.exec, { bin: sandbox.config.pg.bin, osUser: 'postgres', owner, dataDir, socketDir: join(dir, 'run'), port: instance?.port ?? (await freePort()), settings: { fsync: 'off' } });
+  ours.push(dataDir);
+  await startOnFreePort(sandbox.exec, sandbox.config.pg.bin, 'postgres', handle);
+  return dataDir;
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  await sandbox.query(`CREATE DATABASE ${DB}`);
+  await sandbox.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10)', [], DB);
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  beforeXid = (await sandbox.query<{ xid: string }>('INSERT INTO t VALUES (11) RETURNING txid_current()::text AS xid', [], DB))[0]!.xid;
+  await sandbox.switchAndArchive();
+  root = sandbox.config.restoreRoot;
+  const owner = await ownerFor('postgres');
+  await makeOwnedDir(root, owner);
+  productionPid = await pidOf(sandbox.production.dataDir);
+  env = sandbox.cliEnv();
+
+  // prodlink → production's own directory (data/ and run/, the layout of an instance).
+  await symlink(join(sandbox.root, 'prod'), join(root, 'prodlink'));
+
+  // A real side instance this tool created (the marker), with a server running in it.
+  const real = await createSideInstance(root, 'real', owner);
+  await startClusterIn(real.workDir, real);
+
+  // A directory with a running cluster but no marker (made by hand, or by a version before markers).
+  await makeOwnedDir(join(root, 'nomarker'), owner);
+  await startClusterIn(join(root, 'nomarker'));
+
+  // forged: production's postmaster.pid, production's socket linked into run/, the marker copied from `real`.
+  const forged = join(root, 'forged');
+  await makeOwnedDir(join(forged, 'data'), owner);
+  await makeOwnedDir(join(forged, 'run'), owner);
+  await writeOwnedFile(join(forged, 'data', 'postmaster.pid'), await readFile(join(sandbox.production.dataDir, 'postmaster.pid'), 'utf8'), owner);
+  await writeOwnedFile(join(forged, 'data', 'PG_VERSION'), '15\n', owner); // what pg_ctl looks for before it signals the PID
+  const socketName = `.s.PGSQL.${sandbox.production.port}`;
+  await symlink(join(sandbox.production.socketDir, socketName), join(forged, 'run', socketName));
+  await copyFile(join(real.workDir, MARKER_FILE), join(forged, MARKER_FILE));
+}, 240_000);
+
+afterAll(async () => {
+  for (const dataDir of ours) await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', dataDir, 'immediate').catch(() => undefined);
+  await sandbox?.cleanup();
+});
+
+/** Production answers, with the very postmaster it had at the start (not stopped, not restarted). */
+async function productionUntouched(): Promise<void> {
+  expect(await sandbox.query('SELECT count(*)::int AS n FROM t', [], DB)).toEqual([{ n: 11 }]);
+  expect(await pidOf(sandbox.production.dataDir)).toBe(productionPid);
+}
+
+async function refused(words: string[], exit = 3, code = 'INSTANCE_INVALID'): Promise<{ message: string; hint: string }> {
+  const run = await runBundledCli([...words, '--json'], env);
+  const out = oneJsonObject(run.stdout);
+  expect({ exit: run.code, code: out.code, ok: out.ok }, `${words.join(' ')}\n${run.stdout}${run.stderr}`).toEqual({ exit, code, ok: false });
+  await productionUntouched();
+  return out as { message: string; hint: string };
+}
+
+/** Writes `forged`'s own marker (as root could) so the check reaches its postmaster.pid. */
+async function forgeMarker(): Promise<void> {
+  await unlink(join(root, 'forged', MARKER_FILE)).catch(() => undefined);
+  await writeFile(join(root, 'forged', MARKER_FILE), markerText({ name: 'forged', id: 'forged-id', createdAt: new Date().toISOString(), dataDir: join(root, 'forged', 'data') }), { mode: 0o600 });
+}
+
+test('the real instance the tool created is verified (the check lets it through)', async () => {
+  const run = await runBundledCli(['verify', '--instance', 'real', '--json'], env);
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  expect(oneJsonObject(run.stdout)).toMatchObject({ ok: true, result: { checked: 'side instance real' } });
+});
+
+describe('prodlink → production: refused everywhere, production keeps running', () => {
+  test('rows --from-instance prodlink (the copy would end with "Stop and remove the side instance")', async () => {
+    const out = await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'prodlink', '--db', DB]);
+    expect(out.message).toMatch(/prodlink is not a side instance this tool created: .*prodlink is a symbolic link to .*prod/);
+    expect(out.hint).toContain(`The side instances this tool created under ${root}: real.`);
+    expect(existsSync(join(root, 'prodlink'))).toBe(true);
+  });
+
+  test('table --from-instance prodlink', async () => {
+    await refused(['table', 't', '--from-instance', 'prodlink', '--mode', 'missing-rows', '--db', DB]);
+  });
+
+  test('verify --instance prodlink', async () => {
+    expect((await refused(['verify', '--instance', 'prodlink'])).message).toContain('symbolic link');
+  });
+
+  test('a new instance named prodlink (pitr, database) is a name in use', async () => {
+    await refused(['pitr', '--latest', '--instance', 'prodlink'], 3, 'INSTANCE_EXISTS');
+    await refused(['database', DB, '--before-xid', beforeXid, '--instance', 'prodlink'], 3, 'INSTANCE_EXISTS');
+  });
+
+  test('../ and absolute names are bad input', async () => {
+    for (const name of ['../prod', '/tmp']) {
+      await refused(['rows', 't', '--where', 'id = 1', '--from-instance', name, '--db', DB], 2, 'BAD_INPUT');
+      await refused(['verify', '--instance', name], 2, 'BAD_INPUT');
+    }
+  });
+});
+
+describe('directories that are not instances this tool created', () => {
+  test('a running cluster without the marker: refused, with how to adopt it; it keeps running; adopted by the hint\'s command', async () => {
+    const pid = await pidOf(join(root, 'nomarker', 'data'));
+    const out = await refused(['verify', '--instance', 'nomarker']);
+    expect(out.message).toContain(`has no ${MARKER_FILE}`);
+    expect(out.hint).toMatch(/adopt it: .*recover-instance\.json.*chmod 600/);
+    await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'nomarker', '--db', DB]);
+    expect(await pidOf(join(root, 'nomarker', 'data'))).toBe(pid);
+    // The hint's command adopts it (as the runner's user): then it is an instance like any other.
+    await execa('sh', ['-c', /adopt it: as the runner's user, run (.*)\.$/s.exec(out.hint)![1]!]);
+    const adopted = await runBundledCli(['verify', '--instance', 'nomarker', '--json'], env);
+    expect(adopted.code, adopted.stdout + adopted.stderr).toBe(0);
+  });
+
+  test('a marker copied from another instance', async () => {
+    expect((await refused(['verify', '--instance', 'forged'])).message).toContain('belongs to the instance real');
+  });
+
+  test("a valid-looking marker next to production's postmaster.pid (its socket linked in)", async () => {
+    await forgeMarker();
+    const out = await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'forged', '--db', DB]);
+    expect(out.message).toContain(`postmaster.pid names the data directory ${sandbox.production.dataDir}, not this instance's`);
+    await refused(['verify', '--instance', 'forged']);
+  });
+
+  test("postmaster.pid edited to name this directory, with production's process in it", async () => {
+    await forgeMarker();
+    const forged = join(root, 'forged');
+    const lines = (await readFile(join(sandbox.production.dataDir, 'postmaster.pid'), 'utf8')).split('\n');
+    lines[1] = join(forged, 'data');
+    lines[4] = join(forged, 'run');
+    await writeOwnedFile(join(forged, 'data', 'postmaster.pid'), lines.join('\n'), await ownerFor('postgres'));
+    const out = await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'forged', '--db', DB]);
+    expect(out.message).toContain(`process ${productionPid} named in ${join(forged, 'data')}/postmaster.pid runs in ${sandbox.production.dataDir}`);
+    await refused(['table', 't', '--from-instance', 'forged', '--mode', 'missing-rows', '--db', DB]);
+  });
+});
+
+describe('the checked handle: checked again right before the stop and the removal', () => {
+  test('an unchecked object is refused', async () => {
+    const fake = { name: 'real', id: 'x', workDir: join(root, 'real'), dataDir: join(root, 'real', 'data'), socketDir: join(root, 'real', 'run'), running: null, connection: null } as unknown as CheckedInstance;
+    expect((await rejection(stopSideInstance(fake))).message).toContain('was not checked');
+  });
+
+  test('swapped for a symlink to production after the check: nothing stopped or removed', async () => {
+    const real = join(root, 'real');
+    const instance = await openSideInstance(sandbox.config, 'real');
+    expect(instance.running).not.toBeNull();
+    const pid = await pidOf(join(real, 'data'));
+    await rename(real, `${real}-moved`);
+    await symlink(join(sandbox.root, 'prod'), real);
+    try {
+      expect((await rejection(removeSideInstance(sandbox.exec, instance))).code).toBe('INSTANCE_INVALID');
+      expect((await rejection(stopSideInstance(instance))).code).toBe('INSTANCE_INVALID');
+      await productionUntouched();
+      expect(await pidOf(join(`${real}-moved`, 'data'))).toBe(pid);
+    } finally {
+      await unlink(real);
+      await rename(`${real}-moved`, real);
+    }
+  });
+
+  test('replaced by another directory carrying a copy of the same marker: refused', async () => {
+    const real = join(root, 'real');
+    const instance = await openSideInstance(sandbox.config, 'real');
+    await rename(real, `${real}-moved`);
+    await mkdir(join(real, 'data'), { recursive: true, mode: 0o700 });
+    await mkdir(join(real, 'run'), { mode: 0o700 });
+    await copyFile(join(`${real}-moved`, MARKER_FILE), join(real, MARKER_FILE));
+    try {
+      expect((await rejection(removeSideInstance(sandbox.exec, instance))).message).toContain('was replaced since it was checked');
+      expect(existsSync(join(real, MARKER_FILE))).toBe(true);
+    } finally {
+      await sandbox.exec.run('rm', ['-rf', '--', real]);
+      await rename(`${real}-moved`, real);
+    }
+  });
+
+  test('the real instance is stopped and removed', async () => {
+    const dataDir = join(root, 'real', 'data');
+    const pid = Number(await pidOf(dataDir));
+    await removeSideInstance(sandbox.exec, await openSideInstance(sandbox.config, 'real'));
+    expect(existsSync(join(root, 'real'))).toBe(false);
+    expect(existsSync(`/proc/${pid}`)).toBe(false);
+    await productionUntouched();
+  });
+});
