@@ -137,8 +137,8 @@ const REFUSAL_TEXT: Record<RefusalReason, string> = {
   'not-audited': 'approval has no matching entry in the audit log (it was not recorded by recover-bot)',
 };
 
-/** `mention` names the voter: a Slack mention by default; the bot passes its views' user() (only those stay live there). */
-export function describeRefusal(refusal: Refusal, mention: (userId: string) => string = (id) => `<@${id}>`): string {
+/** `mention` names the voter: `@U…` in plain text by default (the control DB and the runner write no Slack markup); the bot passes its views' user() (only those stay live there). */
+export function describeRefusal(refusal: Refusal, mention: (userId: string) => string = (id) => `@${id}`): string {
   return `${mention(refusal.userId)} ${REFUSAL_TEXT[refusal.reason]}`;
 }
 
@@ -214,7 +214,7 @@ export function assertApprovedForRun(input: {
     now: judgedAt,
   });
   if (evaluation.rejectedBy !== undefined || state.requestStatus === 'rejected') {
-    const who = evaluation.rejectedBy === undefined ? 'An approver' : `<@${evaluation.rejectedBy}>`;
+    const who = evaluation.rejectedBy === undefined ? 'An approver' : `@${evaluation.rejectedBy}`;
     return stop(`${who} rejected this request. ${nothingMore}`, 'Start a new request if recovery is still needed.');
   }
   if (state.jobCancelRequested) {

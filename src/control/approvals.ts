@@ -65,7 +65,7 @@ export async function markApprovalRequested(
   return withTransaction(db, async (tx) => {
     const request = await lockRequest(tx, input.requestId);
     if (input.userId !== request.requesterId) {
-      throw new RecoverError('NOT_PERMITTED', `Only <@${request.requesterId}>, who asked for this recovery, can request approval for it.`, {
+      throw new RecoverError('NOT_PERMITTED', `Only @${request.requesterId}, who asked for this recovery, can request approval for it.`, {
         hint: 'Approvers vote on the approval message once the requester posts it.',
       });
     }

@@ -96,7 +96,7 @@ describe('approval rows the runner counts', () => {
     const finished = await getJob(db.pool, job.id);
     expect(finished?.status).toBe('failed');
     expect(finished?.error?.code).toBe('APPROVAL_INVALID');
-    expect(finished?.error?.message).toContain('<@BOB> approval has no matching entry in the audit log');
+    expect(finished?.error?.message).toContain('@BOB approval has no matching entry in the audit log');
     expect(finished?.error?.message).not.toMatch(/resum/i);
     expect(finished?.authorizedAt).toBeNull();
     expect(await listStepCheckpoints(db.pool, job.id)).toEqual([]);
@@ -120,7 +120,7 @@ describe('approval rows the runner counts', () => {
     expect(await runner.tick()).toBe(true);
     const finished = await getJob(db.pool, job.id);
     expect(finished?.error?.code).toBe('APPROVAL_INVALID');
-    expect(finished?.error?.message).toMatch(/needs 1 more approval to start .*<@BOB> approval has expired.*Nothing ran/s);
+    expect(finished?.error?.message).toMatch(/needs 1 more approval to start .*@BOB approval has expired.*Nothing ran/s);
     expect(finished?.error?.message).toContain('Start a new request with `/recover`');
     expect(finished?.error?.message).not.toMatch(/resum/i);
   });
@@ -153,7 +153,7 @@ describe('the check before each destructive step', () => {
     await recordApproval(db.pool, { requestId, approverId: 'ALICE', decision: 'reject', planDigest: digest, policy: runnerPolicy(config, 'destructive') });
     const { code, text } = await refusal(checkApprovals(db.pool, config, job));
     expect(code).toBe('APPROVAL_INVALID');
-    expect(text).toContain('<@ALICE> rejected this request');
+    expect(text).toContain('@ALICE rejected this request');
     expect(text).toContain('Nothing more will run');
     expect(text).not.toMatch(/resum/i);
   });

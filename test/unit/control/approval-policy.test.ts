@@ -207,11 +207,11 @@ describe('assertApprovedForRun', () => {
     ['no plan on record', state({ currentPlan: null }), /no plan on record/],
     ['a stored plan that no longer matches its digest', state({ currentPlan: { plan: { ...plan, summary: 'x' }, digest } }), /no longer matches its digest/],
     ['a job queued for an earlier plan', state({ jobPlanDigest: OLD_DIGEST }), /plan changed after this job was queued/],
-    ['a reject', state({ approvals: [vote('ALICE', { planDigest: digest }), vote('BOB', { decision: 'reject' })] }), /<@BOB> rejected/],
+    ['a reject', state({ approvals: [vote('ALICE', { planDigest: digest }), vote('BOB', { decision: 'reject' })] }), /@BOB rejected/],
     ['a request marked rejected', state({ requestStatus: 'rejected' }), /rejected this request/],
-    ['an expired approval', state({ approvals: [vote('ALICE', { planDigest: digest, createdAt: minutesAgo(45) })] }), /needs 1 more approval.*<@ALICE> approval has expired/],
-    ['only the requester approved', state({ approvals: [vote('REQ', { planDigest: digest })] }), /needs 1 more approval.*<@REQ> asked for this recovery/],
-    ['an approval with no audit entry (written straight into the DB)', state({ approvals: [vote('ALICE', { planDigest: digest, audited: false })] }), /needs 1 more approval.*<@ALICE> approval has no matching entry in the audit log/],
+    ['an expired approval', state({ approvals: [vote('ALICE', { planDigest: digest, createdAt: minutesAgo(45) })] }), /needs 1 more approval.*@ALICE approval has expired/],
+    ['only the requester approved', state({ approvals: [vote('REQ', { planDigest: digest })] }), /needs 1 more approval.*@REQ asked for this recovery/],
+    ['an approval with no audit entry (written straight into the DB)', state({ approvals: [vote('ALICE', { planDigest: digest, audited: false })] }), /needs 1 more approval.*@ALICE approval has no matching entry in the audit log/],
     ['a request whose approval was never requested', state({ approvalRequestedAt: null }), /Approval was never requested/],
     ['the same plan approved for another request', state({ jobPlanDigest: planDigest(plan, 'req-2'), currentPlan: { plan, digest: planDigest(plan, 'req-2') } }), /no longer matches its digest/],
   ])('refuses %s with APPROVAL_INVALID', (_name, s, message) => {
@@ -238,7 +238,7 @@ describe('assertApprovedForRun', () => {
     });
 
     it.each([
-      ['a reject after the start', midJob({ approvals: [approvedThen, vote('BOB', { decision: 'reject', createdAt: minutesAgo(1) })] }), 'APPROVAL_INVALID', /<@BOB> rejected/],
+      ['a reject after the start', midJob({ approvals: [approvedThen, vote('BOB', { decision: 'reject', createdAt: minutesAgo(1) })] }), 'APPROVAL_INVALID', /@BOB rejected/],
       ['a changed plan digest', midJob({ jobPlanDigest: OLD_DIGEST }), 'APPROVAL_INVALID', /plan changed after this job was queued/],
       ['a voided approval', midJob({ approvals: [{ ...approvedThen, voidedAt: minutesAgo(1) }] }), 'APPROVAL_INVALID', /approved an earlier version/],
       ['an approval that lost its audit entry', midJob({ approvals: [{ ...approvedThen, audited: false }] }), 'APPROVAL_INVALID', /no matching entry in the audit log/],
