@@ -153,16 +153,20 @@ test('a cancel reaches a running job inside a step: the stop-production hook is 
 });
 
 test('a command that runs to the end but fails its own verdict (verification) is a failed job that keeps its result', async () => {
-  const req = await createRequest(db.pool, { teamId: TEAM, channelId: 'C0INC', requesterId: 'U0ALICE', command: 'verify', args: verify.parse(['no_such_database']) as Record<string, unknown> });
+  // A database that exists when the plan is made (an unknown one is refused at planning) and is
+  // gone when the job runs: its checks fail, so the job fails its verdict after running.
+  await sandbox.query('CREATE DATABASE gone_before_the_job');
+  const req = await createRequest(db.pool, { teamId: TEAM, channelId: 'C0INC', requesterId: 'U0ALICE', command: 'verify', args: verify.parse(['gone_before_the_job']) as Record<string, unknown> });
   await runner.tick();
   const plan = await getCurrentPlan(db.pool, req.id);
   expect(plan?.plan.risk).toBe('read-only');
+  await sandbox.query('DROP DATABASE gone_before_the_job');
   await markApprovalRequested(db.pool, { requestId: req.id, userId: req.requesterId, planDigest: plan!.digest });
   const { job } = await enqueueJob(db.pool, { requestId: req.id, planDigest: plan!.digest, pool: 'default' });
   expect(await runner.tick()).toBe(true);
   const finished = await getJob(db.pool, job.id);
   expect(finished?.status).toBe('failed');
   expect(finished?.error).toMatchObject({ code: 'VERIFY_FAILED' });
-  expect((finished?.error as { message: string }).message).toContain('no_such_database');
+  expect((finished?.error as { message: string }).message).toContain('gone_before_the_job');
   expect((finished?.result as { report: { ok: boolean } }).report.ok).toBe(false);
 });
