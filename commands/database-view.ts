@@ -33,7 +33,8 @@ export function formatDatabaseResult(result: DatabaseResult): string {
     `${copied.database} restored as ${copied.newName} on production (side instance reached ${copied.reachedTime ?? '?'}; ${(copied.bytes / 1e6).toFixed(1)} MB; ${copied.settingsCopied} database settings copied).`,
     ...copied.tables.map((table) => `  ${table.table}: ${table.copy ?? 'missing'} rows (side instance ${table.side})`),
     ...copied.report.checks.filter((check) => !check.ok).map((check) => `  FAILED ${check.name}: ${check.message}`),
-    copied.swapCommand ? `Verified. To make it ${copied.database}: ${copied.swapCommand}` : `Verification FAILED: ${copied.newName} is kept for inspection, without the marker a swap requires.`,
+    `Recorded as copy ${copied.record.copyId} in ${copied.record.where}.`,
+    copied.swapCommand ? `Verified. To make it ${copied.database}: ${copied.swapCommand}` : `Verification FAILED: ${copied.newName} is kept for inspection; it is recorded as unverified, so it can never be swapped in.`,
   ].join('\n');
 }
 

@@ -7,8 +7,11 @@
  *      this is a side copy, not a destructive plan — but it does write on production (a new
  *      database: disk space and I/O there), which the plan says.
  *   2. `--swap <db>_restored_<stamp>` (destructive, typed confirmation = production's name): the
- *      rename swap; the oids read at planning are in the params (bound to the digest) and
- *      checked again by the job; the old database is kept as `<db>_before_<stamp>`.
+ *      rename swap, only of a copy recover-bot recorded as made and verified by itself
+ *      (ctx.copies: the copy job's record in the control DB, or the CLI's in RECOVER_STATE_DIR;
+ *      a comment on the database proves nothing). The oids read at planning and the record's
+ *      copy id are in the params (bound to the digest) and checked again by the job; the old
+ *      database is kept as `<db>_before_<stamp>`.
  */
 import { z } from 'zod';
 import { readCatalog } from '../src/engine/read-catalog.js';
@@ -17,6 +20,7 @@ import { listInstances } from '../src/engine/instances.js';
 import { restoreDatabaseCopy, sourceOf, readDatabaseFacts } from '../src/engine/database/copy.js';
 import { databaseNamesSql, type DatabaseFacts } from '../src/engine/database/sql.js';
 import { swapDatabases, swapRefusal } from '../src/engine/database/swap.js';
+import { recordedCopyCheck, recordedCopyHint, type CopyRecord, type CopyRecords } from '../src/engine/database/copy-records.js';
 import { withTargetClient } from '../src/engine/pg-client.js';
 import { requireTargetDatabases } from '../src/engine/targets/guard.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
@@ -36,6 +40,9 @@ export interface DatabaseCommandFacts {
   original: DatabaseFacts | null;
   /** Swap form: the copy. */
   restored?: DatabaseFacts | null;
+  /** Swap form: recover-bot's own records of copies under that name (copy-records.ts), and where they are kept. */
+  copyRecords?: readonly CopyRecord[];
+  copyRecordsWhere?: string;
   selection?: RestoreSelection;
   instancesInUse?: readonly string[];
 }
@@ -43,7 +50,7 @@ export interface DatabaseCommandFacts {
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/);
 const paramsSchema = z.discriminatedUnion('form', [
   z.object({ form: z.literal('copy'), backupId: z.string().regex(/^[\w.-]{1,64}$/), target: targetSchema, inclusive: z.boolean(), targetText: z.string(), instanceName: z.string(), database: name, newName: name, jobs: z.number().int().min(1).max(16) }),
-  z.object({ form: z.literal('swap'), database: name, restoredName: name, beforeName: name, databaseOid: z.string().regex(/^\d+$/), restoredOid: z.string().regex(/^\d+$/) }),
+  z.object({ form: z.literal('swap'), database: name, restoredName: name, beforeName: name, databaseOid: z.string().regex(/^\d+$/), restoredOid: z.string().regex(/^\d+$/), copyId: z.string().regex(/^[\w:.-]{1,80}$/) }),
 ]);
 type DatabaseParams = z.infer<typeof paramsSchema>;
 
@@ -59,6 +66,12 @@ const STEPS = [
 ] as const;
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** Where this process records its copies; without it a copy could never be swapped in, and a swap has no proof. */
+function copiesOf(ctx: { copies?: CopyRecords }): CopyRecords {
+  if (!ctx.copies) throw new RecoverError('CONFIG_INVALID', 'This process keeps no record of the database copies it makes and verifies, which /recover database needs (a copy without one can never be swapped in).', { hint: 'Run it through the runner (Slack) or the recover CLI.' });
+  return ctx.copies;
+}
 
 export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, DatabaseParams, DatabaseResult, DatabaseResultView> = {
   name: 'database',
@@ -77,7 +90,12 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
     await requireTargetDatabases(production, args.swap ? [args.db, args.swap] : [args.db], args.swap ? 'swap' : 'database');
     const productionDatabases = await withTargetClient(production, async (client) => (await client.query(databaseNamesSql)).rows.map((row) => row.datname as string));
     const original = await readDatabaseFacts(production, args.db);
-    if (args.swap) return { productionDatabases, original, restored: await readDatabaseFacts(production, args.swap) };
+    if (args.swap) {
+      const copies = copiesOf(ctx);
+      return { productionDatabases, original, restored: await readDatabaseFacts(production, args.swap), copyRecords: await copies.find({ database: args.db, restoredName: args.swap }), copyRecordsWhere: copies.where };
+    }
+    // A copy that could not be recorded could never be swapped in: refuse before restoring anything.
+    await copiesOf(ctx).ready();
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
     const selection = await selectPitr(ctx.engine, catalog, { target: targetFromArgs(args.target!), inclusive: args.inclusive }, ctx.config.pg);
     return { productionDatabases, original, selection, instancesInUse: await listInstances(ctx.config.restoreRoot) };
@@ -92,17 +110,20 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
       if (refusal) throw new RecoverError(beforeTaken && facts.restored && facts.original ? 'INSTANCE_EXISTS' : 'BAD_INPUT', refusal, { hint: `Copies are made by /recover database ${args.db} --at <time>; the databases on production: ${facts.productionDatabases.filter((db) => db.startsWith(args.db)).join(', ')}.` });
       const restored = facts.restored!;
       const original = facts.original!;
-      const params: DatabaseParams = { form: 'swap', ...names, databaseOid: original.oid, restoredOid: restored.oid };
+      const check = recordedCopyCheck(facts.copyRecords ?? [], { restoredOid: restored.oid }, names, facts.copyRecordsWhere ?? 'this process');
+      if (!check.ok) throw new RecoverError('COPY_UNVERIFIED', check.reason, { hint: recordedCopyHint(args.db) });
+      const record = check.record;
+      const params: DatabaseParams = { form: 'swap', ...names, databaseOid: original.oid, restoredOid: restored.oid, copyId: record.copyId };
       return {
         command: 'database',
         summary: `Swap ${args.swap} in as ${args.db} on production ${production}; the current ${args.db} is kept as ${names.beforeName}`,
         risk: 'destructive',
         steps: [step('check-swap'), step('swap', { title: `Refuse connections to ${args.db} and ${args.swap}, end their sessions, rename ${args.db} → ${names.beforeName} and ${args.swap} → ${args.db} (one transaction), allow connections again` })],
         facts: {
-          'Restored copy': `${args.swap} (${mb(restored.bytes)}; ${restored.comment})`,
+          'Restored copy': `${args.swap} (${mb(restored.bytes)}): ${args.db} at ${record.targetText}, made and verified by ${record.madeBy} at ${record.recordedAt}`,
           'Current database': `${args.db} (${mb(original.bytes)}): renamed ${names.beforeName} and kept, never dropped`,
           Sessions: `every session on ${args.db} and ${args.swap} is ended (pg_terminate_backend); applications reconnect to the restored ${args.db}`,
-          'Bound to': `database oids ${original.oid} (${args.db}) and ${restored.oid} (${args.swap}); the job refuses if either was re-created`,
+          'Bound to': `database oids ${original.oid} (${args.db}) and ${restored.oid} (${args.swap}) and the record of copy ${record.copyId}; the job refuses if either database was re-created or the record no longer holds`,
         },
         params,
       };
@@ -141,11 +162,11 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
   steps: STEPS,
   paramsSchema,
   async run(ctx, params): Promise<DatabaseResult> {
-    if (params.form === 'swap') return { form: 'swap', swapped: await swapDatabases(ctx.engine, ctx.config, { ...params, beforeDestructiveStep: (kind) => ctx.beforeDestructiveStep(kind) }) };
+    if (params.form === 'swap') return { form: 'swap', swapped: await swapDatabases(ctx.engine, ctx.config, { ...params, copies: copiesOf(ctx), beforeDestructiveStep: (kind) => ctx.beforeDestructiveStep(kind) }) };
     const catalog = await readCatalog(ctx.engine.storage, ctx.engine.clock.now());
     const target = targetFromArgs(params.target);
     const selection = await selectPitr(ctx.engine, catalog, { target, inclusive: params.inclusive, backupId: params.backupId }, ctx.config.pg);
-    const copied = await restoreDatabaseCopy(ctx.engine, ctx.config, { selection, target, inclusive: params.inclusive, targetText: params.targetText, instanceName: params.instanceName, database: params.database, newName: params.newName, jobs: params.jobs });
+    const copied = await restoreDatabaseCopy(ctx.engine, ctx.config, { selection, target, inclusive: params.inclusive, targetText: params.targetText, instanceName: params.instanceName, database: params.database, newName: params.newName, jobs: params.jobs, production: ctx.config.productionName ?? 'production', records: copiesOf(ctx) });
     return { form: 'copy', copied };
   },
   resultSchema: databaseResultSchema,

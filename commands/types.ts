@@ -11,6 +11,7 @@
 import type { z } from 'zod';
 import type { Config } from '../src/config.js';
 import type { EngineContext } from '../src/engine/context.js';
+import type { CopyRecords } from '../src/engine/database/copy-records.js';
 import { RecoverError } from '../src/errors.js';
 import type { Plan, Risk, Step, StepEstimate } from '../src/types.js';
 import type { MeasuredRates } from '../src/estimate/rates.js';
@@ -53,6 +54,12 @@ export interface CommandContext {
   engine: EngineContext;
   config: Config;
   cli: CliOptions | null;
+  /**
+   * recover-bot's own record of the database copies it made and verified (the runner's: the
+   * control DB; the CLI's: files under RECOVER_STATE_DIR, and the control DB's when configured).
+   * Absent: copies can be neither recorded nor swapped in (/recover database refuses both).
+   */
+  copies?: CopyRecords;
 }
 
 export interface RunContext extends CommandContext {

@@ -78,6 +78,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       pg: { bin, osUser: 'postgres' },
       source: { stop: { method: 'pg_ctl' } },
       restoreRoot: join(root, 'restores'),
+      // The CLI's records of the database copies it made (never the default under /var/lib).
+      stateDir: join(root, 'state'),
       walAgentSocket: join(root, 'agent', 'wal.sock'),
       prefetch: { parallel: 8, ahead: 64 },
       recoveryTimeoutSeconds: 600,
@@ -152,6 +154,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         RECOVER_AZURE_CONNECTION_STRING: azurite.connectionString,
         RECOVER_SOURCE_URL: productionUrl,
         RECOVER_RESTORE_ROOT: config.restoreRoot,
+        RECOVER_STATE_DIR: config.stateDir,
         RECOVER_PRODUCTION_NAME: 'aiagent_prod',
         LOG_LEVEL: 'silent',
         ...overrides,

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { RecoverError } from './errors.js';
 import { envSchema, type Env } from './config/env-schema.js';
@@ -58,6 +59,12 @@ export function defaultBaseParallel(cores: number): number {
   return Math.min(16, Math.max(2, cores));
 }
 
+/** Whether `path` is `dir` or below it (after resolving `..`). */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
+}
+
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -80,6 +87,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Configuration is invalid: RECOVER_SOURCE_STOP=hook needs RECOVER_SOURCE_STOP_COMMAND and RECOVER_SOURCE_START_COMMAND',
       { hint: 'Give both as JSON arrays, e.g. ["kubectl","scale","deploy/postgres","--replicas=0"].' },
     );
+  }
+  // The record that a copy was verified must not live where production (or whoever restores it) writes.
+  if (e.RECOVER_SOURCE_DATA_DIR && isInside(e.RECOVER_STATE_DIR, e.RECOVER_SOURCE_DATA_DIR)) {
+    throw new RecoverError('CONFIG_INVALID', 'Configuration is invalid: RECOVER_STATE_DIR is inside RECOVER_SOURCE_DATA_DIR (production\'s data directory)', {
+      hint: 'Keep the state directory on the runner\'s own disk, e.g. /var/lib/recover-bot/state.',
+    });
   }
   return {
     storage: {
@@ -109,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       },
     },
     restoreRoot: e.RECOVER_RESTORE_ROOT,
+    stateDir: e.RECOVER_STATE_DIR,
     walAgentSocket: e.RECOVER_WAL_AGENT_SOCKET,
     prefetch: { parallel: e.RECOVER_PREFETCH_PARALLEL, ahead: e.RECOVER_PREFETCH_AHEAD },
     recoveryTimeoutSeconds: e.RECOVER_RECOVERY_TIMEOUT_S,

@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'INSTANCE_INVALID'
   /** The relation or database named is not one recover-bot may act on (a system catalog, an extension's table, a view, template1…): refused before anything runs. */
   | 'TARGET_NOT_ALLOWED'
+  /** The database to swap in is not a copy this tool made and verified (no record of it, a record of another database under that name, or failed verification). */
+  | 'COPY_UNVERIFIED'
   | 'RECOVERY_FAILED'
   | 'VERIFY_FAILED'
   | 'COMMAND_FAILED'
@@ -84,6 +86,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INSTANCE_EXISTS: EXIT.refused,
   INSTANCE_INVALID: EXIT.refused,
   TARGET_NOT_ALLOWED: EXIT.refused,
+  COPY_UNVERIFIED: EXIT.refused,
   PORT_IN_USE: EXIT.refused,
   DATABASE_NOT_FOUND: EXIT.refused,
   NO_PRIMARY_KEY: EXIT.refused,

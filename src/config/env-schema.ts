@@ -47,6 +47,8 @@ export const envSchema = z.object({
   RECOVER_SOURCE_STOP_COMMAND: jsonArgv.optional(),
   RECOVER_SOURCE_START_COMMAND: jsonArgv.optional(),
   RECOVER_RESTORE_ROOT: z.string().min(1).default('/var/lib/recover-bot/restores'),
+  // The CLI's own records (the verified database copies it made): on the runner's or CLI's disk, never on production.
+  RECOVER_STATE_DIR: z.string().regex(/^\//, 'expected an absolute path, e.g. /var/lib/recover-bot/state').default('/var/lib/recover-bot/state'),
   RECOVER_WAL_AGENT_SOCKET: z.string().min(1).default('/run/recover-bot/wal-agent.sock'),
   RECOVER_PREFETCH_PARALLEL: positiveInt(8),
   RECOVER_PREFETCH_AHEAD: positiveInt(64),

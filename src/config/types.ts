@@ -50,6 +50,11 @@ export interface Config {
     stop: { method: 'pg_ctl' | 'hook'; stopCommand?: string[]; startCommand?: string[] };
   };
   restoreRoot: string;
+  /**
+   * RECOVER_STATE_DIR: what the recover CLI keeps on its own disk (0700, files 0600): the record of
+   * each database copy it made and verified, which a CLI swap requires. Never on production.
+   */
+  stateDir: string;
   walAgentSocket: string;
   prefetch: { parallel: number; ahead: number };
   recoveryTimeoutSeconds: number;

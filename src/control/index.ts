@@ -28,6 +28,7 @@ export { firstSeenRequest, SEEN_REQUEST_WINDOW_MINUTES } from './seen-requests.j
 export { startStep, finishStep, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
 export { appendEvent, listEvents, subscribeEvents, EVENTS_CHANNEL } from './events.js';
 export { recordRateSample, recentRateSamples, type RateSampleRecord } from './rates.js';
+export { recordDatabaseCopy, findDatabaseCopies, COPY_RECORDED_ACTION, type DatabaseCopyInput, type DatabaseCopyRow } from './database-copies.js';
 export {
   appendAudit,
   verifyAudit,

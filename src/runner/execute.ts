@@ -11,6 +11,7 @@ import { assertApprovedForRun, loadApprovalState, recordJobAuthorized, type Appr
 import type { Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { RecoverError } from '../errors.js';
+import { controlCopyRecords } from './copy-records.js';
 import type { Plan, Risk } from '../types.js';
 
 export function runnerPolicy(config: Config, risk: Risk): ApprovalPolicy {
@@ -72,7 +73,14 @@ export async function executePlan(ctx: EngineContext, control: pg.Pool, config: 
     throw new RecoverError('BAD_INPUT', `The plan's params for "${plan.command}" are not valid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const result = await command.run(
-    { engine: ctx, config, cli: null, beforeDestructiveStep: async () => void (await checkApprovals(control, config, job)) },
+    {
+      engine: ctx,
+      config,
+      cli: null,
+      // A copy job records its copy as this job (only while this runner holds it); a swap job reads the records.
+      copies: controlCopyRecords(control, { pool: job.pool, log: ctx.log, job: { id: job.id, runnerId: job.runnerId ?? '' } }),
+      beforeDestructiveStep: async () => void (await checkApprovals(control, config, job)),
+    },
     parsed.data,
   );
   return { result, verdict: command.verdict?.(result, parsed.data) ?? null };

@@ -9,6 +9,7 @@ import type { Exec } from '../engine/exec.js';
 import { toRecoverError } from '../errors.js';
 import type { Storage } from '../storage/blob-store.js';
 import type { Clock, EngineEvent, Logger } from '../types.js';
+import { controlCopyRecords } from './copy-records.js';
 import { authorizeJob, executePlan } from './execute.js';
 import { JobEventWriter } from './job-events.js';
 import { planPending } from './planner.js';
@@ -47,6 +48,8 @@ export function createRunner(options: RunnerOptions): Runner {
   const gather = {
     config,
     cli: null,
+    // Planning a swap reads the pool's records of verified database copies; it never writes one.
+    copies: controlCopyRecords(control, { pool: config.pool, log }),
     engine: { log, exec: options.exec, storage: options.storage, clock: options.clock, signal: new AbortController().signal, events: { emit: () => undefined } },
   };
 

@@ -148,6 +148,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('RECOVER_STATE_DIR: the CLI\'s records on its own disk, absolute, never inside production\'s data directory', () => {
+    expect(loadConfig({}).stateDir).toBe('/var/lib/recover-bot/state');
+    expect(loadConfig({ RECOVER_STATE_DIR: '/srv/recover/state', RECOVER_SOURCE_DATA_DIR: '/var/lib/postgresql/15/main' }).stateDir).toBe('/srv/recover/state');
+    expect(loadConfig({ RECOVER_STATE_DIR: '/var/lib/postgresql/15/main-state', RECOVER_SOURCE_DATA_DIR: '/var/lib/postgresql/15/main' }).stateDir).toBe('/var/lib/postgresql/15/main-state');
+    expect(refusal({ RECOVER_STATE_DIR: 'state' }).message).toContain('RECOVER_STATE_DIR: expected an absolute path');
+    for (const inside of ['/var/lib/postgresql/15/main', '/var/lib/postgresql/15/main/recover', '/var/lib/postgresql/15/x/../main/state']) {
+      expect(refusal({ RECOVER_STATE_DIR: inside, RECOVER_SOURCE_DATA_DIR: '/var/lib/postgresql/15/main/' }).message).toContain('RECOVER_STATE_DIR is inside RECOVER_SOURCE_DATA_DIR');
+    }
+  });
+
   it('parses hook commands as JSON argv', () => {
     const config = loadConfig({
       RECOVER_SOURCE_STOP: 'hook',

@@ -6,8 +6,11 @@
  * on production from template0 with the original's owner, encoding and locale, `pg_restore -j N`
  * into it (owners and grants kept: every role they name must exist in production, checked
  * first), the database-wide settings copied, then verification of the copy (verifyRestored and
- * the row count of every table against the side instance). Only a verified copy gets the
- * marker comment the swap requires. The dump directory and the side instance are removed.
+ * the row count of every table against the side instance). Every finished copy is recorded by
+ * recover-bot itself (request.records: its database oid, read right after CREATE DATABASE and
+ * again after verification, the target and the verification's outcome): that record, never
+ * production, is what the swap requires. A verified copy also gets a comment, for people
+ * only (anyone could write one). The dump directory and the side instance are removed.
  * Steps: select, restore-base-backup, configure-recovery, replay-wal, dump, create-database, restore-dump, verify, remove-instance.
  */
 import { join } from 'node:path';
@@ -24,6 +27,7 @@ import { ownerFor } from '../os-user.js';
 import { pgDumpDirectoryArgs, pgRestoreDirectoryArgs } from '../pg-args.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
 import { restoreSideInstance, step, type RestoreConfig } from '../restore-to-target.js';
+import type { CopyRecords } from './copy-records.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { rowCountSql } from '../sql.js';
 import { listTables, verifyRestored, type IntegrityReport } from '../verify.js';
@@ -42,6 +46,10 @@ export interface DatabaseCopyRequest {
   database: string;
   newName: string;
   jobs: number;
+  /** Production as people name it (RECOVER_PRODUCTION_NAME), for the record. */
+  production: string;
+  /** Where the finished copy is recorded (the control DB for a runner job, the CLI's state directory). */
+  records: CopyRecords;
 }
 
 export interface TableCount {
@@ -60,6 +68,8 @@ export interface DatabaseCopied {
   tables: TableCount[];
   settingsCopied: number;
   report: IntegrityReport;
+  /** The copy's record (copy-records.ts): the job's id or the CLI's random id, and where it is kept. */
+  record: { copyId: string; where: string };
   /** The exact follow-up that swaps the copy in (only when verified). */
   swapCommand: string | null;
 }
@@ -114,6 +124,7 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
   const sidePort = Number(side.port);
   const dumpParent = join(restored.layout.workDir, 'dump');
   let created = false;
+  let createdOid = '';
   let restoredFully = false;
   try {
     const finishDump = step(ctx, 'dump', `Dump ${database} from the side instance (pg_dump -Fd -j ${jobs})`);
@@ -138,6 +149,8 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
       }
       await client.query(createDatabaseLikeSql(newName, original));
       created = true;
+      // The copy's identity from here on: its record binds to this oid, not to a name anyone can re-create.
+      createdOid = toDatabaseFacts((await client.query(databaseFactsSql, [newName])).rows[0]).oid;
     });
     finishCreate(`owner ${original.owner}, encoding ${original.encoding}, collate ${original.collate}, ctype ${original.ctype}`);
 
@@ -175,8 +188,21 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
     ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
     const after = await readDatabaseFacts(production, newName);
     const verified = report.ok;
+    if (after?.oid !== createdOid) {
+      throw new RecoverError('COMMAND_FAILED', `${newName} was dropped or replaced while it was being verified (its oid is ${after?.oid ?? 'gone'}, this job created ${createdOid}); it is not recorded as a copy and cannot be swapped in.`, {
+        hint: `Find out who changed databases on production meanwhile; then make a new copy. Inspect or drop what is named ${newName} now.`,
+      });
+    }
+    const failedChecks = report.checks.filter((check) => !check.ok).map((check) => check.name);
+    const record = await request.records.record({ production: request.production, database, restoredName: newName, restoredOid: createdOid, targetText: request.targetText, verified, failedChecks }).catch((error: unknown) => {
+      throw new RecoverError('COMMAND_FAILED', `The copy ${newName} was made${verified ? ' and verified' : ''} but could not be recorded in ${request.records.where}: ${(error as Error).message} Without the record it cannot be swapped in; it is kept on production.`, {
+        hint: `Fix what stopped the record, drop ${newName} (DROP DATABASE "${newName}") and make a new copy.`,
+        cause: error,
+      });
+    });
+    // For people looking at the databases only: the swap checks the record above, never this comment.
     if (verified) await withTargetClient(production, (client) => client.query(commentOnDatabaseSql(newName, copyMarker(database, request.targetText))));
-    finishVerify(verified ? `passed: ${tables.length} tables, row counts equal` : `FAILED: ${report.checks.filter((check) => !check.ok).map((check) => check.name).join(', ')}`);
+    finishVerify(`${verified ? `passed: ${tables.length} tables, row counts equal` : `FAILED: ${failedChecks.join(', ')}`}; recorded as copy ${record.copyId}`);
 
     const finishRemove = step(ctx, 'remove-instance', `Remove the dump and the side instance ${request.instanceName}`);
     await removeSide(ctx, config, request.instanceName, restored.layout.instanceId, 'fast');
@@ -190,11 +216,12 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
       tables,
       settingsCopied,
       report,
+      record: { copyId: record.copyId, where: request.records.where },
       swapCommand: verified ? `/recover database ${database} --swap ${newName}` : null,
     };
   } catch (error) {
     // A copy this job created and never finished holds nothing anyone needs: it is dropped so
-    // it cannot be mistaken for a restore. A finished but unverified copy is kept (no marker).
+    // it cannot be mistaken for a restore. A finished but unverified copy is kept (recorded as failed, never swapped in).
     if (created && !restoredFully) {
       await withTargetClient(production, (client) => client.query(dropDatabaseSql(newName))).catch((dropError: unknown) => ctx.log.error({ err: dropError }, `could not drop the unfinished copy ${newName}`));
     }

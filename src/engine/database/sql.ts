@@ -94,7 +94,11 @@ export function alterDatabaseSetSql(database: string, setting: string): string |
   return `ALTER DATABASE ${quoteIdent(database)} SET ${name} TO ${quoteLiteral(setting.slice(equals + 1))}`;
 }
 
-/** The marker only a verified copy carries: the swap refuses a database without it. */
+/**
+ * The comment a verified copy gets, for people looking at the databases. Never proof: anyone with
+ * COMMENT rights on production can write it, so the swap checks recover-bot's own record of the
+ * copy instead (copy-records.ts).
+ */
 export const MARKER_PREFIX = 'recover-bot: verified copy of ';
 
 export function copyMarker(original: string, target: string): string {

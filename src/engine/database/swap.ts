@@ -1,6 +1,8 @@
 /**
  * Plan 2 of /recover database: the runbook's rename swap on production. The facts the plan was
- * approved on (both databases' oids, the copy's marker) are checked again; connections to both
+ * approved on are checked again: both databases' oids, and recover-bot's own record that it
+ * made the copy, of this very oid, and verified it (copy-records.ts; the record the plan was
+ * approved with — never a comment on production, which anyone could write); connections to both
  * databases are refused and their sessions ended; then, in ONE transaction, `<db>` becomes
  * `<db>_before_<stamp>` and the copy becomes `<db>`; connections are allowed again on both.
  * The old database is kept, never dropped. On a failure the transaction rolls back (names as
@@ -15,7 +17,8 @@ import { withTargetClient } from '../pg-client.js';
 import { step, type RestoreConfig } from '../restore-to-target.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { readDatabaseFacts, sourceOf } from './copy.js';
-import { allowConnectionsSql, MARKER_PREFIX, openSessionsSql, renameDatabaseSql, terminateSessionsSql, type DatabaseFacts } from './sql.js';
+import { recordedCopyCheck, recordedCopyHint, type CopyRecords } from './copy-records.js';
+import { allowConnectionsSql, openSessionsSql, renameDatabaseSql, terminateSessionsSql, type DatabaseFacts } from './sql.js';
 
 export interface SwapRequest {
   database: string;
@@ -24,6 +27,8 @@ export interface SwapRequest {
   /** The oids read when the swap was planned (bound to the approved digest). */
   databaseOid: string;
   restoredOid: string;
+  /** The copy's record the swap was approved with (copy-records.ts): the copy job's id, or the CLI's id. */
+  copyId: string;
 }
 
 export interface SwapFacts {
@@ -49,7 +54,6 @@ export async function readSwapFacts(config: Pick<RestoreConfig, 'source'>, names
 /** Why a swap cannot go ahead with these facts, or null. Pure: used at planning and again in the job. */
 export function swapRefusal(facts: SwapFacts, names: { database: string; restoredName: string; beforeName: string }): string | null {
   if (!facts.restored) return `The restored database ${names.restoredName} does not exist on production.`;
-  if (!facts.restored.comment?.startsWith(`${MARKER_PREFIX}${names.database} at `)) return `${names.restoredName} is not a verified copy of ${names.database} made by /recover database (its comment does not say so); nothing is swapped.`;
   if (!facts.original) return `Database ${names.database} does not exist on production; nothing to swap (rename ${names.restoredName} by hand if that is what you want).`;
   if (facts.beforeTaken) return `A database named ${names.beforeName} already exists; plan the swap again for a new name.`;
   return null;
@@ -67,7 +71,7 @@ async function drain(client: pg.Client, names: string[], signal: AbortSignal): P
   throw new RecoverError('COMMAND_FAILED', `Sessions on ${names.join(' and ')} did not end after pg_terminate_backend.`, { hint: 'Check pg_stat_activity for sessions that do not end.' });
 }
 
-export async function swapDatabases(ctx: EngineContext, config: Pick<RestoreConfig, 'source'>, request: SwapRequest & { beforeDestructiveStep: (step: string) => Promise<void> }): Promise<Swapped> {
+export async function swapDatabases(ctx: EngineContext, config: Pick<RestoreConfig, 'source'>, request: SwapRequest & { copies: CopyRecords; beforeDestructiveStep: (step: string) => Promise<void> }): Promise<Swapped> {
   const { database, restoredName, beforeName } = request;
   const finishCheck = step(ctx, 'check-swap', `Check ${restoredName} and ${database} are the approved ones`);
   // Never template0, template1, postgres nor another template, on either side (engine/targets).
@@ -78,7 +82,13 @@ export async function swapDatabases(ctx: EngineContext, config: Pick<RestoreConf
   if (facts.original!.oid !== request.databaseOid || facts.restored!.oid !== request.restoredOid) {
     throw new RecoverError('COMMAND_FAILED', `${database} or ${restoredName} is not the database the swap was approved for (it was re-created since); nothing was changed.`, { hint: 'Plan the swap again and approve what it shows.' });
   }
-  finishCheck(`${restoredName} (${(facts.restored!.bytes / 1e6).toFixed(1)} MB, verified) will replace ${database}`);
+  // recover-bot's own record: it made this very database (same oid) and verified it, and it is the record approved.
+  const check = recordedCopyCheck(await request.copies.find({ database, restoredName }), { restoredOid: facts.restored!.oid }, request, request.copies.where);
+  if (!check.ok) throw new RecoverError('COPY_UNVERIFIED', check.reason, { hint: `Nothing was changed. ${recordedCopyHint(database)}` });
+  if (check.record.copyId !== request.copyId) {
+    throw new RecoverError('COPY_UNVERIFIED', `${restoredName} is recorded as copy ${check.record.copyId}, not as copy ${request.copyId} the swap was approved for; nothing was changed.`, { hint: 'Plan the swap again and approve what it shows.' });
+  }
+  finishCheck(`${restoredName} (${(facts.restored!.bytes / 1e6).toFixed(1)} MB, copy ${check.record.copyId}, verified) will replace ${database}`);
 
   await request.beforeDestructiveStep('swap');
   const finishSwap = step(ctx, 'swap', `Swap: ${database} → ${beforeName}, ${restoredName} → ${database}`);

@@ -16,11 +16,14 @@ import { targetClient } from '../../../src/engine/pg-client.js';
 import { tableHashes } from '../../../src/engine/verify.js';
 import { parseConnectionUrl, pgClientConfig } from '../../../src/util/connection-url.js';
 import { RecoverError } from '../../../src/errors.js';
+import { fileCopyRecords } from '../../../src/engine/database/copy-record-file.js';
+import { rejection } from '../../support/refusal.js';
 
 let sandbox: Sandbox;
 const q = (text: string, db = 'postgres') => sandbox.query(text, [], db);
 const hashes = (db: string) => tableHashes(pgClientConfig(parseConnectionUrl(sandbox.productionUrl)), db);
-const ctx = () => ({ engine: sandbox.context(), config: sandbox.config, cli: null });
+// As the CLI does: copies recorded in files under the state directory (the runner's control-DB records: e2e/recover-database).
+const ctx = () => ({ engine: sandbox.context(), config: sandbox.config, cli: null, copies: fileCopyRecords(sandbox.config.stateDir, sandbox.log) });
 const base = (requestId: string, now = new Date()) => ({ now, production: { name: 'aiagent_prod' }, requestId });
 const databases = async () => (await q(`SELECT datname FROM pg_database WHERE datname LIKE 'app%'`)).map((row) => row.datname as string).sort();
 
@@ -69,6 +72,10 @@ test('mistake in app_a, later change in app_b → copy at before the mistake →
   expect(database.verdict!(copied, database.paramsSchema!.parse(copyPlan.params))).toBeNull();
   expect(copied.copied.tables).toEqual([{ table: 'items', side: 500, copy: 500 }, { table: 'notes', side: 500, copy: 500 }]);
   expect(copied.copied.swapCommand).toBe(`/recover database app_a --swap ${newName}`);
+  // The copy is recorded by the tool itself, bound to the database's oid; the comment is for people only.
+  const [record] = await ctx().copies.find({ database: 'app_a', restoredName: newName });
+  const [{ oid: copyOid }] = (await q(`SELECT oid::text AS oid FROM pg_database WHERE datname = '${newName}'`)) as [{ oid: string }];
+  expect(record).toMatchObject({ copyId: copied.copied.record.copyId, database: 'app_a', restoredName: newName, restoredOid: copyOid, verified: true, failedChecks: [] });
   expect(existsSync(join(sandbox.config.restoreRoot, copied.copied.instanceName))).toBe(false);
   // The copy: rows back, owner, grants and settings kept, same encoding; the originals untouched.
   expect(await q(`SELECT count(*)::int AS n FROM items`, newName)).toEqual([{ n: 500 }]);
@@ -87,7 +94,15 @@ test('mistake in app_a, later change in app_b → copy at before the mistake →
   expect(database.confirmation(swapArgs, { production: { name: 'aiagent_prod' } })).toBe('aiagent_prod');
   const swapPlan = database.plan!(swapArgs, { ...(await database.gather!(ctx(), swapArgs)), ...base('req-db-swap') });
   expect(swapPlan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-swap', false], ['swap', true]]);
+  expect(swapPlan.params).toMatchObject({ restoredOid: copyOid, copyId: record!.copyId });
   const beforeName = (swapPlan.params as { beforeName: string }).beforeName;
+  // The job checks the record again: params naming another copy, or no record where it looks (a lost state directory), are refused; nothing changes.
+  const runSwap = (params: unknown, copies = ctx().copies) => rejection(database.run!({ ...ctx(), copies, beforeDestructiveStep: async () => undefined }, database.paramsSchema!.parse(params)));
+  const otherCopy = await runSwap({ ...swapPlan.params, copyId: 'cli-0000000000000000' });
+  expect([otherCopy.code, otherCopy.message]).toEqual(['COPY_UNVERIFIED', `${newName} is recorded as copy ${record!.copyId}, not as copy cli-0000000000000000 the swap was approved for; nothing was changed.`]);
+  const noRecord = await runSwap(swapPlan.params, fileCopyRecords(join(sandbox.root, 'another-state'), sandbox.log));
+  expect([noRecord.code, noRecord.message]).toEqual(['COPY_UNVERIFIED', expect.stringMatching(new RegExp(`^${newName} is not a copy recover-bot made and verified: there is no record of it in .*another-state`))]);
+  expect(await databases()).toEqual(['app_a', 'app_b', newName].sort());
   // An application session left open on app_a is ended by the swap.
   const session = targetClient({ ...pgClientConfig(parseConnectionUrl(sandbox.productionUrl)), database: 'app_a' });
   await session.connect();

@@ -29,6 +29,7 @@ describe('migrate', () => {
     expect(tables.rows.map((r) => r.tablename)).toEqual([
       'approvals',
       'audit_log',
+      'database_copies',
       'events',
       'jobs',
       'measured_rates',

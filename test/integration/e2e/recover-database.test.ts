@@ -6,7 +6,9 @@
  * the copy app_a_restored_<stamp> is made and verified, the integrity report and the summary
  * with the exact swap command are in the channel → that command typed → typed confirmation
  * (production's name), bob approves → app_a is the restored one row for row, the old app_a is
- * kept as app_a_before_<stamp> row for row as it was, app_b never changes.
+ * kept as app_a_before_<stamp> row for row as it was, app_b never changes. The copy job's record
+ * in the control DB (not the database's comment) is what the swap required: a database made by
+ * hand under a copy's name, with the same comment, is refused at planning.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { newestEndedJob, summaryThread as summaryThreadOf } from './e2e-jobs.js';
@@ -74,6 +76,10 @@ test('database in Slack: the copy beside, verified and reported, then the swap k
   const copy = await jobOf('copy');
   expect(copy.status).toBe('succeeded');
   const newName = (copy.result.copied as { newName: string }).newName;
+  // The runner recorded the copy in the control DB as this job, bound to the database's oid, with an audit entry.
+  const [{ oid }] = (await q<{ oid: string }>(`SELECT oid::text AS oid FROM pg_database WHERE datname = '${newName}'`)) as [{ oid: string }];
+  expect((await world.control.pool.query(`SELECT job_id, restored_name, restored_oid::text AS oid, verified FROM database_copies`)).rows).toEqual([{ job_id: copy.id, restored_name: newName, oid, verified: true }]);
+  expect((await world.control.pool.query(`SELECT actor FROM audit_log WHERE action = 'database.copy.recorded' AND subject = $1`, [`job:${copy.id}`])).rows).toEqual([{ actor: 'runner-1' }]);
   expect(await contents(newName)).toEqual(aBefore);
   expect(await contents('app_a')).toEqual(aAfterMistake);
   expect(await events()).toEqual(bNow);
@@ -94,6 +100,7 @@ test('database in Slack: the copy beside, verified and reported, then the swap k
   const swapText = textOf(swapPreview);
   expect(swapText).toContain('destructive: changes production');
   expect(swapText).toMatch(/renamed app_a_before_\d{14} and kept, never dropped/);
+  expect(swapText).toContain(`made and verified by job ${copy.id} (runner runner-1)`);
   await slack.clickButton({ user: 'U0ALICE', channel, messageTs: swapPreview.ts, actionId: ACTIONS.requestApproval });
   const modal = await slack.transcript.waitFor(() => slack.transcript.views('U0ALICE').find((v) => v.status === 'open'), 10_000);
   const right = await slack.submitView({ user: 'U0ALICE', viewId: modal.id, values: { [CONFIRM_BLOCK]: { [CONFIRM_INPUT]: world.config.productionName! } } });
@@ -113,5 +120,16 @@ test('database in Slack: the copy beside, verified and reported, then the swap k
   const second = await summaryThread(swapApproval.ts);
   expect(second).toContain(`The old database is kept as ${beforeName}`);
   expect(second).toContain('U0BOB');
+
+  // 4. A database made by hand under a copy's name, with the copy's comment: the runner refuses to plan its swap.
+  await q(`CREATE DATABASE app_a_restored_20990101000000`);
+  await q(`COMMENT ON DATABASE app_a_restored_20990101000000 IS 'recover-bot: verified copy of app_a at 2099'`);
+  const afterSwap = slack.transcript.messages(channel).at(-1)!.ts;
+  await slack.slashCommand({ user: 'U0ALICE', channel, text: 'database app_a --swap app_a_restored_20990101000000' });
+  const refusal = await slack.transcript.waitFor(() => slack.transcript.messages(channel).find((m) => m.ts > afterSwap && /cannot run/.test(textOf(m))), 60_000);
+  expect(textOf(refusal)).toContain('app_a_restored_20990101000000 is not a copy recover-bot made and verified: there is no record of it in the control DB (runner pool default)');
+  expect(textOf(refusal)).toContain('`COPY_UNVERIFIED`');
+  expect(refusal.blocks?.some((b) => b.type === 'actions')).toBe(false);
+  expect(await contents('app_a')).toEqual(aBefore);
   expect(slack.unknownCalls()).toEqual([]);
 });

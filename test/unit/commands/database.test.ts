@@ -65,24 +65,39 @@ describe('plans', () => {
 
   const swapArgs = parseDatabase(['app', '--swap', 'app_restored_20250115120000']);
   const marker = 'recover-bot: verified copy of app at 2025-01-15 14:29:59+00';
+  const record = { copyId: '6f1c1b0e-4a8e-4c1e-9d6e-0b7a1c2d3e4f', madeBy: 'job 6f1c… (runner r1)', production: 'aiagent_prod', database: 'app', restoredName: 'app_restored_20250115120000', restoredOid: '200', targetText: '2025-01-15 14:29:59+00', verified: true, failedChecks: [], recordedAt: '2025-01-15T12:05:00.000Z' };
+  const swapFacts = { ...base, productionDatabases: ['app', 'app_restored_20250115120000'], original: facts('100'), restored: facts('200', marker), copyRecords: [record], copyRecordsWhere: 'the control DB (runner pool default)' };
 
-  test('swap: bound to both oids, the old database kept under a new name', () => {
-    const plan = database.plan!(swapArgs, { ...base, productionDatabases: ['app', 'app_restored_20250115120000'], original: facts('100'), restored: facts('200', marker) });
+  test('swap: bound to both oids and the copy\'s record, the old database kept under a new name', () => {
+    const plan = database.plan!(swapArgs, swapFacts);
     expect(plan.risk).toBe('destructive');
     expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['check-swap', false], ['swap', true]]);
-    expect(plan.params).toEqual({ form: 'swap', database: 'app', restoredName: 'app_restored_20250115120000', beforeName: 'app_before_20250115143502', databaseOid: '100', restoredOid: '200' });
+    expect(plan.params).toEqual({ form: 'swap', database: 'app', restoredName: 'app_restored_20250115120000', beforeName: 'app_before_20250115143502', databaseOid: '100', restoredOid: '200', copyId: record.copyId });
     expect(plan.facts['Current database']).toMatch(/renamed app_before_20250115143502 and kept, never dropped/);
+    expect(plan.facts['Restored copy']).toBe('app_restored_20250115120000 (12.3 MB): app at 2025-01-15 14:29:59+00, made and verified by job 6f1c… (runner r1) at 2025-01-15T12:05:00.000Z');
+    // The comment plays no part: the same record without it swaps the same.
+    expect(database.plan!(swapArgs, { ...swapFacts, restored: facts('200', null) }).params).toEqual(plan.params);
   });
 
   test.each([
     ['the copy is missing', { restored: null }, /app_restored_20250115120000 does not exist on production/],
-    ['the copy has no marker (unverified or not ours)', { restored: facts('200', null) }, /is not a verified copy of app/],
-    ['the marker names another database', { restored: facts('200', 'recover-bot: verified copy of application at x') }, /is not a verified copy of app/],
     ['the original is gone', { original: null }, /Database app does not exist on production/],
     ['the name for the old one is taken', { productionDatabases: ['app', 'app_restored_20250115120000', 'app_before_20250115143502'] }, /app_before_20250115143502 already exists/],
   ])('swap refused when %s', (_, change, message) => {
-    const error = refusal(() => database.plan!(swapArgs, { ...base, productionDatabases: ['app', 'app_restored_20250115120000'], original: facts('100'), restored: facts('200', marker), ...change }));
+    const error = refusal(() => database.plan!(swapArgs, { ...swapFacts, ...change }));
     expect(error.message).toMatch(message);
+  });
+
+  test.each([
+    ['only the comment says so (no record)', { copyRecords: [] }, /is not a copy recover-bot made and verified: there is no record of it in the control DB \(runner pool default\) \(a comment on the database is not proof\)/],
+    ['no record and no comment either', { copyRecords: [], restored: facts('200', null) }, /there is no record of it/],
+    ['the record is of another oid (dropped and created again)', { restored: facts('201', marker) }, /the record \(job 6f1c… \(runner r1\), 2025-01-15T12:05:00\.000Z\) is of database oid 200, the database now has oid 201 \(it was dropped and created again since\)/],
+    ['the copy failed verification', { copyRecords: [{ ...record, verified: false, failedChecks: ['row counts app_restored_20250115120000'] }] }, /FAILED verification \(row counts app_restored_20250115120000\); an unverified copy is never swapped in/],
+    ['the record is of a copy of another database', { copyRecords: [{ ...record, database: 'application' }] }, /there is no record of it/],
+  ])('swap refused (COPY_UNVERIFIED, exit 3) when %s', (_, change, message) => {
+    const error = refusal(() => database.plan!(swapArgs, { ...swapFacts, ...change }));
+    expect([error.code, error.message]).toEqual(['COPY_UNVERIFIED', expect.stringMatching(message)]);
+    expect(error.hint).toBe('Make a verified copy first: /recover database app --at <time with offset> (recover database … in the CLI); it records the copy, then swap in the name it reports.');
   });
 
   test('summary: the follow-up swap of a verified copy, the old name after a swap', () => {
