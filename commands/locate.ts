@@ -1,6 +1,6 @@
 /**
  * `/recover locate <table> [--since <time with offset>] [--db NAME]` and `recover locate …`:
- * which transactions deleted or updated rows of a table, and when (to the microsecond), read
+ * which transactions deleted, updated or truncated rows of a table, and when (to the microsecond), read
  * from the archived WAL with pg_waldump — with the exact command to restore just before each
  * one (`--before-xid N`). Read-only: with the default approval policy it runs at once.
  *
@@ -87,7 +87,7 @@ export const locate: RecoverCommand<LocateArgs, LocateFacts, LocateParams, Locat
   name: 'locate',
   usage: USAGE,
   example: EXAMPLE,
-  description: 'Which transactions deleted or updated rows of a table, and when, from the archived WAL; with the command to restore just before each (--before-xid). Read-only. No --where: WAL records hold no column values.',
+  description: 'Which transactions deleted, updated or truncated rows of a table (also under its storage before a TRUNCATE or rewrite), and when, from the archived WAL; with the command to restore just before each (--before-xid). Read-only. No --where: WAL records hold no column values.',
   home: 'runner',
   schema,
   parse,
@@ -115,7 +115,7 @@ export const locate: RecoverCommand<LocateArgs, LocateFacts, LocateParams, Locat
     const range = `${wal.segments.length} WAL segments ${wal.segments[0]} … ${wal.segments.at(-1)} (${(wal.bytes / 1e6).toFixed(0)} MB)`;
     return {
       command: 'locate',
-      summary: `Find the transactions that deleted or updated rows of ${table.table} (database ${table.database}) in ${range}`,
+      summary: `Find the transactions that deleted, updated or truncated rows of ${table.table} (database ${table.database}) in ${range}`,
       risk: 'read-only',
       steps: [declaredStep(STEPS, 'scan-wal', { title: `Read ${range} for changes to ${table.table}`, estimateSeconds: Math.ceil(wal.segments.length * 0.5) + 2 })],
       facts: {

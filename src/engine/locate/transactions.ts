@@ -10,38 +10,20 @@
  * (`rels:`); rows changed before it are in records of the OLD relfilenode, which production no
  * longer knows. So, given production's live relfilenodes, committed transactions that changed
  * rows of a relfilenode production no longer has are kept aside (bounded), and so are the
- * transactions that replaced storage; at the end, from the table's current relfilenodes back
- * through each replacement that created one of them, the table's old relfilenodes are found
- * (the dropped one named after the table's OID — a relation's first storage is —, else, when
- * the transaction replaced only this table's relations, the lowest-numbered dropped one: a
- * table's heap is allocated before its TOAST table and indexes at every creation and rewrite),
- * and the changes made under them are the table's too. A transaction that replaced several
- * tables' storage at once (TRUNCATE a, b; … CASCADE) is still listed, but the storage before it
- * cannot be told apart from the other tables' without more than WAL: it is reported as such.
+ * transactions that replaced storage; at the end the table's old relfilenodes are traced back
+ * from its current ones (storage-history.ts), and the changes made under them are the table's
+ * too.
  */
 import { formatLsn } from '../../catalog/segments.js';
+import { numberOf, traceStorage, type StorageChange, type StorageHistory } from './storage-history.js';
 import type { HeapRecord, WaldumpRecord, XactEndRecord } from './waldump-lines.js';
+
+export type { Rewrite, StorageChange, StorageHistory } from './storage-history.js';
 
 export interface RowCounts {
   inserted: number;
   updated: number;
   deleted: number;
-}
-
-/**
- * The table got new storage in the transaction: `truncate` (new, empty: TRUNCATE), `copied` (its
- * pages written into the new storage by image: VACUUM FULL or CLUSTER, no row removed), `written`
- * (rows inserted into the new storage in the same transaction: a rewriting ALTER TABLE, or
- * TRUNCATE then INSERT).
- */
-export interface StorageChange {
-  kind: 'truncate' | 'copied' | 'written';
-  /** The table's relfilenode(s) before (empty when they could not be told apart: `unresolved`). */
-  from: string[];
-  /** Its relfilenode(s) after. */
-  to: string[];
-  /** The transaction replaced other tables' storage too and the table's old relfilenode could not be told apart. */
-  unresolved: boolean;
 }
 
 export interface LocatedTransaction {
@@ -73,25 +55,6 @@ export interface TrackerOptions {
   maxKept?: number;
 }
 
-/** A committed storage replacement of this table that copied its rows (VACUUM FULL, CLUSTER): no rows lost, not a candidate. */
-export interface Rewrite {
-  xid: number;
-  commitTime: string;
-  commitLsn: string;
-  from: string[];
-  to: string[];
-}
-
-export interface StorageHistory {
-  /** The table's relfilenodes before TRUNCATEs and rewrites found in the WAL read. */
-  oldRelfilenodes: string[];
-  rewrites: Rewrite[];
-  /** Transactions that replaced the table's storage with other tables' at once: changes before them under the old storage are not listed. */
-  unresolved: { xid: number; commitTime: string }[];
-  /** More transactions on since-dropped storage than kept: some changes under old storage may be missing. */
-  keptFull: boolean;
-}
-
 interface State {
   lsn: bigint;
   table: RowCounts & { truncated: boolean };
@@ -113,7 +76,6 @@ interface Ended {
 
 const COUNTED: Record<string, keyof RowCounts> = { DELETE: 'deleted', UPDATE: 'updated', HOT_UPDATE: 'updated', INSERT: 'inserted', MULTI_INSERT: 'inserted' };
 const zero = (): RowCounts => ({ inserted: 0, updated: 0, deleted: 0 });
-const numberOf = (relation: string) => Number(relation.split('/')[2]);
 const databaseOf = (relation: string) => relation.split('/')[1];
 const MAX_REPLACEMENTS = 5000;
 /** Relfilenodes below this are the system catalogs' (PostgreSQL's FirstNormalObjectId). */
@@ -225,34 +187,9 @@ export class TransactionTracker {
 
   private resolve(): { transactions: LocatedTransaction[]; history: StorageHistory; oldRecords: number } {
     if (this.resolved) return this.resolved;
-    const heaps = new Set(this.relations);
-    const own = new Set(this.options.own ?? this.relations);
-    const changes = new Map<number, StorageChange>();
-    const history: StorageHistory = { oldRelfilenodes: [], rewrites: [], unresolved: [], keptFull: this.keptFull };
-    // From the newest replacement back: each one that created storage of the table tells its storage before.
-    for (const replacement of [...this.replacements].sort((a, b) => (a.lsn > b.lsn ? -1 : a.lsn < b.lsn ? 1 : 0))) {
-      const created = replacement.state.creates.filter((relation) => heaps.has(relation));
-      if (created.length === 0) continue;
-      // Storage created and dropped in the same transaction (an ALTER TABLE's transient relation) is neither side.
-      const transient = new Set(replacement.state.creates.filter((relation) => replacement.dropped.includes(relation)));
-      const onlyOurs = replacement.state.creates.every((relation) => own.has(relation) || transient.has(relation));
-      const dropped = replacement.dropped.filter((relation) => !heaps.has(relation) && !transient.has(relation));
-      let from = dropped.filter((relation) => this.oids.has(numberOf(relation)));
-      let unresolved = false;
-      if (from.length < created.length) {
-        const lowest = [...dropped].sort((a, b) => numberOf(a) - numberOf(b))[0];
-        if (created.length === 1 && onlyOurs && lowest) from = [lowest];
-        else unresolved = true;
-      }
-      for (const relation of from) heaps.add(relation);
-      for (const relation of onlyOurs ? dropped : from) own.add(relation);
-      history.oldRelfilenodes.push(...from);
-      const { state } = replacement;
-      const written = (created.some((relation) => this.relations.has(relation)) ? state.table.inserted : 0) + created.reduce((sum, relation) => sum + (state.others.get(relation)?.inserted ?? 0), 0);
-      const kind = state.table.truncated ? 'truncate' : created.some((relation) => state.copied.has(relation)) ? 'copied' : written > 0 ? 'written' : 'truncate';
-      changes.set(replacement.xid, { kind, from, to: created, unresolved });
-      if (unresolved) history.unresolved.push({ xid: replacement.xid, commitTime: replacement.time });
-    }
+    const traced = traceStorage(this.replacements, { relations: this.relations, oids: this.oids, own: this.options.own ?? this.relations });
+    const changes = traced.changes;
+    const history: StorageHistory = { oldRelfilenodes: traced.oldRelfilenodes, rewrites: [], unresolved: traced.unresolved, keptFull: this.keptFull };
     const old = new Set(history.oldRelfilenodes);
     const chosen = new Map<number, Ended>();
     for (const ended of [...this.found, ...this.kept, ...this.replacements]) {
