@@ -1,18 +1,26 @@
 /**
- * A throwaway control database for the demo and benchmarks: its own cluster on a free port
- * (the control DB must survive the disaster being recovered, so it never shares production's).
+ * A throwaway control database for the demo, benchmarks and tests: its own cluster on a free
+ * port (the control DB must survive the disaster being recovered, so it never shares
+ * production's). Tests restart it, or stop it for a while, the way a managed PostgreSQL's
+ * maintenance does, and see the runner and the bot ride it out.
  */
 import { join } from 'node:path';
 import type pg from 'pg';
 import { migrate } from '../src/control/index.js';
 import type { Exec } from '../src/engine/exec.js';
-import { freePort, initCluster, startOnFreePort, stopCluster } from '../src/engine/local-cluster.js';
+import { freePort, initCluster, startCluster, startOnFreePort, stopCluster } from '../src/engine/local-cluster.js';
 import { ownerFor } from '../src/engine/os-user.js';
 import { createPool } from '../src/engine/pg-client.js';
 
 export interface ControlCluster {
   url: string;
   pool: pg.Pool;
+  dataDir: string;
+  /** `pg_ctl restart -m <mode>` as postgres: every session is ended, the server is back when it returns. */
+  restart(mode: 'fast' | 'immediate'): Promise<void>;
+  /** The server down (`pg_ctl stop -m <mode>`) until startServer(); the cluster and its data stay. */
+  stopServer(mode: 'fast' | 'immediate'): Promise<void>;
+  startServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +48,13 @@ export async function startControlCluster(exec: Exec, root: string, bin = '/usr/
   return {
     url,
     pool,
+    dataDir: cluster.dataDir,
+    async restart(mode) {
+      const pgCtl = join(bin, 'pg_ctl');
+      await exec.run(pgCtl, ['restart', '--pgdata', cluster.dataDir, '--mode', mode, '--log', cluster.logFile, '--wait', '--timeout', '120', '--silent'], { asUser: 'postgres', timeoutMs: 130_000 });
+    },
+    stopServer: (mode) => stopCluster(exec, bin, 'postgres', cluster.dataDir, mode),
+    startServer: () => startCluster(exec, bin, 'postgres', cluster),
     async stop() {
       await pool.end();
       await stopCluster(exec, bin, 'postgres', cluster.dataDir, 'immediate');

@@ -6,11 +6,20 @@ import { requireProductionName, requireStorageDriver } from '../config.js';
 import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
 import { createRunner } from '../runner/runner.js';
+import type { Logger } from '../types.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
-function controlPool(url: string | undefined, options: pg.PoolConfig = {}): pg.Pool {
+/**
+ * The long-lived processes' pools: a connection to an unreachable control DB gives up after
+ * 10 s instead of the OS's TCP timeout, and TCP keepalive finds a connection whose server
+ * vanished without closing it. createPool handles every connection's 'error', so a control-DB
+ * restart is a failed query to retry, never a crash.
+ */
+const SERVICE_POOL: pg.PoolConfig = { max: 5, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
+
+function controlPool(url: string | undefined, options: pg.PoolConfig = {}, log?: Logger): pg.Pool {
   if (!url) throw new RecoverError('CONFIG_INVALID', 'RECOVER_CONTROL_URL is not set.', { hint: 'Point it at the control database, e.g. postgres://recover@control-db/recover.' });
-  return createPool({ connectionString: url, max: 5, ...options });
+  return createPool({ connectionString: url, max: 5, ...options }, log);
 }
 
 /**
@@ -18,7 +27,7 @@ function controlPool(url: string | undefined, options: pg.PoolConfig = {}): pg.P
  * before it reports ready, so that a burst of commands never waits for connections), and
  * gives up on an unreachable control DB after 10 s instead of the OS's TCP timeout.
  */
-const BOT_POOL: pg.PoolConfig = { max: 5, min: 5, connectionTimeoutMillis: 10_000 };
+const BOT_POOL: pg.PoolConfig = { ...SERVICE_POOL, max: 5, min: 5 };
 
 function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
@@ -32,7 +41,7 @@ export async function runRunner(io: CliIo): Promise<void> {
   // Checked before anything starts: a runner without them would plan against nothing or confirm with a made-up name.
   requireStorageDriver(runtime.config.storage);
   requireProductionName(runtime.config);
-  const control = controlPool(runtime.config.controlUrl);
+  const control = controlPool(runtime.config.controlUrl, SERVICE_POOL, runtime.log);
   try {
     await migrate(control);
     const runnerId = runtime.config.runnerId ?? `${hostname()}-${process.pid}`;
@@ -53,7 +62,7 @@ export async function runBot(io: CliIo): Promise<void> {
   const { createBot, openConnections } = await import('../slack/index.js');
   const runtime = await createRuntime(io);
   requireProductionName(runtime.config);
-  const control = controlPool(runtime.config.controlUrl, BOT_POOL);
+  const control = controlPool(runtime.config.controlUrl, BOT_POOL, runtime.log);
   try {
     await openConnections(control, 1); // a clear start-up error when the control DB is unreachable
     await migrate(control);

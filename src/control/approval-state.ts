@@ -119,6 +119,14 @@ export async function recordJobAuthorized(
       [input.jobId, input.runnerId, input.at],
     );
     if (!row) {
+      // This very authorization, recorded by an earlier try whose reply was lost (the runner
+      // retries while the control DB restarts): done already, and its audit entry with it.
+      const same = await queryMaybeOne<{ id: string }>(
+        tx,
+        `SELECT id FROM jobs WHERE id = $1 AND runner_id = $2 AND status = 'running' AND authorized_at = $3`,
+        [input.jobId, input.runnerId, input.at],
+      );
+      if (same) return;
       throw new RecoverError('LEASE_LOST', `Runner ${input.runnerId} could not record job ${input.jobId} as authorized: it no longer holds it, or it was already authorized.`, {
         hint: 'Nothing ran. Check the job with `/recover status`; start a new request if recovery is still needed.',
       });

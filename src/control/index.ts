@@ -18,6 +18,7 @@ export { getJob, listJobs, setJobSlackRefs, isCancelRequested, requestCancel, ty
 export {
   enqueueJob,
   claimNextJob,
+  reclaimUnstartedJob,
   heartbeat,
   finishJob,
   reapExpiredLeases,
@@ -25,7 +26,7 @@ export {
   type JobOutcome,
 } from './queue.js';
 export { firstSeenRequest, SEEN_REQUEST_WINDOW_MINUTES } from './seen-requests.js';
-export { startStep, finishStep, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
+export { startStep, finishStep, appendRunnerEvent, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
 export { appendEvent, listEvents, subscribeEvents, EVENTS_CHANNEL } from './events.js';
 export { recordRateSample, recentRateSamples, type RateSampleRecord } from './rates.js';
 export { recordDatabaseCopy, findDatabaseCopies, COPY_RECORDED_ACTION, type DatabaseCopyInput, type DatabaseCopyRow } from './database-copies.js';
@@ -40,3 +41,5 @@ export {
   type AuditVerification,
 } from './audit.js';
 export { planPendingRequests, savePlanningError, subscribeIds, PLANS_CHANNEL, REQUESTS_CHANNEL } from './planning.js';
+export { ControlListener, type ControlListenerOptions } from './listener.js';
+export { isTransientDbError, retryTransient, backoffDelay, delay, DEFAULT_BACKOFF, type Backoff, type RetryOptions } from './retry.js';

@@ -142,6 +142,29 @@ export async function claimNextJob(
 }
 
 /**
+ * A job this runner claimed without hearing back: the claim committed, and its reply was lost
+ * to a control-DB restart. Nothing ran for it (it is not authorized yet), so it is handed back
+ * to its runner with a fresh lease rather than left to expire as RUNNER_LOST. Only for the
+ * runner that saw a claim fail that way; the claim's audit entry is already there.
+ */
+export async function reclaimUnstartedJob(
+  db: Db,
+  input: { runnerId: string; poolName: string; leaseSeconds: number },
+): Promise<JobRecord | null> {
+  assertLeaseSeconds(input.leaseSeconds);
+  const row = await queryMaybeOne<JobRow>(
+    db,
+    `UPDATE jobs SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $3)
+      WHERE id = (SELECT id FROM jobs
+                   WHERE status = 'running' AND runner_id = $1 AND pool = $2 AND authorized_at IS NULL
+                   ORDER BY started_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+      RETURNING *`,
+    [input.runnerId, input.poolName, input.leaseSeconds],
+  );
+  return row ? toJob(row) : null;
+}
+
+/**
  * Renews the lease; call it every third of the lease or so. Throws LEASE_LOST if the job was
  * reaped meanwhile, so the runner stops instead of working on a job marked failed.
  */
@@ -193,7 +216,13 @@ export async function finishJob(
         WHERE id = $1 AND runner_id = $2 AND status = 'running' RETURNING *`,
       [input.jobId, input.runnerId, outcome.status, result, error],
     );
-    if (!row) throw leaseLost(input.jobId, input.runnerId);
+    if (!row) {
+      // Finished exactly so already: an earlier try committed and its reply was lost (the
+      // runner retries while the control DB restarts). Nothing is appended a second time.
+      const done = await queryMaybeOne<JobRow>(tx, 'SELECT * FROM jobs WHERE id = $1 AND runner_id = $2 AND status = $3', [input.jobId, input.runnerId, outcome.status]);
+      if (done && (outcome.status !== 'failed' || done.error?.code === outcome.error.code)) return toJob(done);
+      throw leaseLost(input.jobId, input.runnerId);
+    }
     const job = toJob(row);
     const at = (job.finishedAt ?? new Date()).toISOString();
     const event: EngineEvent =

@@ -1,12 +1,15 @@
 /**
  * Step checkpoints: which steps of a job started and finished. They let a resumed job skip
  * finished steps, and tell people after a crash which step may be half done (status still
- * 'running'). Writes are fenced: a runner that lost its job cannot record progress on it.
+ * 'running'). Also the runner's job events. Writes are fenced: a runner that lost its job
+ * cannot record progress on it. Every write here may be retried after a lost reply (the
+ * runner retries while the control DB restarts) and then records nothing a second time.
  */
 import { RecoverError } from '../errors.js';
-import { queryMaybeOne, queryRows, withTransaction, type Db } from './db.js';
+import type { EngineEvent } from '../types.js';
+import { LOCK_NAMESPACE, queryMaybeOne, queryRows, withTransaction, type Db } from './db.js';
 import { canonicalJson } from './digest.js';
-import { toStep, type StepCheckpoint, type StepRow } from './model.js';
+import { toEvent, toStep, type EventRecord, type EventRow, type StepCheckpoint, type StepRow } from './model.js';
 import { assertJobOwned } from './queue.js';
 
 export interface StepRef {
@@ -48,10 +51,12 @@ export async function finishStep(
         WHERE job_id = $1 AND step_index = $2 AND status = 'running' RETURNING *`,
       [step.jobId, step.stepIndex, step.status, canonicalJson(step.detail ?? {})],
     );
-    if (!row) {
-      throw new RecoverError('INTERNAL', `Step ${step.stepIndex} of job ${step.jobId} was not running, so it cannot finish.`);
-    }
-    return toStep(row);
+    if (row) return toStep(row);
+    // Already finished the same way: an earlier try committed and its reply was lost (the
+    // runner retries writes while the control DB restarts). The same outcome again is a no-op.
+    const current = await queryMaybeOne<StepRow>(tx, 'SELECT * FROM step_checkpoints WHERE job_id = $1 AND step_index = $2', [step.jobId, step.stepIndex]);
+    if (current?.status === step.status) return toStep(current);
+    throw new RecoverError('INTERNAL', `Step ${step.stepIndex} of job ${step.jobId} was not running, so it cannot finish.`);
   });
 }
 
@@ -78,4 +83,26 @@ const FINISHED_STEPS = `
 export async function listFinishedSteps(db: Db, jobId: string): Promise<number[]> {
   const rows = await queryRows<{ step_index: number }>(db, FINISHED_STEPS, [jobId]);
   return rows.map((row) => row.step_index);
+}
+
+/**
+ * Appends an event of the job this runner holds, numbered by the runner (`seq`, from 1 per
+ * job). The same number again is the same event, retried after a lost reply: not inserted
+ * twice (migration 0010), and null is returned. Same per-job lock as appendEvent, so ids
+ * become visible in order.
+ */
+export async function appendRunnerEvent(db: Db, ref: { jobId: string; runnerId: string; seq: number }, event: EngineEvent): Promise<EventRecord | null> {
+  return withTransaction(db, async (tx) => {
+    // The job row first, then the event lock: the order finishJob and the reaper take them in.
+    await assertJobOwned(tx, ref.jobId, ref.runnerId);
+    await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE.jobEvents, ref.jobId]);
+    const row = await queryMaybeOne<EventRow>(
+      tx,
+      `INSERT INTO events (job_id, type, payload, seq) VALUES ($1, $2, $3::jsonb, $4)
+       ON CONFLICT (job_id, seq) DO NOTHING
+       RETURNING id, job_id, payload, at`,
+      [ref.jobId, event.type, canonicalJson(event), ref.seq],
+    );
+    return row ? toEvent(row) : null;
+  });
 }

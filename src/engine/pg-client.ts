@@ -74,9 +74,16 @@ export async function withTargetClient<T>(connection: TargetConnection, use: (cl
 /**
  * A pool (the control database). An idle pooled client whose server restarts is reported on
  * the pool's 'error' event — the same crash without a listener; the next checkout reconnects.
+ * A client that is checked out has no pool listener (pg-pool removes it at checkout): when the
+ * server restarts under a transaction in progress, or under a connection kept for LISTEN, that
+ * client emits 'error' itself. Every client the pool opens gets a listener of its own, so that
+ * is never an uncaught exception either; the failure reaches the caller through its query.
  */
 export function createPool(config: pg.PoolConfig, log?: Logger): pg.Pool {
   const pool = new pg.Pool({ application_name: APPLICATION_NAME, ...config });
   pool.on('error', (error: Error) => log?.warn({ err: error }, 'an idle database connection was lost; the next query reconnects'));
+  pool.on('connect', (client: pg.PoolClient) => {
+    client.on('error', (error: Error) => log?.debug({ err: error }, 'a database connection in use was lost; its query fails and the next one reconnects'));
+  });
   return pool;
 }

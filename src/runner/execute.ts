@@ -30,13 +30,20 @@ async function approvedPlan(control: pg.Pool, config: Config, job: JobRecord, ph
   return { plan, evaluation, digest: state.jobPlanDigest };
 }
 
+/** Runs a control-DB call again while the control DB is away (the runner's); by default once. */
+export type Retry = <T>(what: string, work: () => Promise<T>) => Promise<T>;
+
+const once: Retry = (_what, work) => work();
+
 /**
  * At job start: throws APPROVAL_INVALID unless the approvals are complete and unexpired now
- * (the control DB's clock), then records the job as authorized as of now.
+ * (the control DB's clock), then records the job as authorized as of now. The record is
+ * retried as it is (same time, same approvers), so a lost reply never audits it twice.
  */
-export async function authorizeJob(control: pg.Pool, config: Config, job: JobRecord, runnerId: string): Promise<Plan> {
-  const { plan, evaluation, digest } = await approvedPlan(control, config, job, 'start');
-  await recordJobAuthorized(control, { jobId: job.id, runnerId, at: evaluation.judgedAt, approvedBy: evaluation.approvedBy, planDigest: digest });
+export async function authorizeJob(control: pg.Pool, config: Config, job: JobRecord, runnerId: string, retry: Retry = once): Promise<Plan> {
+  const { plan, evaluation, digest } = await retry('check the approvals', () => approvedPlan(control, config, job, 'start'));
+  const record = { jobId: job.id, runnerId, at: evaluation.judgedAt, approvedBy: evaluation.approvedBy, planDigest: digest };
+  await retry('record the job as authorized', () => recordJobAuthorized(control, record));
   return plan;
 }
 
@@ -63,7 +70,11 @@ export interface Execution {
   verdict: RecoverError | null;
 }
 
-export async function executePlan(ctx: EngineContext, control: pg.Pool, config: Config, job: JobRecord, plan: Plan): Promise<Execution> {
+/**
+ * `fence`, when given, is what runs before each destructive step instead of checkApprovals
+ * alone: the runner's, which also confirms its lease and waits out a control-DB restart.
+ */
+export async function executePlan(ctx: EngineContext, control: pg.Pool, config: Config, job: JobRecord, plan: Plan, fence?: (step: string) => Promise<void>): Promise<Execution> {
   const command = findCommand(plan.command);
   if (!command?.run || !command.paramsSchema) {
     throw new RecoverError('BAD_INPUT', `This runner does not execute "${plan.command}" plans.`, { hint: 'Upgrade the runner, or run the command from the CLI.' });
@@ -79,7 +90,7 @@ export async function executePlan(ctx: EngineContext, control: pg.Pool, config: 
       cli: null,
       // A copy job records its copy as this job (only while this runner holds it); a swap job reads the records.
       copies: controlCopyRecords(control, { pool: job.pool, log: ctx.log, job: { id: job.id, runnerId: job.runnerId ?? '' } }),
-      beforeDestructiveStep: async () => void (await checkApprovals(control, config, job)),
+      beforeDestructiveStep: fence ?? (async () => void (await checkApprovals(control, config, job))),
     },
     parsed.data,
   );
