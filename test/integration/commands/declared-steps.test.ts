@@ -104,10 +104,12 @@ describe('recover verify (bundled CLI): the same words as /recover verify', () =
     expect(run.stdout).toMatch(/workflows {2}50 rows {2}newest /);
   });
 
-  test('a failed check exits 1 with the report; bad words exit 2; no such instance is refused', async () => {
-    const failed = await runBundledCli(['verify', 'no_such_db', '--json'], env);
-    expect(failed.code).toBe(1);
-    expect(oneJsonObject(failed.stdout)).toMatchObject({ ok: false, code: 'VERIFY_FAILED', result: { report: { ok: false } } });
+  test('a database production lacks is refused naming those it has (exit 3); bad words exit 2; no such instance is refused', async () => {
+    const unknown = await runBundledCli(['verify', 'no_such_db', '--json'], env);
+    expect(unknown.code).toBe(3);
+    const refusal = oneJsonObject(unknown.stdout) as { ok: boolean; code: string; message: string };
+    expect(refusal).toMatchObject({ ok: false, code: 'DATABASE_NOT_FOUND' });
+    expect(refusal.message).toContain('aiagent_prod');
     for (const words of [["x'; DROP TABLE t; --"], ['--instance', '../etc'], ['--port', '5432'], ['--dry-run']]) {
       const bad = await runBundledCli(['verify', ...words], env);
       expect(bad.code, words.join(' ')).toBe(2);
