@@ -132,6 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ...(e.RECOVER_CONTROL_URL ? { controlUrl: e.RECOVER_CONTROL_URL } : {}),
     pool: e.RECOVER_POOL,
     ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
+    leaseSeconds: e.RECOVER_LEASE_SECONDS,
     ...(e.RECOVER_PRODUCTION_NAME ? { productionName: e.RECOVER_PRODUCTION_NAME } : {}),
     slack: {
       ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),

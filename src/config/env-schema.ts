@@ -59,6 +59,8 @@ export const envSchema = z.object({
   RECOVER_CONTROL_URL: postgresUrl('RECOVER_CONTROL_URL').optional(),
   RECOVER_POOL: z.string().regex(/^[\w.-]{1,64}$/).default('default'),
   RECOVER_RUNNER_ID: z.string().min(1).optional(),
+  // A runner renews its lease every third of it (at most every 5 s); without a renewal for this long its job is failed as RUNNER_LOST.
+  RECOVER_LEASE_SECONDS: z.coerce.number().int().min(15).max(86_400).default(60),
   // No default: it is the text people type to confirm destroying production (see requireProductionName).
   RECOVER_PRODUCTION_NAME: z.string().regex(/^[\w.-]{1,63}$/, 'expected a name of 1-63 letters, digits, _ . -, e.g. aiagent_prod').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),

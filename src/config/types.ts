@@ -65,6 +65,13 @@ export interface Config {
   controlUrl?: string;
   pool: string;
   runnerId?: string;
+  /**
+   * RECOVER_LEASE_SECONDS: how long a runner's job lease lasts without a heartbeat before the job
+   * is failed as RUNNER_LOST (default 60). Above the longest control-DB outage a job should ride
+   * out (a managed PostgreSQL's maintenance restart or failover): a destructive step waits at
+   * most this long for the control DB, and a job whose lease ran out while it was away is lost.
+   */
+  leaseSeconds: number;
   /** What people call production; typed to confirm destructive plans. Required by the runner and the bot (requireProductionName). */
   productionName?: string;
   slack: SlackConfig;

@@ -53,6 +53,20 @@ export async function setJobSlackRefs(db: Db, jobId: string, refs: SlackRefs): P
   return toJob(row);
 }
 
+/**
+ * How long the runner of a running job has not renewed its lease, and the lease it took, both
+ * by the control DB's clock (the one the reaper goes by); null unless the job is running.
+ */
+export async function heartbeatSilence(db: Db, jobId: string): Promise<{ silentSeconds: number; leaseSeconds: number } | null> {
+  const row = await queryMaybeOne<{ silent: number; lease: number }>(
+    db,
+    `SELECT extract(epoch FROM now() - heartbeat_at)::float8 AS silent, extract(epoch FROM lease_expires_at - heartbeat_at)::float8 AS lease
+       FROM jobs WHERE id = $1 AND status = 'running' AND heartbeat_at IS NOT NULL`,
+    [jobId],
+  );
+  return row ? { silentSeconds: row.silent, leaseSeconds: row.lease } : null;
+}
+
 export async function isCancelRequested(db: Db, jobId: string): Promise<boolean> {
   const row = await queryMaybeOne<{ cancel_requested: boolean }>(
     db,

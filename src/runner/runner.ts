@@ -62,7 +62,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const { config, control, log, runnerId } = options;
   const productionName = requireProductionName(config);
   const pollMs = options.pollMs ?? 1000;
-  const leaseSeconds = options.leaseSeconds ?? 60;
+  const leaseSeconds = options.leaseSeconds ?? config.leaseSeconds ?? 60;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;

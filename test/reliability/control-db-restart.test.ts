@@ -192,6 +192,8 @@ beforeAll(async () => {
       RECOVER_CONTROL_URL: control.url,
       RECOVER_APPROVERS: APPROVERS,
       RECOVER_RUNNER_ID: 'runner-restart',
+      // Longer than any outage here on a loaded machine: a destructive step waits at most this long.
+      RECOVER_LEASE_SECONDS: '300',
       RECOVER_SOURCE_DATA_DIR: prodData,
       RECOVER_SOURCE_STOP: 'hook',
       RECOVER_SOURCE_STOP_COMMAND: JSON.stringify(stopHook),

@@ -45,6 +45,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('the runner lease: 60 s by default, RECOVER_LEASE_SECONDS from 15 s to a day', () => {
+    expect(loadConfig({}).leaseSeconds).toBe(60);
+    expect(loadConfig({ RECOVER_LEASE_SECONDS: '300' }).leaseSeconds).toBe(300);
+    for (const bad of ['5', '0', '-1', 'abc', '90000']) expect(() => loadConfig({ RECOVER_LEASE_SECONDS: bad }), bad).toThrow(/RECOVER_LEASE_SECONDS/);
+  });
+
   it('reads numbers, prefixes and sources', () => {
     const config = loadConfig({
       RECOVER_PREFETCH_PARALLEL: '16',

@@ -13,7 +13,7 @@
  * to that id only rebuild the state; later ones are posted as usual.
  */
 import {
-  getCurrentPlan, getJob, getRequest, listApprovals, listEvents, listJobs, reapExpiredLeases, setJobSlackRefs, type EventRecord, type JobRecord,
+  getCurrentPlan, getJob, getRequest, heartbeatSilence, listApprovals, listEvents, listJobs, reapExpiredLeases, setJobSlackRefs, type EventRecord, type JobRecord,
   type RequestRecord,
 } from '../../control/index.js';
 import { toRecoverError } from '../../errors.js';
@@ -22,7 +22,7 @@ import type { Plan } from '../../types.js';
 import { code, escapeMrkdwn, truncate, type SlackMessage } from '../views/common.js';
 import { notice } from '../views/help.js';
 import { integrityMessage } from '../views/integrity.js';
-import { statusMessage, type StatusMeta } from '../views/status.js';
+import { runnerSilence, statusMessage, type StatusMeta } from '../views/status.js';
 import { stepFinishedMessage, summaryTarget } from '../views/summary.js';
 import { summaryFactsOf } from './summary-facts.js';
 import type { BotDeps } from '../context.js';
@@ -105,12 +105,31 @@ export class JobWatcher {
   /** Catches up every followed job; now and then also looks for active jobs it does not follow. */
   poll(): void {
     this.reap();
-    for (const tracked of this.tracked.values()) this.kick(tracked);
+    for (const tracked of this.tracked.values()) {
+      this.kick(tracked);
+      this.checkHeartbeat(tracked);
+    }
     if (this.polls++ % DISCOVER_EVERY === 0) {
       this.deps.tasks.run('look for jobs', async () => {
         for (const job of await listJobs(this.deps.control, { recentLimit: 0 })) if (!this.tracked.has(job.id)) await this.adopt(job.id);
       }, async () => undefined);
     }
+  }
+
+  /**
+   * A running job whose runner went quiet says so on its status message (runner not
+   * heartbeating for N s), before the lease runs out and the job is failed as RUNNER_LOST; the
+   * line goes once the runner is heard from again.
+   */
+  private checkHeartbeat(t: Tracked): void {
+    if (t.view.status !== 'running') return;
+    this.deps.tasks.run(`check the heartbeat of job ${t.jobId}`, async () => {
+      const lease = await heartbeatSilence(this.deps.control, t.jobId);
+      const silence = lease ? runnerSilence(lease.silentSeconds, lease.leaseSeconds) : null;
+      if (JSON.stringify(silence) === JSON.stringify(t.meta.silence ?? null) || !this.tracked.has(t.jobId)) return;
+      t.meta = { ...t.meta, silence };
+      this.pushStatus(t);
+    }, async () => undefined); // logged by Tasks; the next poll tries again
   }
 
   view(jobId: string): JobView | null {

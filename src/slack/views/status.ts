@@ -18,6 +18,31 @@ export interface StatusMeta {
   summary: string;
   command: string;
   cancelRequestedBy?: string | null;
+  /** The runner has not renewed its lease for a while (runnerSilence); null or absent: it has. */
+  silence?: RunnerSilence | null;
+}
+
+export interface RunnerSilence {
+  /** Rounded down to 5 s, so the message changes every 5 s at most. */
+  seconds: number;
+  leaseSeconds: number;
+}
+
+/**
+ * Whether to say the runner went quiet: it renews every third of its lease (at most every 5 s),
+ * so two missed renewals and 5 s more, or half the lease if that comes first, is worth telling
+ * the channel, before the lease runs out and the job is failed as RUNNER_LOST.
+ */
+export function runnerSilence(silentSeconds: number, leaseSeconds: number): RunnerSilence | null {
+  const beat = Math.min(leaseSeconds / 3, 5);
+  if (!(silentSeconds >= Math.min(2 * beat + 5, leaseSeconds / 2))) return null;
+  return { seconds: Math.floor(silentSeconds / 5) * 5, leaseSeconds: Math.round(leaseSeconds) };
+}
+
+function silenceLine(silence: RunnerSilence): string {
+  const left = silence.leaseSeconds - silence.seconds;
+  const when = left > 0 ? `if it is not back within about ${left} s, the job is marked failed (RUNNER_LOST)` : 'the job is about to be marked failed (RUNNER_LOST)';
+  return `:warning: Runner not heartbeating for ${silence.seconds} s (its lease is ${silence.leaseSeconds} s): ${when}. The runner host or the control DB may be down.`;
 }
 
 const HEADLINE: Record<JobStatus, string> = {
@@ -60,6 +85,7 @@ function outcomeLines(view: JobView, meta: StatusMeta, now: Date): string[] {
   if (view.status === 'failed' && view.error) {
     lines.push(`*Error* ${code(view.error.code)}: ${truncate(view.error.message, 1500)}`);
   }
+  if (meta.silence && view.status === 'running') lines.push(silenceLine(meta.silence));
   if (meta.cancelRequestedBy && !isTerminal(view.status)) {
     lines.push(`:octagonal_sign: Cancel requested by ${user(meta.cancelRequestedBy)}; the runner stops at the next safe point.`);
   }

@@ -1,0 +1,44 @@
+/**
+ * A runner that stops renewing its lease (its host hangs, the control DB is away for it) is
+ * shown on the job's status message, "Runner not heartbeating for N s", before the lease runs
+ * out and the job is failed as RUNNER_LOST; the line goes when the runner is heard from again.
+ * Through real Bolt, the Slack stand-in and a throw-away control DB; the silence is made by
+ * moving the job's last heartbeat back in the control DB (no waiting for a clock).
+ */
+import { afterEach, expect, it } from 'vitest';
+import { claimNextJob, getJob, heartbeat } from '../../src/control/index.js';
+import { approvedJob, INCIDENT, startHarness, textOf, type Harness } from '../integration/slack/harness.js';
+
+const DEADLINE_MS = 60_000;
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+it('a quiet runner is shown as not heartbeating for N s while its job still runs; the line goes when it renews', async () => {
+  h = await startHarness();
+  const t = h.slack.transcript;
+  const { job, statusTs } = await approvedJob(h);
+  const ref = { jobId: job.id, runnerId: 'runner-quiet', leaseSeconds: 60 };
+  expect((await claimNextJob(h.pool, { runnerId: ref.runnerId, poolName: 'default', leaseSeconds: 60 }))?.id).toBe(job.id);
+  await h.runner.emit(job.id, { type: 'job.started', at: new Date().toISOString(), command: 'pitr' });
+  await t.waitFor(() => /Running/.test(textOf(t.message(INCIDENT, statusTs))), DEADLINE_MS);
+  expect(textOf(t.message(INCIDENT, statusTs))).not.toContain('heartbeating');
+
+  // Its last heartbeat 20 s ago, its lease (60 s) not run out yet.
+  await h.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '20 seconds', lease_expires_at = now() + interval '40 seconds' WHERE id = $1`, [job.id]);
+  const quiet = await t.waitFor(() => {
+    const text = textOf(t.message(INCIDENT, statusTs));
+    return /Runner not heartbeating for \d+ s/.test(text) ? text : undefined;
+  }, DEADLINE_MS);
+  // 20 s, or more if the bot's poll came late (in steps of 5 s).
+  const seconds = Number(/Runner not heartbeating for (\d+) s/.exec(quiet)![1]);
+  expect(seconds).toBeGreaterThanOrEqual(20);
+  expect(quiet).toContain(`Runner not heartbeating for ${seconds} s (its lease is 60 s): if it is not back within about ${60 - seconds} s, the job is marked failed (RUNNER_LOST)`);
+  expect((await getJob(h.pool, job.id))?.status).toBe('running');
+
+  await heartbeat(h.pool, ref);
+  await t.waitFor(() => (textOf(t.message(INCIDENT, statusTs)).includes('heartbeating') ? undefined : true), DEADLINE_MS);
+  expect(textOf(t.message(INCIDENT, statusTs))).toMatch(/Running/);
+});
