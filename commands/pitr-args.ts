@@ -49,7 +49,7 @@ export const pitrSchema = z.object({
 export type PitrArgs = z.infer<typeof pitrSchema>;
 
 /** What only the CLI adds: where the side instance listens, and how to print. */
-const cliSchema = pitrSchema.extend({ port: port.optional(), json: z.boolean(), dryRun: z.boolean() });
+const cliSchema = pitrSchema.extend({ port: port.optional(), json: z.boolean(), dryRun: z.boolean(), confirm: z.string().min(1).max(200).optional() });
 export type PitrCliArgs = z.infer<typeof cliSchema>;
 
 export function targetFromArgs(target: PitrArgs['target']): RecoveryTarget {
@@ -74,14 +74,14 @@ function targetToArgs(target: RecoveryTarget): PitrArgs['target'] {
   }
 }
 
-const VALUE_FLAGS = ['to', 'xid', 'before-xid', 'lsn', 'name', 'action', 'backup', 'at', 'instance', 'port'] as const;
+const VALUE_FLAGS = ['to', 'xid', 'before-xid', 'lsn', 'name', 'action', 'backup', 'at', 'instance', 'port', 'confirm'] as const;
 const LIST_FLAGS = ['db'] as const;
 /** Flags that only make sense in a terminal on the runner's host. */
-const CLI_ONLY_FLAGS = new Set<string>(['port', 'json', 'dry-run']);
+const CLI_ONLY_FLAGS = new Set<string>(['port', 'json', 'dry-run', 'confirm']);
 const KNOWN_FLAGS = new Set<string>([...VALUE_FLAGS, ...LIST_FLAGS, 'immediate', 'latest', 'inclusive', 'exclusive'].filter((flag) => !CLI_ONLY_FLAGS.has(flag)));
 export const PITR_USAGE = 'pitr <time with offset> [--db NAME…] [--to side|in-place] [--instance NAME]   (or --before-xid N | --xid N | --lsn X/Y | --name POINT | --immediate | --latest)';
 export const PITR_EXAMPLE = '/recover pitr 2025-01-15T14:29:59+00:00 --db aiagent_prod';
-const FLAG_OF: Record<string, string> = { db: '--db', backupId: '--backup', instance: '--instance', port: '--port', to: '--to', action: '--action', target: 'target' };
+const FLAG_OF: Record<string, string> = { db: '--db', backupId: '--backup', instance: '--instance', port: '--port', confirm: '--confirm', to: '--to', action: '--action', target: 'target' };
 
 /** A target as plans show it: an exclusive xid target is "just before transaction N", so nobody approves the opposite. */
 export function describeArgsTarget(target: RecoveryTarget, inclusive: boolean): string {
@@ -144,7 +144,7 @@ export function sideInstanceName(now: Date, id: string): string {
 
 /**
  * The words after `pitr`, the same in Slack (`/recover pitr …`) and the CLI (`recover pitr …`),
- * validated by one schema. The CLI also takes --port, --json and --dry-run.
+ * validated by one schema. The CLI also takes --port, --json, --dry-run and --confirm.
  */
 export function parseWords(tokens: string[], surface: 'slack' | 'cli'): PitrCliArgs {
   const usage = `Usage: ${surface === 'cli' ? 'recover' : '/recover'} ${PITR_USAGE}\nExample: ${surface === 'cli' ? PITR_EXAMPLE.slice(1) : PITR_EXAMPLE}`;
@@ -184,6 +184,7 @@ export function parseWords(tokens: string[], surface: 'slack' | 'cli'): PitrCliA
     ...(typeof portText === 'string' ? { port: /^\d{1,5}$/.test(portText) ? Number(portText) : portText } : {}),
     json: flags.json === true,
     dryRun: flags['dry-run'] === true,
+    ...(typeof flags.confirm === 'string' ? { confirm: flags.confirm } : {}),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${FLAG_OF[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`).join('; ');
@@ -198,19 +199,19 @@ export function parseWords(tokens: string[], surface: 'slack' | 'cli'): PitrCliA
   return parsed.data;
 }
 
-/** `recover pitr …` in a terminal: the Slack words plus --port, --json and --dry-run. */
+/** `recover pitr …` in a terminal: the Slack words plus --port, --json, --dry-run and --confirm. */
 export function parsePitrCli(tokens: string[]): PitrCliArgs {
   return parseWords(tokens, 'cli');
 }
 
 /** The Slack words alone, or the CLI's split into args and CLI-only options. */
 export function pitrArgs(tokens: string[]): PitrArgs {
-  const { port: _port, json: _json, dryRun: _dryRun, ...args } = parseWords(tokens, 'slack');
+  const { port: _port, json: _json, dryRun: _dryRun, confirm: _confirm, ...args } = parseWords(tokens, 'slack');
   return args;
 }
 
 export function pitrCliArgs(tokens: string[]): { args: PitrArgs; cli: CliOptions } {
-  const { port, json, dryRun, ...args } = parseWords(tokens, 'cli');
-  return { args, cli: { json, dryRun, ...(port !== undefined ? { port } : {}) } };
+  const { port, json, dryRun, confirm, ...args } = parseWords(tokens, 'cli');
+  return { args, cli: { json, dryRun, ...(port !== undefined ? { port } : {}), ...(confirm !== undefined ? { confirm } : {}) } };
 }
 

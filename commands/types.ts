@@ -47,6 +47,11 @@ export interface CliOptions {
   json: boolean;
   dryRun: boolean;
   port?: number;
+  /**
+   * `--confirm NAME`: the typed confirmation of a destructive plan for scripts (production's
+   * name, as Slack's dialog asks); without it a terminal is prompted (src/cli/confirm.ts).
+   */
+  confirm?: string;
 }
 
 /** What gather() and run() may use: the engine's context, the configuration, and the CLI's own words (null in the runner). */

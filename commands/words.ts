@@ -108,16 +108,46 @@ export function parseFlags(tokens: string[], valueFlags: readonly string[], list
   return { positional, flags, lists };
 }
 
+/** The CLI-only words every command may take; each declares which (read-only ones: --json alone). */
+export type CommonCliFlag = '--json' | '--dry-run' | '--confirm';
+
 /**
  * The CLI words of a command without CLI-only words of its own: `--json` and `--dry-run` (or
- * those it accepts) are taken out (bare, anywhere), the rest goes to the Slack parser, which
- * refuses them in Slack.
+ * those it accepts) are taken out (bare, anywhere), and `--confirm NAME` (or `--confirm=NAME`)
+ * with its value; the rest goes to the Slack parser, which refuses them in Slack.
  */
 export function withCommonCliFlags<Args>(
   parse: (tokens: string[]) => Args,
   tokens: string[],
-  accepted: readonly ('--json' | '--dry-run')[] = ['--json', '--dry-run'],
+  accepted: readonly CommonCliFlag[] = ['--json', '--dry-run', '--confirm'],
 ): { args: Args; cli: CliOptions } {
-  const rest = tokens.filter((token) => !(accepted as readonly string[]).includes(token));
-  return { args: parse(rest), cli: { json: accepted.includes('--json') && tokens.includes('--json'), dryRun: accepted.includes('--dry-run') && tokens.includes('--dry-run') } };
+  const { rest: words, confirm } = accepted.includes('--confirm') ? takeConfirm(tokens) : { rest: tokens, confirm: undefined };
+  const rest = words.filter((token) => !(accepted as readonly string[]).includes(token));
+  const cli: CliOptions = { json: accepted.includes('--json') && words.includes('--json'), dryRun: accepted.includes('--dry-run') && words.includes('--dry-run') };
+  return { args: parse(rest), cli: confirm === undefined ? cli : { ...cli, confirm } };
+}
+
+const CONFIRM_HINT = 'Review the plan with --dry-run, then give --confirm <production name> (the name the plan asks for).';
+
+/** `--confirm NAME` or `--confirm=NAME`, at most once, taken out of the words; a missing value is refused, never read as "not given". */
+export function takeConfirm(tokens: readonly string[]): { rest: string[]; confirm: string | undefined } {
+  const rest: string[] = [];
+  let confirm: string | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    let value: string | undefined;
+    if (token === '--confirm') {
+      const next = tokens[i + 1];
+      value = next === undefined || next.startsWith('--') ? '' : next;
+      if (value !== '') i++;
+    } else if (token.startsWith('--confirm=')) value = token.slice('--confirm='.length);
+    else {
+      rest.push(token);
+      continue;
+    }
+    if (value === '') throw new RecoverError('BAD_INPUT', '--confirm needs the production name.', { hint: CONFIRM_HINT });
+    if (confirm !== undefined) throw new RecoverError('BAD_INPUT', '--confirm is given more than once.', { hint: 'Give --confirm once.' });
+    confirm = value;
+  }
+  return { rest, confirm };
 }

@@ -3,7 +3,8 @@
  * words as `/recover <name> …`, parsed by the command itself, plus the CLI-only words it
  * declares. Then the same gather and plan as the runner's planning, and run on this host.
  * Everything that can be refused is refused before anything is created: bad words (exit 2),
- * then a plan that cannot be met (exit 3). A result the command does not count as success
+ * then a plan that cannot be met (exit 3), then a destructive plan not confirmed (exit 2:
+ * `--confirm <production name>` or the name typed at the prompt, confirm.ts). A result the command does not count as success
  * (failed verification) exits 1 with the result printed.
  */
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import type { Command } from 'commander';
 import { COMMANDS, type RecoverCommand } from '../../commands/index.js';
 import { cliWords, withCommonCliFlags } from '../../commands/words.js';
 import { EXIT, RecoverError } from '../errors.js';
+import { confirmOrRefuse } from './confirm.js';
 import { cliCopyRecords } from './copy-records.js';
 import { formatPlan } from './format.js';
 import { bigintJson, createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
@@ -28,6 +30,8 @@ export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tok
   // The same facts as the runner's planning; the CLI has no request, so a random id keeps generated names unique.
   const facts = { ...gathered, now, production: { name: config.productionName ?? 'production' }, requestId: randomBytes(4).toString('hex') };
   if (command.report) {
+    // Read-only: a --confirm its words took is refused (nothing to confirm), never silently ignored.
+    await confirmOrRefuse(io, { risk: command.risk(args), expected: facts.production.name, given: cli.confirm, dryRun: cli.dryRun, json: cli.json });
     const { result, text } = command.report(args, facts);
     printResult(io, cli.json, result, () => text);
     return;
@@ -36,11 +40,20 @@ export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tok
     throw new RecoverError('BAD_INPUT', `\`${command.name}\` cannot run from the CLI.`, { hint: 'Use it from Slack.' });
   }
   const plan = command.plan(args, facts);
+  const preview = () => command.dryRun?.(plan, facts) ?? { result: { plan }, text: formatPlan(plan) };
+  // A plan that stops or writes production runs only once confirmed with the text Slack's dialog asks for (confirm.ts).
+  const risk = plan.risk === 'destructive' || plan.steps.some((step) => step.destructive) || command.risk(args) === 'destructive' ? 'destructive' : plan.risk;
+  const expected = command.confirmation(args, facts) ?? facts.production.name;
+  const confirmation = { risk, expected, given: cli.confirm, dryRun: cli.dryRun, json: cli.json } as const;
   if (cli.dryRun) {
-    const { result, text } = command.dryRun?.(plan, facts) ?? { result: { plan }, text: formatPlan(plan) };
+    await confirmOrRefuse(io, confirmation);
+    const { result, text } = preview();
     printResult(io, cli.json, result, () => text);
     return;
   }
+  // The plan people confirm is shown first, on stderr (stdout stays one JSON object with --json).
+  if (risk === 'destructive') io.stderr.write(`${preview().text}\n\n`);
+  await confirmOrRefuse(io, confirmation);
   process.once('SIGINT', () => runtime.abort.abort());
   const params = command.paramsSchema.parse(plan.params ?? {});
   // In a terminal on the runner's host, whoever runs it is the approver (break-glass).

@@ -12,6 +12,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Where a destructive plan's confirmation is typed (confirm.ts); absent or not a TTY: nobody can answer, --confirm is needed. */
+  stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 export interface CliRuntime {
