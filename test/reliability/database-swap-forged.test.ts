@@ -92,7 +92,13 @@ test('a real copy is recorded on the CLI\'s disk; a database created again under
   // The real copy back under its name: the record holds again, the swap goes through.
   await q(`DROP DATABASE ${copyName}`);
   await q(`ALTER DATABASE appdb_aside RENAME TO ${copyName}`);
-  const swap = await runCli(['database', 'appdb', '--swap', copyName], env);
+  // Destructive: the CLI runs it only once confirmed with production's name (issue 19 item 2).
+  const unconfirmed = await runCli(['database', 'appdb', '--swap', copyName], env);
+  expect(unconfirmed.code).toBe(2);
+  expect(unconfirmed.stderr).toContain('error [BAD_INPUT]: This plan is destructive and stdin is not a terminal');
+  expect(unconfirmed.stderr).toContain('--confirm aiagent_prod');
+  expect({ databases: await databases(), appdb: await rows('appdb') }).toEqual({ databases: ['appdb', copyName], appdb: damaged });
+  const swap = await runCli(['database', 'appdb', '--swap', copyName, '--confirm', 'aiagent_prod'], env);
   expect(swap.code, swap.stderr).toBe(0);
   expect(await rows('appdb')).toEqual(wanted);
   expect(await oid('appdb')).toBe(realOid);
