@@ -69,6 +69,11 @@ export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tok
   setExitCode(EXIT.ok);
 }
 
+const PLAN_HELP = `
+  --dry-run  show the plan, change nothing
+  --confirm <production name>  run a plan that changes production without the prompt (scripts);
+             without it a terminal asks for the name, and anything else refuses (exit 2)`;
+
 /** One commander subcommand per runner command; commander only routes, the command parses its own words. */
 export function addRegistryCommands(program: Command, io: CliIo, setExitCode: (code: number) => void, guarded: (json: boolean, work: () => Promise<void>) => Promise<void>): void {
   for (const command of COMMANDS.filter((c) => c.home === 'runner')) {
@@ -80,7 +85,7 @@ export function addRegistryCommands(program: Command, io: CliIo, setExitCode: (c
       .allowUnknownOption()
       .allowExcessArguments()
       .argument('[words...]')
-      .addHelpText('after', command.cliHelp ?? `\nThe same words as /recover ${command.name} in Slack. Example: ${command.example.replace(/^\//, '')}\n  --json  print exactly one JSON object, also on failure`)
+      .addHelpText('after', command.cliHelp ?? `\nThe same words as /recover ${command.name} in Slack. Example: ${command.example.replace(/^\//, '')}\n  --json  print exactly one JSON object, also on failure${command.report ? '' : PLAN_HELP}`)
       .action((_words: string[], _options: unknown, sub: Command) => guarded(sub.args.includes('--json'), () => runRegistryCommand(io, command, sub.args, setExitCode)));
   }
 }
