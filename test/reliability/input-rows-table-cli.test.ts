@@ -165,6 +165,11 @@ describe('after a real side restore', () => {
     const refusal = await refused(['table', 'customers', '--from-instance', instance, '--mode', 'replace', '--db', DB], 3, 'MODE_REFUSED');
     expect(refusal.message).toMatch(/^Replacing customers would orphan rows that point at keys the restored contents lack: 1 rows of orders \(foreign key orders_customer_id_fkey\)\. Nothing was written\.$/);
     expect(await sandbox.query(`SELECT count(*)::int AS n FROM customers`, [], DB)).toEqual([{ n: 4 }]);
+    // A mode that can be met still writes only once confirmed (issue 19 item 2): --json without --confirm, exit 2.
+    const unconfirmed = await refused(['table', 'customers', '--from-instance', instance, '--mode', 'missing-rows', '--db', DB], 2, 'BAD_INPUT');
+    expect(unconfirmed.message).toContain('with --json it needs --confirm <production name>');
+    expect(unconfirmed.hint).toBe('Review the plan with --dry-run, then run the same command with --confirm aiagent_prod.');
+    expect(await sandbox.query(`SELECT count(*)::int AS n FROM customers`, [], DB)).toEqual([{ n: 4 }]);
   });
 
   test('a refusal only the side copy can tell (no primary key at the target time): exit 1 REFUSED_AFTER_RESTORE, the instance kept', async () => {
