@@ -46,6 +46,21 @@ export const backupManifestSchema = z
     databaseBytes: z.number(),
     /** How the source was read (engine/backup-files/method.ts); absent in backups taken before there was a choice (stream). */
     method: z.enum(['files', 'stream']).optional(),
+    /**
+     * Where the source kept its data and configuration when the backup was taken, and a few of
+     * its settings (engine/source-layout.ts); absent in older backups and when the backup role
+     * may not read them. Debian's packages keep postgresql.conf, pg_hba.conf and pg_ident.conf
+     * under /etc/postgresql/<version>/<cluster>, outside the data directory (and the backup).
+     */
+    sourceLayout: z
+      .object({
+        dataDirectory: z.string().optional(),
+        configFile: z.string().optional(),
+        hbaFile: z.string().optional(),
+        identFile: z.string().optional(),
+        settings: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
     files: z.array(storedFileSchema),
   })
   .superRefine((manifest, issues) => {

@@ -23,6 +23,7 @@ import { defaultBaseTransfer, nowIso, type BaseTransferConfig, type EngineContex
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 import { archiverStatusSql, quoteIdent, sourceFactsSql, switchWalSql } from './sql.js';
+import { readSourceLayout } from './source-layout.js';
 
 export function backupIdFor(time: Date): string {
   return compactUtcStamp(time);
@@ -225,6 +226,9 @@ export async function takeBaseBackup(
         hint: `GRANT EXECUTE ON FUNCTION pg_switch_wal() TO ${quoteIdent(source.user)}; (or use a superuser role for backups), then take the backup again.`,
       });
     }
+    // Where the source keeps its configuration (Debian: outside the data directory, so outside
+    // the backup): a restore in place starts production with it, a side instance writes its own.
+    const sourceLayout = await readSourceLayout(client);
     const method = await chooseBackupMethod(ctx, tools.backupMethod ?? 'auto', client, facts);
     const startTime = ctx.clock.now();
     const id = await unusedBackupId(ctx, backupIdFor(startTime));
@@ -258,6 +262,7 @@ export async function takeBaseBackup(
       nextXidAtStart: facts.nextXid,
       databaseBytes: facts.databaseBytes,
       method: method.method,
+      sourceLayout,
       files: parts.map((part) => ({ name: part.name, bytes: part.bytes, sha256: part.sha256, rawBytes: part.rawBytes, codec: part.codec })),
     };
     const rawBytes = parts.reduce((sum, part) => sum + part.rawBytes, 0);

@@ -16,6 +16,8 @@ export interface ClusterHandle {
   port: number;
   socketDir: string;
   logFile: string;
+  /** A postgresql.conf outside the data directory (Debian's layout), passed as -c config_file. */
+  configFile?: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -79,7 +81,7 @@ export async function initCluster(exec: Exec, options: InitOptions): Promise<Clu
 }
 
 export async function startCluster(exec: Exec, bin: string, osUser: string, cluster: ClusterHandle, timeoutSeconds = 120, signal?: AbortSignal): Promise<void> {
-  const [file, args] = pgCtlStartArgs(bin, cluster.dataDir, cluster.logFile, timeoutSeconds);
+  const [file, args] = pgCtlStartArgs(bin, cluster.dataDir, cluster.logFile, timeoutSeconds, cluster.configFile);
   await exec.run(file, args, { asUser: osUser, timeoutMs: (timeoutSeconds + 10) * 1000, signal });
 }
 

@@ -1,5 +1,6 @@
 /** Argument lists for PostgreSQL's tools (pure, tested as tables). */
 import { join } from 'node:path';
+import { shellQuote } from '../util/quote.js';
 
 export interface ConnectionParams {
   host: string;
@@ -40,8 +41,13 @@ export function pgBasebackupArgs(bin: string, conn: ConnectionParams, label: str
   ];
 }
 
-export function pgCtlStartArgs(bin: string, dataDir: string, logFile: string, timeoutSeconds: number): [string, string[]] {
-  return [join(bin, 'pg_ctl'), ['start', '--pgdata', dataDir, '--log', logFile, '--wait', '--timeout', String(timeoutSeconds), '--silent']];
+/**
+ * `configFile`: a postgresql.conf outside the data directory (Debian's layout). pg_ctl hands
+ * --options to /bin/sh, hence the shell quoting.
+ */
+export function pgCtlStartArgs(bin: string, dataDir: string, logFile: string, timeoutSeconds: number, configFile?: string): [string, string[]] {
+  const options = configFile ? ['--options', `-c config_file=${shellQuote(configFile)}`] : [];
+  return [join(bin, 'pg_ctl'), ['start', '--pgdata', dataDir, '--log', logFile, '--wait', '--timeout', String(timeoutSeconds), '--silent', ...options]];
 }
 
 export function pgCtlStopArgs(bin: string, dataDir: string, mode: 'smart' | 'fast' | 'immediate', timeoutSeconds: number): [string, string[]] {

@@ -5,7 +5,7 @@
  * keeps the old data directory and rolls back on any failure until the result is verified.
  */
 import { join } from 'node:path';
-import { describeTarget } from '../catalog/select-restore.js';
+import { describeTarget, type RestoreSelection } from '../catalog/select-restore.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import type { RecoveryTarget, TargetAction } from '../types.js';
 import { parseConnectionUrl, pgClientConfig } from '../util/connection-url.js';
@@ -58,15 +58,15 @@ export interface PitrResult {
 
 type Owner = { uid: number; gid: number } | undefined;
 
-function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner): RestoreLayout & { swap: InPlaceSwap } {
+function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner, selection: RestoreSelection): RestoreLayout & { swap: InPlaceSwap } {
   if (!config.source.dataDir || !config.source.url) {
     throw new RecoverError('CONFIG_INVALID', 'An in-place restore needs RECOVER_SOURCE_DATA_DIR and RECOVER_SOURCE_URL.', {
       hint: 'Configure where production keeps its data and how to connect to it, or restore to a side instance.',
     });
   }
   const connection = pgClientConfig(parseConnectionUrl(config.source.url), 'postgres');
-  const swap = inPlaceSwap(ctx, config.pg, config, connection, owner);
-  return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, side: false, swap, start: () => swap.startProduction(ctx.signal), stop: () => swap.stopProduction() };
+  const swap = inPlaceSwap(ctx, config.pg, config, connection, owner, selection.backup.sourceLayout);
+  return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, side: false, swap, start: () => swap.startProduction(ctx.signal), stop: async () => void (await swap.stopProduction()) };
 }
 
 export async function runPitr(ctx: EngineContext, config: RestoreConfig, request: PitrRequest): Promise<PitrResult> {
@@ -76,7 +76,7 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
   const selection = await planPitr(ctx, request, config.pg);
   finishSelect(`backup ${selection.backup.id}, ${selection.requiredSegments.length} WAL segments`);
   const owner = await ownerFor(config.pg.osUser);
-  const layout = request.to === 'side' ? await sideLayout(ctx, config, request, owner) : inPlaceLayout(ctx, config, owner);
+  const layout = request.to === 'side' ? await sideLayout(ctx, config, request, owner) : inPlaceLayout(ctx, config, owner, selection);
   const swap = 'swap' in layout ? (layout.swap as InPlaceSwap) : undefined;
   const before = swap ? (kind: string) => request.beforeDestructiveStep?.(kind) ?? Promise.resolve() : undefined;
   let replayed: Replayed | undefined;
@@ -87,8 +87,7 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
     if (swap) {
       await before!('stop-production');
       const finishStop = step(ctx, 'stop-production', 'Stop production');
-      await swap.stopProduction();
-      finishStop();
+      finishStop(await swap.stopProduction());
       await before!('move-aside');
       const finishMove = step(ctx, 'move-aside', "Move production's data directory aside (kept, not deleted)");
       finishMove(await swap.moveAside());

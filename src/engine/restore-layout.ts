@@ -18,6 +18,7 @@ import type { EngineContext, PgToolConfig } from './context.js';
 import { appendConf, exists, freePort, makeOwnedDir, startCluster, stopCluster } from './local-cluster.js';
 import { MARKER_FILE, markerText } from './instance-check.js';
 import { renderConf } from './pg-settings.js';
+import { configFileOutside, readSourceLayout, type SourceLayout } from './source-layout.js';
 import { withTargetClient, type TargetConnection } from './pg-client.js';
 import type { Config } from '../config.js';
 
@@ -99,7 +100,11 @@ export interface InPlaceSwap {
   logFile: string;
   /** Where the old data directory was moved; null until then. */
   readonly oldDataDir: string | null;
-  stopProduction(): Promise<void>;
+  /**
+   * Learns where production's configuration lives (from the running server, else the backup's
+   * manifest), then stops it; returns that for the job's record when it is outside the data directory.
+   */
+  stopProduction(): Promise<string | undefined>;
   moveAside(): Promise<string>;
   /** Starts production on whatever data directory is in place now. */
   startProduction(signal?: AbortSignal): Promise<void>;
@@ -117,13 +122,28 @@ export interface InPlaceSwap {
 const PAUSE_HEADER = 'recover-bot: archiving paused until the restored data is verified';
 const PAUSE_BLOCK = renderConf({ archive_command: '' }, PAUSE_HEADER);
 
-export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner): InPlaceSwap {
+/** `recorded`: the source layout in the restored backup's manifest, for when production cannot be asked (already down). */
+export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner, recorded?: SourceLayout): InPlaceSwap {
   const dataDir = config.source.dataDir!;
   const workDir = `${dataDir}.recover`;
   const logFile = join(workDir, 'server.log');
   const stop = config.source.stop;
   let stopped = false;
   let oldDataDir: string | null = null;
+  // Debian's packages keep postgresql.conf under /etc: production (the restored server, and the
+  // old one after a roll-back) is started with it, as it normally is, never on the data directory alone.
+  let configFile: string | undefined;
+  let learned = false;
+  const learnConfigFile = async () => {
+    if (learned) return configFile;
+    const live = await withTargetClient(connection, (client) => readSourceLayout(client), ctx.log).catch((error: unknown) => {
+      ctx.log.warn({ err: error }, "could not read production's config_file before stopping it; using the backup's record");
+      return undefined;
+    });
+    configFile = configFileOutside({ configFile: live?.configFile ?? recorded?.configFile }, dataDir);
+    learned = true;
+    return configFile;
+  };
 
   const startProduction = async (signal?: AbortSignal) => {
     if (stop.method === 'hook') {
@@ -131,7 +151,8 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       return;
     }
     await makeOwnedDir(workDir, owner); // pg_ctl's log lives there
-    await startCluster(ctx.exec, tools.bin, tools.osUser, { dataDir, port: Number(connection.port), socketDir: String(connection.host), logFile }, config.recoveryTimeoutSeconds, signal);
+    const found = learned ? configFile : configFileOutside(recorded, dataDir);
+    await startCluster(ctx.exec, tools.bin, tools.osUser, { dataDir, port: Number(connection.port), socketDir: String(connection.host), logFile, ...(found ? { configFile: found } : {}) }, config.recoveryTimeoutSeconds, signal);
   };
 
   return {
@@ -144,9 +165,15 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
     async stopProduction() {
       // Marked first: a stop that fails half-way leaves production in an unknown state, and
       // the roll-back must try to start it again.
+      if (stop.method === 'hook') {
+        stopped = true;
+        await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
+        return undefined;
+      }
+      const outside = await learnConfigFile();
       stopped = true;
-      if (stop.method === 'hook') await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
-      else await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
+      await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
+      return outside ? `its configuration is ${outside}, outside the data directory: started again with -c config_file` : undefined;
     },
     async moveAside() {
       const target = await unusedPath(`${dataDir}.before-pitr-${compactUtcStamp(ctx.clock.now())}`);

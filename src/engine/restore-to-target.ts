@@ -5,7 +5,7 @@
  * (pitr, and later table, rows, database, drill); pitr in place uses `restoreToTarget` over
  * production's own directory. Steps reported: restore-base-backup, configure-recovery, replay-wal.
  */
-import { chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseLsn, segmentName, segmentOfLsn, timelineForSegment } from '../catalog/segments.js';
 import { describeTarget, type RestoreSelection } from '../catalog/select-restore.js';
@@ -26,6 +26,7 @@ import { endReplayTuning, type TuningEnd } from './replay-tuning.js';
 import { createSideInstance } from './restore-layout.js';
 import { openSideInstance, removeTree, stopSideInstance } from './instances.js';
 import { ownerFor } from './os-user.js';
+import { writeSideConfig } from './source-layout.js';
 
 export type RestoreConfig = Pick<Config, 'pg' | 'restoreRoot' | 'prefetch' | 'recoveryTimeoutSeconds' | 'verifyTables' | 'verifyConfigFile' | 'source'>;
 type Owner = { uid: number; gid: number } | undefined;
@@ -186,13 +187,12 @@ export async function restoreToTarget(
       archiving: layout.side ? 'off' : 'keep',
     });
     const replayOnly = request.replaySettingsOverride ?? replayOnlySettings({ syncBeforeHandover: layout.side && request.action === 'promote', walSegmentSize: selection.backup.walSegmentSize });
+    // A side instance never uses the source's configuration files: Debian's packages keep them
+    // outside the data directory (so outside the backup), and a copy in it may name the source's
+    // paths. Its own minimal ones; local trust (its socket directory is private to the postgres
+    // user and root) lets the runner verify without production credentials.
+    if (layout.side) await writeSideConfig(ctx.exec, config.pg.bin, config.pg.osUser, dataDir, owner, selection.backup.sourceLayout);
     await configureRecovery(dataDir, settings, owner, replayOnly);
-    if (layout.side) {
-      // The side instance's socket directory is private to the postgres user (and root):
-      // trust there lets the runner verify without production credentials.
-      const hba = join(dataDir, 'pg_hba.conf');
-      await writeFile(hba, `local all all trust\n${await readFile(hba, 'utf8')}`);
-    }
     await hooks.afterConfigure?.();
     finishConfigure();
 

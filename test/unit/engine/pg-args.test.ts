@@ -46,6 +46,11 @@ describe('argument lists', () => {
       [`${BIN}/pg_ctl`, ['start', '--pgdata', '/restores/p/data', '--log', '/restores/p/server.log', '--wait', '--timeout', '600', '--silent']],
     ],
     [
+      "pg_ctl start with a postgresql.conf outside the data directory (Debian's layout), quoted for pg_ctl's shell",
+      pgCtlStartArgs(BIN, '/var/lib/postgresql/15/main', '/x/server.log', 60, "/etc/postgresql/15/it's/postgresql.conf"),
+      [`${BIN}/pg_ctl`, ['start', '--pgdata', '/var/lib/postgresql/15/main', '--log', '/x/server.log', '--wait', '--timeout', '60', '--silent', '--options', `-c config_file='/etc/postgresql/15/it'\\''s/postgresql.conf'`]],
+    ],
+    [
       'pg_ctl stop immediate',
       pgCtlStopArgs(BIN, '/data', 'immediate', 60),
       [`${BIN}/pg_ctl`, ['stop', '--pgdata', '/data', '--mode', 'immediate', '--wait', '--timeout', '60', '--silent']],
