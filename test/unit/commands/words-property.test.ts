@@ -62,7 +62,7 @@ const databases = fc.constantFrom('aiagent_prod', 'postgres', 'template0', 'temp
 const numbers = fc.constantFrom('0', '1', '2', '3', '73519', '4294967296', '18446744073709551615', '18446744073709551616', '99999999999999999999', '-1', '1e5', '0x10', '00', '16', '17', '1024', '65535', '65536', '0/3000028', 'FFFFFFFF/FFFFFFFF', '1/', 'X/Y');
 const flags = fc.constantFrom(
   '--where', '--at', '--before-xid', '--db', '--instance', '--from-instance', '--with-children', '--keep-instance', '--mode', '--swap', '--jobs', '--to', '--xid',
-  '--lsn', '--name', '--action', '--backup', '--immediate', '--latest', '--inclusive', '--exclusive', '--port', '--json', '--dry-run', '--since', '--', '--=', '--help',
+  '--lsn', '--name', '--action', '--backup', '--immediate', '--latest', '--inclusive', '--exclusive', '--port', '--json', '--dry-run', '--confirm', '--since', '--', '--=', '--help',
   '--__proto__', '--constructor', '--toString', '--hasOwnProperty', '--WHERE', '—where', '–-at',
 );
 const keywords = fc.constantFrom('as-new', 'missing-rows', 'replace', 'side', 'in-place', 'promote', 'pause', 'restore-point', 'help', 'status');
