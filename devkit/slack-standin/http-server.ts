@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ResponseUrls } from './response-urls.js';
+import type { Stalls } from './stalls.js';
 import type { Json, StandInLog } from './types.js';
 import type { WebApi } from './web-api.js';
 
@@ -15,6 +16,8 @@ export interface HttpRoutes {
   webApi: WebApi;
   responseUrls: ResponseUrls;
   log?: StandInLog;
+  /** Calls held until the test releases them (a Web API that does not answer). */
+  stalls?: Stalls;
   /** WebSocket upgrades (Socket Mode), when enabled. */
   onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
@@ -75,7 +78,19 @@ async function handle(routes: HttpRoutes, request: IncomingMessage, response: Se
     const params: Json = { ...Object.fromEntries(url.searchParams), ...parsed.params };
     const authorization = request.headers.authorization ?? '';
     const bearer = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+    const held = routes.stalls?.take(apiMatch[1]);
+    if (held?.mode === 'lost') {
+      // Never reached Slack: nothing is done or recorded; the connection just goes away.
+      await held.released;
+      response.destroy();
+      return;
+    }
     const result = routes.webApi.call({ method: apiMatch[1], params, ...(bearer ? { bearer } : {}) });
+    if (held) {
+      // Done now, answered when the test says so (if the client still listens).
+      await held.released;
+      if (response.destroyed) return;
+    }
     return send(response, result.status, result.body, result.headers);
   }
 

@@ -22,6 +22,7 @@ import { createStandInCore } from './core.js';
 import type { ForcedLimit } from './rate-limits.js';
 import { ResponseUrls, type ResponseUrlUse } from './response-urls.js';
 import { SocketModeHub } from './socket-mode.js';
+import { Stalls, type StallHandle, type StallOptions } from './stalls.js';
 import type { Transcript } from './transcript.js';
 import {
   DEFAULT_ACK_TIMEOUT_MS, type RateBudget, type RecordedCall, type SlackStandInOptions, type UnknownCall,
@@ -55,6 +56,11 @@ export interface SlackStandIn {
   /** Answers the next `count` calls of `method` with HTTP 429 and Retry-After. */
   rateLimit(method: string, limit: ForcedLimit): void;
   setBudget(method: string, budget: RateBudget | undefined): void;
+  /**
+   * Holds the next calls of `method` over HTTP until `release()`: 'answer-late' (default) does
+   * the work at once and answers late, 'lost' never does it and drops the connection.
+   */
+  stall(method: string, options?: StallOptions): StallHandle;
   /** A trigger_id as if the user had just clicked something, for direct views.* tests. */
   issueTriggerId(user: string, channel?: string): string;
   close(): Promise<void>;
@@ -79,10 +85,12 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     ...(socketMode ? { socketMode } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
+  const stalls = new Stalls();
   const running = await startHttpServer(
     {
       webApi,
       responseUrls,
+      stalls,
       ...(socketMode ? { onUpgrade: (request, socket, head) => socketMode.onUpgrade(request, socket, head) } : {}),
       ...(options.log ? { log: options.log } : {}),
     },
@@ -108,10 +116,12 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     replay: (request) => delivery.replay(request),
     rateLimit: (method, limit) => rateLimiter.force(method, limit),
     setBudget: (method, budget) => rateLimiter.setBudget(method, budget),
+    stall: (method, stallOptions) => stalls.stall(method, stallOptions),
     issueTriggerId: (user, channel) => triggers.issue(user, channel),
     close: async () => {
       // Upgraded sockets are no longer the HTTP server's to close.
       socketMode?.close();
+      stalls.releaseAll();
       await running.close();
     },
   };
@@ -126,6 +136,7 @@ export { createStandInCore, type StandInCore } from './core.js';
 export type { TranscriptMessage, TranscriptView, TranscriptEvent, UserAction } from './transcript.js';
 export type { SlackStandInOptions, StandInUser, StandInChannel, RateBudget, RecordedCall, UnknownCall } from './types.js';
 export type { ActionResult, ClickInput, SlashCommandInput } from './user-actions.js';
+export type { StallHandle, StallMode, StallOptions } from './stalls.js';
 export type { SubmitInput, SubmitResult } from './view-submission.js';
 export type { Tamper, SentRequest, AckTimeout, Delivery } from './bot-delivery.js';
 export { renderMessage, renderChannel, type RenderNames } from './render.js';

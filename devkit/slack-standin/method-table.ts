@@ -17,6 +17,8 @@ export interface MethodDefinition {
   scope?: string;
   /** Set for methods published after the 2020 spec; the spec test skips them. */
   newerThanSpec?: string;
+  /** Parameters added after the 2020 spec (in `params` too), each with the reason; the spec test skips them. */
+  paramsNewerThanSpec?: Record<string, string>;
   /** Which token the method takes; bot token unless stated. */
   token?: 'bot' | 'app';
 }
@@ -34,7 +36,11 @@ export const NEWER_THAN_SPEC_ERRORS: Record<string, string> = {
   expired_trigger_id: 'views.* have no error list in the spec',
   invalid_trigger_id: 'views.* have no error list in the spec',
   no_such_subteam: 'usergroups.users.list lists no not-found code in the spec',
+  invalid_metadata_format: 'message metadata (2022) is not in the 2020 spec',
 };
+
+const METADATA_PARAM = { metadata: 'message metadata (2022): the bot marks each post with its key' };
+const INCLUDE_METADATA_PARAM = { include_all_metadata: 'message metadata (2022): returns the metadata the bot looks for' };
 
 /** Parameters accepted on every method, each with the reason. */
 export const UNIVERSAL_PARAMS: Record<string, string> = {
@@ -49,11 +55,26 @@ export const METHODS = {
   'chat.postMessage': {
     params: [
       'channel', 'text', 'blocks', 'attachments', 'thread_ts', 'reply_broadcast', 'mrkdwn', 'parse',
-      'link_names', 'unfurl_links', 'unfurl_media', 'username', 'icon_emoji', 'icon_url', 'as_user',
+      'link_names', 'unfurl_links', 'unfurl_media', 'username', 'icon_emoji', 'icon_url', 'as_user', 'metadata',
     ],
+    paramsNewerThanSpec: METADATA_PARAM,
     required: ['channel'],
-    errors: [...MESSAGE_ERRORS, 'not_in_channel', 'is_archived'],
+    errors: [...MESSAGE_ERRORS, 'not_in_channel', 'is_archived', 'invalid_metadata_format'],
     scope: 'chat:write',
+  },
+  'conversations.history': {
+    params: ['channel', 'cursor', 'inclusive', 'latest', 'limit', 'oldest', 'include_all_metadata'],
+    paramsNewerThanSpec: INCLUDE_METADATA_PARAM,
+    required: ['channel'],
+    errors: ['channel_not_found', 'invalid_ts_latest', 'invalid_ts_oldest'],
+    scope: 'channels:history',
+  },
+  'conversations.replies': {
+    params: ['channel', 'ts', 'cursor', 'inclusive', 'latest', 'limit', 'oldest', 'include_all_metadata'],
+    paramsNewerThanSpec: INCLUDE_METADATA_PARAM,
+    required: ['channel', 'ts'],
+    errors: ['channel_not_found', 'thread_not_found'],
+    scope: 'channels:history',
   },
   'chat.update': {
     params: ['channel', 'ts', 'text', 'blocks', 'attachments', 'as_user', 'link_names', 'parse'],

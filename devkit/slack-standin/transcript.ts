@@ -32,6 +32,8 @@ export interface TranscriptMessage {
   deleted: boolean;
   /** Set for ephemeral messages: the only user who sees it. */
   visibleTo?: string;
+  /** Message metadata the poster attached (chat.postMessage `metadata`). */
+  metadata?: { event_type: string; event_payload: Json };
   via: 'web_api' | 'response_url' | 'ack' | 'slack';
 }
 

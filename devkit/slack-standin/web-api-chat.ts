@@ -27,8 +27,29 @@ export function messageContent(params: Json): MessageContent {
   return { text, blocks: blocks as Block[] | undefined };
 }
 
-/** A message object as Slack returns it in chat.* responses and interaction payloads. */
-export function apiMessage(message: TranscriptMessage, context: ApiContext): Json {
+/** Message metadata as chat.postMessage takes it: {event_type, event_payload}, JSON-encoded in form bodies. */
+export function metadataParam(params: Json): TranscriptMessage['metadata'] {
+  if (params.metadata === undefined || params.metadata === '') return undefined;
+  let value: unknown;
+  try {
+    value = jsonParam(params, 'metadata', 'invalid_metadata_format');
+  } catch {
+    throw new SlackApiError('invalid_metadata_format');
+  }
+  const record = value as { event_type?: unknown; event_payload?: unknown } | null;
+  if (typeof record !== 'object' || record === null || typeof record.event_type !== 'string' || !/^[a-z0-9_]{1,255}$/i.test(record.event_type)) {
+    throw new SlackApiError('invalid_metadata_format');
+  }
+  const payload = record.event_payload ?? {};
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw new SlackApiError('invalid_metadata_format');
+  return { event_type: record.event_type, event_payload: payload as Json };
+}
+
+/**
+ * A message object as Slack returns it in chat.* responses and interaction payloads; with
+ * `withMetadata` (conversations.* with include_all_metadata) also its metadata.
+ */
+export function apiMessage(message: TranscriptMessage, context: ApiContext, withMetadata = false): Json {
   const body: Json = {
     type: 'message',
     user: message.user,
@@ -43,6 +64,7 @@ export function apiMessage(message: TranscriptMessage, context: ApiContext): Jso
   if (message.blocks) body.blocks = message.blocks;
   if (message.threadTs) body.thread_ts = message.threadTs;
   if (message.editedAt) body.edited = { user: message.user, ts: String(message.editedAt.getTime() / 1000) };
+  if (withMetadata && message.metadata) body.metadata = message.metadata;
   return body;
 }
 
@@ -54,6 +76,7 @@ function botAuthor(context: ApiContext): { user: string; botId: string } {
 function addBotMessage(params: Parameters<MethodHandler>[0], context: Parameters<MethodHandler>[1], channel: string, visibleTo?: string) {
   const { text, blocks } = messageContent(params);
   const threadTs = stringParam(params, 'thread_ts');
+  const metadata = visibleTo === undefined ? metadataParam(params) : undefined;
   return context.transcript.addMessage({
     channel,
     ts: context.workspace.nextTs(),
@@ -62,6 +85,7 @@ function addBotMessage(params: Parameters<MethodHandler>[0], context: Parameters
     ...(blocks === undefined ? {} : { blocks }),
     ...(threadTs === undefined ? {} : { threadTs }),
     ...(visibleTo === undefined ? {} : { visibleTo }),
+    ...(metadata === undefined ? {} : { metadata }),
     postedAt: context.clock.now(),
     via: 'web_api',
   });

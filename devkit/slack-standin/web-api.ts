@@ -8,10 +8,11 @@ import { methodDefinition, SlackApiError, unknownParamsOf, validationError } fro
 import type { RateLimiter } from './rate-limits.js';
 import type { Json, RecordedCall, StandInLog, UnknownCall, WebApiResult } from './types.js';
 import { chatHandlers } from './web-api-chat.js';
+import { conversationHandlers } from './web-api-conversations.js';
 import { directoryHandlers } from './web-api-directory.js';
 import { viewHandlers } from './web-api-views.js';
 
-const HANDLERS: Record<string, MethodHandler> = { ...chatHandlers, ...viewHandlers, ...directoryHandlers };
+const HANDLERS: Record<string, MethodHandler> = { ...chatHandlers, ...conversationHandlers, ...viewHandlers, ...directoryHandlers };
 
 export interface WebApiRequest {
   method: string;

@@ -26,6 +26,9 @@ export {
   type JobOutcome,
 } from './queue.js';
 export { firstSeenRequest, SEEN_REQUEST_WINDOW_MINUTES } from './seen-requests.js';
+export {
+  recordSlackPostIntent, markSlackPostAttempt, saveSlackPostTs, getSlackPost, listUnlinkedApprovalPosts, type SlackPostIntent, type SlackPostRecord,
+} from './slack-posts.js';
 export { startStep, finishStep, appendRunnerEvent, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
 export { appendEvent, listEvents, subscribeEvents, EVENTS_CHANNEL } from './events.js';
 export { recordRateSample, recentRateSamples, type RateSampleRecord } from './rates.js';

@@ -12,6 +12,12 @@ import { FastAckReceiver } from './io/fast-ack-receiver.js';
 
 /** Web API retries: a few quick ones for network blips, never Slack's default half hour. */
 export const RETRY_CONFIG = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000, randomize: true };
+/**
+ * chat.postMessage goes through a client without retries: after a timeout the client would
+ * send the same post again although Slack may have made it (a late answer), which is how one
+ * step reply was posted three times. io/posts-once.ts retries instead, looking first.
+ */
+export const NO_RETRY_CONFIG = { retries: 0 };
 export const CALL_TIMEOUT_MS = 15_000;
 
 const LEVELS: Record<string, LogLevel> = {
@@ -48,14 +54,24 @@ function missing(name: string, why: string): RecoverError {
   });
 }
 
-export function appOptions(slack: SlackConfig, log: Logger): AppOptions {
-  if (!slack.botToken) throw missing('SLACK_BOT_TOKEN', 'to run the bot');
-  const clientOptions = {
+/** Web API client options; `callTimeoutMs` (default CALL_TIMEOUT_MS) is lowered by tests. */
+export function clientOptionsOf(slack: SlackConfig, callTimeoutMs = CALL_TIMEOUT_MS) {
+  return {
     ...(slack.apiUrl ? { slackApiUrl: slack.apiUrl.endsWith('/') ? slack.apiUrl : `${slack.apiUrl}/` } : {}),
     retryConfig: RETRY_CONFIG,
     rejectRateLimitedCalls: true,
-    timeout: CALL_TIMEOUT_MS,
+    timeout: callTimeoutMs,
   };
+}
+
+/** The client that posts messages: the same options, but no retries of its own. */
+export function postingClientOptions(slack: SlackConfig, log: Logger, callTimeoutMs = CALL_TIMEOUT_MS) {
+  return { ...clientOptionsOf(slack, callTimeoutMs), retryConfig: NO_RETRY_CONFIG, logger: boltLogger(log), logLevel: LEVELS[log.level] ?? LogLevel.INFO };
+}
+
+export function appOptions(slack: SlackConfig, log: Logger, callTimeoutMs = CALL_TIMEOUT_MS): AppOptions {
+  if (!slack.botToken) throw missing('SLACK_BOT_TOKEN', 'to run the bot');
+  const clientOptions = clientOptionsOf(slack, callTimeoutMs);
   const common: AppOptions = {
     token: slack.botToken,
     // auth.test runs in app.init(), awaited by the bot's start(): a bad token is a start-up

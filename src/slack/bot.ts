@@ -9,13 +9,13 @@
  *   await bot.stop();
  */
 import type { AddressInfo } from 'node:net';
-import { App } from '@slack/bolt';
+import { App, webApi } from '@slack/bolt';
 import type pg from 'pg';
 import type { Config } from '../config.js';
 import { getRequest } from '../control/index.js';
 import { RecoverError } from '../errors.js';
 import { systemClock, type Clock, type Logger } from '../types.js';
-import { appOptions } from './app-options.js';
+import { appOptions, postingClientOptions } from './app-options.js';
 import { FastAckReceiver } from './io/fast-ack-receiver.js';
 import { controlDbFailure, openConnections, warmConnectionCount, warmControlQueries, warmFetch, warmPureCode } from './warm-up.js';
 import { ApproverDirectory } from './flows/approvers.js';
@@ -27,6 +27,8 @@ import { registerHandlers } from './listeners/handlers.js';
 import { JobWatcher } from './flows/job-watcher.js';
 import { ControlListener } from './io/control-listener.js';
 import { Outbox } from './io/outbox.js';
+import { PostsOnce } from './io/posts-once.js';
+import { linkApprovalPosts } from './flows/approval-posts.js';
 import { PlanWatcher } from './flows/plan-watcher.js';
 import type { UpdateBudget } from './io/scheduler.js';
 
@@ -43,6 +45,10 @@ export interface CreateBotOptions {
   pollIntervalMs?: number;
   /** After this long without a plan, the planning message says no runner answered; default 5 min. */
   planningStallMs?: number;
+  /** Web API call timeout; default CALL_TIMEOUT_MS (15 s). Tests lower it to stall the stand-in past it. */
+  slackCallTimeoutMs?: number;
+  /** First wait before posting again after an unanswered post (doubling); default 500 ms. */
+  postBackoffMs?: number;
   /** HTTP mode: where to listen; port defaults to config.slack.port (0 picks a free one). */
   host?: string;
   port?: number;
@@ -82,10 +88,12 @@ async function initSlack(app: App): Promise<void> {
 
 export function createBot(options: CreateBotOptions): RecoverBot {
   const { config, control, log } = options;
-  const boltOptions = appOptions(config.slack, log);
+  const boltOptions = appOptions(config.slack, log, options.slackCallTimeoutMs);
   const receiver = boltOptions.receiver instanceof FastAckReceiver ? boltOptions.receiver : undefined;
   const app = new App(boltOptions);
-  const out = new Outbox(app.client, log, options.updateBudget);
+  const writer = new webApi.WebClient(config.slack.botToken, postingClientOptions(config.slack, log, options.slackCallTimeoutMs));
+  const posts = new PostsOnce({ writer, reader: app.client, control, log, ...(options.postBackoffMs !== undefined ? { backoffMs: options.postBackoffMs } : {}) });
+  const out = new Outbox(app.client, log, options.updateBudget, posts);
   const clock = options.clock ?? systemClock;
   const deps: BotDeps = {
     config,
@@ -119,9 +127,26 @@ export function createBot(options: CreateBotOptions): RecoverBot {
     log.error({ err: error }, 'unhandled error in a Slack listener');
   });
 
+  // Approval messages posted before a restart whose ts was never saved: found (or posted) and
+  // brought up to date, so no message keeps live buttons that nothing updates. Retried by the poll until done.
+  let approvalsLinked = false;
+  let linking = false;
+  const linkApprovals = (): void => {
+    if (approvalsLinked || linking) return;
+    linking = true;
+    deps.tasks.run('link approval messages', async () => {
+      try {
+        await linkApprovalPosts(flowDeps);
+        approvalsLinked = true;
+      } finally {
+        linking = false;
+      }
+    }, async () => undefined); // logged by Tasks; the next poll tries again
+  };
   const poll = (): void => {
     plans.poll();
     jobs.poll();
+    linkApprovals();
   };
   const listener = new ControlListener(control, log, {
     event: (jobId) => jobs.notify(jobId),
@@ -148,6 +173,7 @@ export function createBot(options: CreateBotOptions): RecoverBot {
         await warmControlQueries(control);
         warmPureCode(log, config.slack.allowedChannels);
         resumed = await jobs.resume();
+        linkApprovals();
         if (config.slack.socketMode) {
           await app.start();
         } else {

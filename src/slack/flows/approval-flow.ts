@@ -26,6 +26,9 @@ export interface FlowDeps extends BotDeps {
 
 export type Reply = (message: SlackMessage) => Promise<void>;
 
+/** The key of a request's approval message in slack_posts (and in the message's metadata). */
+export const approvalPostKey = (requestId: string): string => `request:${requestId}:approval`;
+
 async function load(deps: FlowDeps, requestId: string): Promise<{ request: RequestRecord; plan: PlanRecord }> {
   const request = await getRequest(deps.control, requestId);
   if (!request) throw new RecoverError('BAD_INPUT', `There is no request ${requestId}.`);
@@ -88,14 +91,16 @@ async function postApprovalRequest(
     return by.reply(commandErrorMessage(error));
   }
   const channel = request.slackRefs.channel ?? request.channelId;
-  const ts = await deps.out.post(channel, approvalMessage(await approvalInput(deps, request, plan, { kind: 'open' })));
+  // Recorded before it is posted and marked with its key: a slow Slack or a restart finds it instead of posting twice.
+  const about = { key: approvalPostKey(request.id), kind: 'approval', requestId: request.id };
+  const ts = await deps.out.post(channel, approvalMessage(await approvalInput(deps, request, plan, { kind: 'open' })), undefined, about);
   await setRequestSlackRefs(deps.control, request.id, { approvalTs: ts });
   const updated = { ...request, slackRefs: { ...request.slackRefs, approvalTs: ts } };
   showPreview(deps, updated, plan, { kind: 'approval-requested', by: request.requesterId });
   await refreshApproval(deps, request.id);
 }
 
-async function approvalInput(deps: FlowDeps, request: RequestRecord, plan: PlanRecord, state: ApprovalState) {
+export async function approvalInput(deps: FlowDeps, request: RequestRecord, plan: PlanRecord, state: ApprovalState) {
   const policy = await deps.approvers.policy(request.teamId, plan.plan);
   const now = deps.clock.now();
   const approvals = await listApprovals(deps.control, request.id);

@@ -175,7 +175,7 @@ export class JobWatcher {
       const channel = job.slackRefs.channel ?? request.slackRefs.channel ?? request.channelId;
       let statusTs = job.slackRefs.statusTs;
       if (!statusTs) {
-        statusTs = await out.post(channel, statusMessage(view, meta, this.deps.clock.now()));
+        statusTs = await out.post(channel, statusMessage(view, meta, this.deps.clock.now()), undefined, { key: `job:${job.id}:status`, kind: 'status' });
         await setJobSlackRefs(control, job.id, { channel, statusTs, threadTs: statusTs });
       }
       this.follow({
@@ -255,23 +255,25 @@ export class JobWatcher {
     const { out } = this.deps;
     const { event } = record;
     const target = summaryTarget(summaryFactsOf(t.plan, null).target).text;
-    const post = (message: SlackMessage) => out.post(t.channel, message, t.statusTs);
+    // Each post is keyed by job, event and kind: repeated (a retry, a restart) it finds the message instead of posting twice.
+    const post = (kind: 'step' | 'integrity' | 'summary', message: SlackMessage) =>
+      out.post(t.channel, message, t.statusTs, { key: `job:${t.jobId}:event:${record.id}:${kind}`, kind });
     if (event.type === 'step.finished') {
       const index = next.steps.findIndex((s) => s.step === event.step && s.state === 'done' && s.seconds === event.seconds);
       const title = next.steps[index]?.title ?? event.step;
-      await post(stepFinishedMessage({ index: index < 0 ? null : index, title, seconds: event.seconds, ...(event.detail ? { detail: event.detail } : {}) }));
+      await post('step', stepFinishedMessage({ index: index < 0 ? null : index, title, seconds: event.seconds, ...(event.detail ? { detail: event.detail } : {}) }));
     } else if (event.type === 'integrity.report' && next.integrity) {
-      t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached: null }));
+      t.integrityTs = await post('integrity', integrityMessage({ report: next.integrity, target, reached: null }));
       t.integrityShown = true;
     } else if (isTerminal(next.status) && event.type.startsWith('job.')) {
       const reached = summaryFactsOf(t.plan, next.result).recovery?.reachedTime ?? null;
       if (next.integrity && !t.integrityShown && event.type === 'job.succeeded') {
-        t.integrityTs = await post(integrityMessage({ report: next.integrity, target, reached }));
+        t.integrityTs = await post('integrity', integrityMessage({ report: next.integrity, target, reached }));
         t.integrityShown = true;
       } else if (next.integrity && t.integrityTs && reached) {
         out.update(t.channel, t.integrityTs, integrityMessage({ report: next.integrity, target, reached }), PRIORITY.progress);
       }
-      await post(await buildSummary(this.deps, t.jobId, next));
+      await post('summary', await buildSummary(this.deps, t.jobId, next));
     } else {
       return;
     }

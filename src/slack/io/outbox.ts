@@ -1,6 +1,6 @@
 /**
- * The bot's only way to talk to Slack: posts and ephemerals (with 429 retries), updates
- * (always through the shared UpdateScheduler), and modals. Failures become RecoverErrors
+ * The bot's only way to talk to Slack: posts (each done once per event, see posts-once.ts),
+ * ephemerals (with 429 retries), updates (always through the shared UpdateScheduler), and modals. Failures become RecoverErrors
  * with Slack's error code, so callers can show them in the channel; nothing here logs a
  * token or a request body.
  */
@@ -8,6 +8,7 @@ import type { types, webApi } from '@slack/bolt';
 import type { Logger } from '../../types.js';
 import { escapeMrkdwn, type Block, type SlackMessage } from '../views/common.js';
 import { notice } from '../views/help.js';
+import type { PostKey, PostsOnce } from './posts-once.js';
 import { UpdateScheduler, type UpdateBudget } from './scheduler.js';
 import { slackFailure, withRateLimitRetry } from './slack-errors.js';
 
@@ -22,7 +23,8 @@ export class Outbox {
   constructor(
     private readonly client: webApi.WebClient,
     private readonly log: Logger,
-    budget?: UpdateBudget,
+    budget: UpdateBudget | undefined,
+    private readonly posts: PostsOnce,
   ) {
     this.scheduler = new UpdateScheduler({
       send: async (update) => {
@@ -33,22 +35,18 @@ export class Outbox {
     });
   }
 
-  /** Posts a message (a thread reply with `threadTs`); returns its ts. */
-  async post(channel: string, message: SlackMessage, threadTs?: string): Promise<string> {
-    try {
-      const result = await withRateLimitRetry(() =>
-        this.client.chat.postMessage({
-          channel,
-          text: message.text,
-          blocks: asBlocks(message.blocks),
-          ...(threadTs ? { thread_ts: threadTs } : {}),
-        }),
-      );
-      if (!result.ts) throw new Error('chat.postMessage returned no ts');
-      return result.ts;
-    } catch (error) {
-      throw slackFailure(threadTs ? 'to post a thread reply' : 'to post a message', error);
-    }
+  /**
+   * Posts a message (a thread reply with `threadTs`) once; returns its ts. With `about` (what
+   * request or job event it is for) the post is recorded in the control DB first, so a repeat
+   * with the same key (a retry, a restarted bot) finds the message instead of posting again.
+   */
+  post(channel: string, message: SlackMessage, threadTs?: string, about?: PostKey): Promise<string> {
+    return this.posts.post(channel, message, threadTs, about);
+  }
+
+  /** The ts of our message marked with `key` (posted since shortly before `since`), if Slack has one. */
+  findPosted(channel: string, threadTs: string | undefined, key: string, since: Date): Promise<string | undefined> {
+    return this.posts.find(channel, threadTs, key, since);
   }
 
   /** Shows a message to one person; false (and logged) if Slack refused, e.g. outside the bot's channels. */

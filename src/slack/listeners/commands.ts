@@ -5,6 +5,7 @@
  * lent here) and, for runner-planned commands, filing the
  * request and posting "Planning…" for the plan watcher to turn into the preview.
  */
+import { randomUUID } from 'node:crypto';
 import { COMMANDS, findCommand, tokenize, type RecoverCommand } from '../../../commands/index.js';
 import type { BotActions } from '../../../commands/types.js';
 import { createRequest, getJob, getRequest, listJobs, requestCancel, setRequestSlackRefs } from '../../control/index.js';
@@ -76,7 +77,9 @@ async function startPlanning(deps: CommandDeps, input: CommandInput, command: Re
   const text = input.text.trim();
   const pool = deps.config.pool;
   // Post first: if Slack refuses (bot not in the channel), no orphan request is left behind.
-  const ts = await deps.out.post(input.channelId, planningMessage({ commandText: text, requesterId: input.userId, pool }));
+  // Recorded and marked with a key of its own: a post Slack answers late is found, not made twice.
+  const about = { key: `planning:${randomUUID()}`, kind: 'planning' };
+  const ts = await deps.out.post(input.channelId, planningMessage({ commandText: text, requesterId: input.userId, pool }), undefined, about);
   try {
     const request = await createRequest(deps.control, { teamId: input.teamId, channelId: input.channelId, requesterId: input.userId, command: command.name, args, pool });
     deps.typedText.set(request.id, text);

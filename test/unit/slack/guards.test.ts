@@ -4,7 +4,7 @@ import type { ApprovalConfig, SlackConfig } from '../../../src/config.js';
 import { isRecoverError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { FastAckReceiver } from '../../../src/slack/io/fast-ack-receiver.js';
-import { appOptions, RETRY_CONFIG } from '../../../src/slack/app-options.js';
+import { appOptions, postingClientOptions, RETRY_CONFIG } from '../../../src/slack/app-options.js';
 import { ApproverDirectory, requiredApprovals } from '../../../src/slack/flows/approvers.js';
 import { mrkdwn } from '../../../src/slack/views/common.js';
 import { globToRegExp, isChannelAllowed, RecentKeys, requestKey } from '../../../src/slack/listeners/guards.js';
@@ -66,6 +66,12 @@ describe('Bolt options', () => {
     expect(options.clientOptions).toMatchObject({ slackApiUrl: 'http://127.0.0.1:9/api/', rejectRateLimitedCalls: true, retryConfig: RETRY_CONFIG });
     expect(RETRY_CONFIG.retries).toBeLessThanOrEqual(3);
     expect(options.logLevel).toBe(LogLevel.ERROR);
+  });
+
+  it('posts through a client that never re-sends on its own (a timed-out post may have been made)', () => {
+    const options = postingClientOptions(slack, log, 250);
+    expect(options).toMatchObject({ slackApiUrl: 'http://127.0.0.1:9/api/', rejectRateLimitedCalls: true, retryConfig: { retries: 0 }, timeout: 250 });
+    expect(appOptions(slack, log, 250).clientOptions).toMatchObject({ timeout: 250, retryConfig: RETRY_CONFIG });
   });
 
   it('uses Socket Mode with the app token and the same API URL for the socket client', () => {

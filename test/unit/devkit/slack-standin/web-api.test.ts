@@ -40,10 +40,10 @@ describe('Web API front door', () => {
   it('answers unknown methods and records them for unknownCalls()', () => {
     const { core } = setup();
     expect(core.call('chat.postMessageX', { channel: 'C1' }).body).toEqual({ ok: false, error: 'unknown_method' });
-    core.call('chat.postMessage', { channel: 'C1', text: 'hi', metadata: '{}' });
+    core.call('chat.postMessage', { channel: 'C1', text: 'hi', thread_broadcast: 'true' });
     expect(core.webApi.unknownCalls().map((u) => [u.call.method, u.reason, u.unknownParams])).toEqual([
       ['chat.postMessageX', 'unknown_method', []],
-      ['chat.postMessage', 'unknown_params', ['metadata']],
+      ['chat.postMessage', 'unknown_params', ['thread_broadcast']],
     ]);
     expect(core.transcript.calls.every((c) => !('token' in c.params))).toBe(true);
   });
