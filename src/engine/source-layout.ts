@@ -89,13 +89,21 @@ export const SIDE_FILES_HEADER = 'recover-bot side instance: its own access file
  * A side instance's own postgresql.conf, pg_hba.conf and pg_ident.conf (pure). Where it listens,
  * archiving off and the recovery settings go into postgresql.auto.conf (recoverySettings), read
  * last. pg_hba trusts local socket connections only: the socket directory is private to the
- * postgres OS user (and root, the runner), so only they can reach it; no TCP line at all.
+ * postgres OS user (and root, the runner), so only they can reach it; on 127.0.0.1 a role's own
+ * password is asked (md5 also takes SCRAM secrets), never trust.
  */
 export function sideConfFiles(input: { control: Record<string, string>; carried?: Record<string, string> | undefined }): Record<'postgresql.conf' | 'pg_hba.conf' | 'pg_ident.conf', string> {
   const carried = Object.fromEntries(Object.entries(input.carried ?? {}).filter(([name]) => (CARRIED_SETTINGS as readonly string[]).includes(name)));
   return {
     'postgresql.conf': `# written by recover-bot for a side instance; the backup's own files, if any, are kept as *.from-backup${renderConf({ ...carried, ...input.control }, SIDE_CONF_HEADER)}`,
-    'pg_hba.conf': '# written by recover-bot: local socket connections only (the socket directory is private to postgres and root)\nlocal all all trust\n',
+    'pg_hba.conf': [
+      '# written by recover-bot for a side instance',
+      '# trust on its Unix socket only: the socket directory is private to the postgres OS user and root (the runner)',
+      'local all all trust',
+      '# on 127.0.0.1 (where it listens) only with a role password restored from the backup',
+      'host all all 127.0.0.1/32 md5',
+      '',
+    ].join('\n'),
     'pg_ident.conf': '# written by recover-bot: no user name maps\n',
   };
 }

@@ -65,6 +65,6 @@ test("sideConfFiles: minimal files of its own, never the source's paths; local s
   expect(files['postgresql.conf']).toContain("shared_preload_libraries = 'pg_stat_statements'");
   expect(files['postgresql.conf']).toContain('max_connections = 250');
   expect(files['postgresql.conf']).not.toMatch(/port|hba_file|\/etc\//);
-  expect(files['pg_hba.conf'].split('\n').filter((line) => line && !line.startsWith('#'))).toEqual(['local all all trust']);
+  expect(files['pg_hba.conf'].split('\n').filter((line) => line && !line.startsWith('#'))).toEqual(['local all all trust', 'host all all 127.0.0.1/32 md5']);
   expect(files['pg_ident.conf'].split('\n').filter((line) => line && !line.startsWith('#'))).toEqual([]);
 });
