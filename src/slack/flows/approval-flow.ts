@@ -6,7 +6,7 @@
  */
 import { findCommand } from '../../../commands/index.js';
 import {
-  describeRefusal, enqueueJob, evaluateApprovals, getCurrentPlan, getRequest, listApprovals, markApprovalRequested, recordApproval, setRequestSlackRefs,
+  describeRefusal, enqueueJob, evaluateApprovals, getCurrentPlan, getRequest, getSlackPost, listApprovals, markApprovalRequested, recordApproval, setRequestSlackRefs,
   type ApprovalDecision, type PlanRecord, type RequestRecord,
 } from '../../control/index.js';
 import { activeJobOf } from '../../control/jobs.js';
@@ -152,7 +152,8 @@ export async function refreshApproval(deps: FlowDeps, requestId: string): Promis
     const job = await activeJobOf(deps.control, requestId);
     state = job ? { kind: 'approved', jobId: job.id } : { kind: 'closed', reason: `Approved; the recovery is ${request.status}.` };
   }
-  const { approvalTs } = request.slackRefs;
+  // A message posted whose ts only the post record has (the bot stopped before saving it on the request) is updated too.
+  const approvalTs = request.slackRefs.approvalTs ?? (await getSlackPost(deps.control, approvalPostKey(requestId)))?.ts ?? undefined;
   if (approvalTs) deps.out.update(request.slackRefs.channel ?? request.channelId, approvalTs, approvalMessage({ ...input, state }), PRIORITY.interactive);
   if (startFailure !== null) throw startFailure;
 }
