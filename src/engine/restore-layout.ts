@@ -171,6 +171,13 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
         return undefined;
       }
       const outside = await learnConfigFile();
+      // Started on the data directory alone, production would find no configuration (or a stub)
+      // and stay down, the roll-back's restart too: refused while it still runs.
+      if (!outside && !(await exists(join(dataDir, 'postgresql.conf')))) {
+        throw new RecoverError('CONFIG_INVALID', `Production's data directory ${dataDir} holds no postgresql.conf, and where its configuration lives could not be learned (config_file unreadable for the connecting role, and not in the backup's manifest): it could not be started again after the restore. Production was not stopped.`, {
+          hint: 'Grant the role in RECOVER_SOURCE_URL pg_read_all_settings so config_file can be read, or set RECOVER_SOURCE_STOP=hook with RECOVER_SOURCE_STOP_COMMAND/RECOVER_SOURCE_START_COMMAND (e.g. ["pg_ctlcluster","15","main","stop"] and ["pg_ctlcluster","15","main","start"]).',
+        });
+      }
       stopped = true;
       await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
       return outside ? `its configuration is ${outside}, outside the data directory: started again with -c config_file` : undefined;

@@ -18,6 +18,8 @@ import type { BackupManifest } from '../../../src/catalog/catalog.js';
 import type { EngineContext } from '../../../src/engine/context.js';
 import { exists, stopCluster, withClient } from '../../../src/engine/local-cluster.js';
 import { runPitr } from '../../../src/engine/pitr.js';
+import { ownerFor } from '../../../src/engine/os-user.js';
+import { inPlaceSwap } from '../../../src/engine/restore-layout.js';
 import type { EngineEvent } from '../../../src/types.js';
 import { rejection } from '../../support/refusal.js';
 import { runCli } from '../../support/run-cli.js';
@@ -102,6 +104,18 @@ test('a failure in place after the stop rolls back and starts production with it
   expect(await rows()).toBe(201);
   expect((await readdir(dirname(debian.dataDir))).filter((name) => name.startsWith('data.before-pitr-'))).toEqual([]);
 }, 300_000);
+
+test('in place, where the configuration lives unknown (role without pg_read_all_settings, no record): refused before production is stopped', async () => {
+  await debian.query("DO $$ BEGIN CREATE ROLE plain LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+  const pid = (await readFile(join(debian.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0];
+  const swap = inPlaceSwap(sandbox.context(), sandbox.config.pg, sandbox.config, { host: debian.socketDir, port: debian.port, user: 'plain', database: 'postgres' }, await ownerFor('postgres'), undefined);
+  const error = await rejection(swap.stopProduction());
+  expect(error.code).toBe('CONFIG_INVALID');
+  expect(error.message).toContain('Production was not stopped');
+  expect(await swap.rollBack()).toBe('Production was not stopped and nothing was moved.');
+  expect((await readFile(join(debian.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]).toBe(pid);
+  await runningWithItsConfig();
+}, 60_000);
 
 test('an in-place PITR starts the restored production with its configuration', async () => {
   await debian.query('DELETE FROM workflows WHERE id <= 100');
