@@ -85,6 +85,20 @@ export interface Plan {
   facts: Record<string, string>;
   /** Exactly what the runner will execute with (pinned choices such as the backup id). */
   params?: Record<string, unknown>;
+  /** The approval settings of the runner that planned it (control/approval-policy.ts policyStamp): the bot compares its own. */
+  approvalPolicy?: PolicyStamp;
+}
+
+/**
+ * A process's approval settings in a form two processes can compare: the digest of all of
+ * them, and each setting's own fingerprint (approvers hashed, the numbers as they are: none of
+ * it is secret), so a mismatch can name the setting that differs.
+ */
+export interface PolicyStamp {
+  digest: string;
+  approvers: string;
+  required: Record<Risk, number>;
+  ttlMinutes: number;
 }
 
 /** Events appended while a job runs; the bot renders them, the CLI prints them. */

@@ -10,8 +10,8 @@
  *   vote that lost its audit entry, or a cancel still stops the job.
  */
 import { RecoverError } from '../errors.js';
-import type { Plan, Risk } from '../types.js';
-import { planDigest } from './digest.js';
+import type { Plan, PolicyStamp, Risk } from '../types.js';
+import { canonicalJson, planDigest, sha256Hex } from './digest.js';
 
 export type ApprovalDecision = 'approve' | 'reject';
 
@@ -19,13 +19,66 @@ export interface ApproverSet {
   userIds: readonly string[];
   /** Members of the configured approver user groups, resolved by the caller (the runner has no Slack access). */
   usergroupMembers: readonly string[];
+  /**
+   * The configured approver user groups themselves (the runner's): a vote counts through one
+   * of them only when its audited entry says the bot resolved the voter as a member of that
+   * group, under the same policy digest (`vouchedByGroup`). The runner cannot ask Slack; it
+   * trusts the bot's audited word on membership, bounded by the groups its own config lists.
+   */
+  usergroups?: readonly string[];
 }
+
+/** The approval settings both processes read from their environment (config.approval). */
+export interface ApprovalSettings {
+  approvers: Readonly<Record<string, { users: readonly string[]; usergroups: readonly string[] }>>;
+  required: Readonly<Record<Risk, number>>;
+  ttlMinutes: number;
+}
+
+export type { PolicyStamp };
+
+/** How the bot judged a voter to be an approver (recorded in the vote's audit entry). */
+export type ApproverVia = { kind: 'user' } | { kind: 'usergroup'; usergroup: string };
 
 export interface ApprovalPolicy {
   /** Keyed by Slack team id: an approver of one workspace is nobody in another. */
   approvers: Readonly<Record<string, ApproverSet>>;
   required: number;
   ttlMinutes: number;
+  /** The settings this policy came from (policyStamp); absent in policies built by hand. */
+  stamp?: PolicyStamp;
+}
+
+export function policyStamp(settings: ApprovalSettings): PolicyStamp {
+  const approvers = Object.fromEntries(
+    Object.entries(settings.approvers)
+      .map(([team, set]) => [team, { users: [...new Set(set.users)].sort(), usergroups: [...new Set(set.usergroups)].sort() }] as const)
+      .filter(([, set]) => set.users.length + set.usergroups.length > 0),
+  );
+  const required = { 'read-only': settings.required['read-only'], 'side-copy': settings.required['side-copy'], destructive: settings.required.destructive };
+  const approversHash = sha256Hex(canonicalJson(approvers)).slice(0, 16);
+  const digest = sha256Hex(canonicalJson({ approvers: approversHash, required, ttlMinutes: settings.ttlMinutes }));
+  return { digest, approvers: approversHash, required, ttlMinutes: settings.ttlMinutes };
+}
+
+/** The settings two stamps disagree on, named as the environment variables people set (empty: they agree). */
+export function stampDifferences(a: PolicyStamp, b: PolicyStamp, names: [string, string]): string[] {
+  if (a.digest === b.digest) return [];
+  const [an, bn] = names;
+  const out: string[] = [];
+  if (a.approvers !== b.approvers) out.push(`RECOVER_APPROVERS (the approver users and groups differ)`);
+  if (canonicalJson(a.required) !== canonicalJson(b.required)) {
+    out.push(`RECOVER_APPROVALS_REQUIRED (${an}: ${canonicalJson(a.required)}, ${bn}: ${canonicalJson(b.required)})`);
+  }
+  if (a.ttlMinutes !== b.ttlMinutes) out.push(`RECOVER_APPROVAL_TTL_MINUTES (${an}: ${a.ttlMinutes}, ${bn}: ${b.ttlMinutes})`);
+  return out.length ? out : ['the approval settings (same values, different digest: different versions of recover-bot?)'];
+}
+
+/** Whether a stored value is a PolicyStamp (plans and audit entries come back from jsonb). */
+export function isPolicyStamp(value: unknown): value is PolicyStamp {
+  const v = value as PolicyStamp | null;
+  return typeof v === 'object' && v !== null && typeof v.digest === 'string' && typeof v.approvers === 'string'
+    && typeof v.ttlMinutes === 'number' && typeof v.required === 'object' && v.required !== null;
 }
 
 export const DEFAULT_APPROVAL_TTL_MINUTES = 30;
@@ -48,6 +101,9 @@ export interface ApprovalVote {
    * written straight into the control DB). Undefined: not checked (the bot's own display).
    */
   audited?: boolean;
+  /** From the vote's audit entry (the runner's view): how the bot judged the voter, and under which settings. */
+  via?: ApproverVia;
+  policy?: PolicyStamp;
 }
 
 export type RefusalReason = 'own-request' | 'not-an-approver' | 'plan-changed' | 'expired' | 'not-audited';
@@ -92,6 +148,18 @@ export function voterRefusal(
   return isConfiguredApprover(policy, vote.teamId, vote.userId) ? null : 'not-an-approver';
 }
 
+/**
+ * A vote that counts through a user group without the evaluator resolving the group itself
+ * (the runner): its audited entry says the bot resolved the voter as a member of a group that
+ * the evaluator's own config lists for the team, under the evaluator's own policy digest.
+ */
+export function vouchedByGroup(policy: ApprovalPolicy, teamId: string, vote: ApprovalVote): boolean {
+  const set = policy.approvers[teamId];
+  if (!set?.usergroups || vote.via?.kind !== 'usergroup' || vote.audited !== true) return false;
+  if (!policy.stamp || vote.policy?.digest !== policy.stamp.digest) return false;
+  return set.usergroups.includes(vote.via.usergroup);
+}
+
 export function evaluateApprovals(input: EvaluateApprovalsInput): ApprovalEvaluation {
   const { policy, teamId, requesterId, now } = input;
   const ttlMs = policy.ttlMinutes * 60_000;
@@ -102,7 +170,8 @@ export function evaluateApprovals(input: EvaluateApprovalsInput): ApprovalEvalua
 
   for (const vote of inOrder) {
     const userId = vote.approverId;
-    const refusal = voterRefusal(policy, { teamId, requesterId, userId, decision: vote.decision });
+    let refusal = voterRefusal(policy, { teamId, requesterId, userId, decision: vote.decision });
+    if (refusal === 'not-an-approver' && vouchedByGroup(policy, teamId, vote)) refusal = null;
     if (refusal) {
       refusals.push({ userId, reason: refusal });
     } else if (vote.decision === 'reject') {
@@ -202,6 +271,7 @@ export function assertApprovedForRun(input: {
       `Review the new plan. ${newRequest}`,
     );
   }
+  assertSameSettings(input.policy, plan, state, nothingMore);
   const judgedAt = midJob && state.authorizedAt ? state.authorizedAt : state.now;
   const destructive = plan.steps.some((step) => step.destructive);
   const policy = { ...input.policy, required: Math.max(input.policy.required, destructive ? 1 : 0) };
@@ -243,4 +313,30 @@ export function assertApprovedForRun(input: {
     );
   }
   return { ...evaluation, judgedAt };
+}
+
+/**
+ * Bot and runner must judge approvals by the same settings (who approves, how many, for how
+ * long), or an approval the bot accepted fails here late, or one it refused would count:
+ * CONFIG_INVALID naming the setting, when the plan (stamped by the runner that planned it) or
+ * a vote's audit entry (stamped by the bot that recorded it) was made under other settings.
+ */
+function assertSameSettings(policy: ApprovalPolicy, plan: Plan, state: ApprovalState, nothingMore: string): void {
+  const mine = policy.stamp;
+  if (!mine) return;
+  const fix = 'Give the bot and every runner of the pool the same RECOVER_APPROVERS, RECOVER_APPROVALS_REQUIRED and '
+    + 'RECOVER_APPROVAL_TTL_MINUTES, restart them, then start a new request with `/recover`.';
+  if (plan.approvalPolicy) {
+    const differ = stampDifferences(plan.approvalPolicy, mine, ['planning runner', 'this runner']);
+    if (differ.length) {
+      throw new RecoverError('CONFIG_INVALID', `This request was planned under other approval settings than this runner has: ${differ.join('; ')}. ${nothingMore}`, { hint: fix });
+    }
+  }
+  for (const vote of state.approvals) {
+    if (vote.audited !== true || !vote.policy) continue;
+    const differ = stampDifferences(vote.policy, mine, ['bot', 'runner']);
+    if (differ.length) {
+      throw new RecoverError('CONFIG_INVALID', `The bot and this runner have different approval settings: ${differ.join('; ')}. @${vote.approverId}'s ${vote.decision} was recorded under the bot's. ${nothingMore}`, { hint: fix });
+    }
+  }
 }

@@ -7,7 +7,7 @@
  */
 import { RecoverError } from '../errors.js';
 import type { Plan } from '../types.js';
-import type { ApprovalState } from './approval-policy.js';
+import { isPolicyStamp, type ApprovalState, type ApprovalVote, type ApproverVia } from './approval-policy.js';
 import { appendAudit, auditEntryHash, GENESIS_HASH, toAuditEntry, type AuditRow } from './audit.js';
 import { queryMaybeOne, queryRows, withTransaction, type Db } from './db.js';
 import { toApproval, type ApprovalRecord, type ApprovalRow } from './model.js';
@@ -63,14 +63,22 @@ function intact(row: VoteAuditRow): boolean {
   return auditEntryHash(toAuditEntry(row)) === row.hash && row.prev_hash === (row.previous_hash ?? GENESIS_HASH);
 }
 
-/** recordApproval audits each vote it writes with its digest and expiry: the row must match one. */
-function hasAuditEntry(entries: readonly VoteAuditRow[], vote: ApprovalRecord): boolean {
-  return entries.some((e) => {
+/** recordApproval audits each vote it writes with its digest and expiry: the row must match one (the newest that does). */
+function auditEntryOf(entries: readonly VoteAuditRow[], vote: ApprovalRecord): VoteAuditRow | undefined {
+  return [...entries].reverse().find((e) => {
     if (e.actor !== vote.approverId || e.action !== `approval.${vote.decision}`) return false;
     if (e.details.planDigest !== vote.planDigest || typeof e.details.expiresAt !== 'string') return false;
     // Both sides went through a JS Date (millisecond precision, truncated by two parsers).
     return Math.abs(new Date(e.details.expiresAt).getTime() - vote.expiresAt.getTime()) <= 1;
   });
+}
+
+/** How the bot judged the voter and under which settings, as its audit entry says (ignored unless well-formed). */
+function judgedBy(entry: VoteAuditRow | undefined): Pick<ApprovalVote, 'via' | 'policy'> {
+  if (!entry) return {};
+  const via = entry.details.via as ApproverVia | undefined;
+  const validVia = via?.kind === 'user' || (via?.kind === 'usergroup' && typeof via.usergroup === 'string');
+  return { ...(validVia ? { via } : {}), ...(isPolicyStamp(entry.details.policy) ? { policy: entry.details.policy } : {}) };
 }
 
 /** Everything `assertApprovedForRun` needs, read by the runner itself. */
@@ -96,7 +104,8 @@ export async function loadApprovalState(db: Db, jobId: string): Promise<Approval
         expires_at: new Date(a.expires_at),
         voided_at: a.voided_at === null ? null : new Date(a.voided_at),
       });
-      return { ...vote, audited: hasAuditEntry(audit, vote) };
+      const entry = auditEntryOf(audit, vote);
+      return { ...vote, audited: entry !== undefined, ...judgedBy(entry) };
     }),
     now: row.now,
   };

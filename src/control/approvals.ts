@@ -10,6 +10,7 @@ import {
   voterRefusal,
   type ApprovalDecision,
   type ApprovalPolicy,
+  type ApproverVia,
   type RefusalReason,
 } from './approval-policy.js';
 import { appendAudit } from './audit.js';
@@ -25,6 +26,11 @@ export interface ApprovalInput {
   /** The digest of the plan the person was shown. */
   planDigest: string;
   policy: ApprovalPolicy;
+  /**
+   * How the caller (the bot) judged the voter an approver: named in the vote's audit entry with
+   * the policy's stamp, which is what lets the runner count a group member's vote (vouchedByGroup).
+   */
+  via?: ApproverVia;
 }
 
 export interface RecordedApproval {
@@ -164,7 +170,12 @@ export async function recordApproval(db: Db, input: ApprovalInput): Promise<Reco
         actor: input.approverId,
         action: `approval.${input.decision}`,
         subject: `request:${input.requestId}`,
-        details: { planDigest: input.planDigest, expiresAt: row.expires_at },
+        details: {
+          planDigest: input.planDigest,
+          expiresAt: row.expires_at,
+          ...(input.via ? { via: input.via } : {}),
+          ...(input.policy.stamp ? { policy: input.policy.stamp } : {}),
+        },
       });
     }
     return { approval: toApproval(row), changed: upserted !== undefined, requestStatus };

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
-import { assertApprovedForRun, loadApprovalState, recordJobAuthorized, type ApprovalPolicy, type JobRecord } from '../control/index.js';
+import { assertApprovedForRun, loadApprovalState, policyStamp, recordJobAuthorized, type ApprovalPolicy, type JobRecord } from '../control/index.js';
 import type { Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { RecoverError } from '../errors.js';
@@ -15,11 +15,13 @@ import { controlCopyRecords } from './copy-records.js';
 import type { Plan, Risk } from '../types.js';
 
 export function runnerPolicy(config: Config, risk: Risk): ApprovalPolicy {
-  // The runner has no Slack access: only approvers named by user ID count here.
+  // The runner has no Slack access: approvers named by user ID count; a member of a listed user
+  // group counts when the vote's audit entry says the bot resolved that membership under these
+  // same settings (vouchedByGroup: the bot's audited word, bounded by this runner's config).
   const approvers = Object.fromEntries(
-    Object.entries(config.approval.approvers).map(([team, set]) => [team, { userIds: set.users, usergroupMembers: [] as string[] }]),
+    Object.entries(config.approval.approvers).map(([team, set]) => [team, { userIds: set.users, usergroupMembers: [] as string[], usergroups: set.usergroups }]),
   );
-  return { approvers, required: config.approval.required[risk], ttlMinutes: config.approval.ttlMinutes };
+  return { approvers, required: config.approval.required[risk], ttlMinutes: config.approval.ttlMinutes, stamp: policyStamp(config.approval) };
 }
 
 async function approvedPlan(control: pg.Pool, config: Config, job: JobRecord, phase: 'start' | 'before-destructive-step') {

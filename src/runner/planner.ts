@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
 import type { CommandContext } from '../../commands/types.js';
-import { planPendingRequests, recentRateSamples, savePlan, savePlanningError } from '../control/index.js';
+import { planPendingRequests, policyStamp, recentRateSamples, savePlan, savePlanningError } from '../control/index.js';
 import { aggregateRates, isMeasuredPhase, RATE_HISTORY, type MeasuredRates } from '../estimate/rates.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import type { Clock, Logger } from '../types.js';
@@ -52,7 +52,9 @@ export async function planPending(deps: PlannerDeps): Promise<number> {
       const now = deps.clock.now();
       const gathered = (await command.gather?.(deps.gather, parsed.data)) ?? {};
       const rates = await measuredRates(deps);
-      const plan = command.plan(parsed.data, { ...gathered, now, production: { name: deps.productionName }, requestId: request.id, rates });
+      const planned = command.plan(parsed.data, { ...gathered, now, production: { name: deps.productionName }, requestId: request.id, rates });
+      // Stamped with this runner's approval settings: the bot refuses to collect approvals under other ones.
+      const plan = { ...planned, approvalPolicy: policyStamp(deps.gather.config.approval) };
       await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
       deps.log.info({ requestId: request.id, command: request.command }, 'planned');
     } catch (error) {

@@ -19,6 +19,7 @@ import type { BotDeps } from '../context.js';
 import type { JobWatcher } from './job-watcher.js';
 import { PRIORITY } from '../io/outbox.js';
 import { runsWithoutApproval, showPreview } from './plan-watcher.js';
+import { settingsMismatch } from './approvers.js';
 
 export interface FlowDeps extends BotDeps {
   jobs: JobWatcher;
@@ -54,6 +55,8 @@ export async function requestApproval(
       showPreview(deps, request, plan, { kind: 'open' });
       return input.reply(notice('The plan changed since this preview was shown; the preview now shows the new plan. Review it, then request approval again.'));
     }
+    const mismatch = settingsMismatch(deps.config.approval, plan.plan);
+    if (mismatch) return input.reply(commandErrorMessage(mismatch));
     const expect = findCommand(request.command)?.confirmation(request.args, { production: { name: requireProductionName(deps.config) } }) ?? null;
     if (expect) {
       await deps.out.openView(input.triggerId, confirmModal({ requestId: request.id, digest: plan.digest, expect, plan: plan.plan }));
@@ -70,6 +73,8 @@ export async function confirmed(deps: FlowDeps, input: { requestId: string; dige
     if (input.userId !== request.requesterId) return input.reply(notice(`Only ${user(request.requesterId)} can request approval for this recovery.`));
     if (plan.digest !== input.digest) return input.reply(notice('The plan changed while you were confirming; review the new preview and request approval again.'));
     if (request.status !== 'pending' || request.slackRefs.approvalTs) return input.reply(notice(`Approval was already requested (request is ${request.status}).`));
+    const mismatch = settingsMismatch(deps.config.approval, plan.plan);
+    if (mismatch) return input.reply(commandErrorMessage(mismatch));
     await postApprovalRequest(deps, request, plan, input);
   });
 }
@@ -196,12 +201,17 @@ export async function vote(
     if (input.cancel && input.userId !== request.requesterId && !(await deps.approvers.isApprover(request.teamId, input.userId))) {
       return input.reply(notice(`Only ${user(request.requesterId)}, who asked, or a configured approver can cancel this request.`));
     }
+    // A reject is always possible; an approval only under the settings the runner planned with (it would be refused at the start).
+    const mismatch = input.decision === 'approve' ? settingsMismatch(deps.config.approval, plan.plan) : null;
+    if (mismatch) return input.reply(commandErrorMessage(mismatch));
     const policy = await deps.approvers.policy(request.teamId, plan.plan);
     // An approval binds to the plan the message showed; a reject counts whatever was shown.
     const planDigest = input.decision === 'approve' ? (input.shownDigest ?? 'not shown') : (input.shownDigest ?? plan.digest);
+    // How the bot found the voter an approver goes into the audited vote: the runner counts a group member's approval by it.
+    const via = (await deps.approvers.via(request.teamId, input.userId)) ?? undefined;
     let recorded;
     try {
-      recorded = await recordApproval(deps.control, { requestId: request.id, approverId: input.userId, decision: input.decision, planDigest, policy });
+      recorded = await recordApproval(deps.control, { requestId: request.id, approverId: input.userId, decision: input.decision, planDigest, policy, ...(via ? { via } : {}) });
     } catch (error) {
       if (!isRecoverError(error) || (error.code !== 'NOT_PERMITTED' && error.code !== 'APPROVAL_INVALID')) throw error;
       await input.reply(commandErrorMessage(error));

@@ -1,11 +1,13 @@
 /**
  * Who may approve, from `config.approval`: per Slack team, user ids and user groups. Groups
- * are resolved with `usergroups.users.list` (cached for a few minutes; the runner, which has
- * no Slack access, trusts the approvals the control DB checked). The number of approvals
+ * are resolved with `usergroups.users.list` (cached for a few minutes). The runner, which has
+ * no Slack access, counts a group member's vote only by the vote's audit entry: the bot records
+ * there which listed group it found the voter in, and the stamp of its approval settings. The number of approvals
  * comes from the plan's risk, and a plan with a destructive step needs at least one.
  */
 import type { ApprovalConfig } from '../../config.js';
-import { isConfiguredApprover, type ApprovalPolicy, type ApproverSet } from '../../control/index.js';
+import { isConfiguredApprover, policyStamp, stampDifferences, type ApprovalPolicy, type ApproverSet, type ApproverVia, type PolicyStamp } from '../../control/index.js';
+import { RecoverError } from '../../errors.js';
 import type { Plan } from '../../types.js';
 import { slackFailure } from '../io/slack-errors.js';
 import { user, usergroup } from '../views/common.js';
@@ -13,6 +15,20 @@ import { user, usergroup } from '../views/common.js';
 export function requiredApprovals(config: ApprovalConfig, plan: Plan): number {
   const configured = config.required[plan.risk] ?? 1;
   return Math.max(configured, plan.steps.some((s) => s.destructive) ? 1 : 0);
+}
+
+/**
+ * CONFIG_INVALID when the runner planned this under other approval settings than the bot's
+ * (it would refuse the job the bot queued, or count votes the bot refused): shown in the
+ * channel instead of the approve buttons, and refused when someone votes anyway.
+ */
+export function settingsMismatch(config: ApprovalConfig, plan: Plan): RecoverError | null {
+  if (!plan.approvalPolicy) return null;
+  const differ = stampDifferences(policyStamp(config), plan.approvalPolicy, ['bot', 'runner']);
+  if (!differ.length) return null;
+  return new RecoverError('CONFIG_INVALID', `The bot and the runner that planned this have different approval settings: ${differ.join('; ')}. No approval is collected for this plan.`, {
+    hint: 'Give the bot and every runner of the pool the same RECOVER_APPROVERS, RECOVER_APPROVALS_REQUIRED and RECOVER_APPROVAL_TTL_MINUTES, restart them, then start a new request with `/recover`.',
+  });
 }
 
 export class ApproverDirectory {
@@ -56,7 +72,27 @@ export class ApproverDirectory {
       approvers: { [teamId]: await this.approverSet(teamId) },
       required: requiredApprovals(this.config, plan),
       ttlMinutes: this.config.ttlMinutes,
+      stamp: this.stamp(),
     };
+  }
+
+  stamp(): PolicyStamp {
+    return policyStamp(this.config);
+  }
+
+  /**
+   * How this person is an approver: listed by id, or a member of a listed group (the first
+   * that has them). Recorded in the vote's audit entry, which is what the runner counts a group
+   * member's vote by. Null: not an approver.
+   */
+  async via(teamId: string, userId: string): Promise<ApproverVia | null> {
+    const set = this.config.approvers[teamId];
+    if (!set) return null;
+    if (set.users.includes(userId)) return { kind: 'user' };
+    for (const group of set.usergroups) {
+      if ((await this.members(group)).includes(userId)) return { kind: 'usergroup', usergroup: group };
+    }
+    return null;
   }
 
   async isApprover(teamId: string, userId: string): Promise<boolean> {

@@ -10,7 +10,7 @@ import { code, escapeMrkdwn, type SlackMessage } from '../views/common.js';
 import { notice } from '../views/help.js';
 import { redactText } from '../../log.js';
 import { planningRefusalMessage, planningStalledMessage, planPreviewMessage, type PreviewState } from '../views/plan.js';
-import { requiredApprovals } from './approvers.js';
+import { requiredApprovals, settingsMismatch } from './approvers.js';
 import type { BotDeps } from '../context.js';
 import { PRIORITY } from '../io/outbox.js';
 
@@ -29,6 +29,12 @@ export function typedTextOf(deps: BotDeps, request: RequestRecord): string {
 }
 
 export function previewMessage(deps: BotDeps, request: RequestRecord, plan: PlanRecord, state: PreviewState): SlackMessage {
+  // Approvals collected under other settings than the runner's would fail late (or count wrongly): say so instead of the buttons.
+  const mismatch = state.kind === 'open' ? settingsMismatch(deps.config.approval, plan.plan) : null;
+  if (mismatch) {
+    const error = { code: mismatch.code, message: mismatch.message, hint: mismatch.hint ?? null };
+    return planningRefusalMessage({ commandText: typedTextOf(deps, request), requesterId: request.requesterId, error, by: 'recover-bot (configuration)' });
+  }
   return planPreviewMessage({
     requestId: request.id,
     requesterId: request.requesterId,
@@ -44,7 +50,8 @@ export function previewMessage(deps: BotDeps, request: RequestRecord, plan: Plan
 
 /** A read-only plan of a command that runs, with no approval required (the default for read-only): queued at once. */
 export function runsWithoutApproval(deps: BotDeps, request: RequestRecord, plan: PlanRecord): boolean {
-  return plan.plan.risk === 'read-only' && Boolean(findCommand(request.command)?.run) && requiredApprovals(deps.config.approval, plan.plan) === 0;
+  return plan.plan.risk === 'read-only' && Boolean(findCommand(request.command)?.run) && requiredApprovals(deps.config.approval, plan.plan) === 0
+    && settingsMismatch(deps.config.approval, plan.plan) === null;
 }
 
 /** Re-renders the preview message of a request (if it has one) in the given state. */

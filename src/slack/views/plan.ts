@@ -45,14 +45,14 @@ export function planningStalledMessage(input: { commandText: string; requesterId
   });
 }
 
-export function planningRefusalMessage(input: { commandText: string; requesterId: string; error: { code: string; message: string; hint: string | null } }): SlackMessage {
+export function planningRefusalMessage(input: { commandText: string; requesterId: string; error: { code: string; message: string; hint: string | null }; by?: string }): SlackMessage {
   const lines = [
     `:x: ${typed(input.commandText)} requested by ${user(input.requesterId)} cannot run: ${input.error.message}`,
     input.error.hint ?? '',
   ].filter(Boolean);
   return fitMessage({
     text: `Cannot run /recover ${truncate(input.commandText, 200)}: ${input.error.message}`,
-    blocks: [...sectionsFromLines(lines, 3), context(`Refused by the runner (${code(input.error.code)}); nothing was changed.`)],
+    blocks: [...sectionsFromLines(lines, 3), context(`Refused by ${input.by ?? 'the runner'} (${code(input.error.code)}); nothing was changed.`)],
   });
 }
 

@@ -3,6 +3,8 @@ import {
   assertApprovedForRun,
   defaultRequiredApprovals,
   evaluateApprovals,
+  policyStamp,
+  stampDifferences,
   type ApprovalPolicy,
   type ApprovalState,
   type ApprovalVote,
@@ -250,5 +252,69 @@ describe('assertApprovedForRun', () => {
       expect(error.message).toMatch(message);
       expect(error.forChannel()).not.toMatch(/resume/i);
     });
+  });
+});
+
+describe('approver groups and settings shared by bot and runner (issue 19 item 3)', () => {
+  const settings = {
+    approvers: { T1: { users: ['ALICE'], usergroups: ['SOPS'] } },
+    required: { 'read-only': 0, 'side-copy': 1, destructive: 1 },
+    ttlMinutes: 30,
+  };
+  const stamp = policyStamp(settings);
+  // The runner's view: it lists the group but cannot resolve its members.
+  const runner: ApprovalPolicy = { approvers: { T1: { userIds: ['ALICE'], usergroupMembers: [], usergroups: ['SOPS'] } }, required: 1, ttlMinutes: 30, stamp };
+  const byGroup = (overrides: Partial<ApprovalVote> = {}) =>
+    vote('CAROL', { audited: true, via: { kind: 'usergroup', usergroup: 'SOPS' }, policy: stamp, ...overrides });
+
+  it.each([
+    { rule: 'the bot vouched for the membership of a listed group under the same settings: counts', v: byGroup(), counts: true },
+    { rule: 'no audit entry', v: byGroup({ audited: false }), counts: false },
+    { rule: 'the audit entry names no group (an older bot)', v: byGroup({ via: undefined }), counts: false },
+    { rule: 'a group the runner does not list', v: byGroup({ via: { kind: 'usergroup', usergroup: 'SOTHER' } }), counts: false },
+    { rule: 'recorded under other settings', v: byGroup({ policy: policyStamp({ ...settings, ttlMinutes: 60 }) }), counts: false },
+    { rule: 'the entry says "listed by id" but the runner does not list the person', v: byGroup({ via: { kind: 'user' } }), counts: false },
+  ])('$rule', ({ v, counts }) => {
+    const result = evaluateApprovals({ policy: runner, teamId: 'T1', requesterId: 'REQ', planDigest: DIGEST, approvals: [v], now: NOW });
+    expect(result.complete).toBe(counts);
+  });
+
+  it('the stamp ignores order and duplicates, and changes with each setting', () => {
+    expect(policyStamp({ ...settings, approvers: { T1: { users: ['ALICE', 'ALICE'], usergroups: ['SOPS'] } } }).digest).toBe(stamp.digest);
+    const others = [
+      policyStamp({ ...settings, ttlMinutes: 31 }),
+      policyStamp({ ...settings, required: { ...settings.required, destructive: 2 } }),
+      policyStamp({ ...settings, approvers: { T1: { users: ['ALICE'], usergroups: [] } } }),
+    ];
+    expect(new Set([stamp.digest, ...others.map((o) => o.digest)]).size).toBe(4);
+  });
+
+  it('names the setting that differs, with the values for the numbers', () => {
+    const other = policyStamp({ ...settings, required: { ...settings.required, destructive: 2 } });
+    expect(stampDifferences(stamp, other, ['bot', 'runner'])).toEqual([
+      'RECOVER_APPROVALS_REQUIRED (bot: {"destructive":1,"read-only":0,"side-copy":1}, runner: {"destructive":2,"read-only":0,"side-copy":1})',
+    ]);
+    expect(stampDifferences(stamp, policyStamp({ ...settings, approvers: {} }), ['bot', 'runner'])).toEqual([expect.stringMatching(/^RECOVER_APPROVERS/)]);
+    expect(stampDifferences(stamp, stamp, ['bot', 'runner'])).toEqual([]);
+  });
+
+  it('the runner refuses with CONFIG_INVALID when a vote or the plan was made under other settings', () => {
+    const plan: Plan = { command: 'x', summary: 's', risk: 'destructive', steps: [{ kind: 'k', title: 't', params: {}, destructive: true }], facts: {} };
+    const bot = policyStamp({ ...settings, required: { ...settings.required, destructive: 2 } });
+    const base = {
+      jobId: 'j', requestId: 'r', teamId: 'T1', requesterId: 'REQ', requestStatus: 'running', approvalRequestedAt: minutesAgo(6),
+      jobCancelRequested: false, authorizedAt: null, now: NOW,
+    };
+    const digest = planDigest(plan, 'r');
+    const voteState: ApprovalState = { ...base, jobPlanDigest: digest, currentPlan: { plan, digest }, approvals: [vote('ALICE', { planDigest: digest, audited: true, via: { kind: 'user' }, policy: bot })] };
+    expect(() => assertApprovedForRun({ policy: runner, state: voteState, phase: 'start' })).toThrow(/bot and this runner have different approval settings: RECOVER_APPROVALS_REQUIRED \(bot: .*"destructive":2.*runner: .*"destructive":1/);
+    const stamped = { ...plan, approvalPolicy: bot };
+    const stampedDigest = planDigest(stamped, 'r');
+    const planState: ApprovalState = { ...base, jobPlanDigest: stampedDigest, currentPlan: { plan: stamped, digest: stampedDigest }, approvals: [vote('ALICE', { planDigest: stampedDigest, audited: true })] };
+    let caught: unknown;
+    try { assertApprovedForRun({ policy: runner, state: planState, phase: 'start' }); } catch (error) { caught = error; }
+    expect(caught).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringMatching(/planned under other approval settings.*RECOVER_APPROVALS_REQUIRED/) });
+    // Same settings everywhere: the same state passes.
+    expect(assertApprovedForRun({ policy: runner, state: { ...voteState, approvals: [vote('ALICE', { planDigest: digest, audited: true, policy: stamp })] }, phase: 'start' }).complete).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { LogLevel } from '@slack/bolt';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalConfig, SlackConfig } from '../../../src/config.js';
+import { policyStamp } from '../../../src/control/index.js';
 import { isRecoverError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { FastAckReceiver } from '../../../src/slack/io/fast-ack-receiver.js';
@@ -114,7 +115,11 @@ describe('approvers', () => {
     expect(directory.mentions('T1').map(mrkdwn)).toEqual(['<@U0BOB>', '<!subteam^S1>']);
     expect(directory.mentions('T2')).toEqual([]);
     const policy = await directory.policy('T1', plan('side-copy'));
-    expect(policy).toEqual({ approvers: { T1: { userIds: ['U0BOB'], usergroupMembers: ['U0DAVE'] } }, required: 1, ttlMinutes: 30 });
+    expect(policy).toEqual({ approvers: { T1: { userIds: ['U0BOB'], usergroupMembers: ['U0DAVE'] } }, required: 1, ttlMinutes: 30, stamp: policyStamp(config) });
+    // What the bot records with a vote: how it found the voter an approver.
+    expect(await directory.via('T1', 'U0DAVE')).toEqual({ kind: 'usergroup', usergroup: 'S1' });
+    expect(await directory.via('T1', 'U0BOB')).toEqual({ kind: 'user' });
+    expect(await directory.via('T1', 'U0CAROL')).toBeNull();
     expect(await directory.isApprover('T1', 'U0DAVE')).toBe(true);
     expect(await directory.isApprover('T1', 'U0CAROL')).toBe(false);
     expect(await directory.isApprover('T2', 'U0BOB')).toBe(false);
