@@ -26,6 +26,8 @@ export interface PitrFacts {
   catalog: Catalog;
   instancesInUse: readonly string[];
   selection?: RestoreSelection;
+  /** RECOVER_SOURCE_DATA_DIR of the planning runner: an in-place plan records it (a lost runner's message names it). */
+  productionDataDir?: string | null;
 }
 
 /** Exactly what the runner executes with: the plan pins the base backup and the instance name. */
@@ -37,6 +39,8 @@ const paramsSchema = z.object({
   to: z.enum(['side', 'in-place']),
   instanceName: z.string().nullable(),
   databases: z.array(z.string()).nullable(),
+  /** In place: production's data directory on the runner's host (for people, if the runner is lost). */
+  dataDir: z.string().optional(),
 });
 type PitrParams = z.infer<typeof paramsSchema>;
 
@@ -70,7 +74,7 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
     // if a transaction ends after it there; archive times cannot tell, the WAL itself can
     // (engine/pitr-plan.ts), and the refusal then names a time that really restores.
     const selection = await selectPitr(ctx.engine, catalog, { target: targetFromArgs(args.target), inclusive: args.inclusive, ...(args.backupId ? { backupId: args.backupId } : {}) }, ctx.config.pg);
-    return { catalog, instancesInUse, selection };
+    return { catalog, instancesInUse, selection, productionDataDir: ctx.config.source.dataDir ?? null };
   },
   plan(args, facts: PitrFacts & BaseFacts): Plan {
     const target = targetFromArgs(args.target);
@@ -106,6 +110,7 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
       to: args.to,
       instanceName: inPlace ? null : instanceName,
       databases: args.db ?? null,
+      ...(inPlace && facts.productionDataDir ? { dataDir: facts.productionDataDir } : {}),
     };
     return {
       command: 'pitr',

@@ -35,6 +35,7 @@ import { appendEvent } from './events.js';
 import { activeJobOf, getJob } from './jobs.js';
 import { toJob, type JobRecord, type JobRow } from './model.js';
 import { getCurrentPlan, lockRequest, setRequestStatus } from './requests.js';
+import { inPlaceLost } from './runner-lost.js';
 
 function assertLeaseSeconds(leaseSeconds: number): void {
   if (!Number.isFinite(leaseSeconds) || leaseSeconds <= 0) {
@@ -269,7 +270,8 @@ const REAP_EXPIRED_LEASES = `
 export async function reapExpiredLeases(db: Db, options: { limit?: number } = {}): Promise<JobRecord[]> {
   return withTransaction(db, async (tx) => {
     const rows = await queryRows<JobRow>(tx, REAP_EXPIRED_LEASES, [options.limit ?? 100]);
-    const jobs = rows.map(toJob);
+    const jobs: JobRecord[] = [];
+    for (const row of rows) jobs.push(await inPlaceLost(tx, toJob(row)));
     for (const job of jobs) {
       const error = job.error ?? { code: 'RUNNER_LOST', message: 'The runner was lost.' };
       const at = (job.finishedAt ?? new Date()).toISOString();
@@ -285,3 +287,4 @@ export async function reapExpiredLeases(db: Db, options: { limit?: number } = {}
     return jobs;
   });
 }
+

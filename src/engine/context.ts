@@ -12,6 +12,8 @@ export interface EngineContext {
   events: EventSink;
   signal: AbortSignal;
   clock: Clock;
+  /** The control-DB job this work belongs to (runner only): an in-place restore's journal names it. */
+  jobId?: string;
 }
 
 export interface PgToolConfig {

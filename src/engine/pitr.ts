@@ -13,6 +13,7 @@ import { nowIso, type EngineContext } from './context.js';
 import { ownerFor } from './os-user.js';
 import { planPitr } from './pitr-plan.js';
 import type { RecoveryOutcome } from './recovery.js';
+import { journalWriter, type JournalWriter } from './in-place-journal.js';
 import { inPlaceSwap, type InPlaceSwap } from './restore-layout.js';
 import { checkWorkDir, restoreToTarget, sideLayout, step, type Replayed, type RestoreConfig, type RestoreLayout } from './restore-to-target.js';
 import { verifyRestored, type IntegrityReport } from './verify.js';
@@ -58,15 +59,17 @@ export interface PitrResult {
 
 type Owner = { uid: number; gid: number } | undefined;
 
-function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner, selection: RestoreSelection): RestoreLayout & { swap: InPlaceSwap } {
+function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner, selection: RestoreSelection): RestoreLayout & { swap: InPlaceSwap; journal: JournalWriter } {
   if (!config.source.dataDir || !config.source.url) {
     throw new RecoverError('CONFIG_INVALID', 'An in-place restore needs RECOVER_SOURCE_DATA_DIR and RECOVER_SOURCE_URL.', {
       hint: 'Configure where production keeps its data and how to connect to it, or restore to a side instance.',
     });
   }
   const connection = pgClientConfig(parseConnectionUrl(config.source.url), 'postgres');
-  const swap = inPlaceSwap(ctx, config.pg, config, connection, owner, selection.backup.sourceLayout);
-  return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, side: false, swap, start: () => swap.startProduction(ctx.signal), stop: async () => void (await swap.stopProduction()) };
+  // Written before each destructive step: a runner lost half-way leaves what another needs to put production back.
+  const journal = journalWriter(config.source.dataDir, ctx.jobId ?? null, ctx.clock);
+  const swap = inPlaceSwap(ctx, config.pg, config, connection, owner, selection.backup.sourceLayout, journal);
+  return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, side: false, swap, journal, start: () => swap.startProduction(ctx.signal), stop: async () => void (await swap.stopProduction()) };
 }
 
 export async function runPitr(ctx: EngineContext, config: RestoreConfig, request: PitrRequest): Promise<PitrResult> {
@@ -78,6 +81,7 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
   const owner = await ownerFor(config.pg.osUser);
   const layout = request.to === 'side' ? await sideLayout(ctx, config, request, owner) : inPlaceLayout(ctx, config, owner, selection);
   const swap = 'swap' in layout ? (layout.swap as InPlaceSwap) : undefined;
+  const journal = 'journal' in layout ? (layout.journal as JournalWriter) : undefined;
   const before = swap ? (kind: string) => request.beforeDestructiveStep?.(kind) ?? Promise.resolve() : undefined;
   let replayed: Replayed | undefined;
   // In place: once verified, the restored data is production's, and a later failure rolls nothing back.
@@ -112,9 +116,12 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
       throw new RecoverError('VERIFY_FAILED', `The restored production data failed verification: ${report.checks.filter((c) => !c.ok).map((c) => c.message).join('; ')}`);
     }
     if (swap) {
+      // From here a lost runner's restore is finished, never rolled back (the journal says so first).
+      await journal?.update({ phase: 'verified' });
       verified = true;
       try {
         await swap.resumeArchiving();
+        await journal?.remove();
       } catch (error) {
         throw new RecoverError('RESTORE_FAILED', `Production runs on the restored, verified data, but archiving could not be resumed: ${(error as Error).message}`, {
           hint: `Remove the "archive_command = ''" block recover-bot added to ${join(layout.dataDir, 'postgresql.auto.conf')} and run SELECT pg_reload_conf(); until then WAL is kept in pg_wal but not archived. The previous data directory is kept at ${swap.oldDataDir}.`,

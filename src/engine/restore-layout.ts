@@ -21,6 +21,7 @@ import { renderConf } from './pg-settings.js';
 import { configFileOutside, readSourceLayout, type SourceLayout } from './source-layout.js';
 import { withTargetClient, type TargetConnection } from './pg-client.js';
 import type { Config } from '../config.js';
+import type { JournalWriter } from './in-place-journal.js';
 
 type Owner = { uid: number; gid: number } | undefined;
 
@@ -117,13 +118,30 @@ export interface InPlaceSwap {
   resumeArchiving(): Promise<void>;
   /** After a failure: old directory back, production started; returns what state it is in. */
   rollBack(): Promise<string>;
+  /** Production's config_file when outside the data directory, once learned. */
+  readonly configFile: string | undefined;
 }
 
 const PAUSE_HEADER = 'recover-bot: archiving paused until the restored data is verified';
 const PAUSE_BLOCK = renderConf({ archive_command: '' }, PAUSE_HEADER);
 
-/** `recorded`: the source layout in the restored backup's manifest, for when production cannot be asked (already down). */
-export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner, recorded?: SourceLayout): InPlaceSwap {
+/** Removes the archiving pause from `<dataDir>/postgresql.auto.conf`; false when it is not there. */
+export async function removeArchivingPause(dataDir: string): Promise<boolean> {
+  const path = join(dataDir, 'postgresql.auto.conf');
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  if (!text.includes(PAUSE_BLOCK)) return false;
+  await writeFile(path, text.replace(PAUSE_BLOCK, ''));
+  return true;
+}
+
+/**
+ * `recorded`: the source layout in the restored backup's manifest, for when production cannot be asked (already down).
+ * `journal`: written before each destructive action (in-place-journal.ts), so a lost runner's restore can be put right.
+ */
+export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner, recorded?: SourceLayout, journal?: JournalWriter): InPlaceSwap {
   const dataDir = config.source.dataDir!;
   const workDir = `${dataDir}.recover`;
   const logFile = join(workDir, 'server.log');
@@ -162,10 +180,14 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
     get oldDataDir() {
       return oldDataDir;
     },
+    get configFile() {
+      return learned ? configFile : configFileOutside(recorded, dataDir);
+    },
     async stopProduction() {
       // Marked first: a stop that fails half-way leaves production in an unknown state, and
       // the roll-back must try to start it again.
       if (stop.method === 'hook') {
+        await journal?.update({ phase: 'stopping', stopMethod: 'hook' });
         stopped = true;
         await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
         return undefined;
@@ -178,20 +200,24 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
           hint: 'Grant the role in RECOVER_SOURCE_URL pg_read_all_settings so config_file can be read, or set RECOVER_SOURCE_STOP=hook with RECOVER_SOURCE_STOP_COMMAND/RECOVER_SOURCE_START_COMMAND (e.g. ["pg_ctlcluster","15","main","stop"] and ["pg_ctlcluster","15","main","start"]).',
         });
       }
+      await journal?.update({ phase: 'stopping', stopMethod: 'pg_ctl', configFile: outside ?? null });
       stopped = true;
       await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
       return outside ? `its configuration is ${outside}, outside the data directory: started again with -c config_file` : undefined;
     },
     async moveAside() {
       const target = await unusedPath(`${dataDir}.before-pitr-${compactUtcStamp(ctx.clock.now())}`);
+      await journal?.update({ phase: 'moving-aside', movedAside: target });
       await rename(dataDir, target);
       oldDataDir = target;
+      await journal?.update({ phase: 'restoring' });
       await makeOwnedDir(dataDir, owner);
       await makeOwnedDir(workDir, owner);
       return target;
     },
     startProduction,
     async pauseArchiving() {
+      await journal?.update({ phase: 'configured' });
       await appendConf(dataDir, { archive_command: '' }, PAUSE_HEADER);
     },
     async resumeArchiving() {
@@ -202,11 +228,15 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       await withTargetClient(connection, (client) => client.query('SELECT pg_reload_conf()'), ctx.log);
     },
     async rollBack() {
-      if (!stopped) return 'Production was not stopped and nothing was moved.';
+      if (!stopped) {
+        await journal?.remove();
+        return 'Production was not stopped and nothing was moved.';
+      }
       let failedDir: string | null = null;
       if (oldDataDir) {
         try {
           failedDir = await unusedPath(`${dataDir}.failed-pitr-${compactUtcStamp(ctx.clock.now())}`);
+          await journal?.update({ phase: 'rolling-back', failedDir });
           if (await exists(dataDir)) await rename(dataDir, failedDir);
           else failedDir = null;
           await rename(oldDataDir, dataDir);
@@ -223,6 +253,7 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
         ctx.log.error({ err: error }, 'could not start production again after a failed restore');
         return `Production is STOPPED: its previous data directory is back at ${dataDir}, but starting it failed (${(error as Error).message.split('\n')[0]}). Start it by hand.${kept}`;
       }
+      await journal?.remove().catch((error: unknown) => ctx.log.error({ err: error }, 'could not remove the in-place journal after the roll-back'));
       return `Production is running again on its previous data directory ${dataDir}, unchanged by this job.${kept}`;
     },
   };
@@ -233,7 +264,7 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
  * and two in-place restores can fail within one second; rename() would fail on a non-empty
  * directory of that name (ENOTEMPTY, leaving production stopped) or silently replace an empty one.
  */
-async function unusedPath(path: string): Promise<string> {
+export async function unusedPath(path: string): Promise<string> {
   for (let n = 1; ; n++) {
     const candidate = n === 1 ? path : `${path}-${n}`;
     if (!(await exists(candidate))) return candidate;

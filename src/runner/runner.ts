@@ -35,6 +35,7 @@ import type { Clock, EngineEvent, Logger } from '../types.js';
 import { controlCopyRecords } from './copy-records.js';
 import { authorizeJob, checkApprovals, executePlan } from './execute.js';
 import { JobEventWriter } from './job-events.js';
+import { journalCheck } from './journal-check.js';
 import { planPending } from './planner.js';
 
 export interface RunnerOptions {
@@ -103,6 +104,9 @@ export function createRunner(options: RunnerOptions): Runner {
     copies: controlCopyRecords(control, { pool: config.pool, log }),
     engine: { log, exec: options.exec, storage: options.storage, clock: options.clock, signal: new AbortController().signal, events: { emit: () => undefined } },
   };
+
+  // An in-place restore whose runner was lost leaves a journal beside production's data directory.
+  const checkJournal = journalCheck({ config, control, engine: gather.engine, log, runnerId, busy: () => currentAbort !== undefined, retry: (what, work) => retry(what, work) });
 
   async function runJob(job: JobRecord): Promise<void> {
     const abort = new AbortController();
@@ -173,6 +177,7 @@ export function createRunner(options: RunnerOptions): Runner {
       writer = new JobEventWriter(control, job.id, runnerId, plan, log, { signal: stopping.signal, ...backoff });
       const events = writer;
       const ctx = {
+        jobId: job.id,
         log: log.child({ jobId: job.id }),
         exec: options.exec,
         storage: options.storage,
@@ -227,6 +232,7 @@ export function createRunner(options: RunnerOptions): Runner {
   async function tick(): Promise<boolean> {
     await planPending({ control, pool: config.pool, productionName, clock: options.clock, log, gather });
     await reapExpiredLeases(control);
+    await checkJournal();
     const job = await claim();
     if (!job) return false;
     log.info({ jobId: job.id }, 'claimed job');
