@@ -214,6 +214,10 @@ export async function takeBaseBackup(
   const client = targetClient(pgClientConfig(source), ctx.log);
   await client.connect();
   try {
+    // Where the source keeps its configuration (Debian: outside the data directory, so outside
+    // the backup): a restore in place starts production with it, a side instance writes its own.
+    // Read first, so the source facts stay the session's last query while the backup runs.
+    const sourceLayout = await readSourceLayout(client);
     const facts = await readSourceFacts(client);
     if (facts.archiveMode === 'off') {
       throw new RecoverError('BACKUP_FAILED', 'The source cluster has archive_mode = off, so no base backup can be used for point-in-time recovery.', {
@@ -226,9 +230,6 @@ export async function takeBaseBackup(
         hint: `GRANT EXECUTE ON FUNCTION pg_switch_wal() TO ${quoteIdent(source.user)}; (or use a superuser role for backups), then take the backup again.`,
       });
     }
-    // Where the source keeps its configuration (Debian: outside the data directory, so outside
-    // the backup): a restore in place starts production with it, a side instance writes its own.
-    const sourceLayout = await readSourceLayout(client);
     const method = await chooseBackupMethod(ctx, tools.backupMethod ?? 'auto', client, facts);
     const startTime = ctx.clock.now();
     const id = await unusedBackupId(ctx, backupIdFor(startTime));
