@@ -1,0 +1,285 @@
+/**
+ * The runner is killed (SIGKILL) in the middle of an in-place restore: after production was
+ * stopped (before it was moved aside), during the base restore, and during WAL replay. Then:
+ * the lease runs out and the job's RUNNER_LOST message says production may be stopped, names
+ * the kept directory and the commands; and a runner started again on the host finds the
+ * journal, rolls the restore back and says so: production runs on its original data directory
+ * with its content unchanged, the half-restored directory is kept as *.failed-pitr-*.
+ *
+ * Everything is real: `recover runner` is its own process started as an operator starts it,
+ * on this test's own control cluster. Production is stopped and started by hooks (pg_ctl), the
+ * stop hook holding after the stop while a hold file exists, so the kill lands between the
+ * stop and the move-aside. Replay is held with pg_wal_replay_pause() so the kill lands in it.
+ * Waits are for conditions (rows, files, server state), never fixed sleeps.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { pitr } from '../../commands/pitr.js';
+import { createRequest, enqueueJob, getCurrentPlan, getRequest, markApprovalRequested, reapExpiredLeases, recordApproval } from '../../src/control/index.js';
+import { runnerPolicy } from '../../src/runner/execute.js';
+import { takeBaseBackup } from '../../src/engine/backup.js';
+import { exists } from '../../src/engine/local-cluster.js';
+import { readJournal } from '../../src/engine/in-place-journal.js';
+import { targetClient } from '../../src/engine/pg-client.js';
+import { serverRunning } from '../../src/engine/recovery.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
+import { startControlCluster, type ControlCluster } from '../../devkit/control-cluster.js';
+import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
+import { TEAM_ID } from '../../devkit/world.js';
+
+const DEADLINE_MS = 240_000;
+const APPROVERS = JSON.stringify({ [TEAM_ID]: { users: ['U0BOB'], usergroups: [] } });
+const MARKER = 'recover-original-marker';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+let sandbox: Sandbox;
+let control: ControlCluster;
+let runner: ChildProcess | undefined;
+let runnerLog: string[] = [];
+let runnerCount = 0;
+let safePoint: Date;
+let holdFile: string;
+let stoppedFile: string;
+let env: Record<string, string>;
+const cleanups: (() => Promise<unknown>)[] = [];
+
+function startRunner(): ChildProcess {
+  runnerCount += 1;
+  runnerLog = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'runner'], { env: { ...env, RECOVER_RUNNER_ID: `runner-lost-${runnerCount}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (chunk: Buffer) => runnerLog.push(chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => runnerLog.push(chunk.toString('utf8')));
+  return child;
+}
+
+async function killRunner(): Promise<void> {
+  const child = runner!;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+async function productionRows(): Promise<{ total: number; deleted: number }> {
+  const [row] = await sandbox.query<{ total: number; deleted: number }>(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE user_id = 12345)::int AS deleted FROM workflows`,
+    [],
+    'aiagent_prod',
+  );
+  return row!;
+}
+let original: { total: number; deleted: number };
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  cleanups.push(() => sandbox.cleanup());
+  control = await startControlCluster(sandbox.exec, sandbox.root);
+  cleanups.push(() => control.stop());
+  await sandbox.query('CREATE DATABASE aiagent_prod');
+  // A base backup big enough that its restore takes a moment, then WAL past a safe point.
+  await sandbox.query(
+    `CREATE TABLE workflows (id int PRIMARY KEY, user_id int NOT NULL);
+     INSERT INTO workflows SELECT g, 12300 + g % 100 FROM generate_series(1, 2000) g;
+     CREATE TABLE filler (id int, v text); INSERT INTO filler SELECT g, md5(g::text) FROM generate_series(1, 1500000) g;`,
+    [],
+    'aiagent_prod',
+  );
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  await sandbox.query(`INSERT INTO filler SELECT g, md5(g::text) FROM generate_series(1, 300000) g`, [], 'aiagent_prod');
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  safePoint = new Date(Math.floor(Date.now() / 1000) * 1000);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await sandbox.query(`DELETE FROM workflows WHERE user_id = 12345`, [], 'aiagent_prod');
+  await sandbox.switchAndArchive();
+  await writeFile(join(sandbox.production.dataDir, MARKER), 'original\n');
+  original = await productionRows();
+
+  holdFile = join(sandbox.root, 'hold-after-stop');
+  stoppedFile = join(sandbox.root, 'production-stopped');
+  const pgCtl = join(sandbox.config.pg.bin, 'pg_ctl');
+  const { dataDir: prodData, logFile: prodLog } = sandbox.production;
+  const stopHook = ['sh', '-c', `runuser -u postgres -- '${pgCtl}' stop -D '${prodData}' -m fast -w -t 120 -s && touch '${stoppedFile}'; while [ -e '${holdFile}' ]; do sleep 0.05; done`];
+  const startHook = ['runuser', '-u', 'postgres', '--', pgCtl, 'start', '-D', prodData, '-l', prodLog, '-w', '-t', '600', '-s'];
+  env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    ...sandbox.cliEnv({
+      RECOVER_CONTROL_URL: control.url,
+      RECOVER_APPROVERS: APPROVERS,
+      RECOVER_LEASE_SECONDS: '15',
+      RECOVER_SOURCE_DATA_DIR: prodData,
+      RECOVER_SOURCE_STOP: 'hook',
+      RECOVER_SOURCE_STOP_COMMAND: JSON.stringify(stopHook),
+      RECOVER_SOURCE_START_COMMAND: JSON.stringify(startHook),
+      LOG_LEVEL: 'info',
+    }),
+  };
+  runner = startRunner();
+  cleanups.push(async () => {
+    await rm(holdFile, { force: true });
+    await killRunner();
+  });
+}, 300_000);
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+});
+
+async function startInPlaceJob(): Promise<string> {
+  const config = loadConfig({ RECOVER_APPROVERS: APPROVERS, RECOVER_PRODUCTION_NAME: 'aiagent_prod', LOG_LEVEL: 'silent' });
+  const request = await createRequest(control.pool, { teamId: TEAM_ID, channelId: 'C0INCIDENT', requesterId: 'U0ALICE', command: 'pitr', args: pitr.parse([safePoint.toISOString(), '--to', 'in-place']) as Record<string, unknown> });
+  const plan = await until('the in-place plan', async () => {
+    const stored = await getRequest(control.pool, request.id);
+    if (stored?.planningError) throw new Error(`planning refused: ${JSON.stringify(stored.planningError)}`);
+    return (await getCurrentPlan(control.pool, request.id)) ?? undefined;
+  });
+  expect((plan.plan.params as { dataDir?: string }).dataDir).toBe(sandbox.production.dataDir);
+  await markApprovalRequested(control.pool, { requestId: request.id, userId: 'U0ALICE', planDigest: plan.digest });
+  await recordApproval(control.pool, { requestId: request.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan.digest, policy: runnerPolicy(config, 'destructive') });
+  const { job } = await enqueueJob(control.pool, { requestId: request.id, planDigest: plan.digest, pool: 'default' });
+  return job.id;
+}
+
+async function stepRunning(jobId: string, kind: string): Promise<void> {
+  await until(`step ${kind} of job ${jobId} to run`, async () => {
+    const { rows } = await control.pool.query(`SELECT 1 FROM step_checkpoints WHERE job_id = $1 AND kind = $2 AND status = 'running'`, [jobId, kind]);
+    return rows.length > 0 ? true : undefined;
+  });
+}
+
+async function onProductionSocket<T>(sql: string): Promise<T> {
+  const client = targetClient({ host: sandbox.production.socketDir, port: sandbox.production.port, user: 'postgres', database: 'postgres' });
+  try {
+    await client.connect();
+    return (await client.query(sql)).rows[0] as T;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+const beside = async (part: string) => (await readdir(dirname(sandbox.production.dataDir))).filter((name) => name.startsWith(`${basename(sandbox.production.dataDir)}.${part}`));
+
+/**
+ * After the kill: the lease runs out, the job is RUNNER_LOST saying production may be stopped
+ * (with the kept directory and commands when it was moved); a new runner rolls back, production
+ * runs on its original directory and data.
+ */
+async function expectLostThenRolledBack(jobId: string, moved: boolean): Promise<void> {
+  const journal = await readJournal(sandbox.production.dataDir);
+  expect(journal?.jobId).toBe(jobId);
+  const keptBefore = await beside('before-pitr-');
+  expect(keptBefore.length).toBe(moved ? 1 : 0);
+  const failedBefore = (await beside('failed-pitr-')).length;
+
+  // No runner on the host: the reaper (the bot or any runner elsewhere) reports the job lost.
+  const lost = await until('the job to be reaped as RUNNER_LOST', async () => {
+    await reapExpiredLeases(control.pool);
+    const { rows } = await control.pool.query<{ status: string; error: { code: string; message: string } | null }>('SELECT status, error FROM jobs WHERE id = $1', [jobId]);
+    return rows[0]?.status === 'failed' ? rows[0].error! : undefined;
+  });
+  expect(lost.code).toBe('RUNNER_LOST');
+  expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
+  expect(lost.message).toContain(`${sandbox.production.dataDir}.recover-journal.json`);
+  if (moved) {
+    const kept = join(dirname(sandbox.production.dataDir), keptBefore[0]!);
+    expect(lost.message).toContain(`kept, not deleted, at ${kept}`);
+    expect(lost.message).toContain(`mv ${kept} ${sandbox.production.dataDir}`);
+  } else {
+    expect(lost.message).toContain(`pg_ctl start -D ${sandbox.production.dataDir}`);
+  }
+  // Nothing put production back meanwhile: it is down.
+  expect(await serverRunning(sandbox.production.dataDir)).toBe(false);
+
+  // A runner starts on the host: it finds the journal and rolls back.
+  runner = startRunner();
+  const said = await until('the roll-back to be recorded on the job', async () => {
+    const { rows } = await control.pool.query<{ message: string }>(`SELECT payload->>'message' AS message FROM events WHERE job_id = $1 AND type = 'job.failed' AND payload->>'message' LIKE 'recover-bot found%'`, [jobId]);
+    return rows[0]?.message;
+  });
+  expect(said).toMatch(/rolled it back/);
+  expect(said).toContain(`Production runs on its previous data directory ${sandbox.production.dataDir}, unchanged by the job`);
+  expect(await readJournal(sandbox.production.dataDir)).toBeNull();
+  expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
+  expect(await exists(join(sandbox.production.dataDir, MARKER))).toBe(true);
+  expect(await productionRows()).toEqual(original);
+  expect(await beside('before-pitr-')).toEqual([]);
+  expect((await beside('failed-pitr-')).length).toBe(failedBefore + (moved ? 1 : 0));
+  const { rows: job } = await control.pool.query<{ error: { message: string } }>('SELECT error FROM jobs WHERE id = $1', [jobId]);
+  expect(job[0]!.error.message).toContain('rolled it back');
+}
+
+test('killed after production was stopped, before it was moved aside: RUNNER_LOST says so; a restarted runner starts production on its own data', { timeout: 600_000 }, async () => {
+  await writeFile(holdFile, '');
+  const jobId = await startInPlaceJob();
+  await until('production to be stopped by the job', async () => ((await exists(stoppedFile)) ? true : undefined));
+  await killRunner();
+  await rm(holdFile, { force: true });
+  expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('stopping');
+  await expectLostThenRolledBack(jobId, false);
+});
+
+test('killed during the base restore into production\'s directory: a restarted runner puts the original back', { timeout: 600_000 }, async () => {
+  const jobId = await startInPlaceJob();
+  await stepRunning(jobId, 'restore-base-backup');
+  await killRunner();
+  expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('restoring');
+  await expectLostThenRolledBack(jobId, true);
+});
+
+test('killed during WAL replay (the restored server running on production\'s directory): a restarted runner stops it, keeps it, puts the original back', { timeout: 600_000 }, async () => {
+  const jobId = await startInPlaceJob();
+  await stepRunning(jobId, 'replay-wal');
+  const paused = await until('replay to pause', async () => {
+    const row = await onProductionSocket<{ recovering: boolean; state: string }>(`SELECT pg_is_in_recovery() AS recovering, CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() END AS state`);
+    if (!row.recovering) return 'finished';
+    if (row.state === 'paused') return 'paused';
+    await onProductionSocket('SELECT pg_wal_replay_pause()');
+    return undefined;
+  });
+  expect(paused, 'replay ended before the test could pause it: give production more WAL').toBe('paused');
+  await killRunner();
+  expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('configured');
+  // The half-restored server is still up on production's directory (in recovery).
+  expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
+  // Reaped and reported while it is still up; then rolled back.
+  const lost = await until('the job to be reaped', async () => {
+    await reapExpiredLeases(control.pool);
+    const { rows } = await control.pool.query<{ status: string; error: { message: string } | null }>('SELECT status, error FROM jobs WHERE id = $1', [jobId]);
+    return rows[0]?.status === 'failed' ? rows[0].error! : undefined;
+  });
+  expect(lost.message).toContain('during step replay-wal');
+  expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
+  const failedBefore = (await beside('failed-pitr-')).length;
+  runner = startRunner();
+  const said = await until('the roll-back to be recorded on the job', async () => {
+    const { rows } = await control.pool.query<{ message: string }>(`SELECT payload->>'message' AS message FROM events WHERE job_id = $1 AND type = 'job.failed' AND payload->>'message' LIKE 'recover-bot found%'`, [jobId]);
+    return rows[0]?.message;
+  });
+  expect(said).toContain('stopped the half-restored server');
+  expect(said).toMatch(/kept the half-restored directory as \S+failed-pitr-/);
+  expect(await readJournal(sandbox.production.dataDir)).toBeNull();
+  expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
+  expect(await exists(join(sandbox.production.dataDir, MARKER))).toBe(true);
+  expect(await productionRows()).toEqual(original);
+  expect((await beside('failed-pitr-')).length).toBe(failedBefore + 1);
+  expect(await beside('before-pitr-')).toEqual([]);
+  // Production still archives (the restored one's pause never reached it).
+  const conf = await readFile(join(sandbox.production.dataDir, 'postgresql.auto.conf'), 'utf8');
+  expect(conf).not.toContain('archiving paused');
+});
