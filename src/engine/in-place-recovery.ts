@@ -10,6 +10,7 @@
  * Whether a journal may be touched at all (its job is not held by a live runner) is the
  * caller's decision (`mayTouch`): the engine does not know the control DB.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -53,13 +54,19 @@ export async function postmasterOn(dataDir: string): Promise<boolean> {
   }
 }
 
-/** Whether process `pid` of this host still exists. */
+/** Whether process `pid` of this host still exists (a zombie, dead but not yet reaped by its parent, does not count). */
 export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state …"; comm may hold spaces or parentheses, the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
 
