@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { RecoverError } from './errors.js';
+import { withEnvFile } from './config/env-file.js';
 import { envSchema, type Env } from './config/env-schema.js';
 import type { ApprovalConfig, AzureAuth, Config, VerifyTable } from './config/types.js';
 
@@ -65,7 +66,8 @@ function isInside(path: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !rel.startsWith('/'));
 }
 
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(environment: Record<string, string | undefined>): Config {
+  const env = withEnvFile(environment);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: ${describeIssues(parsed.error.issues)}`, {
@@ -124,6 +126,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     restoreRoot: e.RECOVER_RESTORE_ROOT,
     stateDir: e.RECOVER_STATE_DIR,
     walAgentSocket: e.RECOVER_WAL_AGENT_SOCKET,
+    hook: {
+      ...(e.RECOVER_HOOK_NODE ? { node: e.RECOVER_HOOK_NODE } : {}),
+      ...(e.RECOVER_HOOK_FALLBACK ? { fallback: e.RECOVER_HOOK_FALLBACK } : {}),
+      ...(e.RECOVER_ENV_FILE ? { envFile: e.RECOVER_ENV_FILE } : {}),
+    },
     prefetch: { parallel: e.RECOVER_PREFETCH_PARALLEL, ahead: e.RECOVER_PREFETCH_AHEAD },
     recoveryTimeoutSeconds: e.RECOVER_RECOVERY_TIMEOUT_S,
     verifyTables: parseVerifyTables(e.RECOVER_VERIFY_TABLES),

@@ -1,5 +1,8 @@
 /** The PostgreSQL hooks as CLI commands: direct push/fetch and the long-lived agent. */
+import { existsSync } from 'node:fs';
 import { chown, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { dirname, join, resolve } from 'node:path';
 import { requireStorageDriver } from '../config.js';
 import { BlobNotFoundError } from '../storage/blob-store.js';
@@ -8,8 +11,8 @@ import { startWalAgent } from '../wal/agent.js';
 import { decodeArchivedFile, expectedFromMetadata } from '../wal/archived-file.js';
 import { readStreamToBuffer } from '../util/streams.js';
 import { WalFetcher } from '../wal/fetcher.js';
-import { WAL_HOOK_SOURCE } from '../wal/hook-source.js';
-import { hookCommands } from '../wal/hook-commands.js';
+import { walHookSource } from '../wal/hook-source.js';
+import { agentBanner, fallbackArgv, hookCommands, hookNode } from '../wal/hook-commands.js';
 import { HOOK_EXIT } from '../wal/protocol.js';
 import { pushWalFile } from '../wal/push.js';
 import { walFileKind } from '../catalog/segments.js';
@@ -64,15 +67,30 @@ export async function walAgent(io: CliIo, socketOverride: string | undefined, si
   const owner = await ownerFor(runtime.config.pg.osUser);
   await mkdir(dir, { recursive: true, mode: 0o755 });
   const hookPath = join(dir, 'wal-hook.mjs');
-  await writeFile(hookPath, WAL_HOOK_SOURCE, { mode: 0o644 });
+  const { hook } = runtime.config;
+  const node = hookNode({ ...(hook.node ? { configured: hook.node } : {}), systemNodeExists: existsSync('/usr/bin/node'), execPath: process.execPath });
+  const fallback = fallbackArgv({ node, ...(hook.fallback ? { configured: hook.fallback } : {}), self: fileURLToPath(import.meta.url) });
+  await writeFile(hookPath, walHookSource(fallback ? { argv: fallback, ...(hook.envFile ? { envFile: hook.envFile } : {}) } : undefined), { mode: 0o644 });
   if (owner) await chown(hookPath, owner.uid, owner.gid);
   const fetcher = new WalFetcher({ storage: runtime.context.storage, spoolDir: join(dir, 'spool'), log: runtime.log, ...(owner ? { owner } : {}) });
   await fetcher.start();
   const agent = await startWalAgent({ socketPath, storage: runtime.context.storage, log: runtime.log, fetcher, ...(owner ? { owner } : {}) });
-  const { confLines } = hookCommands({ nodePath: process.execPath, hookPath, socketPath });
-  io.stdout.write(`WAL agent listening on ${socketPath}\n# Paste into postgresql.conf (archive_mode = on), then reload PostgreSQL:\n${confLines.join('\n')}\n`);
+  const { confLines } = hookCommands({ nodePath: node, hookPath, socketPath });
+  const needed = [node, hookPath, ...(fallback ?? []), ...(hook.envFile ? [hook.envFile] : [])];
+  const unreadable = owner ? await unusableBy(runtime.config.pg.osUser, needed) : [];
+  io.stdout.write(agentBanner({ socketPath, confLines, fallback, ...(hook.envFile ? { envFile: hook.envFile } : {}), unreadable }));
   await new Promise<void>((resolveWait) => signal.addEventListener('abort', () => resolveWait(), { once: true }));
   await agent.close();
   await fetcher.stop();
   return 0;
+}
+
+/** The paths the postgres OS user cannot read (runuser … test -r): archive_command runs as that user. */
+async function unusableBy(osUser: string, paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of new Set(paths)) {
+    const result = await execa('runuser', ['-u', osUser, '--', 'test', '-r', path], { reject: false });
+    if (result.exitCode !== 0) out.push(path);
+  }
+  return out;
 }

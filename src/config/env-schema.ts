@@ -50,6 +50,12 @@ export const envSchema = z.object({
   // The CLI's own records (the verified database copies it made): on the runner's or CLI's disk, never on production.
   RECOVER_STATE_DIR: z.string().regex(/^\//, 'expected an absolute path, e.g. /var/lib/recover-bot/state').default('/var/lib/recover-bot/state'),
   RECOVER_WAL_AGENT_SOCKET: z.string().min(1).default('/run/recover-bot/wal-agent.sock'),
+  // Settings read from a file (config/env-file.ts): for `recover wal-push` run by PostgreSQL, whose environment nobody sets.
+  RECOVER_ENV_FILE: z.string().regex(/^\//, 'expected an absolute path, e.g. /etc/recover-bot/env').optional(),
+  // The WAL hook's lines: the node binary the postgres user runs it with (default /usr/bin/node when present, else the agent's own),
+  // and the recover executable it falls back to when the agent does not answer (default: the one running the agent).
+  RECOVER_HOOK_NODE: z.string().regex(/^\//, 'expected an absolute path, e.g. /usr/bin/node').optional(),
+  RECOVER_HOOK_FALLBACK: z.string().regex(/^\//, 'expected an absolute path, e.g. /usr/local/bin/recover').optional(),
   RECOVER_PREFETCH_PARALLEL: positiveInt(8),
   RECOVER_PREFETCH_AHEAD: positiveInt(64),
   RECOVER_RECOVERY_TIMEOUT_S: positiveInt(4 * 3600),

@@ -56,6 +56,12 @@ export interface Config {
    */
   stateDir: string;
   walAgentSocket: string;
+  /**
+   * What the WAL agent writes into the hook and the printed lines: RECOVER_HOOK_NODE (node for the
+   * postgres user), RECOVER_HOOK_FALLBACK (the recover executable the hook runs as `wal-push` when the
+   * agent does not answer), RECOVER_ENV_FILE (the settings file that command reads).
+   */
+  hook: { node?: string; fallback?: string; envFile?: string };
   prefetch: { parallel: number; ahead: number };
   recoveryTimeoutSeconds: number;
   verifyTables: VerifyTable[];

@@ -1,0 +1,51 @@
+/**
+ * RECOVER_ENV_FILE: settings read from a file, for processes whose environment nobody sets,
+ * above all the standalone `recover wal-push %p %f` that PostgreSQL runs as archive_command
+ * (with the postmaster's environment) and the WAL hook's direct-push fallback. The printed
+ * archive_command names the file in front of the command, so nothing has to be added to the
+ * postmaster's own environment. Read only by loadConfig; a variable already set in the
+ * environment wins over the file.
+ *
+ * Format, as systemd's EnvironmentFile (the subset people write): `KEY=value` per line, `#`
+ * comments and blank lines ignored, an optional `export ` prefix, a value optionally inside
+ * matching single or double quotes (taken literally, no expansion).
+ */
+import { readFileSync } from 'node:fs';
+import { RecoverError } from '../errors.js';
+
+export function parseEnvFile(text: string): { vars: Record<string, string>; bad: number[] } {
+  const vars: Record<string, string> = {};
+  const bad: number[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+    if (!match) return void bad.push(index + 1);
+    let value = match[2]!;
+    const quoted = /^(['"])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2]!;
+    vars[match[1]!] = value;
+  });
+  return { vars, bad };
+}
+
+/** The environment with the file's settings under it (the environment wins); unchanged without RECOVER_ENV_FILE. */
+export function withEnvFile(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const path = env.RECOVER_ENV_FILE;
+  if (!path) return env;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new RecoverError('CONFIG_INVALID', `RECOVER_ENV_FILE ${path} cannot be read: ${(error as Error).message}`, {
+      hint: 'Create it (KEY=value lines, mode 0640, group postgres when PostgreSQL runs `recover wal-push`), or unset RECOVER_ENV_FILE.',
+    });
+  }
+  const { vars, bad } = parseEnvFile(text);
+  if (bad.length) {
+    throw new RecoverError('CONFIG_INVALID', `RECOVER_ENV_FILE ${path}: line ${bad.join(', ')} is not KEY=value.`, {
+      hint: 'Write one KEY=value per line; # starts a comment.',
+    });
+  }
+  return { ...vars, ...env };
+}
