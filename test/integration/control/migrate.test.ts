@@ -37,6 +37,7 @@ describe('migrate', () => {
       'requests',
       'schema_migrations',
       'seen_slack_requests',
+      'slack_posts',
       'step_checkpoints',
     ]);
   });

@@ -88,8 +88,12 @@ test('a finished restore records its rates; the next plan estimates with them; a
   for (const row of rows) {
     expect(Number(row.bytes)).toBeGreaterThan(0);
     expect(row.bytes_per_second).toBeGreaterThan(0);
-    // A sample explains its step: start-up + bytes / rate + tail = the step's seconds.
-    expect(row.startup_seconds + Number(row.bytes) / row.bytes_per_second + row.tail_seconds).toBeCloseTo(row.seconds, 6);
+    // A sample explains its step: start-up + bytes / rate + tail = the step's seconds. Start-up is
+    // never negative: when the first progress came sooner than the measured rate explains (a fast
+    // start, which a loaded machine makes likely), it is 0 and the sum exceeds the step's seconds.
+    const explained = row.startup_seconds + Number(row.bytes) / row.bytes_per_second + row.tail_seconds;
+    if (row.startup_seconds > 0) expect(explained).toBeCloseTo(row.seconds, 6);
+    else expect(explained).toBeGreaterThanOrEqual(row.seconds - 1e-6);
   }
 
   // The plan made before the measurement is unchanged (saved once): its approvals still hold and it runs.
