@@ -11,6 +11,10 @@
  * job's outcome is written once it is back. If the job was marked RUNNER_LOST meanwhile (the
  * control DB was away longer than the lease), the runner stops it at once, starts no further
  * step and records nothing more; its log says what it had done.
+ *
+ * A runner that dies during an in-place restore leaves its journal beside production's data
+ * directory; every pass (at most every 5 s) looks for one and, once no live runner holds its
+ * job, rolls the restore back or finishes it (journal-check.ts).
  */
 import type pg from 'pg';
 import {
