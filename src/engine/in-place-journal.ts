@@ -9,9 +9,10 @@
  * what is on disk); in-place-recovery.ts carries it out. Each action looks at the disk first,
  * so a recovery that is itself interrupted is simply run again.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RecoverError } from '../errors.js';
+import { fsyncPath, writeJsonDurably } from './durable-file.js';
 
 /**
  * stopping → moving-aside → restoring → configured → verified (→ done: journal removed).
@@ -105,28 +106,9 @@ export async function readJournal(dataDir: string): Promise<InPlaceJournal | nul
   return parsed;
 }
 
-async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Durable before the caller goes on: written to a temporary file, fsync'd, renamed over, the directory fsync'd. */
 export async function writeJournal(journal: InPlaceJournal): Promise<void> {
-  const path = journalPath(journal.dataDir);
-  const temporary = `${path}.tmp`;
-  const handle = await open(temporary, 'w', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(journal, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temporary, path);
-  await fsyncPath(dirname(path));
+  await writeJsonDurably(journalPath(journal.dataDir), journal);
 }
 
 export async function removeJournal(dataDir: string): Promise<void> {

@@ -3,14 +3,15 @@
  * in `<RECOVER_STATE_DIR>/database-copies/`, on the CLI's own disk. The directories are 0700 and
  * the files 0600, owned by the user the CLI runs as; a directory or file anyone else could have
  * written is refused rather than read, since a record there could be forged. Files are written
- * whole (temporary file, fsync, rename), so a crash leaves no half record.
+ * whole (temporary file, fsync, rename, directory fsync), so a crash leaves no half record.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { lstat, mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile } from 'node:fs/promises';
 import { RecoverError } from '../../errors.js';
 import type { Logger } from '../../types.js';
+import { writeJsonDurably } from '../durable-file.js';
 import { copyRecordSchema, type CopyRecord, type CopyRecords, type NewCopyRecord } from './copy-records.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
@@ -63,15 +64,7 @@ export function fileCopyRecords(stateDir: string, log: Logger): CopyRecords {
       await ensureDir();
       const record: CopyRecord = copyRecordSchema.parse({ ...copy, copyId: `cli-${randomBytes(8).toString('hex')}`, madeBy: `recover CLI on ${hostname()}`, recordedAt: new Date().toISOString() });
       const path = join(dir, copyRecordFileName(copy.restoredName, record.copyId));
-      const temporary = `${path}.tmp`;
-      const file = await open(temporary, 'wx', 0o600);
-      try {
-        await file.writeFile(`${JSON.stringify(record, null, 2)}\n`);
-        await file.sync();
-      } finally {
-        await file.close();
-      }
-      await rename(temporary, path);
+      await writeJsonDurably(path, record, { exclusive: true });
       return record;
     },
     async find({ database, restoredName }): Promise<CopyRecord[]> {
