@@ -17,6 +17,7 @@ import type { Config } from '../config.js';
 import { compactUtcStamp } from '../util/time.js';
 import { parseConnectionUrl, pgClientConfig } from '../util/connection-url.js';
 import type { EngineContext } from './context.js';
+import { parsePidFile, type PidFile } from './instance-check.js';
 import { decideRecovery, readJournal, removeJournal, writeJournal, type InPlaceJournal, type RecoveryAction } from './in-place-journal.js';
 import { exists, stopCluster } from './local-cluster.js';
 import { ownerFor } from './os-user.js';
@@ -38,16 +39,15 @@ export interface InPlaceRecovery {
 
 /** A live postmaster whose postmaster.pid names `dataDir` (never a server of another directory). */
 export async function postmasterOn(dataDir: string): Promise<boolean> {
-  let lines: string[];
+  let pidFile: PidFile | null;
   try {
-    lines = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n');
+    pidFile = parsePidFile(await readFile(join(dataDir, 'postmaster.pid'), 'utf8'));
   } catch {
     return false;
   }
-  const pid = Number(lines[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || lines[1]?.trim() !== dataDir) return false;
+  if (!pidFile || pidFile.dataDir.trim() !== dataDir) return false;
   try {
-    process.kill(pid, 0);
+    process.kill(pidFile.pid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
