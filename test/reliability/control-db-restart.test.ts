@@ -34,6 +34,7 @@ import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { startSlackStandIn, Transcript, type SlackStandIn, type TranscriptMessage } from '../../devkit/slack-standin/index.js';
 import { INCIDENT_CHANNEL, PEOPLE, TEAM_ID } from '../../devkit/world.js';
 import { runCli } from '../support/run-cli.js';
+import { until as waitUntil } from '../support/until.js';
 
 const DEADLINE_MS = 180_000;
 const channel = INCIDENT_CHANNEL.id;
@@ -81,21 +82,8 @@ class Lines {
   }
 }
 
-/** Polls until `probe` returns a value; errors of the probe count as "not yet" (the control DB may be restarting). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** until() with this file's deadline. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> => waitUntil(what, probe, timeoutMs);
 
 let sandbox: Sandbox;
 let control: ControlCluster;

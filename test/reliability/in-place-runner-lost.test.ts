@@ -29,25 +29,14 @@ import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { startControlCluster, type ControlCluster } from '../../devkit/control-cluster.js';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { TEAM_ID } from '../../devkit/world.js';
+import { until as waitUntil } from '../support/until.js';
 
 const DEADLINE_MS = 240_000;
 const APPROVERS = JSON.stringify({ [TEAM_ID]: { users: ['U0BOB'], usergroups: [] } });
 const MARKER = 'recover-original-marker';
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+/** until() with this file's deadline. */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> => waitUntil(what, probe, timeoutMs);
 
 let sandbox: Sandbox;
 let control: ControlCluster;
