@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { sideInstanceConnection } from '../src/engine/instances.js';
 import { nowIso } from '../src/engine/context.js';
-import { databaseNotFound, databasesSql, withTargetClient, type TargetConnection } from '../src/engine/pg-client.js';
+import { databaseNotFound, withTargetClient, type TargetConnection } from '../src/engine/pg-client.js';
+import { databasesSql } from '../src/engine/sql.js';
 import { INSTANCE_NAME } from '../src/engine/restore-layout.js';
 import { step } from '../src/engine/restore-to-target.js';
 import { loadIntegrityConfig } from '../src/engine/integrity/index.js';

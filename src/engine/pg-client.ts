@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { RecoverError } from '../errors.js';
 import type { Logger } from '../types.js';
+import { listDatabasesSql } from './sql.js';
 
 export type TargetConnection = pg.ClientConfig;
 
@@ -23,12 +24,6 @@ export function targetClient(connection: TargetConnection, log?: Logger): pg.Cli
   });
   return client;
 }
-
-/** User databases that take connections (what --db may name), in name order. */
-export const connectableDatabasesSql = `SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1`;
-
-/** Every database of the cluster, and whether it is a user database that takes connections. */
-export const databasesSql = `SELECT datname, (datallowconn AND NOT datistemplate) AS usable FROM pg_database ORDER BY 1`;
 
 /**
  * DATABASE_NOT_FOUND (exit 3): `name` does not exist on `where` (e.g. "Production"); the
@@ -50,7 +45,7 @@ async function missingDatabase(connection: TargetConnection, error: unknown, log
   const existing =
     name === 'postgres'
       ? []
-      : await withTargetClient({ ...connection, database: 'postgres' }, async (client) => (await client.query<{ datname: string }>(connectableDatabasesSql)).rows.map((row) => row.datname), log).catch(() => []);
+      : await withTargetClient({ ...connection, database: 'postgres' }, async (client) => (await client.query<{ datname: string }>(listDatabasesSql)).rows.map((row) => row.datname), log).catch(() => []);
   return databaseNotFound(name, existing, { cause: error });
 }
 

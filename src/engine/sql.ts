@@ -19,6 +19,9 @@ export const listUserTablesSql = `
 
 export const listDatabasesSql = `SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1`;
 
+/** Every database of the cluster, and whether it is a user database that takes connections (what --db may name). */
+export const databasesSql = `SELECT datname, (datallowconn AND NOT datistemplate) AS usable FROM pg_database ORDER BY 1`;
+
 export function rowCountSql(table: string): string {
   return `SELECT count(*)::bigint AS rows FROM ${qualifiedName(table)}`;
 }

@@ -7,7 +7,8 @@
  */
 import { RecoverError } from '../../errors.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
-import { databaseNotFound, databasesSql, withTargetClient, type TargetConnection } from '../pg-client.js';
+import { databaseNotFound, withTargetClient, type TargetConnection } from '../pg-client.js';
+import { databasesSql } from '../sql.js';
 
 export interface LocateRelation {
   /** `schema.table` of the leaf. */
