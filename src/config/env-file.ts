@@ -10,7 +10,7 @@
  * comments and blank lines ignored, an optional `export ` prefix, a value optionally inside
  * matching single or double quotes (taken literally, no expansion).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { RecoverError } from '../errors.js';
 
 export function parseEnvFile(text: string): { vars: Record<string, string>; bad: number[] } {
@@ -35,8 +35,10 @@ export function withEnvFile(env: Record<string, string | undefined>): Record<str
   if (!path) return env;
   let text: string;
   try {
+    refuseForeignWriters(path, statSync(path));
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof RecoverError) throw error;
     throw new RecoverError('CONFIG_INVALID', `RECOVER_ENV_FILE ${path} cannot be read: ${(error as Error).message}`, {
       hint: 'Create it (KEY=value lines, mode 0640, group postgres when PostgreSQL runs `recover wal-push`), or unset RECOVER_ENV_FILE.',
     });
@@ -48,4 +50,23 @@ export function withEnvFile(env: Record<string, string | undefined>): Record<str
     });
   }
   return { ...vars, ...env };
+}
+
+/**
+ * The file decides where WAL and backups go and holds storage credentials: someone else able to
+ * write it could send production's WAL to their own account. Refused unless only root or this
+ * process's user owns it and neither its group nor others may write it (the same rule as the
+ * state directory's records). Pure apart from the uid it compares with.
+ */
+export function refuseForeignWriters(path: string, stats: { uid: number; mode: number }, uid: number = process.getuid?.() ?? 0): void {
+  if ((stats.mode & 0o022) !== 0) {
+    throw new RecoverError('CONFIG_INVALID', `RECOVER_ENV_FILE ${path} may be written by its group or by others (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}); its settings are not used.`, {
+      hint: `chmod 640 ${path} (group postgres when PostgreSQL runs \`recover wal-push\`).`,
+    });
+  }
+  if (stats.uid !== 0 && stats.uid !== uid) {
+    throw new RecoverError('CONFIG_INVALID', `RECOVER_ENV_FILE ${path} belongs to user ${stats.uid}, not to root or to this process's user; its settings are not used.`, {
+      hint: `chown root ${path} (it holds storage credentials and decides where WAL goes).`,
+    });
+  }
 }

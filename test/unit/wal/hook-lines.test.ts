@@ -1,10 +1,10 @@
 /** Issue 19 items 4 and 5: which node and fallback the hook's lines name, what the agent prints, and the settings file. */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
-import { parseEnvFile } from '../../../src/config/env-file.js';
+import { parseEnvFile, refuseForeignWriters } from '../../../src/config/env-file.js';
 import { agentBanner, fallbackArgv, hookNode } from '../../../src/wal/hook-commands.js';
 
 describe('hookNode: a node the postgres user runs, not the agent process\'s own', () => {
@@ -43,6 +43,18 @@ describe('RECOVER_ENV_FILE', () => {
     { text: 'A=1\nnot a line\n', vars: { A: '1' }, bad: [2] },
   ])('parses $text', ({ text, vars, bad }) => expect(parseEnvFile(text)).toEqual({ vars, bad }));
 
+  it.each([
+    { owner: 0, mode: 0o100640, uid: 0, refused: null },
+    { owner: 1000, mode: 0o100600, uid: 1000, refused: null },
+    { owner: 0, mode: 0o100660, uid: 0, refused: /written by its group or by others \(mode 0660\)/ },
+    { owner: 0, mode: 0o100602, uid: 0, refused: /written by its group or by others \(mode 0602\)/ },
+    { owner: 1001, mode: 0o100600, uid: 0, refused: /belongs to user 1001/ },
+  ])('a file owned by $owner with mode $mode, read by uid $uid: refused $refused', ({ owner, mode, uid, refused }) => {
+    const check = () => refuseForeignWriters('/etc/recover-bot/env', { uid: owner, mode }, uid);
+    if (refused) expect(check).toThrow(refused);
+    else expect(check).not.toThrow();
+  });
+
   it('loadConfig reads it under the environment (the environment wins), and names an unreadable file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rb-envfile-'));
     try {
@@ -53,6 +65,8 @@ describe('RECOVER_ENV_FILE', () => {
       expect(config.pool).toBe('from-env');
       expect(config.hook.envFile).toBe(file);
       expect(() => loadConfig({ RECOVER_ENV_FILE: join(dir, 'missing') })).toThrow(/RECOVER_ENV_FILE .*missing cannot be read/);
+      await chmod(file, 0o666);
+      expect(() => loadConfig({ RECOVER_ENV_FILE: file })).toThrow(/may be written by its group or by others \(mode 0666\)/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
