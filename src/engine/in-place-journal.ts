@@ -9,7 +9,7 @@
  * what is on disk); in-place-recovery.ts carries it out. Each action looks at the disk first,
  * so a recovery that is itself interrupted is simply run again.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { lstat, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RecoverError } from '../errors.js';
 import { fsyncPath, writeJsonDurably } from './durable-file.js';
@@ -103,7 +103,38 @@ export async function readJournal(dataDir: string): Promise<InPlaceJournal | nul
   }
   const parsed = JSON.parse(text) as InPlaceJournal;
   if (parsed.version !== 1 || parsed.dataDir !== dataDir) throw new Error(`${journalPath(dataDir)} is not a recover-bot journal for ${dataDir}`);
+  // A recovery renames directories and starts production as the journal says: only a journal
+  // this runner's user wrote counts, and only with the names a restore of dataDir gives.
+  const refused = journalFileRefusal(await lstat(journalPath(dataDir)), process.getuid?.() ?? 0) ?? journalRefusal(parsed, dataDir);
+  if (refused) {
+    throw new RecoverError('RESTORE_FAILED', `${journalPath(dataDir)} is not acted on: ${refused}.`, {
+      hint: `If no in-place restore of ${dataDir} was interrupted, look at the file and remove it; otherwise put production back by hand (see the job's message).`,
+    });
+  }
   return parsed;
+}
+
+const PHASES: readonly JournalPhase[] = ['stopping', 'moving-aside', 'restoring', 'configured', 'verified', 'rolling-back'];
+const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Why the journal's content is not one a restore of `dataDir` writes, or null. Pure. */
+export function journalRefusal(journal: InPlaceJournal, dataDir: string): string | null {
+  const named = (kind: 'before' | 'failed') => new RegExp(`^${escaped(dataDir)}\\.${kind}-pitr-\\d{8}T\\d{6}Z(-\\d+)?$`);
+  if (!PHASES.includes(journal.phase)) return `its phase "${String(journal.phase)}" is not one recover-bot writes`;
+  if (journal.stopMethod !== 'pg_ctl' && journal.stopMethod !== 'hook') return `its stop method "${String(journal.stopMethod)}" is not one recover-bot writes`;
+  if (!Number.isInteger(journal.pid) || journal.pid <= 0) return 'it names no writing process';
+  if (journal.movedAside !== null && !named('before').test(journal.movedAside)) return `the directory it would put back, ${String(journal.movedAside)}, is not ${dataDir}.before-pitr-<time>`;
+  if (journal.failedDir !== null && !named('failed').test(journal.failedDir)) return `the directory it would keep the restore in, ${String(journal.failedDir)}, is not ${dataDir}.failed-pitr-<time>`;
+  if (journal.configFile !== null && (typeof journal.configFile !== 'string' || !journal.configFile.startsWith('/'))) return 'its config_file is not an absolute path';
+  return null;
+}
+
+/** Why the journal file itself is not trusted (a symlink, another owner, writable by others), or null. Pure. */
+export function journalFileRefusal(stats: { uid: number; mode: number; isFile(): boolean }, uid: number): string | null {
+  if (!stats.isFile()) return 'it is not a regular file (a symbolic link?)';
+  if (stats.uid !== uid) return `it belongs to user ${stats.uid}, not to the runner's user ${uid}, who writes journals`;
+  if ((stats.mode & 0o022) !== 0) return `its group or others may write it (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`;
+  return null;
 }
 
 /** Durable before the caller goes on: written to a temporary file, fsync'd, renamed over, the directory fsync'd. */

@@ -47,7 +47,7 @@ test('verified before the runner was lost: finished (archiving resumed, no resta
   const connection = pgClientConfig(parseConnectionUrl(sandbox.productionUrl), 'postgres');
   await inPlaceSwap(sandbox.context(), sandbox.config.pg, sandbox.config, connection, await ownerFor('postgres')).pauseArchiving();
   await sandbox.query('SELECT pg_reload_conf()');
-  await writeJournal(journal({ phase: 'verified', movedAside: `${sandbox.production.dataDir}.before-pitr-gone` }));
+  await writeJournal(journal({ phase: 'verified', movedAside: `${sandbox.production.dataDir}.before-pitr-20990101T000000Z` }));
 
   // Someone else's job: untouched.
   expect(await recoverInterruptedInPlace(sandbox.context(), sandbox.config, async () => false)).toBeNull();
@@ -71,7 +71,7 @@ test('verified before the runner was lost: finished (archiving resumed, no resta
 test('stopped by a lost restore before anything moved (pg_ctl): started again on its own data', async () => {
   await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', sandbox.production.dataDir, 'fast');
   expect(await serverRunning(sandbox.production.dataDir)).toBe(false);
-  await writeJournal(journal({ phase: 'moving-aside', movedAside: `${sandbox.production.dataDir}.before-pitr-never-made` }));
+  await writeJournal(journal({ phase: 'moving-aside', movedAside: `${sandbox.production.dataDir}.before-pitr-20990101T000001Z` }));
   const done = await recoverInterruptedInPlace(sandbox.context(), sandbox.config, async () => true);
   expect(done).toMatchObject({ kind: 'roll-back', ok: true, done: ['start', 'check', 'remove-journal'] });
   expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
@@ -79,7 +79,7 @@ test('stopped by a lost restore before anything moved (pg_ctl): started again on
 });
 
 test('a new in-place restore refuses to start over an unfinished journal, and leaves it and production as they are', async () => {
-  await writeJournal(journal({ phase: 'restoring', movedAside: `${sandbox.production.dataDir}.before-pitr-x` }));
+  await writeJournal(journal({ phase: 'restoring', movedAside: `${sandbox.production.dataDir}.before-pitr-20990101T000002Z` }));
   try {
     const error = await rejection(runPitr(sandbox.context(), sandbox.config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'in-place' }));
     expect(error.message).toMatch(/interrupted and not yet put right; production was not stopped/);

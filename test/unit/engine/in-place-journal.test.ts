@@ -1,9 +1,9 @@
 /** What a runner does with an interrupted in-place restore's journal: a table by phase and what is on disk. */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { decideRecovery, journalWriter, readJournal, type DiskFacts, type JournalPhase } from '../../../src/engine/in-place-journal.js';
+import { decideRecovery, journalFileRefusal, journalRefusal, journalWriter, readJournal, writeJournal, type DiskFacts, type InPlaceJournal, type JournalPhase } from '../../../src/engine/in-place-journal.js';
 import { RecoverError } from '../../../src/errors.js';
 
 const D = (dataDirExists: boolean, movedAsideExists: boolean, serverOnDataDir: boolean): DiskFacts => ({ dataDirExists, movedAsideExists, serverOnDataDir });
@@ -51,8 +51,8 @@ describe('journalWriter', () => {
       const clock = { now: () => new Date('2026-01-01T00:00:00Z') };
       const first = journalWriter(dataDir, 'job-1', clock);
       await first.update({ phase: 'stopping', configFile: '/etc/pg/postgresql.conf' });
-      await first.update({ phase: 'moving-aside', movedAside: `${dataDir}.before-pitr-x` });
-      expect(await readJournal(dataDir)).toMatchObject({ jobId: 'job-1', phase: 'moving-aside', movedAside: `${dataDir}.before-pitr-x`, configFile: '/etc/pg/postgresql.conf', pid: process.pid });
+      await first.update({ phase: 'moving-aside', movedAside: `${dataDir}.before-pitr-20260101T000000Z` });
+      expect(await readJournal(dataDir)).toMatchObject({ jobId: 'job-1', phase: 'moving-aside', movedAside: `${dataDir}.before-pitr-20260101T000000Z`, configFile: '/etc/pg/postgresql.conf', pid: process.pid });
       expect((await readdir(root)).sort()).toEqual(['data.recover-journal.json']);
 
       const second = journalWriter(dataDir, 'job-2', clock);
@@ -66,6 +66,49 @@ describe('journalWriter', () => {
       expect(await readJournal(dataDir)).toBeNull();
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a journal is acted on only as recover-bot writes it', () => {
+  const base: InPlaceJournal = { version: 1, jobId: 'j', pid: 42, dataDir: '/pg/data', movedAside: null, failedDir: null, configFile: null, stopMethod: 'pg_ctl', phase: 'restoring', updatedAt: '2026-01-01T00:00:00.000Z' };
+  test.each([
+    [{}, null],
+    [{ movedAside: '/pg/data.before-pitr-20260101T000000Z', failedDir: '/pg/data.failed-pitr-20260101T000001Z-2' }, null],
+    [{ movedAside: '/etc' }, /would put back, \/etc, is not \/pg\/data\.before-pitr-<time>/],
+    [{ movedAside: '/pg/data.before-pitr-20260101T000000Z/../../etc' }, /would put back/],
+    [{ movedAside: '/pgXdata.before-pitr-20260101T000000Z' }, /would put back/],
+    [{ failedDir: '/var/lib/other' }, /keep the restore in/],
+    [{ phase: 'done' }, /phase "done"/],
+    [{ stopMethod: 'sh' }, /stop method "sh"/],
+    [{ pid: 0 }, /no writing process/],
+    [{ configFile: 'relative.conf' }, /not an absolute path/],
+  ] as [Partial<InPlaceJournal>, RegExp | null][])('%o', (patch, refused) => {
+    const reason = journalRefusal({ ...base, ...patch }, '/pg/data');
+    if (refused) expect(reason).toMatch(refused);
+    else expect(reason).toBeNull();
+  });
+
+  test.each([
+    [{ uid: 0, mode: 0o100600, file: true }, 0, null],
+    [{ uid: 0, mode: 0o100600, file: false }, 0, /not a regular file/],
+    [{ uid: 26, mode: 0o100600, file: true }, 0, /belongs to user 26/],
+    [{ uid: 0, mode: 0o100666, file: true }, 0, /others may write it \(mode 0666\)/],
+  ])('file %o read by uid %i', (facts, uid, refused) => {
+    const reason = journalFileRefusal({ uid: facts.uid, mode: facts.mode, isFile: () => facts.file }, uid);
+    if (refused) expect(reason).toMatch(refused);
+    else expect(reason).toBeNull();
+  });
+
+  test('readJournal refuses a journal others may write, naming why', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rb-journal-'));
+    try {
+      const dataDir = join(dir, 'data');
+      await writeJournal({ ...base, dataDir });
+      await chmod(`${dataDir}.recover-journal.json`, 0o666);
+      await expect(readJournal(dataDir)).rejects.toThrow(/is not acted on: its group or others may write it/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
