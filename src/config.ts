@@ -140,6 +140,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     pool: e.RECOVER_POOL,
     ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
     leaseSeconds: e.RECOVER_LEASE_SECONDS,
+    failpoints: e.RECOVER_FAILPOINTS,
     ...(e.RECOVER_PRODUCTION_NAME ? { productionName: e.RECOVER_PRODUCTION_NAME } : {}),
     slack: {
       ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),

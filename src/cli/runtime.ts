@@ -1,4 +1,5 @@
 /** What every CLI command shares: config, logger, storage and an engine context. */
+import { failpointTrigger } from '../engine/failpoints.js';
 import { loadConfig, type Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { createExec } from '../engine/exec.js';
@@ -29,7 +30,8 @@ export async function createRuntime(io: CliIo, options: { json?: boolean; events
   const storage = await openStorage(config.storage);
   const abort = new AbortController();
   const events = options.events ?? terminalProgress(io.stderr, Boolean(io.stderr.isTTY) && !options.json);
-  return { config, log, abort, context: { log, exec: createExec(log), storage, events, signal: abort.signal, clock: systemClock } };
+  const failpoint = failpointTrigger(config.failpoints, log);
+  return { config, log, abort, context: { log, exec: createExec(log), storage, events, signal: abort.signal, clock: systemClock, ...(failpoint ? { failpoint } : {}) } };
 }
 
 /** Prints a result: one JSON object with --json, readable text otherwise. */

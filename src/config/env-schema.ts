@@ -1,5 +1,6 @@
 /** Every environment variable recover-bot reads, with its default and its check (see README, "Configuration"). */
 import { z } from 'zod';
+import { parseFailpoints } from '../engine/failpoints.js';
 import {
   approversSchema,
   azureConnectionString,
@@ -67,6 +68,18 @@ export const envSchema = z.object({
   RECOVER_RUNNER_ID: z.string().min(1).optional(),
   // A runner renews its lease every third of it (at most every 5 s); without a renewal for this long its job is failed as RUNNER_LOST.
   RECOVER_LEASE_SECONDS: z.coerce.number().int().min(15).max(86_400).default(60),
+  // Fault tests only (engine/failpoints.ts): the process kills itself at these points.
+  RECOVER_FAILPOINTS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const parsed = parseFailpoints(text);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   // No default: it is the text people type to confirm destroying production (see requireProductionName).
   RECOVER_PRODUCTION_NAME: z.string().regex(/^[\w.-]{1,63}$/, 'expected a name of 1-63 letters, digits, _ . -, e.g. aiagent_prod').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),

@@ -1,4 +1,5 @@
 /** The parsed configuration handed to every process; see loadConfig in ../config.ts. */
+import type { Failpoint } from '../engine/failpoints.js';
 
 export type AzureAuth =
   | { kind: 'connection-string'; connectionString: string }
@@ -78,6 +79,8 @@ export interface Config {
    * most this long for the control DB, and a job whose lease ran out while it was away is lost.
    */
   leaseSeconds: number;
+  /** RECOVER_FAILPOINTS: fault tests only; the process kills itself at these points (engine/failpoints.ts). */
+  failpoints: readonly Failpoint[];
   /** What people call production; typed to confirm destructive plans. Required by the runner and the bot (requireProductionName). */
   productionName?: string;
   slack: SlackConfig;

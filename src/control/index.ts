@@ -25,7 +25,7 @@ export {
   type EnqueueInput,
   type JobOutcome,
 } from './queue.js';
-export { recordInPlaceRecovery } from './runner-lost.js';
+export { recordLostJobRecovery } from './runner-lost.js';
 export { firstSeenRequest, SEEN_REQUEST_WINDOW_MINUTES } from './seen-requests.js';
 export {
   recordSlackPostIntent, markSlackPostAttempt, saveSlackPostTs, getSlackPost, listUnlinkedApprovalPosts, type SlackPostIntent, type SlackPostRecord,

@@ -77,10 +77,12 @@ export async function inPlaceLost(tx: Tx, job: JobRecord): Promise<JobRecord> {
 }
 
 /**
- * A runner put right an in-place restore whose runner was lost (engine/in-place-recovery.ts):
- * the job's error says what it did, and a job.failed event carries it to the channel.
+ * A runner put right what a job whose runner was lost left behind: an in-place restore rolled
+ * back or finished (engine/in-place-recovery.ts), or a side instance's half-restored server
+ * and working files (engine/work-tidy.ts). The job's error says what it did, and a job.failed
+ * event carries it to the channel.
  */
-export async function recordInPlaceRecovery(db: Db, input: { jobId: string; runnerId: string; message: string }): Promise<void> {
+export async function recordLostJobRecovery(db: Db, input: { jobId: string; runnerId: string; message: string; action: 'job.in_place_recovered' | 'job.work_tidied' }): Promise<void> {
   await withTransaction(db, async (tx) => {
     const row = await queryMaybeOne<JobRow>(
       tx,
@@ -92,6 +94,6 @@ export async function recordInPlaceRecovery(db: Db, input: { jobId: string; runn
     if (!row) return;
     const job = toJob(row);
     await appendEvent(tx, job.id, { type: 'job.failed', at: new Date().toISOString(), code: job.error?.code ?? 'RUNNER_LOST', message: input.message });
-    await appendAudit(tx, { actor: input.runnerId, action: 'job.in_place_recovered', subject: `job:${job.id}`, details: { message: input.message } });
+    await appendAudit(tx, { actor: input.runnerId, action: input.action, subject: `job:${job.id}`, details: { message: input.message } });
   });
 }

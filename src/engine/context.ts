@@ -3,6 +3,7 @@ import { defaultBaseParallel } from '../config.js';
 import type { Storage } from '../storage/blob-store.js';
 import type { Clock, EventSink, Logger } from '../types.js';
 import type { Exec } from './exec.js';
+import type { Failpoint } from './failpoints.js';
 
 /** Everything an executor may use, passed explicitly (no globals, no process.env). */
 export interface EngineContext {
@@ -14,6 +15,8 @@ export interface EngineContext {
   clock: Clock;
   /** The control-DB job this work belongs to (runner only): an in-place restore's journal names it. */
   jobId?: string;
+  /** Fault tests only (RECOVER_FAILPOINTS): kills the process at a named point of a restore. */
+  failpoint?: (name: Failpoint) => void;
 }
 
 export interface PgToolConfig {

@@ -103,6 +103,7 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
     const { outcome } = replayed;
 
     const finishVerify = step(ctx, 'verify', 'Verify the restored data');
+    if (swap) ctx.failpoint?.('in-place:verify');
     const report = await verifyRestored(layout.connection, {
       ...(request.databases ? { databases: request.databases } : {}),
       tables: config.verifyTables,
@@ -119,6 +120,7 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
       // From here a lost runner's restore is finished, never rolled back (the journal says so first).
       await journal?.update({ phase: 'verified' });
       verified = true;
+      ctx.failpoint?.('in-place:verified');
       try {
         await swap.resumeArchiving();
         await journal?.remove();

@@ -210,6 +210,7 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       await journal?.update({ phase: 'moving-aside', movedAside: target });
       await rename(dataDir, target);
       oldDataDir = target;
+      ctx.failpoint?.('in-place:moved-aside');
       await journal?.update({ phase: 'restoring' });
       await makeOwnedDir(dataDir, owner);
       await makeOwnedDir(workDir, owner);

@@ -5,6 +5,7 @@
  * (pitr, and later table, rows, database, drill); pitr in place uses `restoreToTarget` over
  * production's own directory. Steps reported: restore-base-backup, configure-recovery, replay-wal.
  */
+import { removeWorkJournal, writeWorkJournal } from './work-journal.js';
 import { chown, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseLsn, segmentName, segmentOfLsn, timelineForSegment } from '../catalog/segments.js';
@@ -148,8 +149,13 @@ export async function restoreToTarget(
   // Only a server this call started is ever stopped by it.
   let started = false;
   const stopServer = layout.stopImmediately ?? (() => stopCluster(ctx.exec, config.pg.bin, config.pg.osUser, dataDir, 'immediate'));
+  // Written before the spool, hook and socket exist: a runner killed from here on leaves the
+  // next one on the host a record of what to tidy (work-tidy.ts).
+  let journaled = false;
   try {
     checkWorkDir(workDir);
+    await writeWorkJournal(workDir, { version: 1, jobId: ctx.jobId ?? null, pid: process.pid, startedAt: ctx.clock.now().toISOString() });
+    journaled = true;
     fetcher = new WalFetcher({
       storage: ctx.storage,
       spoolDir,
@@ -194,6 +200,7 @@ export async function restoreToTarget(
     if (layout.side) await writeSideConfig(ctx.exec, config.pg.bin, config.pg.osUser, dataDir, owner, selection.backup.sourceLayout);
     await configureRecovery(dataDir, settings, owner, replayOnly);
     await hooks.afterConfigure?.();
+    ctx.failpoint?.('restore:configured');
     finishConfigure();
 
     await hooks.beforeStep?.('replay-wal');
@@ -217,6 +224,7 @@ export async function restoreToTarget(
       start: async () => {
         started = true;
         await layout.start();
+        ctx.failpoint?.('restore:server-started');
       },
     });
     const tuningEnd = await endReplayTuning(ctx, config.pg, { dataDir, connection, replayOnly, state: outcome.state, stop: layout.stop, start: layout.start });
@@ -233,8 +241,17 @@ export async function restoreToTarget(
     await agent?.close();
     await fetcher?.stop();
     // Inside a directory the postgres user can write: removed without following symlinks.
-    await removeTree(ctx.exec, spoolDir).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove the WAL spool ${spoolDir}`));
+    const spoolGone = await removeTree(ctx.exec, spoolDir).then(
+      () => true,
+      (error: unknown) => {
+        ctx.log.error({ err: error }, `could not remove the WAL spool ${spoolDir}; the next runner start tries again`);
+        return false;
+      },
+    );
     await rm(hookPath, { force: true });
+    await rm(socketPath, { force: true });
+    // Kept while something is left, so the next runner start tidies it.
+    if (journaled && spoolGone) await removeWorkJournal(workDir).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove ${workDir}/recover-work.json`));
   }
 }
 

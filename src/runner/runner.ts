@@ -16,6 +16,7 @@
  * directory; every pass (at most every 5 s) looks for one and, once no live runner holds its
  * job, rolls the restore back or finishes it (journal-check.ts).
  */
+import { failpointTrigger } from '../engine/failpoints.js';
 import type pg from 'pg';
 import {
   claimNextJob,
@@ -68,6 +69,7 @@ export function createRunner(options: RunnerOptions): Runner {
   const productionName = requireProductionName(config);
   const pollMs = options.pollMs ?? 1000;
   const leaseSeconds = options.leaseSeconds ?? config.leaseSeconds ?? 60;
+  const failpoint = failpointTrigger(config.failpoints ?? [], log);
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -182,6 +184,7 @@ export function createRunner(options: RunnerOptions): Runner {
       const events = writer;
       const ctx = {
         jobId: job.id,
+        ...(failpoint ? { failpoint } : {}),
         log: log.child({ jobId: job.id }),
         exec: options.exec,
         storage: options.storage,

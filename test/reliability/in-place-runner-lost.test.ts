@@ -1,15 +1,20 @@
 /**
- * The runner is killed (SIGKILL) in the middle of an in-place restore: after production was
- * stopped (before it was moved aside), during the base restore, and during WAL replay. Then:
+ * The runner is killed (SIGKILL) in the middle of an in-place restore, at each of its steps:
+ * after production was stopped, right after it was moved aside, during the base restore, with
+ * recovery configured, during WAL replay, at verification, and after verification. Then:
  * the lease runs out and the job's RUNNER_LOST message says production may be stopped, names
  * the kept directory and the commands; and a runner started again on the host finds the
  * journal, rolls the restore back and says so: production runs on its original data directory
- * with its content unchanged, the half-restored directory is kept as *.failed-pitr-*.
+ * with its content unchanged, the half-restored directory is kept as *.failed-pitr-*; killed
+ * after verification, the restore is finished instead (production keeps the restored data).
+ * A side restore killed mid-replay is tidied by the next runner from its work journal.
  *
- * Everything is real: `recover runner` is its own process started as an operator starts it,
+ * The lease of a killed runner is run out by moving it back in the control DB (the runner is
+ * dead; waiting for the clock adds nothing). Everything else is real: `recover runner` is its own process started as an operator starts it,
  * on this test's own control cluster. Production is stopped and started by hooks (pg_ctl), the
  * stop hook holding after the stop while a hold file exists, so the kill lands between the
  * stop and the move-aside. Replay is held with pg_wal_replay_pause() so the kill lands in it.
+ * The other points are the runner's own failpoints (RECOVER_FAILPOINTS): it kills itself there.
  * Waits are for conditions (rows, files, server state), never fixed sleeps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -49,10 +54,10 @@ let stoppedFile: string;
 let env: Record<string, string>;
 const cleanups: (() => Promise<unknown>)[] = [];
 
-function startRunner(): ChildProcess {
+function startRunner(extraEnv: Record<string, string> = {}): ChildProcess {
   runnerCount += 1;
   runnerLog = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'runner'], { env: { ...env, RECOVER_RUNNER_ID: `runner-lost-${runnerCount}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'runner'], { env: { ...env, RECOVER_RUNNER_ID: `runner-lost-${runnerCount}`, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => runnerLog.push(chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => runnerLog.push(chunk.toString('utf8')));
   return child;
@@ -86,7 +91,7 @@ beforeAll(async () => {
   await sandbox.query(
     `CREATE TABLE workflows (id int PRIMARY KEY, user_id int NOT NULL);
      INSERT INTO workflows SELECT g, 12300 + g % 100 FROM generate_series(1, 2000) g;
-     CREATE TABLE filler (id int, v text); INSERT INTO filler SELECT g, md5(g::text) FROM generate_series(1, 1500000) g;`,
+     CREATE TABLE filler (id int, v text); INSERT INTO filler SELECT g, md5(g::text) FROM generate_series(1, 100000) g;`,
     [],
     'aiagent_prod',
   );
@@ -131,16 +136,20 @@ afterAll(async () => {
 });
 
 async function startInPlaceJob(): Promise<string> {
+  return startPitrJob(['--to', 'in-place'], 'destructive');
+}
+
+async function startPitrJob(words: string[], risk: 'destructive' | 'side-copy'): Promise<string> {
   const config = loadConfig({ RECOVER_APPROVERS: APPROVERS, RECOVER_PRODUCTION_NAME: 'aiagent_prod', LOG_LEVEL: 'silent' });
-  const request = await createRequest(control.pool, { teamId: TEAM_ID, channelId: 'C0INCIDENT', requesterId: 'U0ALICE', command: 'pitr', args: pitr.parse([safePoint.toISOString(), '--to', 'in-place']) as Record<string, unknown> });
-  const plan = await until('the in-place plan', async () => {
+  const request = await createRequest(control.pool, { teamId: TEAM_ID, channelId: 'C0INCIDENT', requesterId: 'U0ALICE', command: 'pitr', args: pitr.parse([safePoint.toISOString(), ...words]) as Record<string, unknown> });
+  const plan = await until('the plan', async () => {
     const stored = await getRequest(control.pool, request.id);
     if (stored?.planningError) throw new Error(`planning refused: ${JSON.stringify(stored.planningError)}`);
     return (await getCurrentPlan(control.pool, request.id)) ?? undefined;
   });
-  expect((plan.plan.params as { dataDir?: string }).dataDir).toBe(sandbox.production.dataDir);
+  if (risk === 'destructive') expect((plan.plan.params as { dataDir?: string }).dataDir).toBe(sandbox.production.dataDir);
   await markApprovalRequested(control.pool, { requestId: request.id, userId: 'U0ALICE', planDigest: plan.digest });
-  await recordApproval(control.pool, { requestId: request.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan.digest, policy: runnerPolicy(config, 'destructive') });
+  await recordApproval(control.pool, { requestId: request.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan.digest, policy: runnerPolicy(config, risk) });
   const { job } = await enqueueJob(control.pool, { requestId: request.id, planDigest: plan.digest, pool: 'default' });
   return job.id;
 }
@@ -164,12 +173,56 @@ async function onProductionSocket<T>(sql: string): Promise<T> {
 
 const beside = async (part: string) => (await readdir(dirname(sandbox.production.dataDir))).filter((name) => name.startsWith(`${basename(sandbox.production.dataDir)}.${part}`));
 
+/** Waits for a runner started with RECOVER_FAILPOINTS to kill itself there. */
+async function killedAtFailpoint(child: ChildProcess): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  expect(child.signalCode, `the runner did not die at its failpoint:\n${runnerLog.join('')}`).toBe('SIGKILL');
+}
+
+/** Starts a runner that kills itself at `failpoint`, runs a new in-place job on it, and waits for the kill. */
+async function inPlaceJobKilledAt(failpoint: string): Promise<string> {
+  await killRunner();
+  runner = startRunner({ RECOVER_FAILPOINTS: failpoint });
+  const jobId = await startInPlaceJob();
+  await killedAtFailpoint(runner);
+  return jobId;
+}
+
+/** The runner is dead: its lease is run out in the control DB (no waiting for a clock), then reaped as the bot does. */
+async function reapedAsLost(jobId: string): Promise<{ code: string; message: string }> {
+  await control.pool.query(`UPDATE jobs SET lease_expires_at = now() - interval '1 second' WHERE id = $1 AND status = 'running'`, [jobId]);
+  return until('the job to be reaped as RUNNER_LOST', async () => {
+    await reapExpiredLeases(control.pool);
+    const { rows } = await control.pool.query<{ status: string; error: { code: string; message: string } | null }>('SELECT status, error FROM jobs WHERE id = $1', [jobId]);
+    return rows[0]?.status === 'failed' ? rows[0].error! : undefined;
+  });
+}
+
+async function recoveryMessage(jobId: string, like: string): Promise<string> {
+  return until('what the restarted runner did to be recorded on the job', async () => {
+    const { rows } = await control.pool.query<{ message: string }>(`SELECT payload->>'message' AS message FROM events WHERE job_id = $1 AND type = 'job.failed' AND payload->>'message' LIKE $2`, [jobId, like]);
+    return rows[0]?.message;
+  });
+}
+
+interface LostShape {
+  /** Production's directory was moved aside (on disk). */
+  moved: boolean;
+  /** The move-aside step had finished, so the RUNNER_LOST message names the kept directory (default: moved). */
+  recorded?: boolean;
+  /** A half-restored data directory is left to keep as *.failed-pitr-* (default: moved). */
+  keptFailed?: boolean;
+  /** The restored server still runs on production's directory after the kill. */
+  restoredServerUp?: boolean;
+}
+
 /**
  * After the kill: the lease runs out, the job is RUNNER_LOST saying production may be stopped
  * (with the kept directory and commands when it was moved); a new runner rolls back, production
  * runs on its original directory and data.
  */
-async function expectLostThenRolledBack(jobId: string, moved: boolean): Promise<void> {
+async function expectLostThenRolledBack(jobId: string, shape: LostShape): Promise<void> {
+  const { moved, recorded = moved, keptFailed = moved, restoredServerUp = false } = shape;
   const journal = await readJournal(sandbox.production.dataDir);
   expect(journal?.jobId).toBe(jobId);
   const keptBefore = await beside('before-pitr-');
@@ -177,38 +230,39 @@ async function expectLostThenRolledBack(jobId: string, moved: boolean): Promise<
   const failedBefore = (await beside('failed-pitr-')).length;
 
   // No runner on the host: the reaper (the bot or any runner elsewhere) reports the job lost.
-  const lost = await until('the job to be reaped as RUNNER_LOST', async () => {
-    await reapExpiredLeases(control.pool);
-    const { rows } = await control.pool.query<{ status: string; error: { code: string; message: string } | null }>('SELECT status, error FROM jobs WHERE id = $1', [jobId]);
-    return rows[0]?.status === 'failed' ? rows[0].error! : undefined;
-  });
+  const lost = await reapedAsLost(jobId);
   expect(lost.code).toBe('RUNNER_LOST');
   expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
   expect(lost.message).toContain(`${sandbox.production.dataDir}.recover-journal.json`);
-  if (moved) {
+  if (recorded) {
     const kept = join(dirname(sandbox.production.dataDir), keptBefore[0]!);
     expect(lost.message).toContain(`kept, not deleted, at ${kept}`);
     expect(lost.message).toContain(`mv ${kept} ${sandbox.production.dataDir}`);
   } else {
+    expect(lost.message).toContain(`look for ${sandbox.production.dataDir}.before-pitr-* beside it`);
     expect(lost.message).toContain(`pg_ctl start -D ${sandbox.production.dataDir}`);
   }
-  // Nothing put production back meanwhile: it is down.
-  expect(await serverRunning(sandbox.production.dataDir)).toBe(false);
+  // Nothing put production back meanwhile: it is down (or the half-restored server runs in its place).
+  expect(await serverRunning(sandbox.production.dataDir)).toBe(restoredServerUp);
 
   // A runner starts on the host: it finds the journal and rolls back.
   runner = startRunner();
-  const said = await until('the roll-back to be recorded on the job', async () => {
-    const { rows } = await control.pool.query<{ message: string }>(`SELECT payload->>'message' AS message FROM events WHERE job_id = $1 AND type = 'job.failed' AND payload->>'message' LIKE 'recover-bot found%'`, [jobId]);
-    return rows[0]?.message;
-  });
+  const said = await recoveryMessage(jobId, 'recover-bot found in-place%');
   expect(said).toMatch(/rolled it back/);
   expect(said).toContain(`Production runs on its previous data directory ${sandbox.production.dataDir}, unchanged by the job`);
+  if (restoredServerUp) expect(said).toContain('stopped the half-restored server');
   expect(await readJournal(sandbox.production.dataDir)).toBeNull();
   expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
   expect(await exists(join(sandbox.production.dataDir, MARKER))).toBe(true);
   expect(await productionRows()).toEqual(original);
   expect(await beside('before-pitr-')).toEqual([]);
-  expect((await beside('failed-pitr-')).length).toBe(failedBefore + (moved ? 1 : 0));
+  expect((await beside('failed-pitr-')).length).toBe(failedBefore + (keptFailed ? 1 : 0));
+  // Archiving is production's own again (a restored server's pause never stays).
+  const conf = await readFile(join(sandbox.production.dataDir, 'postgresql.auto.conf'), 'utf8');
+  expect(conf).not.toContain('archiving paused');
+  // The work directory's spool, hook and socket went with the roll-back's tidy.
+  await until('the in-place work files to be tidied', async () => ((await exists(join(`${sandbox.production.dataDir}.recover`, 'recover-work.json'))) ? undefined : true));
+  expect(await exists(join(`${sandbox.production.dataDir}.recover`, 'spool'))).toBe(false);
   const { rows: job } = await control.pool.query<{ error: { message: string } }>('SELECT error FROM jobs WHERE id = $1', [jobId]);
   expect(job[0]!.error.message).toContain('rolled it back');
 }
@@ -220,15 +274,27 @@ test('killed after production was stopped, before it was moved aside: RUNNER_LOS
   await killRunner();
   await rm(holdFile, { force: true });
   expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('stopping');
-  await expectLostThenRolledBack(jobId, false);
+  await expectLostThenRolledBack(jobId, { moved: false });
+});
+
+test('killed right after production\'s directory was moved aside (no new one made yet): a restarted runner puts it back', { timeout: 600_000 }, async () => {
+  const jobId = await inPlaceJobKilledAt('in-place:moved-aside');
+  expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('moving-aside');
+  expect(await exists(sandbox.production.dataDir)).toBe(false);
+  await expectLostThenRolledBack(jobId, { moved: true, recorded: false, keptFailed: false });
 });
 
 test('killed during the base restore into production\'s directory: a restarted runner puts the original back', { timeout: 600_000 }, async () => {
-  const jobId = await startInPlaceJob();
-  await stepRunning(jobId, 'restore-base-backup');
-  await killRunner();
+  const jobId = await inPlaceJobKilledAt('restore:part-extracted');
   expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('restoring');
-  await expectLostThenRolledBack(jobId, true);
+  await expectLostThenRolledBack(jobId, { moved: true });
+});
+
+test('killed with recovery configured (archiving paused), before the server started: a restarted runner puts the original back', { timeout: 600_000 }, async () => {
+  const jobId = await inPlaceJobKilledAt('restore:configured');
+  expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('configured');
+  expect(await readFile(join(sandbox.production.dataDir, 'postgresql.auto.conf'), 'utf8')).toContain('archiving paused');
+  await expectLostThenRolledBack(jobId, { moved: true });
 });
 
 test('killed during WAL replay (the restored server running on production\'s directory): a restarted runner stops it, keeps it, puts the original back', { timeout: 600_000 }, async () => {
@@ -244,31 +310,61 @@ test('killed during WAL replay (the restored server running on production\'s dir
   expect(paused, 'replay ended before the test could pause it: give production more WAL').toBe('paused');
   await killRunner();
   expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('configured');
-  // The half-restored server is still up on production's directory (in recovery).
-  expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
-  // Reaped and reported while it is still up; then rolled back.
-  const lost = await until('the job to be reaped', async () => {
-    await reapExpiredLeases(control.pool);
-    const { rows } = await control.pool.query<{ status: string; error: { message: string } | null }>('SELECT status, error FROM jobs WHERE id = $1', [jobId]);
-    return rows[0]?.status === 'failed' ? rows[0].error! : undefined;
-  });
-  expect(lost.message).toContain('during step replay-wal');
-  expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
-  const failedBefore = (await beside('failed-pitr-')).length;
+  const lostMessage = (await reapedAsLost(jobId)).message;
+  expect(lostMessage).toContain('during step replay-wal');
+  await expectLostThenRolledBack(jobId, { moved: true, restoredServerUp: true });
+});
+
+test('killed at verification (the restored server promoted, not yet verified): a restarted runner rolls back, never keeps unverified data', { timeout: 600_000 }, async () => {
+  const jobId = await inPlaceJobKilledAt('in-place:verify');
+  expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('configured');
+  await expectLostThenRolledBack(jobId, { moved: true, restoredServerUp: true });
+});
+
+test('a side restore killed mid-replay: the next runner stops its half-restored server and removes its spool, hook and socket, by the job\'s work journal', { timeout: 600_000 }, async () => {
+  await killRunner();
+  runner = startRunner({ RECOVER_FAILPOINTS: 'restore:server-started' });
+  const jobId = await startPitrJob(['--instance', 'lost-side'], 'side-copy');
+  await killedAtFailpoint(runner);
+  const workDir = join(loadConfig(env).restoreRoot, 'lost-side');
+  const journal = JSON.parse(await readFile(join(workDir, 'recover-work.json'), 'utf8')) as { jobId: string };
+  expect(journal.jobId).toBe(jobId);
+  expect(await exists(join(workDir, 'wal-hook.mjs'))).toBe(true);
+  expect(await exists(join(workDir, 'spool'))).toBe(true);
+  await reapedAsLost(jobId);
+
   runner = startRunner();
-  const said = await until('the roll-back to be recorded on the job', async () => {
-    const { rows } = await control.pool.query<{ message: string }>(`SELECT payload->>'message' AS message FROM events WHERE job_id = $1 AND type = 'job.failed' AND payload->>'message' LIKE 'recover-bot found%'`, [jobId]);
-    return rows[0]?.message;
-  });
-  expect(said).toContain('stopped the half-restored server');
-  expect(said).toMatch(/kept the half-restored directory as \S+failed-pitr-/);
-  expect(await readJournal(sandbox.production.dataDir)).toBeNull();
+  const said = await recoveryMessage(jobId, 'recover-bot found side instance%');
+  expect(said).toContain('lost-side');
+  expect(said).toContain('removed its WAL spool, restore hook and socket');
+  expect(said).toContain('recover instances remove lost-side');
+  for (const left of ['recover-work.json', 'spool', 'wal-hook.mjs', 'wal.sock']) expect(await exists(join(workDir, left)), left).toBe(false);
+  expect(await serverRunning(join(workDir, 'data'))).toBe(false);
+  // Kept for inspection, as after any failed restore.
+  expect(await exists(join(workDir, 'data', 'PG_VERSION'))).toBe(true);
+  const { rows } = await control.pool.query(`SELECT 1 FROM audit_log WHERE action = 'job.work_tidied' AND subject = $1`, [`job:${jobId}`]);
+  expect(rows.length).toBe(1);
+});
+
+// Last: production keeps the restored data from here on.
+test('killed after verification passed: a restarted runner finishes the restore (archiving resumed), runs nothing destructive again', { timeout: 600_000 }, async () => {
+  const jobId = await inPlaceJobKilledAt('in-place:verified');
+  expect((await readJournal(sandbox.production.dataDir))?.phase).toBe('verified');
   expect(await serverRunning(sandbox.production.dataDir)).toBe(true);
-  expect(await exists(join(sandbox.production.dataDir, MARKER))).toBe(true);
-  expect(await productionRows()).toEqual(original);
-  expect((await beside('failed-pitr-')).length).toBe(failedBefore + 1);
-  expect(await beside('before-pitr-')).toEqual([]);
-  // Production still archives (the restored one's pause never reached it).
-  const conf = await readFile(join(sandbox.production.dataDir, 'postgresql.auto.conf'), 'utf8');
-  expect(conf).not.toContain('archiving paused');
+  const lost = await reapedAsLost(jobId);
+  expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
+  const started = await onProductionSocket<{ at: Date }>('SELECT pg_postmaster_start_time() AS at');
+
+  runner = startRunner();
+  const said = await recoveryMessage(jobId, 'recover-bot found in-place%');
+  expect(said).toMatch(/finished it: resumed archiving/);
+  expect(said).toContain('production runs on the restored data');
+  expect(await readJournal(sandbox.production.dataDir)).toBeNull();
+  // The restored data (the rows deleted after the safe point are back), on the same server: no restart, no second restore.
+  expect(await productionRows()).toEqual({ total: original.total + 20, deleted: 20 });
+  expect((await onProductionSocket<{ at: Date }>('SELECT pg_postmaster_start_time() AS at')).at).toEqual(started.at);
+  expect(await readFile(join(sandbox.production.dataDir, 'postgresql.auto.conf'), 'utf8')).not.toContain('archiving paused');
+  expect((await beside('before-pitr-')).length).toBe(1);
+  const { rows: steps } = await control.pool.query(`SELECT kind FROM step_checkpoints WHERE job_id = $1 AND kind = 'restore-base-backup'`, [jobId]);
+  expect(steps.length).toBe(1);
 });

@@ -6,7 +6,7 @@
  * moving the job's last heartbeat back in the control DB (no waiting for a clock).
  */
 import { afterEach, expect, it } from 'vitest';
-import { claimNextJob, getJob, heartbeat } from '../../src/control/index.js';
+import { claimNextJob, getJob, heartbeat, recordLostJobRecovery } from '../../src/control/index.js';
 import { approvedJob, INCIDENT, startHarness, textOf, type Harness } from '../integration/slack/harness.js';
 
 const DEADLINE_MS = 60_000;
@@ -41,4 +41,27 @@ it('a quiet runner is shown as not heartbeating for N s while its job still runs
   await heartbeat(h.pool, ref);
   await t.waitFor(() => (textOf(t.message(INCIDENT, statusTs)).includes('heartbeating') ? undefined : true), DEADLINE_MS);
   expect(textOf(t.message(INCIDENT, statusTs))).toMatch(/Running/);
+});
+
+it('a lost job shows RUNNER_LOST, and what a runner later put right on the host reaches the same thread', async () => {
+  h = await startHarness();
+  const t = h.slack.transcript;
+  const { job, statusTs } = await approvedJob(h);
+  expect((await claimNextJob(h.pool, { runnerId: 'runner-gone', poolName: 'default', leaseSeconds: 60 }))?.id).toBe(job.id);
+  await h.runner.emit(job.id, { type: 'job.started', at: new Date().toISOString(), command: 'pitr' });
+  await t.waitFor(() => /Running/.test(textOf(t.message(INCIDENT, statusTs))), DEADLINE_MS);
+
+  // The runner died: its lease ran out; the bot's poll reaps the job and says so.
+  await h.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '90 seconds', lease_expires_at = now() - interval '1 second' WHERE id = $1`, [job.id]);
+  await t.waitFor(() => t.thread(INCIDENT, statusTs).find((m) => /RUNNER_LOST/.test(textOf(m))), DEADLINE_MS);
+  expect((await getJob(h.pool, job.id))?.status).toBe('failed');
+
+  // A runner started again on the host finds the job's journal and tidies: its note is posted too, in the thread.
+  const note = 'recover-bot found side instance pitr-lost, left mid-restore by job x whose runner was lost: removed its WAL spool, restore hook and socket.';
+  await recordLostJobRecovery(h.pool, { jobId: job.id, runnerId: 'runner-back', message: note, action: 'job.work_tidied' });
+  const posted = await t.waitFor(() => t.thread(INCIDENT, statusTs).find((m) => textOf(m).includes('recover-bot found side instance pitr-lost')), DEADLINE_MS);
+  expect(textOf(posted)).toContain('removed its WAL spool, restore hook and socket');
+  // The status message shows it as well (updated after the thread post, in the same catch-up); the thread has it once.
+  await t.waitFor(() => (textOf(t.message(INCIDENT, statusTs)).includes('recover-bot found side instance pitr-lost') ? true : undefined), DEADLINE_MS);
+  expect(t.thread(INCIDENT, statusTs).filter((m) => textOf(m).includes('recover-bot found side instance pitr-lost')).length).toBe(1);
 });

@@ -86,4 +86,5 @@ async function restorePart(ctx: EngineContext, tools: PgToolConfig, backup: Back
     throw error;
   }
   if (bytes() !== file.bytes || sha256() !== file.sha256) throw corrupt(backup, file, 'does not match its manifest checksum');
+  ctx.failpoint?.('restore:part-extracted');
 }
