@@ -9,7 +9,7 @@ import { coverage, rpoExposureSeconds, type TimelineCoverage } from '../src/cata
 import { DEFAULT_SEGMENT_SIZE } from '../src/catalog/segments.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
 import { RecoverError } from '../src/errors.js';
-import { formatBackups } from './format.js';
+import { formatBackups, rpoExposureText } from './format.js';
 import { withCommonCliFlags } from './words.js';
 import type { BaseFacts, RecoverCommand } from './types.js';
 
@@ -21,12 +21,16 @@ export interface BackupsReport {
   unreadableBackups: Catalog['unreadableBackups'];
   timelines: TimelineCoverage[];
   rpoExposureSeconds: number | null;
+  /** The RPO the exposure is compared with (RECOVER_RPO_MINUTES of whoever gathered the catalog). */
+  rpoObjectiveSeconds: number;
 }
 
+type BackupsFacts = { catalog: Catalog; rpoObjectiveSeconds: number };
+
 /** The one computation of the report, for Slack and the CLI. */
-export function backupsReport(catalog: Catalog, now: Date): BackupsReport {
+export function backupsReport(catalog: Catalog, now: Date, rpoObjectiveSeconds: number): BackupsReport {
   const size = catalog.backups.at(-1)?.walSegmentSize ?? DEFAULT_SEGMENT_SIZE;
-  return { backups: catalog.backups, unreadableBackups: catalog.unreadableBackups, timelines: coverage(catalog, size), rpoExposureSeconds: rpoExposureSeconds(catalog, now) };
+  return { backups: catalog.backups, unreadableBackups: catalog.unreadableBackups, timelines: coverage(catalog, size), rpoExposureSeconds: rpoExposureSeconds(catalog, now), rpoObjectiveSeconds };
 }
 
 const parse = (tokens: string[]): NoArgs => {
@@ -34,7 +38,7 @@ const parse = (tokens: string[]): NoArgs => {
   return {};
 };
 
-export const backups: RecoverCommand<NoArgs, { catalog: Catalog }> = {
+export const backups: RecoverCommand<NoArgs, BackupsFacts> = {
   name: 'backups',
   usage: 'backups',
   example: '/recover backups',
@@ -45,13 +49,13 @@ export const backups: RecoverCommand<NoArgs, { catalog: Catalog }> = {
   parseCli: (tokens) => withCommonCliFlags(parse, tokens, ['--json']),
   risk: () => 'read-only',
   confirmation: () => null,
-  gather: async (ctx) => ({ catalog: await readCatalog(ctx.engine.storage, ctx.engine.clock.now()) }),
-  report(_args, facts: { catalog: Catalog } & BaseFacts) {
-    const report = backupsReport(facts.catalog, facts.now);
-    return { result: report, text: formatBackups(report.backups, report.timelines, report.rpoExposureSeconds, report.unreadableBackups) };
+  gather: async (ctx) => ({ catalog: await readCatalog(ctx.engine.storage, ctx.engine.clock.now()), rpoObjectiveSeconds: ctx.config.objectives.rpoSeconds }),
+  report(_args, facts: BackupsFacts & BaseFacts) {
+    const report = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds);
+    return { result: report, text: formatBackups(report.backups, report.timelines, report.rpoExposureSeconds, report.unreadableBackups, report.rpoObjectiveSeconds) };
   },
   plan(_args, facts) {
-    const { backups: list, timelines, rpoExposureSeconds: rpo } = backupsReport(facts.catalog, facts.now);
+    const { backups: list, timelines, rpoExposureSeconds: rpo, rpoObjectiveSeconds } = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds);
     const latest = timelines.filter((t) => t.latestRestorable).at(-1);
     return {
       command: 'backups',
@@ -61,7 +65,7 @@ export const backups: RecoverCommand<NoArgs, { catalog: Catalog }> = {
       facts: {
         'Base backups': list.map((b) => `${b.id} (${b.stopTime})`).join(', ') || 'none',
         Gaps: timelines.flatMap((t) => t.gaps.map((g) => `timeline ${t.timeline}: ${g.from}…${g.to}`)).join(', ') || 'none',
-        'RPO exposure': rpo === null ? 'unknown (nothing archived)' : `${rpo} s since the newest archived WAL`,
+        'RPO exposure': rpoExposureText(rpo, rpoObjectiveSeconds),
       },
     };
   },

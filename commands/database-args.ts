@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { RecoverError } from '../src/errors.js';
 import { INSTANCE_NAME, parseAtOrBeforeXid, targetSchema } from './pitr-args.js';
 import { parseFlags } from './words.js';
+import { commandLine, forSurface, type Surface } from './surface.js';
 
 /** Room for `_restored_` + a 14-digit stamp within PostgreSQL's 63 characters. */
 export const DATABASE_NAME_MAX = 63 - '_restored_'.length - 14;
@@ -42,8 +43,8 @@ export const beforeName = (db: string, now: Date) => `${db}_before_${nameStamp(n
 
 const VALUE_FLAGS = ['at', 'before-xid', 'swap', 'jobs', 'instance'] as const;
 
-export function parseDatabase(tokens: string[], surface: 'slack' | 'cli' = 'slack'): DatabaseArgs {
-  const hint = `Usage: ${surface === 'cli' ? 'recover' : '/recover'} ${DATABASE_USAGE}\nExample: ${surface === 'cli' ? DATABASE_EXAMPLE.slice(1) : DATABASE_EXAMPLE}`;
+export function parseDatabase(tokens: string[], surface: Surface = 'slack'): DatabaseArgs {
+  const hint = `Usage: ${commandLine(surface, DATABASE_USAGE)}\nExample: ${forSurface(DATABASE_EXAMPLE, surface)}`;
   const bad = (message: string): never => {
     throw new RecoverError('BAD_INPUT', message, { hint });
   };

@@ -4,9 +4,18 @@ import type { TimelineCoverage } from '../src/catalog/coverage.js';
 import type { RestoreSelection } from '../src/catalog/select-restore.js';
 import type { PitrResult } from '../src/engine/pitr.js';
 import type { Plan } from '../src/types.js';
-import { formatAmount } from '../src/util/format.js';
+import { formatAmount, formatDuration } from '../src/util/format.js';
 
-export function formatBackups(backups: BackupManifest[], timelines: TimelineCoverage[], rpoSeconds: number | null, unreadable: { id: string; reason: string }[]): string {
+/** `120 s since the newest archived WAL`, and against the RPO when one is given (RECOVER_RPO_MINUTES). */
+export function rpoExposureText(rpoSeconds: number | null, objectiveSeconds?: number): string {
+  if (rpoSeconds === null) return 'unknown (nothing archived)';
+  const against = objectiveSeconds === undefined ? '' : rpoSeconds <= objectiveSeconds
+    ? ` (within the ${formatDuration(objectiveSeconds)} RPO)`
+    : ` (EXCEEDS the ${formatDuration(objectiveSeconds)} RPO: is archiving stuck? see pg_stat_archiver)`;
+  return `${rpoSeconds} s since the newest archived WAL${against}`;
+}
+
+export function formatBackups(backups: BackupManifest[], timelines: TimelineCoverage[], rpoSeconds: number | null, unreadable: { id: string; reason: string }[], objectiveSeconds?: number): string {
   const lines = ['Base backups:'];
   if (backups.length === 0) lines.push('  (none)');
   for (const b of backups) {
@@ -20,7 +29,7 @@ export function formatBackups(backups: BackupManifest[], timelines: TimelineCove
     lines.push(`    restorable: ${t.earliestRestorable ?? 'nothing'} … ${t.latestRestorable ?? 'nothing'}`);
     for (const gap of t.gaps) lines.push(`    GAP: ${gap.missing} segment(s) missing, ${gap.from} … ${gap.to}`);
   }
-  lines.push(`RPO exposure: ${rpoSeconds === null ? 'unknown (nothing archived)' : `${rpoSeconds} s since the newest archived WAL`}`);
+  lines.push(`RPO exposure: ${rpoExposureText(rpoSeconds, objectiveSeconds)}`);
   return lines.join('\n');
 }
 

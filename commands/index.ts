@@ -6,6 +6,7 @@ import { backups } from './backups.js';
 import { cancel } from './cancel.js';
 import { database } from './database.js';
 import { help } from './help.js';
+import { jobs } from './jobs.js';
 import { locate } from './locate.js';
 import { pitr } from './pitr.js';
 import { rows } from './rows.js';
@@ -14,7 +15,7 @@ import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, status, cancel];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, jobs, status, cancel];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

@@ -1,5 +1,6 @@
 /** What `locate` found, as text (CLI), as Slack follow-ups, and the exact commands to restore just before a transaction (pure). */
 import type { LocatedTransaction, Rewrite, RowCounts } from '../src/engine/locate/transactions.js';
+import { forSurface, type Surface } from './surface.js';
 
 export interface LocateResult {
   database: string;
@@ -41,9 +42,9 @@ const storageOf = (t: Shown) => (t.storage ?? null) as LocatedTransaction['stora
 const replacedAll = (t: Shown) => t.table.truncated || (storageOf(t) !== null && storageOf(t)!.kind !== 'copied');
 
 /** The restore commands people get for a transaction: after a TRUNCATE, the whole table's rows too. */
-function restoreText(result: Pick<LocateResult, 'database' | 'table'>, t: Shown, cli: boolean): string {
+function restoreText(result: Pick<LocateResult, 'database' | 'table'>, t: Shown, surface: Surface): string {
   const commands = restoreCommands(result, t.xid);
-  const word = (command: string) => (cli ? command.replace(/^\//, '') : command);
+  const word = (command: string) => forSurface(command, surface);
   if (replacedAll(t)) return `${word(commands.pitr)}   (the table's rows only: ${word(commands.table)}, or some rows: ${word(commands.rows)})`;
   return `${word(commands.pitr)}   (rows only: ${word(commands.rows)})`;
 }
@@ -116,7 +117,7 @@ export function formatLocate(result: LocateResult): string {
   if (result.transactions.length === 0) lines.push('  (no transaction deleted or updated rows)');
   for (const t of result.transactions) {
     lines.push(`  ${transactionLine(result, t)}`);
-    if (t.status === 'committed') lines.push(`      restore just before it: ${restoreText(result, t, true)}`);
+    if (t.status === 'committed') lines.push(`      restore just before it: ${restoreText(result, t, 'cli')}`);
   }
   if (result.found > result.transactions.length) lines.push(`  … and ${result.found - result.transactions.length} older transaction(s) not shown: give --since to narrow.`);
   lines.push(...result.notes.map((note) => `Note: ${note}`));
@@ -126,7 +127,7 @@ export function formatLocate(result: LocateResult): string {
 /** The Slack summary's follow-ups: the newest candidates and their exact commands. */
 export function locateFollowUps(result: LocateResult, shown = 5): string[] {
   const items = result.transactions.slice(0, shown).map((t) => {
-    const command = t.status === 'committed' ? ` → restore just before it: ${restoreText(result, t, false)}` : '';
+    const command = t.status === 'committed' ? ` → restore just before it: ${restoreText(result, t, 'slack')}` : '';
     return `${transactionLine(result, t)}${command}`;
   });
   if (result.transactions.length === 0) items.push(`No transaction deleted or updated rows of ${result.table} in ${result.segmentsRead} WAL segments read from ${result.from}.`);

@@ -106,7 +106,7 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
       const own = args.mode.name === args.table.split('.').at(-1);
       throw new RecoverError('BAD_INPUT', `${qualifiedNew(args.table, args.mode.name)} already exists in production (database ${db})${own ? ': as-new never overwrites a table, and this is the live one' : ''}.`, { hint: `Choose the new table's name: --mode as-new <name>${args.defaultMode ? ' (as-new is the default mode)' : ''}${own ? ', or --mode missing-rows | replace to write into the live table' : ''}.` });
     }
-    const retry = (from: string) => (name: string) => `recover table ${args.table} ${from} --mode as-new ${name} --db ${db}`;
+    const retry = (from: string) => (name: string) => `/recover table ${args.table} ${from} --mode as-new ${name} --db ${db}`;
     if (args.fromInstance) {
       const comparison = facts.comparison!;
       const refused = modeRefusal(args.mode, comparison, retry(`--from-instance ${args.fromInstance}`));
@@ -157,7 +157,7 @@ export const table: RecoverCommand<TableArgs, TableFacts, TableParams, TableResu
         'Base backup': selection.backup.id,
         'Side instance': instanceName,
         Table: tableFact,
-        Then: `recover table ${args.table} --from-instance ${instanceName} ${modeWords(args.mode)} --db ${db}${alternatives}`,
+        Then: `/recover table ${args.table} --from-instance ${instanceName} ${modeWords(args.mode)} --db ${db}${alternatives}`,
       },
       params,
     };

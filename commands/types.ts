@@ -105,10 +105,16 @@ export interface SummaryFacts {
   sideInstanceHandled?: boolean;
 }
 
-/** The actions the bot lends its own commands (help, status, cancel). */
+/**
+ * What answers the commands of the control DB (help, jobs, status, cancel): the bot in Slack,
+ * the CLI in a terminal (for when Slack is down). Each surface lends its own.
+ */
 export interface BotActions {
   showHelp(): Promise<void>;
-  showStatus(): Promise<void>;
+  /** The running and recent jobs: of this runner pool (RECOVER_POOL), or of every pool. */
+  listJobs(options: { all: boolean }): Promise<void>;
+  /** One job, as its status message shows it. */
+  showJob(jobId: string): Promise<void>;
   cancelJob(jobId: string): Promise<void>;
 }
 

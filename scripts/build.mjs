@@ -1,7 +1,19 @@
 // Bundles the CLI into dist/recover.mjs (and chunks for what loads on demand); npm packages
 // stay external (resolved from node_modules).
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+/** What `recover --version` says it was built from (src/cli/version.ts); a build without git has no commit. */
+function buildInfo() {
+  let commit = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    // not a git checkout (a source tarball, a container build context): the version and time still say enough
+  }
+  return { commit, builtAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
+}
 
 rmSync('dist', { recursive: true, force: true }); // no chunk of an earlier build left behind
 
@@ -20,4 +32,5 @@ await build({
   packages: 'external',
   sourcemap: true,
   logLevel: 'warning',
+  define: { __RECOVER_BUILD__: JSON.stringify(buildInfo()) },
 });

@@ -12,7 +12,7 @@ import type { ApprovalConfig, AzureAuth, Config, VerifyTable } from './config/ty
  * config/env-schema.ts and config/values.ts; the shape handed out is config/types.ts.
  */
 
-export type { ApprovalConfig, AzureAuth, Config, SlackConfig, StorageConfig, VerifyTable } from './config/types.js';
+export type { ApprovalConfig, AzureAuth, Config, RecoveryObjectives, SlackConfig, StorageConfig, VerifyTable } from './config/types.js';
 export { requireProductionName, requireStorageDriver, storageDriverMissing } from './config/requirements.js';
 export { azureConnectionStringProblem } from './config/values.js';
 export { checksFor, IntegrityConfigError, parseIntegrityConfig, type DatabaseChecks, type IntegrityConfig, type Relation, type RuleCheck } from './config/integrity-schema.js';
@@ -135,7 +135,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     recoveryTimeoutSeconds: e.RECOVER_RECOVERY_TIMEOUT_S,
     verifyTables: parseVerifyTables(e.RECOVER_VERIFY_TABLES),
     ...(e.RECOVER_VERIFY_CONFIG ? { verifyConfigFile: e.RECOVER_VERIFY_CONFIG } : {}),
-    logLevel: e.LOG_LEVEL,
+    ...(e.LOG_LEVEL ? { logLevel: e.LOG_LEVEL } : {}),
     ...(e.RECOVER_CONTROL_URL ? { controlUrl: e.RECOVER_CONTROL_URL } : {}),
     pool: e.RECOVER_POOL,
     ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
@@ -156,5 +156,6 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       required: { 'read-only': 0, 'side-copy': 1, destructive: 1, ...e.RECOVER_APPROVALS_REQUIRED },
       ttlMinutes: e.RECOVER_APPROVAL_TTL_MINUTES,
     },
+    objectives: { rpoSeconds: e.RECOVER_RPO_MINUTES * 60, rtoSeconds: e.RECOVER_RTO_MINUTES * 60 },
   };
 }

@@ -46,6 +46,10 @@ export type ErrorCode =
   | 'MODE_REFUSED'
   /** A refusal only decidable once a side instance was restored (the side copy lacks the database or a key…): the instance is kept; exit 1, since something ran. */
   | 'REFUSED_AFTER_RESTORE'
+  /** The job named already ended (succeeded, failed or cancelled): there is nothing to cancel. */
+  | 'JOB_ENDED'
+  /** `recover instances remove` of a side instance whose server runs, without --stop: nothing stopped or removed. */
+  | 'INSTANCE_RUNNING'
   | 'INTERNAL';
 
 export class RecoverError extends Error {
@@ -91,6 +95,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   DATABASE_NOT_FOUND: EXIT.refused,
   NO_PRIMARY_KEY: EXIT.refused,
   MODE_REFUSED: EXIT.refused,
+  JOB_ENDED: EXIT.refused,
+  INSTANCE_RUNNING: EXIT.refused,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

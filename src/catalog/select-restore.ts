@@ -126,7 +126,7 @@ function chooseBackup(catalog: Catalog, target: RecoveryTarget, options: SelectO
     backup = catalog.backups.find((b) => b.id === options.backupId);
     if (!backup) {
       throw new RecoverError('NO_BASE_BACKUP', `Base backup ${options.backupId} does not exist.`, {
-        hint: `Known backups: ${catalog.backups.map((b) => b.id).join(', ') || 'none'}. Run \`recover backups\` to list them.`,
+        hint: `Known backups: ${catalog.backups.map((b) => b.id).join(', ') || 'none'}. Run \`/recover backups\` to list them.`,
       });
     }
   } else {

@@ -22,6 +22,8 @@ export interface ConfirmInput {
   json: boolean;
   /** stdin is a terminal a person can answer at. */
   interactive: boolean;
+  /** Whose name `expected` is: 'production' (default), or e.g. 'side instance' for `recover instances remove`. */
+  subject?: string;
 }
 
 export type ConfirmDecision =
@@ -34,7 +36,9 @@ const refuse = (message: string, hint: string): ConfirmDecision => ({ kind: 'ref
 /** Pure: what to do before running a plan (or printing its dry run). */
 export function decideConfirmation(input: ConfirmInput): ConfirmDecision {
   const { risk, expected, given } = input;
-  const again = `Review the plan with --dry-run, then run the same command with --confirm ${expected}.`;
+  const subject = input.subject ?? 'production';
+  const whose = subject === 'production' ? "production's name" : `the ${subject}'s name`;
+  const again = subject === 'production' ? `Review the plan with --dry-run, then run the same command with --confirm ${expected}.` : `Run the same command with --confirm ${expected}.`;
   if (risk !== 'destructive') {
     if (given === undefined) return { kind: 'proceed' };
     return refuse(`--confirm is only for plans that change production; this plan is ${risk}, so there is nothing to confirm. Nothing ran.`, 'Run it again without --confirm.');
@@ -42,20 +46,20 @@ export function decideConfirmation(input: ConfirmInput): ConfirmDecision {
   // Checked whenever given, --dry-run included, so a script learns of a wrong one before it matters.
   if (given !== undefined) {
     if (given === expected) return { kind: 'proceed' };
-    return refuse('--confirm does not match: this destructive plan is confirmed only by production\'s name, exactly (case-sensitive). Nothing ran.', `Give --confirm ${expected} (after reviewing the plan with --dry-run).`);
+    return refuse(`--confirm does not match: this destructive plan is confirmed only by ${whose}, exactly (case-sensitive). Nothing ran.`, `Give --confirm ${expected} (after reviewing the plan with --dry-run).`);
   }
   if (input.dryRun) return { kind: 'proceed' };
-  if (input.json) return refuse('This plan is destructive: with --json it needs --confirm <production name> (there is no prompt). Nothing ran.', again);
+  if (input.json) return refuse(`This plan is destructive: with --json it needs --confirm <${subject} name> (there is no prompt). Nothing ran.`, again);
   if (!input.interactive) {
     return refuse('This plan is destructive and stdin is not a terminal, so nobody can confirm it at a prompt. Nothing ran.', again);
   }
-  return { kind: 'prompt', question: `Type the production name (${expected}) to run this destructive plan: ` };
+  return { kind: 'prompt', question: `Type the ${subject} name (${expected}) to run this destructive plan: ` };
 }
 
 /** Pure: whether the line typed at the prompt confirms (spaces around it are ignored, as in Slack's dialog); null = end of input. */
-export function answerConfirms(expected: string, answer: string | null): RecoverError | null {
+export function answerConfirms(expected: string, answer: string | null, subject = 'production'): RecoverError | null {
   if (answer !== null && answer.trim() === expected) return null;
-  const what = answer === null ? 'no answer (end of input)' : 'that is not the production name';
+  const what = answer === null ? 'no answer (end of input)' : `that is not the ${subject} name`;
   return new RecoverError('BAD_INPUT', `Not confirmed: ${what}. Nothing ran.`, {
     hint: `To run it, type exactly "${expected}" (case-sensitive) at the prompt, or give --confirm ${expected}.`,
   });
@@ -84,6 +88,6 @@ export async function confirmOrRefuse(
   const decision = decideConfirmation({ ...input, interactive: input.risk === 'destructive' && Boolean(io.stdin?.isTTY) });
   if (decision.kind === 'refuse') throw decision.error;
   if (decision.kind === 'proceed') return;
-  const refusal = answerConfirms(input.expected, await askLine(io.stdin!, io.stderr, decision.question));
+  const refusal = answerConfirms(input.expected, await askLine(io.stdin!, io.stderr, decision.question), input.subject);
   if (refusal) throw refusal;
 }

@@ -3,14 +3,18 @@ import { Command } from 'commander';
 import { takeBaseBackup } from '../engine/backup.js';
 import { parseConnectionUrl } from '../util/connection-url.js';
 import { EXIT, RecoverError } from '../errors.js';
+import { INSTANCES_USAGE, runInstances } from './instance-commands.js';
+import { addControlCommands } from './job-commands.js';
 import { addRegistryCommands } from './registry-commands.js';
 import { createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 import { auditVerify, runBot, runRunner } from './service-commands.js';
+import { versionText } from './version.js';
 import { walAgent, walFetch, walPush } from './wal-commands.js';
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command('recover')
     .description('PostgreSQL disaster recovery: base backups, WAL archiving and point-in-time recovery from Azure Blob Storage')
+    .version(versionText(), '-V, --version', 'print the version (and the commit and time the bundle was built from)')
     .exitOverride()
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) });
 
@@ -33,6 +37,17 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   // backups, pitr, verify, …: every /recover subcommand a runner answers, from the registry.
   addRegistryCommands(program, io, setExitCode, guarded);
+  // jobs, status, cancel: what the bot answers from the control DB, for when Slack is down.
+  addControlCommands(program, io, guarded);
+
+  program
+    .command('instances')
+    .description('side instances under RECOVER_RESTORE_ROOT (state, port, created, size); `remove NAME` removes one, confirmed with its name')
+    .usage(INSTANCES_USAGE)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[words...]')
+    .action((_words: string[], _options: unknown, sub: Command) => guarded(sub.args.includes('--json'), () => runInstances(io, sub.args)));
 
   program
     .command('wal-push')

@@ -1,4 +1,5 @@
 /** Renders engine events on the terminal: one line per step, a progress bar while it runs. */
+import { forSurface } from '../../commands/surface.js';
 import { phaseEta, type ProgressPoint } from '../estimate/eta.js';
 import type { EngineEvent, EventSink } from '../types.js';
 import { formatAmount, formatDuration, progressBar } from '../util/format.js';
@@ -51,8 +52,10 @@ export function terminalProgress(stream: NodeJS.WritableStream, isTty: boolean):
         drawn = isTty;
         return;
       }
-      const text = line(event);
-      if (text === null) return;
+      const raw = line(event);
+      if (raw === null) return;
+      // A failure's message or a step's detail may name a command the Slack way.
+      const text = forSurface(raw, 'cli');
       clear();
       stream.write(`${text}\n`);
     },

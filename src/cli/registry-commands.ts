@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { COMMANDS, type RecoverCommand } from '../../commands/index.js';
+import { forSurface } from '../../commands/surface.js';
 import { cliWords, withCommonCliFlags } from '../../commands/words.js';
 import { EXIT, RecoverError } from '../errors.js';
 import { confirmOrRefuse } from './confirm.js';
@@ -52,7 +53,7 @@ export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tok
     return;
   }
   // The plan people confirm is shown first, on stderr (stdout stays one JSON object with --json).
-  if (risk === 'destructive') io.stderr.write(`${preview().text}\n\n`);
+  if (risk === 'destructive') io.stderr.write(`${forSurface(preview().text, 'cli')}\n\n`);
   await confirmOrRefuse(io, confirmation);
   process.once('SIGINT', () => runtime.abort.abort());
   const params = command.paramsSchema.parse(plan.params ?? {});
@@ -61,7 +62,7 @@ export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tok
   const text = () => command.format?.(result) ?? JSON.stringify(result, bigintJson, 2);
   const failure = command.verdict?.(result, params) ?? null;
   if (failure) {
-    if (!cli.json) io.stdout.write(`${text()}\n`);
+    if (!cli.json) io.stdout.write(`${forSurface(text(), 'cli')}\n`);
     setExitCode(printFailure(io, cli.json, failure, result));
     return;
   }

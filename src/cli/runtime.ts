@@ -1,5 +1,6 @@
 /** What every CLI command shares: config, logger, storage and an engine context. */
 import { failpointTrigger } from '../engine/failpoints.js';
+import { forSurface, valueForSurface } from '../../commands/surface.js';
 import { loadConfig, type Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { createExec } from '../engine/exec.js';
@@ -24,9 +25,14 @@ export interface CliRuntime {
   abort: AbortController;
 }
 
-export async function createRuntime(io: CliIo, options: { json?: boolean; events?: EventSink } = {}): Promise<CliRuntime> {
+/**
+ * `service`: a long-lived process (runner, bot, WAL agent) or a hook PostgreSQL runs, whose
+ * stderr is a log: info lines by default. Otherwise a person reads stderr (progress, the plan
+ * to confirm, errors): only warnings and errors are logged unless LOG_LEVEL asks for more.
+ */
+export async function createRuntime(io: CliIo, options: { json?: boolean; events?: EventSink; service?: boolean } = {}): Promise<CliRuntime> {
   const config = loadConfig(io.env);
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel ?? (options.service ? 'info' : 'warn'), io.stderr);
   const storage = await openStorage(config.storage);
   const abort = new AbortController();
   const events = options.events ?? terminalProgress(io.stderr, Boolean(io.stderr.isTTY) && !options.json);
@@ -34,9 +40,12 @@ export async function createRuntime(io: CliIo, options: { json?: boolean; events
   return { config, log, abort, context: { log, exec: createExec(log), storage, events, signal: abort.signal, clock: systemClock, ...(failpoint ? { failpoint } : {}) } };
 }
 
-/** Prints a result: one JSON object with --json, readable text otherwise. */
+/**
+ * Prints a result: one JSON object with --json, readable text otherwise. Commands it names
+ * are written the Slack way (`/recover pitr …`) and printed as typed here (`recover pitr …`).
+ */
 export function printResult(io: CliIo, json: boolean, result: unknown, text: () => string): void {
-  io.stdout.write(json ? `${JSON.stringify({ ok: true, result }, bigintJson)}\n` : `${text()}\n`);
+  io.stdout.write(json ? `${JSON.stringify({ ok: true, result: valueForSurface(result, 'cli') }, bigintJson)}\n` : `${forSurface(text(), 'cli')}\n`);
 }
 
 export function bigintJson(_key: string, value: unknown): unknown {
@@ -50,10 +59,11 @@ export function bigintJson(_key: string, value: unknown): unknown {
  */
 export function printFailure(io: CliIo, json: boolean, error: unknown, result?: unknown): number {
   const failure = error instanceof RecoverError ? error : toRecoverError(error);
+  const cli = (text: string) => forSurface(text, 'cli');
   if (json) {
-    const object = { ok: false, code: failure.code, message: failure.message, hint: failure.hint ?? null, ...(result === undefined ? {} : { result }) };
+    const object = { ok: false, code: failure.code, message: cli(failure.message), hint: failure.hint ? cli(failure.hint) : null, ...(result === undefined ? {} : { result: valueForSurface(result, 'cli') }) };
     io.stdout.write(`${JSON.stringify(object, bigintJson)}\n`);
-  } else io.stderr.write(`error [${failure.code}]: ${failure.forChannel()}\n`);
+  } else io.stderr.write(`error [${failure.code}]: ${cli(failure.forChannel())}\n`);
   return exitCodeFor(failure.code);
 }
 

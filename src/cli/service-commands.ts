@@ -17,7 +17,7 @@ import { createRuntime, printResult, type CliIo } from './runtime.js';
  */
 const SERVICE_POOL: pg.PoolConfig = { max: 5, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 };
 
-function controlPool(url: string | undefined, options: pg.PoolConfig = {}, log?: Logger): pg.Pool {
+export function controlPool(url: string | undefined, options: pg.PoolConfig = {}, log?: Logger): pg.Pool {
   if (!url) throw new RecoverError('CONFIG_INVALID', 'RECOVER_CONTROL_URL is not set.', { hint: 'Point it at the control database, e.g. postgres://recover@control-db/recover.' });
   return createPool({ connectionString: url, max: 5, ...options }, log);
 }
@@ -37,7 +37,7 @@ function untilSignal(): Promise<void> {
 }
 
 export async function runRunner(io: CliIo): Promise<void> {
-  const runtime = await createRuntime(io);
+  const runtime = await createRuntime(io, { service: true });
   // Checked before anything starts: a runner without them would plan against nothing or confirm with a made-up name.
   requireStorageDriver(runtime.config.storage);
   requireProductionName(runtime.config);
@@ -60,7 +60,7 @@ export async function runBot(io: CliIo): Promise<void> {
   // other command (`recover pitr` at 3 a.m. included) would pay for nothing. The build splits
   // this import into its own chunk (scripts/build.mjs).
   const { createBot, openConnections } = await import('../slack/index.js');
-  const runtime = await createRuntime(io);
+  const runtime = await createRuntime(io, { service: true });
   requireProductionName(runtime.config);
   const control = controlPool(runtime.config.controlUrl, BOT_POOL, runtime.log);
   try {

@@ -20,7 +20,7 @@ import { createRuntime, printFailure, type CliIo } from './runtime.js';
 
 export async function walPush(io: CliIo, path: string, name: string): Promise<number> {
   try {
-    const runtime = await createRuntime(io, { json: true });
+    const runtime = await createRuntime(io, { json: true, service: true });
     const outcome = await pushWalFile(runtime.context.storage, runtime.log, path, name);
     runtime.log.info({ wal: name, outcome }, 'archived');
     return HOOK_EXIT.ok;
@@ -34,7 +34,7 @@ export async function walPush(io: CliIo, path: string, name: string): Promise<nu
 export async function walFetch(io: CliIo, name: string, dest: string): Promise<number> {
   try {
     if (!walFileKind(name)) throw new Error(`not a WAL file name: ${name}`);
-    const runtime = await createRuntime(io, { json: true });
+    const runtime = await createRuntime(io, { json: true, service: true });
     const { storage } = runtime.context;
     const target = resolve(dest);
     const temp = join(dirname(target), `.recover-fetch-${process.pid}`);
@@ -60,7 +60,7 @@ export async function walFetch(io: CliIo, name: string, dest: string): Promise<n
 }
 
 export async function walAgent(io: CliIo, socketOverride: string | undefined, signal: AbortSignal): Promise<number> {
-  const runtime = await createRuntime(io);
+  const runtime = await createRuntime(io, { service: true });
   requireStorageDriver(runtime.config.storage); // before printing lines that would archive into nothing
   const socketPath = resolve(socketOverride ?? runtime.config.walAgentSocket);
   const dir = dirname(socketPath);

@@ -92,7 +92,11 @@ export const envSchema = z.object({
   RECOVER_APPROVERS: jsonOf(approversSchema, '{"T0123":{"users":["U0456"],"usergroups":["S0789"]}}').optional(),
   RECOVER_APPROVALS_REQUIRED: jsonOf(requiredSchema, '{"side-copy":1,"destructive":2}').optional(),
   RECOVER_APPROVAL_TTL_MINUTES: positiveInt(30),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // The recovery objectives summaries measure against (runbook: 15 min of data at most, back within 2 h); at most a week.
+  RECOVER_RPO_MINUTES: z.coerce.number().int().min(1).max(10_080).default(15),
+  RECOVER_RTO_MINUTES: z.coerce.number().int().min(1).max(10_080).default(120),
+  // No default here: services log at info, the CLI's commands for people at warn (src/cli/runtime.ts), unless it is set.
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -41,6 +41,16 @@ export interface ApprovalConfig {
   ttlMinutes: number;
 }
 
+/**
+ * RECOVER_RPO_MINUTES and RECOVER_RTO_MINUTES: the most data a recovery may lose (target − point
+ * reached; also the newest archived WAL's age in `backups`) and the longest it may take
+ * (request to finish). Summaries compare with them; nothing is refused for exceeding them.
+ */
+export interface RecoveryObjectives {
+  rpoSeconds: number;
+  rtoSeconds: number;
+}
+
 export interface Config {
   storage: StorageConfig;
   /** baseTransfer: how base backups are cut into parts and how many move at once (engine/backup-parts). */
@@ -68,7 +78,8 @@ export interface Config {
   verifyTables: VerifyTable[];
   /** RECOVER_VERIFY_CONFIG: path of the integrity checker's JSON file (critical tables, relations, rules, amcheck). */
   verifyConfigFile?: string;
-  logLevel: string;
+  /** LOG_LEVEL when set; absent, each process picks its own (the runner, bot and WAL hooks info, the CLI's commands warn). */
+  logLevel?: string;
   controlUrl?: string;
   pool: string;
   runnerId?: string;
@@ -86,3 +97,4 @@ export interface Config {
   slack: SlackConfig;
   approval: ApprovalConfig;
 }
+  objectives: RecoveryObjectives;

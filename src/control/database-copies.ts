@@ -83,6 +83,13 @@ export async function recordDatabaseCopy(db: Db, input: DatabaseCopyInput): Prom
       [input.jobId, input.runnerId, input.production, input.database, input.restoredName, input.restoredOid, input.targetText, input.verified, JSON.stringify(input.failedChecks)],
     );
     if (!row) {
+      // Tried again after a reply that was lost: the same job's same copy is already recorded (and audited, in that commit).
+      const same = await queryMaybeOne<Row>(
+        tx,
+        `SELECT ${COLUMNS} FROM database_copies WHERE job_id = $1 AND recorded_by = $2 AND restored_name = $3 AND restored_oid = $4::bigint`,
+        [input.jobId, input.runnerId, input.restoredName, input.restoredOid],
+      );
+      if (same) return toCopy(same, true);
       throw new RecoverError('LEASE_LOST', `Runner ${input.runnerId} could not record the copy ${input.restoredName} of job ${input.jobId}: it no longer holds the job, or the job already recorded a copy.`, {
         hint: `${input.restoredName} is left on production but cannot be swapped in without the record; drop it and make a new copy.`,
       });

@@ -82,8 +82,9 @@ export type CancelEffect = 'cancelled' | 'requested' | 'already-requested' | 'al
 /**
  * A queued job is cancelled at once (no runner holds it); a running one gets a flag that its
  * runner sees on its next heartbeat or isCancelRequested, and stops at a safe point.
+ * `about`: more for the audit entry (the CLI: its OS user and host).
  */
-export async function requestCancel(db: Db, jobId: string, by: string): Promise<{ job: JobRecord; effect: CancelEffect }> {
+export async function requestCancel(db: Db, jobId: string, by: string, about: Record<string, unknown> = {}): Promise<{ job: JobRecord; effect: CancelEffect }> {
   return withTransaction(db, async (tx) => {
     const current = await queryMaybeOne<JobRow>(tx, 'SELECT * FROM jobs WHERE id = $1 FOR UPDATE', [jobId]);
     if (!current) throw new RecoverError('BAD_INPUT', `There is no job ${jobId}.`);
@@ -107,7 +108,7 @@ export async function requestCancel(db: Db, jobId: string, by: string): Promise<
       await setRequestStatus(tx, job.requestId, 'cancelled');
       await appendEvent(tx, jobId, { type: 'job.cancelled', at: (job.finishedAt ?? new Date()).toISOString() });
     }
-    await appendAudit(tx, { actor: by, action: 'job.cancel', subject: `job:${jobId}`, details: { effect } });
+    await appendAudit(tx, { actor: by, action: 'job.cancel', subject: `job:${jobId}`, details: { ...about, effect } });
     return { job, effect };
   });
 }

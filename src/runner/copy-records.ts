@@ -33,14 +33,19 @@ export async function controlCopyRecordsOf(control: pg.Pool, pool: string, query
   return rows.filter((row) => row.audited).map(toRecord);
 }
 
-export function controlCopyRecords(control: pg.Pool, options: { pool: string; log: Logger; job?: { id: string; runnerId: string } }): CopyRecords {
+/**
+ * `retry`: the runner's retry of control-DB writes (a copy made while the control DB restarts is
+ * still recorded once it is back, within the lease; the write is idempotent).
+ */
+export function controlCopyRecords(control: pg.Pool, options: { pool: string; log: Logger; job?: { id: string; runnerId: string }; retry?: <T>(what: string, work: () => Promise<T>) => Promise<T> }): CopyRecords {
   const { pool, log, job } = options;
+  const retry = options.retry ?? (<T>(_what: string, work: () => Promise<T>) => work());
   return {
     where: `the control DB (runner pool ${pool})`,
     ready: async () => undefined,
     async record(copy) {
       if (!job) throw new RecoverError('INTERNAL', 'Planning cannot record a database copy: only the copy job does.');
-      return toRecord(await recordDatabaseCopy(control, { ...copy, jobId: job.id, runnerId: job.runnerId }));
+      return toRecord(await retry(`record the database copy ${copy.restoredName} of job ${job.id}`, () => recordDatabaseCopy(control, { ...copy, jobId: job.id, runnerId: job.runnerId })));
     },
     find: (query) => controlCopyRecordsOf(control, pool, query, log),
   };

@@ -76,7 +76,15 @@ export interface Execution {
  * `fence`, when given, is what runs before each destructive step instead of checkApprovals
  * alone: the runner's, which also confirms its lease and waits out a control-DB restart.
  */
-export async function executePlan(ctx: EngineContext, control: pg.Pool, config: Config, job: JobRecord, plan: Plan, fence?: (step: string) => Promise<void>): Promise<Execution> {
+export async function executePlan(
+  ctx: EngineContext,
+  control: pg.Pool,
+  config: Config,
+  job: JobRecord,
+  plan: Plan,
+  fence?: (step: string) => Promise<void>,
+  retry?: <T>(what: string, work: () => Promise<T>) => Promise<T>,
+): Promise<Execution> {
   const command = findCommand(plan.command);
   if (!command?.run || !command.paramsSchema) {
     throw new RecoverError('BAD_INPUT', `This runner does not execute "${plan.command}" plans.`, { hint: 'Upgrade the runner, or run the command from the CLI.' });
@@ -91,7 +99,7 @@ export async function executePlan(ctx: EngineContext, control: pg.Pool, config: 
       config,
       cli: null,
       // A copy job records its copy as this job (only while this runner holds it); a swap job reads the records.
-      copies: controlCopyRecords(control, { pool: job.pool, log: ctx.log, job: { id: job.id, runnerId: job.runnerId ?? '' } }),
+      copies: controlCopyRecords(control, { pool: job.pool, log: ctx.log, job: { id: job.id, runnerId: job.runnerId ?? '' }, ...(retry ? { retry } : {}) }),
       beforeDestructiveStep: fence ?? (async () => void (await checkApprovals(control, config, job))),
     },
     parsed.data,

@@ -198,7 +198,9 @@ export function createRunner(options: RunnerOptions): Runner {
           },
         },
       };
-      const { result, verdict } = await executePlan(ctx, control, config, job, plan, fence);
+      // Within the lease: longer, the job may already be RUNNER_LOST and the write is refused anyway.
+      const retryWrite = <T>(what: string, work: () => Promise<T>) => retry(what, work, leaseSeconds * 1000, abort.signal);
+      const { result, verdict } = await executePlan(ctx, control, config, job, plan, fence, retryWrite);
       await writer.flush();
       if (verdict) log.error({ jobId: job.id, code: verdict.code }, verdict.message);
       await finish(job, verdict ? { status: 'failed', error: { code: verdict.code, message: verdict.forChannel() }, result } : { status: 'succeeded', result });

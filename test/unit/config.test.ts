@@ -41,8 +41,18 @@ describe('loadConfig', () => {
       prefetch: { parallel: 8, ahead: 64 },
       recoveryTimeoutSeconds: 14_400,
       verifyTables: [],
-      logLevel: 'info',
     });
+    // Each process picks its own default (runner and bot info, the CLI's commands warn: src/cli/runtime.ts).
+    expect(config).not.toHaveProperty('logLevel');
+  });
+
+  it('the recovery objectives: RPO 15 min and RTO 2 h by default, RECOVER_RPO_MINUTES / RECOVER_RTO_MINUTES from 1 min to a week', () => {
+    expect(loadConfig({}).objectives).toEqual({ rpoSeconds: 900, rtoSeconds: 7200 });
+    expect(loadConfig({ RECOVER_RPO_MINUTES: '5', RECOVER_RTO_MINUTES: '45' }).objectives).toEqual({ rpoSeconds: 300, rtoSeconds: 2700 });
+    for (const bad of ['0', '-1', '2.5', 'abc', '10081']) {
+      expect(() => loadConfig({ RECOVER_RPO_MINUTES: bad }), bad).toThrow(/RECOVER_RPO_MINUTES: /);
+      expect(() => loadConfig({ RECOVER_RTO_MINUTES: bad }), bad).toThrow(/RECOVER_RTO_MINUTES: /);
+    }
   });
 
   it('the runner lease: 60 s by default, RECOVER_LEASE_SECONDS from 15 s to a day', () => {

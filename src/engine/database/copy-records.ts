@@ -87,5 +87,5 @@ export function recordedCopyCheck(records: readonly CopyRecord[], now: { restore
 
 /** What to do instead, for every refusal above. */
 export function recordedCopyHint(database: string): string {
-  return `Make a verified copy first: /recover database ${database} --at <time with offset> (recover database … in the CLI); it records the copy, then swap in the name it reports.`;
+  return `Make a verified copy first: /recover database ${database} --at <time with offset>; it records the copy, then swap in the name it reports.`;
 }

@@ -75,7 +75,7 @@ export async function applyTable(
   const production = productionConnection(config, request.database);
   const finishCheck = step(ctx, 'check-preview', 'Check the comparison is still the approved one');
   const comparison = await compareTable(side, production, request.table);
-  const refused = modeRefusal(request.mode, comparison, (name) => `recover table ${request.table} --from-instance ${request.instanceName} --mode as-new ${name} --db ${request.database}`);
+  const refused = modeRefusal(request.mode, comparison, (name) => `/recover table ${request.table} --from-instance ${request.instanceName} --mode as-new ${name} --db ${request.database}`);
   if (refused) throw refused;
   if (modeDigest(request.mode, comparison) !== request.digest) {
     throw new RecoverError('COMMAND_FAILED', `The comparison of ${comparison.table} changed since it was approved (now ${comparison.productionRows} rows in production, ${comparison.missing} missing, ${comparison.different} different); nothing was written.`, {

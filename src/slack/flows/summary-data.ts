@@ -58,5 +58,6 @@ export async function buildSummary(deps: BotDeps, jobId: string, view: JobView):
     error: view.error ?? job.error,
     cancelledBy: job.cancelRequestedBy,
     estimateBasis: plan ? estimateBasisText(plan.plan) : null,
+    objectives: deps.config.objectives,
   });
 }

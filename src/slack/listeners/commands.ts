@@ -13,7 +13,8 @@ import { isRecoverError, RecoverError, toRecoverError } from '../../errors.js';
 import { code, shortId, user } from '../views/common.js';
 import { channelRefusalMessage, commandErrorMessage, helpMessage, notice, unknownCommandMessage } from '../views/help.js';
 import { planningMessage } from '../views/plan.js';
-import { jobsListMessage, type JobListRow } from '../views/status.js';
+import { jobsListMessage, statusMessage, type JobListRow, type StatusMeta } from '../views/status.js';
+import { loadJobSnapshot } from '../flows/job-snapshot.js';
 import type { FlowDeps, Reply } from '../flows/approval-flow.js';
 import { isChannelAllowed } from './guards.js';
 import type { PlanWatcher } from '../flows/plan-watcher.js';
@@ -68,7 +69,8 @@ export async function runSlashCommand(deps: CommandDeps, slashInput: CommandInpu
 function botActions(deps: CommandDeps, input: CommandInput): BotActions {
   return {
     showHelp: () => input.reply(helpMessage(COMMANDS)),
-    showStatus: () => showStatus(deps, input),
+    listJobs: (options) => showJobs(deps, input, options),
+    showJob: (jobId) => showJob(deps, input, jobId),
     cancelJob: (jobId) => cancelJob(deps, { jobId, userId: input.userId, channel: input.channelId, reply: input.reply }),
   };
 }
@@ -92,8 +94,8 @@ async function startPlanning(deps: CommandDeps, input: CommandInput, command: Re
   }
 }
 
-async function showStatus(deps: CommandDeps, input: CommandInput): Promise<void> {
-  const jobs = await listJobs(deps.control, { recentLimit: 10 });
+async function showJobs(deps: CommandDeps, input: CommandInput, options: { all: boolean }): Promise<void> {
+  const jobs = await listJobs(deps.control, { recentLimit: 10, ...(options.all ? {} : { pool: deps.config.pool }) });
   const rows: JobListRow[] = await Promise.all(
     jobs.map(async (job) => {
       const request = await getRequest(deps.control, job.requestId);
@@ -108,13 +110,23 @@ async function showStatus(deps: CommandDeps, input: CommandInput): Promise<void>
       };
     }),
   );
-  await input.reply(jobsListMessage(rows));
+  await input.reply(jobsListMessage(rows, options.all ? null : deps.config.pool));
+}
+
+/** `/recover status <job>`: the job's status message, for whoever asks (the one in the channel keeps updating). */
+async function showJob(deps: CommandDeps, input: CommandInput, jobId: string): Promise<void> {
+  const snapshot = await loadJobSnapshot(deps.control, jobId);
+  if (!snapshot) return input.reply(notice(`There is no job ${code(jobId)}. \`/recover jobs\` lists job ids.`));
+  const { job, request, plan, approvedBy, view, silence } = snapshot;
+  const command = request ? (deps.typedText.get(request.id) ?? request.command) : '?';
+  const meta: StatusMeta = { requestId: job.requestId, requesterId: request?.requesterId ?? '?', approvedBy, summary: plan?.summary ?? command, command, cancelRequestedBy: job.cancelRequestedBy, silence };
+  await input.reply(statusMessage(view, meta, deps.clock.now()));
 }
 
 /** `/recover cancel <job>` and the status message's Cancel button: requester or an approver. */
 export async function cancelJob(deps: FlowDeps, input: { jobId: string; userId: string; channel: string; reply: Reply }): Promise<void> {
   const job = await getJob(deps.control, input.jobId);
-  if (!job) return input.reply(notice(`There is no job ${code(input.jobId)}. \`/recover status\` lists job ids.`));
+  if (!job) return input.reply(notice(`There is no job ${code(input.jobId)}. \`/recover jobs\` lists job ids.`));
   const request = await getRequest(deps.control, job.requestId);
   const allowed = request !== null && (input.userId === request.requesterId || (await deps.approvers.isApprover(request.teamId, input.userId)));
   if (!allowed) {

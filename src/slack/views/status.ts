@@ -145,7 +145,8 @@ function rowLine(row: JobListRow): string {
   return `${HEADLINE[row.status]} ${code(row.jobId)}${what}${who} · ${when}${progress}`;
 }
 
-export function jobsListMessage(rows: JobListRow[]): SlackMessage {
+/** `pool`: the runner pool listed; null: every pool (`--all`). */
+export function jobsListMessage(rows: JobListRow[], pool: string | null = null): SlackMessage {
   const active = rows.filter((r) => !isTerminal(r.status));
   const recent = rows.filter((r) => isTerminal(r.status));
   const lines = [
@@ -157,7 +158,11 @@ export function jobsListMessage(rows: JobListRow[]): SlackMessage {
   ];
   return fitMessage({
     text: `${active.length} active job(s), ${recent.length} recent`,
-    blocks: [header('Recovery jobs'), ...sectionsFromLines(lines, 8), context('`/recover cancel <job id>` stops a job.')],
+    blocks: [
+      header(pool === null ? 'Recovery jobs' : `Recovery jobs (pool ${truncate(pool, 64)})`),
+      ...sectionsFromLines(lines, 8),
+      context(`\`/recover status <job id>\` shows one job; \`/recover cancel <job id>\` stops it.${pool === null ? '' : ' `/recover jobs --all` lists every pool.'}`),
+    ],
   });
 }
 

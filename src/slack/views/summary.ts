@@ -7,13 +7,11 @@
 import type { JobStatus } from '../../control/index.js';
 import type { IntegrityReport } from '../../engine/verify.js';
 import type { SummaryFacts } from '../../../commands/types.js';
+import type { RecoveryObjectives } from '../../config.js';
 import {
   code, context, fitMessage, formatDuration, formatUtc, header, section, sectionsFromLines, truncate, user,
   type SlackMessage,
 } from './common.js';
-
-export const RPO_SECONDS = 15 * 60;
-export const RTO_SECONDS = 2 * 3600;
 
 export interface SummaryStep {
   title: string;
@@ -42,6 +40,8 @@ export interface SummaryInput {
   cancelledBy: string | null;
   /** Where the plan's estimates came from (plan.ts estimateBasisText), if from rates. */
   estimateBasis?: string | null;
+  /** The RPO and RTO the data-loss window and the time taken are measured against (RECOVER_RPO_MINUTES, RECOVER_RTO_MINUTES). */
+  objectives: RecoveryObjectives;
 }
 
 const time = (d: Date | null): string => (d ? code(formatUtc(d)) : '—');
@@ -79,7 +79,7 @@ function recoveryPoint(input: SummaryInput): string {
   return `*Recovery point:* target ${target} · reached ${reached}${lsn}`;
 }
 
-/** `within the 15 min RPO` or `:warning: *exceeds* the 15 min RPO by 3 min`. */
+/** `within the 15 min RPO` or `:warning: *exceeds* the 15 min RPO by 3 min` (the configured objective). */
 function against(seconds: number, limit: number, name: string, over: string, share = false): string {
   const used = share ? ` (${Math.round((seconds / limit) * 100)}% used)` : '';
   return seconds <= limit
@@ -91,6 +91,7 @@ function against(seconds: number, limit: number, name: string, over: string, sha
 const restores = (input: SummaryInput): boolean => input.facts.target !== null || input.facts.recovery !== null;
 
 function outcome(input: SummaryInput): string[] {
+  const { rpoSeconds, rtoSeconds } = input.objectives;
   const lines: string[] = [];
   if (restores(input)) {
     const target = summaryTarget(input.facts.target);
@@ -98,13 +99,13 @@ function outcome(input: SummaryInput): string[] {
     lines.push(
       recoveryPoint(input),
       loss === null
-        ? `*Data-loss window:* unknown${target.time ? '' : ' (not a time target)'} — RPO is ${formatDuration(RPO_SECONDS)}`
-        : `*Data-loss window:* ${formatDuration(Math.max(0, loss))} (target − reached), ${against(loss, RPO_SECONDS, 'RPO', 'exceeds')}`,
+        ? `*Data-loss window:* unknown${target.time ? '' : ' (not a time target)'} — RPO is ${formatDuration(rpoSeconds)}`
+        : `*Data-loss window:* ${formatDuration(Math.max(0, loss))} (target − reached), ${against(loss, rpoSeconds, 'RPO', 'exceeds')}`,
     );
   }
   if (input.finishedAt) {
     const took = (input.finishedAt.getTime() - input.requestedAt.getTime()) / 1000;
-    lines.push(`*Time to recover:* ${formatDuration(took)} from request to finish, ${against(took, RTO_SECONDS, 'RTO', 'over', true)}`);
+    lines.push(`*Time to recover:* ${formatDuration(took)} from request to finish, ${against(took, rtoSeconds, 'RTO', 'over', true)}`);
   }
   const estimate = estimateAgainstActual(input);
   if (estimate) lines.push(estimate);
@@ -168,7 +169,7 @@ function succeededFollowUps(input: SummaryInput): string[] {
     items.push(restores(input) ? 'Integrity checks failed: do not use the restored data before looking at the failed checks.' : 'Integrity checks failed: look at the failed checks in the report above.');
   }
   const loss = dataLossSeconds(summaryTarget(input.facts.target).time, r?.reachedTime ?? null);
-  if (loss !== null && loss > RPO_SECONDS) items.push('The data-loss window exceeds the RPO: tell the incident lead and look for the missing writes elsewhere.');
+  if (loss !== null && loss > input.objectives.rpoSeconds) items.push('The data-loss window exceeds the RPO: tell the incident lead and look for the missing writes elsewhere.');
   items.push(...input.facts.followUps);
   return items;
 }
@@ -199,7 +200,7 @@ export function summaryMessage(input: SummaryInput): SlackMessage {
       ...sectionsFromLines(['*Timeline*', ...timeline(input)], 3),
       ...sectionsFromLines([...error, ...outcome(input)], 2),
       ...sectionsFromLines(['*Follow-ups*', ...followUps(input)], 2),
-      context(`Job ${code(input.jobId)} · RPO ${formatDuration(RPO_SECONDS)} · RTO ${formatDuration(RTO_SECONDS)}`),
+      context(`Job ${code(input.jobId)} · RPO ${formatDuration(input.objectives.rpoSeconds)} · RTO ${formatDuration(input.objectives.rtoSeconds)}`),
     ],
   });
 }

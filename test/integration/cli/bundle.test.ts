@@ -16,6 +16,13 @@ describe('the bundled CLI', () => {
     expect(main).toContain('import("./chunks/slack-');
   });
 
+  it('says its version and what it was built from (no git needed where it runs)', async () => {
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    const { code, stdout } = await runBundledCli(['--version'], {});
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`^recover-bot ${version.replace(/\./g, '\\.')} \\((commit [0-9a-f]{7,40}, )?built \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\)$`));
+  });
+
   it('loads the Slack chunk for `recover bot`', async () => {
     const port = await freePort();
     const { code, stdout, stderr } = await runBundledCli(['bot'], {

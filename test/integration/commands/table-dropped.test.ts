@@ -68,7 +68,7 @@ beforeAll(async () => {
   // missing-rows of a table production no longer has: refused at planning, before anything is restored.
   const refused = await rejection(planOf(['customers', '--at', at, '--mode', 'missing-rows'], 'req-early'));
   expect(refused.message).toMatch(/^Production has no table customers \(dropped\?\): --mode missing-rows writes into the live table/);
-  expect(refused.hint).toMatch(/^Bring it back with as-new, .*: recover table customers --at \S+ --mode as-new customers --db shop$/);
+  expect(refused.hint).toMatch(/^Bring it back with as-new, .*: \/recover table customers --at \S+ --mode as-new customers --db shop$/);
 
   const { plan, result } = await run(['customers', '--at', at], 'req-restore');
   expect(plan.facts.Table).toMatch(/^customers \(database shop\): production has no such table now \(dropped\?\)/);

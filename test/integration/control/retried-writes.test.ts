@@ -10,6 +10,7 @@ import { listEvents } from '../../../src/control/events.js';
 import { claimNextJob, finishJob, reapExpiredLeases, reclaimUnstartedJob } from '../../../src/control/queue.js';
 import { appendRunnerEvent, finishStep, listStepCheckpoints, startStep } from '../../../src/control/steps.js';
 import { verifyAudit } from '../../../src/control/audit.js';
+import { COPY_RECORDED_ACTION, recordDatabaseCopy } from '../../../src/control/database-copies.js';
 import { createTestDatabase, queuedJob, type TestDatabase } from './test-database.js';
 
 let db: TestDatabase;
@@ -90,6 +91,17 @@ describe('writes repeated after a lost reply', () => {
     await finishJob(db.pool, { jobId: failing.job.id, runnerId: 'runner-a', outcome: failed });
     expect(await auditCount(failing.job.id, 'job.failed')).toBe(1);
     expect((await verifyAudit(db.pool)).ok).toBe(true);
+  });
+
+  it('a database copy recorded again as it was is recorded and audited once; another copy for the job is still refused', async () => {
+    const { job } = await claimed();
+    const copy = { jobId: job.id, runnerId: 'runner-a', production: 'aiagent_prod', database: 'app', restoredName: 'app_restored_x', restoredOid: '16999', targetText: '2025-01-15T14:29:59Z', verified: true, failedChecks: [] };
+    const first = await recordDatabaseCopy(db.pool, copy);
+    const again = await recordDatabaseCopy(db.pool, copy);
+    expect(again).toEqual(first);
+    expect(await auditCount(job.id, COPY_RECORDED_ACTION)).toBe(1);
+    await expect(recordDatabaseCopy(db.pool, { ...copy, restoredName: 'app_other', restoredOid: '17000' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    await expect(recordDatabaseCopy(db.pool, { ...copy, runnerId: 'runner-b' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
   });
 
   it('a job reaped as RUNNER_LOST is not taken for this runner having failed it', async () => {

@@ -83,8 +83,12 @@ describe('the CLI over the same archive', () => {
     expect(result.timelines[0].gaps).toEqual([{ from: segments[1], to: segments[1], missing: 1 }]);
     expect(result.timelines[0].latestRestorable).not.toBeNull();
     expect(result.rpoExposureSeconds).toBeGreaterThanOrEqual(0);
+    expect(result.rpoObjectiveSeconds).toBe(15 * 60);
     const text = await run(['backups']);
     expect(text.stdout).toContain(`GAP: 1 segment(s) missing, ${segments[1]}`);
+    // The RPO it is compared with is RECOVER_RPO_MINUTES, not a fixed 15 min.
+    const daily = await runCli(['backups'], { ...sandbox.cliEnv(), RECOVER_RPO_MINUTES: '1440' });
+    expect(daily.stdout).toMatch(/^RPO exposure: \d+ s since the newest archived WAL \(within the 24 h RPO\)$/m);
   });
 
   test('recover pitr --dry-run shows the plan; a target behind the gap exits 3 (refused) with the reason', async () => {
@@ -97,15 +101,21 @@ describe('the CLI over the same archive', () => {
     expect(refused.stderr).toContain(segments[1]);
     // The dry run makes the runner's checks too: the time offered is read from the WAL.
     expect(refused.stderr).toMatch(/newest time that restores is \d{4}-\S+\+00:00/);
+
   });
 
-  test('recover backup takes another base backup with a complete manifest', async () => {
-    const { code, stdout } = await run(['backup', '--json']);
+  test('recover backup takes another base backup with a complete manifest; its log lines only when LOG_LEVEL asks', async () => {
+    // LOG_LEVEL unset: stderr is for people (progress, errors), so the info lines a backup logs (how it reads the source) stay out.
+    const { code, stdout, stderr } = await runCli(['backup', '--json'], { ...sandbox.cliEnv(), LOG_LEVEL: undefined });
     expect(code).toBe(0);
+    expect(stderr).not.toMatch(/^\{"level":/m);
     const manifest = JSON.parse(stdout).result;
     expect(manifest).toMatchObject({ formatVersion: 2, timeline: 1, serverVersionNum: expect.any(Number) });
     expect(manifest.files[0]).toMatchObject({ name: 'base/part-00001.tar.zst', codec: 'zstd', sha256: expect.stringMatching(/^[0-9a-f]{64}$/), rawBytes: expect.any(Number) });
     const catalog = await readCatalog(sandbox.storage, new Date());
     expect(catalog.backups.map((b) => b.id)).toContain(manifest.id);
+    const logged = await runCli(['backup', '--json'], { ...sandbox.cliEnv(), LOG_LEVEL: 'info' });
+    expect(logged.code).toBe(0);
+    expect(logged.stderr).toMatch(/^\{"level":30,.*"msg":"(file-level base backup started|base backup streams through pg_basebackup)/m);
   });
 });

@@ -22,6 +22,15 @@ describe('formatBackups', () => {
     ]);
   });
 
+  it('compares the exposure with the configured RPO (RECOVER_RPO_MINUTES) when given one', () => {
+    const cat = linearCatalog();
+    const within = formatBackups(cat.backups, coverage(cat, SEG), 120, [], 15 * 60);
+    expect(within.split('\n').at(-1)).toBe('RPO exposure: 120 s since the newest archived WAL (within the 15 min RPO)');
+    const beyond = formatBackups(cat.backups, coverage(cat, SEG), 7200, [], 60 * 60);
+    expect(beyond.split('\n').at(-1)).toBe('RPO exposure: 7200 s since the newest archived WAL (EXCEEDS the 1 h RPO: is archiving stuck? see pg_stat_archiver)');
+    expect(formatBackups([], [], null, [], 900).split('\n').at(-1)).toBe('RPO exposure: unknown (nothing archived)');
+  });
+
   it('says so when there is nothing', () => {
     expect(formatBackups([], [], null, [])).toBe(['Base backups:', '  (none)', 'WAL archive:', '  (empty)', 'RPO exposure: unknown (nothing archived)'].join('\n'));
   });

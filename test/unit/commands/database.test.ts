@@ -97,7 +97,7 @@ describe('plans', () => {
   ])('swap refused (COPY_UNVERIFIED, exit 3) when %s', (_, change, message) => {
     const error = refusal(() => database.plan!(swapArgs, { ...swapFacts, ...change }));
     expect([error.code, error.message]).toEqual(['COPY_UNVERIFIED', expect.stringMatching(message)]);
-    expect(error.hint).toBe('Make a verified copy first: /recover database app --at <time with offset> (recover database … in the CLI); it records the copy, then swap in the name it reports.');
+    expect(error.hint).toBe('Make a verified copy first: /recover database app --at <time with offset>; it records the copy, then swap in the name it reports.');
   });
 
   test('summary: the follow-up swap of a verified copy, the old name after a swap', () => {

@@ -89,7 +89,7 @@ describe('Slack limits with many child tables', () => {
     expect(facts.followUps.at(-1)).toMatch(/^…and \d+ more table\(s\): see the copy's plan\.$/);
     const message = summaryMessage({
       jobId: 'j', status: 'succeeded', command: 'rows …', summary: plan.summary, requestedBy: 'U0ALICE', requestedAt: new Date(), approvals: [], queuedAt: new Date(), startedAt: new Date(), finishedAt: new Date(),
-      steps: [], facts, integrity: null, error: null, cancelledBy: null,
+      steps: [], facts, integrity: null, error: null, cancelledBy: null, objectives: { rpoSeconds: 900, rtoSeconds: 7200 },
     });
     expect(validateMessageContent(message)).toBeUndefined();
     const text = Transcript.textOf(message);

@@ -63,7 +63,7 @@ test('restore form: a side-copy plan, nothing destructive, the follow-up to copy
   expect(p.steps.map((s) => s.kind)).toEqual(['select', 'restore-base-backup', 'configure-recovery', 'replay-wal', 'preview']);
   expect(p.steps.some((s) => s.destructive)).toBe(false);
   expect(p.facts.Target).toMatch(/just before transaction 73519/);
-  expect(p.facts.Then).toMatch(/^recover table workflows --from-instance table-20250115T150000Z-req12345 --mode as-new workflows_restored --db app \(as-new is the default/);
+  expect(p.facts.Then).toMatch(/^\/recover table workflows --from-instance table-20250115T150000Z-req12345 --mode as-new workflows_restored --db app \(as-new is the default/);
   expect(table.confirmation(parseTable(['workflows', '--at', AT]), base)).toBeNull();
 });
 

@@ -175,7 +175,7 @@ describe('no live mention, broadcast or link from outside text, in any view', ()
       approvals: [{ userId: 'U0BOB', at: new Date('2025-01-15T15:01:00Z') }], queuedAt: new Date('2025-01-15T15:01:00Z'), startedAt: new Date('2025-01-15T15:01:01Z'), finishedAt: new Date('2025-01-15T15:05:00Z'),
       steps: [{ title: HOSTILE, state: 'done', seconds: 3 }, { title: HOSTILE, state: 'failed', seconds: null }],
       facts: { target: { text: HOSTILE, time: null }, to: 'side', recovery: { reachedTime: null, replayLsn: HOSTILE, timeline: 2, dataDir: HOSTILE, port: 5433, connect: HOSTILE, oldDataDir: HOSTILE }, followUps: [HOSTILE] },
-      integrity: report, error: null, cancelledBy: null,
+      integrity: report, error: null, cancelledBy: null, objectives: { rpoSeconds: 900, rtoSeconds: 7200 },
     };
     expect(safe(summaryMessage(base))).toContain('approved by <@U0BOB>');
     safe(summaryMessage({ ...base, facts: { ...base.facts, to: 'in-place' } }));

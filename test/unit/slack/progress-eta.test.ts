@@ -144,6 +144,7 @@ describe('summary: estimate against actual', () => {
     ],
     facts: { target: null, to: null, recovery: null, followUps: [] }, integrity: null, error: null, cancelledBy: null,
     estimateBasis: 'measured: median of the last 3 restores on this runner pool',
+    objectives: { rpoSeconds: 900, rtoSeconds: 7200 },
   };
   it.each<[string, SummaryInput, string | null]>([
     ['took 10 % longer', input, '*Estimate:* about 1 min 40 s (measured: median of the last 3 restores on this runner pool); the steps took 1 min 50 s (+10% against the estimate)'],

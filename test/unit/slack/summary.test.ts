@@ -28,6 +28,8 @@ const base: SummaryInput = {
   integrity: { ok: true, checks: [{ name: 'c', ok: true, message: '' }], databases: [] },
   error: null,
   cancelledBy: null,
+  // The defaults of RECOVER_RPO_MINUTES and RECOVER_RTO_MINUTES.
+  objectives: { rpoSeconds: 15 * 60, rtoSeconds: 2 * 3600 },
 };
 
 function text(input: SummaryInput): string {
@@ -58,6 +60,18 @@ describe('summary', () => {
     expect(t).toContain('*exceeds* the 15 min RPO by 14 min 59 s');
     expect(t).toContain('*over* the 2 h RTO by 30 min');
     expect(t).toContain('The data-loss window exceeds the RPO');
+  });
+
+  it('measures against the configured RPO and RTO (RECOVER_RPO_MINUTES, RECOVER_RTO_MINUTES), not fixed ones', () => {
+    const tight = text({ ...base, objectives: { rpoSeconds: 5, rtoSeconds: 20 * 60 } });
+    expect(tight).toContain('*Data-loss window:* 9.0 s (target − reached), :warning: *exceeds* the 5.0 s RPO by 4.0 s');
+    expect(tight).toContain('*Time to recover:* 30 min from request to finish, :warning: *over* the 20 min RTO by 10 min');
+    expect(tight).toContain('The data-loss window exceeds the RPO');
+    expect(tight).toContain('RPO 5.0 s · RTO 20 min');
+    const loose = text({ ...base, objectives: { rpoSeconds: 3600, rtoSeconds: 4 * 3600 } });
+    expect(loose).toContain('within the 1 h RPO');
+    expect(loose).toContain('within the 4 h RTO (13% used)');
+    expect(loose).not.toContain('15 min RPO');
   });
 
   it('explains an in-place restore and a failed integrity check', () => {
