@@ -96,5 +96,5 @@ export interface Config {
   productionName?: string;
   slack: SlackConfig;
   approval: ApprovalConfig;
-}
   objectives: RecoveryObjectives;
+}
