@@ -1,15 +1,19 @@
 /**
  * `/recover backups` and `recover backups`: base backups, WAL coverage per timeline, gaps,
- * restorable window and RPO exposure. Read-only and answered by its plan (no job): Slack shows
- * the plan's facts, the CLI the full report; both from `backupsReport`.
+ * restorable window and RPO exposure, what retention keeps (per backup, and why) with the WAL
+ * window it leaves, and when the next scheduled backup is. Read-only and answered by its plan
+ * (no job): Slack shows the plan's facts, the CLI the full report; both from `backupsReport`.
  */
 import { z } from 'zod';
 import type { Catalog } from '../src/catalog/catalog.js';
 import { coverage, rpoExposureSeconds, type TimelineCoverage } from '../src/catalog/coverage.js';
 import { DEFAULT_SEGMENT_SIZE } from '../src/catalog/segments.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
+import { planRetention, type RetentionPlan, type RetentionPolicy } from '../src/engine/retention/plan.js';
 import { RecoverError } from '../src/errors.js';
+import { nextSlot, parseCron } from '../src/util/cron.js';
 import { formatBackups, rpoExposureText } from './format.js';
+import { fateText, retentionLines, retentionSummary, walWindowText } from './retention-view.js';
 import { withCommonCliFlags } from './words.js';
 import type { BaseFacts, RecoverCommand } from './types.js';
 
@@ -23,14 +27,34 @@ export interface BackupsReport {
   rpoExposureSeconds: number | null;
   /** The RPO the exposure is compared with (RECOVER_RPO_MINUTES of whoever gathered the catalog). */
   rpoObjectiveSeconds: number;
+  /** What RECOVER_RETENTION_FULL / _DAYS keep of it now, and why (engine/retention/plan.ts). */
+  retention: RetentionPlan;
+  /** RECOVER_BACKUP_SCHEDULE (UTC) and its next slot; null when backups are not scheduled. */
+  schedule: { cron: string; next: string | null } | null;
 }
 
-type BackupsFacts = { catalog: Catalog; rpoObjectiveSeconds: number };
+type BackupsFacts = { catalog: Catalog; rpoObjectiveSeconds: number; retention?: RetentionPolicy; backupSchedule?: string | null };
+
+function scheduleOf(cron: string | null | undefined, now: Date): BackupsReport['schedule'] {
+  const parsed = cron ? parseCron(cron) : null;
+  return parsed && typeof parsed !== 'string' ? { cron: parsed.text, next: nextSlot(parsed, now)?.toISOString() ?? null } : null;
+}
+
+const scheduleText = (schedule: BackupsReport['schedule']) =>
+  schedule ? `${schedule.cron} (UTC), next ${schedule.next ?? 'never'}` : 'none (RECOVER_BACKUP_SCHEDULE unset)';
 
 /** The one computation of the report, for Slack and the CLI. */
-export function backupsReport(catalog: Catalog, now: Date, rpoObjectiveSeconds: number): BackupsReport {
+export function backupsReport(catalog: Catalog, now: Date, rpoObjectiveSeconds: number, settings: { retention?: RetentionPolicy; backupSchedule?: string | null } = {}): BackupsReport {
   const size = catalog.backups.at(-1)?.walSegmentSize ?? DEFAULT_SEGMENT_SIZE;
-  return { backups: catalog.backups, unreadableBackups: catalog.unreadableBackups, timelines: coverage(catalog, size), rpoExposureSeconds: rpoExposureSeconds(catalog, now), rpoObjectiveSeconds };
+  return {
+    backups: catalog.backups,
+    unreadableBackups: catalog.unreadableBackups,
+    timelines: coverage(catalog, size),
+    rpoExposureSeconds: rpoExposureSeconds(catalog, now),
+    rpoObjectiveSeconds,
+    retention: planRetention(catalog, settings.retention ?? {}, now),
+    schedule: scheduleOf(settings.backupSchedule, now),
+  };
 }
 
 const parse = (tokens: string[]): NoArgs => {
@@ -49,13 +73,21 @@ export const backups: RecoverCommand<NoArgs, BackupsFacts> = {
   parseCli: (tokens) => withCommonCliFlags(parse, tokens, ['--json']),
   risk: () => 'read-only',
   confirmation: () => null,
-  gather: async (ctx) => ({ catalog: await readCatalog(ctx.engine.storage, ctx.engine.clock.now()), rpoObjectiveSeconds: ctx.config.objectives.rpoSeconds }),
+  gather: async (ctx) => ({
+    catalog: await readCatalog(ctx.engine.storage, ctx.engine.clock.now()),
+    rpoObjectiveSeconds: ctx.config.objectives.rpoSeconds,
+    retention: ctx.config.retention ?? {},
+    backupSchedule: ctx.config.backupSchedule ?? null,
+  }),
   report(_args, facts: BackupsFacts & BaseFacts) {
-    const report = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds);
-    return { result: report, text: formatBackups(report.backups, report.timelines, report.rpoExposureSeconds, report.unreadableBackups, report.rpoObjectiveSeconds) };
+    const report = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds, facts);
+    const text = formatBackups(report.backups, report.timelines, report.rpoExposureSeconds, report.unreadableBackups, report.rpoObjectiveSeconds);
+    return { result: report, text: [text, ...retentionLines(report.retention), `Scheduled backups: ${scheduleText(report.schedule)}`].join('\n') };
   },
   plan(_args, facts) {
-    const { backups: list, timelines, rpoExposureSeconds: rpo, rpoObjectiveSeconds } = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds);
+    const { backups: list, timelines, rpoExposureSeconds: rpo, rpoObjectiveSeconds, retention, schedule } = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds, facts);
+    const fates = new Map(retention.backups.map((fate) => [fate.id, fate]));
+    const fate = (id: string) => (retention.configured && fates.has(id) ? `; ${fateText({ ...fates.get(id)!, reasons: fates.get(id)!.reasons.slice(0, 1) })}` : '');
     const latest = timelines.filter((t) => t.latestRestorable).at(-1);
     return {
       command: 'backups',
@@ -63,9 +95,12 @@ export const backups: RecoverCommand<NoArgs, BackupsFacts> = {
       risk: 'read-only',
       steps: [{ kind: 'report-catalog', title: 'Read the backup catalog', params: {}, destructive: false, estimateSeconds: 2 }],
       facts: {
-        'Base backups': list.map((b) => `${b.id} (${b.stopTime})`).join(', ') || 'none',
+        'Base backups': list.map((b) => `${b.id} (${b.stopTime}${fate(b.id)})`).join(', ') || 'none',
         Gaps: timelines.flatMap((t) => t.gaps.map((g) => `timeline ${t.timeline}: ${g.from}…${g.to}`)).join(', ') || 'none',
         'RPO exposure': rpoExposureText(rpo, rpoObjectiveSeconds),
+        Retention: retentionSummary(retention),
+        ...(retention.configured ? { 'WAL kept': walWindowText(retention) } : {}),
+        'Scheduled backups': scheduleText(schedule),
       },
     };
   },

@@ -141,6 +141,11 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
     leaseSeconds: e.RECOVER_LEASE_SECONDS,
     failpoints: e.RECOVER_FAILPOINTS,
+    retention: {
+      ...(e.RECOVER_RETENTION_FULL === undefined ? {} : { full: e.RECOVER_RETENTION_FULL }),
+      ...(e.RECOVER_RETENTION_DAYS === undefined ? {} : { days: e.RECOVER_RETENTION_DAYS }),
+    },
+    ...(e.RECOVER_BACKUP_SCHEDULE ? { backupSchedule: e.RECOVER_BACKUP_SCHEDULE.trim() } : {}),
     ...(e.RECOVER_PRODUCTION_NAME ? { productionName: e.RECOVER_PRODUCTION_NAME } : {}),
     slack: {
       ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),

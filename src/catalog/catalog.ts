@@ -98,8 +98,12 @@ export interface WalArchive {
 
 export interface Catalog {
   backups: BackupManifest[];
-  /** Manifests that could not be read: shown, never used for a restore. */
-  unreadableBackups: { id: string; reason: string }[];
+  /**
+   * Manifests that could not be read: shown, never used for a restore. `lastWrite` (ISO time of
+   * its newest blob) is set only for a directory without any manifest.json (an interrupted
+   * upload, or one still running): retention may delete those once old (engine/retention).
+   */
+  unreadableBackups: { id: string; reason: string; lastWrite?: string }[];
   wal: WalArchive;
   readAt: Date;
 }

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { takeBaseBackup } from '../engine/backup.js';
 import { parseConnectionUrl } from '../util/connection-url.js';
 import { EXIT, RecoverError } from '../errors.js';
+import { runExpire } from './expire-command.js';
 import { INSTANCES_USAGE, runInstances } from './instance-commands.js';
 import { addControlCommands } from './job-commands.js';
 import { addRegistryCommands } from './registry-commands.js';
@@ -33,6 +34,15 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         const manifest = await takeBaseBackup(runtime.context, runtime.config.pg, parseConnectionUrl(runtime.config.source.url));
         printResult(io, Boolean(options.json), manifest, () => `Base backup ${manifest.id} stored: ${manifest.startLsn} → ${manifest.stopLsn}, timeline ${manifest.timeline}.`);
       }),
+    );
+
+  program
+    .command('expire')
+    .description('apply the retention policy now (RECOVER_RETENTION_FULL, RECOVER_RETENTION_DAYS): delete expired base backups, interrupted uploads and the WAL no kept backup needs')
+    .option('--dry-run', 'show what would be deleted and what is kept and why; delete nothing')
+    .option('--json', 'print one JSON result object')
+    .action((options: { dryRun?: boolean; json?: boolean }) =>
+      guarded(Boolean(options.json), () => runExpire(io, { dryRun: Boolean(options.dryRun), json: Boolean(options.json) }, setExitCode)),
     );
 
   // backups, pitr, verify, …: every /recover subcommand a runner answers, from the registry.

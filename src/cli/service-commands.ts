@@ -6,6 +6,7 @@ import { requireProductionName, requireStorageDriver } from '../config.js';
 import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
 import { createRunner } from '../runner/runner.js';
+import { runnerBackupSchedule } from '../runner/scheduled-backup.js';
 import type { Logger } from '../types.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
@@ -46,9 +47,13 @@ export async function runRunner(io: CliIo): Promise<void> {
     await migrate(control);
     const runnerId = runtime.config.runnerId ?? `${hostname()}-${process.pid}`;
     const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
+    // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.
+    const schedule = runnerBackupSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     await runner.start();
-    runtime.log.info({ runnerId, pool: runtime.config.pool }, 'runner started');
+    schedule?.start();
+    runtime.log.info({ runnerId, pool: runtime.config.pool, backupSchedule: runtime.config.backupSchedule ?? null }, 'runner started');
     await untilSignal();
+    await schedule?.stop();
     await runner.stop();
   } finally {
     await control.end();

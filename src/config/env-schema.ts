@@ -5,6 +5,7 @@ import {
   approversSchema,
   azureConnectionString,
   booleanFlag,
+  cronText,
   httpUrl,
   jsonArgv,
   jsonOf,
@@ -80,6 +81,11 @@ export const envSchema = z.object({
       }
       return parsed;
     }),
+  // Retention (engine/retention/plan.ts): keep the newest N complete base backups and/or stay restorable for D days; unset: nothing expires.
+  RECOVER_RETENTION_FULL: z.coerce.number().int().min(1).max(10_000).optional(),
+  RECOVER_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
+  // When runners take a base backup (then apply retention): cron, UTC (util/cron.ts); one runner of the pool takes each slot.
+  RECOVER_BACKUP_SCHEDULE: cronText.optional(),
   // No default: it is the text people type to confirm destroying production (see requireProductionName).
   RECOVER_PRODUCTION_NAME: z.string().regex(/^[\w.-]{1,63}$/, 'expected a name of 1-63 letters, digits, _ . -, e.g. aiagent_prod').optional(),
   SLACK_SIGNING_SECRET: z.string().min(1).optional(),

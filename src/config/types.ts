@@ -92,6 +92,10 @@ export interface Config {
   leaseSeconds: number;
   /** RECOVER_FAILPOINTS: fault tests only; the process kills itself at these points (engine/failpoints.ts). */
   failpoints: readonly Failpoint[];
+  /** RECOVER_RETENTION_FULL / RECOVER_RETENTION_DAYS: the newest N complete backups and/or D days stay restorable (engine/retention); absent or empty: nothing expires. */
+  retention?: { full?: number; days?: number };
+  /** RECOVER_BACKUP_SCHEDULE: when the runners of the pool take a base backup, as cron in UTC (util/cron.ts); absent: no scheduled backups. */
+  backupSchedule?: string;
   /** What people call production; typed to confirm destructive plans. Required by the runner and the bot (requireProductionName). */
   productionName?: string;
   slack: SlackConfig;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseConnectionUrl, CONNECTION_URL_EXAMPLES } from '../util/connection-url.js';
 import { RecoverError } from '../errors.js';
+import { parseCron } from '../util/cron.js';
 
 export const jsonArgv = z
   .string()
@@ -96,3 +97,9 @@ export const approversSchema = z.record(
 );
 export const requiredSchema = z.object({ 'read-only': z.number().int().min(0).max(5), 'side-copy': z.number().int().min(0).max(5), destructive: z.number().int().min(1).max(5) }).partial();
 export const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+
+/** A RECOVER_BACKUP_SCHEDULE expression (the subset util/cron.ts reads), kept as text. */
+export const cronText = z.string().superRefine((text, ctx) => {
+  const parsed = parseCron(text);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+});

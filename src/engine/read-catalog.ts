@@ -18,7 +18,8 @@ export async function readBackupManifests(storage: Storage): Promise<Pick<Catalo
   const dirs = new Set(blobs.map((blob) => blob.key.slice(storage.backupPrefix.length).split('/')[0]!));
   for (const dir of dirs) {
     if (!manifestBlobs.some((blob) => blob.key === manifestKey(storage.backupPrefix, dir))) {
-      unreadableBackups.push({ id: dir, reason: 'no manifest.json (interrupted or foreign upload)' });
+      const lastWrite = blobs.filter((blob) => blob.key.startsWith(`${storage.backupPrefix}${dir}/`)).reduce((max, blob) => Math.max(max, blob.lastModified.getTime()), 0);
+      unreadableBackups.push({ id: dir, reason: 'no manifest.json (interrupted or foreign upload)', ...(lastWrite > 0 ? { lastWrite: new Date(lastWrite).toISOString() } : {}) });
     }
   }
   for (const blob of manifestBlobs) {

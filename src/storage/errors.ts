@@ -21,6 +21,13 @@ export function storageFailure(description: string, operation: string, key: stri
       cause: error,
     });
   }
+  // Azure immutable storage (a time-based retention policy, "WORM") or a legal hold: deletes and overwrites are refused until it ends.
+  if ((status === 409 || status === 403) && code && /Immutable|LegalHold/i.test(code)) {
+    return new RecoverError('STORAGE_ERROR', `Blob storage refused to ${what} (${description}): an immutability policy or legal hold protects it (HTTP ${status} ${code}).`, {
+      hint: "Blobs under a container's time-based retention policy cannot be deleted until its period has passed: set the immutability period shorter than the backup retention (RECOVER_RETENTION_DAYS), or clear the legal hold.",
+      cause: error,
+    });
+  }
   if (status === 401 || status === 403) {
     return new RecoverError('STORAGE_ERROR', `Blob storage refused access (${description}): could not ${what} (HTTP ${status}).`, {
       hint: "Check the runner's credential (managed identity role 'Storage Blob Data Contributor', or the account key).",

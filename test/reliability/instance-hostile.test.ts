@@ -238,3 +238,70 @@ describe('the checked handle: checked again right before the stop and the remova
     await productionUntouched();
   });
 });
+
+/**
+ * `recover instances` and `recover instances remove NAME` through the bundled CLI, over what is
+ * left in the root now: `nomarker` (adopted above: a marked instance, its server running),
+ * `forged` (a forged marker, postmaster.pid naming production's process), `prodlink` (a symlink
+ * to production) and `spare`, a stopped instance made here. Only checked instances are listed
+ * as such and removed; a running one only with --stop; every removal confirmed with its name.
+ */
+describe('recover instances: list, and remove only what the check lets through', () => {
+  beforeAll(async () => {
+    await createSideInstance(root, 'spare', await ownerFor('postgres'));
+  });
+
+  test('lists the instances with state, port and marker, and the rest with why they are not instances', async () => {
+    const run = await runBundledCli(['instances', '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    const { instances, others } = (oneJsonObject(run.stdout) as { result: { instances: Record<string, unknown>[]; others: { name: string; reason: string }[] } }).result;
+    const port = Number((await readFile(join(root, 'nomarker', 'data', 'postmaster.pid'), 'utf8')).split('\n')[3]);
+    expect(instances).toEqual([
+      expect.objectContaining({ name: 'nomarker', state: 'running', port, pid: Number(await pidOf(join(root, 'nomarker', 'data'))), markerId: expect.stringMatching(/^adopted-/), bytes: expect.any(Number) }),
+      expect.objectContaining({ name: 'spare', state: 'stopped', port: null, dataDir: join(root, 'spare', 'data') }),
+    ]);
+    expect(Object.fromEntries(others.map((o) => [o.name, o.reason]))).toEqual({
+      forged: expect.stringContaining(`runs in ${sandbox.production.dataDir}`),
+      prodlink: expect.stringContaining('is a symbolic link'),
+    });
+    const text = await runBundledCli(['instances'], env);
+    expect(text.stdout).toMatch(new RegExp(`^ {2}nomarker {2}running {2}port ${port} \\(pid \\d+\\)`, 'm'));
+    expect(text.stdout).toMatch(/^ {2}prodlink: .*symbolic link/m);
+  });
+
+  test('never removes what is not a checked instance: prodlink, forged (production keeps running)', async () => {
+    for (const name of ['prodlink', 'forged']) {
+      const out = await refused(['instances', 'remove', name, '--stop', '--confirm', name]);
+      expect(out.message).toContain(`${name} is not a side instance this tool created`);
+      expect(existsSync(join(root, name))).toBe(true);
+    }
+  });
+
+  test('a running instance only with --stop; the name confirmed, not guessed (no terminal here)', async () => {
+    const pid = await pidOf(join(root, 'nomarker', 'data'));
+    const out = await refused(['instances', 'remove', 'nomarker', '--confirm', 'nomarker'], 3, 'INSTANCE_RUNNING');
+    expect(out.hint).toContain('--stop');
+    await refused(['instances', 'remove', 'spare'], 2, 'BAD_INPUT');
+    const wrong = await refused(['instances', 'remove', 'spare', '--confirm', 'nomarker'], 2, 'BAD_INPUT');
+    expect(wrong.message).toContain("the side instance's name");
+    expect(await pidOf(join(root, 'nomarker', 'data'))).toBe(pid);
+    expect(existsSync(join(root, 'spare'))).toBe(true);
+  });
+
+  test('removes a stopped one, and a running one with --stop (its server stopped first)', async () => {
+    const spare = await runBundledCli(['instances', 'remove', 'spare', '--confirm', 'spare'], env);
+    expect(spare.code, spare.stderr).toBe(0);
+    expect(spare.stdout).toBe(`Removed the side instance spare (${join(root, 'spare')}).`);
+    expect(existsSync(join(root, 'spare'))).toBe(false);
+    const pid = Number(await pidOf(join(root, 'nomarker', 'data')));
+    const stopped = await runBundledCli(['instances', 'remove', 'nomarker', '--stop', '--confirm', 'nomarker', '--json'], env);
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(0);
+    expect(oneJsonObject(stopped.stdout)).toMatchObject({ ok: true, result: { removed: 'nomarker', stopped: true } });
+    expect(existsSync(join(root, 'nomarker'))).toBe(false);
+    expect(existsSync(`/proc/${pid}`) ? processState(pid) : 'gone').toMatch(/^(gone|Z|X)$/);
+    await productionUntouched();
+    const left = oneJsonObject((await runBundledCli(['instances', '--json'], env)).stdout) as { result: { instances: unknown[]; others: { name: string }[] } };
+    expect(left.result.instances).toEqual([]);
+    expect(left.result.others.map((o) => o.name)).toEqual(['forged', 'prodlink']);
+  });
+});

@@ -35,6 +35,7 @@ describe('migrate', () => {
       'measured_rates',
       'plans',
       'requests',
+      'scheduled_runs',
       'schema_migrations',
       'seen_slack_requests',
       'slack_posts',

@@ -1,0 +1,76 @@
+/**
+ * What one scheduled slot does (backup-schedule.ts claims it): a base backup of the source, as
+ * `recover backup` takes it, then retention when a policy is set. Retention waits for a later
+ * slot while a job of the pool runs: a restore may be reading the backup that would expire.
+ * Deletions are recorded in the control DB's audit log, as `recover expire` records them.
+ */
+import type pg from 'pg';
+import { appendAudit } from '../control/audit.js';
+import type { Config } from '../config.js';
+import { takeBaseBackup } from '../engine/backup.js';
+import type { EngineContext } from '../engine/context.js';
+import { EXPIRE_AUDIT_ACTION, expireAuditDetails, expireBackups } from '../engine/retention/expire.js';
+import { RecoverError, type ErrorCode } from '../errors.js';
+import type { Storage } from '../storage/blob-store.js';
+import type { Clock, EngineEvent, Logger } from '../types.js';
+import { parseConnectionUrl } from '../util/connection-url.js';
+import { parseCron, type CronSchedule } from '../util/cron.js';
+import type { Exec } from '../engine/exec.js';
+import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
+
+export interface ScheduledBackupDeps {
+  config: Config;
+  control: pg.Pool;
+  storage: Storage;
+  exec: Exec;
+  log: Logger;
+  clock: Clock;
+  runnerId: string;
+}
+
+/** The schedule of a runner's config, checked against what it needs; null when none is set. */
+export function configuredSchedule(config: Config): CronSchedule | null {
+  if (!config.backupSchedule) return null;
+  const schedule = parseCron(config.backupSchedule);
+  if (typeof schedule === 'string') throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_BACKUP_SCHEDULE: ${schedule}`);
+  if (!config.source.url) {
+    throw new RecoverError('CONFIG_INVALID', 'Configuration is invalid: RECOVER_BACKUP_SCHEDULE needs RECOVER_SOURCE_URL (the cluster to back up).', {
+      hint: 'Set RECOVER_SOURCE_URL on the runners, or unset RECOVER_BACKUP_SCHEDULE and take backups with `recover backup`.',
+    });
+  }
+  return schedule;
+}
+
+export function scheduledBackupWork(deps: ScheduledBackupDeps): (slot: Date, signal: AbortSignal) => Promise<Record<string, unknown>> {
+  const { config, control, log } = deps;
+  return async (slot, signal) => {
+    const events = {
+      emit(event: EngineEvent) {
+        if (event.type === 'step.started' || event.type === 'step.finished') log.info({ slot, event }, 'scheduled backup step');
+      },
+    };
+    const ctx: EngineContext = { log: log.child({ scheduledSlot: slot.toISOString() }), exec: deps.exec, storage: deps.storage, events, signal, clock: deps.clock };
+    await Promise.all([deps.storage.backups.ensureContainer(), deps.storage.wal.ensureContainer()]);
+    const manifest = await takeBaseBackup(ctx, config.pg, parseConnectionUrl(config.source.url!));
+    const result: Record<string, unknown> = { backupId: manifest.id, startLsn: manifest.startLsn, stopLsn: manifest.stopLsn, timeline: manifest.timeline };
+    const policy = config.retention ?? {};
+    if (policy.full === undefined && policy.days === undefined) return { ...result, retention: 'not configured' };
+    const { rows } = await control.query<{ id: string }>("SELECT id FROM jobs WHERE pool = $1 AND status = 'running' LIMIT 1", [config.pool]);
+    if (rows[0]) return { ...result, retention: `postponed: job ${rows[0].id} is running` };
+    const expired = await expireBackups(ctx, policy, { dryRun: false });
+    if (expired.deleted.blobs > 0) {
+      await appendAudit(control, { actor: deps.runnerId, action: EXPIRE_AUDIT_ACTION, subject: `pool:${config.pool}`, details: { slot: slot.toISOString(), ...expireAuditDetails(expired) } });
+    }
+    if (expired.failure) {
+      throw new RecoverError(expired.failure.code as ErrorCode, `Base backup ${manifest.id} was taken, but retention failed. ${expired.failure.message}`, expired.failure.hint ? { hint: expired.failure.hint } : {});
+    }
+    return { ...result, retention: { backupsDeleted: expired.deleted.backups, walFilesDeleted: expired.deleted.walFiles.length, earliestRestorable: expired.plan.earliestRestorable } };
+  };
+}
+
+/** The runner process's schedule (`recover runner`), or null without RECOVER_BACKUP_SCHEDULE; refuses a schedule it cannot run. */
+export function runnerBackupSchedule(deps: ScheduledBackupDeps): BackupSchedule | null {
+  const cron = configuredSchedule(deps.config);
+  if (!cron) return null;
+  return createBackupSchedule({ control: deps.control, pool: deps.config.pool, runnerId: deps.runnerId, schedule: cron, clock: deps.clock, log: deps.log, work: scheduledBackupWork(deps) });
+}
