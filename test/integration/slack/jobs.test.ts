@@ -33,6 +33,12 @@ describe('recover-bot jobs', () => {
     await slack.slashCommand({ user: 'U0ALICE', channel: INCIDENT, text: 'status' });
     const status = await t.waitFor(() => t.ephemerals(INCIDENT, 'U0ALICE').find((m) => /Recovery jobs/.test(textOf(m))));
     expect(textOf(status)).toContain(`Queued \`${job.id}\` /recover pitr 2025-01-15T14:29:59+00:00 by <@U0ALICE>`);
+    // One job, as its status message shows it, for anyone who asks (the CLI's `recover status <job>` takes the same words).
+    await slack.slashCommand({ user: 'U0CAROL', channel: INCIDENT, text: `status ${job.id}` });
+    const one = await t.waitFor(() => t.ephemerals(INCIDENT, 'U0CAROL').find((m) => textOf(m).includes(`Job \`${job.id}\` · requested by <@U0ALICE>`)));
+    expect(textOf(one)).toContain('Queued: /recover pitr 2025-01-15T14:29:59+00:00');
+    await slack.slashCommand({ user: 'U0CAROL', channel: INCIDENT, text: 'jobs --all' });
+    expect(textOf(await t.waitFor(() => t.ephemerals(INCIDENT, 'U0CAROL').find((m) => /Recovery jobs/.test(textOf(m)))))).toContain(`\`${job.id}\``);
 
     await slack.slashCommand({ user: 'U0CAROL', channel: INCIDENT, text: `cancel ${job.id}` });
     await t.waitFor(() => t.ephemerals(INCIDENT, 'U0CAROL').find((m) => /Only <@U0ALICE>, who asked for it, or a configured approver can cancel/.test(textOf(m))));
