@@ -65,6 +65,7 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
   parseCli: pitrCliArgs,
   cliHelp: PITR_HELP,
   risk: (args) => (args.to === 'in-place' ? 'destructive' : 'side-copy'),
+  runsOn: (args) => (args.to === 'in-place' ? 'database-host' : 'anywhere'),
   confirmation: (args, facts) => (args.to === 'in-place' ? facts.production.name : null),
   async gather(ctx, args) {
     if (ctx.cli?.port !== undefined) await assertPortFree(ctx.cli.port);

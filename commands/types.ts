@@ -135,6 +135,11 @@ export interface RecoverCommand<Args = any, Facts = any, Params = any, Result = 
   /** Extra help text for `recover <name> --help`. */
   cliHelp?: string;
   risk(args: Args): Risk;
+  /**
+   * Where a runner must be: 'database-host' for what acts on production's data directory (a
+   * runner with RECOVER_SOURCE_DATA_DIR plans it, and only one on that host runs it); default anywhere.
+   */
+  runsOn?(args: Args): 'database-host' | 'anywhere';
   /** For destructive commands: the exact text the requester must type to confirm, else null. */
   confirmation(args: Args, facts: { production: { name: string } }): string | null;
 

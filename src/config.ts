@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { RecoverError } from './errors.js';
@@ -139,6 +139,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     ...(e.RECOVER_CONTROL_URL ? { controlUrl: e.RECOVER_CONTROL_URL } : {}),
     pool: e.RECOVER_POOL,
     ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
+    runnerHost: e.RECOVER_RUNNER_HOST ?? hostname(),
     leaseSeconds: e.RECOVER_LEASE_SECONDS,
     failpoints: e.RECOVER_FAILPOINTS,
     retention: {

@@ -87,6 +87,12 @@ export interface Plan {
   params?: Record<string, unknown>;
   /** The approval settings of the runner that planned it (control/approval-policy.ts policyStamp): the bot compares its own. */
   approvalPolicy?: PolicyStamp;
+  /**
+   * Set for plans that act on production's data directory (in place): only a runner on that
+   * host (RECOVER_RUNNER_HOST) with that RECOVER_SOURCE_DATA_DIR claims the job. Part of the
+   * digest, so the approvers approve where it runs.
+   */
+  runsOn?: { host: string; dataDir: string };
 }
 
 /**

@@ -67,6 +67,8 @@ export const envSchema = z.object({
   RECOVER_CONTROL_URL: postgresUrl('RECOVER_CONTROL_URL').optional(),
   RECOVER_POOL: z.string().regex(/^[\w.-]{1,64}$/).default('default'),
   RECOVER_RUNNER_ID: z.string().min(1).optional(),
+  // Which host a runner is on, for routing in-place plans (default the OS hostname; set it when that changes, e.g. in a container).
+  RECOVER_RUNNER_HOST: z.string().regex(/^[\w.-]{1,253}$/, 'expected a host name, e.g. db1.example.net').optional(),
   // A runner renews its lease every third of it (at most every 5 s); without a renewal for this long its job is failed as RUNNER_LOST.
   RECOVER_LEASE_SECONDS: z.coerce.number().int().min(15).max(86_400).default(60),
   // Fault tests only (engine/failpoints.ts): the process kills itself at these points.

@@ -83,6 +83,8 @@ export interface Config {
   controlUrl?: string;
   pool: string;
   runnerId?: string;
+  /** RECOVER_RUNNER_HOST, default the OS hostname: in-place plans record it, and only a runner on that host claims them. */
+  runnerHost: string;
   /**
    * RECOVER_LEASE_SECONDS: how long a runner's job lease lasts without a heartbeat before the job
    * is failed as RUNNER_LOST (default 60). Above the longest control-DB outage a job should ride

@@ -63,4 +63,9 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "0012_scheduled_runs",
     sql: "-- Scheduled work of a runner pool (RECOVER_BACKUP_SCHEDULE: a base backup, then retention).\n-- Every runner of the pool computes the same slots; the one whose INSERT … ON CONFLICT DO\n-- NOTHING creates the slot's row runs it, so two runners never both take a backup for one slot\n-- and a slot is run at most once (a runner lost while running leaves its row 'running': that\n-- slot is not taken again, the next one is). Rows are the record of what ran, when and how it\n-- ended.\n\nCREATE TABLE scheduled_runs (\n  pool        text NOT NULL,\n  kind        text NOT NULL CHECK (kind IN ('backup')),\n  -- The schedule's time this run is for (a minute, UTC), not when it started.\n  slot        timestamptz NOT NULL,\n  runner_id   text NOT NULL,\n  started_at  timestamptz NOT NULL DEFAULT now(),\n  finished_at timestamptz,\n  status      text NOT NULL DEFAULT 'running' CHECK (status IN ('running', 'succeeded', 'failed', 'skipped')),\n  result      jsonb,\n  error       jsonb,\n  PRIMARY KEY (pool, kind, slot),\n  CONSTRAINT scheduled_runs_finished_has_time CHECK (status = 'running' OR finished_at IS NOT NULL)\n);\n",
   },
+  {
+    version: 13,
+    name: "0013_request_needs_database_host",
+    sql: "-- Requests whose command acts on production's data directory (an in-place restore) are planned\n-- only by a runner on the database host (RECOVER_SOURCE_DATA_DIR set; runner/routing.ts); the\n-- plan then records that runner's host, and only a runner there claims the job.\n\nALTER TABLE requests\n  ADD COLUMN needs_database_host boolean NOT NULL DEFAULT false;\n",
+  },
 ];

@@ -1,7 +1,8 @@
 /**
  * Planning hand-off between the bot and the runners. The bot files a request; a runner of
  * the request's pool computes the plan (it can read the backup catalog, the bot cannot) and
- * saves it, or records why it refused. Both sides are woken by NOTIFY and also poll, so a
+ * saves it, or records why it refused. A request that needs production's database host (an
+ * in-place restore) is planned only by a runner there (`reach.databaseHost`). Both sides are woken by NOTIFY and also poll, so a
  * missed notification only delays, never loses, work.
  */
 import type pg from 'pg';
@@ -20,6 +21,7 @@ export const PLANS_CHANNEL = 'recover_plans';
 export async function planPendingRequests(
   db: pg.Pool,
   pool: string,
+  reach: { databaseHost: boolean },
   plan: (tx: Tx, request: RequestRecord) => Promise<void>,
   limit = 10,
 ): Promise<number> {
@@ -30,9 +32,10 @@ export async function planPendingRequests(
         tx,
         `SELECT * FROM requests r
           WHERE r.pool = $1 AND r.status = 'pending' AND r.planning_error IS NULL
+            AND (NOT r.needs_database_host OR $2)
             AND NOT EXISTS (SELECT 1 FROM plans p WHERE p.request_id = r.id)
           ORDER BY r.created_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-        [pool],
+        [pool, reach.databaseHost],
       );
       if (rows.length === 0) return false;
       await plan(tx, toRequest(rows[0]!));

@@ -111,10 +111,15 @@ async function assertResumable(tx: Tx, previousJobId: string, input: EnqueueInpu
   }
 }
 
+// A plan bound to a database host (plan.runsOn, runner/routing.ts) is claimed only by the runner
+// there: same host ($4) and same production data directory ($5).
 const CLAIM_NEXT_JOB = `
   WITH next AS (
     SELECT id FROM jobs
      WHERE status = 'queued' AND pool = $2
+       AND NOT EXISTS (SELECT 1 FROM plans p
+                        WHERE p.request_id = jobs.request_id AND p.digest = jobs.plan_digest AND p.plan ? 'runsOn'
+                          AND (p.plan->'runsOn'->>'host' IS DISTINCT FROM $4::text OR p.plan->'runsOn'->>'dataDir' IS DISTINCT FROM $5::text))
      ORDER BY created_at, id
      LIMIT 1
      FOR UPDATE SKIP LOCKED)
@@ -123,13 +128,14 @@ const CLAIM_NEXT_JOB = `
     FROM next WHERE jobs.id = next.id
   RETURNING jobs.*`;
 
+/** `reach`: the runner's host and production data directory; without it, no job bound to a host is claimed. */
 export async function claimNextJob(
   db: Db,
-  input: { runnerId: string; poolName: string; leaseSeconds: number },
+  input: { runnerId: string; poolName: string; leaseSeconds: number; reach?: { host: string; dataDir: string | null } },
 ): Promise<JobRecord | null> {
   assertLeaseSeconds(input.leaseSeconds);
   return withTransaction(db, async (tx) => {
-    const row = await queryMaybeOne<JobRow>(tx, CLAIM_NEXT_JOB, [input.runnerId, input.poolName, input.leaseSeconds]);
+    const row = await queryMaybeOne<JobRow>(tx, CLAIM_NEXT_JOB, [input.runnerId, input.poolName, input.leaseSeconds, input.reach?.host ?? null, input.reach?.dataDir ?? null]);
     if (!row) return null;
     await setRequestStatus(tx, row.request_id, 'running');
     await appendAudit(tx, {

@@ -26,15 +26,17 @@ export interface NewRequest {
   args: Record<string, unknown>;
   /** The runner pool that plans and runs it; 'default' when there is one pool. */
   pool?: string;
+  /** The command acts on production's data directory: only a runner on the database host plans it (runner/routing.ts). */
+  needsDatabaseHost?: boolean;
 }
 
 export async function createRequest(db: Db, input: NewRequest): Promise<RequestRecord> {
   return withTransaction(db, async (tx) => {
     const row = await queryOne<RequestRow>(
       tx,
-      `INSERT INTO requests (team_id, channel_id, requester_id, command, args, pool)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING *`,
-      [input.teamId, input.channelId, input.requesterId, input.command, canonicalJson(input.args), input.pool ?? 'default'],
+      `INSERT INTO requests (team_id, channel_id, requester_id, command, args, pool, needs_database_host)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) RETURNING *`,
+      [input.teamId, input.channelId, input.requesterId, input.command, canonicalJson(input.args), input.pool ?? 'default', input.needsDatabaseHost ?? false],
     );
     const request = toRequest(row);
     await appendAudit(tx, {

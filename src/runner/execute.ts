@@ -5,6 +5,7 @@
  * `checkApprovals` before each destructive step judges as of that moment, so a long step
  * cannot expire the approvals half-way, while a reject, a changed plan or a cancel still stops it.
  */
+import { assertRunsHere, reachOf } from './routing.js';
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
 import { assertApprovedForRun, loadApprovalState, policyStamp, recordJobAuthorized, type ApprovalPolicy, type JobRecord } from '../control/index.js';
@@ -85,6 +86,8 @@ export async function executePlan(
   fence?: (step: string) => Promise<void>,
   retry?: <T>(what: string, work: () => Promise<T>) => Promise<T>,
 ): Promise<Execution> {
+  // Claimed only where it runs (control/queue.ts); checked again here, before anything is done.
+  assertRunsHere(plan, reachOf(config));
   const command = findCommand(plan.command);
   if (!command?.run || !command.paramsSchema) {
     throw new RecoverError('BAD_INPUT', `This runner does not execute "${plan.command}" plans.`, { hint: 'Upgrade the runner, or run the command from the CLI.' });

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
 import type { CommandContext } from '../../commands/types.js';
+import { reachOf, routePlan } from './routing.js';
 import { planPendingRequests, policyStamp, recentRateSamples, savePlan, savePlanningError } from '../control/index.js';
 import { aggregateRates, isMeasuredPhase, RATE_HISTORY, type MeasuredRates } from '../estimate/rates.js';
 import { RecoverError, toRecoverError } from '../errors.js';
@@ -40,7 +41,9 @@ export async function measuredRates(deps: Pick<PlannerDeps, 'control' | 'pool' |
 }
 
 export async function planPending(deps: PlannerDeps): Promise<number> {
-  return planPendingRequests(deps.control, deps.pool, async (tx, request) => {
+  // Requests that need the database host are left to a runner there.
+  const databaseHost = Boolean(deps.gather.config.source.dataDir);
+  return planPendingRequests(deps.control, deps.pool, { databaseHost }, async (tx, request) => {
     try {
       const command = findCommand(request.command);
       if (!command?.plan) {
@@ -54,7 +57,7 @@ export async function planPending(deps: PlannerDeps): Promise<number> {
       const rates = await measuredRates(deps);
       const planned = command.plan(parsed.data, { ...gathered, now, production: { name: deps.productionName }, requestId: request.id, rates });
       // Stamped with this runner's approval settings: the bot refuses to collect approvals under other ones.
-      const plan = { ...planned, approvalPolicy: policyStamp(deps.gather.config.approval) };
+      const plan = routePlan({ ...planned, approvalPolicy: policyStamp(deps.gather.config.approval) }, command.runsOn?.(parsed.data) ?? 'anywhere', reachOf(deps.gather.config));
       await savePlan(tx, { requestId: request.id, plan, actor: 'runner' });
       deps.log.info({ requestId: request.id, command: request.command }, 'planned');
     } catch (error) {

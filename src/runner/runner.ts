@@ -41,6 +41,7 @@ import { controlCopyRecords } from './copy-records.js';
 import { authorizeJob, checkApprovals, executePlan } from './execute.js';
 import { JobEventWriter } from './job-events.js';
 import { journalCheck } from './journal-check.js';
+import { reachOf } from './routing.js';
 import { planPending } from './planner.js';
 
 export interface RunnerOptions {
@@ -220,7 +221,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   async function claim(): Promise<JobRecord | null> {
-    const input = { runnerId, poolName: config.pool, leaseSeconds };
+    const input = { runnerId, poolName: config.pool, leaseSeconds, reach: reachOf(config) };
     if (claimUncertain) {
       const mine = await reclaimUnstartedJob(control, input);
       claimUncertain = false;

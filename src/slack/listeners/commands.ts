@@ -83,7 +83,7 @@ async function startPlanning(deps: CommandDeps, input: CommandInput, command: Re
   const about = { key: `planning:${randomUUID()}`, kind: 'planning' };
   const ts = await deps.out.post(input.channelId, planningMessage({ commandText: text, requesterId: input.userId, pool }), undefined, about);
   try {
-    const request = await createRequest(deps.control, { teamId: input.teamId, channelId: input.channelId, requesterId: input.userId, command: command.name, args, pool });
+    const request = await createRequest(deps.control, { teamId: input.teamId, channelId: input.channelId, requesterId: input.userId, command: command.name, args, pool, needsDatabaseHost: command.runsOn?.(args) === 'database-host' });
     deps.typedText.set(request.id, text);
     await setRequestSlackRefs(deps.control, request.id, { channel: input.channelId, planTs: ts });
     deps.plans.watch({ requestId: request.id, channel: input.channelId, ts, commandText: text, requesterId: input.userId, pool, since: deps.clock.now().getTime() });

@@ -8,9 +8,11 @@ import {
   heartbeat,
   reapExpiredLeases,
 } from '../../../src/control/queue.js';
-import { getRequest } from '../../../src/control/requests.js';
+import { createRequest, getRequest } from '../../../src/control/requests.js';
+import { planPendingRequests, savePlanningError } from '../../../src/control/planning.js';
+import { RecoverError } from '../../../src/errors.js';
 import type { JobRecord } from '../../../src/control/model.js';
-import { createTestDatabase, queuedJob, requestWithPlan, sleep, type TestDatabase } from './test-database.js';
+import { createTestDatabase, queuedJob, requestWithPlan, sleep, testPlan, type TestDatabase } from './test-database.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -61,6 +63,37 @@ describe('claiming', () => {
     expect(claimed).toMatchObject({ id: first.id, status: 'running', runnerId: 'east-1' });
     expect(claimed?.leaseExpiresAt?.getTime()).toBeGreaterThan(Date.now() + 50_000);
     expect((await getRequest(db.pool, first.requestId))?.status).toBe('running');
+  });
+
+  it('a job bound to a database host (plan.runsOn) is claimed only by the runner on that host with that data directory; others take the next job', async () => {
+    const poolName = freshPoolName();
+    const bound = await requestWithPlan(db.pool, { plan: testPlan({ runsOn: { host: 'db1', dataDir: '/var/lib/postgresql/15/main' } }) });
+    const inPlace = (await enqueueJob(db.pool, { requestId: bound.request.id, planDigest: bound.digest, pool: poolName })).job;
+    const side = await queuedJob(db.pool, poolName);
+    const claim = (runnerId: string, reach?: { host: string; dataDir: string | null }) => claimNextJob(db.pool, { runnerId, poolName, leaseSeconds: 60, ...(reach ? { reach } : {}) });
+    // Off the host (no data directory), another host with the same path, the same host with another directory, no reach at all: never the bound job.
+    expect((await claim('off-host', { host: 'runner-vm', dataDir: null }))?.id).toBe(side.id);
+    expect(await claim('standby-host', { host: 'db2', dataDir: '/var/lib/postgresql/15/main' })).toBeNull();
+    expect(await claim('other-dir', { host: 'db1', dataDir: '/srv/pg' })).toBeNull();
+    expect(await claim('unknown')).toBeNull();
+    expect((await getJob(db.pool, inPlace.id))?.status).toBe('queued');
+    expect(await claim('on-host', { host: 'db1', dataDir: '/var/lib/postgresql/15/main' })).toMatchObject({ id: inPlace.id, runnerId: 'on-host' });
+  });
+
+  it('a request that needs the database host is planned only by a runner there; others plan the rest', async () => {
+    const poolName = freshPoolName();
+    const base = { teamId: 'T1', channelId: 'C1', requesterId: 'REQ', pool: poolName };
+    const inPlace = await createRequest(db.pool, { ...base, command: 'pitr', args: { to: 'in-place' }, needsDatabaseHost: true });
+    const side = await createRequest(db.pool, { ...base, command: 'pitr', args: { to: 'side' } });
+    const seen = (databaseHost: boolean) => {
+      const ids: string[] = [];
+      return planPendingRequests(db.pool, poolName, { databaseHost }, async (tx, request) => {
+        ids.push(request.id);
+        await savePlanningError(tx, request.id, new RecoverError('BAD_INPUT', 'seen'));
+      }).then(() => ids);
+    };
+    expect(await seen(false)).toEqual([side.id]);
+    expect(await seen(true)).toEqual([inPlace.id]);
   });
 
   it('enqueue is idempotent per request, even when two approvals complete at once', async () => {
