@@ -15,6 +15,10 @@ import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { createRunner, type Runner } from '../../../src/runner/runner.js';
+import { scheduledBackupWork } from '../../../src/runner/scheduled-backup.js';
+import { readCatalog } from '../../../src/engine/read-catalog.js';
+import { listAudit } from '../../../src/control/audit.js';
+import { parseLsn, segmentOfLsn } from '../../../src/catalog/segments.js';
 import { runnerPolicy } from '../../../src/runner/execute.js';
 import { systemClock } from '../../../src/types.js';
 import { createTestDatabase, type TestDatabase } from '../control/test-database.js';
@@ -169,4 +173,23 @@ test('a command that runs to the end but fails its own verdict (verification) is
   expect(finished?.error).toMatchObject({ code: 'VERIFY_FAILED' });
   expect((finished?.error as { message: string }).message).toContain('gone_before_the_job');
   expect((finished?.result as { report: { ok: boolean } }).report.ok).toBe(false);
+});
+
+test('a scheduled slot takes a base backup, then retention (the newest 1) expires the older backups and the WAL only they needed, audited', async () => {
+  const before = await readCatalog(sandbox.storage, new Date());
+  expect(before.backups.length).toBeGreaterThan(0);
+  const work = scheduledBackupWork({ config: { ...sandbox.config, retention: { full: 1 } }, control: db.pool, storage: sandbox.storage, exec: sandbox.exec, log: pino({ level: 'silent' }), clock: systemClock, runnerId: 'runner-test' });
+  const result = (await work(new Date(), new AbortController().signal)) as { backupId: string; startLsn: string; retention: { backupsDeleted: string[] } };
+  const after = await readCatalog(sandbox.storage, new Date());
+  expect(after.backups.map((b) => b.id)).toEqual([result.backupId]);
+  expect(result.retention.backupsDeleted).toEqual(before.backups.map((b) => b.id));
+  const start = segmentOfLsn(parseLsn(result.startLsn));
+  expect(after.wal.segments.length).toBeGreaterThan(0);
+  expect(after.wal.segments.every((segment) => segment.segno >= start)).toBe(true);
+  // Everything older than the kept backup went (the sandbox's WAL is one timeline); its own WAL stayed.
+  expect(before.wal.segments.some((segment) => segment.segno < start)).toBe(true);
+  expect(after.wal.segments.map((s) => s.name)).toEqual(expect.arrayContaining(before.wal.segments.filter((segment) => segment.segno >= start).map((s) => s.name)));
+  expect(after.wal.segments.map((s) => s.segno)).toContain(segmentOfLsn(parseLsn(after.backups[0]!.stopLsn)));
+  const [entry] = await listAudit(db.pool, { subject: 'pool:default' });
+  expect(entry).toMatchObject({ actor: 'runner-test', action: 'backups.expired', details: { backupsDeleted: result.retention.backupsDeleted, backupsKept: [result.backupId] } });
 });
