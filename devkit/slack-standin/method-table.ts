@@ -15,6 +15,8 @@ export interface MethodDefinition {
   errors: readonly string[];
   /** Granular bot scope the method needs; none for views.* and auth.test. */
   scope?: string;
+  /** The scope it needs instead when its `channel` is a private channel (Slack's groups:* scopes). */
+  privateScope?: string;
   /** Set for methods published after the 2020 spec; the spec test skips them. */
   newerThanSpec?: string;
   /** Parameters added after the 2020 spec (in `params` too), each with the reason; the spec test skips them. */
@@ -68,6 +70,7 @@ export const METHODS = {
     required: ['channel'],
     errors: ['channel_not_found', 'invalid_ts_latest', 'invalid_ts_oldest'],
     scope: 'channels:history',
+    privateScope: 'groups:history',
   },
   'conversations.replies': {
     params: ['channel', 'ts', 'cursor', 'inclusive', 'latest', 'limit', 'oldest', 'include_all_metadata'],
@@ -75,6 +78,7 @@ export const METHODS = {
     required: ['channel', 'ts'],
     errors: ['channel_not_found', 'thread_not_found'],
     scope: 'channels:history',
+    privateScope: 'groups:history',
   },
   'chat.update': {
     params: ['channel', 'ts', 'text', 'blocks', 'attachments', 'as_user', 'link_names', 'parse'],
@@ -128,6 +132,7 @@ export const METHODS = {
     required: ['channel'],
     errors: ['channel_not_found'],
     scope: 'channels:read',
+    privateScope: 'groups:read',
   },
   'apps.connections.open': {
     params: [],
@@ -150,7 +155,7 @@ export function methodDefinition(name: string): MethodDefinition | undefined {
 
 /** Scopes a freshly installed recover-bot would hold: whatever the supported methods need. */
 export function defaultScopes(): string[] {
-  const scopes = Object.values(METHODS).map((m: MethodDefinition) => m.scope);
+  const scopes = Object.values(METHODS).flatMap((m: MethodDefinition) => [m.scope, m.privateScope]);
   return [...new Set(scopes.filter((s): s is string => s !== undefined))];
 }
 

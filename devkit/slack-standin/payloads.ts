@@ -23,7 +23,8 @@ export function slashCommandBody(input: {
     team_id: workspace.teamId,
     team_domain: workspace.teamDomain,
     channel_id: channel.id,
-    channel_name: channel.name,
+    // As Slack does: a slash command from a private channel names it `privategroup`.
+    channel_name: channel.isPrivate ? 'privategroup' : channel.name,
     user_id: user.id,
     user_name: user.name,
     command: input.command,

@@ -47,7 +47,8 @@ const usergroupUsers: MethodHandler = (params, { workspace }) => {
 
 const conversationsInfo: MethodHandler = (params, { workspace, clock }) => {
   const channel = workspace.channel(stringParam(params, 'channel') ?? '');
-  if (!channel) throw new SlackApiError('channel_not_found');
+  // A private channel the bot is not in does not exist for it, as in Slack.
+  if (!channel || (channel.isPrivate && channel.botIsMember === false)) throw new SlackApiError('channel_not_found');
   return {
     channel: {
       id: channel.id,

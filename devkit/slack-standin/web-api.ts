@@ -59,8 +59,10 @@ function answer(deps: WebApiDeps, request: WebApiRequest, params: Json): WebApiR
   }
 
   try {
-    if (definition?.scope !== undefined && !deps.workspace.scopes.has(definition.scope)) {
-      throw new SlackApiError('missing_scope', { needed: definition.scope, provided: [...deps.workspace.scopes].join(',') });
+    // Slack's scopes follow the conversation's type: groups:* for a private channel.
+    const scope = definition?.privateScope !== undefined && channel !== undefined && deps.workspace.channel(channel)?.isPrivate ? definition.privateScope : definition?.scope;
+    if (scope !== undefined && !deps.workspace.scopes.has(scope)) {
+      throw new SlackApiError('missing_scope', { needed: scope, provided: [...deps.workspace.scopes].join(',') });
     }
     const missing = (definition?.required ?? []).filter((name) => params[name] === undefined || params[name] === '');
     if (missing.length > 0) {

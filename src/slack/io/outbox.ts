@@ -8,6 +8,7 @@ import type { types, webApi } from '@slack/bolt';
 import type { Logger } from '../../types.js';
 import { escapeMrkdwn, type Block, type SlackMessage } from '../views/common.js';
 import { notice } from '../views/help.js';
+import { ChannelNames } from './channel-names.js';
 import type { PostKey, PostsOnce } from './posts-once.js';
 import { UpdateScheduler, type UpdateBudget } from './scheduler.js';
 import { slackFailure, withRateLimitRetry } from './slack-errors.js';
@@ -19,6 +20,11 @@ const asBlocks = (blocks: Block[]): types.KnownBlock[] => blocks as unknown as t
 
 export class Outbox {
   readonly scheduler: UpdateScheduler;
+  /** Channels' real names (conversations.info), for private channels that slash commands name `privategroup`. */
+  readonly channels = new ChannelNames(async (channel) => {
+    const result = await withRateLimitRetry(() => this.client.conversations.info({ channel }));
+    return result.channel;
+  });
 
   constructor(
     private readonly client: webApi.WebClient,

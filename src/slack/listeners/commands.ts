@@ -11,12 +11,13 @@ import type { BotActions } from '../../../commands/types.js';
 import { createRequest, getJob, getRequest, listJobs, requestCancel, setRequestSlackRefs } from '../../control/index.js';
 import { isRecoverError, RecoverError, toRecoverError } from '../../errors.js';
 import { code, shortId, user } from '../views/common.js';
-import { channelRefusalMessage, commandErrorMessage, helpMessage, notice, unknownCommandMessage } from '../views/help.js';
+import { channelRefusalMessage, commandErrorMessage, helpMessage, notice, privateChannelUnreadableMessage, unknownCommandMessage } from '../views/help.js';
 import { planningMessage } from '../views/plan.js';
 import { jobsListMessage, statusMessage, type JobListRow, type StatusMeta } from '../views/status.js';
 import { loadJobSnapshot } from '../flows/job-snapshot.js';
 import type { FlowDeps, Reply } from '../flows/approval-flow.js';
-import { isChannelAllowed } from './guards.js';
+import { slackErrorCode } from '../io/slack-errors.js';
+import { isChannelAllowed, needsNameLookup } from './guards.js';
 import type { PlanWatcher } from '../flows/plan-watcher.js';
 
 export interface CommandDeps extends FlowDeps {
@@ -43,8 +44,18 @@ export function slackCommandText(text: string): string {
 export async function runSlashCommand(deps: CommandDeps, slashInput: CommandInput): Promise<void> {
   const input = { ...slashInput, text: slackCommandText(slashInput.text) };
   const patterns = deps.config.slack.allowedChannels;
-  if (!isChannelAllowed({ id: input.channelId, name: input.channelName }, patterns)) {
-    return input.reply(channelRefusalMessage(input.channelName || input.channelId, patterns));
+  let channelName = input.channelName;
+  if (needsNameLookup({ id: input.channelId, name: channelName }, patterns)) {
+    // A private channel arrives as `privategroup`: its real name, from Slack itself.
+    try {
+      channelName = (await deps.out.channels.facts(input.channelId)).name ?? '';
+    } catch (error) {
+      deps.log.warn({ err: error, channel: input.channelId }, "could not read a private channel's name (conversations.info)");
+      return input.reply(privateChannelUnreadableMessage(input.channelId, slackErrorCode(error)));
+    }
+  }
+  if (!isChannelAllowed({ id: input.channelId, name: channelName }, patterns)) {
+    return input.reply(channelRefusalMessage(channelName || input.channelId, patterns));
   }
   const tokens = tokenize(input.text);
   const name = (tokens[0] ?? 'help').toLowerCase();

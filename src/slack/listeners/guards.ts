@@ -31,6 +31,20 @@ export function isChannelAllowed(channel: { id: string; name?: string | undefine
 }
 
 /**
+ * Slack's slash command names a private channel `privategroup` (a direct message
+ * `directmessage`), never by its name: true when the channel's real name must be asked of
+ * Slack (conversations.info) before name patterns can be checked — a channel that is not a
+ * direct message, not already allowed by its id, while some pattern is a name.
+ */
+export function needsNameLookup(channel: { id: string; name?: string | undefined }, patterns: readonly string[]): boolean {
+  const name = channel.name ?? '';
+  if (name !== '' && name !== 'privategroup') return false;
+  if (channel.id.startsWith('D')) return false;
+  const trimmed = patterns.map((p) => p.trim()).filter(Boolean);
+  return !trimmed.includes(channel.id) && trimmed.some((p) => !CHANNEL_ID.test(p));
+}
+
+/**
  * A bounded set of recently seen request keys (trigger_id, else the signature), each kept for
  * `ttlMs`. Bounded so a flood cannot grow memory; the oldest keys go first.
  */

@@ -52,6 +52,20 @@ export function channelRefusalMessage(channelName: string, patterns: readonly st
   return fitMessage({ text: `/recover is not enabled in #${channelName}; allowed: ${patterns.join(', ')}`, blocks: [section(text)] });
 }
 
+/**
+ * A private channel whose name Slack would not give the bot (conversations.info failed): its
+ * name patterns cannot be checked, so the command is refused, saying how to fix it.
+ */
+export function privateChannelUnreadableMessage(channelId: string, slackCode: string | undefined): SlackMessage {
+  const why = slackCode === 'missing_scope'
+    ? 'the app lacks the `groups:read` scope: reinstall it from `manifest.yml`'
+    : `Slack answered ${code(slackCode ?? 'no answer')} to conversations.info: invite the bot to this channel (${code('/invite @recover-bot')}) and run the command again`;
+  const text =
+    ':no_entry: `/recover` cannot tell whether this private channel is allowed: Slack names it only by its id here, and its name could not be read.\n' +
+    `Fix: ${why}; or allow the channel by its id in RECOVER_ALLOWED_CHANNELS (${code(channelId)}).`;
+  return fitMessage({ text: `/recover: cannot read this private channel's name (${slackCode ?? 'no answer'})`, blocks: [section(text)] });
+}
+
 /** A failure in the bot itself, shown to whoever triggered it. */
 export function failureMessage(what: string, error: RecoverError): SlackMessage {
   const detail = redactText(error.forChannel());

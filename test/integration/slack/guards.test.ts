@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecoverError } from '../../../src/errors.js';
 import { ACTIONS } from '../../../src/slack/views/common.js';
 import type { Plan } from '../../../src/types.js';
-import { findTop, GENERAL, INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness } from './harness.js';
+import { findTop, GENERAL, INCIDENT, pitrPlan, PRIVATE_HIDDEN, PRIVATE_INCIDENT, PRIVATE_OTHER, startHarness, textOf, waitForJob, type Harness } from './harness.js';
 
 let h: Harness;
 
@@ -45,6 +45,33 @@ describe('recover-bot guards', () => {
     await sleep(200);
     expect(await runner.requests()).toEqual([]);
     expect(slack.transcript.messages(GENERAL)).toEqual([]);
+  });
+
+  it('matches a private channel (sent as `privategroup`) by its name from conversations.info, asked once', async () => {
+    const { slack, runner } = h;
+    const t = slack.transcript;
+    const infoCalls = () => slack.calls.filter((c) => c.method === 'conversations.info');
+    // inc-private-outage matches inc-*: the command is filed like in a public channel.
+    await slack.slashCommand({ user: 'U0ALICE', channel: PRIVATE_INCIDENT, text: 'pitr 2025-01-15T14:29:59+00:00' });
+    const request = await runner.waitForRequest();
+    expect(request.channelId).toBe(PRIVATE_INCIDENT);
+    expect(slack.sentRequests.find((r) => r.kind === 'slash_command')?.rawBody).toContain('channel_name=privategroup');
+    await slack.slashCommand({ user: 'U0ALICE', channel: PRIVATE_INCIDENT, text: 'help' });
+    await t.waitFor(() => t.ephemerals(PRIVATE_INCIDENT, 'U0ALICE').find((m) => /\/recover commands/.test(m.text ?? '')));
+    expect(infoCalls().map((c) => c.params.channel)).toEqual([PRIVATE_INCIDENT]);
+
+    // A private channel named otherwise is refused by its real name.
+    await slack.slashCommand({ user: 'U0ALICE', channel: PRIVATE_OTHER, text: 'help' });
+    const refusal = await t.waitFor(() => t.ephemerals(PRIVATE_OTHER, 'U0ALICE')[0]);
+    expect(textOf(refusal)).toContain('is not enabled in `#secret-plans`');
+
+    // One the bot is not in: Slack will not name it, so it is refused, saying how to fix it.
+    await slack.slashCommand({ user: 'U0ALICE', channel: PRIVATE_HIDDEN, text: 'help' });
+    const unreadable = await t.waitFor(() => t.ephemerals(PRIVATE_HIDDEN, 'U0ALICE')[0]);
+    expect(textOf(unreadable)).toContain('`channel_not_found`');
+    expect(textOf(unreadable)).toContain('/invite @recover-bot');
+    expect(textOf(unreadable)).toContain(PRIVATE_HIDDEN);
+    expect(await runner.requests()).toHaveLength(1);
   });
 
   it('answers unknown subcommands and bad arguments privately, with usage and a correct example', async () => {

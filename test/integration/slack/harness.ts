@@ -16,6 +16,10 @@ const SERVER = { host: '127.0.0.1', port: 5432, user: 'postgres' } as const;
 export const TEAM = 'T0STANDIN';
 export const INCIDENT = 'C0DBOUTAGE';
 export const GENERAL = 'C0GENERAL';
+/** Private channels: slash commands from them arrive named `privategroup` (the bot is not in HIDDEN). */
+export const PRIVATE_INCIDENT = 'C0PRIVINC';
+export const PRIVATE_OTHER = 'C0PRIVOTHER';
+export const PRIVATE_HIDDEN = 'C0PRIVHIDDEN';
 
 export const USERS = [
   { id: 'U0ALICE', name: 'alice', realName: 'Alice Admin' },
@@ -85,7 +89,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       teamId: TEAM,
       users: USERS,
       usergroups: { S0DBA: ['U0DAVE'] },
-      channels: [{ id: INCIDENT, name: 'inc-db-outage' }, { id: GENERAL, name: 'general' }],
+      channels: [
+        { id: INCIDENT, name: 'inc-db-outage' },
+        { id: GENERAL, name: 'general' },
+        { id: PRIVATE_INCIDENT, name: 'inc-private-outage', isPrivate: true },
+        { id: PRIVATE_OTHER, name: 'secret-plans', isPrivate: true },
+        { id: PRIVATE_HIDDEN, name: 'inc-hidden', isPrivate: true, botIsMember: false },
+      ],
       ...(options.budgets ? { budgets: options.budgets } : {}),
     });
     cleanups.push(() => slack.close());

@@ -49,7 +49,7 @@ describe('method table (no spec needed)', () => {
   });
 
   it('grants by default every scope the methods need', () => {
-    expect(defaultScopes().sort()).toEqual(['channels:history', 'channels:read', 'chat:write', 'usergroups:read', 'users:read']);
+    expect(defaultScopes().sort()).toEqual(['channels:history', 'channels:read', 'chat:write', 'groups:history', 'groups:read', 'usergroups:read', 'users:read']);
   });
 });
 
@@ -77,6 +77,11 @@ describe.skipIf(!haveSpec)("method table against Slack's OpenAPI spec", () => {
     const scopes = (operation(spec, name)?.security ?? []).flatMap((s) => s.slackAuth ?? []);
     // The spec uses classic scope names (chat:write:bot); granular bot scopes are their prefix.
     expect(scopes.some((s) => s === definition.scope || s.startsWith(`${definition.scope}:`))).toBe(true);
+  });
+
+  it.each(checkedAgainstSpec.filter(([, d]) => d.privateScope !== undefined))('%s: its private-channel scope is one the spec names', (name, definition) => {
+    const scopes = (operation(spec, name)?.security ?? []).flatMap((s) => s.slackAuth ?? []);
+    expect(scopes).toContain(definition.privateScope);
   });
 
   it('uses common error codes and universal parameters that exist in the spec', () => {
