@@ -7,9 +7,9 @@
  * Each runner looks every 15 s, beside its job loop (a request during a long backup is still
  * planned and run). A slot missed by less than the grace (six hours: no runner was up, or the
  * control DB was away) is run once when a runner looks again, which includes starting up; only
- * the newest missed slot is, and older ones are logged as missed. How each slot ended is recorded
- * on its row (and logged); a runner lost mid-backup leaves its row 'running', and the next slot
- * runs as usual.
+ * the newest missed slot is (a running runner logs older ones as missed). How each slot ended
+ * is recorded on its row (and logged); a runner lost mid-backup leaves its row 'running', and
+ * the next slot runs as usual.
  */
 import type pg from 'pg';
 import { claimScheduledRun, finishScheduledRun } from '../control/scheduled-runs.js';
