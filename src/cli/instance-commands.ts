@@ -9,7 +9,9 @@
  */
 import { cliWords, parseFlags, takeConfirm } from '../../commands/words.js';
 import { listRestoreRoot, type RestoreRootListing, type SideInstanceInfo } from '../engine/instance-list.js';
+import { processAlive } from '../engine/in-place-recovery.js';
 import { openSideInstance, removeSideInstance } from '../engine/instances.js';
+import { readWorkJournal } from '../engine/work-journal.js';
 import { RecoverError } from '../errors.js';
 import { formatAmount } from '../util/format.js';
 import { confirmOrRefuse } from './confirm.js';
@@ -41,10 +43,17 @@ export function parseInstancesWords(tokens: string[]): InstancesArgs {
   return { remove: positional[1]!, stop: flags.stop === true, json, confirm };
 }
 
+function restoringText(restoring: SideInstanceInfo['restoring']): string {
+  if (restoring === null) return '';
+  if (restoring === 'unreadable') return '  RESTORE UNFINISHED (its work journal cannot be read)';
+  return `  RESTORE UNFINISHED (${restoring.jobId ? `job ${restoring.jobId}` : 'a CLI restore'}, pid ${restoring.pid}, since ${restoring.startedAt}: running, or left by a lost runner)`;
+}
+
 function instanceLine(i: SideInstanceInfo, width: number): string {
   const size = i.bytes === null ? 'size ?' : formatAmount(i.bytes, 'bytes');
   const server = i.state === 'running' ? `running  port ${i.port} (pid ${i.pid})` : 'stopped';
-  return `  ${i.name.padEnd(width)}  ${server.padEnd(30)}  created ${i.createdAt}  ${size}  marker ${i.markerId}\n  ${' '.repeat(width)}  ${i.dataDir}`;
+  const by = i.jobId ? `job ${i.jobId}` : 'no job (CLI)';
+  return `  ${i.name.padEnd(width)}  ${server.padEnd(30)}  created ${i.createdAt}  ${size}  ${by}  marker ${i.markerId}${restoringText(i.restoring)}\n  ${' '.repeat(width)}  ${i.dataDir}`;
 }
 
 /** Pure: the listing as text. */
@@ -72,6 +81,13 @@ export async function runInstances(io: CliIo, tokens: string[]): Promise<void> {
   const name = args.remove;
   // The checked handle (INSTANCE_INVALID, exit 3, for anything this tool did not create); removeSideInstance checks again.
   const instance = await openSideInstance(config, name);
+  // A restore still writing into it (its work journal, its process alive) is the job's to finish or to cancel, never ours to pull away.
+  const work = await readWorkJournal(instance.workDir);
+  if (work && processAlive(work.pid)) {
+    throw new RecoverError('INSTANCE_RUNNING', `A restore into the side instance ${name} is running (${work.jobId ? `job ${work.jobId}` : 'a CLI restore'}, pid ${work.pid}); nothing was stopped or removed.`, {
+      hint: work.jobId ? `Cancel it with recover cancel ${work.jobId}, or wait for it to end; then remove the instance.` : 'Stop that recover process, or wait for it to end; then remove the instance.',
+    });
+  }
   if (instance.running && !args.stop) {
     throw new RecoverError('INSTANCE_RUNNING', `The side instance ${name} is running (pid ${instance.running.pid}, port ${instance.running.port}); nothing was stopped or removed.`, {
       hint: `Give --stop to stop its server first (a fast shutdown: open sessions are ended), or stop it yourself: pg_ctl -D ${instance.dataDir} stop.`,

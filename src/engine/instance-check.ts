@@ -32,6 +32,8 @@ export interface InstanceMarker {
   createdAt: string;
   /** The real path of the instance's data directory. */
   dataDir: string;
+  /** The control-DB job that restored it; absent when the CLI did (or an older marker). Shown by `recover instances`, never trusted for a check. */
+  jobId?: string;
 }
 
 export function markerText(marker: Omit<InstanceMarker, 'tool' | 'version'>): string {
@@ -49,7 +51,8 @@ export function parseMarker(text: string): InstanceMarker | null {
   const m = value as Record<string, unknown>;
   if (m.tool !== TOOL || m.version !== 1) return null;
   for (const key of ['name', 'id', 'createdAt', 'dataDir'] as const) if (typeof m[key] !== 'string' || m[key] === '') return null;
-  return { tool: TOOL, version: 1, name: m.name as string, id: m.id as string, createdAt: m.createdAt as string, dataDir: m.dataDir as string };
+  const marker: InstanceMarker = { tool: TOOL, version: 1, name: m.name as string, id: m.id as string, createdAt: m.createdAt as string, dataDir: m.dataDir as string };
+  return typeof m.jobId === 'string' && m.jobId !== '' ? { ...marker, jobId: m.jobId } : marker;
 }
 
 /** The first lines of postmaster.pid (PostgreSQL 10+): pid, data directory, start time, port, socket directory. */

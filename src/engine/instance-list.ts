@@ -1,12 +1,14 @@
 /**
  * What lies under the restore root, for `recover instances`: every side instance this tool
  * created (instance-check.ts judges each entry: the marker, its owner, the server in
- * postmaster.pid running in this data directory) with its state, port, marker and size; and
+ * postmaster.pid running in this data directory) with its state, port, marker (and the job
+ * that restored it), size and whether a restore into it is unfinished; and
  * every other entry with the reason it is not one, so people see what blocks a name and what
  * `recover instances remove` would refuse. Reads only.
  */
 import type { Exec } from './exec.js';
 import { checkSideInstance, listInstances, type InstanceConfig } from './instances.js';
+import { readWorkJournal } from './work-journal.js';
 
 export interface SideInstanceInfo {
   name: string;
@@ -17,6 +19,13 @@ export interface SideInstanceInfo {
   /** From its marker (recover-instance.json): when the job created it, and its random id. */
   createdAt: string;
   markerId: string;
+  /** The job that restored it (from the marker); null: the CLI, or an instance made before markers named jobs. */
+  jobId: string | null;
+  /**
+   * A restore's work journal is still there (work-journal.ts): the restore is running, or its
+   * runner was lost mid-restore (the next runner on the host tidies it). null: none.
+   */
+  restoring: { jobId: string | null; pid: number; startedAt: string } | 'unreadable' | null;
   workDir: string;
   dataDir: string;
   /** Bytes on disk (du), null when they cannot be read from here. */
@@ -56,6 +65,8 @@ export async function listRestoreRoot(exec: Exec, config: InstanceConfig): Promi
       pid: verdict.running?.pid ?? null,
       createdAt: verdict.marker.createdAt,
       markerId: verdict.marker.id,
+      jobId: verdict.marker.jobId ?? null,
+      restoring: await readWorkJournal(verdict.workDir).then((j) => (j ? { jobId: j.jobId, pid: j.pid, startedAt: j.startedAt } : null), () => 'unreadable' as const),
       workDir: verdict.workDir,
       dataDir: verdict.dataDir,
       bytes: await diskBytes(exec, verdict.workDir),

@@ -43,10 +43,10 @@ export interface SideInstance {
  * Creates `<restoreRoot>/<name>` for this job only. `mkdir` without `recursive` fails when the
  * name exists (a directory, a file or a symlink), so an existing instance is never reused.
  * Writes the marker `recover-instance.json` (name, a random id, creation time, the data
- * directory; mode 0600, owned by the runner, not by postgres): only a directory carrying it is
+ * directory, the job that restores it; mode 0600, owned by the runner, not by postgres): only a directory carrying it is
  * ever read from, stopped or removed as a side instance later (instances.ts openSideInstance).
  */
-export async function createSideInstance(restoreRoot: string, name: string, owner: Owner, port?: number): Promise<SideInstance> {
+export async function createSideInstance(restoreRoot: string, name: string, owner: Owner, port?: number, about: { jobId?: string | null } = {}): Promise<SideInstance> {
   if (!INSTANCE_NAME.test(name)) {
     throw new RecoverError('BAD_INPUT', `"${name}" is not a usable instance name.`, {
       hint: 'Use 1-63 letters, digits, dash or underscore, starting with a letter or digit (no dots, no slashes).',
@@ -82,7 +82,7 @@ export async function createSideInstance(restoreRoot: string, name: string, owne
   await makeOwnedDir(socketDir, owner);
   const id = randomBytes(12).toString('hex');
   // 'wx': never over an existing file or through a symlink; the runner keeps it (no chown).
-  await writeFile(join(workDir, MARKER_FILE), markerText({ name, id, createdAt: new Date().toISOString(), dataDir }), { mode: 0o600, flag: 'wx' });
+  await writeFile(join(workDir, MARKER_FILE), markerText({ name, id, createdAt: new Date().toISOString(), dataDir, ...(about.jobId ? { jobId: about.jobId } : {}) }), { mode: 0o600, flag: 'wx' });
   const listenPort = port ?? (await freePort());
   return {
     id,

@@ -109,7 +109,7 @@ export function defaultInstanceName(ctx: EngineContext): string {
 /** Creates `<restoreRoot>/<name>` and its layout; refuses a name in use (INSTANCE_EXISTS). */
 export async function sideLayout(ctx: EngineContext, config: RestoreConfig, options: { instanceName?: string; port?: number }, owner: Owner): Promise<RestoreLayout> {
   const name = options.instanceName ?? defaultInstanceName(ctx);
-  const instance = await createSideInstance(config.restoreRoot, name, owner, options.port);
+  const instance = await createSideInstance(config.restoreRoot, name, owner, options.port, { jobId: ctx.jobId ?? null });
   // Checked again at each stop (marker id, directory, the server's process in its data directory).
   const stopChecked = async (mode: 'fast' | 'immediate') => stopSideInstance(await openSideInstance(config, name, { expectId: instance.id }), mode);
   return {

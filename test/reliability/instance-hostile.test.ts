@@ -21,6 +21,7 @@ import { openSideInstance, removeSideInstance, stopSideInstance, type CheckedIns
 import { freePort, initCluster, makeOwnedDir, startOnFreePort, stopCluster, writeOwnedFile } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';
 import { createSideInstance } from '../../src/engine/restore-layout.js';
+import { removeWorkJournal, writeWorkJournal } from '../../src/engine/work-journal.js';
 import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { rejection } from '../support/refusal.js';
 import { oneJsonObject, runBundledCli } from '../support/run-bundled-cli.js';
@@ -248,7 +249,9 @@ describe('the checked handle: checked again right before the stop and the remova
  */
 describe('recover instances: list, and remove only what the check lets through', () => {
   beforeAll(async () => {
-    await createSideInstance(root, 'spare', await ownerFor('postgres'));
+    // Made by a job (its id in the marker), and a restore into it still under way: this process wrote its work journal.
+    await createSideInstance(root, 'spare', await ownerFor('postgres'), undefined, { jobId: 'job-spare' });
+    await writeWorkJournal(join(root, 'spare'), { version: 1, jobId: 'job-spare', pid: process.pid, startedAt: new Date().toISOString() });
   });
 
   test('lists the instances with state, port and marker, and the rest with why they are not instances', async () => {
@@ -258,7 +261,7 @@ describe('recover instances: list, and remove only what the check lets through',
     const port = Number((await readFile(join(root, 'nomarker', 'data', 'postmaster.pid'), 'utf8')).split('\n')[3]);
     expect(instances).toEqual([
       expect.objectContaining({ name: 'nomarker', state: 'running', port, pid: Number(await pidOf(join(root, 'nomarker', 'data'))), markerId: expect.stringMatching(/^adopted-/), bytes: expect.any(Number) }),
-      expect.objectContaining({ name: 'spare', state: 'stopped', port: null, dataDir: join(root, 'spare', 'data') }),
+      expect.objectContaining({ name: 'spare', state: 'stopped', port: null, dataDir: join(root, 'spare', 'data'), jobId: 'job-spare', restoring: expect.objectContaining({ jobId: 'job-spare', pid: process.pid }) }),
     ]);
     expect(Object.fromEntries(others.map((o) => [o.name, o.reason]))).toEqual({
       forged: expect.stringContaining(`runs in ${sandbox.production.dataDir}`),
@@ -267,6 +270,7 @@ describe('recover instances: list, and remove only what the check lets through',
     const text = await runBundledCli(['instances'], env);
     expect(text.stdout).toMatch(new RegExp(`^ {2}nomarker {2}running {2}port ${port} \\(pid \\d+\\)`, 'm'));
     expect(text.stdout).toMatch(/^ {2}prodlink: .*symbolic link/m);
+    expect(text.stdout).toMatch(/^ {2}spare .* job job-spare .* RESTORE UNFINISHED \(job job-spare, pid \d+/m);
   });
 
   test('never removes what is not a checked instance: prodlink, forged (production keeps running)', async () => {
@@ -277,7 +281,11 @@ describe('recover instances: list, and remove only what the check lets through',
     }
   });
 
-  test('a running instance only with --stop; the name confirmed, not guessed (no terminal here)', async () => {
+  test('not while a restore writes into it; a running instance only with --stop; the name confirmed, not guessed (no terminal here)', async () => {
+    const busy = await refused(['instances', 'remove', 'spare', '--stop', '--confirm', 'spare'], 3, 'INSTANCE_RUNNING');
+    expect(busy.message).toBe(`A restore into the side instance spare is running (job job-spare, pid ${process.pid}); nothing was stopped or removed.`);
+    expect(busy.hint).toContain('recover cancel job-spare');
+    await removeWorkJournal(join(root, 'spare')); // the restore ended
     const pid = await pidOf(join(root, 'nomarker', 'data'));
     const out = await refused(['instances', 'remove', 'nomarker', '--confirm', 'nomarker'], 3, 'INSTANCE_RUNNING');
     expect(out.hint).toContain('--stop');

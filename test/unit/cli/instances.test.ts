@@ -34,16 +34,16 @@ describe('the listing', () => {
     const text = formatInstances({
       root: '/r',
       instances: [
-        { name: 'pitr-1', state: 'running', port: 5433, pid: 42, createdAt: '2025-01-15T15:00:00.000Z', markerId: 'abc', workDir: '/r/pitr-1', dataDir: '/r/pitr-1/data', bytes: 3 * 1024 * 1024 },
-        { name: 'rows-2', state: 'stopped', port: null, pid: null, createdAt: '2025-01-15T16:00:00.000Z', markerId: 'def', workDir: '/r/rows-2', dataDir: '/r/rows-2/data', bytes: null },
+        { name: 'pitr-1', state: 'running', port: 5433, pid: 42, createdAt: '2025-01-15T15:00:00.000Z', markerId: 'abc', jobId: 'j-1', restoring: null, workDir: '/r/pitr-1', dataDir: '/r/pitr-1/data', bytes: 3 * 1024 * 1024 },
+        { name: 'rows-2', state: 'stopped', port: null, pid: null, createdAt: '2025-01-15T16:00:00.000Z', markerId: 'def', jobId: null, restoring: { jobId: 'j-2', pid: 7, startedAt: '2025-01-15T16:00:01Z' }, workDir: '/r/rows-2', dataDir: '/r/rows-2/data', bytes: null },
       ],
       others: [{ name: 'prodlink', reason: '/r/prodlink is a symbolic link to /pg, not a directory this tool created' }],
     });
     expect(text.split('\n')).toEqual([
       'Side instances under /r (2):',
-      `  pitr-1  ${'running  port 5433 (pid 42)'.padEnd(30)}  created 2025-01-15T15:00:00.000Z  3.0 MiB  marker abc`,
+      `  pitr-1  ${'running  port 5433 (pid 42)'.padEnd(30)}  created 2025-01-15T15:00:00.000Z  3.0 MiB  job j-1  marker abc`,
       '          /r/pitr-1/data',
-      `  rows-2  ${'stopped'.padEnd(30)}  created 2025-01-15T16:00:00.000Z  size ?  marker def`,
+      `  rows-2  ${'stopped'.padEnd(30)}  created 2025-01-15T16:00:00.000Z  size ?  no job (CLI)  marker def  RESTORE UNFINISHED (job j-2, pid 7, since 2025-01-15T16:00:01Z: running, or left by a lost runner)`,
       '          /r/rows-2/data',
       'Not side instances this tool created (never read, stopped or removed by it) (1):',
       '  prodlink: /r/prodlink is a symbolic link to /pg, not a directory this tool created',

@@ -95,6 +95,9 @@ describe('the marker and postmaster.pid', () => {
   it('the marker round-trips; anything else is not one', () => {
     expect(parseMarker(marker())).toEqual({ tool: 'recover-bot', version: 1, name: 'side-1', id: 'abc123', createdAt: '2025-01-15T14:29:59.000Z', dataDir: DATA });
     for (const text of ['', 'null', '[]', '{}', '{"tool":"recover-bot","version":2,"name":"a","id":"b","createdAt":"c","dataDir":"d"}', marker({ id: '' }), marker({ name: 5 })]) expect(parseMarker(text)).toBeNull();
+    // The job that restored it, for `recover instances`; a marker without one (the CLI, older markers) is as good.
+    expect(parseMarker(marker({ jobId: 'job-1' }))).toMatchObject({ name: 'side-1', jobId: 'job-1' });
+    expect(parseMarker(marker({ jobId: 7 }))).not.toHaveProperty('jobId');
   });
 
   it('postmaster.pid: pid, data directory, port, socket directory', () => {
