@@ -141,6 +141,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     ...(e.RECOVER_RUNNER_ID ? { runnerId: e.RECOVER_RUNNER_ID } : {}),
     runnerHost: e.RECOVER_RUNNER_HOST ?? hostname(),
     leaseSeconds: e.RECOVER_LEASE_SECONDS,
+    ...(e.RECOVER_HEALTH_PORT !== undefined ? { healthPort: e.RECOVER_HEALTH_PORT } : {}),
     failpoints: e.RECOVER_FAILPOINTS,
     retention: {
       ...(e.RECOVER_RETENTION_FULL === undefined ? {} : { full: e.RECOVER_RETENTION_FULL }),

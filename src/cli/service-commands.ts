@@ -5,9 +5,11 @@ import { migrate, verifyAudit } from '../control/index.js';
 import { requireProductionName, requireStorageDriver } from '../config.js';
 import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
+import { runnerReadiness } from '../runner/health.js';
 import { createRunner } from '../runner/runner.js';
 import { runnerBackupSchedule } from '../runner/scheduled-backup.js';
 import type { Logger } from '../types.js';
+import { startHealthServer, type HealthServer } from '../util/health.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
 /**
@@ -43,19 +45,27 @@ export async function runRunner(io: CliIo): Promise<void> {
   requireStorageDriver(runtime.config.storage);
   requireProductionName(runtime.config);
   const control = controlPool(runtime.config.controlUrl, SERVICE_POOL, runtime.log);
+  let health: HealthServer | undefined;
   try {
-    await migrate(control);
     const runnerId = runtime.config.runnerId ?? `${hostname()}-${process.pid}`;
+    // GET /healthz and /readyz (RECOVER_HEALTH_PORT): alive from here, ready once started.
+    let running = false;
+    const { healthPort } = runtime.config;
+    if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, probe: runnerReadiness(control, runnerId, () => running) });
+    await migrate(control);
     const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.
     const schedule = runnerBackupSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     await runner.start();
     schedule?.start();
-    runtime.log.info({ runnerId, pool: runtime.config.pool, backupSchedule: runtime.config.backupSchedule ?? null }, 'runner started');
+    running = true;
+    runtime.log.info({ runnerId, pool: runtime.config.pool, backupSchedule: runtime.config.backupSchedule ?? null, healthPort: health?.port ?? null }, 'runner started');
     await untilSignal();
+    running = false;
     await schedule?.stop();
     await runner.stop();
   } finally {
+    await health?.close();
     await control.end();
   }
 }

@@ -95,6 +95,8 @@ export const envSchema = z.object({
   SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'expected an app-level token starting with xapp-').optional(),
   SLACK_SOCKET_MODE: booleanFlag.default(false),
   SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // GET /healthz and /readyz (util/health.ts) for the runner, and for the bot where SLACK_PORT does not serve them; empty = unset.
+  RECOVER_HEALTH_PORT: z.preprocess((value) => (value === '' ? undefined : value), z.coerce.number().int().min(0).max(65535).optional()),
   SLACK_API_URL: httpUrl('http://127.0.0.1:4000/api/').optional(),
   RECOVER_ALLOWED_CHANNELS: z.string().default('inc-*'),
   RECOVER_APPROVERS: jsonOf(approversSchema, '{"T0123":{"users":["U0456"],"usergroups":["S0789"]}}').optional(),

@@ -92,6 +92,11 @@ export interface Config {
    * most this long for the control DB, and a job whose lease ran out while it was away is lost.
    */
   leaseSeconds: number;
+  /**
+   * RECOVER_HEALTH_PORT: where GET /healthz and /readyz are answered by `recover runner` (none when
+   * unset) and by `recover bot` besides SLACK_PORT (in Socket Mode: SLACK_PORT when unset).
+   */
+  healthPort?: number;
   /** RECOVER_FAILPOINTS: fault tests only; the process kills itself at these points (engine/failpoints.ts). */
   failpoints: readonly Failpoint[];
   /** RECOVER_RETENTION_FULL / RECOVER_RETENTION_DAYS: the newest N complete backups and/or D days stay restorable (engine/retention); absent or empty: nothing expires. */

@@ -14,7 +14,7 @@ export {
   type RecordedApproval,
 } from './approvals.js';
 export { loadApprovalState, recordJobAuthorized } from './approval-state.js';
-export { getJob, listJobs, setJobSlackRefs, isCancelRequested, requestCancel, heartbeatSilence, type CancelEffect } from './jobs.js';
+export { getJob, listJobs, setJobSlackRefs, isCancelRequested, requestCancel, heartbeatSilence, runnerHeartbeatSilence, type CancelEffect } from './jobs.js';
 export {
   enqueueJob,
   claimNextJob,

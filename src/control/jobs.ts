@@ -67,6 +67,17 @@ export async function heartbeatSilence(db: Db, jobId: string): Promise<{ silentS
   return row ? { silentSeconds: row.silent, leaseSeconds: row.lease } : null;
 }
 
+/** heartbeatSilence of the running job of `runnerId` renewed longest ago (a runner's /readyz); null when it runs none. */
+export async function runnerHeartbeatSilence(db: Db, runnerId: string): Promise<{ silentSeconds: number; leaseSeconds: number } | null> {
+  const row = await queryMaybeOne<{ silent: number; lease: number }>(
+    db,
+    `SELECT extract(epoch FROM now() - heartbeat_at)::float8 AS silent, extract(epoch FROM lease_expires_at - heartbeat_at)::float8 AS lease
+       FROM jobs WHERE runner_id = $1 AND status = 'running' AND heartbeat_at IS NOT NULL ORDER BY heartbeat_at LIMIT 1`,
+    [runnerId],
+  );
+  return row ? { silentSeconds: row.silent, leaseSeconds: row.lease } : null;
+}
+
 export async function isCancelRequested(db: Db, jobId: string): Promise<boolean> {
   const row = await queryMaybeOne<{ cancel_requested: boolean }>(
     db,

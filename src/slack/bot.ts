@@ -7,6 +7,10 @@
  *   const { port } = await bot.start();   // port: null in Socket Mode
  *   …
  *   await bot.stop();
+ *
+ * GET /healthz and /readyz (util/health.ts): over HTTP on the receiver's port, and on
+ * RECOVER_HEALTH_PORT when it is another port; in Socket Mode on RECOVER_HEALTH_PORT, else
+ * SLACK_PORT. Ready = started (warm-up done, Bolt started) and the control DB answers.
  */
 import type { AddressInfo } from 'node:net';
 import { App, webApi } from '@slack/bolt';
@@ -31,6 +35,7 @@ import { PostsOnce } from './io/posts-once.js';
 import { linkApprovalPosts } from './flows/approval-posts.js';
 import { PlanWatcher } from './flows/plan-watcher.js';
 import type { UpdateBudget } from './io/scheduler.js';
+import { allReady, controlDbProbe, startHealthServer, type HealthServer, type Readiness } from '../util/health.js';
 
 export interface CreateBotOptions {
   config: Config;
@@ -67,9 +72,10 @@ export interface RecoverBot {
   /**
    * Checks the bot token (auth.test), connects to the control DB and opens its pool, resumes
    * following jobs, warms the request path (warm-up.ts), starts Bolt and, over HTTP, sends
-   * itself one signed request; resolves only then. `port` is null in Socket Mode.
+   * itself one signed request; resolves only then. `port` is null in Socket Mode; `healthPort`
+   * is where /healthz and /readyz are answered (null: nowhere).
    */
-  start(): Promise<{ port: number | null }>;
+  start(): Promise<{ port: number | null; healthPort: number | null }>;
   stop(): Promise<void>;
 }
 
@@ -155,16 +161,25 @@ export function createBot(options: CreateBotOptions): RecoverBot {
   });
   let timer: NodeJS.Timeout | null = null;
   let started = false;
+  let phase: 'starting' | 'ready' | 'stopping' = 'starting';
+  const readiness = allReady(async (): Promise<Readiness> => (phase === 'ready' ? { ready: true } : { ready: false, reason: phase }), controlDbProbe(control));
+  receiver?.serveReadiness(readiness);
+  let health: HealthServer | undefined;
+  // Its own listener unless the receiver already answers on that port.
+  const wanted = config.healthPort ?? (config.slack.socketMode ? config.slack.port : undefined);
+  const healthPort = config.slack.socketMode || wanted !== (options.port ?? config.slack.port) ? wanted : undefined;
 
   return {
     app,
     async start() {
       if (started) throw new Error('recover-bot is already started');
       started = true;
+      phase = 'starting';
       let port: number | null = null;
       let resumed = 0;
       const connections = warmConnectionCount(control, options.warmConnections);
       try {
+        if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, ...(options.host ? { host: options.host } : {}), probe: readiness });
         await initSlack(app);
         await listener.start().catch((error: unknown) => {
           throw controlDbFailure('LISTEN on', error);
@@ -187,16 +202,20 @@ export function createBot(options: CreateBotOptions): RecoverBot {
         started = false;
         out.scheduler.stop();
         await listener.stop();
+        await health?.close();
+        health = undefined;
         throw error;
       }
       timer = setInterval(poll, options.pollIntervalMs ?? 3000);
       timer.unref();
-      log.info({ port, socketMode: config.slack.socketMode, resumedJobs: resumed, openConnections: control.totalCount }, 'recover-bot started');
-      return { port };
+      phase = 'ready';
+      log.info({ port, healthPort: health?.port ?? port, socketMode: config.slack.socketMode, resumedJobs: resumed, openConnections: control.totalCount }, 'recover-bot started');
+      return { port, healthPort: health?.port ?? port };
     },
     async stop() {
       if (!started) return;
       started = false;
+      phase = 'stopping';
       if (timer) clearInterval(timer);
       timer = null;
       await app.stop();
@@ -205,6 +224,8 @@ export function createBot(options: CreateBotOptions): RecoverBot {
       if (!(await out.scheduler.drain(waitMs))) log.warn({ pending: out.scheduler.pending }, 'stopped with Slack updates still pending');
       out.scheduler.stop();
       await listener.stop();
+      await health?.close();
+      health = undefined;
       log.info('recover-bot stopped');
     },
   };

@@ -61,6 +61,14 @@ describe('loadConfig', () => {
     for (const bad of ['5', '0', '-1', 'abc', '90000']) expect(() => loadConfig({ RECOVER_LEASE_SECONDS: bad }), bad).toThrow(/RECOVER_LEASE_SECONDS/);
   });
 
+  it('the health port: unset by default (or empty), else a port 0-65535', () => {
+    expect(loadConfig({})).not.toHaveProperty('healthPort');
+    expect(loadConfig({ RECOVER_HEALTH_PORT: '' })).not.toHaveProperty('healthPort');
+    expect(loadConfig({ RECOVER_HEALTH_PORT: '3000' }).healthPort).toBe(3000);
+    expect(loadConfig({ RECOVER_HEALTH_PORT: '0' }).healthPort).toBe(0);
+    for (const bad of ['-1', '65536', 'http', '1.5']) expect(() => loadConfig({ RECOVER_HEALTH_PORT: bad }), bad).toThrow(/RECOVER_HEALTH_PORT/);
+  });
+
   it('reads numbers, prefixes and sources', () => {
     const config = loadConfig({
       RECOVER_PREFETCH_PARALLEL: '16',

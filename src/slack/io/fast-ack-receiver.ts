@@ -5,12 +5,14 @@
  * clicks — get their 200 the moment the signature checks out, before Bolt runs any listener;
  * Bolt then processes them with a no-op ack. Modal submissions (whose ack carries
  * validation errors) and everything else go through Bolt with the real ack, as usual.
+ * It also answers GET /healthz and /readyz (util/health.ts) for the container's HEALTHCHECK.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../types.js';
+import { answerHealth, isHealthRequest, type ReadinessProbe } from '../../util/health.js';
 import { BurstGate } from './burst-gate.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -67,11 +69,17 @@ export class FastAckReceiver implements Receiver {
   private readonly working = new Set<Promise<void>>();
   /** Bolt's work for answered requests waits for the end of a burst of requests (burst-gate.ts). */
   private readonly afterBurst = new BurstGate({ quietMs: BURST_QUIET_MS, maxWaitMs: BURST_MAX_WAIT_MS });
+  /** What /readyz answers; the bot sets it (serveReadiness) once it has started. */
+  private readiness: ReadinessProbe = async () => ({ ready: false, reason: 'starting' });
 
   constructor(private readonly options: FastAckReceiverOptions) {}
 
   init(app: App): void {
     this.app = app;
+  }
+
+  serveReadiness(probe: ReadinessProbe): void {
+    this.readiness = probe;
   }
 
   async start(listen: { port: number; host?: string }): Promise<Server> {
@@ -122,6 +130,10 @@ export class FastAckReceiver implements Receiver {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = this.options.path ?? '/slack/events';
+    if (isHealthRequest(req.method, req.url)) {
+      answerHealth(req, res, this.readiness);
+      return;
+    }
     if (req.method !== 'POST' || req.url?.split('?')[0] !== path) {
       res.writeHead(404).end();
       return;
