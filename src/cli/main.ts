@@ -9,6 +9,7 @@ import { addControlCommands } from './job-commands.js';
 import { addRegistryCommands } from './registry-commands.js';
 import { createRuntime, printFailure, printResult, type CliIo } from './runtime.js';
 import { auditVerify, runBot, runRunner } from './service-commands.js';
+import { addSetupCommands } from './setup-command.js';
 import { versionText } from './version.js';
 import { walAgent, walFetch, walPush } from './wal-commands.js';
 
@@ -83,6 +84,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       process.once('SIGINT', () => abort.abort());
       setExitCode(await walAgent(io, options.socket, abort.signal).catch((error: unknown) => printFailure(io, false, error)));
     });
+
+  // setup-sql: the PostgreSQL roles to create before the first start (README, "Deploying").
+  addSetupCommands(program, io, guarded);
 
   program
     .command('runner')

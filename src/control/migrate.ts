@@ -57,8 +57,27 @@ export async function migrate(pool: pg.Pool, migrations: readonly Migration[] = 
   }
 }
 
+/**
+ * Where the bot has a control-DB role of its own (README, "Deploying"), it may read the schema
+ * but not change it: the runner's role owns it and applies migrations. So the table is created
+ * only when missing (CREATE … IF NOT EXISTS still needs CREATE on the schema), and a change
+ * refused for lack of privileges says which process to start first.
+ */
+function notPermitted(what: string, error: unknown): RecoverError | undefined {
+  if ((error as { code?: unknown } | null)?.code !== '42501') return undefined;
+  return new RecoverError('MIGRATION_INVALID', `${what}: this control-DB role may not change the schema (${(error as Error).message}).`, {
+    hint: "Start a runner of this version first: its role owns the control DB and applies the migrations; then start the bot (README, \"Deploying\").",
+    cause: error,
+  });
+}
+
 async function applyPending(client: pg.PoolClient, migrations: readonly Migration[]): Promise<MigrationResult> {
-  await client.query(CREATE_MIGRATIONS_TABLE);
+  const { rows: present } = await client.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  if (!present[0]?.present) {
+    await client.query(CREATE_MIGRATIONS_TABLE).catch((error: unknown) => {
+      throw notPermitted('The control DB has no schema yet', error) ?? error;
+    });
+  }
   const { rows } = await client.query<{ version: number; name: string; checksum: string }>(
     'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
   );
@@ -87,6 +106,8 @@ async function applyPending(client: pg.PoolClient, migrations: readonly Migratio
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK');
+      const refused = notPermitted(`Control DB migration ${migration.name} is not applied yet`, error);
+      if (refused) throw refused;
       throw new RecoverError('MIGRATION_INVALID', `Control DB migration ${migration.name} failed.`, {
         hint: 'The control DB stays at the previous version; fix the migration and restart.',
         cause: error,

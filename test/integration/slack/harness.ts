@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../../src/config.js';
+import { setupSql } from '../../../src/cli/setup-sql.js';
 import { migrate, type JobRecord } from '../../../src/control/index.js';
 import { createLogger } from '../../../src/log.js';
 import { createBot, type CreateBotOptions, type RecoverBot } from '../../../src/slack/index.js';
@@ -42,6 +43,7 @@ export interface Harness {
   slack: SlackStandIn;
   bot: RecoverBot;
   config: Config;
+  /** A superuser pool on the control DB: the fake runner and the checks (the bot has its own role). */
   pool: pg.Pool;
   runner: FakeRunner;
   /** Stops the bot and starts a fresh one on the same control DB (a restart). */
@@ -59,9 +61,13 @@ export interface HarnessOptions {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const name = `recover_bot_test_${randomBytes(6).toString('hex')}`;
+  // The bot connects as a role of its own with only the grants `recover setup-sql` prints for it
+  // (README, "Deploying"), as deployed: a write the bot needs and the grants lack fails here.
+  const botRole = `${name}_bot`;
   await admin((client) => client.query(`CREATE DATABASE ${name}`));
   const pool = new pg.Pool({ ...SERVER, database: name, max: 8 });
   const cleanups: Array<() => Promise<unknown>> = [
+    () => admin((client) => client.query(`DROP ROLE IF EXISTS ${botRole}`)),
     async () => {
       await pool.end();
       await admin(async (client) => {
@@ -79,6 +85,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   try {
     await migrate(pool);
+    await admin((client) => client.query(`CREATE ROLE ${botRole} LOGIN`));
+    await pool.query(setupSql({ botRole }, ['control-grants']));
+    const botPool = new pg.Pool({ ...SERVER, user: botRole, database: name, max: 8 });
+    cleanups.push(() => botPool.end());
     const botToken = 'xoxb-test-bot-token';
     const signingSecret = 'test-signing-secret';
     const appToken = 'xapp-1-test-app-token';
@@ -113,7 +123,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const launch = async (): Promise<RecoverBot> => {
       const bot = createBot({
         config,
-        control: pool,
+        control: botPool,
         log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
         host: '127.0.0.1',
         pollIntervalMs: 500,
