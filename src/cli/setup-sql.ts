@@ -86,6 +86,8 @@ function productionPart(o: SetupSqlOptions): string[] {
     `GRANT pg_read_all_stats TO ${r};`,
     `-- verify (exact row counts of every table), rows/table previews, locate: read every table.`,
     `GRANT pg_read_all_data TO ${r};`,
+    `-- verify's index check, in each database where you installed amcheck (its functions are not PUBLIC):`,
+    `--   GRANT EXECUTE ON FUNCTION bt_index_check(regclass, boolean) TO ${r};`,
     `-- pitr --to in-place: reload once archiving is resumed and replay settings are removed.`,
     `GRANT EXECUTE ON FUNCTION pg_reload_conf() TO ${r};`,
     `-- database --swap: end the sessions of both databases (never a superuser's); CREATEDB above makes the copy and renames.`,

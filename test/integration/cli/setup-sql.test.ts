@@ -18,6 +18,7 @@ import { allowConnectionsSql, createDatabaseLikeSql, renameDatabaseSql, terminat
 import { createExec } from '../../../src/engine/exec.js';
 import { freePort, initCluster, startOnFreePort, stopCluster, type ClusterHandle } from '../../../src/engine/local-cluster.js';
 import { ownerFor } from '../../../src/engine/os-user.js';
+import { btIndexCheckSql } from '../../../src/engine/integrity/sql.js';
 import { backupStartSql, backupStopSql, localSourceSql, sourceFactsSql, switchWalSql } from '../../../src/engine/sql.js';
 import { until } from '../../support/until.js';
 
@@ -130,6 +131,14 @@ describe('recover setup-sql applied as README "Deploying" says', () => {
     await runner.query('CREATE TABLE app.workflows_restored (LIKE app.workflows INCLUDING ALL)');
     await runner.query('COMMIT');
     await refused(runner, 'INSERT INTO public.secrets VALUES (2)'); // read, not write, outside the owner's tables
+    // verify's index check where amcheck is installed: the grant the production part names in a comment.
+    const app = await as('postgres', 'appdb');
+    await app.query('CREATE EXTENSION amcheck');
+    await refused(runner, "SELECT bt_index_check('app.workflows_pkey'::regclass, true)");
+    const grant = /^--\s+(GRANT EXECUTE ON FUNCTION bt_index_check\(regclass, boolean\) TO "recover_runner";)$/m.exec(setupSql(NAMES, ['production']))![1]!;
+    await app.query(grant);
+    await app.end();
+    await runner.query(btIndexCheckSql, [(await runner.query("SELECT 'app.workflows_pkey'::regclass::oid AS oid")).rows[0].oid]);
 
     const postgres = await as(NAMES.productionRole);
     await postgres.query(createDatabaseLikeSql('appdb_restored_1', { owner: 'app_owner', encoding: 'UTF8', collate: 'C', ctype: 'C', provider: 'c', icuLocale: null }));
