@@ -50,6 +50,8 @@ export type ErrorCode =
   | 'JOB_ENDED'
   /** `recover instances remove` of a side instance whose server runs, without --stop: nothing stopped or removed. */
   | 'INSTANCE_RUNNING'
+  /** `recover disk --fix` found nothing it may free (WAL unarchived or still needed, storage down): nothing was changed; grow the volume or move pg_wal. */
+  | 'DISK_FULL_NOTHING_SAFE'
   | 'INTERNAL';
 
 export class RecoverError extends Error {
@@ -97,6 +99,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   MODE_REFUSED: EXIT.refused,
   JOB_ENDED: EXIT.refused,
   INSTANCE_RUNNING: EXIT.refused,
+  DISK_FULL_NOTHING_SAFE: EXIT.refused,
 };
 
 export function exitCodeFor(code: ErrorCode): number {
