@@ -55,7 +55,8 @@ describe('README "Deploying"', () => {
     // (unit/slack/manifest checks the hint against the registry; here: each is documented.)
     const names = hint.split(' | ').map((alternative) => alternative.trim().split(/\s+/)[0]!);
     expect(names.length).toBeGreaterThan(5);
-    for (const name of names) expect(readme, `/recover ${name}`).toMatch(new RegExp(`\`(/?recover) ${name}\\b`));
+    const undocumented = names.filter((name) => !new RegExp(`\`/?recover ${name}\\b`).test(readme));
+    expect(undocumented, 'subcommands the README never shows as `recover NAME` or `/recover NAME`').toEqual([]);
   });
 
   it('names only variables loadConfig reads (each also in the Configuration table), or the Azure SDK\'s own', () => {
