@@ -9,13 +9,14 @@ import { help } from './help.js';
 import { jobs } from './jobs.js';
 import { locate } from './locate.js';
 import { pitr } from './pitr.js';
+import { preflight } from './preflight/index.js';
 import { rows } from './rows.js';
 import { status } from './status.js';
 import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, jobs, status, cancel];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, jobs, status, cancel, preflight];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

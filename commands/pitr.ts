@@ -2,6 +2,8 @@
  * `/recover pitr …` and `recover pitr …`: point-in-time recovery to a side instance or in
  * place. The words are in pitr-args.ts, what the job reports in pitr-result.ts.
  */
+import { dirname } from 'node:path';
+import { freeSpace, gigabytes, restoreBytesNeeded, spaceRefusal, type SpaceFacts } from '../src/engine/space.js';
 import { z } from 'zod';
 import type { Catalog } from '../src/catalog/catalog.js';
 import { selectRestore, type RestoreSelection } from '../src/catalog/select-restore.js';
@@ -28,6 +30,8 @@ export interface PitrFacts {
   selection?: RestoreSelection;
   /** RECOVER_SOURCE_DATA_DIR of the planning runner: an in-place plan records it (a lost runner's message names it). */
   productionDataDir?: string | null;
+  /** Free space where the restore would write (engine/space.ts); absent: not measured (a plan built in a test). */
+  space?: SpaceFacts | null;
 }
 
 /** Exactly what the runner executes with: the plan pins the base backup and the instance name. */
@@ -75,7 +79,9 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
     // if a transaction ends after it there; archive times cannot tell, the WAL itself can
     // (engine/pitr-plan.ts), and the refusal then names a time that really restores.
     const selection = await selectPitr(ctx.engine, catalog, { target: targetFromArgs(args.target), inclusive: args.inclusive, ...(args.backupId ? { backupId: args.backupId } : {}) }, ctx.config.pg);
-    return { catalog, instancesInUse, selection, productionDataDir: ctx.config.source.dataDir ?? null };
+    const where = args.to === 'in-place' ? (ctx.config.source.dataDir ? dirname(ctx.config.source.dataDir) : null) : ctx.config.restoreRoot;
+    const space = where ? await freeSpace(where).catch(() => null) : null;
+    return { catalog, instancesInUse, selection, productionDataDir: ctx.config.source.dataDir ?? null, space };
   },
   plan(args, facts: PitrFacts & BaseFacts): Plan {
     const target = targetFromArgs(args.target);
@@ -90,6 +96,10 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
         hint: args.instance ? 'Choose another --instance name, or leave it out to get a new unique one.' : 'Run the command again for a new name.',
       });
     }
+    // Refused before anything is made, rather than a disk filling half-way through (engine/space.ts).
+    const needed = restoreBytesNeeded(selection.backup.databaseBytes, selection.walBytes);
+    const noSpace = spaceRefusal(facts.space ?? null, needed, inPlace ? 'in-place' : 'side');
+    if (noSpace) throw noSpace;
     const where = inPlace ? `production ${facts.production.name} (in place; old data directory kept)` : `new side instance ${instanceName}`;
     const targetText = describeArgsTarget(target, args.inclusive);
     const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2]) => declaredStep(STEPS, kind, extra);
@@ -124,6 +134,7 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
         WAL: `${selection.requiredSegments.length} segments ${selection.requiredSegments[0]} … ${selection.requiredSegments.at(-1)} (${(selection.walBytes / 1e6).toFixed(0)} MB), timeline ${selection.timeline}`,
         'Restorable window': `${selection.window.earliest ?? '?'} … ${selection.window.latest ?? '?'}`,
         'Restores to': where,
+        ...(facts.space ? { Space: `needs about ${gigabytes(needed)}; ${gigabytes(facts.space.freeBytes)} free in ${facts.space.path}` } : {}),
       },
       params,
     };

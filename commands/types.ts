@@ -152,6 +152,8 @@ export interface RecoverCommand<Args = any, Facts = any, Params = any, Result = 
   plan?(args: Args, facts: Facts & BaseFacts): Plan;
   /** Read-only commands answered by their plan (no job): the full answer, for the CLI. */
   report?(args: Args, facts: Facts & BaseFacts): { result: unknown; text: string };
+  /** A report that found something wrong (a failed preflight check): the CLI exits 1 with it after printing the report. */
+  reportVerdict?(result: unknown): RecoverError | null;
   /** The CLI's --dry-run: what to print besides the plan (default the plan alone). */
   dryRun?(plan: Plan, facts: Facts & BaseFacts): { result: unknown; text: string };
 

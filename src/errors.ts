@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'INSTANCE_RUNNING'
   /** `recover disk --fix` found nothing it may free (WAL unarchived or still needed, storage down): nothing was changed; grow the volume or move pg_wal. */
   | 'DISK_FULL_NOTHING_SAFE'
+  /** A restore that cannot fit where it would write (engine/space.ts). */
+  | 'NO_SPACE'
   | 'INTERNAL';
 
 export class RecoverError extends Error {
@@ -100,6 +102,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   JOB_ENDED: EXIT.refused,
   INSTANCE_RUNNING: EXIT.refused,
   DISK_FULL_NOTHING_SAFE: EXIT.refused,
+  NO_SPACE: EXIT.refused,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

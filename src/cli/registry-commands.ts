@@ -34,6 +34,12 @@ export async function runRegistryCommand(io: CliIo, command: RecoverCommand, tok
     // Read-only: a --confirm its words took is refused (nothing to confirm), never silently ignored.
     await confirmOrRefuse(io, { risk: command.risk(args), expected: facts.production.name, given: cli.confirm, dryRun: cli.dryRun, json: cli.json });
     const { result, text } = command.report(args, facts);
+    const failure = command.reportVerdict?.(result) ?? null;
+    if (failure) {
+      if (!cli.json) io.stdout.write(`${forSurface(text, 'cli')}\n`);
+      setExitCode(printFailure(io, cli.json, failure, result));
+      return;
+    }
     printResult(io, cli.json, result, () => text);
     return;
   }

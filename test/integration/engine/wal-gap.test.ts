@@ -104,6 +104,37 @@ describe('the CLI over the same archive', () => {
 
   });
 
+  test('recover preflight reads production, storage and the disks: the gap fails WAL continuity (exit 1); a missing part fails the backup check', async () => {
+    const { code, stdout } = await run(['preflight', '--json']);
+    expect(code).toBe(1);
+    const out = JSON.parse(stdout);
+    expect(out).toMatchObject({ ok: false, code: 'VERIFY_FAILED' });
+    const check = (name: string) => out.result.checks.find((c: { name: string }) => c.name === name);
+    expect(check('wal_level')).toMatchObject({ status: 'pass', detail: 'replica' });
+    expect(check('archive_mode').status).toBe('pass');
+    expect(check('roles')).toMatchObject({ status: 'pass', detail: expect.stringContaining('superuser') });
+    expect(check('base backups')).toMatchObject({ status: 'pass', detail: expect.stringContaining('every part present with its size') });
+    expect(check('WAL continuity')).toMatchObject({ status: 'fail', detail: expect.stringContaining(`gap at ${segments[1]}`) });
+    expect(check('space for a side restore').status).toBe('pass');
+    const text = await run(['preflight']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toMatch(/^Preflight: FAIL/);
+    expect(text.stdout).toContain(`FAIL  WAL continuity: gap at ${segments[1]}`);
+
+    // One part of the newest backup gone from storage: named, and put back afterwards.
+    const [backup] = (await readCatalog(sandbox.storage, new Date())).backups;
+    const key = `${sandbox.storage.backupPrefix}${backup!.id}/${backup!.files[0]!.name}`;
+    const chunks: Buffer[] = [];
+    for await (const chunk of await sandbox.storage.backups.getStream(key)) chunks.push(chunk as Buffer);
+    await sandbox.storage.backups.delete(key);
+    try {
+      const missing = JSON.parse((await run(['preflight', '--json'])).stdout);
+      expect(missing.result.checks.find((c: { name: string }) => c.name === 'base backups')).toMatchObject({ status: 'fail', detail: expect.stringContaining(`${backup!.files[0]!.name} is missing`) });
+    } finally {
+      await sandbox.storage.backups.put(key, Buffer.concat(chunks));
+    }
+  });
+
   test('recover backup takes another base backup with a complete manifest; its log lines only when LOG_LEVEL asks', async () => {
     // LOG_LEVEL unset: stderr is for people (progress, errors), so the info lines a backup logs (how it reads the source) stay out.
     const { code, stdout, stderr } = await runCli(['backup', '--json'], { ...sandbox.cliEnv(), LOG_LEVEL: undefined });
