@@ -53,7 +53,7 @@ export async function runRunner(io: CliIo): Promise<void> {
     const { healthPort } = runtime.config;
     if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, probe: runnerReadiness(control, runnerId, () => running) });
     await migrate(control);
-    const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
+    const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
     // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.
     const schedule = runnerBackupSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     await runner.start();

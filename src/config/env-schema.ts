@@ -1,6 +1,6 @@
 /** Every environment variable recover-bot reads, with its default and its check (see README, "Configuration"). */
 import { z } from 'zod';
-import { parseFailpoints } from '../engine/failpoints.js';
+import { parseFailpoints } from './failpoints.js';
 import {
   approversSchema,
   azureConnectionString,

@@ -1,5 +1,5 @@
 /** The parsed configuration handed to every process; see loadConfig in ../config.ts. */
-import type { Failpoint } from '../engine/failpoints.js';
+import type { Failpoint } from './failpoints.js';
 
 export type AzureAuth =
   | { kind: 'connection-string'; connectionString: string }

@@ -5,8 +5,8 @@
  * (pitr, and later table, rows, database, drill); pitr in place uses `restoreToTarget` over
  * production's own directory. Steps reported: restore-base-backup, configure-recovery, replay-wal.
  */
-import { removeWorkJournal, writeWorkJournal } from './work-journal.js';
-import { chown, rm, writeFile } from 'node:fs/promises';
+import { removeWorkFiles, writeWorkJournal } from './work-journal.js';
+import { chown, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseLsn, segmentName, segmentOfLsn, timelineForSegment } from '../catalog/segments.js';
 import { describeTarget, type RestoreSelection } from '../catalog/select-restore.js';
@@ -25,7 +25,7 @@ import { configureRecovery, lastNeededLsn, mustReachLsn, startAndWatchRecovery, 
 import { restoreBaseBackup } from './restore-base.js';
 import { endReplayTuning, type TuningEnd } from './replay-tuning.js';
 import { createSideInstance } from './restore-layout.js';
-import { openSideInstance, removeTree, stopSideInstance } from './instances.js';
+import { openSideInstance, stopSideInstance } from './instances.js';
 import { ownerFor } from './os-user.js';
 import { writeSideConfig } from './source-layout.js';
 
@@ -240,18 +240,8 @@ export async function restoreToTarget(
   } finally {
     await agent?.close();
     await fetcher?.stop();
-    // Inside a directory the postgres user can write: removed without following symlinks.
-    const spoolGone = await removeTree(ctx.exec, spoolDir).then(
-      () => true,
-      (error: unknown) => {
-        ctx.log.error({ err: error }, `could not remove the WAL spool ${spoolDir}; the next runner start tries again`);
-        return false;
-      },
-    );
-    await rm(hookPath, { force: true });
-    await rm(socketPath, { force: true });
-    // Kept while something is left, so the next runner start tidies it.
-    if (journaled && spoolGone) await removeWorkJournal(workDir).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove ${workDir}/recover-work.json`));
+    // The journal goes last: while something is left, the next runner start tidies it.
+    if (journaled) await removeWorkFiles(ctx.exec, workDir).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove the WAL spool, hook or socket in ${workDir}; the next runner start tries again`));
   }
 }
 

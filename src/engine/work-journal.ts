@@ -12,7 +12,9 @@
 import { lstat, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath, writeJsonDurably } from './durable-file.js';
+import type { Exec } from './exec.js';
 import { journalFileRefusal } from './in-place-journal.js';
+import { removeTree } from './instances.js';
 
 export const WORK_JOURNAL_FILE = 'recover-work.json';
 /** What restoreToTarget makes in the work directory, and a tidy removes. */
@@ -36,6 +38,14 @@ export async function writeWorkJournal(workDir: string, journal: WorkJournal): P
 export async function removeWorkJournal(workDir: string): Promise<void> {
   await rm(workJournalPath(workDir), { force: true });
   await fsyncPath(workDir);
+}
+
+/** The spool (inside a directory the postgres user can write: removed without following symlinks), hook and socket, then the journal. */
+export async function removeWorkFiles(exec: Exec, workDir: string): Promise<void> {
+  await removeTree(exec, join(workDir, WORK_FILES.spool));
+  await rm(join(workDir, WORK_FILES.hook), { force: true });
+  await rm(join(workDir, WORK_FILES.socket), { force: true });
+  await removeWorkJournal(workDir);
 }
 
 /** Why the parsed content is not a work journal recover-bot writes, or null. Pure. */

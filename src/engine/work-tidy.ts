@@ -9,13 +9,12 @@
  * Whether a journal may be touched (its job is not held by a live runner) is the caller's
  * decision, as for the in-place journal.
  */
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { EngineContext } from './context.js';
 import { readJournal } from './in-place-journal.js';
-import { listInstances, openSideInstance, removeTree, stopSideInstance, type InstanceConfig } from './instances.js';
-import { readWorkJournal, removeWorkJournal, WORK_FILES, type WorkJournal } from './work-journal.js';
+import { listInstances, openSideInstance, stopSideInstance, type InstanceConfig } from './instances.js';
+import { readWorkJournal, removeWorkFiles, WORK_FILES, type WorkJournal } from './work-journal.js';
 
 export type TidyConfig = InstanceConfig & { source: Pick<Config['source'], 'dataDir'> };
 
@@ -29,13 +28,6 @@ export interface WorkTidied {
   message: string;
 }
 
-async function removeWorkFiles(ctx: EngineContext, workDir: string): Promise<void> {
-  await removeTree(ctx.exec, join(workDir, WORK_FILES.spool));
-  await rm(join(workDir, WORK_FILES.hook), { force: true });
-  await rm(join(workDir, WORK_FILES.socket), { force: true });
-  await removeWorkJournal(workDir);
-}
-
 async function tidySide(ctx: EngineContext, config: TidyConfig, name: string, journal: WorkJournal): Promise<WorkTidied> {
   const workDir = join(config.restoreRoot, name);
   const who = journal.jobId ? `job ${journal.jobId}` : `a CLI restore (pid ${journal.pid})`;
@@ -47,7 +39,7 @@ async function tidySide(ctx: EngineContext, config: TidyConfig, name: string, jo
       await stopSideInstance(instance, 'immediate');
       said.push(`stopped its half-restored server (pid ${instance.running.pid}), which was replaying WAL from the lost runner`);
     }
-    await removeWorkFiles(ctx, workDir);
+    await removeWorkFiles(ctx.exec, workDir);
     said.push('removed its WAL spool, restore hook and socket');
     const message = `recover-bot found side instance ${name}, left mid-restore by ${who} whose runner was lost: ${said.join('; ')}. The instance is NOT a finished restore; its directory ${workDir} is kept for inspection (server log: ${join(workDir, 'server.log')}). Remove it with \`recover instances remove ${name}\`, and ask again for the restore.`;
     ctx.log.warn({ jobId: journal.jobId, instance: name }, message);
@@ -82,7 +74,7 @@ export async function tidyLostWork(ctx: EngineContext, config: TidyConfig, mayTo
     // Production's own state first: while an in-place journal is left, its recovery may still need the server.
     if (journal && (await mayTouch(journal)) && (await readJournal(dataDir).then((j) => j === null, () => false))) {
       try {
-        await removeWorkFiles(ctx, workDir);
+        await removeWorkFiles(ctx.exec, workDir);
         ctx.log.warn({ jobId: journal.jobId }, `removed the WAL spool, hook and socket a lost in-place restore left in ${workDir}`);
       } catch (error) {
         ctx.log.error({ err: error, workDir }, 'could not tidy what a lost in-place restore left; trying again later');

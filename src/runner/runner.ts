@@ -12,11 +12,9 @@
  * control DB was away longer than the lease), the runner stops it at once, starts no further
  * step and records nothing more; its log says what it had done.
  *
- * A runner that dies during an in-place restore leaves its journal beside production's data
- * directory; every pass (at most every 5 s) looks for one and, once no live runner holds its
- * job, rolls the restore back or finishes it (journal-check.ts).
+ * What a lost runner's restore left on this host (journals) is put right at every pass, at most
+ * every 5 s, once no live runner holds its job (journal-check.ts).
  */
-import { failpointTrigger } from '../engine/failpoints.js';
 import type pg from 'pg';
 import {
   claimNextJob,
@@ -33,6 +31,7 @@ import {
   type JobRecord,
 } from '../control/index.js';
 import { requireProductionName, type Config } from '../config.js';
+import type { EngineContext } from '../engine/context.js';
 import type { Exec } from '../engine/exec.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import type { Storage } from '../storage/blob-store.js';
@@ -49,6 +48,7 @@ export interface RunnerOptions {
   control: pg.Pool;
   storage: Storage;
   exec: Exec;
+  failpoint?: EngineContext['failpoint']; // RECOVER_FAILPOINTS (fault tests only): the CLI runtime's
   log: Logger;
   clock: Clock;
   runnerId: string;
@@ -70,7 +70,6 @@ export function createRunner(options: RunnerOptions): Runner {
   const productionName = requireProductionName(config);
   const pollMs = options.pollMs ?? 1000;
   const leaseSeconds = options.leaseSeconds ?? config.leaseSeconds ?? 60;
-  const failpoint = failpointTrigger(config.failpoints ?? [], log);
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -111,8 +110,7 @@ export function createRunner(options: RunnerOptions): Runner {
     copies: controlCopyRecords(control, { pool: config.pool, log }),
     engine: { log, exec: options.exec, storage: options.storage, clock: options.clock, signal: new AbortController().signal, events: { emit: () => undefined } },
   };
-
-  // An in-place restore whose runner was lost leaves a journal beside production's data directory.
+  // What a lost runner's restore left on this host: its journals say what (journal-check.ts).
   const checkJournal = journalCheck({ config, control, engine: gather.engine, log, runnerId, busy: () => currentAbort !== undefined, retry: (what, work) => retry(what, work) });
 
   async function runJob(job: JobRecord): Promise<void> {
@@ -185,7 +183,7 @@ export function createRunner(options: RunnerOptions): Runner {
       const events = writer;
       const ctx = {
         jobId: job.id,
-        ...(failpoint ? { failpoint } : {}),
+        ...(options.failpoint ? { failpoint: options.failpoint } : {}),
         log: log.child({ jobId: job.id }),
         exec: options.exec,
         storage: options.storage,
@@ -199,9 +197,7 @@ export function createRunner(options: RunnerOptions): Runner {
           },
         },
       };
-      // Within the lease: longer, the job may already be RUNNER_LOST and the write is refused anyway.
-      const retryWrite = <T>(what: string, work: () => Promise<T>) => retry(what, work, leaseSeconds * 1000, abort.signal);
-      const { result, verdict } = await executePlan(ctx, control, config, job, plan, fence, retryWrite);
+      const { result, verdict } = await executePlan(ctx, control, config, job, plan, fence, (what, work) => retry(what, work, leaseSeconds * 1000, abort.signal));
       await writer.flush();
       if (verdict) log.error({ jobId: job.id, code: verdict.code }, verdict.message);
       await finish(job, verdict ? { status: 'failed', error: { code: verdict.code, message: verdict.forChannel() }, result } : { status: 'succeeded', result });
