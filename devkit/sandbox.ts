@@ -46,6 +46,8 @@ export interface SandboxOptions {
   log?: Logger;
   pgBin?: string;
   productionSettings?: Record<string, string>;
+  /** More initdb options for production, e.g. `--waldir` on a small filesystem and `--wal-segsize 1` (disk-full tests). */
+  productionInitdb?: string[];
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -109,6 +111,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       dataDir: join(root, 'prod', 'data'),
       socketDir: join(root, 'prod', 'run'),
       port: await freePort(),
+      ...(options.productionInitdb ? { initdb: options.productionInitdb } : {}),
       settings: {
         wal_level: 'replica',
         archive_mode: 'on',

@@ -63,6 +63,8 @@ export interface InitOptions {
   socketDir: string;
   port: number;
   settings?: Record<string, string>;
+  /** More initdb options (`--waldir`, `--wal-segsize`). */
+  initdb?: readonly string[];
 }
 
 /** The data directory's parent is owned by the postgres user too: the server log goes there. */
@@ -70,7 +72,7 @@ export async function initCluster(exec: Exec, options: InitOptions): Promise<Clu
   await makeOwnedDir(dirname(options.dataDir), options.owner);
   await makeOwnedDir(options.dataDir, options.owner);
   await makeOwnedDir(options.socketDir, options.owner);
-  const [file, args] = initdbArgs(options.bin, options.dataDir);
+  const [file, args] = initdbArgs(options.bin, options.dataDir, options.initdb);
   await exec.run(file, args, { asUser: options.osUser, timeoutMs: 120_000 });
   await appendConf(
     options.dataDir,

@@ -54,8 +54,9 @@ export function pgCtlStopArgs(bin: string, dataDir: string, mode: 'smart' | 'fas
   return [join(bin, 'pg_ctl'), ['stop', '--pgdata', dataDir, '--mode', mode, '--wait', '--timeout', String(timeoutSeconds), '--silent']];
 }
 
-export function initdbArgs(bin: string, dataDir: string): [string, string[]] {
-  return [join(bin, 'initdb'), ['--pgdata', dataDir, '--auth', 'trust', '--username', 'postgres', '--encoding', 'UTF8', '--no-instructions']];
+/** `extra`: e.g. `--waldir DIR` or `--wal-segsize 1` (tests that fill a small pg_wal filesystem). */
+export function initdbArgs(bin: string, dataDir: string, extra: readonly string[] = []): [string, string[]] {
+  return [join(bin, 'initdb'), ['--pgdata', dataDir, '--auth', 'trust', '--username', 'postgres', '--encoding', 'UTF8', '--no-instructions', ...extra]];
 }
 
 /** Which tar extracts base backups: libarchive's bsdtar when the runner has it, else GNU tar (tar-tool.ts). */

@@ -162,12 +162,12 @@ async function biggestRelations(dataDir: string, connection: TargetConnection | 
     if (!/^\d+$/.test(db)) continue;
     for (const file of await readdir(join(dataDir, 'base', db)).catch(() => [] as string[])) {
       const node = /^(\d+)/.exec(file)?.[1];
-      if (!node) continue;
+      if (!node || Number(node) < 16384) continue; // below: the system catalogs' own files
       const stats = await lstat(join(dataDir, 'base', db, file)).catch(() => null);
       if (stats?.isFile()) sizes.set(`base/${db}/${node}`, (sizes.get(`base/${db}/${node}`) ?? 0) + stats.size);
     }
   }
-  return [...sizes].map(([name, bytes]) => ({ name: `${name} (relfilenode; server down)`, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 10);
+  return [...sizes].map(([name, bytes]) => ({ name: `${name} (a relfilenode: names need the server up)`, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, 10);
 }
 
 export async function inspectDisk(ctx: EngineContext, config: DiskConfig, dataDir: string): Promise<DiskFacts> {
@@ -181,7 +181,7 @@ export async function inspectDisk(ctx: EngineContext, config: DiskConfig, dataDi
   try {
     archive = { reachable: true, archived: [...(await archivedSegments(ctx.storage, wal.segments))] };
   } catch (error) {
-    archive = { reachable: false, error: (error as Error).message.split('\n')[0]! };
+    archive = { reachable: false, error: (error as Error).message.split('\n')[0]!.replace(/\.$/, '') };
   }
   const slots = answering ? await slotsFromServer(answering) : await readSlotFiles(dataDir);
   const logDir = await logDirectory(dataDir, connection, Boolean(answering));
