@@ -5,6 +5,7 @@
 import { backups } from './backups.js';
 import { cancel } from './cancel.js';
 import { database } from './database.js';
+import { disk } from './disk/index.js';
 import { help } from './help.js';
 import { jobs } from './jobs.js';
 import { locate } from './locate.js';
@@ -16,7 +17,7 @@ import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, jobs, status, cancel, preflight];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, jobs, status, cancel, preflight, disk];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);
