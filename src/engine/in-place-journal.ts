@@ -34,6 +34,8 @@ export interface InPlaceJournal {
   /** Production's config_file when outside the data directory (started with -c config_file). */
   configFile: string | null;
   stopMethod: 'pg_ctl' | 'hook';
+  /** Production was down (crashed) when the job began: a roll-back puts its directory back and does not start it. */
+  leaveStopped?: boolean;
   phase: JournalPhase;
   updatedAt: string;
 }
@@ -72,12 +74,14 @@ export interface RecoveryDecision {
  * directory kept). Once verified, the restored data is production's: finish (no destructive
  * step runs again). The original counts as moved only while the moved-aside directory exists.
  */
-export function decideRecovery(journal: Pick<InPlaceJournal, 'phase' | 'movedAside'>, disk: DiskFacts): RecoveryDecision {
+export function decideRecovery(journal: Pick<InPlaceJournal, 'phase' | 'movedAside' | 'leaveStopped'>, disk: DiskFacts): RecoveryDecision {
   const startIfDown: RecoveryAction[] = disk.serverOnDataDir ? [] : ['start'];
   if (journal.phase === 'verified') return { kind: 'finish', actions: [...startIfDown, 'remove-pause', 'check', 'remove-journal'] };
   const moved = journal.movedAside !== null && disk.movedAsideExists;
+  // Production was down before the job (crashed, maybe damaged): put back, never started.
+  const startAgain: RecoveryAction[] = journal.leaveStopped === true ? [] : ['start', 'check'];
   // Not moved (or already put back): the data directory is production's own, at most stopped.
-  if (!moved) return { kind: 'roll-back', actions: [...startIfDown, 'check', 'remove-journal'] };
+  if (!moved) return { kind: 'roll-back', actions: [...(journal.leaveStopped === true ? [] : [...startIfDown, 'check' as const]), 'remove-journal'] };
   return {
     kind: 'roll-back',
     actions: [
@@ -85,8 +89,7 @@ export function decideRecovery(journal: Pick<InPlaceJournal, 'phase' | 'movedAsi
       ...(disk.dataDirExists ? (['keep-failed'] as const) : []),
       'put-back',
       'remove-pause',
-      'start',
-      'check',
+      ...startAgain,
       'remove-journal',
     ],
   };
@@ -126,6 +129,7 @@ export function journalRefusal(journal: InPlaceJournal, dataDir: string): string
   if (journal.movedAside !== null && !named('before').test(journal.movedAside)) return `the directory it would put back, ${String(journal.movedAside)}, is not ${dataDir}.before-pitr-<time>`;
   if (journal.failedDir !== null && !named('failed').test(journal.failedDir)) return `the directory it would keep the restore in, ${String(journal.failedDir)}, is not ${dataDir}.failed-pitr-<time>`;
   if (journal.configFile !== null && (typeof journal.configFile !== 'string' || !journal.configFile.startsWith('/'))) return 'its config_file is not an absolute path';
+  if (journal.leaveStopped !== undefined && typeof journal.leaveStopped !== 'boolean') return 'its leaveStopped is not true or false';
   return null;
 }
 
@@ -149,7 +153,7 @@ export async function removeJournal(dataDir: string): Promise<void> {
 
 /** The journal of one in-place restore, updated phase by phase (each update durable before it returns). */
 export interface JournalWriter {
-  update(patch: Partial<Pick<InPlaceJournal, 'phase' | 'movedAside' | 'failedDir' | 'configFile' | 'stopMethod'>>): Promise<void>;
+  update(patch: Partial<Pick<InPlaceJournal, 'phase' | 'movedAside' | 'failedDir' | 'configFile' | 'stopMethod' | 'leaveStopped'>>): Promise<void>;
   remove(): Promise<void>;
   readonly current: InPlaceJournal | null;
 }

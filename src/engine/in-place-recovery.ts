@@ -150,7 +150,7 @@ export async function recoverInterruptedInPlace(ctx: EngineContext, config: Reco
   }
   const state = decision.kind === 'finish'
     ? `The restored data had passed verification, so the restore was finished: production runs on the restored data${journal.movedAside ? `; the previous data directory is kept at ${journal.movedAside}` : ''}.`
-    : `Production runs on its previous data directory ${dataDir}, unchanged by the job${failedDir && done.includes('keep-failed') ? `; the half-restored one is kept at ${failedDir} for inspection` : ''}.`;
+    : `${journal.leaveStopped === true ? `Production's previous data directory is back at ${dataDir} and left STOPPED, as it was before the job (it was down)` : `Production runs on its previous data directory ${dataDir}, unchanged by the job`}${failedDir && done.includes('keep-failed') ? `; the half-restored one is kept at ${failedDir} for inspection` : ''}.`;
   const message = `recover-bot found in-place job ${journal.jobId ?? '(CLI)'} interrupted (its runner was lost at phase ${journal.phase}) and ${decision.kind === 'finish' ? 'finished it' : 'rolled it back'}: ${said.join('; ') || 'nothing needed doing'}. ${state}`;
   ctx.log.warn({ jobId: journal.jobId }, message);
   return { journal, kind: decision.kind, ok: true, done, message };

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { describeTarget, type RestoreSelection } from '../catalog/select-restore.js';
+import { formatLsn, parseLsn } from '../catalog/segments.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import type { RecoveryTarget, TargetAction } from '../types.js';
 import { parseConnectionUrl, pgClientConfig } from '../util/connection-url.js';
@@ -37,6 +38,21 @@ export interface PitrRequest {
   replaySettingsOverride?: Record<string, string>;
   /** Called before every destructive step; throws to stop (the runner re-checks approvals here). */
   beforeDestructiveStep?: (step: string) => Promise<void>;
+  /**
+   * In place, once production is stopped and before its directory is moved aside (crash: save
+   * and archive the WAL only production's pg_wal holds). The backup and WAL are chosen again
+   * after it: the archive may hold more now.
+   */
+  afterStop?: () => Promise<void>;
+  /** In place, once recovery is configured and before the server starts: e.g. put saved WAL into pg_wal. */
+  beforeReplay?: (dataDir: string) => Promise<void>;
+  /**
+   * Read after afterStop: replay must get past this LSN (crash: the last record of the saved
+   * local WAL), or the restore fails and is rolled back, never verified short.
+   */
+  mustReplayPast?: () => bigint | null;
+  /** In place: production was down before the job; a roll-back puts its directory back and leaves it stopped. */
+  leaveStoppedIfDown?: boolean;
 }
 
 export interface PitrResult {
@@ -59,7 +75,7 @@ export interface PitrResult {
 
 type Owner = { uid: number; gid: number } | undefined;
 
-function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner, selection: RestoreSelection): RestoreLayout & { swap: InPlaceSwap; journal: JournalWriter } {
+function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner, selection: RestoreSelection, leaveStoppedIfDown: boolean): RestoreLayout & { swap: InPlaceSwap; journal: JournalWriter } {
   if (!config.source.dataDir || !config.source.url) {
     throw new RecoverError('CONFIG_INVALID', 'An in-place restore needs RECOVER_SOURCE_DATA_DIR and RECOVER_SOURCE_URL.', {
       hint: 'Configure where production keeps its data and how to connect to it, or restore to a side instance.',
@@ -68,7 +84,7 @@ function inPlaceLayout(ctx: EngineContext, config: RestoreConfig, owner: Owner, 
   const connection = pgClientConfig(parseConnectionUrl(config.source.url), 'postgres');
   // Written before each destructive step: a runner lost half-way leaves what another needs to put production back.
   const journal = journalWriter(config.source.dataDir, ctx.jobId ?? null, ctx.clock);
-  const swap = inPlaceSwap(ctx, config.pg, config, connection, owner, selection.backup.sourceLayout, journal);
+  const swap = inPlaceSwap(ctx, config.pg, config, connection, owner, selection.backup.sourceLayout, journal, { leaveStoppedIfDown });
   return { dataDir: swap.dataDir, workDir: swap.workDir, logFile: swap.logFile, connection, side: false, swap, journal, start: () => swap.startProduction(ctx.signal), stop: async () => void (await swap.stopProduction()) };
 }
 
@@ -76,10 +92,10 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
   const began = ctx.clock.now();
   ctx.events.emit({ type: 'job.started', at: nowIso(ctx.clock), command: `pitr to ${describeTarget(request.target)}` });
   const finishSelect = step(ctx, 'select', 'Choose base backup and check the WAL chain');
-  const selection = await planPitr(ctx, request, config.pg);
+  let selection = await planPitr(ctx, request, config.pg);
   finishSelect(`backup ${selection.backup.id}, ${selection.requiredSegments.length} WAL segments`);
   const owner = await ownerFor(config.pg.osUser);
-  const layout = request.to === 'side' ? await sideLayout(ctx, config, request, owner) : inPlaceLayout(ctx, config, owner, selection);
+  const layout = request.to === 'side' ? await sideLayout(ctx, config, request, owner) : inPlaceLayout(ctx, config, owner, selection, request.leaveStoppedIfDown ?? false);
   const swap = 'swap' in layout ? (layout.swap as InPlaceSwap) : undefined;
   const journal = 'journal' in layout ? (layout.journal as JournalWriter) : undefined;
   const before = swap ? (kind: string) => request.beforeDestructiveStep?.(kind) ?? Promise.resolve() : undefined;
@@ -92,15 +108,32 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
       await before!('stop-production');
       const finishStop = step(ctx, 'stop-production', 'Stop production');
       finishStop(await swap.stopProduction());
+      if (request.afterStop) {
+        await request.afterStop();
+        selection = await planPitr(ctx, request, config.pg);
+      }
       await before!('move-aside');
       const finishMove = step(ctx, 'move-aside', "Move production's data directory aside (kept, not deleted)");
       finishMove(await swap.moveAside());
     }
     replayed = await restoreToTarget(ctx, config, selection, layout, request, owner, {
       ...(before ? { beforeStep: before } : {}),
-      ...(swap ? { afterConfigure: () => swap.pauseArchiving() } : {}),
+      ...(swap
+        ? {
+            afterConfigure: async () => {
+              await swap.pauseArchiving();
+              await request.beforeReplay?.(layout.dataDir);
+            },
+          }
+        : {}),
     });
     const { outcome } = replayed;
+    const past = request.mustReplayPast?.() ?? null;
+    if (past !== null && parseLsn(outcome.replayLsn) <= past) {
+      throw new RecoverError('RECOVERY_FAILED', `Replay ended at ${outcome.replayLsn}, before the last WAL record it had to replay (at ${formatLsn(past)}); the restored data is short and is not the result.`, {
+        hint: `See the server log ${layout.logFile}: the saved WAL was not replayed to its end.`,
+      });
+    }
 
     const finishVerify = step(ctx, 'verify', 'Verify the restored data');
     if (swap) ctx.failpoint?.('in-place:verify');

@@ -22,6 +22,7 @@ import { configFileOutside, readSourceLayout, type SourceLayout } from './source
 import { withTargetClient, type TargetConnection } from './pg-client.js';
 import type { Config } from '../config.js';
 import type { JournalWriter } from './in-place-journal.js';
+import { serverRunning } from './recovery.js';
 
 type Owner = { uid: number; gid: number } | undefined;
 
@@ -95,6 +96,11 @@ export async function createSideInstance(restoreRoot: string, name: string, owne
   };
 }
 
+export interface SwapOptions {
+  /** Production found down when the job stops it (crashed): a roll-back puts its directory back and leaves it stopped. */
+  leaveStoppedIfDown?: boolean;
+}
+
 export interface InPlaceSwap {
   dataDir: string;
   workDir: string;
@@ -141,12 +147,14 @@ export async function removeArchivingPause(dataDir: string): Promise<boolean> {
  * `recorded`: the source layout in the restored backup's manifest, for when production cannot be asked (already down).
  * `journal`: written before each destructive action (in-place-journal.ts), so a lost runner's restore can be put right.
  */
-export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner, recorded?: SourceLayout, journal?: JournalWriter): InPlaceSwap {
+export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pick<Config, 'source' | 'recoveryTimeoutSeconds'>, connection: TargetConnection, owner: Owner, recorded?: SourceLayout, journal?: JournalWriter, options: SwapOptions = {}): InPlaceSwap {
   const dataDir = config.source.dataDir!;
   const workDir = `${dataDir}.recover`;
   const logFile = join(workDir, 'server.log');
   const stop = config.source.stop;
   let stopped = false;
+  // Production found down (crashed) with leaveStoppedIfDown: a roll-back never starts it (crash recovery over damaged files could lose data silently).
+  let leaveStopped = false;
   let oldDataDir: string | null = null;
   // Debian's packages keep postgresql.conf under /etc: production (the restored server, and the
   // old one after a roll-back) is started with it, as it normally is, never on the data directory alone.
@@ -184,13 +192,23 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
       return learned ? configFile : configFileOutside(recorded, dataDir);
     },
     async stopProduction() {
+      // A crashed server leaves its postmaster.pid behind: pg_ctl stop would fail on it.
+      const wasRunning = await serverRunning(dataDir);
+      leaveStopped = !wasRunning && options.leaveStoppedIfDown === true;
+      const down = wasRunning ? undefined : 'it was not running';
       // Marked first: a stop that fails half-way leaves production in an unknown state, and
       // the roll-back must try to start it again.
       if (stop.method === 'hook') {
-        await journal?.update({ phase: 'stopping', stopMethod: 'hook' });
+        await journal?.update({ phase: 'stopping', stopMethod: 'hook', ...(leaveStopped ? { leaveStopped } : {}) });
         stopped = true;
-        await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
-        return undefined;
+        // Run even when down: the service manager must not start it again behind the restore.
+        try {
+          await ctx.exec.run(stop.stopCommand![0]!, stop.stopCommand!.slice(1), { signal: ctx.signal, timeoutMs: 600_000 });
+        } catch (error) {
+          if (wasRunning || (await serverRunning(dataDir))) throw error;
+          ctx.log.warn({ err: error }, 'the stop hook failed, and production was not running: going on');
+        }
+        return down;
       }
       const outside = await learnConfigFile();
       // Started on the data directory alone, production would find no configuration (or a stub)
@@ -200,10 +218,10 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
           hint: 'Grant the role in RECOVER_SOURCE_URL pg_read_all_settings so config_file can be read, or set RECOVER_SOURCE_STOP=hook with RECOVER_SOURCE_STOP_COMMAND/RECOVER_SOURCE_START_COMMAND (e.g. ["pg_ctlcluster","15","main","stop"] and ["pg_ctlcluster","15","main","start"]).',
         });
       }
-      await journal?.update({ phase: 'stopping', stopMethod: 'pg_ctl', configFile: outside ?? null });
+      await journal?.update({ phase: 'stopping', stopMethod: 'pg_ctl', configFile: outside ?? null, ...(leaveStopped ? { leaveStopped } : {}) });
       stopped = true;
-      await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
-      return outside ? `its configuration is ${outside}, outside the data directory: started again with -c config_file` : undefined;
+      if (wasRunning) await stopCluster(ctx.exec, tools.bin, tools.osUser, dataDir, 'fast');
+      return [down, outside ? `its configuration is ${outside}, outside the data directory: started again with -c config_file` : undefined].filter(Boolean).join('; ') || undefined;
     },
     async moveAside() {
       const target = await unusedPath(`${dataDir}.before-pitr-${compactUtcStamp(ctx.clock.now())}`);
@@ -247,6 +265,10 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
         }
       }
       const kept = failedDir ? ` The failed restore is kept at ${failedDir} for inspection.` : '';
+      if (leaveStopped) {
+        await journal?.remove().catch((error: unknown) => ctx.log.error({ err: error }, 'could not remove the in-place journal after the roll-back'));
+        return `Production is left STOPPED, as it was before the job: its previous data directory is ${oldDataDir ? 'back at' : 'unchanged at'} ${dataDir}.${kept}`;
+      }
       try {
         await startProduction();
         await withTargetClient(connection, (client) => client.query('SELECT 1'), ctx.log);

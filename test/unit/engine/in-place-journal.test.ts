@@ -43,6 +43,21 @@ describe('decideRecovery', () => {
   });
 });
 
+describe('decideRecovery when production was down before the job (crash): put back, never started', () => {
+  test.each([
+    ['stopped, not moved', 'stopping', null, D(true, false, false), ['remove-journal']],
+    ['base restore half done', 'restoring', MOVED, D(true, true, false), ['keep-failed', 'put-back', 'remove-pause', 'remove-journal']],
+    ['replaying: restored server running', 'configured', MOVED, D(true, true, true), ['stop-restored', 'keep-failed', 'put-back', 'remove-pause', 'remove-journal']],
+    ['roll-back: put back, not started', 'rolling-back', MOVED, D(true, false, false), ['remove-journal']],
+  ] as [string, JournalPhase, string | null, DiskFacts, string[]][])('%s', (_name, phase, movedAside, disk, actions) => {
+    expect(decideRecovery({ phase, movedAside, leaveStopped: true }, disk)).toEqual({ kind: 'roll-back', actions });
+  });
+
+  test('once verified the restored data is started and finished as always', () => {
+    expect(decideRecovery({ phase: 'verified', movedAside: MOVED, leaveStopped: true }, D(true, true, false))).toEqual({ kind: 'finish', actions: ['start', 'remove-pause', 'check', 'remove-journal'] });
+  });
+});
+
 describe('journalWriter', () => {
   test('writes durably, refuses to start over another restore\'s journal, removes only its own', async () => {
     const root = await mkdtemp(join(tmpdir(), 'journal-'));
@@ -83,6 +98,8 @@ describe('a journal is acted on only as recover-bot writes it', () => {
     [{ stopMethod: 'sh' }, /stop method "sh"/],
     [{ pid: 0 }, /no writing process/],
     [{ configFile: 'relative.conf' }, /not an absolute path/],
+    [{ leaveStopped: true }, null],
+    [{ leaveStopped: 'yes' as unknown as boolean }, /leaveStopped is not true or false/],
   ] as [Partial<InPlaceJournal>, RegExp | null][])('%o', (patch, refused) => {
     const reason = journalRefusal({ ...base, ...patch }, '/pg/data');
     if (refused) expect(reason).toMatch(refused);

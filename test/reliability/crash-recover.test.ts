@@ -1,0 +1,129 @@
+/**
+ * `recover crash` through the CLI on a real production cluster that is really killed (-9, the
+ * postmaster and every child) while its archiving lags (archive_command failing, as when storage
+ * is unreachable: its last segments exist only in pg_wal).
+ * - Files intact: triage chooses crash recovery; --recover starts production with every row.
+ * - A relation's data file removed after the kill: triage sees it (WAL after the checkpoint
+ *   changes that file) and chooses the rebuild; --recover saves and archives the local-only WAL
+ *   first, restores the base backup in place, replays archive + saved tail to the end and brings
+ *   back EVERY committed row, those only in the unarchived tail included (RPO 0); the damaged
+ *   directory and the saved WAL are kept, the partial segment is in the archive.
+ * One sandbox; waits are for conditions, never fixed sleeps.
+ */
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
+import { takeBaseBackup } from '../../src/engine/backup.js';
+import { exists } from '../../src/engine/local-cluster.js';
+import { listAll } from '../../src/storage/blob-store.js';
+import { parseConnectionUrl } from '../../src/util/connection-url.js';
+import { runCli } from '../support/run-cli.js';
+import { until } from '../support/until.js';
+
+let sandbox: Sandbox;
+let env: Record<string, string>;
+let hookCommand: string;
+
+const rowsOf = async (): Promise<{ n: number; ids: string }> =>
+  (await sandbox.query<{ n: number; ids: string }>(`SELECT count(*)::int AS n, md5(string_agg(id::text, ',' ORDER BY id)) AS ids FROM workflows`, [], 'aiagent_prod'))[0]!;
+
+async function setArchiveCommand(command: string): Promise<void> {
+  await sandbox.query(`ALTER SYSTEM SET archive_command = '${command.replace(/'/g, "''")}'`);
+  await sandbox.query('SELECT pg_reload_conf()');
+}
+
+/** Archiving fails from here (storage "down"), then rows land in segments that are never archived. */
+async function commitUnarchivedTail(from: number): Promise<void> {
+  await setArchiveCommand('false');
+  await sandbox.query(`INSERT INTO workflows SELECT g, g % 7, now() FROM generate_series(${from}, ${from + 999}) g`, [], 'aiagent_prod');
+  await sandbox.query('SELECT pg_switch_wal()');
+  // The very last commits sit in the partly written current segment.
+  for (let i = 0; i < 5; i++) await sandbox.query(`INSERT INTO workflows VALUES (${from + 1000 + i}, 1, now())`, [], 'aiagent_prod');
+}
+
+/** kill -9 of the postmaster and all its children, as an OOM kill or a power cut of the process tree. */
+async function killProduction(): Promise<void> {
+  const pid = Number((await readFile(join(sandbox.production.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  const children = (await sandbox.exec.run('pgrep', ['-P', String(pid)], { allowFailure: true })).stdout.split('\n').filter(Boolean).map(Number);
+  for (const target of [pid, ...children]) process.kill(target, 'SIGKILL');
+  await until('the killed processes to be gone', async () => ([pid, ...children].every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }) ? true : undefined), 30_000);
+}
+
+const cli = (words: string[]) => runCli(words, env);
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  hookCommand = (await sandbox.query<{ c: string }>(`SELECT current_setting('archive_command') AS c`))[0]!.c;
+  await sandbox.query('CREATE DATABASE aiagent_prod');
+  await sandbox.query(`CREATE TABLE workflows (id int PRIMARY KEY, user_id int NOT NULL, updated_at timestamptz NOT NULL); INSERT INTO workflows SELECT g, g % 7, now() FROM generate_series(1, 5000) g`, [], 'aiagent_prod');
+  await takeBaseBackup(sandbox.context(), sandbox.config.pg, parseConnectionUrl(sandbox.productionUrl));
+  await sandbox.query(`INSERT INTO workflows SELECT g, g % 7, now() FROM generate_series(5001, 8000) g`, [], 'aiagent_prod');
+  await sandbox.switchAndArchive();
+  env = sandbox.cliEnv({ RECOVER_SOURCE_DATA_DIR: sandbox.production.dataDir });
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+});
+
+test('files intact: triage chooses crash recovery, --recover starts production with every committed row', async () => {
+  await commitUnarchivedTail(10_001);
+  const before = await rowsOf();
+  await killProduction();
+
+  const triage = await cli(['crash']);
+  expect(triage.code, triage.stdout + triage.stderr).toBe(0);
+  expect(triage.stdout).toContain('start production: crash recovery');
+  expect(triage.stdout).toMatch(/Only in pg_wal\s+2 segments [0-9A-F]{24} … [0-9A-F]{24} .*partly written.*6 committed transactions/);
+
+  const refused = await cli(['crash', '--recover']);
+  expect(refused.code).toBe(2); // destructive: needs --confirm without a terminal
+  const run = await cli(['crash', '--recover', '--confirm', 'aiagent_prod']);
+  expect(run.stderr).toContain('Start production');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain('crash recovery replayed its WAL');
+  expect(await rowsOf()).toEqual(before);
+
+  // Storage "back": the lagging segments are archived, production writable.
+  await setArchiveCommand(hookCommand);
+  await sandbox.switchAndArchive();
+}, 120_000);
+
+test('a removed data file: triage chooses the rebuild, --recover brings back every committed row, the unarchived tail included (RPO 0)', async () => {
+  const [{ path }] = (await sandbox.query<{ path: string }>(`SELECT pg_relation_filepath('workflows') AS path`, [], 'aiagent_prod')) as [{ path: string }];
+  await commitUnarchivedTail(20_001);
+  const before = await rowsOf();
+  await killProduction();
+  await rm(join(sandbox.production.dataDir, path));
+
+  const triage = await cli(['crash', '--json']);
+  expect(triage.code).toBe(0);
+  const facts = (JSON.parse(triage.stdout) as { result: { triage: { path: string; findings: string[]; localOnly: { segments: string[]; partial: string } } } }).result;
+  expect(facts.triage.path).toBe('rebuild');
+  expect(facts.triage.findings.join('\n')).toContain(`${path} is missing`);
+  const tail = facts.triage.localOnly.segments;
+  expect(tail.length).toBe(2);
+
+  const run = await cli(['crash', '--recover', '--confirm', 'aiagent_prod']);
+  expect(run.stderr).toContain('Rebuild production');
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  expect(run.stdout).toContain('RPO 0');
+  expect(await rowsOf()).toEqual(before);
+
+  // The damaged directory and the saved WAL are kept beside production's; the tail is archived.
+  const siblings = await readdir(dirname(sandbox.production.dataDir));
+  const base = basename(sandbox.production.dataDir);
+  expect(siblings.some((name) => name.startsWith(`${base}.before-pitr-`))).toBe(true);
+  const savedDir = siblings.find((name) => name.startsWith(`${base}.local-wal-`));
+  expect(savedDir).toBeDefined();
+  expect((await readdir(join(dirname(sandbox.production.dataDir), savedDir!))).sort()).toEqual(tail);
+  const archived = (await listAll(sandbox.storage.wal, 'wal/')).map((blob) => blob.key.slice('wal/'.length));
+  expect(archived).toContain(tail[0]);
+  expect(archived).toContain(`${facts.triage.localOnly.partial}.partial`);
+  expect(await exists(join(sandbox.production.dataDir, path))).toBe(true);
+
+  // Production is writable on its new timeline, and archives it.
+  await sandbox.query(`INSERT INTO workflows VALUES (99999, 1, now())`, [], 'aiagent_prod');
+  await sandbox.switchAndArchive();
+}, 180_000);
