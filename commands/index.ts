@@ -4,6 +4,7 @@
  */
 import { backups } from './backups.js';
 import { cancel } from './cancel.js';
+import { crash } from './crash/index.js';
 import { database } from './database.js';
 import { disk } from './disk/index.js';
 import { help } from './help.js';
@@ -12,12 +13,13 @@ import { locate } from './locate.js';
 import { pitr } from './pitr.js';
 import { preflight } from './preflight/index.js';
 import { rows } from './rows.js';
+import { scenarios } from './scenarios/index.js';
 import { status } from './status.js';
 import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, jobs, status, cancel, preflight, disk];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, crash, jobs, status, cancel, preflight, disk, scenarios];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);
