@@ -122,6 +122,10 @@ test('a removed data file: triage chooses the rebuild, --recover brings back eve
   expect(archived).toContain(tail[0]);
   expect(archived).toContain(`${facts.triage.localOnly.partial}.partial`);
   expect(await exists(join(sandbox.production.dataDir, path))).toBe(true);
+  // Replay had no recovery target at all (never 'immediate'): everything available was replayed.
+  const settings = await readFile(join(sandbox.production.dataDir, 'postgresql.auto.conf'), 'utf8');
+  expect(settings).toContain('restore_command');
+  expect(settings).not.toMatch(/^recovery_target(_time|_lsn|_xid|_name)?\s*=/m);
 
   // Production is writable on its new timeline, and archives it.
   await sandbox.query(`INSERT INTO workflows VALUES (99999, 1, now())`, [], 'aiagent_prod');
