@@ -110,7 +110,8 @@ export interface SummaryFacts {
  * the CLI in a terminal (for when Slack is down). Each surface lends its own.
  */
 export interface BotActions {
-  showHelp(): Promise<void>;
+  /** `about`: what happened, in a few words: the likely scenario comes first (scenarios/table.ts). */
+  showHelp(about?: string): Promise<void>;
   /** The running and recent jobs: of this runner pool (RECOVER_POOL), or of every pool. */
   listJobs(options: { all: boolean }): Promise<void>;
   /** One job, as its status message shows it. */

@@ -79,7 +79,7 @@ export async function runSlashCommand(deps: CommandDeps, slashInput: CommandInpu
 /** What the bot lends its own commands, for this slash command. */
 function botActions(deps: CommandDeps, input: CommandInput): BotActions {
   return {
-    showHelp: () => input.reply(helpMessage(COMMANDS)),
+    showHelp: (about) => input.reply(helpMessage(COMMANDS, about)),
     listJobs: (options) => showJobs(deps, input, options),
     showJob: (jobId) => showJob(deps, input, jobId),
     cancelJob: (jobId) => cancelJob(deps, { jobId, userId: input.userId, channel: input.channelId, reply: input.reply }),

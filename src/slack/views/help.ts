@@ -2,16 +2,20 @@
 import type { RecoverCommand } from '../../../commands/index.js';
 import { redactText } from '../../log.js';
 import type { RecoverError } from '../../errors.js';
-import { channelLink, code, context, fitMessage, header, section, sectionsFromLines, truncate, type SlackMessage } from './common.js';
+import { likelyLine, matchScenario } from '../../../commands/scenarios/table.js';
+import { channelLink, code, context, escapeMrkdwn, fitMessage, header, section, sectionsFromLines, truncate, type SlackMessage } from './common.js';
 
-export function helpMessage(commands: readonly RecoverCommand<unknown>[]): SlackMessage {
+export function helpMessage(commands: readonly RecoverCommand<unknown>[], about?: string): SlackMessage {
   const lines = commands.map(
     (c) => `*${code(`/recover ${c.usage}`)}*\n${c.description}\nExample: ${code(c.example)}`,
   );
+  const likely = about ? matchScenario(about) : null;
+  const first = likely ? [escapeMrkdwn(likelyLine(about!, likely)), ''] : about ? [`No scenario matches “${escapeMrkdwn(truncate(about, 200))}”; ${code('/recover scenarios')} lists them all.`, ''] : [];
   return fitMessage({
-    text: `/recover commands: ${commands.map((c) => c.name).join(', ')}`,
+    text: likely ? likelyLine(about!, likely) : `/recover commands: ${commands.map((c) => c.name).join(', ')}`,
     blocks: [
       header('/recover — PostgreSQL disaster recovery'),
+      ...sectionsFromLines(first),
       ...sectionsFromLines(lines.flatMap((line) => [line, ''])),
       context('Every run shows its plan first; commands that change anything need an approver other than the requester.'),
     ],
