@@ -5,20 +5,18 @@
  * against the RTO objective (RECOVER_RTO_MINUTES). With a few words ("dropped table") it puts
  * the likely scenario first. Read-only, answered by its plan (no job).
  */
-import { z } from 'zod';
 import type { Catalog } from '../../src/catalog/catalog.js';
 import { selectRestore, type RestoreSelection } from '../../src/catalog/select-restore.js';
 import { readCatalog } from '../../src/engine/read-catalog.js';
 import { estimateBasis } from '../../src/estimate/rates.js';
 import { restoreEstimates } from '../../src/estimate/restore.js';
-import { RecoverError } from '../../src/errors.js';
 import type { Plan } from '../../src/types.js';
 import type { BaseFacts, RecoverCommand } from '../types.js';
 import { withCommonCliFlags } from '../words.js';
-import { matchScenario, SCENARIOS, type Scenario } from './table.js';
+import { aboutSchema, matchScenario, parseAbout, SCENARIOS, type AboutArgs, type Scenario } from './table.js';
 
-const schema = z.object({ about: z.string().max(200).optional() }).strict();
-type ScenariosArgs = z.infer<typeof schema>;
+const schema = aboutSchema;
+type ScenariosArgs = AboutArgs;
 type ScenariosFacts = { catalog: Catalog | null; rtoObjectiveSeconds: number };
 
 export interface ScenarioRow {
@@ -87,14 +85,7 @@ export function scenariosText(report: ScenariosReport): string {
   return [head, ...lines].join('\n');
 }
 
-function parse(tokens: string[]): ScenariosArgs {
-  const options = tokens.filter((token) => token.startsWith('--'));
-  if (options.length > 0) throw new RecoverError('BAD_INPUT', `Unknown option ${options.join(', ')}: scenarios takes only a few words about what happened.`, { hint: 'Example: /recover scenarios dropped table' });
-  const about = tokens.join(' ').trim();
-  const parsed = schema.safeParse(about ? { about } : {});
-  if (!parsed.success) throw new RecoverError('BAD_INPUT', 'Describe what happened in a few words (at most 200 characters).', { hint: 'Example: /recover scenarios dropped table' });
-  return parsed.data;
-}
+const parse = (tokens: string[]): ScenariosArgs => parseAbout(tokens, 'scenarios');
 
 export const scenarios: RecoverCommand<ScenariosArgs, ScenariosFacts> = {
   name: 'scenarios',

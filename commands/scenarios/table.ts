@@ -4,6 +4,8 @@
  * few words ("dropped table", "disk full"). Expected times come from this pool's measured
  * rates (index.ts), never from the runbook's guesses.
  */
+import { z } from 'zod';
+import { RecoverError } from '../../src/errors.js';
 import type { Risk } from '../../src/types.js';
 
 export type ScenarioKey = 'row' | 'table' | 'database' | 'corruption' | 'disk' | 'regional' | 'ransomware';
@@ -47,4 +49,18 @@ export function matchScenario(text: string): Scenario | null {
 export function likelyLine(about: string, scenario: Scenario): string {
   const said = about.length > 80 ? `${about.slice(0, 79)}…` : about;
   return `For "${said}", likely: ${scenario.title} → ${scenario.command} (${scenario.method}; risk ${scenario.risk}). /recover scenarios ${said} shows the expected time to recover.`;
+}
+
+/** `help` and `scenarios` take a few words about what happened (no options): `{ about }`, or `{}` without words. */
+export const aboutSchema = z.object({ about: z.string().max(200).optional() }).strict();
+export type AboutArgs = z.infer<typeof aboutSchema>;
+
+export function parseAbout(tokens: string[], name: 'help' | 'scenarios'): AboutArgs {
+  const hint = `Example: /recover ${name} dropped table`;
+  const options = tokens.filter((token) => token.startsWith('--'));
+  if (options.length > 0) throw new RecoverError('BAD_INPUT', `Unknown option ${options.join(', ')}: ${name} takes only a few words about what happened.`, { hint });
+  const about = tokens.join(' ').trim();
+  const parsed = aboutSchema.safeParse(about ? { about } : {});
+  if (!parsed.success) throw new RecoverError('BAD_INPUT', 'Describe what happened in a few words (at most 200 characters).', { hint });
+  return parsed.data;
 }
