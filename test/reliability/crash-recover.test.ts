@@ -10,7 +10,7 @@
  *   directory and the saved WAL are kept, the partial segment is in the archive.
  * One sandbox; waits are for conditions, never fixed sleeps.
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
@@ -130,4 +130,29 @@ test('a removed data file: triage chooses the rebuild, --recover brings back eve
   // Production is writable on its new timeline, and archives it.
   await sandbox.query(`INSERT INTO workflows VALUES (99999, 1, now())`, [], 'aiagent_prod');
   await sandbox.switchAndArchive();
+}, 180_000);
+
+test('damaged WAL in the unarchived tail: the rebuild replays up to the damage and names exactly the transactions lost after it', async () => {
+  await setArchiveCommand('false');
+  const [{ lsn, file }] = (await sandbox.query<{ lsn: string; file: string }>(`SELECT pg_current_wal_lsn()::text AS lsn, pg_walfile_name(pg_current_wal_lsn() + 1) AS file`)) as [{ lsn: string; file: string }];
+  const kept = await rowsOf();
+  await commitUnarchivedTail(30_001);
+  await killProduction();
+  // A page in the middle of the 1000-row insert's WAL is zeroed: readable WAL follows the damage.
+  const offset = ((Number.parseInt(lsn.split('/')[1]!, 16) % (16 * 1024 * 1024)) & ~8191) + 3 * 8192;
+  const segment = await open(join(sandbox.production.dataDir, 'pg_wal', file), 'r+');
+  await segment.write(Buffer.alloc(8192), 0, 8192, offset);
+  await segment.close();
+
+  const triage = await cli(['crash', '--json']);
+  const found = (JSON.parse(triage.stdout) as { result: { triage: { path: string; damage: { lostCommits: { count: number } } | null } } }).result.triage;
+  expect(found.path).toBe('rebuild');
+  expect(found.damage?.lostCommits.count).toBe(6);
+
+  const run = await cli(['crash', '--recover', '--confirm', 'aiagent_prod']);
+  expect(run.code, run.stdout + run.stderr).toBe(0);
+  expect(run.stdout).toMatch(/Lost: 6 committed transactions, from xid \d+ at .* to xid \d+ at .* in WAL after the damage at/);
+  // Everything before the damage is back; the insert cut by it and the 5 commits after it are not.
+  expect(await rowsOf()).toEqual(kept);
+  await setArchiveCommand(hookCommand);
 }, 180_000);

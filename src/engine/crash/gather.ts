@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Catalog } from '../../catalog/catalog.js';
-import { formatLsn, parseLsn, parseSegmentName, segmentName, segmentOfLsn, segmentStartLsn } from '../../catalog/segments.js';
+import { formatLsn, parseSegmentName, segmentStartLsn } from '../../catalog/segments.js';
 import { selectRestore } from '../../catalog/select-restore.js';
 import type { Config } from '../../config.js';
 import { RecoverError } from '../../errors.js';
@@ -18,12 +18,12 @@ import { exists } from '../local-cluster.js';
 import { verifyRestored } from '../verify.js';
 import { readControlData, type ControlData } from './controldata.js';
 import { scanStart, triage, type LocalSegment, type Triage } from './triage.js';
-import { scanWal, type WalScan } from './wal-scan.js';
+import { walPageAfter } from './wal-pages.js';
+import { scanWal } from './wal-scan.js';
 
 export type CrashConfig = Pick<Config, 'pg' | 'source' | 'verifyTables' | 'verifyConfigFile'>;
 
 const SEGMENT_FILE = /^[0-9A-F]{24}$/;
-const WAL_PAGE = 8192n;
 
 /** RECOVER_SOURCE_DATA_DIR, or CONFIG_INVALID: triage reads production's own files. */
 export function productionDataDir(config: Pick<Config, 'source'>): string {
@@ -48,12 +48,6 @@ async function listWal(dataDir: string): Promise<{ segments: LocalSegment[]; rea
   return { segments, ready: status.filter((n) => n.endsWith('.ready')).map((n) => n.slice(0, -'.ready'.length)) };
 }
 
-/** The first page after where `scan` stopped: readable WAL from there on means the stop was damage. */
-function probeStart(scan: WalScan): string | null {
-  if (!scan.endLsn) return null;
-  return formatLsn((parseLsn(scan.endLsn) / WAL_PAGE + 1n) * WAL_PAGE);
-}
-
 async function readLocalWal(ctx: EngineContext, config: CrashConfig, dataDir: string, control: ControlData, segments: LocalSegment[], archived: ReadonlySet<string>) {
   const size = control.walSegmentSize;
   const unarchived = segments
@@ -65,12 +59,12 @@ async function readLocalWal(ctx: EngineContext, config: CrashConfig, dataDir: st
   const commitsFrom = first ? formatLsn(segmentStartLsn(first.id!.segno, size)) : null;
   const common = { walDir, timeline: control.timeline, catalogVersion: control.catalogVersion };
   const scan = await scanWal(ctx, config.pg, { ...common, start: scanStart(control, first?.name ?? null), commitsFrom, relationsFrom: control.redoLsn });
-  const from = probeStart(scan);
-  const after = from && segments.some((s) => s.name === segmentOf(from, control)) ? await scanWal(ctx, config.pg, { ...common, start: from, commitsFrom: from, relationsFrom: null }) : null;
+  // Readable WAL written after where pg_waldump stopped means the stop was damage, not the end.
+  const from = scan.endLsn ? await walPageAfter(walDir, scan.endLsn, control.timeline, size) : null;
+  const after = from ? await scanWal(ctx, config.pg, { ...common, start: from, commitsFrom: from, relationsFrom: null }) : null;
   return { scan, after };
 }
 
-const segmentOf = (lsn: string, control: ControlData): string => segmentName(control.timeline, segmentOfLsn(parseLsn(lsn), control.walSegmentSize), control.walSegmentSize);
 
 async function serverFindings(config: CrashConfig): Promise<string[]> {
   if (!config.source.url) return ['the server runs, but RECOVER_SOURCE_URL is not set, so its data could not be checked'];

@@ -2,6 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseControlData } from '../../../../src/engine/crash/controldata.js';
 import { relationPath, WalScanParser } from '../../../../src/engine/crash/wal-scan.js';
+import { isWalPageAt } from '../../../../src/engine/crash/wal-pages.js';
 
 const CONTROLDATA = `pg_control version number:            1300
 Catalog version number:               202209061
@@ -98,5 +99,25 @@ describe('WalScanParser', () => {
   test('relationPath', () => {
     expect(relationPath(1663, 5, 16384, 'x')).toBe('base/5/16384');
     expect(relationPath(1664, 0, 1262, 'x')).toBe('global/1262');
+  });
+});
+
+describe('isWalPageAt: a page of this WAL, not a recycled or preallocated one', () => {
+  const header = (magic: number, tli: number, addr: bigint) => {
+    const buffer = Buffer.alloc(24);
+    buffer.writeUInt16LE(magic, 0);
+    buffer.writeUInt32LE(tli, 4);
+    buffer.writeBigUInt64LE(addr, 8);
+    return buffer;
+  };
+  test.each([
+    ['written here', header(0xd110, 2, 0x8006000n), true],
+    ['zeros (preallocated, or zeroed by damage)', Buffer.alloc(24), false],
+    ['a recycled segment: its old address', header(0xd110, 2, 0x3006000n), false],
+    ['another timeline', header(0xd110, 1, 0x8006000n), false],
+    ['another magic', header(0xd10d, 2, 0x8006000n), false],
+    ['too short', Buffer.alloc(8), false],
+  ])('%s', (_name, bytes, expected) => {
+    expect(isWalPageAt(bytes, 0x8006000n, 2, 0xd110)).toBe(expected);
   });
 });
