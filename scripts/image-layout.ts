@@ -19,10 +19,10 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import pg from 'pg';
 import { startSlackStandIn } from '../devkit/slack-standin/index.js';
 import { argv, copyParts, envPairs, isIgnored, last, parseDockerfile, parseDockerignore, type Stage } from '../devkit/dockerfile.js';
 import { freePort } from '../src/engine/local-cluster.js';
+import { targetClient } from '../src/engine/pg-client.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const keep = process.argv.includes('--keep');
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
 
   const t2 = Date.now();
   const database = `recover_image_${process.pid}`;
-  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  const admin = targetClient({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
   await admin.connect();
   cleanups.push(async () => {
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

@@ -60,11 +60,11 @@ afterAll(async () => {
 });
 
 test.each([
-  ['table of pg_catalog.pg_database, --mode replace (the reported deletion of databases)', ['table', 'pg_catalog.pg_database', '--before-xid', '<xid>', '--mode', 'replace', '--db', DB], /\/recover table refuses pg_catalog\.pg_database: it is in pg_catalog/],
+  ['table of pg_catalog.pg_database, --mode replace (the reported deletion of databases)', ['table', 'pg_catalog.pg_database', '--before-xid', '<xid>', '--mode', 'replace', '--db', DB], /recover table refuses pg_catalog\.pg_database: it is in pg_catalog/],
   ['table of pg_catalog.pg_database from an instance (refused before the instance is looked at)', ['table', 'pg_catalog.pg_database', '--from-instance', 'no-such-instance', '--mode', 'replace', '--db', DB], /refuses pg_catalog\.pg_database/],
-  ['rows of pg_catalog.pg_authid (the reported deletion of a role)', ['rows', 'pg_catalog.pg_authid', '--where', "rolname = 'x'", '--before-xid', '<xid>', '--db', DB], /\/recover rows refuses pg_catalog\.pg_authid/],
+  ['rows of pg_catalog.pg_authid (the reported deletion of a role)', ['rows', 'pg_catalog.pg_authid', '--where', "rolname = 'x'", '--before-xid', '<xid>', '--db', DB], /recover rows refuses pg_catalog\.pg_authid/],
   ['rows of PG_AUTHID, unqualified and upper case (resolved by the catalog)', ['rows', 'PG_AUTHID', '--where', "rolname = 'x'", '--from-instance', 'no-such-instance', '--db', DB], /refuses PG_AUTHID \(pg_catalog\.pg_authid\)/],
-  ['locate of pg_catalog.pg_class', ['locate', 'pg_catalog.pg_class', '--db', DB], /\/recover locate refuses pg_catalog\.pg_class/],
+  ['locate of pg_catalog.pg_class', ['locate', 'pg_catalog.pg_class', '--db', DB], /recover locate refuses pg_catalog\.pg_class/],
   ['table of information_schema', ['table', 'information_schema.sql_features', '--before-xid', '<xid>', '--db', DB], /information_schema, a PostgreSQL system schema/],
   ['table of an extension\'s table', ['table', 'ext_owned', '--before-xid', '<xid>', '--mode', 'replace', '--db', DB], /belongs to the extension hstore/],
   ['table of a view', ['table', 'items_view', '--before-xid', '<xid>', '--db', DB], /items_view \(public\.items_view\): it is a view/],

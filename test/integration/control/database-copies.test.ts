@@ -50,8 +50,11 @@ test('the runner holding the job records its copy once, with an audit entry; oth
   expect(entry).toMatchObject({ actor: 'runner-1', action: 'database.copy.recorded', details: { restoredName: copy.restoredName, restoredOid: '16390', verified: true } });
   expect(await verifyAudit(db.pool)).toMatchObject({ ok: true });
 
-  // Once per job; and never by a runner that does not hold it, nor from planning.
-  expect((await rejection(copies.record(copy))).code).toBe('LEASE_LOST');
+  // Once per job (the same copy again, as a retry after a lost reply, is the row already there,
+  // audited once; another copy is refused); and never by a runner that does not hold it, nor from planning.
+  expect(await copies.record(copy)).toEqual(recorded);
+  expect((await listAudit(db.pool, { subject: `job:${job.id}`, limit: 10 })).filter((e) => e.action === 'database.copy.recorded')).toHaveLength(1);
+  expect((await rejection(copies.record({ ...copy, restoredName: 'app_restored_other', restoredOid: '16391' }))).code).toBe('LEASE_LOST');
   const other = await runningJob('copies-a', 'runner-2');
   expect((await rejection(recordDatabaseCopy(db.pool, { ...copy, jobId: other.id, runnerId: 'runner-1' }))).code).toBe('LEASE_LOST');
   expect((await rejection(controlCopyRecords(db.pool, { pool: 'copies-a', log }).record(copy))).code).toBe('INTERNAL');
