@@ -12,8 +12,10 @@
 import { z } from 'zod';
 import { selectRestore } from '../../src/catalog/select-restore.js';
 import type { Catalog } from '../../src/catalog/catalog.js';
+import { STANDBY_STATES } from '../../src/engine/crash/controldata.js';
 import { gatherTriage } from '../../src/engine/crash/gather.js';
 import { rebuildCrashed, startCrashed, type CrashResult } from '../../src/engine/crash/recover.js';
+import { rebuildReplica, type ReplicaResult } from '../../src/engine/crash/replica.js';
 import type { Triage } from '../../src/engine/crash/triage.js';
 import { readCatalog } from '../../src/engine/read-catalog.js';
 import { step } from '../../src/engine/restore-to-target.js';
@@ -28,7 +30,7 @@ const schema = z.object({ recover: z.boolean(), fromBackup: z.boolean() }).stric
 type CrashArgs = z.infer<typeof schema>;
 
 const paramsSchema = z.object({
-  action: z.enum(['triage', 'start', 'rebuild']),
+  action: z.enum(['triage', 'start', 'rebuild', 'replica']),
   /** Production's data directory the plan was made for (the runner's RECOVER_SOURCE_DATA_DIR). */
   dataDir: z.string().min(1),
   forceRebuild: z.boolean(),
@@ -56,6 +58,7 @@ const STEPS = [
   { kind: 'restore-base-backup', title: 'Restore the newest base backup', destructive: true },
   { kind: 'configure-recovery', title: 'Configure recovery: no target (replay everything)', destructive: false },
   { kind: 'replay-wal', title: 'Replay the archive and the saved WAL to its end, then promote', destructive: true },
+  { kind: 'basebackup', title: 'Copy the primary with pg_basebackup; the replica\'s own configuration files put back', destructive: true },
   { kind: 'verify', title: 'Verify production', destructive: false },
 ] as const;
 
@@ -73,13 +76,11 @@ function parse(tokens: string[]): CrashArgs {
 const step_ = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2] = {}) => declaredStep(STEPS, kind, extra);
 
 function refuseUnrecoverable(triage: Triage): void {
+  if (triage.path === 'rebuild' && triage.control && (STANDBY_STATES as readonly string[]).includes(triage.control.state)) {
+    throw new RecoverError('MODE_REFUSED', `${triage.dataDir} is a standby: a rebuild from the backup would promote it into a second primary. Nothing was changed.`, { hint: 'Use /recover crash --recover (without --from-backup): a standby is rebuilt from its primary.' });
+  }
   if (triage.path === 'healthy') {
     throw new RecoverError('MODE_REFUSED', `Production runs and its checks found nothing damaged: there is nothing to recover. Nothing was changed.`, { hint: 'Run /recover crash for the triage, or /recover verify for the full checks.' });
-  }
-  if (triage.path === 'replica') {
-    throw new RecoverError('MODE_REFUSED', `${triage.dataDir} is a standby (${triage.control?.state}): rebuilding a replica is not automated yet. Nothing was changed.`, {
-      hint: 'Rebuild it from its primary by hand: stop it, move its data directory aside, pg_basebackup -R from the primary into a fresh one, start it.',
-    });
   }
 }
 
@@ -115,7 +116,7 @@ function rebuildPlan(triage: Triage, facts: CrashFacts & BaseFacts): { steps: Pl
   };
 }
 
-export const crash: RecoverCommand<CrashArgs, CrashFacts, CrashParams, CrashResult | TriageResult, CrashResultView> = {
+export const crash: RecoverCommand<CrashArgs, CrashFacts, CrashParams, CrashResult | ReplicaResult | TriageResult, CrashResultView> = {
   name: 'crash',
   usage: USAGE,
   example: EXAMPLE,
@@ -156,6 +157,22 @@ Runs on the database host: RECOVER_SOURCE_DATA_DIR and RECOVER_SOURCE_URL must b
       };
     }
     refuseUnrecoverable(triage);
+    if (triage.path === 'replica') {
+      return {
+        command: 'crash',
+        summary: `Rebuild the replica ${triage.dataDir} from its primary (pg_basebackup) and reconnect it; its old directory is kept`,
+        risk: 'destructive',
+        steps: [
+          step_('stop-production', { title: triage.running ? 'Stop the replica' : 'The replica is down: keep it stopped', estimateSeconds: 10 }),
+          step_('move-aside', { title: "Move the replica's data directory aside (kept, not deleted)", estimateSeconds: 1 }),
+          step_('basebackup', { estimateSeconds: 60 }),
+          step_('start-production', { title: 'Start the replica', estimateSeconds: 10 }),
+          step_('verify', { title: 'Check it streams from its primary', estimateSeconds: 5 }),
+        ],
+        facts: triageFacts(triage),
+        params: { ...base, action: 'replica', backupId: null } satisfies CrashParams,
+      };
+    }
     if (triage.path === 'start') {
       return {
         command: 'crash',
@@ -189,11 +206,12 @@ Runs on the database host: RECOVER_SOURCE_DATA_DIR and RECOVER_SOURCE_URL must b
       return { path: 'triage', triage };
     }
     if (params.action === 'start') return startCrashed(ctx.engine, ctx.config, (kind) => ctx.beforeDestructiveStep(kind));
+    if (params.action === 'replica') return rebuildReplica(ctx.engine, ctx.config, (kind) => ctx.beforeDestructiveStep(kind));
     return rebuildCrashed(ctx.engine, ctx.config, (kind) => ctx.beforeDestructiveStep(kind), params.backupId ?? undefined);
   },
   resultSchema: crashResultSchema,
   verdict(result) {
-    if (result.path === 'triage' || result.report.ok) return null;
+    if (result.path === 'triage' || result.path === 'replica' || result.report.ok) return null;
     const failed = result.report.checks.filter((check) => !check.ok).map((check) => check.message);
     return new RecoverError('VERIFY_FAILED', `Production ${result.path === 'start' ? 'started' : 'was rebuilt'}, but verification failed: ${failed.join('; ')}.`, {
       hint: result.path === 'start'

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { commitsText, type Triage } from '../../src/engine/crash/triage.js';
 import type { CrashResult } from '../../src/engine/crash/recover.js';
+import type { ReplicaResult } from '../../src/engine/crash/replica.js';
 import type { SummaryFacts } from '../types.js';
 
 const MB = 1024 * 1024;
@@ -10,7 +11,7 @@ export const PATH_TEXT: Record<Triage['path'], string> = {
   start: 'start production: crash recovery from its own WAL',
   rebuild: 'rebuild in place: save and archive the local-only WAL, restore the newest base backup, replay all WAL (archive + saved tail), promote',
   healthy: 'nothing to recover',
-  replica: 'a standby: rebuild it from the primary (not automated yet)',
+  replica: 'rebuild the standby from its primary (pg_basebackup) and reconnect it',
 };
 
 function segmentsText(names: readonly string[]): string {
@@ -58,14 +59,19 @@ export function formatTriage(triage: Triage): string {
       ? `Next: recover crash --recover --dry-run, then the same with --confirm <production name>${triage.path === 'start' ? ' (or --from-backup to rebuild instead)' : ''}.`
       : triage.path === 'healthy'
         ? 'Nothing to do.'
-        : 'Rebuild the standby from its primary (pg_basebackup) by hand; recover-bot does not automate it yet.';
+        : 'Next: recover crash --recover --dry-run (rebuilds the standby from its primary), then the same with --confirm <production name>.';
   return ['Crash triage (read-only; nothing was changed)', ...lines, next].join('\n');
 }
 
-export function formatCrashResult(result: CrashResult | { path: 'triage'; triage: Triage }): string {
+export function formatCrashResult(result: CrashResult | ReplicaResult | { path: 'triage'; triage: Triage }): string {
   switch (result.path) {
     case 'triage':
       return formatTriage(result.triage);
+    case 'replica':
+      return [
+        `Replica ${result.dataDir} rebuilt from its primary (${result.primary}) and streaming: received ${result.receivedLsn ?? '?'}, replayed ${result.replayLsn ?? '?'}.`,
+        `Its previous data directory is kept at ${result.oldDataDir ?? '?'} (never deleted).`,
+      ].join('\n');
     case 'start':
       return [
         `Production started on its own data directory ${result.dataDir}: crash recovery replayed its WAL from REDO ${result.redoLsn ?? '?'}; WAL now at ${result.walLsn ?? '?'}.`,
@@ -91,7 +97,7 @@ const record = <T extends z.ZodRawShape>(shape: T) => z.preprocess((value) => (t
 
 /** A crash job's result as the bot reads it back (leniently: what is missing is null). */
 export const crashResultSchema = record({
-  path: z.enum(['triage', 'start', 'rebuild']).nullable().catch(null).default(null),
+  path: z.enum(['triage', 'start', 'rebuild', 'replica']).nullable().catch(null).default(null),
   dataDir: str.default(null),
   oldDataDir: str.default(null),
   replayLsn: str.default(null),

@@ -13,7 +13,7 @@ import { parseConnectionUrl, pgClientConfig } from '../util/connection-url.js';
 import { nowIso, type EngineContext } from './context.js';
 import { ownerFor } from './os-user.js';
 import { planPitr } from './pitr-plan.js';
-import type { RecoveryOutcome } from './recovery.js';
+import { removeRestoreSettings, type RecoveryOutcome } from './recovery.js';
 import { journalWriter, type JournalWriter } from './in-place-journal.js';
 import { inPlaceSwap, type InPlaceSwap } from './restore-layout.js';
 import { checkWorkDir, restoreToTarget, sideLayout, step, type Replayed, type RestoreConfig, type RestoreLayout } from './restore-to-target.js';
@@ -156,6 +156,8 @@ export async function runPitr(ctx: EngineContext, config: RestoreConfig, request
       ctx.failpoint?.('in-place:verified');
       try {
         await swap.resumeArchiving();
+        // A standby cloned from production later must not inherit the restore's settings.
+        await removeRestoreSettings(layout.dataDir);
         await journal?.remove();
       } catch (error) {
         throw new RecoverError('RESTORE_FAILED', `Production runs on the restored, verified data, but archiving could not be resumed: ${(error as Error).message}`, {

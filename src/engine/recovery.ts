@@ -3,7 +3,7 @@
  * target is reached (promoted, or paused for inspection). Progress is replay LSN against
  * the last LSN needed; pg_stat_replication is empty on a recovering server.
  */
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -79,10 +79,26 @@ export function mustReachLsn(selection: RestoreSelection, target: RecoveryTarget
   return parseLsn(selection.backup.stopLsn);
 }
 
+const RESTORE_SETTINGS_HEADER = 'recover-bot restore settings';
+
+/**
+ * Removed once an in-place restore is verified (false when absent): a primary ignores these, but a
+ * standby cloned from it would inherit a timeline pinned before its own (it refuses to start).
+ */
+export async function removeRestoreSettings(dataDir: string): Promise<boolean> {
+  const path = join(dataDir, 'postgresql.auto.conf');
+  const text = await readFile(path, 'utf8');
+  // renderConf's block: the header line, then one `name = value` line per setting.
+  const block = new RegExp(`\n# ${RESTORE_SETTINGS_HEADER}\n(?:[a-z_]+ = [^\n]*\n)*`);
+  if (!block.test(text)) return false;
+  await writeFile(path, text.replace(block, ''));
+  return true;
+}
+
 export async function configureRecovery(dataDir: string, settings: Record<string, string>, owner: { uid: number; gid: number } | undefined, replayOnly: Record<string, string> = {}): Promise<void> {
   // Debian keeps postgresql.conf under /etc, so a backup of such a cluster lacks one.
   if (!(await exists(join(dataDir, 'postgresql.conf')))) await writeOwnedFile(join(dataDir, 'postgresql.conf'), '# written by recover-bot\n', owner);
-  await appendConf(dataDir, { hot_standby: 'on', ...settings }, 'recover-bot restore settings');
+  await appendConf(dataDir, { hot_standby: 'on', ...settings }, RESTORE_SETTINGS_HEADER);
   // Its own block, after the restore settings: removed as one piece when replay has ended.
   if (Object.keys(replayOnly).length > 0) await appendConf(dataDir, replayOnly, REPLAY_ONLY_HEADER);
   await rm(join(dataDir, 'standby.signal'), { force: true });

@@ -15,7 +15,8 @@ import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
-import { exists } from '../../src/engine/local-cluster.js';
+import { appendConf, exists, freePort, makeOwnedDir, startCluster, stopCluster, withClient } from '../../src/engine/local-cluster.js';
+import { ownerFor } from '../../src/engine/os-user.js';
 import { listAll } from '../../src/storage/blob-store.js';
 import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { runCli } from '../support/run-cli.js';
@@ -43,8 +44,8 @@ async function commitUnarchivedTail(from: number): Promise<void> {
 }
 
 /** kill -9 of the postmaster and all its children, as an OOM kill or a power cut of the process tree. */
-async function killProduction(): Promise<void> {
-  const pid = Number((await readFile(join(sandbox.production.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+async function killProduction(dataDir = sandbox.production.dataDir): Promise<void> {
+  const pid = Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
   const children = (await sandbox.exec.run('pgrep', ['-P', String(pid)], { allowFailure: true })).stdout.split('\n').filter(Boolean).map(Number);
   for (const target of [pid, ...children]) process.kill(target, 'SIGKILL');
   await until('the killed processes to be gone', async () => ([pid, ...children].every((p) => { try { process.kill(p, 0); return false; } catch { return true; } }) ? true : undefined), 30_000);
@@ -122,10 +123,9 @@ test('a removed data file: triage chooses the rebuild, --recover brings back eve
   expect(archived).toContain(tail[0]);
   expect(archived).toContain(`${facts.triage.localOnly.partial}.partial`);
   expect(await exists(join(sandbox.production.dataDir, path))).toBe(true);
-  // Replay had no recovery target at all (never 'immediate'): everything available was replayed.
+  // The restore's settings (restore_command, the pinned timeline) are gone once verified: a standby cloned from production later must not inherit them.
   const settings = await readFile(join(sandbox.production.dataDir, 'postgresql.auto.conf'), 'utf8');
-  expect(settings).toContain('restore_command');
-  expect(settings).not.toMatch(/^recovery_target(_time|_lsn|_xid|_name)?\s*=/m);
+  expect(settings).not.toMatch(/restore_command|recovery_target/);
 
   // Production is writable on its new timeline, and archives it.
   await sandbox.query(`INSERT INTO workflows VALUES (99999, 1, now())`, [], 'aiagent_prod');
@@ -155,4 +155,44 @@ test('damaged WAL in the unarchived tail: the rebuild replays up to the damage a
   // Everything before the damage is back; the insert cut by it and the 5 commits after it are not.
   expect(await rowsOf()).toEqual(kept);
   await setArchiveCommand(hookCommand);
+}, 180_000);
+
+test('a broken streaming replica (killed, a data file removed): rebuilt from its primary with pg_basebackup, streaming again, its old directory kept', async () => {
+  const bin = sandbox.config.pg.bin;
+  const root = join(sandbox.root, 'replica');
+  const owner = await ownerFor('postgres');
+  const replica = { dataDir: join(root, 'data'), socketDir: join(root, 'run'), port: await freePort(), logFile: join(root, 'server.log') };
+  await makeOwnedDir(root, owner);
+  await makeOwnedDir(replica.socketDir, owner);
+  try {
+    await sandbox.exec.run(join(bin, 'pg_basebackup'), ['-D', replica.dataDir, '-d', `host=${sandbox.production.socketDir} port=${sandbox.production.port} user=postgres`, '-X', 'stream', '-R', '-c', 'fast'], { asUser: 'postgres' });
+    await appendConf(replica.dataDir, { port: String(replica.port), unix_socket_directories: replica.socketDir, archive_mode: 'off' }, 'the replica\'s own');
+    await startCluster(sandbox.exec, bin, 'postgres', replica);
+    const onReplica = <T,>(sql: string) => withClient(replica, 'aiagent_prod', async (client) => (await client.query(sql)).rows[0] as T);
+    const caughtUp = async () => {
+      const primary = await rowsOf();
+      await until('the replica to replay the primary\'s rows', async () => ((await onReplica<{ n: number; ids: string }>(`SELECT count(*)::int AS n, md5(string_agg(id::text, ',' ORDER BY id)) AS ids FROM workflows`)).ids === primary.ids ? true : undefined), 60_000);
+    };
+    await caughtUp();
+    const [{ path }] = (await sandbox.query<{ path: string }>(`SELECT pg_relation_filepath('workflows') AS path`, [], 'aiagent_prod')) as [{ path: string }];
+    await killProduction(replica.dataDir);
+    await rm(join(replica.dataDir, path));
+
+    const replicaEnv = sandbox.cliEnv({ RECOVER_SOURCE_DATA_DIR: replica.dataDir, RECOVER_SOURCE_URL: `postgres://postgres@localhost/postgres?host=${encodeURIComponent(replica.socketDir)}&port=${replica.port}` });
+    const triage = await runCli(['crash'], replicaEnv);
+    expect(triage.code, triage.stdout + triage.stderr).toBe(0);
+    expect(triage.stdout).toMatch(/Recovery\s+rebuild the standby from its primary/);
+    const fromBackup = await runCli(['crash', '--recover', '--from-backup', '--confirm', 'aiagent_prod'], replicaEnv);
+    expect(fromBackup.code).toBe(3); // never a second primary
+
+    const run = await runCli(['crash', '--recover', '--confirm', 'aiagent_prod'], replicaEnv);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('rebuilt from its primary');
+    await sandbox.query(`INSERT INTO workflows VALUES (123456, 1, now())`, [], 'aiagent_prod');
+    await caughtUp();
+    expect(await exists(join(replica.dataDir, path))).toBe(true);
+    expect((await readdir(root)).some((name) => name.startsWith('data.before-pitr-'))).toBe(true);
+  } finally {
+    await stopCluster(sandbox.exec, bin, 'postgres', replica.dataDir, 'immediate').catch(() => undefined);
+  }
 }, 180_000);

@@ -15,9 +15,10 @@ import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js
 import type { EngineContext } from '../context.js';
 import { postmasterOn } from '../in-place-recovery.js';
 import { exists } from '../local-cluster.js';
+import { withTargetClient } from '../pg-client.js';
 import { verifyRestored } from '../verify.js';
-import { readControlData, type ControlData } from './controldata.js';
-import { scanStart, triage, type LocalSegment, type Triage } from './triage.js';
+import { readControlData, STANDBY_STATES, type ControlData } from './controldata.js';
+import { localWalEnd, scanStart, triage, type LocalSegment, type Triage } from './triage.js';
 import { walPageAfter } from './wal-pages.js';
 import { scanWal } from './wal-scan.js';
 
@@ -58,10 +59,11 @@ async function readLocalWal(ctx: EngineContext, config: CrashConfig, dataDir: st
   const walDir = join(dataDir, 'pg_wal');
   const commitsFrom = first ? formatLsn(segmentStartLsn(first.id!.segno, size)) : null;
   const common = { walDir, timeline: control.timeline, catalogVersion: control.catalogVersion };
-  const scan = await scanWal(ctx, config.pg, { ...common, start: scanStart(control, first?.name ?? null), commitsFrom, relationsFrom: control.redoLsn });
+  const start = scanStart(control, first?.name ?? null);
+  const scan = await scanWal(ctx, config.pg, { ...common, start, end: localWalEnd(segments, control.timeline, size, start), commitsFrom, relationsFrom: control.redoLsn });
   // Readable WAL written after where pg_waldump stopped means the stop was damage, not the end.
   const from = scan.endLsn ? await walPageAfter(walDir, scan.endLsn, control.timeline, size) : null;
-  const after = from ? await scanWal(ctx, config.pg, { ...common, start: from, commitsFrom: from, relationsFrom: null }) : null;
+  const after = from ? await scanWal(ctx, config.pg, { ...common, start: from, end: localWalEnd(segments, control.timeline, size, from), commitsFrom: from, relationsFrom: null }) : null;
   return { scan, after };
 }
 
@@ -75,6 +77,13 @@ async function serverFindings(config: CrashConfig): Promise<string[]> {
     amcheck: 'existing',
   });
   return report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.message}`);
+}
+
+/** Whether a running standby's WAL receiver streams. */
+async function streaming(config: CrashConfig): Promise<boolean> {
+  if (!config.source.url) return false;
+  const rows = await withTargetClient(pgClientConfig(parseConnectionUrl(config.source.url), 'postgres'), async (client) => (await client.query<{ status: string }>('SELECT status FROM pg_stat_wal_receiver')).rows).catch(() => []);
+  return rows.some((row) => row.status === 'streaming');
 }
 
 function newestBackup(catalog: Catalog): Triage['newestBackup'] {
@@ -118,6 +127,7 @@ export async function gatherTriage(ctx: EngineContext, config: CrashConfig, cata
     after: wal.after,
     missingRelationFiles,
     serverFindings: running ? await serverFindings(config) : [],
+    standbyStreaming: running && control && (STANDBY_STATES as readonly string[]).includes(control.state) ? await streaming(config) : null,
     newestBackup: newestBackup(catalog),
     forceRebuild: options.forceRebuild,
   });

@@ -77,7 +77,9 @@ export async function saveLocalWal(ctx: EngineContext, config: CrashConfig, tria
   await fsyncFile(dir);
   // Read back from the copies: they must hold the same valid WAL, to the same end.
   const first = parseSegmentName(saved.segments[0]!, control.walSegmentSize)!;
-  const check = await scanWal(ctx, config.pg, { walDir: dir, timeline: control.timeline, start: formatLsn(segmentStartLsn(first.segno, control.walSegmentSize)), commitsFrom: null, relationsFrom: null, catalogVersion: control.catalogVersion });
+  const last = parseSegmentName(saved.segments.at(-1)!, control.walSegmentSize)!;
+  const range = { start: formatLsn(segmentStartLsn(first.segno, control.walSegmentSize)), end: formatLsn(segmentStartLsn(last.segno + 1n, control.walSegmentSize)) };
+  const check = await scanWal(ctx, config.pg, { walDir: dir, timeline: control.timeline, ...range, commitsFrom: null, relationsFrom: null, catalogVersion: control.catalogVersion });
   if (triage.wal.endLsn && check.endLsn !== triage.wal.endLsn) {
     throw new RecoverError('RESTORE_FAILED', `The copy of the local WAL in ${dir} ends at ${check.endLsn ?? 'nothing readable'}, but production's pg_wal reads to ${triage.wal.endLsn}; nothing was archived and production's directory was not moved.`, {
       hint: `Check the disk holding ${dir} (and its free space), then run the recovery again. Production's pg_wal is untouched.`,

@@ -8,7 +8,7 @@
  *   archive the local-only WAL, restore the newest base backup in place, replay everything
  *   (archive + saved tail, no recovery target), promote, verify.
  * - `healthy`: the server runs and nothing damaged was found: nothing to recover.
- * - `replica`: a standby (its rebuild is not automated yet).
+ * - `replica`: a standby that is down, does not stream or is damaged: rebuild it from its primary.
  */
 import { formatLsn, parseLsn, parseSegmentName, segmentName, segmentStartLsn, segmentOfLsn } from '../../catalog/segments.js';
 import type { ControlData } from './controldata.js';
@@ -45,6 +45,8 @@ export interface TriageInput {
   newestBackup: { id: string; stopTime: string; timeline: number } | null;
   /** Rebuild even when the files look intact (`--from-backup`). */
   forceRebuild: boolean;
+  /** A running standby's WAL receiver streams (null: not a running standby). */
+  standbyStreaming?: boolean | null;
 }
 
 export interface LocalOnlyWal {
@@ -141,6 +143,17 @@ export function localOnlyWal(input: Pick<TriageInput, 'localSegments' | 'archive
   };
 }
 
+/**
+ * Where the local WAL files run out: the start of the first segment missing after `start`'s
+ * (pg_waldump, meeting a missing file, retries it for 5 s before it gives up). Pure.
+ */
+export function localWalEnd(localSegments: readonly LocalSegment[], timeline: number, size: number, start: string): string {
+  const have = new Set(localSegments.map((s) => s.name));
+  let segno = segmentOfLsn(parseLsn(start), size);
+  while (have.has(segmentName(timeline, segno, size))) segno++;
+  return formatLsn(segmentStartLsn(segno, size));
+}
+
 /** Where a scan from the first unarchived WAL (or REDO) should start: the earlier of the two. Pure. */
 export function scanStart(control: ControlData, firstUnarchived: string | null): string {
   if (!firstUnarchived) return control.redoLsn;
@@ -181,7 +194,10 @@ export function triage(input: TriageInput): Triage {
   const decide = (): { path: CrashPath; why: string } => {
     if (input.forceRebuild) return { path: 'rebuild', why: 'asked for (--from-backup)' };
     if (!control) return { path: 'rebuild', why: 'pg_control cannot be read: the server cannot start on this directory' };
-    if ((STANDBY_STATES as readonly string[]).includes(control.state)) return { path: 'replica', why: `the cluster is a standby (${control.state})` };
+    if ((STANDBY_STATES as readonly string[]).includes(control.state)) {
+      if (input.running && input.standbyStreaming === true && input.serverFindings.length === 0) return { path: 'healthy', why: 'a standby that streams from its primary, and its checks found no damage' };
+      return { path: 'replica', why: `the cluster is a standby (${control.state}) that ${input.running ? (input.standbyStreaming ? 'has damaged data' : 'does not stream from its primary') : 'is down'}: rebuild it from its primary` };
+    }
     if (input.running) {
       return input.serverFindings.length > 0
         ? { path: 'rebuild', why: 'the running server has damaged data (see the findings)' }

@@ -32,33 +32,43 @@ async function magicOf(walDir: string, name: string): Promise<number | null> {
   }
 }
 
+/** Reads `length` bytes at `position` of a file; null when the file is not there. */
+async function readAt(path: string, position: number, length: number): Promise<Buffer | null> {
+  const file = await open(path, 'r').catch(() => null);
+  if (!file) return null;
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await file.read(buffer, 0, length, position);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
+
 /**
- * The first page after the one holding `stopLsn` that is a real page of this WAL, searched through
- * the local segments that follow (at most `maxBytes`); null when there is none (the end of WAL).
+ * The first page after the one holding `stopLsn` that is a real page of this WAL: the rest of
+ * that segment page by page (read in one piece), then the first page of each following local
+ * segment (WAL is written in order: a segment it reached starts with a real page). Null when
+ * there is none: the stop is the end of WAL.
  */
-export async function walPageAfter(walDir: string, stopLsn: string, timeline: number, segmentSize: number, maxBytes = 256 * 1024 * 1024): Promise<string | null> {
+export async function walPageAfter(walDir: string, stopLsn: string, timeline: number, segmentSize: number, maxSegments = 64): Promise<string | null> {
   const stop = parseLsn(stopLsn);
+  const size = BigInt(segmentSize);
+  const page = BigInt(WAL_PAGE_SIZE);
   const first = segmentOfLsn(stop, segmentSize);
+  const path = (segno: bigint) => join(walDir, segmentName(timeline, segno, segmentSize));
   const magic = await magicOf(walDir, segmentName(timeline, first, segmentSize));
   if (magic === null) return null;
-  const page = BigInt(WAL_PAGE_SIZE);
-  const header = Buffer.alloc(HEADER_BYTES);
-  let lsn = (stop / page + 1n) * page;
-  const end = lsn + BigInt(maxBytes);
-  while (lsn < end) {
-    const segno = segmentOfLsn(lsn, segmentSize);
-    const file = await open(join(walDir, segmentName(timeline, segno, segmentSize)), 'r').catch(() => null);
-    if (!file) return null;
-    try {
-      const segmentEnd = (segno + 1n) * BigInt(segmentSize);
-      for (; lsn < segmentEnd && lsn < end; lsn += page) {
-        const { bytesRead } = await file.read(header, 0, HEADER_BYTES, Number(lsn - segno * BigInt(segmentSize)));
-        if (bytesRead < HEADER_BYTES) return null;
-        if (isWalPageAt(header, lsn, timeline, magic)) return formatLsn(lsn);
-      }
-    } finally {
-      await file.close();
-    }
+  const from = (stop / page + 1n) * page;
+  const rest = await readAt(path(first), Number(from - first * size), Number((first + 1n) * size - from));
+  for (let offset = 0; rest && offset + HEADER_BYTES <= rest.length; offset += WAL_PAGE_SIZE) {
+    const lsn = from + BigInt(offset);
+    if (isWalPageAt(rest.subarray(offset, offset + HEADER_BYTES), lsn, timeline, magic)) return formatLsn(lsn);
+  }
+  for (let segno = first + 1n; segno <= first + BigInt(maxSegments); segno++) {
+    const header = await readAt(path(segno), 0, HEADER_BYTES);
+    if (!header) return null;
+    if (isWalPageAt(header, segno * size, timeline, magic)) return formatLsn(segno * size);
   }
   return null;
 }

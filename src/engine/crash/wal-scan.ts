@@ -125,7 +125,9 @@ export async function scanWal(ctx: Pick<EngineContext, 'exec' | 'signal'>, tools
     relationsFrom: request.relationsFrom === null ? null : parseLsn(request.relationsFrom),
     catalogVersion: request.catalogVersion,
   });
-  const args = ['--path', request.walDir, '--timeline', String(request.timeline), '--start', request.start, ...(request.end ? ['--end', request.end] : [])];
+  // An end not after the start (the start's own file missing): left out, and pg_waldump says which file it cannot find.
+  const end = request.end && parseLsn(request.end) > parseLsn(request.start) ? ['--end', request.end] : [];
+  const args = ['--path', request.walDir, '--timeline', String(request.timeline), '--start', request.start, ...end];
   // TZ=UTC: commit times print as UTC. Read-only over pg_wal; root may read the postgres user's files.
   const child = ctx.exec.spawn(join(tools.bin, 'pg_waldump'), args, { env: { TZ: 'UTC', LC_ALL: 'C' }, signal: ctx.signal, timeoutMs: 30 * 60_000, stdoutStream: true, allowFailure: true });
   const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });

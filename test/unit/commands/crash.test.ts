@@ -81,9 +81,15 @@ describe('plans', () => {
     expect(plan.steps.every((s) => crash.steps!.some((d) => d.kind === s.kind))).toBe(true);
   });
 
+  it('a standby that is down: rebuilt from its primary, its old directory kept', () => {
+    const plan = crash.plan!({ recover: true, fromBackup: false }, facts(triageOf({ control: { ...control, state: 'in archive recovery' } })));
+    expect(plan.steps.map((s) => [s.kind, s.destructive])).toEqual([['stop-production', true], ['move-aside', true], ['basebackup', true], ['start-production', true], ['verify', false]]);
+    expect(plan.params).toMatchObject({ action: 'replica' });
+  });
+
   it.each<[string, Partial<TriageInput>, string]>([
     ['healthy', { running: true }, 'MODE_REFUSED'],
-    ['a standby', { control: { ...control, state: 'in archive recovery' } }, 'MODE_REFUSED'],
+    ['a standby rebuilt from the backup (a second primary)', { forceRebuild: true, control: { ...control, state: 'in archive recovery' } }, 'MODE_REFUSED'],
     ['no backup', { forceRebuild: true, newestBackup: null }, 'NO_BASE_BACKUP'],
     ['a gap before the local WAL', { forceRebuild: true, localSegments: [12].map((n) => ({ name: seg(n), size: MB16 })) }, 'WAL_GAP'],
   ])('%s: refused (exit 3), nothing changed', (_name, patch, code) => {

@@ -1,7 +1,7 @@
 /** Crash triage as a table: from what was read, the local-only WAL, the damage and the recovery chosen. */
 import { describe, expect, test } from 'vitest';
 import type { ControlData } from '../../../../src/engine/crash/controldata.js';
-import { localOnlyWal, scanStart, segmentBefore, triage, type TriageInput } from '../../../../src/engine/crash/triage.js';
+import { localOnlyWal, localWalEnd, scanStart, segmentBefore, triage, type TriageInput } from '../../../../src/engine/crash/triage.js';
 import type { WalScan } from '../../../../src/engine/crash/wal-scan.js';
 
 const MB16 = 16 * 1024 * 1024;
@@ -82,7 +82,9 @@ describe('the recovery chosen', () => {
     ['readable WAL after an unreadable record', { after: { ...scan, records: 3, firstLsn: '0/7002000' } }, 'rebuild', /local WAL is damaged/],
     ['running, checks pass', { running: true }, 'healthy', /found no damage/],
     ['running, a table cannot be read', { running: true, serverFindings: ['rows aiagent_prod.workflows: could not open file'] }, 'rebuild', /damaged data/],
-    ['a standby', { control: { ...control, state: 'in archive recovery' } }, 'replica', /standby/],
+    ['a standby, down', { control: { ...control, state: 'in archive recovery' } }, 'replica', /standby \(in archive recovery\) that is down/],
+    ['a standby that does not stream', { running: true, standbyStreaming: false, control: { ...control, state: 'in archive recovery' } }, 'replica', /does not stream/],
+    ['a standby that streams', { running: true, standbyStreaming: true, control: { ...control, state: 'in archive recovery' } }, 'healthy', /streams/],
     ['--from-backup', { forceRebuild: true }, 'rebuild', /asked for/],
   ])('%s → %s', (_name, patch, path, why) => {
     const result = triage(input(patch));
@@ -106,5 +108,15 @@ describe('the recovery chosen', () => {
     const result = triage(input({ newestBackup: null, archived: new Set([seg(4)]), localSegments: [6, 7].map((n) => ({ name: seg(n), size: MB16 })) }));
     expect(result.localOnly.gap).toEqual({ from: seg(5), to: seg(5) });
     expect(result.expectedLoss.join('\n')).toMatch(/neither archived nor in pg_wal[\s\S]*no usable base backup/);
+  });
+});
+
+describe('localWalEnd: where pg_waldump must stop (it waits 5 s on a missing file)', () => {
+  test.each([
+    ['files 5-8 from REDO in 5', [5, 6, 7, 8], '0/5000360', '0/9000000'],
+    ['a hole after 6', [5, 6, 8], '0/5000360', '0/7000000'],
+    ['the start\'s own file missing', [6], '0/5000360', '0/5000000'],
+  ])('%s', (_name, present, start, end) => {
+    expect(localWalEnd(present.map((n) => ({ name: seg(n), size: MB16 })), 1, MB16, start)).toBe(end);
   });
 });
