@@ -105,6 +105,10 @@ export const envSchema = z.object({
   // The recovery objectives summaries measure against (runbook: 15 min of data at most, back within 2 h); at most a week.
   RECOVER_RPO_MINUTES: z.coerce.number().int().min(1).max(10_080).default(15),
   RECOVER_RTO_MINUTES: z.coerce.number().int().min(1).max(10_080).default(120),
+  // The RPO watch (runner/rpo): where the bot posts its alerts (a channel id; unset: recorded, not posted), how often the runner looks (0: never), how often it reminds.
+  RECOVER_ALERT_CHANNEL: z.string().regex(/^[CG][A-Z0-9]{2,}$/, 'expected a channel id, e.g. C0123ABCD').optional(),
+  RECOVER_RPO_CHECK_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  RECOVER_RPO_REMINDER_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
   // No default here: services log at info, the CLI's commands for people at warn (src/cli/runtime.ts), unless it is set.
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
 });

@@ -51,6 +51,13 @@ export interface RecoveryObjectives {
   rtoSeconds: number;
 }
 
+/** The RPO watch: RECOVER_ALERT_CHANNEL (unset: notices recorded, not posted), RECOVER_RPO_CHECK_SECONDS (0: no watch), RECOVER_RPO_REMINDER_MINUTES. */
+export interface AlertsConfig {
+  channel?: string;
+  checkSeconds: number;
+  reminderSeconds: number;
+}
+
 export interface Config {
   storage: StorageConfig;
   /** baseTransfer: how base backups are cut into parts and how many move at once (engine/backup-parts). */
@@ -108,4 +115,5 @@ export interface Config {
   slack: SlackConfig;
   approval: ApprovalConfig;
   objectives: RecoveryObjectives;
+  alerts: AlertsConfig;
 }

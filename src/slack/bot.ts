@@ -34,6 +34,7 @@ import { Outbox } from './io/outbox.js';
 import { PostsOnce } from './io/posts-once.js';
 import { linkApprovalPosts } from './flows/approval-posts.js';
 import { PlanWatcher } from './flows/plan-watcher.js';
+import { RpoNotices } from './flows/rpo-notices.js';
 import type { UpdateBudget } from './io/scheduler.js';
 import { allReady, controlDbProbe, startHealthServer, type HealthServer, type Readiness } from '../util/health.js';
 
@@ -149,10 +150,12 @@ export function createBot(options: CreateBotOptions): RecoverBot {
       }
     }, async () => undefined); // logged by Tasks; the next poll tries again
   };
+  const rpoNotices = new RpoNotices(deps);
   const poll = (): void => {
     plans.poll();
     jobs.poll();
     linkApprovals();
+    rpoNotices.poll();
   };
   const listener = new ControlListener(control, log, {
     event: (jobId) => jobs.notify(jobId),

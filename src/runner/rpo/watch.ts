@@ -1,0 +1,106 @@
+/**
+ * The RPO watch of `recover runner` (issue 23): every RECOVER_RPO_CHECK_SECONDS it reads what
+ * the preflight reads about archiving (production's pg_stat_archiver through PREFLIGHT_SQL, the
+ * catalog's newest archived WAL), decides (state.ts) and claims the change in the control DB
+ * (control/rpo-alerts.ts). Every runner of the pool looks; the claim makes one of them write each
+ * notice, and the bot posts it to RECOVER_ALERT_CHANNEL (the runner has no Slack token).
+ * A look that fails (control DB away) is logged and tried at the next interval.
+ */
+import type pg from 'pg';
+import { PREFLIGHT_SQL, productionFactsOf } from '../../../commands/preflight/facts.js';
+import { rpoExposureSeconds } from '../../catalog/coverage.js';
+import { claimRpoTransition, readRpoAlert } from '../../control/rpo-alerts.js';
+import type { Config } from '../../config.js';
+import { withTargetClient } from '../../engine/pg-client.js';
+import { readCatalog } from '../../engine/read-catalog.js';
+import type { Storage } from '../../storage/blob-store.js';
+import type { Clock, Logger } from '../../types.js';
+import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
+import { assess, decide, noticeText, type ArchivingFacts, type NoticeKind } from './state.js';
+
+export interface RpoWatchOptions {
+  config: Config;
+  control: pg.Pool;
+  storage: Storage;
+  clock: Clock;
+  log: Logger;
+  /** The facts (tests); default: production and storage as configured. */
+  readFacts?: () => Promise<ArchivingFacts>;
+}
+
+export interface RpoWatch {
+  /** One look; the notice this runner wrote, if any. Throws when the control DB fails. */
+  check(): Promise<NoticeKind | null>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+
+/** Production's archiver and storage's newest archived WAL; what cannot be read is said, not thrown. */
+export async function readArchivingFacts(config: Config, storage: Storage, now: Date, log: Logger): Promise<ArchivingFacts> {
+  const production = config.productionName ?? 'production';
+  const unreadable: string[] = [];
+  let archiver: ArchivingFacts['archiver'] = null;
+  let currentWal: string | null = null;
+  if (config.source.url) {
+    try {
+      const row = await withTargetClient(pgClientConfig(parseConnectionUrl(config.source.url)), async (client) => (await client.query(PREFLIGHT_SQL)).rows[0] as Record<string, unknown>, log);
+      const facts = productionFactsOf(row);
+      archiver = facts.archiver;
+      currentWal = facts.currentWal;
+    } catch (error) {
+      unreadable.push(`production (${firstLine(error)})`);
+    }
+  }
+  let exposureSeconds: number | null = null;
+  let segmentSize: number | undefined;
+  try {
+    const catalog = await readCatalog(storage, now);
+    exposureSeconds = rpoExposureSeconds(catalog, now);
+    segmentSize = catalog.backups.at(-1)?.walSegmentSize;
+  } catch (error) {
+    unreadable.push(`storage (${firstLine(error)})`);
+  }
+  return { production, exposureSeconds, archiver, currentWal, ...(unreadable.length ? { unreadable: unreadable.join('; ') } : {}), ...(segmentSize ? { segmentSize } : {}) };
+}
+
+export function rpoWatch(options: RpoWatchOptions): RpoWatch {
+  const { config, control, log } = options;
+  const rpoSeconds = config.objectives.rpoSeconds;
+  const read = options.readFacts ?? (() => readArchivingFacts(config, options.storage, options.clock.now(), log));
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+
+  async function check(): Promise<NoticeKind | null> {
+    const facts = await read();
+    const assessment = assess(facts, rpoSeconds);
+    const row = await readRpoAlert(control, config.pool, facts.production);
+    const kind = decide(assessment.state, row, config.alerts.reminderSeconds);
+    const notice = kind ? { kind, text: noticeText(kind, facts.production, assessment, rpoSeconds) } : null;
+    const { claimed } = await claimRpoTransition(control, { pool: config.pool, production: facts.production, version: row.version, state: assessment.state, exposureSeconds: assessment.exposureSeconds, notice });
+    if (!claimed || !kind) return null;
+    log[kind === 'recovered' ? 'info' : 'warn']({ production: facts.production, state: assessment.state, reasons: assessment.reasons }, `RPO watch: ${kind} recorded for the alert channel`);
+    return kind;
+  }
+
+  return {
+    check,
+    start() {
+      if (config.alerts.checkSeconds <= 0 || timer) return;
+      const look = () => {
+        running ??= check()
+          .catch((error: unknown) => log.warn({ err: error }, 'RPO watch: this look failed; trying again at the next one'))
+          .finally(() => (running = undefined));
+      };
+      look();
+      timer = setInterval(look, config.alerts.checkSeconds * 1000);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    },
+  };
+}
