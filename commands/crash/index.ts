@@ -128,7 +128,7 @@ export const crash: RecoverCommand<CrashArgs, CrashFacts, CrashParams, CrashResu
   cliHelp: `
 The same words as /recover crash in Slack.
   recover crash                              triage, read-only: what is damaged, which WAL exists only in pg_wal, which recovery fits
-  recover crash --recover                    the recovery the triage chose (start production, or rebuild it in place)
+  recover crash --recover                    the recovery the triage chose (start production, rebuild it in place, or rebuild a standby from its primary)
   recover crash --recover --from-backup      rebuild in place whatever the triage (data files known to be damaged)
   --dry-run  show the plan, change nothing
   --confirm <production name>  run the plan without the prompt (scripts)
