@@ -12,7 +12,7 @@ import type { ApprovalConfig, AzureAuth, Config, VerifyTable } from './config/ty
  * config/env-schema.ts and config/values.ts; the shape handed out is config/types.ts.
  */
 
-export type { ApprovalConfig, AzureAuth, Config, RecoveryObjectives, SlackConfig, StorageConfig, VerifyTable } from './config/types.js';
+export type { ApprovalConfig, AzureAuth, Config, FailoverConfig, RecoveryObjectives, SlackConfig, StorageConfig, VerifyTable } from './config/types.js';
 export { requireProductionName, requireStorageDriver, storageDriverMissing } from './config/requirements.js';
 export { azureConnectionStringProblem } from './config/values.js';
 export { checksFor, IntegrityConfigError, parseIntegrityConfig, type DatabaseChecks, type IntegrityConfig, type Relation, type RuleCheck } from './config/integrity-schema.js';
@@ -122,6 +122,15 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
         ...(e.RECOVER_SOURCE_STOP_COMMAND ? { stopCommand: e.RECOVER_SOURCE_STOP_COMMAND } : {}),
         ...(e.RECOVER_SOURCE_START_COMMAND ? { startCommand: e.RECOVER_SOURCE_START_COMMAND } : {}),
       },
+    },
+    failover: {
+      ...(e.RECOVER_STANDBY_URL ? { standbyUrl: e.RECOVER_STANDBY_URL } : {}),
+      ...(e.RECOVER_FAILOVER_FENCE_COMMAND ? { fenceCommand: e.RECOVER_FAILOVER_FENCE_COMMAND } : {}),
+      ...(e.RECOVER_FAILOVER_SWITCH_COMMAND ? { switchCommand: e.RECOVER_FAILOVER_SWITCH_COMMAND } : {}),
+      ...(e.RECOVER_FAILOVER_HEALTH_URL ? { healthUrl: e.RECOVER_FAILOVER_HEALTH_URL } : {}),
+      maxLagSeconds: e.RECOVER_FAILOVER_MAX_LAG_S,
+      catchUpTimeoutSeconds: e.RECOVER_FAILOVER_CATCHUP_TIMEOUT_S,
+      reconnectTimeoutSeconds: e.RECOVER_FAILOVER_RECONNECT_TIMEOUT_S,
     },
     restoreRoot: e.RECOVER_RESTORE_ROOT,
     stateDir: e.RECOVER_STATE_DIR,

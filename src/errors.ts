@@ -54,6 +54,8 @@ export type ErrorCode =
   | 'DISK_FULL_NOTHING_SAFE'
   /** A restore that cannot fit where it would write (engine/space.ts). */
   | 'NO_SPACE'
+  /** /recover failover cannot promote safely as things are (replay too far behind past the deadline, an old primary that answers and cannot be fenced, an unreachable one not acknowledged): nothing was promoted. */
+  | 'FAILOVER_REFUSED'
   | 'INTERNAL';
 
 export class RecoverError extends Error {
@@ -103,6 +105,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INSTANCE_RUNNING: EXIT.refused,
   DISK_FULL_NOTHING_SAFE: EXIT.refused,
   NO_SPACE: EXIT.refused,
+  FAILOVER_REFUSED: EXIT.refused,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

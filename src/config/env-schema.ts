@@ -48,6 +48,14 @@ export const envSchema = z.object({
   RECOVER_SOURCE_STOP: z.enum(['pg_ctl', 'hook']).default('pg_ctl'),
   RECOVER_SOURCE_STOP_COMMAND: jsonArgv.optional(),
   RECOVER_SOURCE_START_COMMAND: jsonArgv.optional(),
+  // /recover failover (engine/failover): the DR standby to promote, how to fence the old primary and switch the application (JSON argv), and the lag rule.
+  RECOVER_STANDBY_URL: postgresUrl('RECOVER_STANDBY_URL').optional(),
+  RECOVER_FAILOVER_FENCE_COMMAND: jsonArgv.optional(),
+  RECOVER_FAILOVER_SWITCH_COMMAND: jsonArgv.optional(),
+  RECOVER_FAILOVER_HEALTH_URL: httpUrl('https://api.example.net/healthz').optional(),
+  RECOVER_FAILOVER_MAX_LAG_S: positiveInt(60),
+  RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: positiveInt(600),
+  RECOVER_FAILOVER_RECONNECT_TIMEOUT_S: positiveInt(300),
   RECOVER_RESTORE_ROOT: z.string().min(1).default('/var/lib/recover-bot/restores'),
   // The CLI's own records (the verified database copies it made): on the runner's or CLI's disk, never on production.
   RECOVER_STATE_DIR: z.string().regex(/^\//, 'expected an absolute path, e.g. /var/lib/recover-bot/state').default('/var/lib/recover-bot/state'),

@@ -58,6 +58,16 @@ export interface AlertsConfig {
   reminderSeconds: number;
 }
 
+export interface FailoverConfig {
+  standbyUrl?: string;
+  fenceCommand?: string[];
+  switchCommand?: string[];
+  healthUrl?: string;
+  maxLagSeconds: number;
+  catchUpTimeoutSeconds: number;
+  reconnectTimeoutSeconds: number;
+}
+
 export interface Config {
   storage: StorageConfig;
   /** baseTransfer: how base backups are cut into parts and how many move at once (engine/backup-parts). */
@@ -67,6 +77,12 @@ export interface Config {
     dataDir?: string;
     stop: { method: 'pg_ctl' | 'hook'; stopCommand?: string[]; startCommand?: string[] };
   };
+  /**
+   * /recover failover: RECOVER_STANDBY_URL (the standby promoted), RECOVER_FAILOVER_FENCE_COMMAND and
+   * RECOVER_FAILOVER_SWITCH_COMMAND (argv arrays), RECOVER_FAILOVER_HEALTH_URL, the apply-lag limit and deadlines.
+   * Optional so configurations built by hand (tests) need not name it; loadConfig always sets it.
+   */
+  failover?: FailoverConfig;
   restoreRoot: string;
   /**
    * RECOVER_STATE_DIR: what the recover CLI keeps on its own disk (0700, files 0600): the record of

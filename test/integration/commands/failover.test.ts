@@ -1,0 +1,126 @@
+/**
+ * `recover failover` against a real primary (the sandbox's production) and streaming standbys
+ * made from it with `pg_basebackup -R`. In order, on one primary: (c) the apply lag stays above
+ * the limit past the deadline → refused, nothing promoted, the primary untouched; (b) the same
+ * standby with replay paused over a backlog → resumed, caught up, the primary fenced with pg_ctl,
+ * promoted, no row lost; (a) the primary started again, a new standby caught up → fenced by the
+ * fence hook, promoted, writes work, the switch hook called with its argv, every row present.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
+import { appendConf, freePort, makeOwnedDir, startCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { ownerFor } from '../../../src/engine/os-user.js';
+import { runCli } from '../../support/run-cli.js';
+import { until } from '../../support/until.js';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+let sandbox: Sandbox;
+const standbys: ClusterHandle[] = [];
+
+const q = async <T = Record<string, unknown>>(cluster: Pick<ClusterHandle, 'socketDir' | 'port'>, sql: string): Promise<T[]> => withClient(cluster, 'postgres', async (c) => (await c.query(sql)).rows as T[]);
+const urlOf = (cluster: ClusterHandle) => `postgres://postgres@localhost/postgres?host=${encodeURIComponent(cluster.socketDir)}&port=${cluster.port}`;
+const answers = (cluster: ClusterHandle) => q(cluster, 'SELECT 1').then(() => true, () => false);
+const inRecovery = async (cluster: ClusterHandle) => (await q<{ r: boolean }>(cluster, 'SELECT pg_is_in_recovery() AS r'))[0]!.r;
+const ids = async (cluster: ClusterHandle) => (await q<{ id: number }>(cluster, 'SELECT id FROM orders ORDER BY id')).map((row) => row.id);
+
+async function insert(from: number, to: number): Promise<string> {
+  await sandbox.query(`INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(${from}, ${to}) g`);
+  return (await sandbox.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
+}
+
+/** Waits until `standby` received (or replayed) WAL up to `lsn`. */
+async function untilStandby(standby: ClusterHandle, lsn: string, what: 'receive' | 'replay') {
+  await until(`standby ${what} of ${lsn}`, async () => ((await q<{ ok: boolean }>(standby, `SELECT pg_last_wal_${what}_lsn() >= '${lsn}'::pg_lsn AS ok`))[0]!.ok ? true : undefined), 20_000);
+}
+
+async function makeStandby(name: string, settings: Record<string, string> = {}): Promise<ClusterHandle> {
+  const owner = await ownerFor('postgres');
+  const dir = join(sandbox.root, name);
+  const cluster: ClusterHandle = { dataDir: join(dir, 'data'), socketDir: join(dir, 'run'), port: await freePort(), logFile: join(dir, 'server.log') };
+  await makeOwnedDir(dir, owner);
+  await makeOwnedDir(cluster.socketDir, owner);
+  const p = sandbox.production;
+  await sandbox.exec.run(join(BIN, 'pg_basebackup'), ['-D', cluster.dataDir, '-R', '-X', 'stream', '-c', 'fast', '-h', p.socketDir, '-p', String(p.port), '-U', 'postgres'], { asUser: 'postgres', timeoutMs: 60_000 });
+  await appendConf(cluster.dataDir, { port: String(cluster.port), unix_socket_directories: cluster.socketDir, archive_mode: 'off', ...settings }, 'failover test standby');
+  const started = await startOnFreePort(sandbox.exec, BIN, 'postgres', cluster);
+  standbys.push(started);
+  await until('the standby streams', async () => ((await q(started, "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'")).length > 0 ? true : undefined), 20_000);
+  return started;
+}
+
+const env = (standby: ClusterHandle, extra: Record<string, string> = {}) =>
+  sandbox.cliEnv({ RECOVER_STANDBY_URL: urlOf(standby), RECOVER_FAILOVER_MAX_LAG_S: '1', RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: '2', ...extra });
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  await sandbox.query('CREATE TABLE orders (id int PRIMARY KEY, note text)');
+  await insert(1, 100);
+}, 60_000);
+
+afterAll(async () => {
+  for (const standby of standbys) await stopCluster(sandbox.exec, BIN, 'postgres', standby.dataDir, 'immediate').catch(() => undefined);
+  await sandbox?.cleanup();
+}, 60_000);
+
+describe('recover failover (a real primary and streaming standby)', () => {
+  let first: ClusterHandle;
+
+  it('(c) apply lag above the limit past the deadline: refused (exit 3), nothing promoted, the primary untouched', async () => {
+    first = await makeStandby('standby1', { recovery_min_apply_delay: '1h' });
+    await untilStandby(first, await insert(101, 150), 'receive');
+    const run = await runCli(['failover', '--confirm', 'aiagent_prod', '--json'], env(first, { RECOVER_SOURCE_DATA_DIR: sandbox.production.dataDir }));
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stdout).toContain('FAILOVER_REFUSED');
+    expect(run.stdout).toContain('above the 1 s limit');
+    expect(await inRecovery(first)).toBe(true);
+    await insert(151, 151); // the primary still accepts writes
+  }, 40_000);
+
+  it('(b) replay paused with a backlog: resumed, waited, the primary fenced with pg_ctl, promoted, no row lost', async () => {
+    await q(first, 'SELECT pg_wal_replay_pause()');
+    await q(first, "ALTER SYSTEM SET recovery_min_apply_delay = '0'");
+    await q(first, 'SELECT pg_reload_conf()');
+    await untilStandby(first, await insert(152, 400), 'receive');
+    const [lag] = await q<{ behind: string }>(first, 'SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text AS behind');
+    expect(Number(lag!.behind)).toBeGreaterThan(0);
+    const expected = await ids(sandbox.production);
+    const run = await runCli(['failover', '--confirm', 'aiagent_prod', '--json'], env(first, { RECOVER_SOURCE_DATA_DIR: sandbox.production.dataDir, RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: '60' }));
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const { result } = JSON.parse(run.stdout);
+    expect(result.catchUp.resumed).toBe(true);
+    expect(result.fence.method).toBe('pg_ctl');
+    expect(await answers(sandbox.production)).toBe(false);
+    expect(await inRecovery(first)).toBe(false);
+    expect(await ids(first)).toEqual(expected);
+  }, 60_000);
+
+  it('(a) caught up, the primary reachable: fenced by the hook, promoted, writes work, switch hook called, every row present', async () => {
+    await startCluster(sandbox.exec, BIN, 'postgres', sandbox.production);
+    const second = await makeStandby('standby2');
+    await untilStandby(second, await insert(401, 500), 'replay');
+    const expected = await ids(sandbox.production);
+    const record = join(sandbox.root, 'hooks.log');
+    const hook = join(sandbox.root, 'hook.sh');
+    // Records its argv; as the fence, stops the old primary as an operator's hook would.
+    await writeFile(hook, `#!/bin/sh\necho "$*" >> ${record}\nif [ "$1" = fence ]; then runuser -u postgres -- ${BIN}/pg_ctl stop -D ${sandbox.production.dataDir} -m fast -w; fi\n`, { mode: 0o755 });
+    const patch = '{"data":{"DATABASE_HOST":"standby2"}}';
+    const app = await withClient(second, 'postgres', async (client) => {
+      await client.query("SET application_name = 'api'");
+      return runCli(['failover', '--confirm', 'aiagent_prod', '--json'], env(second, {
+        RECOVER_FAILOVER_FENCE_COMMAND: JSON.stringify([hook, 'fence', 'old-primary']),
+        RECOVER_FAILOVER_SWITCH_COMMAND: JSON.stringify([hook, 'switch', '-n', 'api', 'patch', 'configmap', 'db', '-p', patch]),
+        RECOVER_FAILOVER_RECONNECT_TIMEOUT_S: '10',
+      }));
+    });
+    expect(app.code, app.stdout + app.stderr).toBe(0);
+    const { result } = JSON.parse(app.stdout);
+    expect(result).toMatchObject({ fence: { method: 'hook' }, writesAccepted: true, timeline: 2, switched: true, integrity: { ok: true }, reconnect: { ok: true } });
+    expect((await readFile(record, 'utf8')).trim().split('\n')).toEqual(['fence old-primary', `switch -n api patch configmap db -p ${patch}`]);
+    expect(await answers(sandbox.production)).toBe(false);
+    expect(await ids(second)).toEqual(expected);
+    await q(second, "INSERT INTO orders VALUES (501, 'after failover')");
+    expect(await ids(second)).toEqual([...expected, 501]);
+  }, 60_000);
+});
