@@ -8,6 +8,7 @@ import { RecoverError } from '../errors.js';
 import { runnerReadiness } from '../runner/health.js';
 import { createRunner } from '../runner/runner.js';
 import { rpoWatch } from '../runner/rpo/watch.js';
+import { createMetrics } from '../metrics/registry.js';
 import { runnerBackupSchedule } from '../runner/scheduled-backup.js';
 import type { Logger } from '../types.js';
 import { startHealthServer, type HealthServer } from '../util/health.js';
@@ -49,10 +50,10 @@ export async function runRunner(io: CliIo): Promise<void> {
   let health: HealthServer | undefined;
   try {
     const runnerId = runtime.config.runnerId ?? `${hostname()}-${process.pid}`;
-    // GET /healthz and /readyz (RECOVER_HEALTH_PORT): alive from here, ready once started.
+    // GET /healthz, /readyz and /metrics (RECOVER_HEALTH_PORT): alive from here, ready once started.
     let running = false;
     const { healthPort } = runtime.config;
-    if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, probe: runnerReadiness(control, runnerId, () => running) });
+    if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, probe: runnerReadiness(control, runnerId, () => running), metrics: createMetrics({ control, process: 'runner' }).answer });
     await migrate(control);
     const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
     // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.

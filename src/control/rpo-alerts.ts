@@ -72,8 +72,3 @@ export async function listUnpostedRpoNotices(db: Db, withinHours = 24): Promise<
     [withinHours],
   );
 }
-
-/** Each production's exposure as last seen by the watch (for /metrics). */
-export async function listRpoExposures(db: Db): Promise<Array<{ pool: string; production: string; state: string; exposureSeconds: number | null }>> {
-  return queryRows(db, 'SELECT pool, production, state, exposure_seconds AS "exposureSeconds" FROM rpo_alerts ORDER BY pool, production');
-}

@@ -8,7 +8,7 @@
  *   …
  *   await bot.stop();
  *
- * GET /healthz and /readyz (util/health.ts): over HTTP on the receiver's port, and on
+ * GET /healthz, /readyz (util/health.ts) and /metrics (metrics/registry.ts): over HTTP on the receiver's port, and on
  * RECOVER_HEALTH_PORT when it is another port; in Socket Mode on RECOVER_HEALTH_PORT, else
  * SLACK_PORT. Ready = started (warm-up done, Bolt started) and the control DB answers.
  */
@@ -35,6 +35,8 @@ import { PostsOnce } from './io/posts-once.js';
 import { linkApprovalPosts } from './flows/approval-posts.js';
 import { PlanWatcher } from './flows/plan-watcher.js';
 import { RpoNotices } from './flows/rpo-notices.js';
+import { createMetrics } from '../metrics/registry.js';
+import { countRateLimits } from './io/slack-metrics.js';
 import type { UpdateBudget } from './io/scheduler.js';
 import { allReady, controlDbProbe, startHealthServer, type HealthServer, type Readiness } from '../util/health.js';
 
@@ -99,7 +101,10 @@ export function createBot(options: CreateBotOptions): RecoverBot {
   const receiver = boltOptions.receiver instanceof FastAckReceiver ? boltOptions.receiver : undefined;
   const app = new App(boltOptions);
   const writer = new webApi.WebClient(config.slack.botToken, postingClientOptions(config.slack, log, options.slackCallTimeoutMs));
-  const posts = new PostsOnce({ writer, reader: app.client, control, log, ...(options.postBackoffMs !== undefined ? { backoffMs: options.postBackoffMs } : {}) });
+  // GET /metrics beside /healthz (metrics/registry.ts): one registry for this bot.
+  const metrics = createMetrics({ control, process: 'bot' });
+  countRateLimits(metrics, app.client, writer);
+  const posts = new PostsOnce({ writer, reader: app.client, control, log, metrics, ...(options.postBackoffMs !== undefined ? { backoffMs: options.postBackoffMs } : {}) });
   const out = new Outbox(app.client, log, options.updateBudget, posts);
   const clock = options.clock ?? systemClock;
   const deps: BotDeps = {
@@ -112,6 +117,7 @@ export function createBot(options: CreateBotOptions): RecoverBot {
     tasks: new Tasks(log),
     locks: new KeyedLock(),
     typedText: new BoundedMap<string, string>(1000),
+    metrics,
   };
   const jobs = new JobWatcher(deps);
   const flowDeps: FlowDeps = { ...deps, jobs };
@@ -167,6 +173,7 @@ export function createBot(options: CreateBotOptions): RecoverBot {
   let phase: 'starting' | 'ready' | 'stopping' = 'starting';
   const readiness = allReady(async (): Promise<Readiness> => (phase === 'ready' ? { ready: true } : { ready: false, reason: phase }), controlDbProbe(control));
   receiver?.serveReadiness(readiness);
+  receiver?.serveMetrics(metrics.answer);
   let health: HealthServer | undefined;
   // Its own listener unless the receiver already answers on that port.
   const wanted = config.healthPort ?? (config.slack.socketMode ? config.slack.port : undefined);
@@ -182,7 +189,7 @@ export function createBot(options: CreateBotOptions): RecoverBot {
       let resumed = 0;
       const connections = warmConnectionCount(control, options.warmConnections);
       try {
-        if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, ...(options.host ? { host: options.host } : {}), probe: readiness });
+        if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, ...(options.host ? { host: options.host } : {}), probe: readiness, metrics: metrics.answer });
         await initSlack(app);
         await listener.start().catch((error: unknown) => {
           throw controlDbFailure('LISTEN on', error);

@@ -9,6 +9,7 @@ import { toRecoverError, type RecoverError } from '../errors.js';
 import type { Clock, Logger } from '../types.js';
 import type { ApproverDirectory } from './flows/approvers.js';
 import type { Outbox } from './io/outbox.js';
+import type { Metrics } from '../metrics/registry.js';
 
 /** Work done after the ack. Each task gets a way to tell a person when it fails. */
 export class Tasks {
@@ -89,4 +90,6 @@ export interface BotDeps {
   locks: KeyedLock;
   /** What people typed, by request id, to show it back; falls back to the command name. */
   typedText: BoundedMap<string, string>;
+  /** The process's /metrics counters (metrics/registry.ts); absent in tests that build deps by hand. */
+  metrics?: Metrics;
 }

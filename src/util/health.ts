@@ -17,6 +17,14 @@ export const READY_PATH = '/readyz';
 /** How long /readyz waits for the control DB's `SELECT 1` before it says not ready. */
 export const READY_TIMEOUT_MS = 2000;
 
+/** Answers GET /metrics (metrics/registry.ts); served beside the health endpoints when given. */
+export type MetricsAnswer = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** GET or HEAD /metrics (any query string). */
+export function isMetricsRequest(method: string | undefined, url: string | undefined): boolean {
+  return (method === 'GET' || method === 'HEAD') && url?.split('?')[0] === '/metrics';
+}
+
 export type Readiness = { ready: true } | { ready: false; reason: string };
 export type ReadinessProbe = () => Promise<Readiness>;
 
@@ -92,12 +100,13 @@ export interface HealthServer {
 }
 
 /**
- * A listener that answers only the health endpoints (404 for anything else): for the bot in
+ * A listener that answers only the health endpoints and /metrics when given (404 for anything else): for the bot in
  * Socket Mode, which has no HTTP server of its own, and for the runner (RECOVER_HEALTH_PORT).
  */
-export async function startHealthServer(options: { port: number; host?: string; probe: ReadinessProbe }): Promise<HealthServer> {
+export async function startHealthServer(options: { port: number; host?: string; probe: ReadinessProbe; metrics?: MetricsAnswer }): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     if (isHealthRequest(req.method, req.url)) answerHealth(req, res, options.probe);
+    else if (options.metrics && isMetricsRequest(req.method, req.url)) options.metrics(req, res);
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import type { Logger } from '../../types.js';
-import { answerHealth, isHealthRequest, type ReadinessProbe } from '../../util/health.js';
+import { answerHealth, isHealthRequest, isMetricsRequest, type MetricsAnswer, type ReadinessProbe } from '../../util/health.js';
 import { BurstGate } from './burst-gate.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -71,6 +71,7 @@ export class FastAckReceiver implements Receiver {
   private readonly afterBurst = new BurstGate({ quietMs: BURST_QUIET_MS, maxWaitMs: BURST_MAX_WAIT_MS });
   /** What /readyz answers; the bot sets it (serveReadiness) once it has started. */
   private readiness: ReadinessProbe = async () => ({ ready: false, reason: 'starting' });
+  private metrics: MetricsAnswer | undefined;
 
   constructor(private readonly options: FastAckReceiverOptions) {}
 
@@ -80,6 +81,11 @@ export class FastAckReceiver implements Receiver {
 
   serveReadiness(probe: ReadinessProbe): void {
     this.readiness = probe;
+  }
+
+  /** GET /metrics (metrics/registry.ts), once the bot has made its registry. */
+  serveMetrics(answer: MetricsAnswer): void {
+    this.metrics = answer;
   }
 
   async start(listen: { port: number; host?: string }): Promise<Server> {
@@ -132,6 +138,10 @@ export class FastAckReceiver implements Receiver {
     const path = this.options.path ?? '/slack/events';
     if (isHealthRequest(req.method, req.url)) {
       answerHealth(req, res, this.readiness);
+      return;
+    }
+    if (this.metrics && isMetricsRequest(req.method, req.url)) {
+      this.metrics(req, res);
       return;
     }
     if (req.method !== 'POST' || req.url?.split('?')[0] !== path) {

@@ -22,6 +22,7 @@ import type { types, webApi } from '@slack/bolt';
 import type pg from 'pg';
 import { markSlackPostAttempt, recordSlackPostIntent, saveSlackPostTs, type SlackPostIntent } from '../../control/index.js';
 import type { Logger } from '../../types.js';
+import type { Metrics } from '../../metrics/registry.js';
 import type { SlackMessage } from '../views/common.js';
 import { isPermanentSlackError, rateLimitSeconds, sleep, slackFailure } from './slack-errors.js';
 
@@ -45,6 +46,8 @@ export interface PostsOnceOptions {
   attempts?: number;
   backoffMs?: number;
   wait?: (ms: number) => Promise<void>;
+  /** Counts each send tried again (/metrics). */
+  metrics?: Pick<Metrics, 'slackRetries'>;
 }
 
 interface FoundMessage {
@@ -116,6 +119,7 @@ export class PostsOnce {
         if (seconds === undefined) maybeSent = true; // a 429 was refused unprocessed; anything else may have landed
         if (!transient || attempt >= max) throw slackFailure(what, error);
         this.options.log.warn({ channel, key, attempt, err: slackFailure(what, error) }, 'a post got no usable answer; looking for it before posting again');
+        this.options.metrics?.slackRetries.inc({ method: 'chat.postMessage', reason: seconds !== undefined ? 'rate_limited' : 'no_answer' });
         await (this.options.wait ?? sleep)(seconds !== undefined ? Math.max(200, seconds * 1000) : (this.options.backoffMs ?? 500) * 2 ** (attempt - 1));
       }
     }

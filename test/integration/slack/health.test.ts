@@ -17,7 +17,7 @@ import { freePort } from '../../../src/engine/local-cluster.js';
 import { runnerReadiness } from '../../../src/runner/health.js';
 import { APPLICATION_NAME } from '../../../src/engine/pg-client.js';
 import { until } from '../../support/until.js';
-import { approvedJob, startHarness, type Harness } from './harness.js';
+import { approvedJob, INCIDENT, startHarness, textOf, type Harness } from './harness.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 
@@ -36,6 +36,18 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
   const text = await response.text();
   return { status: response.status, body: JSON.parse(text) as Record<string, string>, text };
 }
+
+/** GET /metrics: Prometheus text. */
+async function scrape(port: number): Promise<{ status: number; type: string | null; text: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+}
+
+/** The value of one series (name and labels as Prometheus prints them). */
+const valueOf = (text: string, series: string): number | undefined => {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+};
 
 /** As the local server's superuser, on the maintenance database. */
 async function admin(sql: string, params: unknown[] = []): Promise<void> {
@@ -87,6 +99,9 @@ describe('health endpoints', () => {
     expect(await get(port, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await get(port, '/readyz')).toMatchObject({ status: 200, body: { status: 'ready' } });
     expect((await fetch(`http://127.0.0.1:${port}/readyz`, { method: 'POST' })).status).toBe(404);
+    const metrics = await scrape(port);
+    expect(metrics.status).toBe(200);
+    expect(valueOf(metrics.text, 'recover_control_db_up{process="bot"}')).toBe(1);
 
     // The control DB takes no new connection, and the bot's are ended.
     cleanups.push(() => admin(`ALTER DATABASE ${database} ALLOW_CONNECTIONS true`));
@@ -129,6 +144,39 @@ describe('health endpoints', () => {
     });
     await until('the runner to be ready', async () => ((await get(port, '/readyz')).status === 200 ? true : undefined), 60_000).catch((error: unknown) => Promise.reject(new Error(`${String(error)}\n${output()}`)));
     expect(await get(port, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    const metrics = await scrape(port);
+    expect(metrics).toMatchObject({ status: 200, type: expect.stringMatching(/^text\/plain; version=0\.0\.4/) });
+    expect(valueOf(metrics.text, 'recover_control_db_up{process="runner"}')).toBe(1);
+    expect(metrics.text).toContain('# TYPE recover_jobs gauge');
+  });
+
+  it('the bot\'s /metrics on RECOVER_HEALTH_PORT: jobs by command and state, step durations from job events, throughput, approvals waiting, RPO exposure, the Slack counters', async () => {
+    const healthPort = await freePort();
+    const h = await harness({ env: { RECOVER_HEALTH_PORT: String(healthPort) } });
+    const { job, statusTs } = await approvedJob(h);
+    await h.runner.claim();
+    await h.runner.step(job.id, 0, { kind: 'restore-base-backup', title: 'Restore base backup', seconds: 42 });
+    await h.slack.transcript.waitFor(() => h.slack.transcript.thread(INCIDENT, statusTs).find((m) => /Restore base backup/.test(textOf(m))));
+    await h.pool.query("INSERT INTO measured_rates (pool, job_id, phase, bytes, seconds, bytes_per_second, startup_seconds, tail_seconds) VALUES ('default', $1, 'replay-wal', 1000, 10, 100, 0, 0)", [job.id]);
+    await h.pool.query("INSERT INTO rpo_alerts (pool, production, state, exposure_seconds) VALUES ('default', 'aiagent_prod', 'exposed', 1234)");
+    await h.slack.slashCommand({ user: 'U0ALICE', channel: INCIDENT, text: 'pitr 2025-01-15T14:00:00+00:00' });
+    const waiting = await h.runner.waitForRequest(2);
+    await h.pool.query('UPDATE requests SET approval_requested_at = now() WHERE id = $1', [waiting.id]);
+
+    const { status, text } = await until('the step to be counted', async () => {
+      const answer = await scrape(healthPort);
+      return valueOf(answer.text, 'recover_step_duration_seconds_count{process="bot",step="restore-base-backup"}') === 1 ? answer : undefined;
+    }, 10_000);
+    expect(status).toBe(200);
+    expect(valueOf(text, 'recover_step_duration_seconds_sum{process="bot",step="restore-base-backup"}')).toBe(42);
+    expect(valueOf(text, 'recover_jobs{command="pitr",state="running",process="bot"}')).toBe(1);
+    expect(valueOf(text, 'recover_approvals_waiting{command="pitr",process="bot"}')).toBe(1);
+    expect(valueOf(text, 'recover_throughput_bytes_per_second{pool="default",phase="replay-wal",process="bot"}')).toBe(100);
+    expect(valueOf(text, 'recover_rpo_exposure_seconds{pool="default",production="aiagent_prod",process="bot"}')).toBe(1234);
+    expect(valueOf(text, 'recover_rpo_state{pool="default",production="aiagent_prod",state="exposed",process="bot"}')).toBe(1);
+    expect(valueOf(text, 'recover_control_db_up{process="bot"}')).toBe(1);
+    for (const counter of ['recover_slack_api_retries_total', 'recover_slack_api_rate_limited_total']) expect(text).toContain(`# TYPE ${counter} counter`);
+    for (const secret of [h.config.slack.botToken!, h.config.slack.signingSecret!]) expect(text).not.toContain(secret);
   });
 
   it('a runner is not ready while a job it holds has not renewed its lease for half of it', async () => {

@@ -1,0 +1,24 @@
+/**
+ * What /metrics reads from the control DB at scrape time (metrics/registry.ts): jobs by command
+ * and state, approvals waiting, the newest measured restore and replay rates, and the RPO
+ * watch's last look per production. Small aggregate queries; nothing is written.
+ */
+import { queryRows, type Db } from './db.js';
+
+export interface MetricsFacts {
+  jobs: Array<{ command: string; status: string; count: number }>;
+  approvalsWaiting: Array<{ command: string; count: number }>;
+  rates: Array<{ pool: string; phase: string; bytesPerSecond: number }>;
+  rpo: Array<{ pool: string; production: string; state: string; exposureSeconds: number | null }>;
+}
+
+export async function readMetricsFacts(db: Db): Promise<MetricsFacts> {
+  const [jobs, approvalsWaiting, rates, rpo] = await Promise.all([
+    queryRows<MetricsFacts['jobs'][number]>(db, 'SELECT r.command, j.status, count(*)::int AS count FROM jobs j JOIN requests r ON r.id = j.request_id GROUP BY 1, 2'),
+    // Asked for and not yet decided: a request waiting for approvers' votes.
+    queryRows<MetricsFacts['approvalsWaiting'][number]>(db, "SELECT command, count(*)::int AS count FROM requests WHERE status = 'pending' AND approval_requested_at IS NOT NULL GROUP BY 1"),
+    queryRows<MetricsFacts['rates'][number]>(db, 'SELECT DISTINCT ON (pool, phase) pool, phase, bytes_per_second AS "bytesPerSecond" FROM measured_rates ORDER BY pool, phase, id DESC'),
+    queryRows<MetricsFacts['rpo'][number]>(db, 'SELECT pool, production, state, exposure_seconds AS "exposureSeconds" FROM rpo_alerts'),
+  ]);
+  return { jobs, approvalsWaiting, rates, rpo };
+}
