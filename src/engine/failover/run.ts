@@ -113,7 +113,8 @@ async function fence(ctx: EngineContext, config: Config, params: FailoverRunPara
   return `${how}; the old primary no longer answers${drained ? '' : '; the standby still showed a streaming connection after 30 s'}`;
 }
 
-async function reconnected(ctx: EngineContext, config: Config, params: FailoverRunParams): Promise<{ ok: boolean; detail: string }> {
+/** The application is back once its health URL answers, or once a client connected to the new primary after the switch (`since`: the server's clock). */
+async function reconnected(ctx: EngineContext, config: Config, params: FailoverRunParams, since: Date): Promise<{ ok: boolean; detail: string }> {
   const settings = failoverConfig(config);
   const deadline = Date.now() + params.reconnectTimeoutSeconds * 1000;
   let last = 'not checked yet';
@@ -123,9 +124,11 @@ async function reconnected(ctx: EngineContext, config: Config, params: FailoverR
       if (!(response instanceof Error) && response.ok) return { ok: true, detail: `${settings.healthUrl} answered ${response.status}` };
       last = response instanceof Error ? response.message : `HTTP ${response.status}`;
     } else {
-      const clients = await withTargetClient(standbyConnection(config), async (c) => Number((await c.query("SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> $1", [APPLICATION_NAME])).rows[0].n));
-      if (clients > 0) return { ok: true, detail: `${clients} client connection(s) on the new primary` };
-      last = 'no client connection on the new primary';
+      // Sessions open before the switch (monitoring, people) say nothing about the application coming back.
+      const sql = "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> $1 AND backend_start >= $2";
+      const clients = await withTargetClient(standbyConnection(config), async (c) => Number((await c.query(sql, [APPLICATION_NAME, since])).rows[0].n));
+      if (clients > 0) return { ok: true, detail: `${clients} client connection(s) opened on the new primary since the switch` };
+      last = 'no client connected to the new primary since the switch';
     }
     await sleep(1000, ctx.signal);
   }
@@ -172,6 +175,7 @@ export async function runFailover(ctx: EngineContext, config: Config, params: Fa
       finish(integrity.ok ? 'passed' : 'FAILED');
     }
     let switched = false;
+    const switchedAt: Date = (await client.query('SELECT now() AS at')).rows[0].at;
     if (has('switch')) {
       await beforeDestructiveStep('switch');
       finish = step(ctx, 'switch', FAILOVER_STEPS[5].title);
@@ -183,7 +187,7 @@ export async function runFailover(ctx: EngineContext, config: Config, params: Fa
     let reconnect: FailoverResult['reconnect'] = null;
     if (has('reconnect')) {
       finish = step(ctx, 'reconnect', FAILOVER_STEPS[6].title);
-      reconnect = await reconnected(ctx, config, params);
+      reconnect = await reconnected(ctx, config, params, switchedAt);
       finish(reconnect.detail);
     }
     return {

@@ -103,20 +103,23 @@ describe('recover failover (a real primary and streaming standby)', () => {
     const expected = await ids(sandbox.production);
     const record = join(sandbox.root, 'hooks.log');
     const hook = join(sandbox.root, 'hook.sh');
-    // Records its argv; as the fence, stops the old primary as an operator's hook would.
-    await writeFile(hook, `#!/bin/sh\necho "$*" >> ${record}\nif [ "$1" = fence ]; then runuser -u postgres -- ${BIN}/pg_ctl stop -D ${sandbox.production.dataDir} -m fast -w; fi\n`, { mode: 0o755 });
+    // Records its argv; as the fence it stops the old primary, as the switch it connects "the application" to the new one (in the background, as a restarted deployment would).
+    const app = `PGAPPNAME=api runuser -u postgres -- ${BIN}/psql -h ${second.socketDir} -p ${second.port} -d postgres -c 'SELECT pg_sleep(30)' >/dev/null 2>&1 &`;
+    const script = `#!/bin/sh\necho "$*" >> ${record}\nif [ "$1" = fence ]; then runuser -u postgres -- ${BIN}/pg_ctl stop -D ${sandbox.production.dataDir} -m fast -w; fi\nif [ "$1" = switch ]; then ${app}\nfi\n`;
+    await writeFile(hook, script, { mode: 0o755 });
     const patch = '{"data":{"DATABASE_HOST":"standby2"}}';
-    const app = await withClient(second, 'postgres', async (client) => {
-      await client.query("SET application_name = 'api'");
+    // A session open before the switch (monitoring, people) is not the application reconnecting.
+    const run = await withClient(second, 'postgres', async (client) => {
+      await client.query("SET application_name = 'monitoring'");
       return runCli(['failover', '--confirm', 'aiagent_prod', '--json'], env(second, {
         RECOVER_FAILOVER_FENCE_COMMAND: JSON.stringify([hook, 'fence', 'old-primary']),
         RECOVER_FAILOVER_SWITCH_COMMAND: JSON.stringify([hook, 'switch', '-n', 'api', 'patch', 'configmap', 'db', '-p', patch]),
-        RECOVER_FAILOVER_RECONNECT_TIMEOUT_S: '10',
+        RECOVER_FAILOVER_RECONNECT_TIMEOUT_S: '20',
       }));
     });
-    expect(app.code, app.stdout + app.stderr).toBe(0);
-    const { result } = JSON.parse(app.stdout);
-    expect(result).toMatchObject({ fence: { method: 'hook' }, writesAccepted: true, timeline: 2, switched: true, integrity: { ok: true }, reconnect: { ok: true } });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const { result } = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ fence: { method: 'hook' }, writesAccepted: true, timeline: 2, switched: true, integrity: { ok: true }, reconnect: { ok: true, detail: expect.stringContaining('since the switch') } });
     expect((await readFile(record, 'utf8')).trim().split('\n')).toEqual(['fence old-primary', `switch -n api patch configmap db -p ${patch}`]);
     expect(await answers(sandbox.production)).toBe(false);
     expect(await ids(second)).toEqual(expected);
