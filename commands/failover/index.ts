@@ -64,7 +64,7 @@ export const failover: RecoverCommand<FailoverArgs, FailoverFacts, FailoverParam
   cliHelp: CLI_HELP,
   risk: () => 'destructive',
   confirmation: (args, facts) => failoverConfirmation(args, facts.production.name),
-  gather: (ctx) => gatherFailover(ctx.config),
+  gather: (ctx) => gatherFailover(ctx.config, ctx.engine.storage, ctx.engine.clock.now()),
   plan: failoverPlan,
   steps: FAILOVER_STEPS,
   paramsSchema: failoverParamsSchema,

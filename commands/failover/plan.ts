@@ -5,7 +5,8 @@
  * when it can be neither reached nor fenced and people did not acknowledge it.
  */
 import { z } from 'zod';
-import type { FailoverFacts, PrimaryProbe, StandbyFacts } from '../../src/engine/failover/facts.js';
+import { parseLsn, parseSegmentName } from '../../src/catalog/segments.js';
+import type { ArchiveFacts, FailoverFacts, PrimaryProbe, StandbyFacts } from '../../src/engine/failover/facts.js';
 import { applyLagSeconds, bytesBehind } from '../../src/engine/failover/lag.js';
 import { FAILOVER_STEPS, type FailoverStepKind } from '../../src/engine/failover/run.js';
 import { RecoverError } from '../../src/errors.js';
@@ -35,15 +36,29 @@ function replicationText(standby: StandbyFacts): string {
   return `${r.status}${from}; last message ${iso(r.lastMessage)}`;
 }
 
+/** How the archive compares with what the standby received: its newest segment may hold commits the standby never got. */
+export function archiveText(standby: StandbyFacts, archive: ArchiveFacts): string {
+  if (archive.error) return `the WAL archive could not be read (${archive.error})`;
+  if (!archive.newest) return 'the WAL archive holds no segment';
+  const segment = parseSegmentName(archive.newest.name, standby.segmentSize);
+  const received = standby.receivedLsn ?? standby.replayedLsn;
+  const shown = `${archive.newest.name}, archived ${iso(archive.newest.archivedAt)}`;
+  if (!segment || !received) return `newest archived segment ${shown}`;
+  const beyond = (segment.segno + 1n) * BigInt(standby.segmentSize) - parseLsn(received);
+  return beyond > 0n
+    ? `the archive reaches ${beyond} byte(s) past what the standby received (newest segment ${shown}): commits there are not on the standby — /recover pitr from the archive would keep them`
+    : `nothing archived beyond what the standby received (newest segment ${shown})`;
+}
+
 /** What a failover now would lose, in words: pure, from what was read. */
-export function lossWindow(standby: StandbyFacts, primary: PrimaryProbe): string {
+export function lossWindow(standby: StandbyFacts, primary: PrimaryProbe, archive: ArchiveFacts = { newest: null, error: null }): string {
   const behind = bytesBehind(standby);
   const replay = behind > 0 ? ` ${behind} byte(s) received are not replayed yet: they are replayed before promotion, not lost.` : '';
   if (primary.reachable && primary.currentLsn) {
     return `None expected: the old primary answers (WAL at ${primary.currentLsn}; the standby received up to ${standby.receivedLsn ?? 'nothing by streaming'}) and is fenced first; a clean shutdown sends the standby its last WAL.${replay}`;
   }
   const heard = standby.receiver?.lastMessage ?? null;
-  return `Unknown, bounded by the last contact: transactions the old primary committed after it last sent WAL (last message ${iso(heard)}; last replayed commit ${iso(standby.lastReplayedCommit)}) are lost; it does not answer, so its newest commit cannot be read.${replay}`;
+  return `Unknown, bounded by the last contact: transactions the old primary committed after it last sent WAL (last message ${iso(heard)}; last replayed commit ${iso(standby.lastReplayedCommit)}) are lost; it does not answer, so its newest commit cannot be read; ${archiveText(standby, archive)}.${replay}`;
 }
 
 const refuse = (message: string, hint: string) => new RecoverError('FAILOVER_REFUSED', `${message} Nothing was done.`, { hint });
@@ -74,7 +89,8 @@ export function failoverPlan(args: FailoverArgs, facts: FailoverFacts & BaseFact
     'Received / replayed': `${standby.receivedLsn ?? 'nothing by streaming'} / ${standby.replayedLsn ?? 'none'} (${bytesBehind(standby)} byte(s) behind)`,
     'Last replayed commit': `${iso(standby.lastReplayedCommit)} (apply lag ${lag === null ? 'unknown' : `${Math.round(lag)} s`})`,
     'Old primary': `${primary.label ?? 'not configured'}: ${primary.detail}`,
-    'Data-loss window': lossWindow(standby, primary),
+    'Data-loss window': lossWindow(standby, primary, facts.archive),
+    'WAL archive': archiveText(standby, facts.archive),
     Fencing:
       method !== 'none'
         ? `${method === 'hook' ? 'the fence hook' : 'pg_ctl stop -m fast'} before promotion; the standby is promoted only once the old primary no longer answers`

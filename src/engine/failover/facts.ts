@@ -3,9 +3,12 @@
  * the old primary's reachability. Connections only through pg-client.ts.
  */
 import type pg from 'pg';
+import { DEFAULT_SEGMENT_SIZE } from '../../catalog/segments.js';
 import type { Config, FailoverConfig } from '../../config.js';
 import { RecoverError } from '../../errors.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
+import type { Storage } from '../../storage/blob-store.js';
+import { readCatalog } from '../read-catalog.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
 import type { ReplaySample } from './lag.js';
 
@@ -14,6 +17,14 @@ export interface StandbyFacts extends ReplaySample {
   label: string;
   inRecovery: boolean;
   receiver: { status: string; lastMessage: Date | null; senderHost: string | null; senderPort: number | null } | null;
+  segmentSize: number;
+}
+
+/** The newest segment in the WAL archive: the primary's newest known WAL when it does not answer. */
+export interface ArchiveFacts {
+  newest: { name: string; archivedAt: Date } | null;
+  /** Why the archive could not be read (it may be in the lost region too). */
+  error: string | null;
 }
 
 export interface PrimaryProbe {
@@ -27,6 +38,7 @@ export interface PrimaryProbe {
 export interface FailoverFacts {
   standby: StandbyFacts;
   primary: PrimaryProbe;
+  archive: ArchiveFacts;
   /** How the old primary can be fenced: the hook (argv), pg_ctl on its local data directory (RECOVER_SOURCE_DATA_DIR), or not at all. */
   fence: { method: 'hook' | 'pg_ctl' | 'none'; dataDir: string | null; argv: string[] | null };
   switchArgv: string[] | null;
@@ -56,7 +68,7 @@ const REPLAY_SQL = `SELECT pg_is_in_recovery() AS in_recovery,
   pg_last_wal_receive_lsn()::text AS received, pg_last_wal_replay_lsn()::text AS replayed,
   pg_last_xact_replay_timestamp() AS replay_ts,
   CASE WHEN pg_is_in_recovery() THEN pg_get_wal_replay_pause_state() <> 'not paused' ELSE false END AS paused,
-  clock_timestamp() AS now`;
+  clock_timestamp() AS now, (SELECT setting::int FROM pg_settings WHERE name = 'wal_segment_size') AS segment_size`;
 const RECEIVER_SQL = 'SELECT status, last_msg_receipt_time, sender_host, sender_port FROM pg_stat_wal_receiver';
 
 /** One reading of the standby on an open connection. */
@@ -71,6 +83,7 @@ export async function readStandby(client: pg.Client, label: string): Promise<Sta
     lastReplayedCommit: row.replay_ts ?? null,
     paused: Boolean(row.paused),
     at: row.now,
+    segmentSize: Number(row.segment_size) || DEFAULT_SEGMENT_SIZE,
     receiver: receiver ? { status: String(receiver.status), lastMessage: receiver.last_msg_receipt_time ?? null, senderHost: receiver.sender_host ?? null, senderPort: receiver.sender_port ?? null } : null,
   };
 }
@@ -90,17 +103,29 @@ export async function probePrimary(config: Pick<Config, 'source'>, timeoutMs = 5
   }
 }
 
-export async function gatherFailover(config: Config): Promise<FailoverFacts> {
+/** Never throws: an unreadable archive is a fact of the plan. */
+export async function readArchive(storage: Storage, now: Date, segmentSize: number): Promise<ArchiveFacts> {
+  try {
+    const segments = (await readCatalog(storage, now, segmentSize)).wal.segments;
+    const newest = segments.reduce<(typeof segments)[number] | null>((max, s) => (max === null || s.segno > max.segno || (s.segno === max.segno && s.timeline > max.timeline) ? s : max), null);
+    return { newest: newest ? { name: newest.name, archivedAt: newest.archivedAt } : null, error: null };
+  } catch (error) {
+    return { newest: null, error: (error as Error).message.split('\n')[0]! };
+  }
+}
+
+export async function gatherFailover(config: Config, storage: Storage, now: Date): Promise<FailoverFacts> {
   const settings = failoverConfig(config);
   const connection = standbyConnection(config);
   const standby = await withTargetClient(connection, (client) => readStandby(client, labelOf(connection))).catch((error: unknown) => {
     if (error instanceof RecoverError) throw error;
-    throw new RecoverError('FAILOVER_REFUSED', `The standby ${labelOf(connection)} (RECOVER_STANDBY_URL) does not answer: ${(error as Error).message}. Nothing was done.`, {
+    throw new RecoverError('FAILOVER_REFUSED', `The standby ${labelOf(connection)} (RECOVER_STANDBY_URL) cannot be read: ${(error as Error).message}. Nothing was done.`, {
       hint: 'A failover needs the standby up: check it is running and that this runner reaches it.',
       cause: error,
     });
   });
   const primary = await probePrimary(config);
+  const archive = await readArchive(storage, now, standby.segmentSize);
   const fence = settings.fenceCommand
     ? { method: 'hook' as const, dataDir: null, argv: settings.fenceCommand }
     : config.source.dataDir
@@ -109,6 +134,7 @@ export async function gatherFailover(config: Config): Promise<FailoverFacts> {
   return {
     standby,
     primary,
+    archive,
     fence,
     switchArgv: settings.switchCommand ?? null,
     reconnect: settings.healthUrl ? 'health-url' : settings.switchCommand ? 'connections' : null,

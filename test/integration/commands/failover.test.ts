@@ -70,6 +70,13 @@ describe('recover failover (a real primary and streaming standby)', () => {
   it('(c) apply lag above the limit past the deadline: refused (exit 3), nothing promoted, the primary untouched', async () => {
     first = await makeStandby('standby1', { recovery_min_apply_delay: '1h' });
     await untilStandby(first, await insert(101, 150), 'receive');
+    await sandbox.switchAndArchive();
+    // The plan (--dry-run) shows what the standby says before anything runs.
+    const preview = await runCli(['failover', '--dry-run', '--json'], env(first, { RECOVER_SOURCE_DATA_DIR: sandbox.production.dataDir }));
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    const facts = JSON.parse(preview.stdout).result.plan.facts;
+    expect(facts).toMatchObject({ Replication: expect.stringMatching(/^streaming from /), 'Old primary': expect.stringContaining('accepts connections'), 'WAL archive': expect.stringContaining('newest segment 0000000100000000000000') });
+    expect(facts['Received / replayed']).toMatch(/\(\d+ byte\(s\) behind\)/);
     const run = await runCli(['failover', '--confirm', 'aiagent_prod', '--json'], env(first, { RECOVER_SOURCE_DATA_DIR: sandbox.production.dataDir }));
     expect(run.code, run.stdout + run.stderr).toBe(3);
     expect(run.stdout).toContain('FAILOVER_REFUSED');

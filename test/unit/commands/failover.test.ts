@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { failoverArgs, failoverConfirmation } from '../../../commands/failover/args.js';
-import { failoverPlan, lossWindow } from '../../../commands/failover/plan.js';
+import { archiveText, failoverPlan, lossWindow } from '../../../commands/failover/plan.js';
 import type { FailoverFacts, PrimaryProbe, StandbyFacts } from '../../../src/engine/failover/facts.js';
 import { applyLagSeconds, bytesBehind, lagDecision, parseDuration, type ReplaySample } from '../../../src/engine/failover/lag.js';
 import { RecoverError } from '../../../src/errors.js';
@@ -64,6 +64,7 @@ const standby = (over: Partial<StandbyFacts> = {}): StandbyFacts => ({
   label: '10.1.0.5:5432',
   inRecovery: true,
   receiver: { status: 'streaming', lastMessage: at, senderHost: '10.0.0.5', senderPort: 5432 },
+  segmentSize: 16 * 1024 * 1024,
   ...over,
 });
 const up: PrimaryProbe = { label: '10.0.0.5:5432', reachable: true, detail: 'it answers and accepts connections', currentLsn: '0/3000100' };
@@ -71,6 +72,7 @@ const down: PrimaryProbe = { label: '10.0.0.5:5432', reachable: false, detail: '
 const facts = (over: Partial<FailoverFacts> = {}) => ({
   standby: standby(),
   primary: up,
+  archive: { newest: { name: '000000010000000000000002', archivedAt: at }, error: null },
   fence: { method: 'hook' as const, dataDir: null, argv: ['fence-db', '--now'] },
   switchArgv: ['kubectl', '-n', 'api', 'rollout', 'restart', 'deployment/api'],
   reconnect: 'connections' as const,
@@ -136,5 +138,20 @@ describe('failover plan', () => {
     expect(plan.facts).toMatchObject({ Standby: expect.stringContaining('PAUSED'), Replication: expect.stringContaining('not connected'), 'Received / replayed': expect.stringContaining('256 byte(s) behind') });
     expect(plan.facts['Lag rule']).toContain('600 s accepted');
     expect(lossWindow(s, up)).toContain('replayed before promotion, not lost');
+  });
+
+  it.each([
+    ['000000010000000000000002', 'nothing archived beyond what the standby received'],
+    ['000000010000000000000003', 'the archive reaches 16776960 byte(s) past what the standby received'],
+    ['000000010000000000000004', 'the archive reaches 33554176 byte(s) past'],
+  ])('the archive (newest %s) against received 0/3000100: %s', (name, text) => {
+    expect(archiveText(standby(), { newest: { name, archivedAt: at }, error: null })).toContain(text);
+  });
+
+  it('an unreadable or empty archive is said, and the window of an unreachable primary names it', () => {
+    expect(archiveText(standby(), { newest: null, error: 'region unavailable' })).toBe('the WAL archive could not be read (region unavailable)');
+    expect(archiveText(standby(), { newest: null, error: null })).toBe('the WAL archive holds no segment');
+    const archive = { newest: { name: '000000010000000000000003', archivedAt: at }, error: null };
+    expect(lossWindow(standby(), down, archive)).toContain('/recover pitr from the archive would keep them');
   });
 });
