@@ -9,6 +9,8 @@ import type { Catalog } from '../src/catalog/catalog.js';
 import { coverage, rpoExposureSeconds, type TimelineCoverage } from '../src/catalog/coverage.js';
 import { DEFAULT_SEGMENT_SIZE } from '../src/catalog/segments.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
+import { listDumps } from '../src/engine/dumps/list.js';
+import type { DumpEntry } from '../src/engine/dumps/manifest.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from '../src/engine/retention/plan.js';
 import { RecoverError } from '../src/errors.js';
 import { nextSlot, parseCron } from '../src/util/cron.js';
@@ -33,7 +35,20 @@ export interface BackupsReport {
   schedule: { cron: string; next: string | null } | null;
 }
 
-type BackupsFacts = { catalog: Catalog; rpoObjectiveSeconds: number; retention?: RetentionPolicy; backupSchedule?: string | null };
+type BackupsFacts = { catalog: Catalog; rpoObjectiveSeconds: number; retention?: RetentionPolicy; backupSchedule?: string | null; dumps?: DumpEntry[] | string };
+
+/** Logical dumps (recover dump-backup) beside the base backups: one line each, or why they could not be listed. */
+export function dumpLines(dumps: DumpEntry[] | string | undefined): string[] {
+  if (dumps === undefined) return [];
+  if (typeof dumps === 'string') return ['Logical dumps:', `  (could not be listed: ${dumps})`];
+  if (dumps.length === 0) return ['Logical dumps:', '  (none)'];
+  return ['Logical dumps:', ...dumps.map((dump) => (dump.manifest
+    ? `  ${dump.database}/${dump.stamp}: ${(dump.manifest.dumpBytes / 1e6).toFixed(1)} MB, snapshot ${dump.manifest.snapshot.time}, LSN ${dump.manifest.snapshot.lsn}`
+    : `  ${dump.database}/${dump.stamp}: unusable (${dump.problem})`))];
+}
+
+const dumpsFact = (dumps: DumpEntry[] | string | undefined) =>
+  typeof dumps === 'string' ? `could not be listed: ${dumps}` : dumps?.filter((dump) => dump.manifest).map((dump) => `${dump.database}/${dump.stamp}`).join(', ') || 'none';
 
 function scheduleOf(cron: string | null | undefined, now: Date): BackupsReport['schedule'] {
   const parsed = cron ? parseCron(cron) : null;
@@ -78,11 +93,13 @@ export const backups: RecoverCommand<NoArgs, BackupsFacts> = {
     rpoObjectiveSeconds: ctx.config.objectives.rpoSeconds,
     retention: ctx.config.retention ?? {},
     backupSchedule: ctx.config.backupSchedule ?? null,
+    dumps: await listDumps(ctx.engine.storage).catch((error: unknown) => (error as Error).message),
   }),
   report(_args, facts: BackupsFacts & BaseFacts) {
     const report = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds, facts);
     const text = formatBackups(report.backups, report.timelines, report.rpoExposureSeconds, report.unreadableBackups, report.rpoObjectiveSeconds);
-    return { result: report, text: [text, ...retentionLines(report.retention), `Scheduled backups: ${scheduleText(report.schedule)}`].join('\n') };
+    const dumps = typeof facts.dumps === 'string' ? { error: facts.dumps } : facts.dumps?.map(({ database, stamp, manifest, problem }) => ({ database, stamp, bytes: manifest?.dumpBytes ?? null, snapshot: manifest?.snapshot ?? null, problem }));
+    return { result: { ...report, ...(dumps ? { dumps } : {}) }, text: [text, ...retentionLines(report.retention), `Scheduled backups: ${scheduleText(report.schedule)}`, ...dumpLines(facts.dumps)].join('\n') };
   },
   plan(_args, facts) {
     const { backups: list, timelines, rpoExposureSeconds: rpo, rpoObjectiveSeconds, retention, schedule } = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds, facts);
@@ -101,6 +118,7 @@ export const backups: RecoverCommand<NoArgs, BackupsFacts> = {
         Retention: retentionSummary(retention),
         ...(retention.configured ? { 'WAL kept': walWindowText(retention) } : {}),
         'Scheduled backups': scheduleText(schedule),
+        ...(facts.dumps === undefined ? {} : { 'Logical dumps': dumpsFact(facts.dumps) }),
       },
     };
   },

@@ -134,6 +134,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     },
     restoreRoot: e.RECOVER_RESTORE_ROOT,
     stateDir: e.RECOVER_STATE_DIR,
+    ...(e.RECOVER_DUMP_DATABASES.trim() ? { dumpDatabases: e.RECOVER_DUMP_DATABASES.split(',').map((part) => part.trim()).filter(Boolean) } : {}),
     walAgentSocket: e.RECOVER_WAL_AGENT_SOCKET,
     hook: {
       ...(e.RECOVER_HOOK_NODE ? { node: e.RECOVER_HOOK_NODE } : {}),

@@ -54,6 +54,8 @@ export type ErrorCode =
   | 'DISK_FULL_NOTHING_SAFE'
   /** A restore that cannot fit where it would write (engine/space.ts). */
   | 'NO_SPACE'
+  /** /recover dump: no complete logical dump of that database (or at that stamp) in storage. */
+  | 'NO_DUMP'
   /** /recover failover cannot promote safely as things are (replay too far behind past the deadline, an old primary that answers and cannot be fenced, an unreachable one not acknowledged): nothing was promoted. */
   | 'FAILOVER_REFUSED'
   | 'INTERNAL';
@@ -105,6 +107,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   INSTANCE_RUNNING: EXIT.refused,
   DISK_FULL_NOTHING_SAFE: EXIT.refused,
   NO_SPACE: EXIT.refused,
+  NO_DUMP: EXIT.refused,
   FAILOVER_REFUSED: EXIT.refused,
 };
 

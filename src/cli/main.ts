@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { takeBaseBackup } from '../engine/backup.js';
 import { parseConnectionUrl } from '../util/connection-url.js';
 import { EXIT, RecoverError } from '../errors.js';
+import { runDumpBackup } from './dump-command.js';
 import { runExpire } from './expire-command.js';
 import { INSTANCES_USAGE, runInstances } from './instance-commands.js';
 import { addControlCommands } from './job-commands.js';
@@ -36,6 +37,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
         printResult(io, Boolean(options.json), manifest, () => `Base backup ${manifest.id} stored: ${manifest.startLsn} → ${manifest.stopLsn}, timeline ${manifest.timeline}.`);
       }),
     );
+
+  program
+    .command('dump-backup')
+    .description('take logical dumps (pg_dump -Fd -j N in one snapshot, and pg_dumpall --globals-only) of RECOVER_DUMP_DATABASES (default every database that takes connections) into RECOVER_CONTAINER_DUMPS')
+    .option('--jobs <n>', 'pg_dump workers per database (default 2)')
+    .option('--json', 'print one JSON result object')
+    .action((options: { jobs?: string; json?: boolean }) => guarded(Boolean(options.json), () => runDumpBackup(io, options)));
 
   program
     .command('expire')

@@ -84,6 +84,8 @@ export interface Config {
    */
   failover?: FailoverConfig;
   restoreRoot: string;
+  /** RECOVER_DUMP_DATABASES: the databases `recover dump-backup` dumps; absent: every one of production that takes connections and is not a template. */
+  dumpDatabases?: string[];
   /**
    * RECOVER_STATE_DIR: what the recover CLI keeps on its own disk (0700, files 0600): the record of
    * each database copy it made and verified, which a CLI swap requires. Never on production.

@@ -95,7 +95,7 @@ async function tableCounts(connection: TargetConnection, database: string): Prom
 }
 
 /** The checker's configuration with the original's checks applied to the copy's name. */
-async function integrityFor(configFile: string | undefined, database: string, newName: string): Promise<{ integrity?: IntegrityConfig; configFile?: string }> {
+export async function integrityFor(configFile: string | undefined, database: string, newName: string): Promise<{ integrity?: IntegrityConfig; configFile?: string }> {
   if (!configFile) return {};
   try {
     const integrity = await loadIntegrityConfig(configFile);

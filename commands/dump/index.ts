@@ -1,0 +1,141 @@
+/**
+ * `/recover dump <db> …` and `recover dump <db> …` (runbook §3.1): a stored logical dump
+ * (`recover dump-backup`) restored as a NEW database on production, verified, and recorded as
+ * /recover database's copies are, so `/recover database <db> --swap <db>_restored_<stamp>`
+ * (its verified swap, not a copy of it) puts it in place. Side-copy: existing databases are not
+ * changed, but it writes on production (a new database). Engine: src/engine/dumps/restore.ts.
+ */
+import { z } from 'zod';
+import { listDumps } from '../../src/engine/dumps/list.js';
+import { pickDump, type DumpEntry } from '../../src/engine/dumps/manifest.js';
+import { restoreDump, type DumpRestored } from '../../src/engine/dumps/restore.js';
+import { sourceConnection } from '../../src/engine/dumps/take.js';
+import { databaseNamesSql } from '../../src/engine/database/sql.js';
+import { withTargetClient } from '../../src/engine/pg-client.js';
+import { requireTargetDatabases } from '../../src/engine/targets/guard.js';
+import { RecoverError } from '../../src/errors.js';
+import { pgClientConfig } from '../../src/util/connection-url.js';
+import type { Plan } from '../../src/types.js';
+import { declaredStep, type RecoverCommand } from '../types.js';
+import { withCommonCliFlags } from '../words.js';
+import { DUMP_EXAMPLE, DUMP_USAGE, dumpSchema, parseDump, type DumpArgs } from './args.js';
+import { dumpResultSchema, dumpSummary, dumpVerdict, formatDumpResult, type DumpResultView } from './view.js';
+
+export interface DumpCommandFacts {
+  productionDatabases: readonly string[];
+  /** The stored dumps of the database (complete or not). */
+  dumps: readonly DumpEntry[];
+}
+
+/** Per post-data session (jobs of them at once); production's own setting is not changed. */
+export const POST_DATA_MAINTENANCE_MB = 512;
+
+const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/);
+const paramsSchema = z.object({
+  database: name,
+  stamp: z.string().regex(/^\d{14}$/),
+  newName: name,
+  jobs: z.number().int().min(1).max(16),
+  noOwner: z.boolean(),
+  maintenanceWorkMemMb: z.number().int().min(64).max(16_384),
+  /** The dump approved: the job refuses one whose files changed since. */
+  files: z.number().int().min(1),
+  dumpBytes: z.number().int().nonnegative(),
+});
+type DumpParams = z.infer<typeof paramsSchema>;
+
+const STEPS = [
+  { kind: 'download', title: 'Download the dump and check every file\'s sha256', destructive: false },
+  { kind: 'create-database', title: 'Create the new database on production (template0, the dump\'s encoding and locale)', destructive: false },
+  { kind: 'restore-schema', title: 'Restore the schema (pg_restore --section=pre-data)', destructive: false },
+  { kind: 'restore-data', title: 'Load the rows (--section=data -j N)', destructive: false },
+  { kind: 'restore-indexes', title: 'Indexes, constraints, foreign keys (--section=post-data -j N)', destructive: false },
+  { kind: 'analyze', title: 'ANALYZE the new database', destructive: false },
+  { kind: 'verify', title: 'Verify: integrity checks, row counts against the dump', destructive: false },
+] as const;
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** The plan's choices (pure): which dump and which new name, or why not. */
+export function chooseDump(args: DumpArgs, facts: DumpCommandFacts): { entry: DumpEntry & { manifest: NonNullable<DumpEntry['manifest']> }; newName: string } {
+  const entry = pickDump(facts.dumps, args.db, args.from);
+  if (!entry) {
+    const complete = facts.dumps.filter((dump) => dump.database === args.db && dump.manifest).map((dump) => dump.stamp);
+    throw new RecoverError('NO_DUMP', args.from ? `There is no complete dump of ${args.db} taken at ${args.from}.` : `There is no complete dump of ${args.db} in storage.`, {
+      hint: complete.length ? `Dumps of ${args.db}: ${complete.join(', ')} (/recover dump ${args.db} --from <stamp>).` : `Take one with recover dump-backup, or restore from the base backups: /recover database ${args.db} --at <time>.`,
+    });
+  }
+  const newName = args.as ?? `${args.db}_restored_${entry.stamp}`;
+  if (facts.productionDatabases.includes(newName)) {
+    throw new RecoverError('INSTANCE_EXISTS', `A database named ${newName} already exists on production; nothing is restored over it.`, { hint: `Name the new database: /recover dump ${args.db}${args.from ? ` --from ${args.from}` : ''} --as <new name>.` });
+  }
+  return { entry: entry as DumpEntry & { manifest: NonNullable<DumpEntry['manifest']> }, newName };
+}
+
+export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRestored, DumpResultView> = {
+  name: 'dump',
+  usage: DUMP_USAGE,
+  example: DUMP_EXAMPLE,
+  description: 'Restore a stored logical dump of one database (recover dump-backup) as a new database beside it on production, verified; swap it in with /recover database <db> --swap.',
+  home: 'runner',
+  schema: dumpSchema,
+  parse: (tokens) => parseDump(tokens),
+  parseCli: (tokens) => withCommonCliFlags((words) => parseDump(words, 'cli'), tokens),
+  risk: () => 'side-copy',
+  confirmation: () => null,
+  async gather(ctx, args) {
+    if (!ctx.copies) throw new RecoverError('CONFIG_INVALID', 'This process keeps no record of the database copies it makes, which /recover dump needs (the record is what a swap checks).', { hint: 'Run it through the runner (Slack) or the recover CLI.' });
+    await ctx.copies.ready();
+    const production = pgClientConfig(sourceConnection(ctx.config), 'postgres');
+    // Never a system database or a template, as the dump's database or as the new name (engine/targets).
+    await requireTargetDatabases(production, [args.db, ...(args.as ? [args.as] : [])], 'database');
+    const productionDatabases = await withTargetClient(production, async (client) => (await client.query(databaseNamesSql)).rows.map((row) => row.datname as string));
+    return { productionDatabases, dumps: await listDumps(ctx.engine.storage, args.db) };
+  },
+  plan(args, facts): Plan {
+    const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2] = {}) => declaredStep(STEPS, kind, extra);
+    const { entry, newName } = chooseDump(args, facts);
+    const manifest = entry.manifest;
+    const memory = POST_DATA_MAINTENANCE_MB;
+    const params: DumpParams = { database: args.db, stamp: entry.stamp, newName, jobs: args.jobs, noOwner: args.noOwner, maintenanceWorkMemMb: memory, files: manifest.files.length, dumpBytes: manifest.dumpBytes };
+    const swappable = newName === `${args.db}_restored_${entry.stamp}`;
+    return {
+      command: 'dump',
+      summary: `Restore dump ${args.db}/${entry.stamp} as a new database ${newName} on production ${facts.production.name} (existing databases not changed)`,
+      risk: 'side-copy',
+      steps: [
+        step('download', { title: `Download ${manifest.files.length} files (${mb(manifest.dumpBytes)}) and check each sha256 against the manifest; a mismatch stops before anything is created` }),
+        step('create-database', { title: `Create ${newName} on production (template0, ${manifest.encoding}, ${manifest.collate}, owner ${args.noOwner ? 'the restoring role' : manifest.owner})` }),
+        step('restore-schema', { title: `Restore the schema into ${newName} (pg_restore --section=pre-data: tables without indexes or constraints)` }),
+        step('restore-data', { title: `Load the rows (pg_restore --section=data -j ${args.jobs})` }),
+        step('restore-indexes', { title: `Indexes, constraints, foreign keys (--section=post-data -j ${args.jobs}, maintenance_work_mem ${memory} MB per session)` }),
+        step('analyze', { title: `ANALYZE ${newName}` }),
+        step('verify', { title: `Verify ${newName}: integrity checks, row count of every table (${manifest.tables.length}) against the counts taken in the dump's snapshot` }),
+      ],
+      facts: {
+        Dump: `${args.db}/${entry.stamp}: ${mb(manifest.dumpBytes)} stored, database ${mb(manifest.databaseBytes)} when dumped, PostgreSQL ${manifest.serverVersion}`,
+        Snapshot: `${manifest.snapshot.time}; every transaction in it committed before LSN ${manifest.snapshot.lsn}`,
+        'New database': `${newName} (about ${mb(manifest.databaseBytes)}: disk space and I/O on production); no existing database is changed`,
+        Owners: args.noOwner
+          ? '--no-owner: objects owned by the restoring role, NO grants restored (--no-owner --no-acl); the copy cannot simply replace the original'
+          : `kept, with grants: the roles the dump names must exist on production (${manifest.roles.join(', ') || 'none'}), checked before anything is created`,
+        Then: swappable ? `/recover database ${args.db} --swap ${newName}` : `${newName} is not a ${args.db}_restored_<stamp> name: /recover database --swap does not take it`,
+      },
+      params,
+    };
+  },
+  steps: STEPS,
+  paramsSchema,
+  async run(ctx, params): Promise<DumpRestored> {
+    if (!ctx.copies) throw new RecoverError('CONFIG_INVALID', 'This process keeps no record of the database copies it makes, which /recover dump needs.', { hint: 'Run it through the runner (Slack) or the recover CLI.' });
+    const entry = pickDump(await listDumps(ctx.engine.storage, params.database), params.database, params.stamp);
+    if (!entry?.manifest || entry.manifest.files.length !== params.files || entry.manifest.dumpBytes !== params.dumpBytes) {
+      throw new RecoverError('BACKUP_CORRUPT', `Dump ${params.database}/${params.stamp} is gone or changed since it was planned; nothing was created.`, { hint: `Plan again: /recover dump ${params.database}.` });
+    }
+    return restoreDump(ctx.engine, ctx.config, { manifest: entry.manifest, newName: params.newName, jobs: params.jobs, noOwner: params.noOwner, maintenanceWorkMemMb: params.maintenanceWorkMemMb, production: ctx.config.productionName ?? 'production', records: ctx.copies });
+  },
+  resultSchema: dumpResultSchema,
+  verdict: (result) => dumpVerdict(result),
+  format: formatDumpResult,
+  summary: (params, result) => dumpSummary(params, result),
+};

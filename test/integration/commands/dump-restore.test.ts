@@ -1,0 +1,95 @@
+/**
+ * Logical dumps on one sandbox, through the recover CLI: `dump-backup` of app (tables with foreign
+ * keys, indexes, a sequence, a comment, a grant) into the dumps container with its manifest;
+ * `backups` lists it; app is then damaged; `dump app --as app_back` restores it as a new
+ * database whose every table has the original's rows exactly (hash of each table's rows),
+ * with its indexes, foreign keys, sequence, comment and grant; the same name again is refused;
+ * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
+import { dumpManifestSchema, type DumpManifest } from '../../../src/engine/dumps/manifest.js';
+import { tableHashes } from '../../../src/engine/verify.js';
+import { readStreamToBuffer } from '../../../src/util/streams.js';
+import { parseConnectionUrl, pgClientConfig } from '../../../src/util/connection-url.js';
+import { runCli } from '../../support/run-cli.js';
+
+let sandbox: Sandbox;
+const q = (text: string, db = 'postgres') => sandbox.query(text, [], db);
+const hashes = (db: string) => tableHashes(pgClientConfig(parseConnectionUrl(sandbox.productionUrl)), db);
+const env = () => sandbox.cliEnv({ RECOVER_DUMP_DATABASES: 'app' });
+const cli = async (...args: string[]) => {
+  const out = await runCli([...args, '--json'], env());
+  return { ...out, json: JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') };
+};
+const databases = async () => (await q(`SELECT datname FROM pg_database WHERE datname LIKE 'app%' ORDER BY 1`)).map((row) => row.datname as string);
+/** What a restore must carry besides rows: indexes, constraints (FKs), the sequence, comments and grants. */
+const shape = (db: string) => q(`SELECT
+    (SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public') AS indexes,
+    (SELECT string_agg(conname || ':' || contype::text, ',' ORDER BY conname) FROM pg_constraint WHERE connamespace = 'public'::regnamespace) AS constraints,
+    (SELECT last_value FROM customers_id_seq)::text AS seq,
+    obj_description('customers'::regclass) AS comment,
+    has_table_privilege('app_reader', 'orders', 'SELECT') AS granted,
+    (SELECT tableowner FROM pg_tables WHERE tablename = 'orders') AS owner`, db);
+
+beforeAll(async () => {
+  sandbox = await startSandbox();
+  await q(`CREATE ROLE app_owner; CREATE ROLE app_reader`);
+  await q(`CREATE DATABASE app OWNER app_owner`);
+  await q(`CREATE TABLE customers (id serial PRIMARY KEY, email text UNIQUE NOT NULL, created timestamptz NOT NULL);
+    CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL REFERENCES customers(id), total numeric(12,2), note text);
+    CREATE INDEX orders_customer ON orders (customer_id);
+    CREATE TABLE lines (order_id bigint REFERENCES orders(id) ON DELETE CASCADE, n int, sku text, PRIMARY KEY (order_id, n));
+    COMMENT ON TABLE customers IS 'people who buy';
+    INSERT INTO customers (email, created) SELECT 'c' || g || '@example.net', '2025-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 2000) g;
+    INSERT INTO orders SELECT g, 1 + g % 2000, g * 1.25, CASE WHEN g % 7 = 0 THEN NULL ELSE 'note ' || g END FROM generate_series(1, 6000) g;
+    INSERT INTO lines SELECT 1 + g % 6000, g, 'sku-' || g FROM generate_series(1, 12000) g;
+    ALTER TABLE orders OWNER TO app_owner; GRANT SELECT ON orders TO app_reader;`, 'app');
+}, 120_000);
+
+afterAll(async () => {
+  await sandbox?.cleanup();
+});
+
+test('dump-backup → damage → dump app --as app_back restores every row exactly; a flipped byte is refused, nothing created', async () => {
+  const original = await hashes('app');
+  const originalShape = await shape('app');
+  const taken = await cli('dump-backup', '--jobs', '2');
+  expect(taken.code, taken.stdout + taken.stderr).toBe(0);
+  const [manifest] = taken.json.result as DumpManifest[];
+  expect(dumpManifestSchema.parse(manifest)).toMatchObject({ database: 'app', owner: 'app_owner', encoding: 'UTF8', jobs: 2 });
+  expect(manifest!.tables).toEqual([{ table: 'customers', rows: 2000 }, { table: 'lines', rows: 12000 }, { table: 'orders', rows: 6000 }]);
+  expect(manifest!.files.map((file) => file.name)).toContain('files/toc.dat');
+  expect(manifest!.files.map((file) => file.name)).toContain('globals.sql');
+  expect(manifest!.roles).toEqual(expect.arrayContaining(['app_owner', 'app_reader']));
+  const stored = JSON.parse((await readStreamToBuffer(await sandbox.storage.dumps.getStream(`app/${manifest!.stamp}/manifest.json`))).toString('utf8'));
+  expect(stored).toEqual(manifest);
+
+  const listed = await runCli(['backups'], env());
+  expect(listed.stdout).toContain(`app/${manifest!.stamp}`);
+
+  // The mistakes the dump is restored from.
+  await q(`DELETE FROM lines WHERE order_id > 3000; UPDATE orders SET total = 0 WHERE id % 3 = 0; DROP INDEX orders_customer`, 'app');
+
+  const restored = await cli('dump', 'app', '--as', 'app_back', '--jobs', '2');
+  expect(restored.code, restored.stdout + restored.stderr).toBe(0);
+  expect(restored.json.result).toMatchObject({ newName: 'app_back', stamp: manifest!.stamp, swapCommand: null });
+  expect(await hashes('app_back')).toEqual(original);
+  expect(await shape('app_back')).toEqual(originalShape);
+
+  const again = await cli('dump', 'app', '--as', 'app_back');
+  expect([again.code, again.json.code]).toEqual([3, 'INSTANCE_EXISTS']);
+
+  // One byte of the biggest data file flipped in storage: refused before anything is created.
+  const data = manifest!.files.filter((file) => file.name.endsWith('.dat.gz')).sort((a, b) => b.bytes - a.bytes)[0]!;
+  const key = `app/${manifest!.stamp}/${data.name}`;
+  const bytes = await readStreamToBuffer(await sandbox.storage.dumps.getStream(key));
+  const middle = Math.floor(bytes.length / 2);
+  bytes[middle] = bytes[middle]! ^ 0xff;
+  await sandbox.storage.dumps.put(key, bytes);
+  const before = await databases();
+  const corrupt = await cli('dump', 'app', '--as', 'app_bad');
+  expect([corrupt.code, corrupt.json.code]).toEqual([1, 'BACKUP_CORRUPT']);
+  expect(corrupt.json.message).toContain(data.name);
+  expect(await databases()).toEqual(before);
+}, 120_000);

@@ -1,0 +1,52 @@
+/** Logical dumps' argument lists and the TOC reader (engine/dumps/args.ts), as tables. */
+import { describe, expect, test } from 'vitest';
+import { pgDumpallGlobalsArgs, pgDumpArgs, pgRestoreListArgs, pgRestoreSectionArgs, postDataPgOptions, tableDataEntries } from '../../../../src/engine/dumps/args.js';
+
+const bin = '/usr/lib/postgresql/15/bin';
+const conn = { host: '/run/pg', port: 5432, user: 'recover' };
+const connWords = ['--host', '/run/pg', '--port', '5432', '--username', 'recover'];
+
+describe('pg_dump / pg_dumpall', () => {
+  test('pg_dump: directory format, jobs, the exported snapshot, no prompt', () => {
+    expect(pgDumpArgs(bin, { ...conn, dbname: 'app' }, '/w/app', 4, '00000003-0000001B-1')).toEqual([
+      `${bin}/pg_dump`,
+      [...connWords, '--dbname', 'app', '--format', 'directory', '--jobs', '4', '--snapshot', '00000003-0000001B-1', '--file', '/w/app', '--no-password'],
+    ]);
+  });
+  test('pg_dumpall: globals only, never a database name', () => {
+    expect(pgDumpallGlobalsArgs(bin, { ...conn, dbname: 'app' }, '/w/globals.sql')).toEqual([`${bin}/pg_dumpall`, [...connWords, '--globals-only', '--file', '/w/globals.sql', '--no-password']]);
+  });
+});
+
+describe('pg_restore by section', () => {
+  test.each([
+    ['pre-data', 4, false, ['--section', 'pre-data', '--exit-on-error', '--no-password']],
+    ['data', 4, false, ['--section', 'data', '--jobs', '4', '--exit-on-error', '--no-password']],
+    ['post-data', 2, false, ['--section', 'post-data', '--jobs', '2', '--exit-on-error', '--no-password']],
+    ['data', 3, true, ['--section', 'data', '--jobs', '3', '--no-owner', '--no-acl', '--exit-on-error', '--no-password']],
+  ] as const)('%s -j %i no-owner=%s', (section, jobs, noOwner, words) => {
+    expect(pgRestoreSectionArgs(bin, { ...conn, dbname: 'app_back' }, '/w/files', section, jobs, noOwner)).toEqual([`${bin}/pg_restore`, [...connWords, '--dbname', 'app_back', ...words, '/w/files']]);
+  });
+  test('the listing reads the directory, no server', () => {
+    expect(pgRestoreListArgs(bin, '/w/files')).toEqual([`${bin}/pg_restore`, ['--list', '/w/files']]);
+  });
+  test.each([
+    [512, 2, '-c maintenance_work_mem=512MB -c max_parallel_maintenance_workers=2'],
+    [1024, 1, '-c maintenance_work_mem=1024MB -c max_parallel_maintenance_workers=1'],
+  ])('PGOPTIONS for post-data: %i MB, %i workers', (mb, workers, text) => {
+    expect(postDataPgOptions(mb, workers)).toBe(text);
+  });
+});
+
+test('TABLE DATA entries of a pg_restore -l listing, named as listTables names them', () => {
+  const listing = [
+    ';',
+    '; Archive created at 2026-12-06 23:24:00 UTC',
+    '215; 1259 16390 TABLE public customers app_owner',
+    '3345; 0 16390 TABLE DATA public customers postgres',
+    '3346; 0 16400 TABLE DATA sales orders app_owner',
+    '3347; 0 0 SEQUENCE SET public customers_id_seq postgres',
+    '3200; 2606 16395 CONSTRAINT public customers customers_pkey postgres',
+  ].join('\n');
+  expect(tableDataEntries(listing)).toEqual(['customers', 'sales.orders']);
+});
