@@ -4,6 +4,7 @@
  * `backups` lists it; app is then damaged; `dump app --as app_back` restores it as a new
  * database whose every table has the original's rows exactly (hash of each table's rows),
  * with its indexes, foreign keys, sequence, comment and grant; the same name again is refused;
+ * `dump app --no-owner` makes app_restored_<stamp> (no grants), which `database app --swap` puts in place;
  * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -79,6 +80,19 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
 
   const again = await cli('dump', 'app', '--as', 'app_back');
   expect([again.code, again.json.code]).toEqual([3, 'INSTANCE_EXISTS']);
+
+  // The default name is a recorded, verified copy: /recover database's own swap puts it in place of app.
+  const copy = await cli('dump', 'app', '--no-owner');
+  expect(copy.code, copy.stdout + copy.stderr).toBe(0);
+  const newName = `app_restored_${manifest!.stamp}`;
+  expect(copy.json.result).toMatchObject({ newName, swapCommand: `recover database app --swap ${newName}` });
+  expect(await hashes(newName)).toEqual(original);
+  // --no-owner --no-acl: the rows, no grants, owned by the restoring role.
+  expect(await shape(newName)).toEqual([{ ...originalShape[0], granted: false, owner: 'postgres' }]);
+  const swapped = await cli('database', 'app', '--swap', newName, '--confirm', 'aiagent_prod');
+  expect(swapped.code, swapped.stdout + swapped.stderr).toBe(0);
+  expect(await hashes('app')).toEqual(original);
+  expect((await databases()).filter((name) => name.startsWith('app_before_'))).toHaveLength(1);
 
   // One byte of the biggest data file flipped in storage: refused before anything is created.
   const data = manifest!.files.filter((file) => file.name.endsWith('.dat.gz')).sort((a, b) => b.bytes - a.bytes)[0]!;
