@@ -41,9 +41,9 @@ export interface AlertRow {
 
 const SEGMENT = 16 * 1024 * 1024;
 
-/** A WAL file name's segment number (timeline ignored), or null for anything else. */
+/** A WAL file name's segment number (timeline ignored; a backup history file `….backup` or `.partial` counts as its segment), or null for anything else. */
 export function walSegno(name: string | null, segmentSize = SEGMENT): number | null {
-  const match = name ? /^[0-9A-F]{8}([0-9A-F]{8})([0-9A-F]{8})$/.exec(name) : null;
+  const match = name ? /^[0-9A-F]{8}([0-9A-F]{8})([0-9A-F]{8})(\.[\w.]+)?$/.exec(name) : null;
   if (!match) return null;
   return Number.parseInt(match[1]!, 16) * Math.floor(0x1_0000_0000 / segmentSize) + Number.parseInt(match[2]!, 16);
 }
@@ -58,7 +58,8 @@ export function assess(facts: ArchivingFacts, rpoSeconds: number): Assessment {
   const { archiver, exposureSeconds } = facts;
   const current = walSegno(facts.currentWal, facts.segmentSize);
   const archived = walSegno(archiver?.lastArchivedWal ?? null, facts.segmentSize);
-  // The segment being written is not ready yet; everything between it and the last archived one is.
+  // The segment being written is not ready yet; everything between it and the last archived one is
+  // (right after a switch, at the boundary, pg_walfile_name names the segment before: one fewer).
   const backlog = current !== null && archived !== null ? Math.max(0, current - archived - 1) : null;
   const reasons: string[] = [];
   let state: ArchivingState = 'ok';

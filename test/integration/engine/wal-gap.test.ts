@@ -1,4 +1,7 @@
-/** A deleted WAL segment (a gap) is found before anything runs, with the reachable point named. */
+/**
+ * A deleted WAL segment (a gap) is found before anything runs, with the reachable point named.
+ * Last, on the same production: what the RPO watch reads when archiving breaks and is repaired.
+ */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../../support/run-cli.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
@@ -9,6 +12,10 @@ import { RecoverError } from '../../../src/errors.js';
 import { readCatalog } from '../../../src/engine/read-catalog.js';
 import { coverage } from '../../../src/catalog/coverage.js';
 import { DEFAULT_SEGMENT_SIZE } from '../../../src/catalog/segments.js';
+import { createLogger } from '../../../src/log.js';
+import { readArchivingFacts } from '../../../src/runner/rpo/watch.js';
+import { assess, type Assessment } from '../../../src/runner/rpo/state.js';
+import { until } from '../../support/until.js';
 
 let sandbox: Sandbox;
 const segments: string[] = [];
@@ -150,3 +157,32 @@ describe('the CLI over the same archive', () => {
     expect(logged.stderr).toMatch(/^\{"level":30,.*"msg":"(file-level base backup started|base backup streams through pg_basebackup)/m);
   });
 });
+
+test('the RPO watch reads archiving as failing while archive_command fails, and ok once it is repaired', async () => {
+  const rpo = 900;
+  const look = async () => assess(await readArchivingFacts(sandbox.config, sandbox.storage, new Date(), createLogger('silent')), rpo);
+  let last: Assessment | undefined;
+  const lookFor = (state: Assessment['state']) => until(`archiving to read ${state}`, async () => {
+    last = await look();
+    return last.state === state ? last : undefined;
+  }, 90_000).catch((error: unknown) => Promise.reject(new Error(`${String(error)}; last seen: ${JSON.stringify(last)}`)));
+  expect((await look()).state).toBe('ok');
+  // The sandbox's own archive_command lives in postgresql.auto.conf: put back as it was, not RESET.
+  const [{ setting }] = (await sandbox.query("SELECT setting FROM pg_settings WHERE name = 'archive_command'")) as [{ setting: string }];
+  await sandbox.query("ALTER SYSTEM SET archive_command = 'false'");
+  try {
+    await sandbox.query('SELECT pg_reload_conf()');
+    await sandbox.query('INSERT INTO t VALUES (10001)');
+    await sandbox.query('SELECT pg_switch_wal()');
+    // Just after a switch pg_walfile_name names the segment before the boundary; a record moves past it.
+    await sandbox.query('INSERT INTO t VALUES (10002)');
+    const failing = await lookFor('failing');
+    expect(failing.reasons[0]).toMatch(/^archiving fails: \d+ failures? so far, the last at .*\(WAL [0-9A-F]{24}\)$/);
+    expect(failing.backlog).toBeGreaterThanOrEqual(1);
+  } finally {
+    await sandbox.query(`ALTER SYSTEM SET archive_command = '${setting.replaceAll("'", "''")}'`);
+    await sandbox.query('SELECT pg_reload_conf()');
+  }
+  await sandbox.query('SELECT pg_switch_wal()');
+  expect((await lookFor('ok')).reasons).toEqual([]);
+}, 120_000);

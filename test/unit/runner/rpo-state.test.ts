@@ -35,6 +35,8 @@ describe('assess: archiving facts to ok / exposed / failing', () => {
     expect(a.backlog).toBe(256 + 2 - 16 - 1);
     expect(a.reasons.join('\n')).toMatch(/241 WAL segments waiting/);
     expect(walSegno('not a wal')).toBeNull();
+    expect(walSegno('00000002.history')).toBeNull();
+    expect(walSegno('000000010000000000000010.00000028.backup')).toBe(16);
   });
 });
 
