@@ -5,7 +5,7 @@
  * window; the run replays what was received (resuming a paused replay), fences the old primary if
  * it answers, promotes, checks writes and integrity, then switches the application (an argv hook)
  * and waits until it reconnects. Runs on any runner that reaches the standby (production's host
- * may be gone); fencing with pg_ctl is only planned by a runner with RECOVER_SOURCE_DATA_DIR.
+ * may be gone); a plan that fences with pg_ctl (a runner with RECOVER_SOURCE_DATA_DIR) is bound to that host.
  */
 import { z } from 'zod';
 import { gatherFailover } from '../../src/engine/failover/facts.js';

@@ -98,10 +98,14 @@ export function failoverPlan(args: FailoverArgs, facts: FailoverFacts & BaseFact
     'Lag rule': `wait until everything received is replayed; at ${settings.catchUpTimeoutSeconds} s, refuse if the apply lag is above ${settings.maxLagSeconds} s${accepted !== null ? ` unless within the ${accepted} s accepted with --accept-data-loss` : ''}`,
     'Application switch': facts.switchArgv ? facts.switchArgv.join(' ') : 'not configured (RECOVER_FAILOVER_SWITCH_COMMAND): point the application at the new primary yourself',
   };
+  // pg_ctl fences the old primary's data directory on this host: only the runner there may run the plan (runner/routing.ts).
+  const runsOn = method === 'pg_ctl' ? { host: facts.runnerHost, dataDir: fence.dataDir! } : null;
+  if (runsOn) shown['Runs on'] = `the runner on host ${runsOn.host} (it fences ${runsOn.dataDir})`;
   return {
     command: 'failover',
     summary: `Fail over to the standby ${standby.label}: ${method !== 'none' ? 'fence the old primary, ' : ''}promote it once it replayed what it received${accepted !== null ? ` (accepting up to ${accepted} s of apply lag)` : ''}, check writes and integrity${facts.switchArgv ? ', switch the application' : ''}`,
     risk: 'destructive',
+    ...(runsOn ? { runsOn } : {}),
     steps: kinds.map((kind) => declaredStep(FAILOVER_STEPS, kind, { ...(titles[kind] ? { title: titles[kind] } : {}) })),
     facts: shown,
     params: {

@@ -42,6 +42,8 @@ export interface FailoverFacts {
   /** How the old primary can be fenced: the hook (argv), pg_ctl on its local data directory (RECOVER_SOURCE_DATA_DIR), or not at all. */
   fence: { method: 'hook' | 'pg_ctl' | 'none'; dataDir: string | null; argv: string[] | null };
   switchArgv: string[] | null;
+  /** This runner's host (RECOVER_RUNNER_HOST): a plan that fences with pg_ctl is bound to it. */
+  runnerHost: string;
   reconnect: 'health-url' | 'connections' | null;
   settings: Pick<FailoverConfig, 'maxLagSeconds' | 'catchUpTimeoutSeconds' | 'reconnectTimeoutSeconds'>;
 }
@@ -137,6 +139,7 @@ export async function gatherFailover(config: Config, storage: Storage, now: Date
     archive,
     fence,
     switchArgv: settings.switchCommand ?? null,
+    runnerHost: config.runnerHost,
     reconnect: settings.healthUrl ? 'health-url' : settings.switchCommand ? 'connections' : null,
     settings: { maxLagSeconds: settings.maxLagSeconds, catchUpTimeoutSeconds: settings.catchUpTimeoutSeconds, reconnectTimeoutSeconds: settings.reconnectTimeoutSeconds },
   };

@@ -76,6 +76,7 @@ const facts = (over: Partial<FailoverFacts> = {}) => ({
   fence: { method: 'hook' as const, dataDir: null, argv: ['fence-db', '--now'] },
   switchArgv: ['kubectl', '-n', 'api', 'rollout', 'restart', 'deployment/api'],
   reconnect: 'connections' as const,
+  runnerHost: 'dr-runner-1',
   settings: { maxLagSeconds: 60, catchUpTimeoutSeconds: 600, reconnectTimeoutSeconds: 300 },
   now: at,
   production: { name: 'aiagent_prod' },
@@ -107,6 +108,9 @@ describe('failover plan', () => {
     const plan = failoverPlan(args, facts({ fence: { method: 'pg_ctl', dataDir: '/srv/pg/data', argv: null }, switchArgv: null, reconnect: null }));
     expect(plan.steps.map((s) => s.kind)).toEqual(['catch-up', 'fence', 'promote', 'check-writes', 'verify']);
     expect(plan.params).toMatchObject({ fence: 'pg_ctl', fenceDataDir: '/srv/pg/data' });
+    // Only the runner on that host may fence its data directory: the plan is bound to it (runner/routing.ts).
+    expect(plan.runsOn).toEqual({ host: 'dr-runner-1', dataDir: '/srv/pg/data' });
+    expect(failoverPlan(args, facts()).runsOn).toBeUndefined();
     expect(plan.facts['Application switch']).toContain('not configured');
   });
 
