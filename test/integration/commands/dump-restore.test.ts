@@ -5,6 +5,7 @@
  * database whose every table has the original's rows exactly (hash of each table's rows),
  * with its indexes, foreign keys, sequence, comment and grant; the same name again is refused;
  * `dump app --no-owner` makes app_restored_<stamp> (no grants), which `database app --swap` puts in place;
+ * a role the dump names missing on production is refused before anything is created;
  * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -93,6 +94,15 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   expect(swapped.code, swapped.stdout + swapped.stderr).toBe(0);
   expect(await hashes('app')).toEqual(original);
   expect((await databases()).filter((name) => name.startsWith('app_before_'))).toHaveLength(1);
+
+  // A role the dump names is missing on production: refused before anything is created, naming it.
+  await q(`ALTER ROLE app_reader RENAME TO app_reader_away`);
+  const roleless = await cli('dump', 'app', '--as', 'app_roleless');
+  await q(`ALTER ROLE app_reader_away RENAME TO app_reader`);
+  expect([roleless.code, roleless.json.code]).toEqual([1, 'COMMAND_FAILED']);
+  expect(roleless.json.message).toContain('names roles production does not have: app_reader');
+  expect(roleless.json.hint).toContain('--no-owner');
+  expect(await databases()).not.toContain('app_roleless');
 
   // One byte of the biggest data file flipped in storage: refused before anything is created.
   const data = manifest!.files.filter((file) => file.name.endsWith('.dat.gz')).sort((a, b) => b.bytes - a.bytes)[0]!;
