@@ -105,7 +105,7 @@ export function createBot(options: CreateBotOptions): RecoverBot {
   const metrics = createMetrics({ control, process: 'bot' });
   countRateLimits(metrics, app.client, writer);
   const posts = new PostsOnce({ writer, reader: app.client, control, log, metrics, ...(options.postBackoffMs !== undefined ? { backoffMs: options.postBackoffMs } : {}) });
-  const out = new Outbox(app.client, log, options.updateBudget, posts);
+  const out = new Outbox(app.client, log, options.updateBudget, posts, metrics);
   const clock = options.clock ?? systemClock;
   const deps: BotDeps = {
     config,

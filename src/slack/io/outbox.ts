@@ -10,6 +10,7 @@ import { escapeMrkdwn, type Block, type SlackMessage } from '../views/common.js'
 import { notice } from '../views/help.js';
 import { ChannelNames } from './channel-names.js';
 import type { PostKey, PostsOnce } from './posts-once.js';
+import type { Metrics } from '../../metrics/registry.js';
 import { UpdateScheduler, type UpdateBudget } from './scheduler.js';
 import { slackFailure, withRateLimitRetry } from './slack-errors.js';
 
@@ -31,6 +32,7 @@ export class Outbox {
     private readonly log: Logger,
     budget: UpdateBudget | undefined,
     private readonly posts: PostsOnce,
+    metrics?: Pick<Metrics, 'slackRetries'>,
   ) {
     this.scheduler = new UpdateScheduler({
       send: async (update) => {
@@ -38,6 +40,7 @@ export class Outbox {
       },
       ...(budget ? { budget } : {}),
       onGiveUp: (update, error) => this.updateFailed(update.channel, update.text, error),
+      onRetry: (reason) => metrics?.slackRetries.inc({ method: 'chat.update', reason }),
     });
   }
 

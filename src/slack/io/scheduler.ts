@@ -47,6 +47,8 @@ export interface SchedulerOptions {
   /** Attempts per state for transient, non-429 failures. */
   maxAttempts?: number;
   onGiveUp?(update: OutboundUpdate, error: unknown): void;
+  /** An update to be sent again: after a 429, or a transient failure (/metrics). */
+  onRetry?(reason: 'rate_limited' | 'error'): void;
 }
 
 interface Slot {
@@ -193,6 +195,7 @@ export class UpdateScheduler {
       this.tokens += 1;
       this.pausedUntil = Math.max(this.pausedUntil, now + retryAfter * 1000);
       if (!this.slots.has(key)) this.slots.set(key, slot);
+      this.options.onRetry?.('rate_limited');
     } else {
       this.sentAt.push(now);
       this.stats.failed += 1;
@@ -203,6 +206,7 @@ export class UpdateScheduler {
         this.options.onGiveUp?.(slot.update, error);
       } else if (!newer) {
         this.slots.set(key, { ...slot, attempts, notBefore: now + Math.min(30_000, 1000 * 2 ** (attempts - 1)) });
+        this.options.onRetry?.('error');
       }
     }
     this.pump();

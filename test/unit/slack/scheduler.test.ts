@@ -45,6 +45,7 @@ function setup(options: { limit?: number; windowMs?: number; burst?: number; fai
   const timers = new FakeTimers();
   const sent: Array<{ at: number; key: string; text: string }> = [];
   const gaveUp: Array<{ text: string; error: unknown }> = [];
+  const retries: string[] = [];
   let calls = 0;
   const scheduler = new UpdateScheduler({
     timers,
@@ -56,9 +57,10 @@ function setup(options: { limit?: number; windowMs?: number; burst?: number; fai
       sent.push({ at: timers.now(), key: update.ts, text: update.text });
     },
     onGiveUp: (update, error) => gaveUp.push({ text: update.text, error }),
+    onRetry: (reason) => retries.push(reason),
   });
   const set = (ts: string, text: string, priority = 0) => scheduler.set({ channel: 'C1', ts, text }, priority);
-  return { timers, sent, gaveUp, scheduler, set, calls: () => calls };
+  return { timers, sent, gaveUp, retries, scheduler, set, calls: () => calls };
 }
 
 describe('UpdateScheduler', () => {
@@ -108,7 +110,7 @@ describe('UpdateScheduler', () => {
   });
 
   it('honours Retry-After: pauses everything, keeps the message, then sends its newest state', async () => {
-    const { timers, sent, set, scheduler } = setup({
+    const { timers, sent, set, scheduler, retries } = setup({
       limit: 100,
       windowMs: 1000,
       burst: 10,
@@ -125,6 +127,7 @@ describe('UpdateScheduler', () => {
     expect(sent.map((s) => s.text).sort()).toEqual(['o1', 'v2']);
     expect(sent.every((s) => s.at >= 3000)).toBe(true);
     expect(scheduler.stats.rateLimited).toBe(1);
+    expect(retries).toEqual(['rate_limited']); // counted for /metrics
   });
 
   it('converges to the final state even when 429s keep coming', async () => {
