@@ -18,7 +18,7 @@ export const dumpManifestKey = (database: string, stamp: string) => `${dumpDirec
 
 export const dumpFileSchema = z.object({
   /** Relative to the dump's directory: `files/toc.dat`, `files/3345.dat.gz`, `globals.sql`. */
-  name: z.string().regex(/^(files\/[\w.-]+|globals\.sql)$/),
+  name: z.string().regex(/^(files\/[\w-][\w.-]*|globals\.sql)$/),
   bytes: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
 });

@@ -12,6 +12,7 @@ describe('manifest schema', () => {
   });
   test.each([
     ['a file outside the dump', { files: [{ name: '../etc/passwd', bytes: 1, sha256: sha('a') }] }],
+    ['a file name that is a directory', { files: [{ name: 'files/..', bytes: 1, sha256: sha('a') }] }],
     ['a sha256 that is not one', { files: [{ name: 'files/toc.dat', bytes: 1, sha256: 'abc' }] }],
     ['no files', { files: [] }],
     ['an LSN that is not one', { snapshot: { time: 'x', lsn: 'zz', lsnMeaning: LSN_MEANING } }],
