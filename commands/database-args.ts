@@ -41,6 +41,18 @@ export function nameStamp(now: Date): string {
 export const restoredName = (db: string, now: Date) => `${db}_restored_${nameStamp(now)}`;
 export const beforeName = (db: string, now: Date) => `${db}_before_${nameStamp(now)}`;
 
+/**
+ * The name the old database is kept under: `<db>_before_<stamp>`, or with `_2`, `_3` … when a
+ * swap in the same second (or a person) already took it. The job checks again before renaming.
+ */
+export function unusedBeforeName(db: string, now: Date, taken: readonly string[]): string {
+  const base = beforeName(db, now);
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? base : `${base}_${n}`;
+    if (!taken.includes(name)) return name;
+  }
+}
+
 const VALUE_FLAGS = ['at', 'before-xid', 'swap', 'jobs', 'instance'] as const;
 
 export function parseDatabase(tokens: string[], surface: Surface = 'slack'): DatabaseArgs {

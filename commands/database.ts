@@ -27,7 +27,7 @@ import type { RestoreSelection } from '../src/catalog/select-restore.js';
 import { RecoverError } from '../src/errors.js';
 import { pgClientConfig } from '../src/util/connection-url.js';
 import type { Plan } from '../src/types.js';
-import { beforeName, DATABASE_EXAMPLE, DATABASE_USAGE, databaseSchema, parseDatabase, restoredName, type DatabaseArgs } from './database-args.js';
+import { DATABASE_EXAMPLE, DATABASE_USAGE, databaseSchema, parseDatabase, restoredName, unusedBeforeName, type DatabaseArgs } from './database-args.js';
 import { databaseResultSchema, databaseSummary, databaseVerdict, formatDatabaseResult, type DatabaseResult, type DatabaseResultView } from './database-view.js';
 import { describeArgsTarget, sideInstanceName, targetFromArgs, targetSchema } from './pitr-args.js';
 import { declaredStep, type RecoverCommand } from './types.js';
@@ -104,7 +104,7 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
     const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2] = {}) => declaredStep(STEPS, kind, extra);
     const production = facts.production.name;
     if (args.swap) {
-      const names = { database: args.db, restoredName: args.swap, beforeName: beforeName(args.db, facts.now) };
+      const names = { database: args.db, restoredName: args.swap, beforeName: unusedBeforeName(args.db, facts.now, facts.productionDatabases) };
       const beforeTaken = facts.productionDatabases.includes(names.beforeName);
       const refusal = swapRefusal({ original: facts.original, restored: facts.restored ?? null, beforeTaken }, names);
       if (refusal) throw new RecoverError(beforeTaken && facts.restored && facts.original ? 'INSTANCE_EXISTS' : 'BAD_INPUT', refusal, { hint: `Copies are made by /recover database ${args.db} --at <time>; the databases on production: ${facts.productionDatabases.filter((db) => db.startsWith(args.db)).join(', ')}.` });

@@ -82,10 +82,16 @@ describe('plans', () => {
   test.each([
     ['the copy is missing', { restored: null }, /app_restored_20250115120000 does not exist on production/],
     ['the original is gone', { original: null }, /Database app does not exist on production/],
-    ['the name for the old one is taken', { productionDatabases: ['app', 'app_restored_20250115120000', 'app_before_20250115143502'] }, /app_before_20250115143502 already exists/],
   ])('swap refused when %s', (_, change, message) => {
     const error = refusal(() => database.plan!(swapArgs, { ...swapFacts, ...change }));
     expect(error.message).toMatch(message);
+  });
+
+  test('the name for the old one taken (a swap in the same second): the next free one, never a refusal that hides the real check', () => {
+    const taken = ['app', 'app_restored_20250115120000', 'app_before_20250115143502', 'app_before_20250115143502_2'];
+    expect(database.plan!(swapArgs, { ...swapFacts, productionDatabases: taken }).params).toMatchObject({ beforeName: 'app_before_20250115143502_3' });
+    // An unrecorded copy is refused for what it is, whatever names are taken.
+    expect(refusal(() => database.plan!(swapArgs, { ...swapFacts, productionDatabases: taken, copyRecords: [] })).code).toBe('COPY_UNVERIFIED');
   });
 
   test.each([

@@ -22,6 +22,8 @@ import { parseFilter } from '../../../src/engine/rows/filter.js';
 import { exitCodeFor, RecoverError } from '../../../src/errors.js';
 
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 150);
+// Fixed unless asked otherwise: the 'shaped words reach valid args' checks must not depend on luck (PROPERTY_SEED=random explores).
+const SEED = process.env.PROPERTY_SEED === 'random' ? Date.now() : Number(process.env.PROPERTY_SEED ?? 20261206);
 const ROOT = '/var/lib/recover/instances';
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 const TABLE = /^([A-Za-z_][A-Za-z0-9_$]{0,62}\.)?[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
@@ -112,7 +114,11 @@ const wordsFor = (name: string): fc.Arbitrary<string[]> => (shaped[name] ? fc.on
 const quoting = fc.constantFrom(['', ''], ['"', '"'], ["'", "'"], ['“', '”'], ['‘', '’'], ['„', '“'], ['« ', ' »'], ['«\u00a0', '\u00a0»'], ['″', '″']);
 const slackText = (name: string) =>
   fc.tuple(wordsFor(name), fc.array(quoting, { maxLength: 12 }), fc.constantFrom(' ', '  ', '\u00a0', '\t', '\n')).map(([ws, quotes, space]) =>
-    [name, ...ws.map((w, i) => `${quotes[i]?.[0] ?? ''}${w}${quotes[i]?.[1] ?? ''}`)].join(space),
+    // A word with spaces in it (a filter) is typed quoted, as a person would; random quotes elsewhere.
+    [name, ...ws.map((w, i) => {
+      const [open, close] = quotes[i]?.[0] || !/\s/.test(w) ? [quotes[i]?.[0] ?? '', quotes[i]?.[1] ?? ''] : ['"', '"'];
+      return `${open}${w}${close}`;
+    })].join(space),
   );
 
 // ---- what must hold ----------------------------------------------------------------------
@@ -192,7 +198,7 @@ describe.each(COMMANDS.map((command) => [command.name, command] as const))('the 
         check(command, () => command.parse([...tokens]), tally);
         check(command, () => cliParse(command, [...tokens]), tally);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed: SEED },
     );
     expect(tally.refused + tally.valid).toBe(2 * RUNS);
     // The shaped words reach valid args (else the checks above would be vacuous); help and status take any words.
@@ -207,7 +213,7 @@ describe.each(COMMANDS.map((command) => [command.name, command] as const))('the 
         expect(tokens[0]).toBe(name);
         check(command, () => command.parse(tokens.slice(1)), tally);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed: SEED },
     );
     if (shaped[name]) expect(tally.valid).toBeGreaterThan(0);
   });
@@ -220,7 +226,7 @@ describe.each(COMMANDS.map((command) => [command.name, command] as const))('the 
         const argv = text.split(/[ \t\n]+/).slice(1);
         check(command, () => cliParse(command, cliWords(argv)), tally);
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, seed: SEED },
     );
   });
 });
