@@ -35,6 +35,8 @@ describe('migrate', () => {
       'measured_rates',
       'plans',
       'requests',
+      'rpo_alerts',
+      'rpo_notices',
       'scheduled_runs',
       'schema_migrations',
       'seen_slack_requests',
