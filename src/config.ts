@@ -175,5 +175,6 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     },
     objectives: { rpoSeconds: e.RECOVER_RPO_MINUTES * 60, rtoSeconds: e.RECOVER_RTO_MINUTES * 60 },
     alerts: { ...(e.RECOVER_ALERT_CHANNEL ? { channel: e.RECOVER_ALERT_CHANNEL } : {}), checkSeconds: e.RECOVER_RPO_CHECK_SECONDS, reminderSeconds: e.RECOVER_RPO_REMINDER_MINUTES * 60 },
+    drill: { ...(e.RECOVER_DRILL_SCHEDULE ? { schedule: e.RECOVER_DRILL_SCHEDULE.trim() } : {}), warnShare: e.RECOVER_DRILL_WARN_PERCENT / 100 },
   };
 }

@@ -10,6 +10,7 @@ import { createRunner } from '../runner/runner.js';
 import { rpoWatch } from '../runner/rpo/watch.js';
 import { createMetrics } from '../metrics/registry.js';
 import { runnerBackupSchedule } from '../runner/scheduled-backup.js';
+import { runnerDrillSchedule } from '../runner/drill-schedule.js';
 import type { Logger } from '../types.js';
 import { startHealthServer, type HealthServer } from '../util/health.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
@@ -58,16 +59,20 @@ export async function runRunner(io: CliIo): Promise<void> {
     const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
     // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.
     const schedule = runnerBackupSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
+    // RECOVER_DRILL_SCHEDULE: restore drills to a scratch side instance; one runner of the pool takes each slot.
+    const drills = runnerDrillSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     // The RPO watch (RECOVER_RPO_CHECK_SECONDS): alerts recorded for the bot to post; one runner of the pool writes each.
     const watch = rpoWatch({ config: runtime.config, control, storage: runtime.context.storage, clock: runtime.context.clock, log: runtime.log });
     await runner.start();
     schedule?.start();
+    drills?.start();
     watch.start();
     running = true;
     runtime.log.info({ runnerId, pool: runtime.config.pool, backupSchedule: runtime.config.backupSchedule ?? null, healthPort: health?.port ?? null }, 'runner started');
     await untilSignal();
     running = false;
     await watch.stop();
+    await drills?.stop();
     await schedule?.stop();
     await runner.stop();
   } finally {

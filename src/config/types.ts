@@ -51,6 +51,12 @@ export interface RecoveryObjectives {
   rtoSeconds: number;
 }
 
+/** Restore drills: RECOVER_DRILL_SCHEDULE (cron, UTC; absent: only `/recover drill`), RECOVER_DRILL_WARN_PERCENT of the RTO goal as a share. */
+export interface DrillConfig {
+  schedule?: string;
+  warnShare: number;
+}
+
 /** The RPO watch: RECOVER_ALERT_CHANNEL (unset: notices recorded, not posted), RECOVER_RPO_CHECK_SECONDS (0: no watch), RECOVER_RPO_REMINDER_MINUTES. */
 export interface AlertsConfig {
   channel?: string;
@@ -134,4 +140,5 @@ export interface Config {
   approval: ApprovalConfig;
   objectives: RecoveryObjectives;
   alerts: AlertsConfig;
+  drill: DrillConfig;
 }

@@ -57,7 +57,8 @@ export interface RpoNotice {
   id: string;
   pool: string;
   production: string;
-  kind: 'alert' | 'reminder' | 'recovered';
+  /** 'drill': a restore drill's result (runner/drill.ts), posted the same way. */
+  kind: 'alert' | 'reminder' | 'recovered' | 'drill';
   text: string;
 }
 

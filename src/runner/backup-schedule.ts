@@ -12,7 +12,7 @@
  * the next slot runs as usual.
  */
 import type pg from 'pg';
-import { claimScheduledRun, finishScheduledRun } from '../control/scheduled-runs.js';
+import { claimScheduledRun, finishScheduledRun, type ScheduledKind } from '../control/scheduled-runs.js';
 import { isTransientDbError, retryTransient } from '../control/retry.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import type { Clock, Logger } from '../types.js';
@@ -28,6 +28,8 @@ export interface BackupScheduleOptions {
   clock: Clock;
   log: Logger;
   graceMs?: number;
+  /** What the slots are for: 'backup' (default), or 'drill' (RECOVER_DRILL_SCHEDULE, runner/drill-schedule.ts), claimed the same way. */
+  kind?: ScheduledKind;
   /** One slot's work (a backup, then retention); what it returns is recorded on the slot. */
   work(slot: Date, signal: AbortSignal): Promise<Record<string, unknown>>;
 }
@@ -46,7 +48,8 @@ export interface BackupSchedule {
 export function createBackupSchedule(options: BackupScheduleOptions): BackupSchedule {
   const { control, pool, runnerId, schedule: cron, log } = options;
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-  const kind = 'backup' as const;
+  const kind = options.kind ?? 'backup';
+  const what = kind === 'backup' ? 'backup' : 'restore drill';
   // Slots up to here were looked at. At start: a slot missed within the grace is still due.
   let lookedUpTo = new Date(options.clock.now().getTime() - graceMs);
   let running: { slot: Date; done: Promise<void> } | null = null;
@@ -55,23 +58,23 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
   let checking = false;
 
   const finish = (slot: Date, outcome: { status: 'succeeded' | 'failed' | 'skipped'; result?: Record<string, unknown>; error?: { code: string; message: string } }) =>
-    retryTransient(() => finishScheduledRun(control, { pool, kind, slot, runnerId, ...outcome }), { what: `record the scheduled backup of ${slot.toISOString()}`, log, signal: abort.signal }).catch((error: unknown) => {
-      log.error({ err: error, slot }, 'could not record how the scheduled backup ended');
+    retryTransient(() => finishScheduledRun(control, { pool, kind, slot, runnerId, ...outcome }), { what: `record the scheduled ${what} of ${slot.toISOString()}`, log, signal: abort.signal }).catch((error: unknown) => {
+      log.error({ err: error, slot }, `could not record how the scheduled ${what} ended`);
     });
 
   async function run(slot: Date): Promise<void> {
-    log.info({ slot, schedule: cron.text }, 'scheduled backup started');
+    log.info({ slot, schedule: cron.text }, `scheduled ${what} started`);
     try {
       const result = await options.work(slot, abort.signal);
-      log.info({ slot, result }, 'scheduled backup finished');
+      log.info({ slot, result }, `scheduled ${what} finished`);
       await finish(slot, { status: 'succeeded', result });
     } catch (error) {
       const failure = toRecoverError(error);
-      log.error({ slot, code: failure.code, err: failure.cause ?? failure }, `scheduled backup failed: ${failure.message}`);
+      log.error({ slot, code: failure.code, err: failure.cause ?? failure }, `scheduled ${what} failed: ${failure.message}`);
       await finish(slot, { status: 'failed', error: { code: failure.code, message: failure.forChannel() } });
     }
     const next = nextSlot(cron, options.clock.now());
-    if (next) log.info({ next }, 'next scheduled backup');
+    if (next) log.info({ next }, `next scheduled ${what}`);
   }
 
   const self: BackupSchedule = {
@@ -80,7 +83,7 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
       const graceStart = new Date(now.getTime() - graceMs);
       if (lookedUpTo < graceStart) {
         const missed = latestSlot(cron, lookedUpTo, graceStart);
-        if (missed) log.warn({ slot: missed, graceHours: graceMs / 3_600_000 }, 'a scheduled backup slot was missed by more than the grace (no runner of the pool looked in time): not run');
+        if (missed) log.warn({ slot: missed, graceHours: graceMs / 3_600_000 }, `a scheduled ${what} slot was missed by more than the grace (no runner of the pool looked in time): not run`);
         lookedUpTo = graceStart;
       }
       const slot = latestSlot(cron, lookedUpTo, now);
@@ -93,14 +96,14 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
         claimed = await claimScheduledRun(control, { pool, kind, slot, runnerId });
       } catch (error) {
         // Looked at again next pass (the slot stays due while the control DB is away).
-        if (!isTransientDbError(error)) log.error({ err: error, slot }, 'could not claim a scheduled backup slot');
+        if (!isTransientDbError(error)) log.error({ err: error, slot }, `could not claim a scheduled ${what} slot`);
         return;
       }
       lookedUpTo = now;
       if (!claimed) return; // another runner of the pool has it
       if (running) {
-        const message = `the previous scheduled backup (slot ${running.slot.toISOString()}) was still running`;
-        log.warn({ slot }, `scheduled backup skipped: ${message}`);
+        const message = `the previous scheduled ${what} (slot ${running.slot.toISOString()}) was still running`;
+        log.warn({ slot }, `scheduled ${what} skipped: ${message}`);
         await finish(slot, { status: 'skipped', error: { code: 'BACKUP_FAILED', message } });
         return;
       }
@@ -126,7 +129,7 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
     },
     async stop() {
       clearInterval(timer);
-      abort.abort(new RecoverError('CANCELLED', 'The runner stopped during the scheduled backup.'));
+      abort.abort(new RecoverError('CANCELLED', `The runner stopped during the scheduled ${what}.`));
       await running?.done;
     },
   };

@@ -35,6 +35,7 @@ describe('migrate', () => {
       'measured_rates',
       'plans',
       'requests',
+      'restore_drills',
       'rpo_alerts',
       'rpo_notices',
       'scheduled_runs',
