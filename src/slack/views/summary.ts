@@ -6,6 +6,7 @@
  */
 import type { JobStatus } from '../../control/index.js';
 import type { IntegrityReport } from '../../engine/verify.js';
+import { countSummary } from '../../engine/integrity/count-plan.js';
 import type { SummaryFacts } from '../../../commands/types.js';
 import type { RecoveryObjectives } from '../../config.js';
 import {
@@ -118,6 +119,9 @@ function outcome(input: SummaryInput): string[] {
     const failed = report.checks.filter((c) => !c.ok).map((c) => c.name);
     lines.push(`*Integrity:* :x: FAILED — ${failed.join(', ') || 'see the report'}`);
   }
+  // Which row counts are exact, whenever any is not (large tables report the statistics' estimate).
+  const kinds = report?.databases.flatMap((db) => db.tables.map((t) => t.count)) ?? [];
+  if (kinds.some((k) => k !== undefined)) lines.push(`*Row counts:* ${countSummary(kinds)}; estimates are pg_class.reltuples`);
   return lines;
 }
 
@@ -162,8 +166,10 @@ function succeededFollowUps(input: SummaryInput): string[] {
   } else if (!input.facts.sideInstanceHandled) {
     const where = r?.connect ? quoted(r.connect) : r?.port ? `port ${r.port}` : 'the runner host';
     const data = r?.dataDir ? ` (data ${quoted(r.dataDir)})` : '';
-    const stop = r?.dataDir ? ` (${quoted(`pg_ctl -D ${r.dataDir} stop`)})` : '';
-    items.push(`The side instance is running at ${where}${data}: extract the rows you need, then stop it${stop} and remove it.`);
+    // The instance's name is its directory under the restore root (<root>/<name>/data).
+    const name = r?.dataDir ? /([^/]+)\/data\/?$/.exec(r.dataDir)?.[1] : undefined;
+    const remove = name ? `: on the runner's host, ${quoted(`recover instances remove ${name} --stop`)}` : '';
+    items.push(`The side instance is running at ${where}${data}: extract the rows you need, then stop and remove it${remove}.`);
   }
   if (input.integrity && !input.integrity.ok) {
     items.push(restores(input) ? 'Integrity checks failed: do not use the restored data before looking at the failed checks.' : 'Integrity checks failed: look at the failed checks in the report above.');

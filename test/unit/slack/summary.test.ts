@@ -48,7 +48,7 @@ describe('summary', () => {
     expect(t).toContain('*Data-loss window:* 9.0 s (target − reached), within the 15 min RPO');
     expect(t).toContain('*Time to recover:* 30 min from request to finish, within the 2 h RTO (25% used)');
     expect(t).toContain('The side instance is running at `postgresql://h:5999/postgres` (data `/r/data`)');
-    expect(t).toContain('`pg_ctl -D /r/data stop`');
+    expect(t).toContain("then stop and remove it: on the runner's host, `recover instances remove r --stop`");
   });
 
   it('flags a data-loss window beyond the RPO and a run beyond the RTO', () => {
