@@ -34,6 +34,7 @@ import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { startControlCluster, type ControlCluster } from '../../devkit/control-cluster.js';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { TEAM_ID } from '../../devkit/world.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 import { until as waitUntil } from '../support/until.js';
 
 const DEADLINE_MS = 240_000;
@@ -344,6 +345,40 @@ test('a side restore killed mid-replay: the next runner stops its half-restored 
   expect(await exists(join(workDir, 'data', 'PG_VERSION'))).toBe(true);
   const { rows } = await control.pool.query(`SELECT 1 FROM audit_log WHERE action = 'job.work_tidied' AND subject = $1`, [`job:${jobId}`]);
   expect(rows.length).toBe(1);
+});
+
+test('cut off from the control DB longer than its lease while production is stopped: the job is RUNNER_LOST, the runner survives, starts no further step, records nothing more and puts production back', { timeout: 600_000 }, async () => {
+  // Only this runner's path to the control DB goes through the proxy; the reaper reaches it directly.
+  const url = new URL(control.url);
+  const proxy = await startTcpProxy(join(url.searchParams.get('host')!, `.s.PGSQL.${url.searchParams.get('port')}`));
+  cleanups.push(() => proxy.close());
+  await killRunner();
+  runner = startRunner({ RECOVER_CONTROL_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres` });
+  const partitioned = runner;
+  await writeFile(holdFile, '');
+  const jobId = await startInPlaceJob();
+  await until('production to be stopped by the job', async () => ((await exists(stoppedFile)) ? true : undefined));
+  await rm(stoppedFile, { force: true });
+
+  proxy.cut();
+  const lost = await reapedAsLost(jobId);
+  expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
+  const { rows: [last] } = await control.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM events WHERE job_id = $1', [jobId]);
+  proxy.restore();
+  await rm(holdFile, { force: true });
+
+  // The runner learns it lost the job before the next destructive step, rolls back what it did, and stays up.
+  await until('production to run again on its own data', async () => ((await serverRunning(sandbox.production.dataDir)) && (await readJournal(sandbox.production.dataDir)) === null ? true : undefined));
+  expect(await exists(join(sandbox.production.dataDir, MARKER))).toBe(true);
+  expect(await productionRows()).toEqual(original);
+  expect(await beside('before-pitr-')).toEqual([]);
+  expect(partitioned.exitCode).toBeNull();
+  await until('the runner to log that it lost the job', async () => (/lost the job lease|LEASE_LOST|RUNNER_LOST/.test(runnerLog.join('')) ? true : undefined));
+  const { rows: job } = await control.pool.query<{ status: string; error: { code: string; message: string } }>('SELECT status, error FROM jobs WHERE id = $1', [jobId]);
+  expect(job[0]).toMatchObject({ status: 'failed', error: { code: 'RUNNER_LOST', message: lost.message } });
+  const { rows: after } = await control.pool.query('SELECT type FROM events WHERE job_id = $1 AND id > $2', [jobId, last!.id]);
+  expect(after).toEqual([]);
+  expect((await control.pool.query(`SELECT 1 FROM step_checkpoints WHERE job_id = $1 AND kind = 'move-aside'`, [jobId])).rows).toEqual([]);
 });
 
 // Last: production keeps the restored data from here on.
