@@ -6,6 +6,7 @@ import type { JobSnapshot, JobSummaryRow } from '../slack/flows/job-snapshot.js'
 import { isTerminal, type JobView, type StepView } from '../slack/views/job-view.js';
 import { progressLine } from '../slack/views/status.js';
 import { formatDuration } from '../util/format.js';
+import { countSummary } from '../engine/integrity/count-plan.js';
 
 const time = (value: Date | string | null | undefined): string => (value ? new Date(value).toISOString().replace(/\.\d{3}Z$/, 'Z') : '—');
 
@@ -72,6 +73,8 @@ export function formatJobStatus(snapshot: JobSnapshot): string {
     const passed = view.integrity.checks.filter((c) => c.ok).length;
     lines.push(`Integrity: ${view.integrity.ok ? 'passed' : 'FAILED'} (${passed}/${view.integrity.checks.length} checks)`);
     for (const check of view.integrity.checks.filter((c) => !c.ok)) lines.push(`  ✗ ${check.name}: ${check.message}`);
+    const kinds = view.integrity.databases.flatMap((db) => db.tables.map((t) => t.count));
+    if (kinds.some((k) => k !== undefined)) lines.push(`  row counts: ${countSummary(kinds)} (estimates: pg_class.reltuples)`);
   }
   const error = view.error ?? job.error;
   if (job.status === 'failed' && error) lines.push(`Error [${error.code}]: ${error.message}`);

@@ -57,6 +57,12 @@ export const integrityConfigSchema = z
     orphanExamples: z.number().int().min(0).max(20).default(5),
     /** CREATE EXTENSION amcheck on production too (side instances always may). */
     createAmcheckOnProduction: z.boolean().default(false),
+    /** Tables whose heap is below this are counted exactly; larger ones report the statistics' estimate unless critical. */
+    exactCountBelowMb: z.number().min(0).max(1_048_576).default(1024),
+    /** Sessions counting at once per database; 0: min(cores, 4). */
+    countParallel: z.number().int().min(0).max(64).default(0),
+    /** The exact counts' time budget for the whole verification; counts not done by then are reported skipped. */
+    countBudgetSeconds: z.number().int().min(1).max(86_400).default(300),
   })
   .strict();
 

@@ -7,10 +7,12 @@
  */
 import type pg from 'pg';
 import { withTargetClient, type TargetConnection } from './pg-client.js';
-import { listDatabasesSql, listUserTablesSql, newestTimestampSql, rowCountSql, tableHashSql } from './sql.js';
+import { listDatabasesSql, listUserTablesSql, tableHashSql } from './sql.js';
 import { checksFor, type IntegrityConfig, type VerifyTable } from '../config.js';
-import { checksumCheck, checkTimeoutMs, failureText, databaseIntegrityChecks, loadIntegrityConfig, timeoutSql, type AmcheckMode, type IntegrityCheck } from './integrity/index.js';
+import { checksumCheck, checkTimeoutMs, databaseIntegrityChecks, loadIntegrityConfig, timeoutSql, type AmcheckMode, type IntegrityCheck } from './integrity/index.js';
 import { productionCounts, sideComparisonCheck } from './integrity/compare.js';
+import { countSettings, countSummary } from './integrity/count-plan.js';
+import { countTables, readCatalog, type CountedTable } from './integrity/counts.js';
 
 export type VerifyCheck = IntegrityCheck;
 
@@ -31,13 +33,18 @@ export interface VerifyOptions {
    * (the configured and critical tables, else every table), informational.
    */
   compareWith?: { connection: TargetConnection; name: string };
+  /**
+   * 'planned' (default): exact counts for the critical and configured tables and those below the
+   * config's exactCountBelowMb, estimates elsewhere; 'exact': every table counted (a copy compared
+   * count for count with its source).
+   */
+  counts?: 'planned' | 'exact';
+  /** The budget's clock (tests). */
+  now?: () => number;
 }
 
-export interface TableFacts {
-  table: string;
-  rows: number;
-  newest?: string | null;
-}
+/** A table's row count: exact unless `count` says 'estimate' (pg_class.reltuples) or 'skipped' (the time budget ran out; the estimate is shown). */
+export type TableFacts = CountedTable;
 
 export interface IntegrityReport {
   ok: boolean;
@@ -57,6 +64,8 @@ export async function listTables(client: pg.Client): Promise<string[]> {
 }
 
 export async function verifyRestored(connection: pg.ClientConfig, options: VerifyOptions = {}): Promise<IntegrityReport> {
+  const now = options.now ?? Date.now;
+  const started = now();
   const checks: VerifyCheck[] = [];
   const report: IntegrityReport = { ok: false, ...(options.subject ? { subject: options.subject } : {}), checks, databases: [] };
   const server = options.subject ?? 'the restored server';
@@ -87,6 +96,7 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
     return report;
   }
   if (configProblem) checks.push(configProblem);
+  const settings = countSettings(integrity);
   const amcheck = options.amcheck === 'create' || integrity?.createAmcheckOnProduction ? 'create' : 'existing';
   // `postgres` is usually just the maintenance database, but some clusters keep their data there:
   // skipping it then would verify nothing at all.
@@ -98,28 +108,30 @@ export async function verifyRestored(connection: pg.ClientConfig, options: Verif
     }
     try {
       const tables = await withDb(connection, database, async (client) => {
-        const facts: TableFacts[] = [];
         // Every statement of the database's checks is bounded, row counts included (a lock held elsewhere must not hang the report).
         await client.query(timeoutSql(checkTimeoutMs(integrity)));
         const names = await listTables(client);
-        for (const table of names) {
-          try {
-            const rows = Number((await client.query(rowCountSql(table))).rows[0].rows);
-            const configured = options.tables?.find((entry) => entry.table === table);
-            const newest = configured?.timestampColumn ? (await client.query(newestTimestampSql(table, configured.timestampColumn))).rows[0].newest : undefined;
-            facts.push({ table, rows, ...(newest !== undefined ? { newest } : {}) });
-          } catch (error) {
-            facts.push({ table, rows: Number.NaN });
-            checks.push({ name: `row count ${database}.${table}`, ok: false, message: `could not count the rows of ${table}: ${failureText(error)}` });
-          }
-        }
+        const counted = await countTables({
+          database, names, catalog: await readCatalog(client),
+          asked: new Set([...(options.tables ?? []).map((t) => t.table), ...(integrity ? checksFor(integrity, database).criticalTables : [])]),
+          timestampColumns: new Map((options.tables ?? []).flatMap((t) => (t.timestampColumn ? [[t.table, t.timestampColumn] as const] : []))),
+          exactBelowBytes: settings.exactBelowBytes, allExact: options.counts === 'exact', parallel: settings.parallel,
+          deadline: started + settings.budgetMs, now, ruleTimeoutMs: checkTimeoutMs(integrity),
+          // Each worker's own session, read-only from its first statement.
+          session: (use) => withDb(connection, database, async (worker) => {
+            await worker.query('SET default_transaction_read_only = on');
+            await use(worker);
+          }),
+        });
+        const facts = counted.facts;
+        checks.push(...counted.checks);
         for (const configured of options.tables ?? []) {
           if (!names.includes(configured.table)) checks.push({ name: `table ${database}.${configured.table}`, ok: false, message: `expected table ${configured.table} is missing` });
         }
         const integrityChecks = integrity ? await databaseIntegrityChecks(client, database, integrity, amcheck) : [];
         return { facts, integrityChecks };
       });
-      checks.push({ name: `database ${database}`, ok: true, message: `${tables.facts.length} tables readable` }, ...tables.integrityChecks);
+      checks.push({ name: `database ${database}`, ok: true, message: `${tables.facts.length} tables readable; row counts ${countSummary(tables.facts.map((t) => t.count))}` }, ...tables.integrityChecks);
       report.databases.push({ name: database, tables: tables.facts });
     } catch (error) {
       checks.push({ name: `database ${database}`, ok: false, message: `query failed: ${(error as Error).message}` });
@@ -137,7 +149,8 @@ async function compareWithProduction(report: IntegrityReport, options: VerifyOpt
   for (const db of report.databases) {
     const named = [...(options.tables ?? []).map((t) => t.table), ...(integrity ? checksFor(integrity, db.name).criticalTables : [])];
     const side = new Map(db.tables.map((t) => [t.table, t.rows]));
-    const tables = named.length > 0 ? [...new Set(named)].filter((t) => side.has(t)) : db.tables.map((t) => t.table);
+    // Only exact counts are compared: an estimate would show differences that are not there.
+    const tables = named.length > 0 ? [...new Set(named)].filter((t) => side.has(t)) : db.tables.filter((t) => t.count === undefined).map((t) => t.table);
     try {
       const counts = await withDb(connection, db.name, async (client) => {
         await client.query('SET default_transaction_read_only = on');

@@ -170,7 +170,7 @@ export async function restoreDatabaseCopy(ctx: EngineContext, config: RestoreCon
     finishRestore(`restored with ${jobs} jobs; ${settingsCopied} database settings copied`);
 
     const finishVerify = step(ctx, 'verify', `Verify ${newName}: integrity checks, row counts against the side instance`);
-    const report = await verifyRestored(production, { databases: [newName], subject: `the copy ${newName} on production`, amcheck: 'existing', tables: config.verifyTables, ...(await integrityFor(config.verifyConfigFile, database, newName)) });
+    const report = await verifyRestored(production, { databases: [newName], subject: `the copy ${newName} on production`, amcheck: 'existing', counts: 'exact', tables: config.verifyTables, ...(await integrityFor(config.verifyConfigFile, database, newName)) });
     const sideCounts = await tableCounts(side, database);
     const copyCounts = new Map((report.databases.find((entry) => entry.name === newName)?.tables ?? []).map((table) => [table.table, table.rows]));
     const tables: TableCount[] = [...sideCounts].map(([table, rows]) => ({ table, side: rows, copy: copyCounts.get(table) ?? null }));

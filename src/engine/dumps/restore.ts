@@ -174,7 +174,7 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
     seconds.analyze = finishAnalyze();
 
     const finishVerify = step(ctx, 'verify', `Verify ${newName}: integrity checks, row counts against the dump`);
-    const report = await verifyRestored(production, { databases: [newName], subject: `the copy ${newName} on production`, amcheck: 'existing', tables: config.verifyTables, ...(await integrityFor(config.verifyConfigFile, manifest.database, newName)) });
+    const report = await verifyRestored(production, { databases: [newName], subject: `the copy ${newName} on production`, amcheck: 'existing', counts: 'exact', tables: config.verifyTables, ...(await integrityFor(config.verifyConfigFile, manifest.database, newName)) });
     const copyCounts = new Map((report.databases.find((entry) => entry.name === newName)?.tables ?? []).map((table) => [table.table, table.rows]));
     const counted = rowCountCheck(newName, manifest.tables, copyCounts);
     report.checks.push(counted.check, tocCheck(tocTables, manifest.tables));

@@ -5,6 +5,7 @@
  * recovery point reached against the target. Pure.
  */
 import type { IntegrityReport } from '../../engine/verify.js';
+import { countSummary } from '../../engine/integrity/count-plan.js';
 import { linesWithin } from '../../util/format.js';
 import {
   code, context, fitMessage, formatUtc, header, plural, section, sectionsFromLines, truncate, type Block,
@@ -22,6 +23,9 @@ export interface IntegrityInput {
 }
 
 const fmtRows = (rows: number): string => (Number.isFinite(rows) ? rows.toLocaleString('en-US') : '?');
+/** Exact counts read as before; the others say where the number comes from. */
+const countLabel = (t: IntegrityReport['databases'][number]['tables'][number]): string =>
+  t.count === 'estimate' ? ' _(estimate, reltuples)_' : t.count === 'skipped' ? ' _(estimate: exact count skipped, time budget)_' : '';
 
 /** Skipped checks (e.g. amcheck not installed on production) passed without checking; their message starts "skipped:". */
 const isSkipped = (c: IntegrityReport['checks'][number]): boolean => c.ok && (c.skipped === true || c.message.startsWith('skipped:'));
@@ -61,7 +65,9 @@ export function tableLines(report: IntegrityReport, budget: number): string[] {
   let omittedDatabases = 0;
   for (const db of report.databases) {
     const total = db.tables.reduce((sum, t) => sum + (Number.isFinite(t.rows) ? t.rows : 0), 0);
-    const title = `*${truncate(db.name, 80)}* — ${plural(db.tables.length, 'table')}, ${fmtRows(total)} rows`;
+    // Which numbers are exact, whenever any is not.
+    const kinds = db.tables.some((t) => t.count !== undefined) ? ` (${countSummary(db.tables.map((t) => t.count))})` : '';
+    const title = `*${truncate(db.name, 80)}* — ${plural(db.tables.length, 'table')}, ${fmtRows(total)} rows${kinds}`;
     if (used + title.length > budget) {
       omittedDatabases += 1;
       omittedTables += db.tables.length;
@@ -71,7 +77,7 @@ export function tableLines(report: IntegrityReport, budget: number): string[] {
     used += title.length + 1;
     for (const t of db.tables) {
       const newest = t.newest ? ` · newest ${formatUtc(t.newest, true)}` : '';
-      const line = `• ${code(truncate(t.table, 120))} ${fmtRows(t.rows)} rows${newest}`;
+      const line = `• ${code(truncate(t.table, 120))} ${fmtRows(t.rows)} rows${countLabel(t)}${newest}`;
       if (used + line.length > budget) {
         omittedTables += 1;
         continue;

@@ -151,6 +151,7 @@ export function parseIntegrityReport(value: unknown): IntegrityReport | null {
         table: String(t.table ?? '?'),
         rows: typeof t.rows === 'number' ? t.rows : Number(t.rows ?? 0),
         ...(t.newest === undefined ? {} : { newest: t.newest === null ? null : String(t.newest) }),
+        ...(t.count === 'estimate' || t.count === 'skipped' ? { count: t.count } : {}),
       })),
     })),
   };
