@@ -7,6 +7,7 @@ import { cancel } from './cancel.js';
 import { crash } from './crash/index.js';
 import { database } from './database.js';
 import { disk } from './disk/index.js';
+import { drill } from './drill.js';
 import { dump } from './dump/index.js';
 import { failover } from './failover/index.js';
 import { help } from './help.js';
@@ -21,7 +22,7 @@ import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, dump, crash, jobs, status, cancel, preflight, disk, scenarios, failover];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, dump, crash, jobs, status, cancel, preflight, disk, scenarios, failover, drill];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

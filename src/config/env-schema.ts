@@ -98,7 +98,7 @@ export const envSchema = z.object({
   RECOVER_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   // When runners take a base backup (then apply retention): cron, UTC (util/cron.ts); one runner of the pool takes each slot.
   RECOVER_BACKUP_SCHEDULE: cronText.optional(),
-  // Restore drills (runner/drill.ts): when the runners drill (cron, UTC; one runner of the pool takes each slot), and the share of the RTO goal past which a drill's RTO is warned about.
+  // Restore drills (drills/run.ts): when the runners drill (cron, UTC; one runner of the pool takes each slot), and the share of the RTO goal past which a drill's RTO is warned about.
   RECOVER_DRILL_SCHEDULE: cronText.optional(),
   RECOVER_DRILL_WARN_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   // No default: it is the text people type to confirm destroying production (see requireProductionName).

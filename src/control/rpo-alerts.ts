@@ -57,7 +57,7 @@ export interface RpoNotice {
   id: string;
   pool: string;
   production: string;
-  /** 'drill': a restore drill's result (runner/drill.ts), posted the same way. */
+  /** 'drill': a restore drill's result (drills/run.ts), posted the same way. */
   kind: 'alert' | 'reminder' | 'recovered' | 'drill';
   text: string;
 }

@@ -2,7 +2,7 @@
  * Scheduled restore drills (RECOVER_DRILL_SCHEDULE, cron in UTC): the backup schedule's slot
  * claim (backup-schedule.ts with kind 'drill': every runner of the pool computes the same
  * slots, the one whose INSERT creates the slot's scheduled_runs row runs it), so one drill runs
- * at a time per pool and two runners never both start it. The work is runDrill (drill.ts), its
+ * at a time per pool and two runners never both start it. The work is runDrill (drills/run.ts), its
  * RTO measured from the slot's time.
  */
 import type pg from 'pg';
@@ -14,7 +14,7 @@ import type { Storage } from '../storage/blob-store.js';
 import type { Clock, EngineEvent, Logger } from '../types.js';
 import { parseCron, type CronSchedule } from '../util/cron.js';
 import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
-import { runDrill } from './drill.js';
+import { runDrill } from '../drills/run.js';
 
 export interface DrillScheduleDeps {
   config: Config;

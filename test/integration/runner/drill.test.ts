@@ -8,9 +8,10 @@ import { listDrills } from '../../../src/control/drills.js';
 import { listUnpostedRpoNotices } from '../../../src/control/rpo-alerts.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { listSideInstances } from '../../../src/engine/instances.js';
-import { runDrill } from '../../../src/runner/drill.js';
-import { drillHistoryText } from '../../../src/runner/drill-report.js';
+import { runDrill } from '../../../src/drills/run.js';
+import { drillHistoryText } from '../../../src/drills/report.js';
 import { parseConnectionUrl } from '../../../src/util/connection-url.js';
+import { runCli } from '../../support/run-cli.js';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { createTestDatabase, type TestDatabase } from '../control/test-database.js';
 
@@ -45,4 +46,18 @@ test('a drill restores, verifies and removes its side instance; the history has 
   const notices = await listUnpostedRpoNotices(db.pool);
   expect(notices).toEqual([expect.objectContaining({ kind: 'drill', production: 'prod', text: expect.stringContaining(`Restore drill passed: backup ${drill.backupId}`) })]);
   expect(drillHistoryText([row!], objective)).toContain(`ok, RTO ${Math.round(drill.rtoSeconds!)} s  backup ${drill.backupId}`);
+}, 60_000);
+
+test('`recover drill` runs one and records it; `recover drill history` reports it with the trend', async () => {
+  const env = sandbox.cliEnv({ RECOVER_CONTROL_URL: `postgres://postgres@127.0.0.1:5432/${db.name}`, RECOVER_POOL: 'cli-pool' });
+  const run = await runCli(['drill', '--json'], env);
+  expect(run.code, run.stderr).toBe(0);
+  const { result } = JSON.parse(run.stdout);
+  expect(result).toMatchObject({ mode: 'run', ok: true, removed: true, trigger: 'command' });
+  expect(await listSideInstances(sandbox.config)).not.toContain(result.instanceName);
+  const history = await runCli(['drill', 'history', '5'], env);
+  expect(history.code, history.stderr).toBe(0);
+  expect(history.stdout).toContain('Restore drills, newest first (1; 0 failed; RTO goal 2 h 0 min, warned past 50 %):');
+  expect(history.stdout).toContain(`asked for  ok, RTO ${Math.round(result.rtoSeconds)} s  backup ${result.backupId}`);
+  expect(history.stdout).toContain('Trend: not enough successful drills for a trend.');
 }, 60_000);

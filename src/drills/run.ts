@@ -5,16 +5,16 @@
  * to verified), remove the instance whatever happened, and record the drill with its result
  * notice in the control DB (control/drills.ts; the bot posts it to RECOVER_ALERT_CHANNEL).
  */
-import type pg from 'pg';
 import { recordDrill, type DrillRecord } from '../control/drills.js';
 import { retryTransient } from '../control/retry.js';
 import type { EngineContext } from '../engine/context.js';
 import { openSideInstance, removeSideInstance } from '../engine/instances.js';
 import { runPitr } from '../engine/pitr.js';
-import type { RestoreConfig } from '../engine/restore-to-target.js';
+import { step, type RestoreConfig } from '../engine/restore-to-target.js';
+import type { Db } from '../control/db.js';
 import { toRecoverError } from '../errors.js';
 import { compactUtcStamp } from '../util/time.js';
-import { drillNoticeText, type DrillObjective } from './drill-report.js';
+import { drillNoticeText, type DrillObjective } from './report.js';
 
 export interface DrillRequest {
   pool: string;
@@ -26,7 +26,8 @@ export interface DrillRequest {
 }
 
 export interface DrillOutcome extends DrillRecord {
-  id: string;
+  /** The history row's id; null when no control DB records it (the CLI without RECOVER_CONTROL_URL). */
+  id: string | null;
   instanceName: string;
   removed: boolean;
 }
@@ -36,7 +37,7 @@ export function drillInstanceName(at: Date): string {
 }
 
 /** Runs the drill; never throws for the drill's own failure (that is its result), only when it cannot be recorded. */
-export async function runDrill(ctx: EngineContext, config: RestoreConfig, control: pg.Pool, request: DrillRequest): Promise<DrillOutcome> {
+export async function runDrill(ctx: EngineContext, config: RestoreConfig, control: Db | null, request: DrillRequest): Promise<DrillOutcome> {
   const instanceName = drillInstanceName(ctx.clock.now());
   let drill: DrillRecord = { pool: request.pool, trigger: request.trigger, requestedAt: request.requestedAt, ok: false, backupId: null, target: null, rtoSeconds: null, error: null };
   try {
@@ -58,18 +59,23 @@ export async function runDrill(ctx: EngineContext, config: RestoreConfig, contro
   }
   const removed = await removeDrillInstance(ctx, config, instanceName);
   const text = drillNoticeText(drill, request.objective) + (removed ? '' : `\n:warning: The drill's side instance ${instanceName} could not be removed; remove it with \`recover instances remove ${instanceName} --stop\`.`);
-  const id = await retryTransient(() => recordDrill(control, drill, { production: request.production, text }), { what: 'record the restore drill', log: ctx.log });
+  const id = control ? await retryTransient(() => recordDrill(control, drill, { production: request.production, text }), { what: 'record the restore drill', log: ctx.log }) : null;
   return { ...drill, id, instanceName, removed };
 }
 
 /** Removes the drill's instance if it was created (a drill refused before restoring has none); false when it is still there. */
 async function removeDrillInstance(ctx: EngineContext, config: RestoreConfig, name: string): Promise<boolean> {
+  let finish: ((detail?: string) => number) | undefined;
   try {
-    await removeSideInstance(ctx.exec, await openSideInstance(config, name), 'immediate');
+    const instance = await openSideInstance(config, name);
+    finish = step(ctx, 'remove-instance', `Remove the drill's side instance ${name}`);
+    await removeSideInstance(ctx.exec, instance, 'immediate');
+    finish('removed');
     return true;
   } catch (error) {
     const failure = toRecoverError(error);
-    if (failure.code === 'BAD_INPUT' && failure.message.startsWith('There is no side instance')) return true;
+    if (!finish && failure.code === 'BAD_INPUT' && failure.message.startsWith('There is no side instance')) return true;
+    finish?.('could not be removed');
     ctx.log.error({ err: failure, instance: name }, 'could not remove the restore drill side instance');
     return false;
   }

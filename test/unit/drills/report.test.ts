@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DrillRow } from '../../../src/control/drills.js';
 import { loadConfig } from '../../../src/config.js';
-import { drillHistoryText, drillNoticeText, drillTrend, drillWarning, formatSeconds } from '../../../src/runner/drill-report.js';
+import { drillHistoryText, drillNoticeText, drillTrend, drillWarning, formatSeconds } from '../../../src/drills/report.js';
 import { configuredDrillSchedule } from '../../../src/runner/drill-schedule.js';
 
 const objective = { rtoSeconds: 7200, warnShare: 0.5 };
