@@ -4,7 +4,7 @@
  * sessions under the verification's time budget (count-pool.ts).
  */
 import type pg from 'pg';
-import { newestTimestampSql, rowCountSql } from '../sql.js';
+import { newestTimestampSql, qualifiedName, rowCountSql } from '../sql.js';
 import { runPool } from './count-pool.js';
 import { countOrder, planCounts, statisticsEstimate, type CatalogTable, type CountKind } from './count-plan.js';
 import { timeoutSql } from './sql.js';
@@ -39,6 +39,9 @@ export const catalogTablesSql = `
     LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
    WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`;
 
+/** One row, to know the table reads (its first page) without scanning it. */
+export const firstRowSql = (table: string): string => `SELECT 1 FROM ${qualifiedName(table)} LIMIT 1`;
+
 export async function readCatalog(client: pg.Client): Promise<Map<string, CatalogTable>> {
   const { rows } = await client.query(catalogTablesSql);
   return new Map(rows.map((r) => [r.table as string, { table: r.table, bytes: Number(r.bytes), reltuples: Number(r.reltuples), liveTuples: r.live_tuples === null ? null : Number(r.live_tuples) }]));
@@ -65,7 +68,9 @@ export async function countTables(request: CountRequest): Promise<{ facts: Count
   const catalogOf = (table: string): CatalogTable => request.catalog.get(table) ?? { table, bytes: 0, reltuples: -1, liveTuples: null };
   const tables = request.names.map(catalogOf);
   const planned = planCounts(tables, request.asked, request.exactBelowBytes, request.allExact);
-  const order = countOrder(planned, tables);
+  // The estimated tables are still read, one row each (their first page: a table whose files are
+  // gone fails here), after the exact counts.
+  const order = [...countOrder(planned, tables), ...planned.filter((p) => p.mode === 'estimate')];
   const outcomes = await runPool(order, {
     parallel: request.parallel,
     deadline: request.deadline,
@@ -73,6 +78,10 @@ export async function countTables(request: CountRequest): Promise<{ facts: Count
     session: request.session,
     run: async (client, item, remainingMs) => {
       await client.query(timeoutSql(Math.max(1, Math.min(request.ruleTimeoutMs, remainingMs))));
+      if (item.mode === 'estimate') {
+        await client.query(firstRowSql(item.table));
+        return { rows: Number.NaN, newest: undefined };
+      }
       const rows = Number((await client.query(rowCountSql(item.table))).rows[0].rows);
       const column = request.timestampColumns.get(item.table);
       const newest = column ? ((await client.query(newestTimestampSql(item.table, column))).rows[0].newest as string | null) : undefined;
@@ -80,12 +89,16 @@ export async function countTables(request: CountRequest): Promise<{ facts: Count
     },
   });
   const exact = new Map(order.map((item, index) => [item.table, outcomes[index]!]));
+  const estimated = new Set(planned.filter((p) => p.mode === 'estimate').map((p) => p.table));
   const checks: IntegrityCheck[] = [];
   const facts = tables.map((t): CountedTable => {
     const outcome = exact.get(t.table);
     const estimate = statisticsEstimate(t) ?? Number.NaN;
-    if (!outcome) return { table: t.table, rows: estimate, count: 'estimate' };
-    if (outcome.kind === 'skipped') return { table: t.table, rows: estimate, count: 'skipped' };
+    if (estimated.has(t.table)) {
+      if (outcome?.kind === 'failed') checks.push({ name: `table ${request.database}.${t.table}`, ok: false, message: `could not read ${t.table}: ${failureText(outcome.error)}` });
+      return { table: t.table, rows: estimate, count: 'estimate' };
+    }
+    if (!outcome || outcome.kind === 'skipped') return { table: t.table, rows: estimate, count: 'skipped' };
     if (outcome.kind === 'failed') {
       checks.push({ name: `row count ${request.database}.${t.table}`, ok: false, message: `could not count the rows of ${t.table}: ${failureText(outcome.error)}` });
       return { table: t.table, rows: Number.NaN };

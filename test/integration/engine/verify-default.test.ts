@@ -64,6 +64,19 @@ test('large tables report the statistics as estimates, critical ones are counted
   ]);
   expect(report.checks.find((c) => c.name === 'database sized')?.message).toContain('2 exact, 1 estimated, 0 skipped');
 
+  // An estimated table is still read (one row): locked away, it fails as unreadable, the estimate still shown.
+  const short = parseIntegrityConfig(JSON.stringify({ exactCountBelowMb: 0.0625, ruleTimeoutMs: 200 }));
+  const locked = await withClient(cluster!, 'sized', async (holder) => {
+    await holder.query('BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE');
+    try {
+      return await verifyRestored(connection(), { databases: ['sized'], integrity: short });
+    } finally {
+      await holder.query('ROLLBACK');
+    }
+  });
+  expect(locked.checks.filter((c) => !c.ok).map((c) => [c.name, c.message])).toEqual([['table sized.big', expect.stringMatching(/^could not read big: canceling statement due to statement timeout/)]]);
+  expect(locked.databases[0]?.tables[0]).toEqual({ table: 'big', rows: 3000, count: 'estimate' });
+
   // 'exact' (a copy compared count for count) counts every table.
   const exact = await verifyRestored(connection(), { databases: ['sized'], integrity, counts: 'exact' });
   expect(exact.databases[0]?.tables.map((t) => [t.rows, t.count])).toEqual([[3001, undefined], [2001, undefined], [0, undefined]]);
