@@ -112,4 +112,20 @@ describe('backup schedule', () => {
       ['2025-01-15T02:00:00.000Z', 'succeeded'],
     ]);
   });
+
+  it('drill slots (kind drill) are claimed on their own: two runners, one drill; a backup at the same minute still runs', async () => {
+    const ran: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const at = () => utc('2025-01-19T02:00:10');
+    const drills = ['r1', 'r2'].map((id) => createBackupSchedule({ kind: 'drill', control: db.newPool(2), pool: 'pool-f', runnerId: id, schedule: daily, clock: { now: at }, log, work: async () => (ran.push(`drill by ${id}`), await gate, { drillId: '1' }) }));
+    const backups = runner('pool-f', 'r1', at, async () => (ran.push('backup'), {}));
+    await Promise.all([...drills.map((d) => d.check()), backups.check()]);
+    release();
+    await Promise.all([...drills.map((d) => d.idle()), backups.idle()]);
+    expect(ran.filter((what) => what.startsWith('drill'))).toHaveLength(1);
+    expect(ran).toContain('backup');
+    expect((await listScheduledRuns(db.pool, { pool: 'pool-f', kind: 'drill' })).map((run) => [run.slot.toISOString(), run.status])).toEqual([['2025-01-19T02:00:00.000Z', 'succeeded']]);
+    expect(await listScheduledRuns(db.pool, { pool: 'pool-f', kind: 'backup' })).toHaveLength(1);
+  });
 });
