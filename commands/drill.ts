@@ -13,7 +13,7 @@ import { createPool } from '../src/engine/pg-client.js';
 import { step } from '../src/engine/restore-to-target.js';
 import { RecoverError } from '../src/errors.js';
 import { runDrill, type DrillOutcome } from '../src/drills/run.js';
-import { drillHistoryText } from '../src/drills/report.js';
+import { drillHistory, drillHistoryText, NO_DRILLS } from '../src/drills/report.js';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/control/db.js';
 import type { Plan } from '../src/types.js';
@@ -25,6 +25,7 @@ type DrillArgs = z.infer<typeof schema>;
 const paramsSchema = z.union([z.object({ mode: z.literal('run'), requestedAt: z.string() }), z.object({ mode: z.literal('history'), limit: z.number().int().min(1).max(100) })]);
 type DrillParams = z.infer<typeof paramsSchema>;
 type DrillResult = (Omit<DrillOutcome, 'requestedAt'> & { mode: 'run'; requestedAt: string }) | { mode: 'history'; text: string; drills: number };
+type DrillFacts = { rows?: DrillRow[]; text?: string; objective?: { rtoSeconds: number; warnShare: number } };
 const resultSchema = z.object({ mode: z.string().catch('run'), ok: z.boolean().nullable().catch(null), rtoSeconds: z.number().nullable().catch(null), backupId: z.string().nullable().catch(null), text: z.string().nullable().catch(null) }).partial();
 
 const USAGE = 'drill [history [N]]';
@@ -68,7 +69,15 @@ async function history(config: Config, limit: number): Promise<DrillRow[]> {
   });
 }
 
-export const drill: RecoverCommand<DrillArgs, { rows?: DrillRow[]; text?: string }, DrillParams, DrillResult, z.infer<typeof resultSchema>> = {
+/** The history as the plan's facts: the list, then the trend and the warnings in facts of their own (Slack cuts a long fact). */
+function historyFacts(facts: DrillFacts): Record<string, string> {
+  const rows = facts.rows ?? [];
+  if (rows.length === 0 || !facts.objective) return { History: facts.text ?? NO_DRILLS };
+  const history = drillHistory(rows, facts.objective);
+  return { [history.heading.replace(/:$/, '')]: history.lines.join('\n'), Trend: history.trend, ...(history.warnings.length > 0 ? { Warnings: history.warnings.map((w) => `:warning: ${w}`).join('\n') } : {}) };
+}
+
+export const drill: RecoverCommand<DrillArgs, DrillFacts, DrillParams, DrillResult, z.infer<typeof resultSchema>> = {
   name: 'drill',
   usage: USAGE,
   example: EXAMPLE,
@@ -82,7 +91,7 @@ export const drill: RecoverCommand<DrillArgs, { rows?: DrillRow[]; text?: string
   async gather(ctx, args) {
     if (args.mode === 'run') return {};
     const rows = await history(ctx.config, args.limit);
-    return { rows, text: drillHistoryText(rows, objectiveOf(ctx.config)) };
+    return { rows, text: drillHistoryText(rows, objectiveOf(ctx.config)), objective: objectiveOf(ctx.config) };
   },
   plan(args, facts): Plan {
     if (args.mode === 'history') {
@@ -91,7 +100,7 @@ export const drill: RecoverCommand<DrillArgs, { rows?: DrillRow[]; text?: string
         summary: `Restore drill history: the last ${facts.rows?.length ?? 0} drill(s)`,
         risk: 'read-only',
         steps: [declaredStep(STEPS, 'report-drills', { estimateSeconds: 1 })],
-        facts: { History: facts.text ?? '' },
+        facts: historyFacts(facts),
         params: { mode: 'history', limit: args.limit } satisfies DrillParams,
       };
     }

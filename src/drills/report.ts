@@ -51,21 +51,36 @@ export function drillTrend(rows: readonly DrillRow[]): string {
   return `${word}: newest ${formatSeconds(newest)} against ${formatSeconds(mean)} on average before (${change >= 0 ? '+' : ''}${Math.round(change * 100)} %)`;
 }
 
-/** `/recover drill history`: newest first, one line per drill, the trend, and warnings. */
-export function drillHistoryText(rows: readonly DrillRow[], objective: DrillObjective): string {
-  if (rows.length === 0) return 'No restore drills yet. Run `/recover drill`, or set RECOVER_DRILL_SCHEDULE so the runners drill on a schedule.';
+export interface DrillHistory {
+  heading: string;
+  /** One line per drill, newest first. */
+  lines: string[];
+  trend: string;
+  warnings: string[];
+}
+
+/** The parts of the history report (Slack shows them as separate facts, so a long list never cuts off the warnings). */
+export function drillHistory(rows: readonly DrillRow[], objective: DrillObjective): DrillHistory {
   const lines = rows.map((r) => {
     const when = r.requestedAt.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const result = r.ok ? `ok, RTO ${r.rtoSeconds === null ? '?' : `${Math.round(r.rtoSeconds)} s`}` : `FAILED (${r.error?.code ?? 'unknown'})`;
     return `• ${when}  ${r.trigger === 'schedule' ? 'scheduled' : 'asked for'}  ${result}  backup ${r.backupId ?? '-'}`;
   });
   const failed = rows.filter((r) => !r.ok).length;
-  const newest = drillWarning(rows[0]!, objective);
-  const warnings = [newest ? `newest drill: ${newest}` : null, failed > 0 ? `${failed} of the last ${rows.length} drills failed` : null].filter((w): w is string => w !== null);
-  return [
-    `Restore drills, newest first (${rows.length}; ${failed} failed; RTO goal ${formatSeconds(objective.rtoSeconds)}, warned past ${percent(objective.warnShare)}):`,
-    ...lines,
-    `Trend: ${drillTrend(rows)}.`,
-    ...warnings.map((w) => `:warning: ${w}.`),
-  ].join('\n');
+  const newest = rows[0] ? drillWarning(rows[0], objective) : null;
+  return {
+    heading: `Restore drills, newest first (${rows.length}; ${failed} failed; RTO goal ${formatSeconds(objective.rtoSeconds)}, warned past ${percent(objective.warnShare)}):`,
+    lines,
+    trend: drillTrend(rows),
+    warnings: [newest ? `newest drill: ${newest}` : null, failed > 0 ? `${failed} of the last ${rows.length} drills failed` : null].filter((w): w is string => w !== null),
+  };
+}
+
+export const NO_DRILLS = 'No restore drills yet. Run `/recover drill`, or set RECOVER_DRILL_SCHEDULE so the runners drill on a schedule.';
+
+/** `/recover drill history` as text: newest first, one line per drill, the trend, and warnings. */
+export function drillHistoryText(rows: readonly DrillRow[], objective: DrillObjective): string {
+  if (rows.length === 0) return NO_DRILLS;
+  const history = drillHistory(rows, objective);
+  return [history.heading, ...history.lines, `Trend: ${history.trend}.`, ...history.warnings.map((w) => `:warning: ${w}.`)].join('\n');
 }

@@ -27,8 +27,15 @@ describe('/recover drill', () => {
   });
 
   it('plans the history as a read-only report showing the gathered text', () => {
-    const plan = drill.plan!({ mode: 'history', limit: 5 }, { ...facts, rows: [], text: 'No restore drills yet.' });
-    expect(plan).toMatchObject({ risk: 'read-only', facts: { History: 'No restore drills yet.' }, params: { mode: 'history', limit: 5 } });
+    const none = drill.plan!({ mode: 'history', limit: 5 }, { ...facts, rows: [], text: 'No restore drills yet.' });
+    expect(none).toMatchObject({ risk: 'read-only', facts: { History: 'No restore drills yet.' }, params: { mode: 'history', limit: 5 } });
+    const row = { id: '1', pool: 'p', trigger: 'schedule' as const, requestedAt: new Date('2025-01-15T02:00:00Z'), finishedAt: new Date(), ok: false, backupId: null, target: null, rtoSeconds: null, error: { code: 'RESTORE_FAILED', message: 'gone' } };
+    const plan = drill.plan!({ mode: 'history', limit: 5 }, { ...facts, rows: [row], text: '', objective: { rtoSeconds: 7200, warnShare: 0.5 } });
+    expect(plan.facts).toEqual({
+      'Restore drills, newest first (1; 1 failed; RTO goal 2 h 0 min, warned past 50 %)': '• 2025-01-15T02:00:00Z  scheduled  FAILED (RESTORE_FAILED)  backup -',
+      Trend: 'not enough successful drills for a trend',
+      Warnings: ':warning: newest drill: the drill failed (RESTORE_FAILED: gone): a restore now might fail the same way\n:warning: 1 of the last 1 drills failed',
+    });
   });
 
   it('a failed drill is a failed job; a passed one is not', () => {
