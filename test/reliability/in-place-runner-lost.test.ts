@@ -269,6 +269,7 @@ async function expectLostThenRolledBack(jobId: string, shape: LostShape): Promis
 }
 
 test('killed after production was stopped, before it was moved aside: RUNNER_LOST says so; a restarted runner starts production on its own data', { timeout: 600_000 }, async () => {
+  await rm(stoppedFile, { force: true });
   await writeFile(holdFile, '');
   const jobId = await startInPlaceJob();
   await until('production to be stopped by the job', async () => ((await exists(stoppedFile)) ? true : undefined));
@@ -355,17 +356,24 @@ test('cut off from the control DB longer than its lease while production is stop
   await killRunner();
   runner = startRunner({ RECOVER_CONTROL_URL: `postgres://postgres@127.0.0.1:${proxy.port}/postgres` });
   const partitioned = runner;
-  await writeFile(holdFile, '');
-  const jobId = await startInPlaceJob();
-  await until('production to be stopped by the job', async () => ((await exists(stoppedFile)) ? true : undefined));
+  // Earlier jobs' stop hooks left the file: only this job's stop may count.
   await rm(stoppedFile, { force: true });
-
-  proxy.cut();
-  const lost = await reapedAsLost(jobId);
-  expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
-  const { rows: [last] } = await control.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM events WHERE job_id = $1', [jobId]);
-  proxy.restore();
-  await rm(holdFile, { force: true });
+  await writeFile(holdFile, '');
+  let lost: { code: string; message: string };
+  let jobId: string;
+  let last: { id: string } | undefined;
+  try {
+    jobId = await startInPlaceJob();
+    await until('production to be stopped by the job', async () => ((await exists(stoppedFile)) ? true : undefined));
+    proxy.cut();
+    lost = await reapedAsLost(jobId);
+    expect(lost.message).toContain('PRODUCTION MAY BE STOPPED');
+    [last] = (await control.pool.query<{ id: string }>('SELECT max(id)::text AS id FROM events WHERE job_id = $1', [jobId])).rows;
+  } finally {
+    // Whatever happened, the next tests need the runner's path back and the stop hook released.
+    proxy.restore();
+    await rm(holdFile, { force: true });
+  }
 
   // The runner learns it lost the job before the next destructive step, rolls back what it did, and stays up.
   await until('production to run again on its own data', async () => ((await serverRunning(sandbox.production.dataDir)) && (await readJournal(sandbox.production.dataDir)) === null ? true : undefined));
