@@ -5,26 +5,17 @@
  * at a time per pool and two runners never both start it. The work is runDrill (drills/run.ts), its
  * RTO measured from the slot's time.
  */
-import type pg from 'pg';
 import type { Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
-import type { Exec } from '../engine/exec.js';
 import { RecoverError } from '../errors.js';
-import type { Storage } from '../storage/blob-store.js';
-import type { Clock, EngineEvent, Logger } from '../types.js';
+import type { EngineEvent } from '../types.js';
 import { parseCron, type CronSchedule } from '../util/cron.js';
 import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
+import type { ScheduledBackupDeps } from './scheduled-backup.js';
 import { runDrill } from '../drills/run.js';
 
-export interface DrillScheduleDeps {
-  config: Config;
-  control: pg.Pool;
-  storage: Storage;
-  exec: Exec;
-  log: Logger;
-  clock: Clock;
-  runnerId: string;
-}
+/** What a scheduled drill needs: the same as a scheduled backup. */
+export type DrillScheduleDeps = ScheduledBackupDeps;
 
 /** RECOVER_DRILL_SCHEDULE parsed; null when unset. */
 export function configuredDrillSchedule(config: Config): CronSchedule | null {
