@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, expect, test } from 'vitest';
-import { walAgent } from '../../src/cli/wal-commands.js';
 import { loadConfig } from '../../src/config.js';
 import { startAzurite } from '../../devkit/azurite.js';
 import { createExec } from '../../src/engine/exec.js';
@@ -17,6 +16,7 @@ import { freePort, initCluster, startOnFreePort, stopCluster, withClient } from 
 import { ownerFor } from '../../src/engine/os-user.js';
 import { openStorage } from '../../src/storage/index.js';
 import { hookCommands } from '../../src/wal/hook-commands.js';
+import { startWalAgent } from '../support/wal-agent.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -36,21 +36,9 @@ test('the printed lines parse in postgresql.conf, SHOW gives the intended comman
 
   // Start the agent as an operator would and take what it prints.
   const socketPath = join(dir, "it's 100% agent", 'wal.sock');
-  let printed = '';
-  let sawLines!: () => void;
-  const linesPrinted = new Promise<void>((resolve) => (sawLines = resolve));
-  const abort = new AbortController();
-  const io = {
-    env,
-    stdout: { write: (text: string) => ((printed += text), printed.includes('restore_command') && sawLines(), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: () => true } as unknown as NodeJS.WritableStream,
-  };
-  const agentDone = walAgent(io, socketPath, abort.signal);
-  cleanups.push(async () => {
-    abort.abort();
-    await agentDone;
-  });
-  await Promise.race([linesPrinted, agentDone.then((code) => Promise.reject(new Error(`wal-agent exited ${code}: ${printed}`)))]);
+  const agent = await startWalAgent(env, socketPath);
+  cleanups.push(() => agent.stop());
+  const { printed } = agent;
   const pasted = printed.split('\n').filter((line) => /^(archive|restore)_command = /.test(line));
   expect(pasted).toHaveLength(2);
 

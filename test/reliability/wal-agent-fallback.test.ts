@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { pino } from 'pino';
 import { afterAll, expect, test } from 'vitest';
-import { walAgent } from '../../src/cli/wal-commands.js';
 import { loadConfig } from '../../src/config.js';
 import { startAzurite } from '../../devkit/azurite.js';
 import { createExec } from '../../src/engine/exec.js';
 import { freePort, initCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';
 import { openStorage } from '../../src/storage/index.js';
+import { startWalAgent } from '../support/wal-agent.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -25,26 +25,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const step of cleanups.reverse()) await step().catch((error: unknown) => console.error('cleanup failed', error));
 });
-
-/** Starts `recover wal-agent` as an operator would; resolves once it printed its lines. */
-async function startAgent(env: Record<string, string>, socketPath: string) {
-  let printed = '';
-  let sawLines!: () => void;
-  const linesPrinted = new Promise<void>((resolve) => (sawLines = resolve));
-  const abort = new AbortController();
-  const io = {
-    env,
-    stdout: { write: (text: string) => ((printed += text), printed.includes('restore_command') && sawLines(), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: () => true } as unknown as NodeJS.WritableStream,
-  };
-  const done = walAgent(io, socketPath, abort.signal);
-  await Promise.race([linesPrinted, done.then((code) => Promise.reject(new Error(`wal-agent exited ${code}: ${printed}`)))]);
-  const stop = async () => {
-    abort.abort();
-    await done;
-  };
-  return { printed, stop };
-}
 
 async function switchAndWait(cluster: ClusterHandle): Promise<string> {
   const one = async (sql: string) => withClient(cluster, 'postgres', async (client) => (await client.query(sql)).rows[0]);
@@ -79,7 +59,7 @@ test('with the agent gone the hook pushes directly (and says so in the server lo
   const env = { RECOVER_ENV_FILE: envFile, RECOVER_HOOK_FALLBACK: join(bundleDir, 'recover.mjs') };
 
   const socketPath = join(dir, 'agent', 'wal.sock');
-  let agent = await startAgent(env, socketPath);
+  let agent = await startWalAgent(env, socketPath);
   cleanups.push(() => agent.stop());
   expect(agent.printed).toContain(`wal-push, with its settings from ${envFile}`);
   expect(agent.printed).not.toContain('WARNING');
@@ -110,7 +90,7 @@ test('with the agent gone the hook pushes directly (and says so in the server lo
   expect(log).toContain(`recover-bot wal push ${second}: direct push archived it`);
 
   // The agent is back: the socket again, no new fallback.
-  agent = await startAgent(env, socketPath);
+  agent = await startWalAgent(env, socketPath);
   const third = await switchAndWait(cluster);
   expect(await storage.wal.head(`wal/${third}`)).not.toBeNull();
   expect(await serverLog()).not.toContain(`recover-bot wal push ${third}:`);
