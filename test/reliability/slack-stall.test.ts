@@ -15,16 +15,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { getRequest } from '../../src/control/index.js';
-import { approvedJob, INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness } from '../integration/slack/harness.js';
+import { approvedJob, closeHarness, type Harness, INCIDENT, pitrPlan, startHarness, textOf, waitForJob } from '../integration/slack/harness.js';
 import type { SlackStandIn, TranscriptMessage } from '../../devkit/slack-standin/index.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
-  if (!h) return;
-  const unknown = h.slack.unknownCalls();
-  await h.close();
+  const closing = h;
   h = undefined;
-  expect(unknown).toEqual([]);
+  await closeHarness(closing);
 });
 
 const at = () => new Date().toISOString();

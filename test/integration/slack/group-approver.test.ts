@@ -14,7 +14,7 @@ import { loadConfig, type Config } from '../../../src/config.js';
 import { listAudit, policyStamp } from '../../../src/control/index.js';
 import { authorizeJob } from '../../../src/runner/execute.js';
 import { ACTIONS } from '../../../src/slack/views/common.js';
-import { INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness } from './harness.js';
+import { closeHarness, type Harness, INCIDENT, pitrPlan, startHarness, textOf, waitForJob } from './harness.js';
 
 let h: Harness;
 
@@ -23,9 +23,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  const unknown = h.slack.unknownCalls();
-  await h.close();
-  expect(unknown).toEqual([]);
+  await closeHarness(h);
 });
 
 /** The runner's configuration: its own environment, the same approvers as the bot unless `env` says otherwise. */

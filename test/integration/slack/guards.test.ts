@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecoverError } from '../../../src/errors.js';
 import { ACTIONS } from '../../../src/slack/views/common.js';
 import type { Plan } from '../../../src/types.js';
-import { findTop, GENERAL, INCIDENT, pitrPlan, PRIVATE_HIDDEN, PRIVATE_INCIDENT, PRIVATE_OTHER, startHarness, textOf, waitForJob, type Harness } from './harness.js';
+import { closeHarness, findTop, GENERAL, type Harness, INCIDENT, pitrPlan, PRIVATE_HIDDEN, PRIVATE_INCIDENT, PRIVATE_OTHER, startHarness, textOf, waitForJob } from './harness.js';
 
 let h: Harness;
 
@@ -16,9 +16,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  const unknown = h.slack.unknownCalls();
-  await h.close();
-  expect(unknown).toEqual([]);
+  await closeHarness(h);
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { setupSql } from '../../../src/cli/setup-sql.js';
 import { migrate, type JobRecord } from '../../../src/control/index.js';
@@ -192,3 +193,15 @@ export async function approvedJob(h: Harness, text = 'pitr 2025-01-15T14:29:59+0
 }
 
 export { FakeRunner, pitrPlan };
+
+/**
+ * Closes a test's harness (nothing when it has none) and fails the test if the bot called a Web
+ * API method the stand-in does not know: read before closing, so a call made while closing is
+ * not mistaken for one of the test's.
+ */
+export async function closeHarness(h: Harness | undefined): Promise<void> {
+  if (!h) return;
+  const unknown = h.slack.unknownCalls();
+  await h.close();
+  expect(unknown).toEqual([]);
+}

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { REALISTIC_BUDGETS } from '../../../devkit/slack-standin/index.js';
-import { approvedJob, INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness, type HarnessOptions } from './harness.js';
+import { approvedJob, closeHarness, type Harness, type HarnessOptions, INCIDENT, pitrPlan, startHarness, textOf, waitForJob } from './harness.js';
 
 let h: Harness | undefined;
 
@@ -15,11 +15,9 @@ async function harness(options: HarnessOptions = {}): Promise<Harness> {
 }
 
 afterEach(async () => {
-  if (!h) return;
-  const unknown = h.slack.unknownCalls();
-  await h.close();
+  const closing = h;
   h = undefined;
-  expect(unknown).toEqual([]);
+  await closeHarness(closing);
 });
 
 const at = () => new Date().toISOString();

@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../../src/slack/views/common.js';
-import { findTop, INCIDENT, pitrPlan, startHarness, textOf, waitForJob, type Harness } from './harness.js';
+import { closeHarness, findTop, type Harness, INCIDENT, pitrPlan, startHarness, textOf, waitForJob } from './harness.js';
 
 let h: Harness;
 
@@ -15,9 +15,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  const unknown = h.slack.unknownCalls();
-  await h.close();
-  expect(unknown).toEqual([]);
+  await closeHarness(h);
 });
 
 const TARGET = '2025-01-15T14:29:59+00:00';

@@ -14,7 +14,7 @@ import { RecoverError } from '../../../src/errors.js';
 import { createLogger } from '../../../src/log.js';
 import { createBot, type RecoverBot } from '../../../src/slack/index.js';
 import { runCli } from '../../support/run-cli.js';
-import { INCIDENT, startHarness, textOf, type Harness } from './harness.js';
+import { closeHarness, type Harness, INCIDENT, startHarness, textOf } from './harness.js';
 
 const APP = 'recover-bot-warm-up-test';
 const log = createLogger('silent');
@@ -28,9 +28,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  const unknown = h.slack.unknownCalls();
-  await h.close();
-  expect(unknown).toEqual([]);
+  await closeHarness(h);
 });
 
 /** A pool of its own on the harness's control DB, named so pg_stat_activity tells it apart. */

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RecoverError } from '../../../src/errors.js';
 import type { Plan } from '../../../src/types.js';
 import type { TranscriptMessage } from '../../../devkit/slack-standin/index.js';
-import { findTop, INCIDENT, startHarness, textOf, type Harness } from './harness.js';
+import { closeHarness, findTop, type Harness, INCIDENT, startHarness, textOf } from './harness.js';
 
 let h: Harness;
 
@@ -17,9 +17,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  const unknown = h.slack.unknownCalls();
-  await h.close();
-  expect(unknown).toEqual([]);
+  await closeHarness(h);
 });
 
 /** The notification text and every mrkdwn text of a message (plain_text, e.g. headers, shows as is). */
