@@ -20,9 +20,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { pitr } from '../../commands/pitr.js';
-import { createRequest, enqueueJob, getCurrentPlan, getRequest, markApprovalRequested, recordApproval } from '../../src/control/index.js';
-import { runnerPolicy } from '../../src/runner/execute.js';
+import { getCurrentPlan } from '../../src/control/index.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
 import { stopCluster } from '../../src/engine/local-cluster.js';
 import { targetClient } from '../../src/engine/pg-client.js';
@@ -34,6 +32,7 @@ import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { startSlackStandIn, Transcript, type SlackStandIn, type TranscriptMessage } from '../../devkit/slack-standin/index.js';
 import { INCIDENT_CHANNEL, PEOPLE, TEAM_ID } from '../../devkit/world.js';
 import { runCli } from '../support/run-cli.js';
+import { approvedPitrJob, stepRunning as stepRunningIn } from '../support/runner-jobs.js';
 import { until as waitUntil } from '../support/until.js';
 
 const DEADLINE_MS = 180_000;
@@ -224,12 +223,7 @@ async function onServer<T>(server: Server, sql: string): Promise<T> {
   }
 }
 
-async function stepRunning(jobId: string, kind: string): Promise<void> {
-  await until(`step ${kind} of job ${jobId} to run`, async () => {
-    const { rows } = await control.pool.query(`SELECT 1 FROM step_checkpoints WHERE job_id = $1 AND kind = $2 AND status = 'running'`, [jobId, kind]);
-    return rows.length > 0 ? true : undefined;
-  });
-}
+const stepRunning = (jobId: string, kind: string) => stepRunningIn(control.pool, jobId, kind, DEADLINE_MS);
 
 /** Holds WAL replay on `server` (pg_wal_replay_pause), so that what follows happens during it. */
 async function pauseReplay(server: Server): Promise<void> {
@@ -352,16 +346,8 @@ test('approval pending across a restart, then a side PITR replaying across a res
 
 // Last: it restores production itself.
 test('in place: the control DB is away when the next destructive step is due, and restarts (immediate) during the replay into production: the step waits for it, the job succeeds, each record is written once', { timeout: 600_000 }, async () => {
-  const config = loadConfig({ RECOVER_APPROVERS: APPROVERS, RECOVER_PRODUCTION_NAME: 'aiagent_prod', LOG_LEVEL: 'silent' });
-  const request = await createRequest(control.pool, { teamId: TEAM_ID, channelId: channel, requesterId: 'U0ALICE', command: 'pitr', args: pitr.parse([safePoint.toISOString(), '--to', 'in-place']) as Record<string, unknown> });
-  const plan = await until('the in-place plan', async () => {
-    const stored = await getRequest(control.pool, request.id);
-    if (stored?.planningError) throw new Error(`planning refused: ${JSON.stringify(stored.planningError)}`);
-    return (await getCurrentPlan(control.pool, request.id)) ?? undefined;
-  });
-  await markApprovalRequested(control.pool, { requestId: request.id, userId: 'U0ALICE', planDigest: plan.digest });
-  await recordApproval(control.pool, { requestId: request.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan.digest, policy: runnerPolicy(config, 'destructive') });
-  const { job } = await enqueueJob(control.pool, { requestId: request.id, planDigest: plan.digest, pool: 'default' });
+  const { jobId, plan } = await approvedPitrJob(control.pool, { approvers: APPROVERS, target: safePoint, words: ['--to', 'in-place'], risk: 'destructive', channelId: channel, timeoutMs: DEADLINE_MS });
+  const job = { id: jobId };
 
   // Production is being stopped (the hook waits for the word); the control DB goes away; then production stops.
   await stepRunning(job.id, 'stop-production');

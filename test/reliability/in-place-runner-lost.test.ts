@@ -22,9 +22,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { pitr } from '../../commands/pitr.js';
-import { createRequest, enqueueJob, getCurrentPlan, getRequest, markApprovalRequested, reapExpiredLeases, recordApproval } from '../../src/control/index.js';
-import { runnerPolicy } from '../../src/runner/execute.js';
+import { reapExpiredLeases } from '../../src/control/index.js';
 import { takeBaseBackup } from '../../src/engine/backup.js';
 import { exists } from '../../src/engine/local-cluster.js';
 import { readJournal } from '../../src/engine/in-place-journal.js';
@@ -34,6 +32,7 @@ import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { startControlCluster, type ControlCluster } from '../../devkit/control-cluster.js';
 import { startSandbox, type Sandbox } from '../../devkit/sandbox.js';
 import { TEAM_ID } from '../../devkit/world.js';
+import { approvedPitrJob, stepRunning as stepRunningIn } from '../support/runner-jobs.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 import { until as waitUntil } from '../support/until.js';
 
@@ -141,26 +140,12 @@ async function startInPlaceJob(): Promise<string> {
 }
 
 async function startPitrJob(words: string[], risk: 'destructive' | 'side-copy'): Promise<string> {
-  const config = loadConfig({ RECOVER_APPROVERS: APPROVERS, RECOVER_PRODUCTION_NAME: 'aiagent_prod', LOG_LEVEL: 'silent' });
-  const request = await createRequest(control.pool, { teamId: TEAM_ID, channelId: 'C0INCIDENT', requesterId: 'U0ALICE', command: 'pitr', args: pitr.parse([safePoint.toISOString(), ...words]) as Record<string, unknown> });
-  const plan = await until('the plan', async () => {
-    const stored = await getRequest(control.pool, request.id);
-    if (stored?.planningError) throw new Error(`planning refused: ${JSON.stringify(stored.planningError)}`);
-    return (await getCurrentPlan(control.pool, request.id)) ?? undefined;
-  });
+  const { jobId, plan } = await approvedPitrJob(control.pool, { approvers: APPROVERS, target: safePoint, words, risk, channelId: 'C0INCIDENT', timeoutMs: DEADLINE_MS });
   if (risk === 'destructive') expect((plan.plan.params as { dataDir?: string }).dataDir).toBe(sandbox.production.dataDir);
-  await markApprovalRequested(control.pool, { requestId: request.id, userId: 'U0ALICE', planDigest: plan.digest });
-  await recordApproval(control.pool, { requestId: request.id, approverId: 'U0BOB', decision: 'approve', planDigest: plan.digest, policy: runnerPolicy(config, risk) });
-  const { job } = await enqueueJob(control.pool, { requestId: request.id, planDigest: plan.digest, pool: 'default' });
-  return job.id;
+  return jobId;
 }
 
-async function stepRunning(jobId: string, kind: string): Promise<void> {
-  await until(`step ${kind} of job ${jobId} to run`, async () => {
-    const { rows } = await control.pool.query(`SELECT 1 FROM step_checkpoints WHERE job_id = $1 AND kind = $2 AND status = 'running'`, [jobId, kind]);
-    return rows.length > 0 ? true : undefined;
-  });
-}
+const stepRunning = (jobId: string, kind: string) => stepRunningIn(control.pool, jobId, kind, DEADLINE_MS);
 
 async function onProductionSocket<T>(sql: string): Promise<T> {
   const client = targetClient({ host: sandbox.production.socketDir, port: sandbox.production.port, user: 'postgres', database: 'postgres' });
