@@ -10,8 +10,6 @@
 import { hostname, userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { COMMANDS, type RecoverCommand } from '../../commands/index.js';
-import { likelyLine, matchScenario } from '../../commands/scenarios/table.js';
-import { forSurface } from '../../commands/surface.js';
 import type { BotActions } from '../../commands/types.js';
 import { cliWords, withCommonCliFlags } from '../../commands/words.js';
 import { getJob, requestCancel, type Db } from '../control/index.js';
@@ -56,12 +54,8 @@ function statusJson(s: JobSnapshot) {
 export function cliJobActions(io: CliIo, control: Db, options: { json: boolean; pool: string }): BotActions {
   const { json } = options;
   return {
-    showHelp: async (about) => {
-      const likely = about ? matchScenario(about) : null;
-      const lines = COMMANDS.map((c) => `recover ${c.usage}`);
-      const first = likely ? [forSurface(likelyLine(about!, likely), 'cli'), ''] : about ? [`No scenario matches "${about}"; the commands:`, ''] : [];
-      printResult(io, json, { commands: COMMANDS.map((c) => c.name), likely: likely?.key ?? null }, () => [...first, ...lines].join('\n'));
-    },
+    // `recover help` is commander's own (addJobCommands leaves help out); in a terminal the likely scenario is `recover scenarios <words>`.
+    showHelp: async () => printResult(io, json, COMMANDS.map((c) => c.name), () => COMMANDS.map((c) => `recover ${c.usage}`).join('\n')),
     async listJobs({ all }) {
       const pool = all ? null : options.pool;
       const rows = await listJobRows(control, { pool, recentLimit: 20 });
