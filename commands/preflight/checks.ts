@@ -4,9 +4,7 @@
  * what to do. Gathering is in facts.ts; the command (index.ts) shows them.
  */
 import { parseSegmentName } from '../../src/catalog/segments.js';
-import { restoreBytesNeeded, type SpaceFacts } from '../../src/engine/space.js';
-
-export { restoreBytesNeeded };
+import { gigabytes, restoreBytesNeeded, type SpaceFacts } from '../../src/engine/space.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 
@@ -60,8 +58,6 @@ export interface PreflightFacts {
   dataDir: SpaceFacts | null;
 }
 
-const GB = 1e9;
-const gb = (bytes: number) => `${(bytes / GB).toFixed(1)} GB`;
 const minutes = (seconds: number) => (seconds < 120 ? `${seconds} s` : `${Math.round(seconds / 60)} min`);
 
 /** Segments between two WAL file names on one timeline (null when not comparable). Pure. */
@@ -130,7 +126,7 @@ function storageChecks(facts: PreflightFacts): Check[] {
     checks.push({ name: 'base backups', status: 'fail', detail: `the newest, ${newest.id}, is incomplete: ${newest.problems.slice(0, 5).join('; ')}${newest.problems.length > 5 ? ` (+${newest.problems.length - 5} more)` : ''}`, fix: 'Take a new backup (recover backup); restores use an older complete one meanwhile (--backup).' });
   } else {
     const unreadable = facts.backups.unreadable.length > 0 ? `; ${facts.backups.unreadable.length} unreadable: ${facts.backups.unreadable.slice(0, 3).join(', ')}` : '';
-    checks.push({ name: 'base backups', status: unreadable ? 'warn' : 'pass', detail: `${facts.backups.count}; newest ${newest.id} (${newest.stopTime}, ${gb(newest.databaseBytes)}), every part present with its size${unreadable}`, ...(unreadable ? { fix: 'Look at the unreadable ones with recover backups; recover expire removes interrupted uploads once old.' } : {}) });
+    checks.push({ name: 'base backups', status: unreadable ? 'warn' : 'pass', detail: `${facts.backups.count}; newest ${newest.id} (${newest.stopTime}, ${gigabytes(newest.databaseBytes)}), every part present with its size${unreadable}`, ...(unreadable ? { fix: 'Look at the unreadable ones with recover backups; recover expire removes interrupted uploads once old.' } : {}) });
   }
   if (newest) {
     checks.push(facts.walGapAt
@@ -152,15 +148,15 @@ function spaceChecks(facts: PreflightFacts): Check[] {
   if (facts.restoreRoot) {
     const { path, freeBytes } = facts.restoreRoot;
     checks.push(freeBytes >= needed
-      ? { name: 'space for a side restore', status: 'pass', detail: `${gb(freeBytes)} free in ${path}; the newest backup and its WAL need about ${gb(needed)}` }
-      : { name: 'space for a side restore', status: 'fail', detail: `${gb(freeBytes)} free in ${path}; the newest backup and its WAL need about ${gb(needed)}`, fix: 'Free or grow that filesystem, or point RECOVER_RESTORE_ROOT at a larger one; remove old side instances (recover instances).' });
+      ? { name: 'space for a side restore', status: 'pass', detail: `${gigabytes(freeBytes)} free in ${path}; the newest backup and its WAL need about ${gigabytes(needed)}` }
+      : { name: 'space for a side restore', status: 'fail', detail: `${gigabytes(freeBytes)} free in ${path}; the newest backup and its WAL need about ${gigabytes(needed)}`, fix: 'Free or grow that filesystem, or point RECOVER_RESTORE_ROOT at a larger one; remove old side instances (recover instances).' });
   }
   if (facts.dataDir) {
     // In place keeps production's old directory beside the new one until the restore is verified.
     const { path, freeBytes } = facts.dataDir;
     checks.push(freeBytes >= needed
-      ? { name: 'space for an in-place restore', status: 'pass', detail: `${gb(freeBytes)} free beside ${path}; the old directory is kept while the restore needs about ${gb(needed)}` }
-      : { name: 'space for an in-place restore', status: 'warn', detail: `${gb(freeBytes)} free beside ${path}; an in-place restore keeps the old directory and needs about ${gb(needed)} more`, fix: 'Restore to a side instance instead, or grow the filesystem first.' });
+      ? { name: 'space for an in-place restore', status: 'pass', detail: `${gigabytes(freeBytes)} free beside ${path}; the old directory is kept while the restore needs about ${gigabytes(needed)}` }
+      : { name: 'space for an in-place restore', status: 'warn', detail: `${gigabytes(freeBytes)} free beside ${path}; an in-place restore keeps the old directory and needs about ${gigabytes(needed)} more`, fix: 'Restore to a side instance instead, or grow the filesystem first.' });
   }
   return checks;
 }

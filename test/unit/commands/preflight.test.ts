@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { preflightChecks, restoreBytesNeeded, segmentsBehind, type PreflightFacts, type ProductionFacts } from '../../../commands/preflight/checks.js';
+import { preflightChecks, segmentsBehind, type PreflightFacts, type ProductionFacts } from '../../../commands/preflight/checks.js';
+import { restoreBytesNeeded } from '../../../src/engine/space.js';
 import { preflightReport, preflightText, preflight } from '../../../commands/preflight/index.js';
 import { productionFactsOf } from '../../../commands/preflight/facts.js';
 
