@@ -7,17 +7,10 @@
 import type { Command } from 'commander';
 import { RecoverError } from '../errors.js';
 import type { CliIo } from './runtime.js';
-import { SETUP_DEFAULTS, SETUP_PARTS, setupSql, type SetupPart } from './setup-sql.js';
+import { SETUP_DEFAULTS, SETUP_PARTS, setupSql, type SetupPart, type SetupSqlOptions } from './setup-sql.js';
 
-interface SetupOptions {
-  part?: string;
-  productionRole: string;
-  controlRunnerRole: string;
-  botRole: string;
-  controlDatabase: string;
-  tablesOwner?: string;
-  runnerAddress: string;
-}
+/** The CLI's options: the builder's, and which part to print. */
+type SetupOptions = SetupSqlOptions & { part?: string };
 
 function parts(part: string | undefined): readonly SetupPart[] {
   if (part === undefined) return SETUP_PARTS;
