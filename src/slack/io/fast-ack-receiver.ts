@@ -21,6 +21,9 @@ const MAX_SKEW_SECONDS = 5 * 60;
 const BURST_QUIET_MS = 5;
 const BURST_MAX_WAIT_MS = 200;
 
+/** Where Slack sends slash commands and interactions over HTTP (manifest.yml's request URLs end with it). */
+export const SLACK_EVENTS_PATH = '/slack/events';
+
 export interface FastAckReceiverOptions {
   signingSecret: string;
   log: Logger;
@@ -118,7 +121,7 @@ export class FastAckReceiver implements Receiver {
     const host = address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const body = new URLSearchParams({ command: WARM_UP_COMMAND, text: 'help', team_id: 'T0WARMUP', channel_id: 'C0WARMUP', channel_name: 'warm-up', user_id: 'U0WARMUP', user_name: 'warm-up' }).toString();
     const timestamp = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
-    const response = await fetch(`http://${host}:${address.port}${this.options.path ?? '/slack/events'}`, {
+    const response = await fetch(`http://${host}:${address.port}${this.options.path ?? SLACK_EVENTS_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...signatureHeaders(this.options.signingSecret, timestamp, body) },
       body,
@@ -135,7 +138,7 @@ export class FastAckReceiver implements Receiver {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = this.options.path ?? '/slack/events';
+    const path = this.options.path ?? SLACK_EVENTS_PATH;
     if (isHealthRequest(req.method, req.url)) {
       answerHealth(req, res, this.readiness);
       return;

@@ -58,6 +58,9 @@ async function tellWhoActed(
   }
 }
 
+/** The slash command the bot answers (manifest.yml's `- command:` must match it). */
+export const SLASH_COMMAND = /^\/recover/;
+
 const failed = (reply: Reply, what: string) => (error: RecoverError): Promise<void> => reply(failureMessage(what, error));
 
 export function registerHandlers(app: App, deps: CommandDeps): void {
@@ -88,7 +91,7 @@ export function registerHandlers(app: App, deps: CommandDeps): void {
     await args.next();
   });
 
-  app.command(/^\/recover/, async ({ ack, command, respond }) => {
+  app.command(SLASH_COMMAND, async ({ ack, command, respond }) => {
     await ack();
     const reply = privateReply(deps, respond, command.channel_id, command.user_id, true);
     const input = {
