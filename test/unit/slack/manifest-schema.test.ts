@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { METHODS, type MethodDefinition } from '../../../devkit/slack-standin/method-table.js';
 import { SLACK_EVENTS_PATH } from '../../../src/slack/io/fast-ack-receiver.js';
 import { SLASH_COMMAND } from '../../../src/slack/listeners/handlers.js';
-import { parseYamlSubset } from '../../support/yaml-subset.js';
+import { parse as parseYaml } from 'yaml';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 // The schema sits beside the checkout, found from the working directory like the OpenAPI spec.
@@ -33,7 +33,7 @@ interface Manifest {
   };
 }
 
-const manifest = parseYamlSubset(readFileSync(join(ROOT, 'manifest.yml'), 'utf8')) as unknown as Manifest;
+const manifest = parseYaml(readFileSync(join(ROOT, 'manifest.yml'), 'utf8')) as unknown as Manifest;
 
 function botSources(): string {
   const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
