@@ -8,10 +8,12 @@
  * reports exactly the steps it declared. A bot command: `answer()` is given the bot's few
  * actions. The bot holds no storage credentials: it never gathers, plans or runs.
  */
+import type { TokenCredential } from '@azure/core-auth';
 import type { z } from 'zod';
 import type { Config } from '../src/config.js';
 import type { EngineContext } from '../src/engine/context.js';
 import type { CopyRecords } from '../src/engine/database/copy-records.js';
+import type { OperationStates } from '../src/engine/azure/operation.js';
 import { RecoverError } from '../src/errors.js';
 import type { Plan, Risk, Step, StepEstimate } from '../src/types.js';
 import type { MeasuredRates } from '../src/estimate/rates.js';
@@ -65,6 +67,14 @@ export interface CommandContext {
    * Absent: copies can be neither recorded nor swapped in (/recover database refuses both).
    */
   copies?: CopyRecords;
+  /**
+   * The serialized states of Azure long-running operations earlier jobs recorded (the runner's:
+   * the control DB's step checkpoints): a job resumes polling one instead of sending it again.
+   * Absent (the CLI): an operation under way is followed by reading its server.
+   */
+  operations?: OperationStates;
+  /** The credential for Azure Resource Manager instead of RECOVER_AZURE_CREDENTIAL's (tests: a fake one). */
+  azureCredential?: TokenCredential;
 }
 
 export interface RunContext extends CommandContext {

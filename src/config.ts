@@ -12,7 +12,7 @@ import type { ApprovalConfig, AzureAuth, Config, VerifyTable } from './config/ty
  * config/env-schema.ts and config/values.ts; the shape handed out is config/types.ts.
  */
 
-export type { ApprovalConfig, AzureAuth, Config, FailoverConfig, RecoveryObjectives, SlackConfig, StorageConfig, VerifyTable } from './config/types.js';
+export type { ApprovalConfig, AzureAuth, AzureDbConfig, Config, FailoverConfig, RecoveryObjectives, SlackConfig, StorageConfig, VerifyTable } from './config/types.js';
 export { requireProductionName, requireStorageDriver, storageDriverMissing } from './config/requirements.js';
 export { azureConnectionStringProblem } from './config/values.js';
 export { checksFor, IntegrityConfigError, parseIntegrityConfig, type DatabaseChecks, type IntegrityConfig, type Relation, type RuleCheck } from './config/integrity-schema.js';
@@ -124,6 +124,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       },
     },
     failover: {
+      provider: e.RECOVER_FAILOVER_PROVIDER,
       ...(e.RECOVER_STANDBY_URL ? { standbyUrl: e.RECOVER_STANDBY_URL } : {}),
       ...(e.RECOVER_FAILOVER_FENCE_COMMAND ? { fenceCommand: e.RECOVER_FAILOVER_FENCE_COMMAND } : {}),
       ...(e.RECOVER_FAILOVER_SWITCH_COMMAND ? { switchCommand: e.RECOVER_FAILOVER_SWITCH_COMMAND } : {}),
@@ -131,6 +132,18 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       maxLagSeconds: e.RECOVER_FAILOVER_MAX_LAG_S,
       catchUpTimeoutSeconds: e.RECOVER_FAILOVER_CATCHUP_TIMEOUT_S,
       reconnectTimeoutSeconds: e.RECOVER_FAILOVER_RECONNECT_TIMEOUT_S,
+    },
+    azureDb: {
+      ...(e.RECOVER_AZURE_SUBSCRIPTION_ID ? { subscriptionId: e.RECOVER_AZURE_SUBSCRIPTION_ID } : {}),
+      ...(e.RECOVER_AZURE_RESOURCE_GROUP ? { resourceGroup: e.RECOVER_AZURE_RESOURCE_GROUP } : {}),
+      ...(e.RECOVER_AZURE_PRIMARY_SERVER ? { primaryServer: e.RECOVER_AZURE_PRIMARY_SERVER } : {}),
+      ...(e.RECOVER_AZURE_REPLICA_SERVER ? { replicaServer: e.RECOVER_AZURE_REPLICA_SERVER } : {}),
+      ...(e.RECOVER_AZURE_DR_RESOURCE_GROUP ? { drResourceGroup: e.RECOVER_AZURE_DR_RESOURCE_GROUP } : {}),
+      ...(e.RECOVER_AZURE_DR_LOCATION ? { drLocation: e.RECOVER_AZURE_DR_LOCATION } : {}),
+      credential: e.RECOVER_AZURE_CREDENTIAL,
+      ...(e.RECOVER_AZURE_MANAGED_IDENTITY_CLIENT_ID ? { managedIdentityClientId: e.RECOVER_AZURE_MANAGED_IDENTITY_CLIENT_ID } : {}),
+      armEndpoint: e.RECOVER_AZURE_ARM_ENDPOINT,
+      pollSeconds: e.RECOVER_AZURE_POLL_SECONDS,
     },
     restoreRoot: e.RECOVER_RESTORE_ROOT,
     stateDir: e.RECOVER_STATE_DIR,

@@ -58,6 +58,20 @@ export type ErrorCode =
   | 'NO_DUMP'
   /** /recover failover cannot promote safely as things are (replay too far behind past the deadline, an old primary that answers and cannot be fenced, an unreachable one not acknowledged): nothing was promoted. */
   | 'FAILOVER_REFUSED'
+  /** Azure Resource Manager refused the credential (RECOVER_AZURE_CREDENTIAL could not get a token, or 401/403): nothing was changed in Azure. */
+  | 'AZURE_AUTH'
+  /** Azure answered 409: the server exists already, or another operation runs on it. */
+  | 'AZURE_CONFLICT'
+  /** Azure kept answering 429 (throttled) after the SDK's retries, which honour Retry-After. */
+  | 'AZURE_THROTTLED'
+  /** A subscription or regional quota stops the operation (vCores, servers per subscription). */
+  | 'AZURE_QUOTA'
+  /** The region cannot take the server now (offer restricted, capacity, an outage). */
+  | 'AZURE_REGION_UNAVAILABLE'
+  /** An Azure long-running operation ended Failed or Canceled (its error body is in the message). */
+  | 'AZURE_OPERATION_FAILED'
+  /** /recover georestore cannot run as things are (no geo-redundant backup, the name is taken, the time is outside the window): nothing was created. */
+  | 'GEO_RESTORE_REFUSED'
   | 'INTERNAL';
 
 export class RecoverError extends Error {
@@ -109,6 +123,8 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   NO_SPACE: EXIT.refused,
   NO_DUMP: EXIT.refused,
   FAILOVER_REFUSED: EXIT.refused,
+  GEO_RESTORE_REFUSED: EXIT.refused,
+  AZURE_CONFLICT: EXIT.refused,
 };
 
 export function exitCodeFor(code: ErrorCode): number {

@@ -123,6 +123,11 @@ export type EngineEvent =
     }
   | { type: 'step.finished'; at: string; step: string; seconds: number; detail?: string }
   | { type: 'integrity.report'; at: string; report: unknown }
+  /**
+   * A long-running operation's serialized poller state (engine/azure/operation.ts), kept with the
+   * running step (step_checkpoints.detail, never an event row) so a later job resumes polling it.
+   */
+  | { type: 'step.state'; at: string; step: string; operation: string; resumeFrom: string }
   | { type: 'job.succeeded'; at: string; result: unknown }
   | { type: 'job.failed'; at: string; code: string; message: string }
   | { type: 'job.cancelled'; at: string };

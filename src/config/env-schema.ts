@@ -4,6 +4,8 @@ import { parseFailpoints } from './failpoints.js';
 import {
   approversSchema,
   azureConnectionString,
+  azureResourceGroup,
+  azureServerName,
   booleanFlag,
   cronText,
   httpUrl,
@@ -58,6 +60,17 @@ export const envSchema = z.object({
   RECOVER_FAILOVER_MAX_LAG_S: positiveInt(60),
   RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: positiveInt(600),
   RECOVER_FAILOVER_RECONNECT_TIMEOUT_S: positiveInt(300),
+  // Azure Database for PostgreSQL flexible server (engine/azure): /recover failover promotes the read replica instead of RECOVER_STANDBY_URL,
+  // /recover georestore creates a server from the geo-redundant backup in the paired region. Credentials: RECOVER_AZURE_CREDENTIAL.
+  RECOVER_FAILOVER_PROVIDER: z.enum(['self-managed', 'azure']).default('self-managed'),
+  RECOVER_AZURE_SUBSCRIPTION_ID: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'expected a subscription id (a GUID)').optional(),
+  RECOVER_AZURE_RESOURCE_GROUP: azureResourceGroup.optional(),
+  RECOVER_AZURE_PRIMARY_SERVER: azureServerName.optional(),
+  RECOVER_AZURE_REPLICA_SERVER: azureServerName.optional(),
+  RECOVER_AZURE_DR_RESOURCE_GROUP: azureResourceGroup.optional(),
+  RECOVER_AZURE_DR_LOCATION: z.string().regex(/^[a-z][a-z0-9]{2,40}$/, 'expected an Azure region name, e.g. westus3').optional(),
+  RECOVER_AZURE_ARM_ENDPOINT: httpUrl('https://management.azure.com').default('https://management.azure.com'),
+  RECOVER_AZURE_POLL_SECONDS: positiveInt(15),
   RECOVER_RESTORE_ROOT: z.string().min(1).default('/var/lib/recover-bot/restores'),
   // The CLI's own records (the verified database copies it made): on the runner's or CLI's disk, never on production.
   RECOVER_STATE_DIR: z.string().regex(/^\//, 'expected an absolute path, e.g. /var/lib/recover-bot/state').default('/var/lib/recover-bot/state'),

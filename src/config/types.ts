@@ -65,6 +65,8 @@ export interface AlertsConfig {
 }
 
 export interface FailoverConfig {
+  /** RECOVER_FAILOVER_PROVIDER: promote RECOVER_STANDBY_URL (self-managed, the default) or the Azure flexible server's read replica (azure). */
+  provider?: 'self-managed' | 'azure';
   standbyUrl?: string;
   fenceCommand?: string[];
   switchCommand?: string[];
@@ -72,6 +74,27 @@ export interface FailoverConfig {
   maxLagSeconds: number;
   catchUpTimeoutSeconds: number;
   reconnectTimeoutSeconds: number;
+}
+
+/**
+ * Azure Database for PostgreSQL flexible server (engine/azure): where production's server and its
+ * DR read replica are, where a geo-restore creates its new server, and which credential reaches
+ * Azure Resource Manager (RECOVER_AZURE_CREDENTIAL, the storage's setting: DefaultAzureCredential
+ * by default, or a named one).
+ */
+export interface AzureDbConfig {
+  subscriptionId?: string;
+  resourceGroup?: string;
+  primaryServer?: string;
+  replicaServer?: string;
+  /** Where the replica and geo-restored servers are (RECOVER_AZURE_DR_RESOURCE_GROUP); default resourceGroup. */
+  drResourceGroup?: string;
+  /** The paired region a geo-restore creates its server in (RECOVER_AZURE_DR_LOCATION). */
+  drLocation?: string;
+  credential: string;
+  managedIdentityClientId?: string;
+  armEndpoint: string;
+  pollSeconds: number;
 }
 
 export interface Config {
@@ -89,6 +112,8 @@ export interface Config {
    * Optional so configurations built by hand (tests) need not name it; loadConfig always sets it.
    */
   failover?: FailoverConfig;
+  /** The Azure flexible-server settings; optional like failover (loadConfig always sets it). */
+  azureDb?: AzureDbConfig;
   restoreRoot: string;
   /** RECOVER_DUMP_DATABASES: the databases `recover dump-backup` dumps; absent: every one of production that takes connections and is not a template. */
   dumpDatabases?: string[];

@@ -71,6 +71,9 @@ export const azureConnectionString = z.string().min(1).superRefine((text, ctx) =
 export const httpUrl = (example: string) =>
   z.string().refine(isHttpUrl, { message: `expected an http(s) URL, e.g. ${example}` });
 
+/** A flexible server's name as Azure allows it: 3-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen. */
+export const azureServerName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'expected a flexible server name (3-63 lowercase letters, digits, hyphens), e.g. pg-prod-eastus');
+export const azureResourceGroup = z.string().regex(/^[-\w.()]{1,89}[-\w()]$/, 'expected a resource group name, e.g. rg-db-prod');
 export const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** A JSON value checked against a schema, with the same kind of message as every other key. */

@@ -30,7 +30,7 @@ export { firstSeenRequest, SEEN_REQUEST_WINDOW_MINUTES } from './seen-requests.j
 export {
   recordSlackPostIntent, markSlackPostAttempt, saveSlackPostTs, getSlackPost, listUnlinkedApprovalPosts, type SlackPostIntent, type SlackPostRecord,
 } from './slack-posts.js';
-export { startStep, finishStep, appendRunnerEvent, listStepCheckpoints, listFinishedSteps, type StepRef } from './steps.js';
+export { startStep, finishStep, appendRunnerEvent, listStepCheckpoints, listFinishedSteps, saveStepState, findOperationState, type StepRef } from './steps.js';
 export { appendEvent, listEvents, subscribeEvents, EVENTS_CHANNEL } from './events.js';
 export { recordRateSample, recentRateSamples, type RateSampleRecord } from './rates.js';
 export { recordDatabaseCopy, findDatabaseCopies, COPY_RECORDED_ACTION, type DatabaseCopyInput, type DatabaseCopyRow } from './database-copies.js';

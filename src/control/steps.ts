@@ -60,6 +60,33 @@ export async function finishStep(
   });
 }
 
+/**
+ * Keeps a long-running operation's serialized poller state with the running step (its detail:
+ * { operation, resumeFrom }), fenced like every write; finishing the step replaces it. Repeating
+ * it after a lost reply writes the same again.
+ */
+export async function saveStepState(db: Db, step: StepRef & { operation: string; resumeFrom: string }): Promise<void> {
+  await withTransaction(db, async (tx) => {
+    await assertJobOwned(tx, step.jobId, step.runnerId);
+    await tx.query(
+      `UPDATE step_checkpoints SET detail = $3::jsonb WHERE job_id = $1 AND step_index = $2 AND status = 'running'`,
+      [step.jobId, step.stepIndex, canonicalJson({ operation: step.operation, resumeFrom: step.resumeFrom })],
+    );
+  });
+}
+
+/** The newest state saved under `operation` by a step that never finished (its runner was lost mid-poll); null: none. */
+export async function findOperationState(db: Db, operation: string): Promise<string | null> {
+  const row = await queryMaybeOne<{ resume_from: string }>(
+    db,
+    `SELECT detail->>'resumeFrom' AS resume_from FROM step_checkpoints
+      WHERE status = 'running' AND detail->>'operation' = $1 AND detail ? 'resumeFrom'
+      ORDER BY started_at DESC LIMIT 1`,
+    [operation],
+  );
+  return row?.resume_from ?? null;
+}
+
 export async function listStepCheckpoints(db: Db, jobId: string): Promise<StepCheckpoint[]> {
   const rows = await queryRows<StepRow>(db, 'SELECT * FROM step_checkpoints WHERE job_id = $1 ORDER BY step_index', [
     jobId,

@@ -8,7 +8,7 @@
 import { assertRunsHere, reachOf } from './routing.js';
 import type pg from 'pg';
 import { findCommand } from '../../commands/index.js';
-import { assertApprovedForRun, loadApprovalState, policyStamp, recordJobAuthorized, type ApprovalPolicy, type JobRecord } from '../control/index.js';
+import { assertApprovedForRun, findOperationState, loadApprovalState, policyStamp, recordJobAuthorized, type ApprovalPolicy, type JobRecord } from '../control/index.js';
 import type { Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { RecoverError } from '../errors.js';
@@ -103,6 +103,8 @@ export async function executePlan(
       cli: null,
       // A copy job records its copy as this job (only while this runner holds it); a swap job reads the records.
       copies: controlCopyRecords(control, { pool: job.pool, log: ctx.log, job: { id: job.id, runnerId: job.runnerId ?? '' }, ...(retry ? { retry } : {}) }),
+      // An Azure operation an earlier job of this pool started and never saw end: resumed from its recorded poller state.
+      operations: { find: (operation) => (retry ?? once)('read the recorded state of an Azure operation', () => findOperationState(control, operation)) },
       beforeDestructiveStep: fence ?? (async () => void (await checkApprovals(control, config, job))),
     },
     parsed.data,

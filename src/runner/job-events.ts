@@ -17,7 +17,7 @@
  * runner shutting down makes a write fail, and flush() then reports it.
  */
 import type pg from 'pg';
-import { appendRunnerEvent, finishStep, recordRateSample, retryTransient, startStep, type Backoff, type RateSampleRecord } from '../control/index.js';
+import { appendRunnerEvent, finishStep, recordRateSample, retryTransient, saveStepState, startStep, type Backoff, type RateSampleRecord } from '../control/index.js';
 import { RecoverError } from '../errors.js';
 import { observeEvent, type PhaseObservation } from '../estimate/observe.js';
 import type { EngineEvent, EventSink, Logger, Plan } from '../types.js';
@@ -30,6 +30,8 @@ export interface JobRecords {
   startStep(stepIndex: number, kind: string): Promise<unknown>;
   finishStep(stepIndex: number, status: 'succeeded' | 'failed', detail?: Record<string, unknown>): Promise<unknown>;
   rateSample(sample: RateSampleRecord): Promise<unknown>;
+  /** A long-running operation's poller state, kept with the running step (absent in stand-ins that do not keep it). */
+  saveState?(stepIndex: number, operation: string, resumeFrom: string): Promise<unknown>;
 }
 
 export function controlRecords(db: pg.Pool, jobId: string, runnerId: string): JobRecords {
@@ -39,6 +41,7 @@ export function controlRecords(db: pg.Pool, jobId: string, runnerId: string): Jo
     startStep: (stepIndex, kind) => startStep(db, { ...ref, stepIndex, kind }),
     finishStep: (stepIndex, status, detail) => finishStep(db, { ...ref, stepIndex, status, ...(detail ? { detail } : {}) }),
     rateSample: (sample) => recordRateSample(db, jobId, sample),
+    saveState: (stepIndex, operation, resumeFrom) => saveStepState(db, { ...ref, stepIndex, operation, resumeFrom }),
   };
 }
 
@@ -46,7 +49,8 @@ type Write =
   | { kind: 'event'; event: EngineEvent; seq: number }
   | { kind: 'start'; stepIndex: number; step: string }
   | { kind: 'finish'; stepIndex: number; status: 'succeeded' | 'failed'; detail?: Record<string, unknown> }
-  | { kind: 'sample'; sample: RateSampleRecord };
+  | { kind: 'sample'; sample: RateSampleRecord }
+  | { kind: 'state'; stepIndex: number; operation: string; resumeFrom: string };
 
 export interface JobEventWriterOptions {
   /** Instead of the control DB (unit tests). */
@@ -131,6 +135,8 @@ export class JobEventWriter implements EventSink {
         return this.records.finishStep(write.stepIndex, write.status, write.detail);
       case 'sample':
         return this.records.rateSample(write.sample);
+      case 'state':
+        return this.records.saveState?.(write.stepIndex, write.operation, write.resumeFrom) ?? Promise.resolve();
     }
   }
 
@@ -155,6 +161,12 @@ export class JobEventWriter implements EventSink {
       this.lastProgress.set(event.step, now);
     }
     if (event.type === 'job.succeeded' || event.type === 'job.failed' || event.type === 'job.cancelled') return; // finishJob writes these
+    // A poller's state goes with its step's checkpoint, in order after the step's start; never an event row.
+    if (event.type === 'step.state') {
+      const stepIndex = this.stepIndex(event.step);
+      if (stepIndex >= 0) this.push({ kind: 'state', stepIndex, operation: event.operation, resumeFrom: event.resumeFrom });
+      return;
+    }
     if (event.type === 'step.started' || event.type === 'step.finished') {
       const stepIndex = this.stepIndex(event.step);
       if (stepIndex < 0) {
@@ -216,5 +228,7 @@ function describe(write: Write): string {
       return `the end (${write.status}) of step ${write.stepIndex}`;
     case 'sample':
       return `a measured rate (${write.sample.phase})`;
+    case 'state':
+      return `the poller state of step ${write.stepIndex}`;
   }
 }

@@ -5,7 +5,7 @@ import {
   type ContainerClient,
   type StoragePipelineOptions,
 } from '@azure/storage-blob';
-import type { TokenCredential } from '@azure/core-auth';
+import { tokenCredential } from '../util/azure-credential.js';
 import type { AzureAuth } from '../config.js';
 import { BlobExistsError, BlobNotFoundError, type BlobInfo, type BlobStore, type PutOptions } from './blob-store.js';
 import { storageFailure } from './errors.js';
@@ -14,25 +14,6 @@ export interface AzureStoreOptions {
   auth: AzureAuth;
   retries: number;
   timeoutMs: number;
-}
-
-async function tokenCredential(auth: Extract<AzureAuth, { kind: 'token' }>): Promise<TokenCredential> {
-  // Imported lazily: @azure/identity is large and the WAL hooks never need it.
-  const identity = await import('@azure/identity');
-  switch (auth.credential) {
-    case 'managed-identity':
-      return auth.managedIdentityClientId
-        ? new identity.ManagedIdentityCredential({ clientId: auth.managedIdentityClientId })
-        : new identity.ManagedIdentityCredential();
-    case 'workload-identity':
-      return new identity.WorkloadIdentityCredential();
-    case 'azure-cli':
-      return new identity.AzureCliCredential();
-    case 'environment':
-      return new identity.EnvironmentCredential();
-    default:
-      return new identity.DefaultAzureCredential();
-  }
 }
 
 /** Bounded retries: an unreachable store must fail in seconds, not the SDK's ~16 s default. */
