@@ -290,3 +290,32 @@ describe('parseVerifyTables', () => {
     expect(parseVerifyTables(text)).toEqual(expected);
   });
 });
+
+describe('Azure flexible server settings', () => {
+  it('are read into azureDb and failover.provider, the credential shared with storage', () => {
+    const config = loadConfig({
+      RECOVER_FAILOVER_PROVIDER: 'azure',
+      RECOVER_AZURE_SUBSCRIPTION_ID: 'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      RECOVER_AZURE_RESOURCE_GROUP: 'rg-prod',
+      RECOVER_AZURE_PRIMARY_SERVER: 'pg-prod',
+      RECOVER_AZURE_REPLICA_SERVER: 'pg-prod-replica',
+      RECOVER_AZURE_DR_LOCATION: 'westus3',
+      RECOVER_AZURE_CREDENTIAL: 'managed-identity',
+    });
+    expect(config.failover?.provider).toBe('azure');
+    expect(config.azureDb).toEqual({
+      subscriptionId: 'ffffffff-ffff-ffff-ffff-ffffffffffff', resourceGroup: 'rg-prod', primaryServer: 'pg-prod', replicaServer: 'pg-prod-replica', drLocation: 'westus3',
+      credential: 'managed-identity', armEndpoint: 'https://management.azure.com', pollSeconds: 15,
+    });
+    expect(loadConfig({}).failover?.provider).toBe('self-managed');
+  });
+
+  it.each([
+    ['RECOVER_FAILOVER_PROVIDER', 'aws'],
+    ['RECOVER_AZURE_SUBSCRIPTION_ID', 'my-subscription'],
+    ['RECOVER_AZURE_REPLICA_SERVER', 'PG_Replica'],
+    ['RECOVER_AZURE_DR_LOCATION', 'West US 3'],
+  ])('%s=%s is refused naming it', (key, value) => {
+    expect(refusal({ [key]: value }).message).toContain(`${key}: `);
+  });
+});

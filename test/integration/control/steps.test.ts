@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimNextJob, enqueueJob, finishJob, reapExpiredLeases } from '../../../src/control/queue.js';
-import { finishStep, listFinishedSteps, listStepCheckpoints, startStep } from '../../../src/control/steps.js';
+import { findOperationState, finishStep, listFinishedSteps, listStepCheckpoints, saveStepState, startStep } from '../../../src/control/steps.js';
 import type { JobRecord } from '../../../src/control/model.js';
 import { createTestDatabase, requestWithPlan, sleep, type TestDatabase } from './test-database.js';
 
@@ -83,5 +83,32 @@ describe('step checkpoints', () => {
     await startStep(db.pool, { jobId: second.id, runnerId: 'r2', stepIndex: 1, kind: 'copy-back' });
     await finishStep(db.pool, { jobId: second.id, runnerId: 'r2', stepIndex: 1, status: 'succeeded' });
     expect(await listFinishedSteps(db.pool, second.id)).toEqual([0, 1]);
+  });
+});
+
+describe('a long-running operation\'s poller state kept with its step', () => {
+  it('is found by the next job once the runner that saved it is lost; it cannot write any more; a finished step keeps none', async () => {
+    const { request, digest } = await requestWithPlan(db.pool);
+    await enqueueJob(db.pool, { requestId: request.id, planDigest: digest, pool: 'steps-state' });
+    const job = await claim('steps-state', 'killed', 0.2);
+    const ref = { jobId: job.id, runnerId: 'killed', stepIndex: 0 };
+    const operation = `georestore:/subscriptions/s/resourceGroups/rg/providers/Microsoft.DBforPostgreSQL/flexibleServers/${job.id}`;
+    await startStep(db.pool, { ...ref, kind: 'geo-restore' });
+    await saveStepState(db.pool, { ...ref, operation, resumeFrom: '{"state":{"status":"running"}}' });
+    await saveStepState(db.pool, { ...ref, operation, resumeFrom: '{"state":{"status":"running","n":2}}' });
+    await sleep(400);
+    await reapExpiredLeases(db.pool);
+    expect(await findOperationState(db.pool, operation)).toBe('{"state":{"status":"running","n":2}}');
+    await expect(saveStepState(db.pool, { ...ref, operation, resumeFrom: '{}' })).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    expect(await findOperationState(db.pool, `${operation}-other`)).toBeNull();
+
+    const second = await requestWithPlan(db.pool);
+    await enqueueJob(db.pool, { requestId: second.request.id, planDigest: second.digest, pool: 'steps-state-2' });
+    const done = await claim('steps-state-2', 'r2');
+    const other = `promote:${done.id}`;
+    await startStep(db.pool, { jobId: done.id, runnerId: 'r2', stepIndex: 0, kind: 'azure-promote' });
+    await saveStepState(db.pool, { jobId: done.id, runnerId: 'r2', stepIndex: 0, operation: other, resumeFrom: '{"state":{}}' });
+    await finishStep(db.pool, { jobId: done.id, runnerId: 'r2', stepIndex: 0, status: 'succeeded', detail: { detail: 'promoted' } });
+    expect(await findOperationState(db.pool, other)).toBeNull();
   });
 });

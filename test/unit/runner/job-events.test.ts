@@ -53,6 +53,7 @@ function fakeControl() {
       if (!log.includes(`finish ${index} ${status}`)) log.push(`finish ${index} ${status}`);
     }),
     rateSample: () => gate(() => undefined),
+    saveState: (index, operation, resumeFrom) => gate(() => log.push(`state ${index} ${operation} ${resumeFrom}`)),
   };
   return { state, events, log, records };
 }
@@ -141,5 +142,19 @@ describe('JobEventWriter while the control DB is away', () => {
     await someTries(control, 3);
     stop.abort();
     await expect(writer.flush()).rejects.toMatchObject({ code: '57P03' });
+  });
+});
+
+describe('JobEventWriter and a long-running operation\'s poller state', () => {
+  it('keeps it with the running step, after the step\'s start, in order, and never as an event row', async () => {
+    const control = fakeControl();
+    const writer = new JobEventWriter(null as never, 'job-1', 'runner-1', plan, log, { records: control.records, backoff: fast });
+    writer.emit(started('replay-wal'));
+    writer.emit({ type: 'step.state', at, step: 'replay-wal', operation: 'georestore:/x', resumeFrom: '{"state":1}' });
+    writer.emit({ type: 'step.state', at, step: 'replay-wal', operation: 'georestore:/x', resumeFrom: '{"state":2}' });
+    writer.emit(finished('replay-wal'));
+    await writer.flush();
+    expect(control.log).toEqual(['event 1 step.started', 'start 1 replay-wal', 'state 1 georestore:/x {"state":1}', 'state 1 georestore:/x {"state":2}', 'event 2 step.finished', 'finish 1 succeeded']);
+    expect([...control.events.values()].some((e) => e.type === 'step.state')).toBe(false);
   });
 });
