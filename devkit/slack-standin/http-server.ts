@@ -1,6 +1,7 @@
 /**
  * The stand-in's HTTP listener on 127.0.0.1: `/api/<method>` for the Web API (form-encoded,
- * JSON or query string, as Slack accepts) and `/response/<id>` for response_url POSTs.
+ * JSON or query string, as Slack accepts), `/response/<id>` for response_url POSTs, and the
+ * channel as a web page (`/`, `/web/*`; web/web-view.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,7 @@ import type { ResponseUrls } from './response-urls.js';
 import type { Stalls } from './stalls.js';
 import type { Json, StandInLog } from './types.js';
 import type { WebApi } from './web-api.js';
+import type { WebView } from './web/web-view.js';
 
 const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
@@ -20,6 +22,8 @@ export interface HttpRoutes {
   stalls?: Stalls;
   /** WebSocket upgrades (Socket Mode), when enabled. */
   onUpgrade?: (request: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** The channel as a web page (`/` and `/web/*`). */
+  web?: WebView;
 }
 
 export interface RunningServer {
@@ -101,6 +105,7 @@ async function handle(routes: HttpRoutes, request: IncomingMessage, response: Se
     const result = routes.responseUrls.post(responseMatch[1], parsed.params);
     return send(response, result.status, result.body);
   }
+  if (routes.web && (await routes.web.handle(request, response, url, raw))) return;
   send(response, 404, { ok: false, error: 'not_found' });
 }
 

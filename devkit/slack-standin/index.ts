@@ -13,6 +13,9 @@
  *
  * Socket Mode: pass `appToken` here and to the App (`socketMode: true`, and the same
  * clientOptions under `installerOptions.clientOptions`); no botUrl is needed.
+ *
+ * `webUrl` shows the workspace as a web page: a person picks who they act as, types slash
+ * commands, clicks buttons and fills modals, all sent to the bot as above (web/web-view.ts).
  */
 import type { AckTimeout, Delivery, SentRequest } from './bot-delivery.js';
 import { BotDelivery } from './bot-delivery.js';
@@ -31,12 +34,15 @@ import {
   clickButton, slashCommand, type ActionResult, type ClickInput, type SlashCommandInput, type UserActionDeps,
 } from './user-actions.js';
 import { submitView, type SubmitInput, type SubmitResult } from './view-submission.js';
+import { createWebView } from './web/web-view.js';
 import type { Workspace } from './workspace.js';
 
 export interface SlackStandIn {
   /** Web API base for Bolt's `clientOptions.slackApiUrl`, ending in `/api/`. */
   url: string;
   port: number;
+  /** The channel as a web page for a browser (`http://127.0.0.1:<port>/`). */
+  webUrl: string;
   workspace: Workspace;
   transcript: Transcript;
   /** Every Web API call received, token removed, oldest first. */
@@ -86,18 +92,32 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     ...(options.log ? { log: options.log } : {}),
   });
   const stalls = new Stalls();
+  // The page's actions need the delivery deps, which need the server's address: bound on first use.
+  let actionDeps: UserActionDeps | undefined;
+  const deps = (): UserActionDeps => {
+    if (!actionDeps) throw new Error('the Slack stand-in is not listening yet');
+    return actionDeps;
+  };
+  const web = createWebView({
+    workspace,
+    transcript,
+    slashCommand: (input) => slashCommand(deps(), input),
+    clickButton: (input) => clickButton(deps(), input),
+    submitView: (input) => submitView(deps(), input),
+  });
   const running = await startHttpServer(
     {
       webApi,
       responseUrls,
       stalls,
+      web,
       ...(socketMode ? { onUpgrade: (request, socket, head) => socketMode.onUpgrade(request, socket, head) } : {}),
       ...(options.log ? { log: options.log } : {}),
     },
     options.port ?? 0,
   );
   baseUrl = `http://127.0.0.1:${running.port}/`;
-  const actionDeps: UserActionDeps = { workspace, transcript, triggers, responseUrls, delivery, clock };
+  actionDeps = { workspace, transcript, triggers, responseUrls, delivery, clock };
 
   return {
     url: `${baseUrl}api/`,
@@ -110,9 +130,10 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     ackTimeouts: delivery.ackTimeouts,
     responseUrlUses: responseUrls.uses,
     setBotUrl: (url) => delivery.setBotUrl(url),
-    slashCommand: (input) => slashCommand(actionDeps, input),
-    clickButton: (input) => clickButton(actionDeps, input),
-    submitView: (input) => submitView(actionDeps, input),
+    webUrl: baseUrl,
+    slashCommand: (input) => slashCommand(deps(), input),
+    clickButton: (input) => clickButton(deps(), input),
+    submitView: (input) => submitView(deps(), input),
     replay: (request) => delivery.replay(request),
     rateLimit: (method, limit) => rateLimiter.force(method, limit),
     setBudget: (method, budget) => rateLimiter.setBudget(method, budget),
