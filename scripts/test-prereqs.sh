@@ -34,6 +34,8 @@ check_tools() {
   command -v bsdtar >/dev/null || need_package libarchive-tools "bsdtar (restores extract parts with it; tests cover it and GNU tar)"
   command -v runuser >/dev/null || need_package util-linux "runuser (clusters run as the postgres OS user)"
   command -v pg_createcluster >/dev/null || need_package postgresql-common "pg_createcluster (the local control-database server)"
+  # The web view test drives Debian's chromium with playwright-core (Playwright's own browser download does not work here).
+  [ -x /usr/bin/chromium ] || need_package chromium "chromium at /usr/bin/chromium (the Slack stand-in's web view is tested in it)"
 }
 
 install_missing() {
