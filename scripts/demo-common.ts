@@ -1,8 +1,9 @@
 /**
- * What both demo stories share: printing, the world (started once, its Slack transcript printed
- * as it happens), Slack helpers (buttons, summary threads), waiting for a job of a command, and
- * the cleanup that stops every side instance and then the world — on success, on failure and
- * on Ctrl-C.
+ * What the demo stories share: printing, the world (started once, its Slack transcript printed
+ * as it happens, its channel served as a web page), Slack helpers (buttons, summary threads),
+ * waiting for a job of a command, and the cleanup that stops every side instance and then the
+ * world — on success, on failure and on Ctrl-C. With --web the world stays up after the story
+ * until Ctrl-C, for a person to use the web view.
  */
 import { listSideInstances, openSideInstance, stopSideInstance } from '../src/engine/instances.js';
 import { INCIDENT_CHANNEL, startWorld, type World } from '../devkit/world.js';
@@ -22,6 +23,8 @@ let interrupted = false;
 let muted = false;
 let lastChange = Date.now();
 let cleaning: Promise<void> | undefined;
+/** Set while the world is kept up for the web view: Ctrl-C ends the wait instead of the process. */
+let stopWaiting: (() => void) | undefined;
 
 /** Stops every side instance a job left running, then the bot, the runner, every cluster, Azurite, the stand-in. */
 export function cleanup(): Promise<void> {
@@ -44,8 +47,9 @@ export function cleanup(): Promise<void> {
 // and a second SIGINT must not kill it half-way through the cleanup.
 process.on('SIGINT', () => {
   if (interrupted) return;
-  say('\ninterrupted');
   interrupted = true;
+  if (stopWaiting) return stopWaiting();
+  say('\ninterrupted');
   // While the world is still starting, main() cleans up as soon as it is there.
   if (world) void cleanup().finally(() => process.exit(130));
 });
@@ -59,6 +63,7 @@ export async function openWorld(verifyTables: string): Promise<World> {
     process.exit(130);
   }
   const { slack } = world;
+  say(`   the channel as a web page: ${webViewUrl(world)}`);
   slack.transcript.onChange((event) => {
     lastChange = Date.now();
     if (muted) return;
@@ -124,14 +129,32 @@ export async function renderChannel(w: World): Promise<void> {
   say(w.slack.transcript.render(channel));
 }
 
-/** Runs a story in a fresh world; exit code 1 if it throws or its proof fails; always cleans up. */
-export async function play(story: () => Promise<boolean>): Promise<void> {
+/** The web view, opened as alice in the incident channel. */
+export const webViewUrl = (w: World): string => `${w.slack.webUrl}?user=U0ALICE&channel=${channel}`;
+
+/** Keeps the world up until Ctrl-C (then play() cleans up and the exit code stays the story's). */
+async function keepOpen(w: World): Promise<void> {
+  step(`the world stays up: ${webViewUrl(w)}`);
+  say('   act as anyone in the workspace (top of the page); the bot and a runner answer as before.');
+  say('   Ctrl-C stops everything and removes every cluster and file.');
+  await new Promise<void>((resolve) => {
+    stopWaiting = resolve;
+    if (interrupted) resolve();
+  });
+}
+
+/**
+ * Runs a story in a fresh world; exit code 1 if it throws or its proof fails; always cleans up
+ * (with `web`, only after Ctrl-C).
+ */
+export async function play(story: () => Promise<boolean>, options: { web?: boolean } = {}): Promise<void> {
   try {
     if (!(await story())) process.exitCode = 1;
   } catch (error) {
     process.exitCode = 1;
     say(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
+    if (options.web && world && !interrupted) await keepOpen(world);
     await cleanup();
   }
 }

@@ -11,7 +11,7 @@ import { parseConnectionUrl } from '../src/util/connection-url.js';
 import { stopCluster, withClient } from '../src/engine/local-cluster.js';
 import { bad, channel, good, hasButton, jobIds, nextJob, openWorld, pause, renderChannel, say, step } from './demo-common.js';
 
-async function seedProduction(w: World): Promise<{ safePoint: Date; rowsBefore: number }> {
+export async function seedProduction(w: World): Promise<{ safePoint: Date; rowsBefore: number }> {
   const { sandbox } = w;
   await sandbox.query('CREATE DATABASE aiagent_prod');
   await sandbox.query(
