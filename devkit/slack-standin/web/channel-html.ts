@@ -13,21 +13,32 @@ import { escapeHtml, mrkdwnToHtml, safeImageUrl, textObjectToHtml, textOfObject 
 export type WebMessage = Pick<TranscriptMessage, 'channel' | 'ts' | 'threadTs' | 'user' | 'botId' | 'text' | 'blocks' | 'edits' | 'deleted' | 'visibleTo'>
   & { files?: unknown };
 
-/** Files as the stand-in may keep them on a message (files.completeUploadExternal): any of these fields. */
-interface FileLike {
+/** A file as the stand-in keeps it on a message (files.completeUploadExternal); read loosely. */
+export interface FileLike {
   id?: unknown;
   name?: unknown;
   title?: unknown;
   mimetype?: unknown;
+  altText?: unknown;
   url?: unknown;
   url_private?: unknown;
-  content?: unknown;
+  /** The uploaded bytes (served by the web view at /web/files/<id>, not inlined in every state). */
+  bytes?: unknown;
 }
+
+/** Image types the page shows; anything else (SVG included: it can hold script) is only named. */
+export const SHOWN_IMAGE_TYPES = /^image\/(png|jpeg|gif|webp)$/;
+
+/** The files a message carries (none when it has no list). */
+export const filesOf = (message: WebMessage): FileLike[] =>
+  (Array.isArray(message.files) ? message.files.filter((f): f is FileLike => typeof f === 'object' && f !== null) : []);
+
+/** The file's bytes, when it has them. */
+export const fileBytes = (file: FileLike): Buffer | undefined => (file.bytes instanceof Uint8Array ? Buffer.from(file.bytes) : undefined);
 
 function fileSource(file: FileLike): string | undefined {
   const mimetype = typeof file.mimetype === 'string' ? file.mimetype : '';
-  const bytes = file.content instanceof Uint8Array ? Buffer.from(file.content) : undefined;
-  if (bytes && /^image\/(png|jpeg|gif|webp)$/.test(mimetype)) return `data:${mimetype};base64,${bytes.toString('base64')}`;
+  if (fileBytes(file) && typeof file.id === 'string' && SHOWN_IMAGE_TYPES.test(mimetype)) return `/web/files/${encodeURIComponent(file.id)}`;
   for (const url of [file.url, file.url_private]) if (typeof url === 'string' && safeImageUrl(url)) return url;
   return undefined;
 }
@@ -37,9 +48,10 @@ export function filesHtml(files: unknown): string {
   const items = files.map((raw: unknown) => {
     const file = (typeof raw === 'object' && raw !== null ? raw : {}) as FileLike;
     const label = String(file.title ?? file.name ?? file.id ?? 'file');
+    const alt = typeof file.altText === 'string' && file.altText !== '' ? file.altText : label;
     const src = fileSource(file);
     const caption = `<figcaption>${escapeHtml(label)}</figcaption>`;
-    return src ? `<figure class="file">${caption}<img src="${escapeHtml(src)}" alt="${escapeHtml(label)}"></figure>` : `<figure class="file">📎 ${caption}</figure>`;
+    return src ? `<figure class="file">${caption}<img src="${escapeHtml(src)}" alt="${escapeHtml(alt)}"></figure>` : `<figure class="file">📎 ${caption}</figure>`;
   });
   return `<div class="files">${items.join('')}</div>`;
 }

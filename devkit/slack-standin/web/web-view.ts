@@ -3,6 +3,7 @@
  *   GET  /                 the page (web/page.ts), GET /web/app.js its script
  *   GET  /web/state        the chosen channel and the modal as the acting user sees them (HTML)
  *   GET  /web/events       server-sent events: one per change of the transcript
+ *   GET  /web/files/<id>   an uploaded image's bytes (files.completeUploadExternal)
  *   POST /web/command      a slash command typed by the acting user
  *   POST /web/click        a button in a message or a modal
  *   POST /web/submit       a modal submitted; POST /web/close a modal closed
@@ -16,7 +17,7 @@ import type { Json } from '../types.js';
 import type { ActionResult, ClickInput, SlashCommandInput } from '../user-actions.js';
 import type { SubmitInput, SubmitResult } from '../view-submission.js';
 import type { Workspace } from '../workspace.js';
-import { channelHtml, modalHtml } from './channel-html.js';
+import { channelHtml, fileBytes, filesOf, modalHtml, SHOWN_IMAGE_TYPES } from './channel-html.js';
 import type { BlockContext } from './blocks-html.js';
 import { PAGE_HTML, PAGE_SCRIPT } from './page.js';
 import { parseComposer, webRequest, type WebRequest } from './requests.js';
@@ -90,6 +91,19 @@ export function createWebView(deps: WebViewDeps): WebView {
     response.on('close', unsubscribe);
   }
 
+  /** An uploaded file's bytes; only the image types the page shows are served as images. */
+  function file(response: ServerResponse, id: string): void {
+    const found = transcript.channels()
+      .flatMap((channel) => transcript.allMessages(channel))
+      .flatMap(filesOf)
+      .find((f) => f.id === id);
+    const bytes = found ? fileBytes(found) : undefined;
+    if (!found || !bytes) return json(response, 404, { ok: false, error: `no file ${id} with bytes in the transcript` });
+    const type = typeof found.mimetype === 'string' && SHOWN_IMAGE_TYPES.test(found.mimetype) ? found.mimetype : 'application/octet-stream';
+    response.writeHead(200, { 'content-type': type, 'content-length': String(bytes.length), ...PAGE_HEADERS, 'content-disposition': type.startsWith('image/') ? 'inline' : 'attachment' });
+    response.end(bytes);
+  }
+
   async function act(parsed: WebRequest): Promise<Json> {
     switch (parsed.kind) {
       case 'command': {
@@ -128,6 +142,7 @@ export function createWebView(deps: WebViewDeps): WebView {
         else if (path === '/web/app.js') reply(response, 200, 'text/javascript', PAGE_SCRIPT);
         else if (path === '/web/state') json(response, 200, state(url));
         else if (path === '/web/events') events(response);
+        else if (path.startsWith('/web/files/')) file(response, decodeURIComponent(path.slice('/web/files/'.length)));
         else return false;
         return true;
       }

@@ -1,7 +1,7 @@
 /**
  * The Slack stand-in's web view in a real browser (Debian's chromium via playwright-core): a
  * person types `/recover pitr … --to in-place` as alice, confirms the production name in the
- * modal (a wrong name first), has her own approval refused privately, switches to bob, backs
+ * modal (a wrong name first, then Back and again), has her own approval refused privately, switches to bob, backs
  * out of Reject's confirmation dialog, approves, and watches progress and the summary thread
  * arrive — the bot receiving every action as signed Slack requests. The test plays the runner.
  */
@@ -65,6 +65,12 @@ describe('the Slack stand-in web view, in chromium', () => {
     await modal.locator('input[data-action-id="name"]').fill('aiagent-prod');
     await modal.getByRole('button', { name: 'Request approval' }).click();
     await modal.locator('.field-error', { hasText: 'type exactly "aiagent_prod"' }).waitFor(WAIT);
+    // Backing out closes the modal; asking again opens a fresh one.
+    await modal.getByRole('button', { name: 'Back' }).click();
+    await modal.waitFor({ state: 'detached', ...WAIT });
+    await preview.getByRole('button', { name: 'Request approval' }).click();
+    await modal.locator('input[data-action-id="name"]').waitFor(WAIT);
+    expect(await modal.locator('.field-error').count()).toBe(0);
     await modal.locator('input[data-action-id="name"]').fill('aiagent_prod');
     await modal.getByRole('button', { name: 'Request approval' }).click();
     await modal.waitFor({ state: 'detached', ...WAIT });

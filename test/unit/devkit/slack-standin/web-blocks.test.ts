@@ -100,10 +100,11 @@ describe('channelHtml', () => {
 describe('filesHtml', () => {
   const png = Buffer.from('89504e470d0a1a0a', 'hex');
   const cases: Array<[string, unknown, string]> = [
-    ['image bytes inline', [{ name: 'rto.png', mimetype: 'image/png', content: png }], `<div class="files"><figure class="file"><figcaption>rto.png</figcaption><img src="data:image/png;base64,${png.toString('base64')}" alt="rto.png"></figure></div>`],
+    ['uploaded image: served by id, alt text from the upload', [{ id: 'F0 1', name: 'rto.png', title: 'RTO trend', mimetype: 'image/png', altText: 'RTO of 8 drills', bytes: png }], '<div class="files"><figure class="file"><figcaption>RTO trend</figcaption><img src="/web/files/F0%201" alt="RTO of 8 drills"></figure></div>'],
     ['image by URL', [{ title: 'RTO <trend>', url_private: 'https://files.example/rto.png' }], '<div class="files"><figure class="file"><figcaption>RTO &lt;trend&gt;</figcaption><img src="https://files.example/rto.png" alt="RTO &lt;trend&gt;"></figure></div>'],
-    ['not an image: named only', [{ name: 'report.csv', mimetype: 'text/csv', content: Buffer.from('a,b') }], '<div class="files"><figure class="file">📎 <figcaption>report.csv</figcaption></figure></div>'],
-    ['an SVG is not inlined', [{ name: 'x.svg', mimetype: 'image/svg+xml', content: Buffer.from('<svg onload=alert(1)>') }], '<div class="files"><figure class="file">📎 <figcaption>x.svg</figcaption></figure></div>'],
+    ['not an image: named only', [{ id: 'F1', name: 'report.csv', mimetype: 'text/csv', bytes: Buffer.from('a,b') }], '<div class="files"><figure class="file">📎 <figcaption>report.csv</figcaption></figure></div>'],
+    ['an SVG is not shown', [{ id: 'F2', name: 'x.svg', mimetype: 'image/svg+xml', bytes: Buffer.from('<svg onload=alert(1)>') }], '<div class="files"><figure class="file">📎 <figcaption>x.svg</figcaption></figure></div>'],
+    ['no bytes and no URL', [{ id: 'F3', name: 'gone.png', mimetype: 'image/png' }], '<div class="files"><figure class="file">📎 <figcaption>gone.png</figcaption></figure></div>'],
     ['no files', undefined, ''],
   ];
   it.each(cases)('%s', (_, files, html) => expect(filesHtml(files)).toBe(html));
