@@ -11,6 +11,7 @@ import { drill } from './drill.js';
 import { dump } from './dump/index.js';
 import { failover } from './failover/index.js';
 import { georestore } from './georestore/index.js';
+import { switchover } from './switchover/index.js';
 import { help } from './help.js';
 import { jobs } from './jobs.js';
 import { locate } from './locate.js';
@@ -23,7 +24,7 @@ import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, dump, crash, jobs, status, cancel, preflight, disk, scenarios, failover, georestore, drill];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, dump, crash, jobs, status, cancel, preflight, disk, scenarios, failover, switchover, georestore, drill];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

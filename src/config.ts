@@ -126,6 +126,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     failover: {
       provider: e.RECOVER_FAILOVER_PROVIDER,
       ...(e.RECOVER_STANDBY_URL ? { standbyUrl: e.RECOVER_STANDBY_URL } : {}),
+      ...(e.RECOVER_STANDBY_DATA_DIR ? { standbyDataDir: e.RECOVER_STANDBY_DATA_DIR } : {}),
       ...(e.RECOVER_FAILOVER_FENCE_COMMAND ? { fenceCommand: e.RECOVER_FAILOVER_FENCE_COMMAND } : {}),
       ...(e.RECOVER_FAILOVER_SWITCH_COMMAND ? { switchCommand: e.RECOVER_FAILOVER_SWITCH_COMMAND } : {}),
       ...(e.RECOVER_FAILOVER_HEALTH_URL ? { healthUrl: e.RECOVER_FAILOVER_HEALTH_URL } : {}),

@@ -54,6 +54,7 @@ export const envSchema = z.object({
   RECOVER_SOURCE_START_COMMAND: jsonArgv.optional(),
   // /recover failover (engine/failover): the DR standby to promote, how to fence the old primary and switch the application (JSON argv), and the lag rule.
   RECOVER_STANDBY_URL: postgresUrl('RECOVER_STANDBY_URL').optional(),
+  RECOVER_STANDBY_DATA_DIR: z.string().min(1).optional(),
   RECOVER_FAILOVER_FENCE_COMMAND: jsonArgv.optional(),
   RECOVER_FAILOVER_SWITCH_COMMAND: jsonArgv.optional(),
   RECOVER_FAILOVER_HEALTH_URL: httpUrl('https://api.example.net/healthz').optional(),

@@ -68,6 +68,8 @@ export interface FailoverConfig {
   /** RECOVER_FAILOVER_PROVIDER: promote RECOVER_STANDBY_URL (self-managed, the default) or the Azure flexible server's read replica (azure). */
   provider?: 'self-managed' | 'azure';
   standbyUrl?: string;
+  /** RECOVER_STANDBY_DATA_DIR: the DR server's data directory, when this runner is on its host (switchover, failback stop and restart it). */
+  standbyDataDir?: string;
   fenceCommand?: string[];
   switchCommand?: string[];
   healthUrl?: string;

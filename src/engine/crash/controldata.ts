@@ -25,6 +25,8 @@ export interface ControlData {
   dataChecksumVersion: number;
   catalogVersion: string;
   fullPageWrites: boolean;
+  /** wal_log_hints as of the latest checkpoint: pg_rewind needs it on (or data checksums). */
+  walLogHints: boolean;
 }
 
 /** States after which the server stopped without a shutdown checkpoint: starting it runs crash recovery. */
@@ -66,6 +68,7 @@ export function parseControlData(text: string): ControlData {
     dataChecksumVersion: Number(fields.get('Data page checksum version') ?? '0') || 0,
     catalogVersion: need('Catalog version number'),
     fullPageWrites: fields.get("Latest checkpoint's full_page_writes") !== 'off',
+    walLogHints: fields.get('wal_log_hints setting') === 'on',
   };
 }
 

@@ -14,7 +14,7 @@ import { nowIso, type EngineContext } from '../context.js';
 import { journalWriter } from '../in-place-journal.js';
 import { exists, stopCluster, writeOwnedFile } from '../local-cluster.js';
 import { ownerFor } from '../os-user.js';
-import { withTargetClient } from '../pg-client.js';
+import { withTargetClient, type TargetConnection } from '../pg-client.js';
 import { inPlaceSwap } from '../restore-layout.js';
 import { step } from '../restore-to-target.js';
 import { productionDataDir } from './gather.js';
@@ -57,7 +57,7 @@ export interface ReplicaResult {
 const readIfThere = async (path: string) => ((await exists(path)) ? readFile(path, 'utf8') : '');
 
 /** Waits until the rebuilt replica is in recovery and its WAL receiver streams. */
-async function waitStreaming(ctx: EngineContext, connection: ReturnType<typeof pgClientConfig>, timeoutSeconds: number): Promise<{ receivedLsn: string | null; replayLsn: string | null }> {
+export async function waitStreaming(ctx: EngineContext, connection: TargetConnection, timeoutSeconds: number): Promise<{ receivedLsn: string | null; replayLsn: string | null }> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   let last = 'no answer';
   while (Date.now() < deadline) {

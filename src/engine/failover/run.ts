@@ -10,11 +10,12 @@ import type { Config } from '../../config.js';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
 import { pgCtlStopArgs } from '../pg-args.js';
-import { APPLICATION_NAME, withTargetClient } from '../pg-client.js';
+import { withTargetClient } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { failoverConfig, labelOf, probePrimary, readStandby, standbyConnection } from './facts.js';
 import { bytesBehind, lagDecision, type LagRule } from './lag.js';
+import { promoteAndCheck, reconnected, sleep, switchApplication, untilGone } from './steps.js';
 
 export const FAILOVER_STEPS = [
   { kind: 'catch-up', title: 'Replay everything the standby received (resume replay if paused), the lag shown', destructive: false },
@@ -52,13 +53,6 @@ export interface FailoverResult {
   lastReplayedCommit: string | null;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(new RecoverError('CANCELLED', 'The job was cancelled.'));
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(new RecoverError('CANCELLED', 'The job was cancelled.'))), { once: true });
-  });
-
 async function catchUp(ctx: EngineContext, client: pg.Client, params: FailoverRunParams) {
   const started = Date.now();
   let resumed = false;
@@ -85,16 +79,6 @@ async function catchUp(ctx: EngineContext, client: pg.Client, params: FailoverRu
   }
 }
 
-/** Waits until `answers()` is false, at most `seconds`. */
-async function untilGone(ctx: EngineContext, answers: () => Promise<boolean>, seconds: number): Promise<boolean> {
-  const deadline = Date.now() + seconds * 1000;
-  while (Date.now() < deadline) {
-    if (!(await answers())) return true;
-    await sleep(500, ctx.signal);
-  }
-  return !(await answers());
-}
-
 async function fence(ctx: EngineContext, config: Config, params: FailoverRunParams, standby: pg.Client): Promise<string> {
   const settings = failoverConfig(config);
   if (params.fence === 'hook') {
@@ -111,28 +95,6 @@ async function fence(ctx: EngineContext, config: Config, params: FailoverRunPara
   const drained = await untilGone(ctx, async () => (await readStandby(standby, params.standby)).receiver?.status === 'streaming', 30);
   const how = params.fence === 'hook' ? 'the fence hook ran' : params.fence === 'pg_ctl' ? `pg_ctl stop -m fast on ${params.fenceDataDir}` : 'not fenced (--primary-unreachable)';
   return `${how}; the old primary no longer answers${drained ? '' : '; the standby still showed a streaming connection after 30 s'}`;
-}
-
-/** The application is back once its health URL answers, or once a client connected to the new primary after the switch (`since`: the server's clock). */
-async function reconnected(ctx: EngineContext, config: Config, params: FailoverRunParams, since: Date): Promise<{ ok: boolean; detail: string }> {
-  const settings = failoverConfig(config);
-  const deadline = Date.now() + params.reconnectTimeoutSeconds * 1000;
-  let last = 'not checked yet';
-  while (Date.now() < deadline) {
-    if (settings.healthUrl) {
-      const response = await fetch(settings.healthUrl, { signal: AbortSignal.timeout(5000) }).catch((error: Error) => error);
-      if (!(response instanceof Error) && response.ok) return { ok: true, detail: `${settings.healthUrl} answered ${response.status}` };
-      last = response instanceof Error ? response.message : `HTTP ${response.status}`;
-    } else {
-      // Sessions open before the switch (monitoring, people) say nothing about the application coming back.
-      const sql = "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND application_name <> $1 AND backend_start >= $2";
-      const clients = await withTargetClient(standbyConnection(config), async (c) => Number((await c.query(sql, [APPLICATION_NAME, since])).rows[0].n));
-      if (clients > 0) return { ok: true, detail: `${clients} client connection(s) opened on the new primary since the switch` };
-      last = 'no client connected to the new primary since the switch';
-    }
-    await sleep(1000, ctx.signal);
-  }
-  return { ok: false, detail: `not within ${params.reconnectTimeoutSeconds} s: ${last}` };
 }
 
 export async function runFailover(ctx: EngineContext, config: Config, params: FailoverRunParams, beforeDestructiveStep: (step: string) => Promise<void>): Promise<FailoverResult> {
@@ -156,18 +118,11 @@ export async function runFailover(ctx: EngineContext, config: Config, params: Fa
     const primary = await probePrimary(config, 3000);
     if (primary.reachable) throw new RecoverError('FAILOVER_REFUSED', `The old primary ${primary.label} answers again and was not fenced: the standby was NOT promoted (never two writable primaries).`, { hint: 'Fence it (RECOVER_FAILOVER_FENCE_COMMAND) or stop it, then run /recover failover again.' });
     const before = await readStandby(client, params.standby);
-    const promoted = (await client.query('SELECT pg_promote(true, 300) AS ok')).rows[0].ok;
-    if (!promoted) throw new RecoverError('COMMAND_FAILED', `pg_promote did not finish within 300 s on ${params.standby}.`, { hint: 'Look at the standby\'s server log; it may still be replaying. Nothing else was changed.' });
-    const promotedAt = new Date();
+    const { promotedAt, timeline, writesAccepted } = await promoteAndCheck(client, params.standby);
     finish();
     finish = step(ctx, 'check-writes', FAILOVER_STEPS[3].title);
-    const check = (await client.query("SELECT pg_is_in_recovery() AS rec, ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int AS tli")).rows[0];
-    await client.query('BEGIN');
-    await client.query('SELECT pg_current_xact_id()');
-    await client.query('COMMIT');
-    const writesAccepted = check.rec === false;
     const rtoSeconds = (Date.now() - new Date(params.requestedAt).getTime()) / 1000;
-    finish(`timeline ${check.tli}`);
+    finish(`timeline ${timeline}`);
     let integrity: IntegrityReport | null = null;
     if (has('verify')) {
       finish = step(ctx, 'verify', FAILOVER_STEPS[4].title);
@@ -179,15 +134,14 @@ export async function runFailover(ctx: EngineContext, config: Config, params: Fa
     if (has('switch')) {
       await beforeDestructiveStep('switch');
       finish = step(ctx, 'switch', FAILOVER_STEPS[5].title);
-      const [file, ...args] = failoverConfig(config).switchCommand!;
-      await ctx.exec.run(file!, args, { timeoutMs: 300_000, signal: ctx.signal });
+      await switchApplication(ctx, config);
       switched = true;
       finish();
     }
     let reconnect: FailoverResult['reconnect'] = null;
     if (has('reconnect')) {
       finish = step(ctx, 'reconnect', FAILOVER_STEPS[6].title);
-      reconnect = await reconnected(ctx, config, params, switchedAt);
+      reconnect = await reconnected(ctx, config, connection, params.reconnectTimeoutSeconds, switchedAt);
       finish(reconnect.detail);
     }
     return {
@@ -195,7 +149,7 @@ export async function runFailover(ctx: EngineContext, config: Config, params: Fa
       catchUp: caught,
       fence: { method: params.fence, detail: fenced },
       promotedAt: promotedAt.toISOString(),
-      timeline: Number(check.tli),
+      timeline,
       writesAccepted,
       integrity: { ok: integrity?.ok ?? true, failed: (integrity?.checks ?? []).filter((c) => !c.ok).map((c) => c.name) },
       switched,

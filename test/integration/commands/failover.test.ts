@@ -10,57 +10,32 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
-import { appendConf, freePort, makeOwnedDir, startCluster, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
-import { ownerFor } from '../../../src/engine/os-user.js';
+import { startCluster, withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { answers, BIN, Clusters, ids, inRecovery, q, untilStandby, urlOf } from '../../support/replication.js';
 import { runCli } from '../../support/run-cli.js';
-import { until } from '../../support/until.js';
 
-const BIN = '/usr/lib/postgresql/15/bin';
 let sandbox: Sandbox;
-const standbys: ClusterHandle[] = [];
-
-const q = async <T = Record<string, unknown>>(cluster: Pick<ClusterHandle, 'socketDir' | 'port'>, sql: string): Promise<T[]> => withClient(cluster, 'postgres', async (c) => (await c.query(sql)).rows as T[]);
-const urlOf = (cluster: ClusterHandle) => `postgres://postgres@localhost/postgres?host=${encodeURIComponent(cluster.socketDir)}&port=${cluster.port}`;
-const answers = (cluster: ClusterHandle) => q(cluster, 'SELECT 1').then(() => true, () => false);
-const inRecovery = async (cluster: ClusterHandle) => (await q<{ r: boolean }>(cluster, 'SELECT pg_is_in_recovery() AS r'))[0]!.r;
-const ids = async (cluster: ClusterHandle) => (await q<{ id: number }>(cluster, 'SELECT id FROM orders ORDER BY id')).map((row) => row.id);
+let clusters: Clusters;
 
 async function insert(from: number, to: number): Promise<string> {
   await sandbox.query(`INSERT INTO orders SELECT g, 'order ' || g FROM generate_series(${from}, ${to}) g`);
   return (await sandbox.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))[0]!.lsn;
 }
 
-/** Waits until `standby` received (or replayed) WAL up to `lsn`. */
-async function untilStandby(standby: ClusterHandle, lsn: string, what: 'receive' | 'replay') {
-  await until(`standby ${what} of ${lsn}`, async () => ((await q<{ ok: boolean }>(standby, `SELECT pg_last_wal_${what}_lsn() >= '${lsn}'::pg_lsn AS ok`))[0]!.ok ? true : undefined), 20_000);
-}
-
-async function makeStandby(name: string, settings: Record<string, string> = {}): Promise<ClusterHandle> {
-  const owner = await ownerFor('postgres');
-  const dir = join(sandbox.root, name);
-  const cluster: ClusterHandle = { dataDir: join(dir, 'data'), socketDir: join(dir, 'run'), port: await freePort(), logFile: join(dir, 'server.log') };
-  await makeOwnedDir(dir, owner);
-  await makeOwnedDir(cluster.socketDir, owner);
-  const p = sandbox.production;
-  await sandbox.exec.run(join(BIN, 'pg_basebackup'), ['-D', cluster.dataDir, '-R', '-X', 'stream', '-c', 'fast', '-h', p.socketDir, '-p', String(p.port), '-U', 'postgres'], { asUser: 'postgres', timeoutMs: 60_000 });
-  await appendConf(cluster.dataDir, { port: String(cluster.port), unix_socket_directories: cluster.socketDir, archive_mode: 'off', ...settings }, 'failover test standby');
-  const started = await startOnFreePort(sandbox.exec, BIN, 'postgres', cluster);
-  standbys.push(started);
-  await until('the standby streams', async () => ((await q(started, "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'")).length > 0 ? true : undefined), 20_000);
-  return started;
-}
+const makeStandby = (name: string, settings: Record<string, string> = {}) => clusters.standby(sandbox.production, name, settings);
 
 const env = (standby: ClusterHandle, extra: Record<string, string> = {}) =>
   sandbox.cliEnv({ RECOVER_STANDBY_URL: urlOf(standby), RECOVER_FAILOVER_MAX_LAG_S: '1', RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: '2', ...extra });
 
 beforeAll(async () => {
   sandbox = await startSandbox();
+  clusters = new Clusters(sandbox.exec, sandbox.root);
   await sandbox.query('CREATE TABLE orders (id int PRIMARY KEY, note text)');
   await insert(1, 100);
 }, 60_000);
 
 afterAll(async () => {
-  for (const standby of standbys) await stopCluster(sandbox.exec, BIN, 'postgres', standby.dataDir, 'immediate').catch(() => undefined);
+  await clusters?.stopAll();
   await sandbox?.cleanup();
 }, 60_000);
 

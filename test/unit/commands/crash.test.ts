@@ -9,7 +9,7 @@ import { linearCatalog } from '../catalog/catalog-fixtures.js';
 
 const MB16 = 16 * 1024 * 1024;
 const seg = (n: number) => `00000001000000000000000${n.toString(16).toUpperCase()}`;
-const control: ControlData = { systemIdentifier: '1', state: 'in production', timeline: 1, checkpointLsn: '0/B000100', redoLsn: '0/B000028', redoWalFile: seg(11), checkpointWalFile: seg(11), checkpointTime: null, walSegmentSize: MB16, dataChecksumVersion: 0, catalogVersion: '202209061', fullPageWrites: true };
+const control: ControlData = { systemIdentifier: '1', state: 'in production', timeline: 1, checkpointLsn: '0/B000100', redoLsn: '0/B000028', redoWalFile: seg(11), checkpointWalFile: seg(11), checkpointTime: null, walSegmentSize: MB16, dataChecksumVersion: 0, catalogVersion: '202209061', fullPageWrites: true, walLogHints: false };
 const commits = { count: 3, first: { xid: '900', lsn: '0/B000200', time: '2025-01-15 11:00:00.000001' }, last: { xid: '902', lsn: '0/C000100', time: '2025-01-15 11:00:02.000000' }, sample: [] };
 const catalog = linearCatalog();
 

@@ -20,6 +20,7 @@ const control: ControlData = {
   dataChecksumVersion: 0,
   catalogVersion: '202209061',
   fullPageWrites: true,
+  walLogHints: false,
 };
 
 const commits = { count: 6, first: { xid: '733', lsn: '0/6000100', time: '2026-12-06 22:58:57.257664' }, last: { xid: '738', lsn: '0/7000370', time: '2026-12-06 22:58:57.351939' }, sample: [] };

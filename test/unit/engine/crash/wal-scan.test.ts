@@ -34,6 +34,7 @@ describe('parseControlData', () => {
       dataChecksumVersion: 1,
       catalogVersion: '202209061',
       fullPageWrites: true,
+      walLogHints: false,
     });
   });
 

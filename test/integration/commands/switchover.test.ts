@@ -1,0 +1,104 @@
+/**
+ * `recover switchover` against a real primary and a `pg_basebackup -R` standby (no archive, no
+ * Azurite: local storage). In order: refused when this runner does not hold the primary's data
+ * directory; production → DR with a client inserting throughout (every acknowledged insert on the
+ * new primary, the old one in recovery, not writable, streaming from the new one through the
+ * slot); then DR → production again (the same command, roles read from the servers).
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExec } from '../../../src/engine/exec.js';
+import { withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { Clusters, ids, inRecovery, q, untilStandby, urlOf } from '../../support/replication.js';
+import { runCli } from '../../support/run-cli.js';
+
+let root: string;
+let clusters: Clusters;
+let production: ClusterHandle;
+let dr: ClusterHandle;
+
+const env = (extra: Record<string, string | undefined> = {}) => ({
+  RECOVER_STORAGE_DRIVER: 'local',
+  RECOVER_STORAGE_LOCAL_DIR: join(root, 'storage'),
+  RECOVER_STATE_DIR: join(root, 'state'),
+  RECOVER_RESTORE_ROOT: join(root, 'restores'),
+  RECOVER_PRODUCTION_NAME: 'aiagent_prod',
+  RECOVER_SOURCE_URL: urlOf(production),
+  RECOVER_SOURCE_DATA_DIR: production.dataDir,
+  RECOVER_STANDBY_URL: urlOf(dr),
+  RECOVER_STANDBY_DATA_DIR: dr.dataDir,
+  RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: '60',
+  LOG_LEVEL: 'silent',
+  ...extra,
+});
+
+/** Inserts one row at a time into `cluster` until it refuses; returns the ids it acknowledged. */
+function writer(cluster: ClusterHandle, first: number) {
+  const acknowledged: number[] = [];
+  let stop = false;
+  const done = withClient(cluster, 'postgres', async (client) => {
+    for (let id = first; !stop; id++) {
+      const ok = await client.query('INSERT INTO orders VALUES ($1, $2)', [id, 'during switchover']).then(() => true, () => false);
+      if (!ok) return;
+      acknowledged.push(id);
+    }
+  }).catch(() => undefined);
+  return { acknowledged, stop: async () => ((stop = true), await done) };
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rb-switchover-'));
+  await chmod(root, 0o755);
+  clusters = new Clusters(createExec(pino({ level: 'silent' })), root);
+  production = await clusters.primary('prod');
+  await q(production, "CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'before' FROM generate_series(1, 100) g");
+  dr = await clusters.standby(production, 'dr');
+}, 60_000);
+
+afterAll(async () => {
+  await clusters?.stopAll();
+  if (root) await rm(root, { recursive: true, force: true });
+}, 60_000);
+
+describe('recover switchover (a real primary and streaming standby)', () => {
+  it('refused (exit 3) when this runner does not hold the primary\'s data directory; nothing changes', async () => {
+    const run = await runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env({ RECOVER_SOURCE_DATA_DIR: undefined }));
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stdout).toContain('RECOVER_SOURCE_DATA_DIR is not set');
+    expect(await inRecovery(production)).toBe(false);
+    expect(await inRecovery(dr)).toBe(true);
+  }, 30_000);
+
+  it('production → DR with a client writing throughout: every acknowledged insert on DR, production a streaming standby, not writable', async () => {
+    const client = writer(production, 1000);
+    await new Promise<void>((resolve) => { const wait = () => (client.acknowledged.length >= 20 ? resolve() : setTimeout(wait, 20)); wait(); });
+    const run = await runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env());
+    await client.stop();
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const { result } = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ writesAccepted: true, timeline: 2, rejoined: { streaming: true, slot: 'recover_rejoin' } });
+    expect(client.acknowledged.length).toBeGreaterThan(20);
+    const onDr = new Set(await ids(dr));
+    expect(client.acknowledged.filter((id) => !onDr.has(id))).toEqual([]);
+    expect(await inRecovery(dr)).toBe(false);
+    expect(await inRecovery(production)).toBe(true);
+    await expect(q(production, "INSERT INTO orders VALUES (1, 'two primaries?')")).rejects.toThrow(/read-only/);
+    await q(dr, "INSERT INTO orders VALUES (5000, 'after switchover')");
+    const [written] = await q<{ lsn: string }>(dr, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    await untilStandby(production, written!.lsn, 'replay');
+    expect(await ids(production)).toContain(5000);
+  }, 90_000);
+
+  it('DR → production again: the same command reads the roles from the servers', async () => {
+    const before = await ids(dr);
+    const run = await runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env());
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).result).toMatchObject({ from: expect.stringContaining(String(dr.port)), timeline: 3, rejoined: { streaming: true } });
+    expect(await inRecovery(production)).toBe(false);
+    expect(await inRecovery(dr)).toBe(true);
+    expect(await ids(production)).toEqual(before);
+  }, 90_000);
+});
