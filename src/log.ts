@@ -31,7 +31,8 @@ export function redactText(text: string): string {
     .replace(/(AccountKey=)[^;]+/gi, '$1***')
     .replace(/(SharedAccessSignature=|sig=)[^;&\s]+/gi, '$1***')
     .replace(/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@')
-    .replace(/(xox[abpr]-|xapp-)[\w-]+/g, '$1***');
+    .replace(/(xox[abpr]-|xapp-)[\w-]+/g, '$1***')
+    .replace(/(Bearer\s+)[\w.~+/=-]+/gi, '$1***');
 }
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -25,6 +25,7 @@ describe('redactText', () => {
     ['a postgres URL without a password', 'postgres://app@db/app', 'postgres://app@db/app'],
     ['a bot token', 'token xoxb-1234-5678-AbCdEf rejected', 'token xoxb-*** rejected'],
     ['a user token', 'xoxp-1-2-3', 'xoxp-***'],
+    ['an Azure Resource Manager bearer token', 'authorization: Bearer eyJ0eXAiOiJKV1Qi.eyJhdWQi.c2ln-_ rejected', 'authorization: Bearer *** rejected'],
     ['nothing secret', 'segment 000000010000000000000003 archived', 'segment 000000010000000000000003 archived'],
   ])('masks %s', (_name, text, expected) => {
     expect(redactText(text)).toBe(expected);

@@ -6,6 +6,7 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../../../src/log.js';
 import { gatherAzureFailover, runAzurePromote, type AzurePromoteParams } from '../../../../src/engine/azure/promote.js';
 import { API, accepted, armScope, asyncOperationPath, azureConfig, fakeCredential, operationStatus, recordingContext, serverBody, serverPath } from '../../../support/azure-arm.js';
 import { rejection } from '../../../support/refusal.js';
@@ -105,5 +106,10 @@ describe('promoting the Azure read replica (nock, REST spec shapes)', () => {
     const failure = await rejection(runAzurePromote(recordingContext(), azureConfig(), params, undefined, async () => undefined, fakeCredential()));
     expect(failure.code).toBe('AZURE_AUTH');
     expect(failure.hint).toMatch(/Contributor/);
+    // Logged as the runner logs a failed job, with its cause (the SDK's RestError and its request): the bearer token is not in it.
+    const lines: string[] = [];
+    createLogger('info', { write: (line: string) => void lines.push(line) }).error({ err: failure }, 'job failed');
+    expect(lines.join('')).toContain('AuthorizationFailed');
+    expect(lines.join('')).not.toContain('fake-arm-token');
   });
 });
