@@ -61,7 +61,9 @@ export function azureFailoverLines(result: z.infer<typeof azureResultSchema>): s
 const shownLines = (result: Shown): string[] => ('provider' in result ? azureFailoverLines(result) : failoverLines(result));
 
 const CLI_HELP = `
-The same words as /recover failover in Slack: promote the DR standby (RECOVER_STANDBY_URL).
+The same words as /recover failover in Slack: promote the DR standby (RECOVER_STANDBY_URL), or with
+RECOVER_FAILOVER_PROVIDER=azure the flexible server's read replica (RECOVER_AZURE_REPLICA_SERVER: Switchover
+while the primary is Ready, else Standalone with --primary-unreachable; Planned, or Forced with --accept-data-loss).
   --accept-data-loss DURATION  promote even if the apply lag is still above RECOVER_FAILOVER_MAX_LAG_S at the
                                deadline, up to this much (300, 5m, 1h); confirmed with <production name>/lose-up-to-<s>s
   --primary-unreachable        the old primary can be neither reached nor fenced: you checked it is gone for good
