@@ -11,7 +11,8 @@ import { openChromium, type Browser } from '../../support/chromium.js';
 import { closeHarness, INCIDENT, pitrPlan, startHarness, waitForJob, type Harness } from './harness.js';
 
 const TARGET = '2025-01-15T14:29:59+00:00';
-const WAIT = { timeout: 15_000 };
+// Generous for a loaded machine; a passing run waits only as long as the bot takes.
+const WAIT = { timeout: 30_000 };
 
 let h: Harness | undefined;
 let browser: Browser | undefined;
@@ -93,7 +94,7 @@ describe('the Slack stand-in web view, in chromium', () => {
     expect(await approval.getByRole('button').count()).toBe(0);
 
     // The runner runs it: the status message shows the progress bar, then the summary thread fills.
-    const job = await waitForJob(runner, request.id, 15_000);
+    const job = await waitForJob(runner, request.id, 30_000);
     const claimed = await runner.claim();
     expect(claimed.id).toBe(job.id);
     const now = () => new Date().toISOString();
