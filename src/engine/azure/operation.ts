@@ -9,6 +9,7 @@
 import type { OperationState, SimplePollerLike } from '@azure/core-lro';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
+import { sleep } from '../failover/steps.js';
 import { azureFailure, type FlexibleClient } from './client.js';
 import { readServer, type ServerFacts } from './server.js';
 
@@ -89,13 +90,6 @@ export async function runOperation<T>(ctx: EngineContext, op: LongRunning<T>, re
     throw azureFailure(error, op.what);
   }
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-  });
 
 /**
  * An operation some earlier job started and no state was recorded for (its runner was lost before

@@ -12,6 +12,7 @@ import type { Server } from '@azure/arm-postgresql-flexible';
 import type { Config } from '../../config.js';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
+import { switchApplication } from '../failover/steps.js';
 import { step } from '../restore-to-target.js';
 import { azureDbSettings, azureFailure, openFlexibleClient, serverResourceId } from './client.js';
 import { runOperation, waitForServer, type OperationStates } from './operation.js';
@@ -145,12 +146,10 @@ export async function runAzurePromote(
   if (verdict !== 'done') throw new RecoverError('AZURE_OPERATION_FAILED', `${what} ended, but ${verdict === 'wait' ? `the server is ${after!.state}` : verdict}.`, { hint: "Read the server's activity log in the Azure portal before running /recover failover again." });
   finish(`${after!.role}, ${after!.state}`);
   let switched = false;
-  const switchArgv = config.failover?.switchCommand;
-  if (params.switchCommand && switchArgv) {
+  if (params.switchCommand && config.failover?.switchCommand) {
     await beforeDestructiveStep('switch');
     finish = step(ctx, 'switch', 'Switch the application to the new primary (RECOVER_FAILOVER_SWITCH_COMMAND)');
-    const [file, ...args] = switchArgv;
-    await ctx.exec.run(file!, args, { timeoutMs: 300_000, signal: ctx.signal });
+    await switchApplication(ctx, config);
     switched = true;
     finish();
   }

@@ -66,6 +66,22 @@ describe('promoting the Azure read replica (nock, REST spec shapes)', () => {
     expect(result.role).toBe('None');
   });
 
+  it('with a switch hook: the approvals re-checked again, then the hook run with its argv', async () => {
+    armScope().get(REPLICA).query(true).reply(200, serverBody('rg-dr', 'pg-prod-replica', replicaProps, 'westus3'));
+    armScope().patch(REPLICA).query(true).reply(202, '', accepted('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'));
+    armScope().get(OP).query(true).reply(200, operationStatus('bbbbbbbb', 'Succeeded'));
+    armScope().get(REPLICA).query(true).times(2).reply(200, serverBody('rg-dr', 'pg-prod-replica', {}, 'westus3'));
+    const ctx = recordingContext();
+    const ran: string[][] = [];
+    ctx.exec = { run: async (file: string, args: string[]) => (ran.push([file, ...args]), { stdout: '', stderr: '', exitCode: 0 }) } as never;
+    const checked: string[] = [];
+    const config = { ...azureConfig(), failover: { ...azureConfig().failover!, switchCommand: ['kubectl', '-n', 'api', 'rollout', 'restart', 'deployment/api'] } };
+    const result = await runAzurePromote(ctx, config, { ...params, switchCommand: true }, undefined, async (step) => void checked.push(step), fakeCredential());
+    expect(checked).toEqual(['azure-promote', 'switch']);
+    expect(ran).toEqual([['kubectl', '-n', 'api', 'rollout', 'restart', 'deployment/api']]);
+    expect(result.switched).toBe(true);
+  });
+
   it('an approval withdrawn before the step: nothing is sent', async () => {
     const failure = await rejection(
       runAzurePromote(recordingContext(), azureConfig(), params, undefined, async () => {
