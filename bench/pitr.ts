@@ -9,7 +9,10 @@
  * first replay progress at or after 10 % of the bytes (with the history's profile once there is
  * one, src/estimate/profile.ts), against the replay time actually left
  * (signed: + = estimated too long; the median over the rounds after the first, whose history is
- * the earlier rounds; the first round's, on the default rates, is `eta_error_uncalibrated_pct`);
+ * the earlier rounds). The first round stands for a new pool's first restore: it is estimated
+ * from the runner probe's rates (src/runner/calibration.ts): `eta_error_first_pct` and
+ * `plan_error_first_pct`; on the fixed defaults instead, `eta_error_uncalibrated_pct` and
+ * `plan_error_first_defaults_pct`;
  * `plan_estimate_s` is what a plan
  * would have said for base restore + replay from the rates of the earlier rounds of this run
  * (src/estimate/rates.ts, as a runner pool's history), against `plan_actual_s` of the last round.
@@ -32,6 +35,8 @@ import { errorPercent, phaseEta } from '../src/estimate/eta.js';
 import { samplesOf } from '../src/estimate/observe.js';
 import { aggregateRates, median, phaseEstimate, type MeasuredRates, type PhaseSample } from '../src/estimate/rates.js';
 import { restoreEstimates } from '../src/estimate/restore.js';
+import { calibratedRates } from '../src/estimate/calibrate.js';
+import { probeRunner } from '../src/runner/calibration.js';
 import type { EngineEvent, StepEstimate } from '../src/types.js';
 
 const MIN_SEGMENTS = Number(process.argv[2] ?? 200);
@@ -105,12 +110,19 @@ try {
   let uncalibratedEtaError: number | null = null;
   let planCheck: { estimate: number; actual: number } | null = null;
   const selection = selectRestore(catalog, target);
+  // The runner's start-up probe (src/runner/calibration.ts) on this machine and this archive: the
+  // first round is estimated from its rates, as a new pool's first restore is (issue 24, item 4).
+  const probe = await probeRunner({ config: sandbox.config, storage: sandbox.storage, exec: sandbox.exec, log: sandbox.context().log });
+  const probed = calibratedRates(probe);
+  const mbs = (v: number | null | undefined) => (v ? `${(v / 1e6).toFixed(0)} MB/s` : 'n/a');
+  log(`probe (${probe.seconds.toFixed(2)} s): disk ${mbs(probe.diskWriteBytesPerSecond)}, download ${mbs(probe.downloadBytesPerSecond)}, pg_waldump ${mbs(probe.walDecodeBytesPerSecond)} → base ${mbs(probed['restore-base-backup']?.bytesPerSecond)}, replay ${mbs(probed['replay-wal']?.bytesPerSecond)}`);
+  const firstRound: Record<string, number> = {};
   // Alternate ours and the cp floor so neither always runs first.
   for (let round = 1; round <= ROUNDS; round++) {
     for (const way of round % 2 === 1 ? ['local', 'ours', 'ours-agent-wait'] : ['ours-agent-wait', 'ours', 'local']) {
       if (!WAYS.has(way)) continue;
       const events: EngineEvent[] = [];
-      const rates = aggregateRates(history);
+      const rates = history.length ? aggregateRates(history) : probed;
       // The previous restore's dirty pages (its data directory, stopped without a checkpoint)
       // are written back now, not during this one: rounds got slower one after another without it.
       await sandbox.exec.run('sync', []);
@@ -119,9 +131,22 @@ try {
       if (way === 'ours') {
         // As a plan carries it: the earlier rounds' rates, or the defaults in the first round (not yet measured).
         const eta = etaAtFraction(events, 0.1, rates);
+        if (!history.length) {
+          // The first restore of a new pool: the ETA at 10 % and the plan, on the probe's rates and on the fixed defaults.
+          const actual = result.seconds.baseBackup + result.seconds.replay;
+          const planError = (r: MeasuredRates) => {
+            const planned = restoreEstimates(selection, r);
+            return errorPercent(exactSeconds(planned.base.estimate) + exactSeconds(planned.replay.estimate), actual);
+          };
+          firstRound.eta_error_first_pct = eta?.errorPct ?? Number.NaN;
+          firstRound.plan_error_first_pct = planError(probed);
+          firstRound.plan_error_first_defaults_pct = planError({});
+          const measured = samplesOf(events);
+          log(`  first round: plan error ${firstRound.plan_error_first_pct.toFixed(1)} % on the probe's rates, ${firstRound.plan_error_first_defaults_pct.toFixed(1)} % on the defaults; measured ${measured.map((m) => `${m.phase} ${mbs(m.bytesPerSecond)}`).join(', ')}`);
+        }
         if (eta) {
           if (history.length) etaErrors.push(eta.errorPct);
-          else uncalibratedEtaError = eta.errorPct;
+          else uncalibratedEtaError = etaAtFraction(events, 0.1, {})?.errorPct ?? null;
           log(`  ETA at ${eta.fraction.toFixed(2)} of replay: ${eta.estimated.toFixed(2)} s left (${eta.basis}${history.length ? '' : ', default rates'}), actually ${eta.actual.toFixed(2)} s: ${eta.errorPct.toFixed(1)} %`);
         }
         // Later in the replay, for the record (the goal is set at 10 %).
@@ -151,6 +176,7 @@ try {
   const estimates = [
     // Rounds whose plan had measured rates (2nd on); the first round's, on the defaults, beside it.
     `eta_error_pct=${median(etaErrors).toFixed(1)}`,
+    ...Object.entries(firstRound).map(([name, value]) => `${name}=${value.toFixed(1)}`),
     ...(uncalibratedEtaError !== null ? [`eta_error_uncalibrated_pct=${uncalibratedEtaError.toFixed(1)}`] : []),
     ...(planCheck ? [`plan_estimate_s=${planCheck.estimate.toFixed(2)} plan_actual_s=${planCheck.actual.toFixed(2)} plan_error_pct=${errorPercent(planCheck.estimate, planCheck.actual).toFixed(1)}`] : []),
   ].join(' ');

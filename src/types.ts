@@ -69,6 +69,8 @@ export interface StepEstimate {
   /** Seconds after the last byte (e.g. the end-of-recovery checkpoint and promotion). */
   tailSeconds: number;
   samples: number;
+  /** With samples 0: the rates were scaled from the runner's start-up probe (src/estimate/calibrate.ts), not the fixed defaults. */
+  probed?: true;
   /**
    * When 10 %, 20 % … 90 % of the bytes were done in the measured phases, as shares of their time
    * from start to last byte (null: unknown); present only if measured on phases of a similar size.

@@ -7,6 +7,7 @@ import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
 import { runnerReadiness } from '../runner/health.js';
 import { createRunner } from '../runner/runner.js';
+import { startCalibration, type Calibration } from '../runner/calibration.js';
 import { rpoWatch } from '../runner/rpo/watch.js';
 import { createMetrics } from '../metrics/registry.js';
 import { runnerBackupSchedule } from '../runner/scheduled-backup.js';
@@ -56,7 +57,8 @@ export async function runRunner(io: CliIo): Promise<void> {
     const { healthPort } = runtime.config;
     if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, probe: runnerReadiness(control, runnerId, () => running), metrics: createMetrics({ control, process: 'runner' }).answer });
     await migrate(control);
-    const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
+    let calibration: Calibration | undefined;
+    const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, calibration: () => calibration?.rates(), ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
     // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.
     const schedule = runnerBackupSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     // RECOVER_DRILL_SCHEDULE: restore drills to a scratch side instance; one runner of the pool takes each slot.
@@ -64,6 +66,8 @@ export async function runRunner(io: CliIo): Promise<void> {
     // The RPO watch (RECOVER_RPO_CHECK_SECONDS): alerts recorded for the bot to post; one runner of the pool writes each.
     const watch = rpoWatch({ config: runtime.config, control, storage: runtime.context.storage, clock: runtime.context.clock, log: runtime.log });
     await runner.start();
+    // After the start, not before it: the probe (at most 3 s) only sharpens the first estimates (runner/calibration.ts).
+    calibration = startCalibration({ config: runtime.config, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log });
     schedule?.start();
     drills?.start();
     watch.start();
@@ -75,6 +79,7 @@ export async function runRunner(io: CliIo): Promise<void> {
     await drills?.stop();
     await schedule?.stop();
     await runner.stop();
+    await calibration.done;
   } finally {
     await health?.close();
     await control.end();

@@ -39,6 +39,8 @@ export interface PhaseRate {
   startupSeconds: number;
   tailSeconds: number;
   samples: number;
+  /** Not measured: scaled from this runner's start-up probe (./calibrate.ts). */
+  probed?: true;
   /** The median profile of those samples that have one, and the median bytes of those samples. */
   profile?: { shares: Profile; bytes: number };
 }
@@ -114,6 +116,7 @@ export function phaseEstimate(phase: MeasuredPhase, bytes: number, rates: Measur
     startupSeconds: round(rate.startupSeconds, 1),
     tailSeconds: round(rate.tailSeconds, 1),
     samples: rate.samples,
+    ...(rate.samples === 0 && rate.probed ? { probed: true as const } : {}),
     ...(rate.profile && profileApplies(whole, rate.profile.bytes) ? { profile: [...rate.profile.shares] } : {}),
   };
 }
@@ -124,7 +127,7 @@ export function estimatedSeconds(estimate: StepEstimate): number {
 }
 
 /** `measured: median of the last 3 restores on this runner pool` or `not yet measured on this runner pool`. */
-export function estimateBasis(samples: number): string {
-  if (samples <= 0) return 'not yet measured on this runner pool (default rates)';
+export function estimateBasis(samples: number, probed = false): string {
+  if (samples <= 0) return `not yet measured on this runner pool (${probed ? "rates from this runner's start-up probe" : 'default rates'})`;
   return `measured: median of the last ${samples === 1 ? 'restore' : `${samples} restores`} on this runner pool`;
 }

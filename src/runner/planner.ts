@@ -9,6 +9,7 @@ import type { CommandContext } from '../../commands/types.js';
 import { reachOf, routePlan } from './routing.js';
 import { planPendingRequests, policyStamp, recentRateSamples, savePlan, savePlanningError } from '../control/index.js';
 import { aggregateRates, isMeasuredPhase, RATE_HISTORY, type MeasuredRates } from '../estimate/rates.js';
+import { withCalibration } from '../estimate/calibrate.js';
 import { RecoverError, toRecoverError } from '../errors.js';
 import type { Clock, Logger } from '../types.js';
 
@@ -20,6 +21,8 @@ export interface PlannerDeps {
   log: Logger;
   /** What commands' gather() uses: the engine's context (storage, exec, pg_waldump) and the configuration. */
   gather: CommandContext;
+  /** Rates from this runner's start-up probe (./calibration.ts) for phases the pool has not measured yet. */
+  calibration?: () => MeasuredRates | undefined;
 }
 
 export { listInstances } from '../engine/instances.js';
@@ -29,14 +32,15 @@ export { listInstances } from '../engine/instances.js';
  * once per plan and saved inside it: a measurement after planning changes the next plan, never
  * this one's digest or its approvals.
  */
-export async function measuredRates(deps: Pick<PlannerDeps, 'control' | 'pool' | 'log'>): Promise<MeasuredRates> {
+export async function measuredRates(deps: Pick<PlannerDeps, 'control' | 'pool' | 'log' | 'calibration'>): Promise<MeasuredRates> {
+  const calibrated = deps.calibration?.();
   try {
     const samples = await recentRateSamples(deps.control, deps.pool, RATE_HISTORY);
-    return aggregateRates(samples.flatMap((s) => (isMeasuredPhase(s.phase) ? [{ ...s, phase: s.phase }] : [])));
+    return withCalibration(aggregateRates(samples.flatMap((s) => (isMeasuredPhase(s.phase) ? [{ ...s, phase: s.phase }] : []))), calibrated);
   } catch (error) {
-    // An estimate must never stand in the way of a recovery: plan with the default rates.
+    // An estimate must never stand in the way of a recovery: plan with the probe's or the default rates.
     deps.log.warn({ err: error, pool: deps.pool }, 'could not read measured rates; estimating with the defaults');
-    return {};
+    return withCalibration({}, calibrated);
   }
 }
 

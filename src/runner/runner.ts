@@ -41,7 +41,7 @@ import { authorizeJob, checkApprovals, executePlan } from './execute.js';
 import { JobEventWriter } from './job-events.js';
 import { journalCheck } from './journal-check.js';
 import { reachOf } from './routing.js';
-import { planPending } from './planner.js';
+import { planPending, type PlannerDeps } from './planner.js';
 
 export interface RunnerOptions {
   config: Config;
@@ -49,11 +49,11 @@ export interface RunnerOptions {
   storage: Storage;
   exec: Exec;
   failpoint?: EngineContext['failpoint']; // RECOVER_FAILPOINTS (fault tests only): the CLI runtime's
+  calibration?: PlannerDeps['calibration']; // the start-up probe's rates (calibration.ts)
   log: Logger;
   clock: Clock;
   runnerId: string;
-  pollMs?: number;
-  leaseSeconds?: number;
+  pollMs?: number; leaseSeconds?: number;
   /** Waits between tries while the control DB is away (writes, heartbeats, the LISTEN reconnect). */
   backoff?: Backoff;
 }
@@ -236,7 +236,7 @@ export function createRunner(options: RunnerOptions): Runner {
   }
 
   async function tick(): Promise<boolean> {
-    await planPending({ control, pool: config.pool, productionName, clock: options.clock, log, gather });
+    await planPending({ control, pool: config.pool, productionName, clock: options.clock, log, gather, calibration: options.calibration });
     await reapExpiredLeases(control);
     await checkJournal();
     const job = await claim();

@@ -5,6 +5,7 @@
  */
 import type { Plan, Risk } from '../../types.js';
 import { estimateBasis } from '../../estimate/rates.js';
+import { uncertaintyRange } from '../../estimate/calibrate.js';
 import { formatAmount } from '../../util/format.js';
 import {
   ACTIONS, actions, shownDigestBlockId, code, context, fitMessage, formatDuration, header, plural, section, sectionsFromLines,
@@ -105,9 +106,27 @@ export function stepLines(plan: Plan): string[] {
  * on this runner pool (the fewest samples any step had), or not yet (defaults). Null otherwise.
  */
 export function estimateBasisText(plan: Plan): string | null {
-  const samples = plan.steps.flatMap((s) => (s.estimate ? [s.estimate.samples] : []));
-  if (samples.length === 0) return null;
-  return estimateBasis(Math.min(...samples));
+  const estimates = plan.steps.flatMap((s) => (s.estimate ? [s.estimate] : []));
+  if (estimates.length === 0) return null;
+  const samples = Math.min(...estimates.map((e) => e.samples));
+  return estimateBasis(samples, samples === 0 && estimates.every((e) => e.samples > 0 || e.probed));
+}
+
+/**
+ * `about 4 min, measured: …`; until the pool has measured a restore, with the range the
+ * estimate is good for (src/estimate/calibrate.ts): `about 4 min (2 min–8 min; no restore
+ * measured on this pool yet, rates from this runner's start-up probe)`.
+ */
+export function expectedDurationText(plan: Plan): string {
+  const expected = expectedSeconds(plan);
+  if (expected === null) return 'unknown';
+  const estimates = plan.steps.flatMap((s) => (s.estimate ? [s.estimate] : []));
+  const basis = estimateBasisText(plan);
+  if (!basis) return `about ${formatDuration(expected)}`;
+  if (estimates.every((e) => e.samples > 0)) return `about ${formatDuration(expected)}, ${basis}`;
+  const probed = estimates.every((e) => e.samples > 0 || e.probed);
+  const { low, high } = uncertaintyRange(expected, probed);
+  return `about ${formatDuration(expected)} (${formatDuration(low)}–${formatDuration(high)}; no restore measured on this pool yet, ${probed ? "rates from this runner's start-up probe" : 'default rates'})`;
 }
 
 export function expectedSeconds(plan: Plan): number | null {
@@ -138,8 +157,6 @@ export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
   const { plan } = input;
   if (plan.risk === 'read-only' && !input.runs) return readOnlyAnswer(input);
   if (plan.risk === 'read-only' && input.required === 0) return readOnlyRun(input);
-  const expected = expectedSeconds(plan);
-  const basis = estimateBasisText(plan);
   const destructive = plan.steps.filter((s) => s.destructive).length;
   const approvers = input.approvers.length ? input.approvers.join(', ') : '_nobody: no approvers are configured for this workspace_';
   const blocks: Block[] = [
@@ -150,7 +167,7 @@ export function planPreviewMessage(input: PlanPreviewInput): SlackMessage {
     ...sectionsFromLines(stepLines(plan), 4),
     section(
       [
-        `*Expected duration:* ${expected === null ? 'unknown' : `about ${formatDuration(expected)}${basis ? `, ${basis}` : ''}`}`,
+        `*Expected duration:* ${expectedDurationText(plan)}`,
         `*Risk:* ${RISK_TEXT[plan.risk]}`,
         `*Approvals needed:* ${input.required} (not the requester) from ${approvers}`,
       ].join('\n'),

@@ -32,7 +32,13 @@ const restorePlan = (samples: number): Plan => ({
 
 describe('plan preview: the expected duration says where its rates come from', () => {
   it.each<[string, Plan, string | null, string]>([
-    ['not yet measured', restorePlan(0), 'not yet measured on this runner pool (default rates)', '*Expected duration:* about 2 min 05 s, not yet measured on this runner pool (default rates)'],
+    ['not yet measured', restorePlan(0), 'not yet measured on this runner pool (default rates)', "*Expected duration:* about 2 min 05 s (42 s–6 min 15 s; no restore measured on this pool yet, default rates)"],
+    [
+      'not yet measured, rates from the probe',
+      { ...restorePlan(0), steps: restorePlan(0).steps.map((s) => (s.estimate ? { ...s, estimate: { ...s.estimate, probed: true as const } } : s)) },
+      "not yet measured on this runner pool (rates from this runner's start-up probe)",
+      "*Expected duration:* about 2 min 05 s (1 min 03 s–4 min 10 s; no restore measured on this pool yet, rates from this runner's start-up probe)",
+    ],
     ['measured five times', restorePlan(5), 'measured: median of the last 5 restores on this runner pool', '*Expected duration:* about 2 min 05 s, measured: median of the last 5 restores on this runner pool'],
     ['steps without rates: no basis', { ...restorePlan(3), steps: restorePlan(3).steps.map(({ estimate: _e, ...s }) => s) }, null, '*Expected duration:* about 2 min 05 s'],
   ])('%s', (_name, plan, basis, line) => {

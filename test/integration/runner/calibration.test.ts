@@ -1,0 +1,65 @@
+/**
+ * The runner's start-up probe against a real disk, a local storage directory and the real
+ * pg_waldump: it measures what it can, leaves nothing behind, and stays within its budget when
+ * storage does not answer.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExec } from '../../../src/engine/exec.js';
+import { probeDisk, probeRunner, type ProbeDeps } from '../../../src/runner/calibration.js';
+import { LocalDirectoryStore } from '../../../src/storage/local.js';
+import type { BlobStore, Storage } from '../../../src/storage/blob-store.js';
+import { compressWal } from '../../../src/wal/compression.js';
+import pino from 'pino';
+
+const log = pino({ level: 'silent' });
+let root: string;
+let deps: (wal: BlobStore) => ProbeDeps;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'calibration-test-'));
+  deps = (wal) => ({
+    config: { restoreRoot: root, pg: { bin: '/usr/lib/postgresql/15/bin', osUser: 'postgres' } },
+    storage: { wal, backups: wal, dumps: wal, walPrefix: 'wal/', backupPrefix: 'base/' } as Storage,
+    exec: createExec(log),
+    log,
+  });
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('runner probe', () => {
+  it('measures the disk and removes its file', async () => {
+    const rate = await probeDisk(root, new AbortController().signal);
+    expect(rate).toBeGreaterThan(0);
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it('an empty archive: the disk measured, the WAL figures unknown', async () => {
+    const store = new LocalDirectoryStore(join(root, 'storage-empty'), 'wal');
+    await store.ensureContainer();
+    const probe = await probeRunner(deps(store));
+    expect(probe).toMatchObject({ downloadBytesPerSecond: null, walDecodeBytesPerSecond: null });
+    expect(probe.diskWriteBytesPerSecond).toBeGreaterThan(0);
+  });
+
+  it('a stored file that is no WAL: downloaded, but no decoding rate claimed', async () => {
+    const store = new LocalDirectoryStore(join(root, 'storage-junk'), 'wal');
+    await store.ensureContainer();
+    await store.put('wal/000000010000000000000003', await compressWal(Buffer.alloc(16 * 2 ** 20, 7)));
+    const probe = await probeRunner(deps(store));
+    expect(probe.downloadBytesPerSecond).toBeGreaterThan(0);
+    expect(probe.walDecodeBytesPerSecond).toBeNull();
+  });
+
+  it('storage that never answers: over within the budget, the WAL figures unknown', async () => {
+    const hanging = { list: () => ({ [Symbol.asyncIterator]: () => ({ next: () => new Promise<never>(() => undefined) }) }) } as unknown as BlobStore;
+    const began = performance.now();
+    const probe = await probeRunner(deps(hanging), 1000);
+    expect(performance.now() - began).toBeLessThan(3000);
+    expect(probe).toMatchObject({ downloadBytesPerSecond: null, walDecodeBytesPerSecond: null });
+  });
+});
