@@ -112,6 +112,8 @@ try {
   const selection = selectRestore(catalog, target);
   // The runner's start-up probe (src/runner/calibration.ts) on this machine and this archive: the
   // first round is estimated from its rates, as a new pool's first restore is (issue 24, item 4).
+  // As at a runner's start: not behind the writeback of the local WAL copy just made.
+  await sandbox.exec.run('sync', []);
   const probe = await probeRunner({ config: sandbox.config, storage: sandbox.storage, exec: sandbox.exec, log: sandbox.context().log });
   const probed = calibratedRates(probe);
   const mbs = (v: number | null | undefined) => (v ? `${(v / 1e6).toFixed(0)} MB/s` : 'n/a');

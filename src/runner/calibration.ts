@@ -28,8 +28,9 @@ import type { Logger } from '../types.js';
 
 export const PROBE_BUDGET_MS = 3000;
 /** Disk probe: up to this many bytes, or `DISK_PROBE_MS` of writing, then one fsync. */
-const DISK_PROBE_BYTES = 64 * 2 ** 20;
-const DISK_PROBE_MS = 800;
+const DISK_PROBE_BYTES = 32 * 2 ** 20;
+const DISK_PROBE_MS = 500;
+const DISK_SHARE = 0.4;
 /** Archived segments looked at for one to probe with (the fullest, by stored size, of the first ones listed). */
 const SEGMENTS_LISTED = 16;
 
@@ -110,13 +111,15 @@ export async function probeWal(deps: ProbeDeps, signal: AbortSignal): Promise<Pi
 export async function probeRunner(deps: ProbeDeps, budgetMs = PROBE_BUDGET_MS): Promise<ProbeResult> {
   const began = now();
   const signal = AbortSignal.timeout(budgetMs);
-  const within = <T>(work: Promise<T>): Promise<T | null> =>
+  // The disk gets at most `DISK_SHARE` of the budget: an fsync stuck behind other writers must not leave the WAL probe no time.
+  const diskSignal = AbortSignal.any([signal, AbortSignal.timeout(budgetMs * DISK_SHARE)]);
+  const within = <T>(work: Promise<T>, signal: AbortSignal): Promise<T | null> =>
     Promise.race([work, new Promise<null>((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true }))]).catch((error: unknown) => {
       deps.log.warn({ err: error }, 'runner probe: one measurement failed; its phase keeps the default rate');
       return null;
     });
-  const disk = await within(probeDisk(deps.config.restoreRoot, signal));
-  const wal = signal.aborted ? null : await within(probeWal(deps, signal));
+  const disk = await within(probeDisk(deps.config.restoreRoot, diskSignal), diskSignal);
+  const wal = signal.aborted ? null : await within(probeWal(deps, signal), signal);
   return {
     diskWriteBytesPerSecond: disk,
     downloadBytesPerSecond: wal?.downloadBytesPerSecond ?? null,
