@@ -149,7 +149,7 @@ try {
         if (eta) {
           if (history.length) etaErrors.push(eta.errorPct);
           else uncalibratedEtaError = etaAtFraction(events, 0.1, {})?.errorPct ?? null;
-          log(`  ETA at ${eta.fraction.toFixed(2)} of replay: ${eta.estimated.toFixed(2)} s left (${eta.basis}${history.length ? '' : ', default rates'}), actually ${eta.actual.toFixed(2)} s: ${eta.errorPct.toFixed(1)} %`);
+          log(`  ETA at ${eta.fraction.toFixed(2)} of replay: ${eta.estimated.toFixed(2)} s left (${eta.basis}${history.length ? '' : ", the probe's rates"}), actually ${eta.actual.toFixed(2)} s: ${eta.errorPct.toFixed(1)} %`);
         }
         // Later in the replay, for the record (the goal is set at 10 %).
         const later = [0.3, 0.5, 0.7, 0.9].flatMap((fraction) => {

@@ -31,12 +31,16 @@ export interface ProbeResult {
 }
 
 /**
- * The reference runner's probe and the rates its restores then ran at (bench/pitr.ts, median of
- * its rounds; src/estimate/observe.ts windows). Re-measure both together when either changes.
+ * The reference runner's probe and the rates its restore then ran at, taken together on the
+ * 2-core bench machine under the same load (2026-12-07, load average ~20 from other work):
+ * bench/pitr.ts's first round (204 segments, pgbench scale 50; its src/estimate/observe.ts
+ * samples: base 9 MB/s of stored bytes, replay 38 MB/s) after its probe (download 37 MB/s,
+ * pg_waldump 79 MB/s); the disk's figure is the median of 5 probes minutes later (335–733 MB/s,
+ * median 367). Re-measure probe and rates together when either changes.
  */
 export const REFERENCE = {
-  probe: { diskWriteBytesPerSecond: 400e6, downloadBytesPerSecond: 200e6, walDecodeBytesPerSecond: 400e6 },
-  rates: { 'restore-base-backup': 80e6, 'replay-wal': 100e6 },
+  probe: { diskWriteBytesPerSecond: 370e6, downloadBytesPerSecond: 37e6, walDecodeBytesPerSecond: 79e6 },
+  rates: { 'restore-base-backup': 9e6, 'replay-wal': 38e6 },
 } as const;
 
 /** Estimates from a probe are taken as right within this factor (both ways); from fixed defaults, `DEFAULT_UNCERTAINTY`. */

@@ -20,15 +20,15 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Exec } from '../engine/exec.js';
 import { calibratedRates, type ProbeResult } from '../estimate/calibrate.js';
-import type { MeasuredRates } from '../estimate/rates.js';
+import { median, type MeasuredRates } from '../estimate/rates.js';
 import { parseSegmentName } from '../catalog/segments.js';
 import { decodeWalBuffer } from '../wal/compression.js';
 import type { Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
 
 export const PROBE_BUDGET_MS = 3000;
-/** Disk probe: up to this many bytes, or `DISK_PROBE_MS` of writing, then one fsync. */
-const DISK_PROBE_BYTES = 32 * 2 ** 20;
+/** Disk probe: trials of this many bytes and an fsync, for `DISK_PROBE_MS`. */
+const DISK_TRIAL_BYTES = 8 * 2 ** 20;
 const DISK_PROBE_MS = 500;
 const DISK_SHARE = 0.4;
 /** Archived segments looked at for one to probe with (the fullest, by stored size, of the first ones listed). */
@@ -51,23 +51,34 @@ export interface Calibration {
 const now = () => performance.now();
 const rate = (bytes: number, since: number) => bytes / Math.max(1e-3, (now() - since) / 1000);
 
-/** Sequential writes of incompressible data into the restore root, then an fsync: bytes/s. */
-export async function probeDisk(dir: string, signal: AbortSignal): Promise<number> {
+/**
+ * Writes of incompressible data into the restore root, each `DISK_TRIAL_BYTES` then an fsync,
+ * for `DISK_PROBE_MS`: the median trial's bytes/s (one trial on a shared disk swings 10x). An
+ * fsync still waiting when `signal` aborts (other writers ahead of it) gives that trial's rate
+ * so far: at most that, which is what a restore would see then too.
+ */
+export async function probeDisk(dir: string, signal: AbortSignal, log: Logger): Promise<number> {
   const path = join(dir, `.recover-probe-${process.pid}`);
-  const chunk = randomBytes(4 * 2 ** 20);
+  const chunk = randomBytes(DISK_TRIAL_BYTES);
   const began = now();
   const file = await open(path, 'w');
+  const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+  let synced: Promise<void> = Promise.resolve();
   try {
-    let written = 0;
-    while (written < DISK_PROBE_BYTES && now() - began < DISK_PROBE_MS && !signal.aborted) {
-      await file.write(chunk);
-      written += chunk.length;
-    }
-    await file.sync();
-    return rate(written, began);
+    const trials: number[] = [];
+    do {
+      const trialBegan = now();
+      await file.write(chunk, 0, chunk.length, 0);
+      synced = file.sync();
+      await Promise.race([synced, aborted]);
+      trials.push(rate(chunk.length, trialBegan));
+    } while (now() - began < DISK_PROBE_MS && !signal.aborted);
+    return median(trials);
   } finally {
-    await file.close();
     await rm(path, { force: true });
+    // Closed once a pending fsync is over; the probe does not wait for it.
+    const close = () => file.close();
+    void synced.then(close, close).catch((error: unknown) => log.warn({ err: error }, 'runner probe: closing its disk probe file failed'));
   }
 }
 
@@ -118,7 +129,7 @@ export async function probeRunner(deps: ProbeDeps, budgetMs = PROBE_BUDGET_MS): 
       deps.log.warn({ err: error }, 'runner probe: one measurement failed; its phase keeps the default rate');
       return null;
     });
-  const disk = await within(probeDisk(deps.config.restoreRoot, diskSignal), diskSignal);
+  const disk = await within(probeDisk(deps.config.restoreRoot, diskSignal, deps.log), AbortSignal.any([signal, AbortSignal.timeout(budgetMs * DISK_SHARE + 100)]));
   const wal = signal.aborted ? null : await within(probeWal(deps, signal), signal);
   return {
     diskWriteBytesPerSecond: disk,

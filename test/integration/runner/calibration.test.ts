@@ -33,7 +33,7 @@ afterAll(async () => {
 
 describe('runner probe', () => {
   it('measures the disk and removes its file', async () => {
-    const rate = await probeDisk(root, new AbortController().signal);
+    const rate = await probeDisk(root, new AbortController().signal, log);
     expect(rate).toBeGreaterThan(0);
     expect(await readdir(root)).toEqual([]);
   });
