@@ -22,7 +22,7 @@ import { productionDataDir } from './gather.js';
 export type ReplicaConfig = Pick<Config, 'pg' | 'source' | 'recoveryTimeoutSeconds'>;
 
 /** The replica's own files, put back over the primary's copies pg_basebackup brought. */
-const OWN_FILES = ['postgresql.conf', 'postgresql.auto.conf', 'pg_hba.conf', 'pg_ident.conf'] as const;
+export const OWN_FILES = ['postgresql.conf', 'postgresql.auto.conf', 'pg_hba.conf', 'pg_ident.conf'] as const;
 
 export interface StandbySettings {
   primaryConninfo: string | null;

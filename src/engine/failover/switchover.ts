@@ -57,7 +57,7 @@ export interface SwitchoverResult {
   reconnect: { ok: boolean; detail: string } | null;
 }
 
-const SLOT_SQL = 'SELECT pg_create_physical_replication_slot($1, true) FROM (SELECT 1) one WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)';
+export const SLOT_SQL = 'SELECT pg_create_physical_replication_slot($1, true) FROM (SELECT 1) one WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)';
 
 /** Polls `sql` (one row, column ok) on the standby until true, the step's progress from `detail`; false at the deadline. */
 async function waitFor(ctx: EngineContext, client: import('pg').Client, sql: string, values: unknown[], seconds: number, stepName: string): Promise<boolean> {
@@ -113,6 +113,8 @@ export async function runSwitchover(ctx: EngineContext, config: Config, params: 
     finish = step(ctx, 'rejoin', SWITCHOVER_STEPS[4].title);
     await server.startAsStandby(primaryConninfo(sideUrl(config, params.to.side), 'recover_rejoined'), params.slot);
     const streaming = await waitStreaming(ctx, fromConnection, params.catchUpTimeoutSeconds);
+    // Its own slot of that name (it was a primary with a standby on it) would hold WAL on it for nobody.
+    await withTargetClient(fromConnection, (c) => c.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active', [params.slot]), ctx.log);
     const slot = (await standby.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [params.slot])).rows[0];
     const rejoined = { streaming: Boolean(slot?.active), slot: params.slot, detail: `in recovery, streaming from ${params.to.label} through slot ${params.slot} (received ${streaming.receivedLsn ?? '?'})` };
     finish(rejoined.detail);

@@ -100,5 +100,7 @@ describe('recover switchover (a real primary and streaming standby)', () => {
     expect(await inRecovery(production)).toBe(false);
     expect(await inRecovery(dr)).toBe(true);
     expect(await ids(production)).toEqual(before);
+    // DR's own slot from its time as primary is gone (it would hold WAL on the standby for nobody).
+    expect(await q(dr, 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
   }, 90_000);
 });
