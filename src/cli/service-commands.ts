@@ -9,6 +9,7 @@ import { runnerReadiness } from '../runner/health.js';
 import { createRunner } from '../runner/runner.js';
 import { startCalibration, type Calibration } from '../runner/calibration.js';
 import { rpoWatch } from '../runner/rpo/watch.js';
+import { twoPrimariesWatch } from '../runner/two-primaries.js';
 import { createMetrics } from '../metrics/registry.js';
 import { runnerBackupSchedule } from '../runner/scheduled-backup.js';
 import { runnerDrillSchedule } from '../runner/drill-schedule.js';
@@ -65,17 +66,21 @@ export async function runRunner(io: CliIo): Promise<void> {
     const drills = runnerDrillSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     // The RPO watch (RECOVER_RPO_CHECK_SECONDS): alerts recorded for the bot to post; one runner of the pool writes each.
     const watch = rpoWatch({ config: runtime.config, control, storage: runtime.context.storage, clock: runtime.context.clock, log: runtime.log });
+    // After a failover: the old primary back writable beside the new one is fenced and alerted (RECOVER_SOURCE_URL and RECOVER_STANDBY_URL both set).
+    const primaries = twoPrimariesWatch({ config: runtime.config, control, exec: runtime.context.exec, log: runtime.log });
     await runner.start();
     // After the start, not before it: the probe (at most 3 s) only sharpens the first estimates (runner/calibration.ts).
     calibration = startCalibration({ config: runtime.config, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log });
     schedule?.start();
     drills?.start();
     watch.start();
+    primaries?.start();
     running = true;
     runtime.log.info({ runnerId, pool: runtime.config.pool, backupSchedule: runtime.config.backupSchedule ?? null, healthPort: health?.port ?? null }, 'runner started');
     await untilSignal();
     running = false;
     await watch.stop();
+    await primaries?.stop();
     await drills?.stop();
     await schedule?.stop();
     await runner.stop();
