@@ -4,6 +4,7 @@
  * Each test file owns its root directory and stops what it started (stopAll).
  */
 import { join } from 'node:path';
+import type pg from 'pg';
 import type { Exec } from '../../src/engine/exec.js';
 import { appendConf, freePort, initCluster, makeOwnedDir, startOnFreePort, stopCluster, withClient, type ClusterHandle } from '../../src/engine/local-cluster.js';
 import { ownerFor } from '../../src/engine/os-user.js';
@@ -24,6 +25,47 @@ export async function untilStandby(standby: ClusterHandle, lsn: string, what: 'r
 
 export const untilStreaming = (standby: ClusterHandle) =>
   until('the standby streams', async () => ((await q(standby, "SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming'")).length > 0 ? true : undefined), 20_000);
+
+export interface WriterOptions {
+  /** Run on the writer's session first, e.g. `SET synchronous_commit = remote_write`. */
+  session?: string;
+  /** Characters of random padding per row (rounded up to 32), to make many bytes of WAL per commit. */
+  padding?: number;
+  /** Parallel sessions; ids are spread over them (session i writes first + i, first + i + n, …). */
+  sessions?: number;
+}
+
+/** Random padding (32 hex characters per md5): not compressible, so it is that many bytes of WAL. */
+const PADDED_INSERT = "INSERT INTO orders VALUES ($1, $2 || (SELECT coalesce(string_agg(md5(random()::text), ''), '') FROM generate_series(1, $3)))";
+
+/**
+ * A client inserting one row per transaction into `orders` on `cluster` until a write fails (the
+ * switch, the kill) or stop(): `acknowledged` holds the ids whose COMMIT returned, nothing else.
+ */
+export function writer(cluster: Pick<ClusterHandle, 'socketDir' | 'port'>, first: number, options: WriterOptions = {}) {
+  const acknowledged: number[] = [];
+  const sessions = options.sessions ?? 1;
+  let stop = false;
+  const session = (client: pg.Client, offset: number) => async () => {
+    if (options.session) await client.query(options.session);
+    for (let id = first + offset; !stop; id += sessions) {
+      const ok = await client.query(PADDED_INSERT, [id, 'written throughout', Math.ceil((options.padding ?? 0) / 32)]).then(() => true, () => false);
+      if (!ok) return;
+      acknowledged.push(id);
+    }
+  };
+  const done = Promise.all(Array.from({ length: sessions }, (_, i) => withClient(cluster, 'postgres', (client) => session(client, i)()).catch(() => undefined)));
+  return {
+    acknowledged,
+    /** Resolves once `count` inserts were acknowledged. */
+    async reached(count: number, timeoutMs = 30_000) {
+      await until(`${count} acknowledged inserts`, async () => (acknowledged.length >= count ? true : undefined), timeoutMs);
+    },
+    stop: async () => ((stop = true), await done),
+    /** Resolves once every session ended by itself (a write failed). */
+    ended: done,
+  };
+}
 
 /** The clusters a test file started, stopped (immediate) by stopAll. */
 export class Clusters {

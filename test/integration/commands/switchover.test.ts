@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExec } from '../../../src/engine/exec.js';
-import { withClient, type ClusterHandle } from '../../../src/engine/local-cluster.js';
-import { Clusters, ids, inRecovery, q, untilStandby, urlOf } from '../../support/replication.js';
+import type { ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { Clusters, ids, inRecovery, q, untilStandby, urlOf, writer } from '../../support/replication.js';
 import { runCli } from '../../support/run-cli.js';
 
 let root: string;
@@ -34,20 +34,6 @@ const env = (extra: Record<string, string | undefined> = {}) => ({
   LOG_LEVEL: 'silent',
   ...extra,
 });
-
-/** Inserts one row at a time into `cluster` until it refuses; returns the ids it acknowledged. */
-function writer(cluster: ClusterHandle, first: number) {
-  const acknowledged: number[] = [];
-  let stop = false;
-  const done = withClient(cluster, 'postgres', async (client) => {
-    for (let id = first; !stop; id++) {
-      const ok = await client.query('INSERT INTO orders VALUES ($1, $2)', [id, 'during switchover']).then(() => true, () => false);
-      if (!ok) return;
-      acknowledged.push(id);
-    }
-  }).catch(() => undefined);
-  return { acknowledged, stop: async () => ((stop = true), await done) };
-}
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rb-switchover-'));
@@ -74,18 +60,23 @@ describe('recover switchover (a real primary and streaming standby)', () => {
 
   it('production → DR with a client writing throughout: every acknowledged insert on DR, production a streaming standby, not writable', async () => {
     const client = writer(production, 1000);
-    await new Promise<void>((resolve) => { const wait = () => (client.acknowledged.length >= 20 ? resolve() : setTimeout(wait, 20)); wait(); });
-    const run = await runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env());
+    await client.reached(20);
+    const run = runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env());
+    const started = client.acknowledged.length;
+    const { code, stdout, stderr } = await run;
     await client.stop();
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    const { result } = JSON.parse(run.stdout);
+    expect(code, stdout + stderr).toBe(0);
+    // The client wrote while the switchover ran (it plans, then stops production): inserts were acknowledged after it started.
+    expect(client.acknowledged.length).toBeGreaterThan(started);
+    const { result } = JSON.parse(stdout);
     expect(result).toMatchObject({ writesAccepted: true, timeline: 2, rejoined: { streaming: true, slot: 'recover_rejoin' } });
-    expect(client.acknowledged.length).toBeGreaterThan(20);
     const onDr = new Set(await ids(dr));
     expect(client.acknowledged.filter((id) => !onDr.has(id))).toEqual([]);
     expect(await inRecovery(dr)).toBe(false);
     expect(await inRecovery(production)).toBe(true);
     await expect(q(production, "INSERT INTO orders VALUES (1, 'two primaries?')")).rejects.toThrow(/read-only/);
+    // The old primary's WAL receiver streams from the new one (its socket and port), not from anywhere else.
+    expect(await q(production, 'SELECT status, sender_host, sender_port FROM pg_stat_wal_receiver')).toEqual([{ status: 'streaming', sender_host: dr.socketDir, sender_port: dr.port }]);
     await q(dr, "INSERT INTO orders VALUES (5000, 'after switchover')");
     const [written] = await q<{ lsn: string }>(dr, 'SELECT pg_current_wal_lsn()::text AS lsn');
     await untilStandby(production, written!.lsn, 'replay');
