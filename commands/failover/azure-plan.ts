@@ -21,12 +21,15 @@ export const azurePromoteParamsSchema = z.object({
   promoteOption: z.enum(['Planned', 'Forced']),
   mode: z.enum(['promote', 'resume']),
   switchCommand: z.boolean(),
+  reconnect: z.enum(['health-url', 'connections']).nullable().optional(),
+  reconnectTimeoutSeconds: z.number().int().positive().optional(),
   pollSeconds: z.number().int().positive(),
   requestedAt: z.string().min(1),
 }) satisfies z.ZodType<AzurePromoteParams>;
 
 const SWITCH_STEP: StepDeclaration = { kind: 'switch', title: 'Switch the application to the new primary (RECOVER_FAILOVER_SWITCH_COMMAND)', destructive: true };
-export const AZURE_FAILOVER_STEPS: readonly StepDeclaration[] = [...AZURE_PROMOTE_STEPS, SWITCH_STEP];
+const RECONNECT_STEP: StepDeclaration = { kind: 'reconnect', title: 'Wait until the application reconnects', destructive: false };
+export const AZURE_FAILOVER_STEPS: readonly StepDeclaration[] = [...AZURE_PROMOTE_STEPS, SWITCH_STEP, RECONNECT_STEP];
 
 const refuse = (message: string, hint: string) => new RecoverError('FAILOVER_REFUSED', `${message} Nothing was done.`, { hint });
 const ACCEPT_HINT = 'or promote without waiting for sync, losing what the replica did not receive: /recover failover --accept-data-loss <duration> (Forced; its own confirmation and approval)';
@@ -60,7 +63,9 @@ export function azureFailoverPlan(args: FailoverArgs, facts: AzureFailoverFacts 
   const promoteMode = primaryUp ? 'Switchover' : 'Standalone';
   const promoteOption = args.acceptDataLossSeconds !== undefined ? 'Forced' : 'Planned';
   const switchCommand = facts.azure.switchArgv !== null;
-  const kinds = ['azure-promote', 'azure-check', ...(switchCommand ? ['switch'] : [])];
+  const reconnect = switchCommand ? facts.azure.reconnect : null;
+  const kinds = ['azure-promote', 'azure-check', ...(switchCommand ? ['switch'] : []), ...(reconnect ? ['reconnect'] : [])];
+  const reconnectTitle = reconnect === 'health-url' ? `Wait until RECOVER_FAILOVER_HEALTH_URL answers (at most ${facts.azure.reconnectTimeoutSeconds} s)` : `Wait until a client connects to ${name} (RECOVER_STANDBY_URL; at most ${facts.azure.reconnectTimeoutSeconds} s)`;
   const promoteTitle = resume
     ? `Follow the update of ${name} already under way (no second promotion: resume the earlier job's poller, or wait on the server)`
     : `Promote ${name}: servers.beginUpdate { replica: { promoteMode: ${promoteMode}, promoteOption: ${promoteOption} } }, polled to the end`;
@@ -68,7 +73,7 @@ export function azureFailoverPlan(args: FailoverArgs, facts: AzureFailoverFacts 
     command: 'failover',
     summary: resume ? `Follow the promotion of ${name} already under way` : `Fail over to the Azure read replica ${name}: ${promoteMode} promotion, ${promoteOption}${switchCommand ? ', then switch the application' : ''}`,
     risk: 'destructive',
-    steps: kinds.map((kind) => declaredStep(AZURE_FAILOVER_STEPS, kind, kind === 'azure-promote' ? { title: promoteTitle } : kind === 'switch' ? { title: `Switch the application: ${facts.azure.switchArgv!.join(' ')}` } : {})),
+    steps: kinds.map((kind) => declaredStep(AZURE_FAILOVER_STEPS, kind, kind === 'azure-promote' ? { title: promoteTitle } : kind === 'switch' ? { title: `Switch the application: ${facts.azure.switchArgv!.join(' ')}` } : kind === 'reconnect' ? { title: reconnectTitle } : {})),
     facts: {
       Provider: 'Azure Database for PostgreSQL flexible server (RECOVER_FAILOVER_PROVIDER=azure)',
       'Read replica': describe(replica),
@@ -81,6 +86,7 @@ export function azureFailoverPlan(args: FailoverArgs, facts: AzureFailoverFacts 
         ? 'none: Planned waits until the replica received and applied everything'
         : `ACCEPTED with --accept-data-loss: Forced promotes at once; whatever the replica had not received is lost (Azure gives no lag figure to hold ${args.acceptDataLossSeconds} s against)`,
       'Application switch': switchCommand ? facts.azure.switchArgv!.join(' ') : 'not configured (RECOVER_FAILOVER_SWITCH_COMMAND): point the application at the new primary yourself',
+      ...(switchCommand ? { 'Application reconnect': reconnect ? reconnectTitle : 'not checked: set RECOVER_FAILOVER_HEALTH_URL, or RECOVER_STANDBY_URL to the replica (a client connection on it after the switch counts)' } : {}),
     },
     params: {
       provider: 'azure',
@@ -90,6 +96,8 @@ export function azureFailoverPlan(args: FailoverArgs, facts: AzureFailoverFacts 
       promoteOption,
       mode: resume ? 'resume' : 'promote',
       switchCommand,
+      reconnect,
+      reconnectTimeoutSeconds: facts.azure.reconnectTimeoutSeconds,
       pollSeconds: facts.azure.pollSeconds,
       requestedAt: facts.now.toISOString(),
     } satisfies AzurePromoteParams,

@@ -43,6 +43,7 @@ const azureResultSchema = z.object({
   state: z.string().catch(''),
   fqdn: z.string().nullable().catch(null),
   switched: z.boolean().catch(false),
+  reconnect: z.object({ ok: z.boolean(), detail: z.string() }).nullable().catch(null),
 });
 const shownSchema = z.union([azureResultSchema, resultSchema]);
 type Shown = z.infer<typeof shownSchema>;
@@ -54,6 +55,7 @@ export function azureFailoverLines(result: z.infer<typeof azureResultSchema>): s
     result.followed === 'sent' ? 'The promotion was sent once.' : `The promotion was ${result.followed === 'resumed-poller' ? "an earlier job's, resumed from its recorded poller" : 'under way already and followed on the server'}: not sent again.`,
     `Address: ${result.fqdn ?? 'see the Azure portal'}.`,
     result.switched ? 'Application switch hook ran.' : 'No application switch configured: point the application at the new primary.',
+    ...(result.reconnect ? [`Application ${result.reconnect.ok ? 'reconnected' : 'did NOT reconnect'}: ${result.reconnect.detail}.`] : []),
     result.promoteMode === 'Switchover' ? 'The old primary is now its replica.' : 'The old primary is not fenced by Azure: keep it down; rebuild it as a replica of the new primary.',
   ];
 }
@@ -107,7 +109,7 @@ export const failover: RecoverCommand<FailoverArgs, FailoverFacts | AzureFailove
       : runFailover(ctx.engine, ctx.config, params, (kind) => ctx.beforeDestructiveStep(kind)),
   resultSchema: shownSchema,
   verdict(result) {
-    if ('provider' in result) return null;
+    if ('provider' in result) return result.reconnect && !result.reconnect.ok ? new RecoverError('COMMAND_FAILED', `${result.replica} is the new primary, but the application did not reconnect: ${result.reconnect.detail}.`, { hint: "Check the application's configuration and logs; rerun the switch by hand if needed." }) : null;
     if (!result.writesAccepted) return new RecoverError('COMMAND_FAILED', `${result.standby} was promoted but does not accept writes.`, { hint: 'Look at its server log (read-only mode, default_transaction_read_only).' });
     if (!result.integrity.ok) return new RecoverError('VERIFY_FAILED', `${result.standby} was promoted and accepts writes, but integrity checks failed: ${result.integrity.failed.join(', ')}.`, { hint: 'It is the only primary now: repair from it (see /recover verify), do not go back to the old one.' });
     if (result.reconnect && !result.reconnect.ok) return new RecoverError('COMMAND_FAILED', `${result.standby} is the new primary, but the application did not reconnect: ${result.reconnect.detail}.`, { hint: 'Check the application\'s configuration and logs; rerun the switch by hand if needed.' });

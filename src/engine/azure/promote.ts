@@ -12,7 +12,9 @@ import type { Server } from '@azure/arm-postgresql-flexible';
 import type { Config } from '../../config.js';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
-import { switchApplication } from '../failover/steps.js';
+import { failoverConfig, standbyConnection } from '../failover/facts.js';
+import { reconnected, switchApplication } from '../failover/steps.js';
+import { withTargetClient, type TargetConnection } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
 import { azureDbSettings, azureFailure, openFlexibleClient, serverResourceId } from './client.js';
 import { runOperation, waitForServer, type OperationStates } from './operation.js';
@@ -34,6 +36,9 @@ export interface AzureFailoverFacts {
     primaryServer: string | null;
     pollSeconds: number;
     switchArgv: string[] | null;
+    /** After the switch, how the application's return is checked: its health URL, or a client connection on the promoted server (RECOVER_STANDBY_URL); null: not checked. */
+    reconnect: 'health-url' | 'connections' | null;
+    reconnectTimeoutSeconds: number;
   };
 }
 
@@ -46,6 +51,9 @@ export interface AzurePromoteParams {
   /** promote: send the PATCH; resume: an update of the replica is under way already, follow it. */
   mode: 'promote' | 'resume';
   switchCommand: boolean;
+  /** Absent in plans made before the check existed: not checked. */
+  reconnect?: 'health-url' | 'connections' | null;
+  reconnectTimeoutSeconds?: number;
   pollSeconds: number;
   requestedAt: string;
 }
@@ -62,6 +70,7 @@ export interface AzurePromoteResult {
   state: string;
   fqdn: string | null;
   switched: boolean;
+  reconnect: { ok: boolean; detail: string } | null;
 }
 
 export const promoteOperation = (replicaId: string) => `promote:${replicaId}`;
@@ -93,8 +102,17 @@ export async function gatherAzureFailover(config: Pick<Config, 'azureDb' | 'fail
       primaryServer: settings.primaryServer ?? null,
       pollSeconds: settings.pollSeconds,
       switchArgv: config.failover?.switchCommand ?? null,
+      reconnect: reconnectCheck(config),
+      reconnectTimeoutSeconds: failoverConfig(config).reconnectTimeoutSeconds,
     },
   };
+}
+
+/** As the self-managed failover: the health URL if configured, else a client connection on the promoted server when RECOVER_STANDBY_URL reaches it, and only with a switch. */
+export function reconnectCheck(config: Pick<Config, 'failover'>): AzureFailoverFacts['azure']['reconnect'] {
+  const settings = failoverConfig(config);
+  if (!settings.switchCommand) return null;
+  return settings.healthUrl ? 'health-url' : settings.standbyUrl ? 'connections' : null;
 }
 
 const promotedAndReady = (server: ServerFacts | null): 'done' | 'wait' | string => {
@@ -146,12 +164,22 @@ export async function runAzurePromote(
   if (verdict !== 'done') throw new RecoverError('AZURE_OPERATION_FAILED', `${what} ended, but ${verdict === 'wait' ? `the server is ${after!.state}` : verdict}.`, { hint: "Read the server's activity log in the Azure portal before running /recover failover again." });
   finish(`${after!.role}, ${after!.state}`);
   let switched = false;
+  // Connections count only when opened after the switch, by the promoted server's clock.
+  const connection: TargetConnection | null = params.reconnect === 'connections' ? standbyConnection(config) : null;
+  const switchedAt: Date = connection ? await withTargetClient(connection, async (c) => (await c.query('SELECT now() AS at')).rows[0].at, ctx.log) : new Date();
   if (params.switchCommand && config.failover?.switchCommand) {
     await beforeDestructiveStep('switch');
     finish = step(ctx, 'switch', 'Switch the application to the new primary (RECOVER_FAILOVER_SWITCH_COMMAND)');
     await switchApplication(ctx, config);
     switched = true;
     finish();
+  }
+  let reconnect: AzurePromoteResult['reconnect'] = null;
+  if (switched && params.reconnect) {
+    finish = step(ctx, 'reconnect', 'Wait until the application reconnects');
+    // With a health URL the connection is not used: the promoted server's address stands for it.
+    reconnect = await reconnected(ctx, config, connection ?? { host: after!.fqdn ?? replica }, params.reconnectTimeoutSeconds ?? failoverConfig(config).reconnectTimeoutSeconds, switchedAt);
+    finish(reconnect.detail);
   }
   return {
     provider: 'azure',
@@ -165,5 +193,6 @@ export async function runAzurePromote(
     state: after!.state,
     fqdn: after!.fqdn,
     switched,
+    reconnect,
   };
 }

@@ -13,7 +13,7 @@ const server = (over: Partial<ServerFacts> = {}): ServerFacts => ({
 });
 const replica = (over: Partial<ServerFacts> = {}) => server({ name: 'pg-prod-replica', location: 'westus3', role: 'AsyncReplica', replicationState: 'Active', replicaCapacity: 0, ...over });
 const facts = (over: Partial<AzureFailoverFacts['azure']> = {}) => ({
-  azure: { replica: replica(), primary: server(), primaryError: null, replicaResourceGroup: 'rg-dr', replicaServer: 'pg-prod-replica', primaryServer: 'pg-prod', pollSeconds: 15, switchArgv: null, ...over },
+  azure: { replica: replica(), primary: server(), primaryError: null, replicaResourceGroup: 'rg-dr', replicaServer: 'pg-prod-replica', primaryServer: 'pg-prod', pollSeconds: 15, switchArgv: null, reconnect: null, reconnectTimeoutSeconds: 300, ...over } as AzureFailoverFacts['azure'],
   now, production: { name: 'aiagent_prod' }, requestId: 'r1',
 });
 const args = (over = {}) => ({ primaryUnreachable: false, ...over });
@@ -40,6 +40,28 @@ describe('Azure failover plan', () => {
     expect(plan.facts.Lag).toMatch(/physical_replication_delay_in_seconds/);
     expect(plan.steps.map((s) => s.kind)).toEqual(['azure-promote', 'azure-check', 'switch']);
     expect(plan.facts['Data loss']).toMatch(/none: Planned/);
+    expect(plan.facts['Application reconnect']).toMatch(/not checked: set RECOVER_FAILOVER_HEALTH_URL, or RECOVER_STANDBY_URL/);
+  });
+
+  it.each([
+    ['health-url', /Wait until RECOVER_FAILOVER_HEALTH_URL answers \(at most 300 s\)/],
+    ['connections', /Wait until a client connects to pg-prod-replica \(RECOVER_STANDBY_URL; at most 300 s\)/],
+  ] as const)('after the switch, the application reconnect is checked (%s), as in the self-managed failover', (reconnect, title) => {
+    const plan = azureFailoverPlan(args(), facts({ switchArgv: ['kubectl', 'rollout', 'restart', 'deployment/api'], reconnect }));
+    expect(plan.steps.map((s) => s.kind)).toEqual(['azure-promote', 'azure-check', 'switch', 'reconnect']);
+    expect(plan.steps.at(-1)!.title).toMatch(title);
+    expect(plan.facts['Application reconnect']).toMatch(title);
+    expect(plan.params).toMatchObject({ reconnect, reconnectTimeoutSeconds: 300 });
+    expect(failover.paramsSchema!.safeParse(plan.params).success).toBe(true);
+    // Without a switch there is nothing to reconnect after.
+    expect(azureFailoverPlan(args(), facts({ reconnect })).steps.map((s) => s.kind)).toEqual(['azure-promote', 'azure-check']);
+  });
+
+  it('a reconnect that did not happen is the verdict (COMMAND_FAILED), and the summary says so', () => {
+    const result = { provider: 'azure', replica: 'pg-prod-replica', promoteMode: 'Switchover', promoteOption: 'Planned', followed: 'sent', promotedAt: now.toISOString(), rtoSeconds: 95, role: 'Primary', state: 'Ready', fqdn: null, switched: true, reconnect: { ok: false, detail: 'not within 300 s: HTTP 503' } };
+    expect(failover.verdict!(result as never, {} as never)?.code).toBe('COMMAND_FAILED');
+    expect(failover.format!(result as never)).toContain('Application did NOT reconnect: not within 300 s: HTTP 503.');
+    expect(failover.verdict!({ ...result, reconnect: { ok: true, detail: 'https://api/healthz answered 200' } } as never, {} as never)).toBeNull();
   });
 
   it.each([

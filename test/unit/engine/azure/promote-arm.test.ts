@@ -82,6 +82,36 @@ describe('promoting the Azure read replica (nock, REST spec shapes)', () => {
     expect(result.switched).toBe(true);
   });
 
+  it('after the switch, waits until the application health URL answers (as the self-managed failover does)', async () => {
+    armScope().get(REPLICA).query(true).reply(200, serverBody('rg-dr', 'pg-prod-replica', replicaProps, 'westus3'));
+    armScope().patch(REPLICA).query(true).reply(202, '', accepted('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'));
+    armScope().get(OP).query(true).reply(200, operationStatus('bbbbbbbb', 'Succeeded'));
+    armScope().get(REPLICA).query(true).times(2).reply(200, serverBody('rg-dr', 'pg-prod-replica', {}, 'westus3'));
+    // The application is restarting after the switch: 503, then up.
+    nock('https://api.example.net').get('/healthz').reply(503).get('/healthz').reply(200, 'ok');
+    const ran: string[] = [];
+    const ctx = recordingContext();
+    ctx.exec = { run: async (file: string) => (ran.push(file), { stdout: '', stderr: '', exitCode: 0 }) } as never;
+    const config = { ...azureConfig(), failover: { ...azureConfig().failover!, switchCommand: ['kubectl', 'rollout', 'restart', 'deployment/api'], healthUrl: 'https://api.example.net/healthz', reconnectTimeoutSeconds: 10 } };
+    const result = await runAzurePromote(ctx, config, { ...params, switchCommand: true, reconnect: 'health-url', reconnectTimeoutSeconds: 10 }, undefined, async () => undefined, fakeCredential());
+    expect(ran).toEqual(['kubectl']);
+    expect(result.reconnect).toEqual({ ok: true, detail: 'https://api.example.net/healthz answered 200' });
+    expect(ctx.emitted.filter((e) => e.type === 'step.started').map((e) => (e as { step: string }).step)).toEqual(['azure-promote', 'azure-check', 'switch', 'reconnect']);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('the health URL never answers within the timeout: reconnect not ok, saying what it last got', async () => {
+    armScope().get(REPLICA).query(true).reply(200, serverBody('rg-dr', 'pg-prod-replica', replicaProps, 'westus3'));
+    armScope().patch(REPLICA).query(true).reply(202, '', accepted('bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'));
+    armScope().get(OP).query(true).reply(200, operationStatus('bbbbbbbb', 'Succeeded'));
+    armScope().get(REPLICA).query(true).times(2).reply(200, serverBody('rg-dr', 'pg-prod-replica', {}, 'westus3'));
+    nock('https://api.example.net').get('/healthz').times(10).reply(502);
+    const config = { ...azureConfig(), failover: { ...azureConfig().failover!, switchCommand: ['kubectl', 'rollout', 'restart', 'deployment/api'], healthUrl: 'https://api.example.net/healthz' } };
+    const result = await runAzurePromote(recordingContext(), config, { ...params, switchCommand: true, reconnect: 'health-url', reconnectTimeoutSeconds: 1 }, undefined, async () => undefined, fakeCredential());
+    expect(result.switched).toBe(true);
+    expect(result.reconnect).toEqual({ ok: false, detail: 'not within 1 s: HTTP 502' });
+  });
+
   it('an approval withdrawn before the step: nothing is sent', async () => {
     const failure = await rejection(
       runAzurePromote(recordingContext(), azureConfig(), params, undefined, async () => {
