@@ -28,7 +28,7 @@ Exit 3 (FAILOVER_REFUSED): not started (no wal_log_hints nor checksums, another 
 
 export function failbackLines(result: Shown): string[] {
   return [
-    `Rewound ${result.dataDir} (${result.rewind}).`,
+    `Rewound ${result.dataDir} (${result.rewind}): what it wrote after DR was promoted is discarded; DR's data is all kept.`,
     result.attached ? `Attached: ${result.attached.detail}.` : 'Not attached.',
     ...(result.switchover ? switchoverLines(result.switchover as Parameters<typeof switchoverLines>[0]) : ['It is a standby of the DR primary: run /recover switchover from the runner on DR\'s host to make it the primary again.']),
   ];
