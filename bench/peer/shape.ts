@@ -350,6 +350,8 @@ export async function runShape(name: string, spec: ShapeSpec, options: ShapeOpti
         // The end target's times are the shape's (bench:peer's figures); every restore is a record.
         if (target.name === 'end') shape.times[tool].push(restored.seconds);
         shape.restores.push({ tool, round, target: target.name, seconds: restored.seconds, phases: restored.phases });
+        // Each restore's phases as it ends: a run stopped part-way still leaves its figures.
+        log(`  phases: ${Object.entries(restored.phases).map(([phase, s]) => `${phase} ${s === null ? '—' : fmt(s)}`).join(', ')}; base ${fmt(shape.baseBytes / 1e9)} GB, WAL ${fmt((shape.walBytes[target.name] ?? Number.NaN) / 1e9)} GB`);
         log(`round ${round} ${tool}${targets.length > 1 ? ` to ${target.name}` : ''}: ${restored.seconds.toFixed(2)} s (${restored.detail})`);
         const mismatches = fingerprintDiff(target.expected, await clusterFingerprint(restored.cluster));
         if (mismatches.length) {

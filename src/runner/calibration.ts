@@ -68,8 +68,9 @@ export async function probeDisk(dir: string, signal: AbortSignal, log: Logger): 
     const trials: number[] = [];
     do {
       const trialBegan = now();
-      await file.write(chunk, 0, chunk.length, 0);
-      synced = file.sync();
+      // A write held up by writeback (other writers' dirty pages) counts as slow as the fsync would.
+      await Promise.race([file.write(chunk, 0, chunk.length, 0), aborted]);
+      synced = signal.aborted ? synced : file.sync();
       await Promise.race([synced, aborted]);
       trials.push(rate(chunk.length, trialBegan));
     } while (now() - began < DISK_PROBE_MS && !signal.aborted);
@@ -122,15 +123,18 @@ export async function probeWal(deps: ProbeDeps, signal: AbortSignal): Promise<Pi
 export async function probeRunner(deps: ProbeDeps, budgetMs = PROBE_BUDGET_MS): Promise<ProbeResult> {
   const began = now();
   const signal = AbortSignal.timeout(budgetMs);
-  // The disk gets at most `DISK_SHARE` of the budget: an fsync stuck behind other writers must not leave the WAL probe no time.
+  // The disk gets at most `DISK_SHARE` of the budget: an fsync stuck behind other writers says enough by then.
   const diskSignal = AbortSignal.any([signal, AbortSignal.timeout(budgetMs * DISK_SHARE)]);
   const within = <T>(work: Promise<T>, signal: AbortSignal): Promise<T | null> =>
     Promise.race([work, new Promise<null>((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true }))]).catch((error: unknown) => {
       deps.log.warn({ err: error }, 'runner probe: one measurement failed; its phase keeps the default rate');
       return null;
     });
-  const disk = await within(probeDisk(deps.config.restoreRoot, diskSignal, deps.log), AbortSignal.any([signal, AbortSignal.timeout(budgetMs * DISK_SHARE + 100)]));
-  const wal = signal.aborted ? null : await within(probeWal(deps, signal), signal);
+  // At once: on a loaded machine the WAL probe (listing, download, two pg_waldump runs) needs most of the budget.
+  const [disk, wal] = await Promise.all([
+    within(probeDisk(deps.config.restoreRoot, diskSignal, deps.log), AbortSignal.any([signal, AbortSignal.timeout(budgetMs * DISK_SHARE + 100)])),
+    within(probeWal(deps, signal), signal),
+  ]);
   return {
     diskWriteBytesPerSecond: disk,
     downloadBytesPerSecond: wal?.downloadBytesPerSecond ?? null,
