@@ -6,6 +6,7 @@
 import { SlackApiError, validationError } from './method-table.js';
 import type { Transcript } from './transcript.js';
 import type { TriggerRegistry } from './trigger-ids.js';
+import type { UploadStore } from './web-api-files.js';
 import type { Clock, Json, StandInChannel } from './types.js';
 import type { Workspace } from './workspace.js';
 
@@ -14,6 +15,8 @@ export interface ApiContext {
   transcript: Transcript;
   triggers: TriggerRegistry;
   clock: Clock;
+  /** Files between files.getUploadURLExternal and files.completeUploadExternal. */
+  uploads: UploadStore;
 }
 
 /** A handler returns the success body without `ok`, or throws SlackApiError. */

@@ -10,6 +10,7 @@ import { TriggerRegistry } from './trigger-ids.js';
 import type { MethodHandler } from './api-context.js';
 import type { Clock, Json, SlackStandInOptions, WebApiResult } from './types.js';
 import { createWebApi, type WebApi } from './web-api.js';
+import { UploadStore } from './web-api-files.js';
 import { createWorkspace, type Workspace } from './workspace.js';
 
 export interface StandInCore {
@@ -18,6 +19,7 @@ export interface StandInCore {
   transcript: Transcript;
   triggers: TriggerRegistry;
   rateLimiter: RateLimiter;
+  uploads: UploadStore;
   webApi: WebApi;
   /** Calls a Web API method in-process with the bot token, as if over HTTP. */
   call(method: string, params?: Json): WebApiResult;
@@ -33,8 +35,9 @@ export function createStandInCore(options: SlackStandInOptions, extraHandlers: R
   });
   const triggers = new TriggerRegistry(clock);
   const rateLimiter = new RateLimiter(clock, options.budgets);
+  const uploads = new UploadStore(options.maxUploadBytes);
   const webApi = createWebApi({
-    workspace, transcript, triggers, clock, rateLimiter, extraHandlers,
+    workspace, transcript, triggers, clock, rateLimiter, extraHandlers, uploads,
     botToken: options.botToken,
     ...(options.appToken ? { appToken: options.appToken } : {}),
     ...(options.log ? { log: options.log } : {}),
@@ -45,6 +48,7 @@ export function createStandInCore(options: SlackStandInOptions, extraHandlers: R
     transcript,
     triggers,
     rateLimiter,
+    uploads,
     webApi,
     call: (method, params = {}) => webApi.call({ method, params, bearer: options.botToken }),
   };

@@ -1,13 +1,15 @@
 /**
  * The stand-in's HTTP listener on 127.0.0.1: `/api/<method>` for the Web API (form-encoded,
- * JSON or query string, as Slack accepts), `/response/<id>` for response_url POSTs, and the
- * channel as a web page (`/`, `/web/*`; web/web-view.ts).
+ * JSON or query string, as Slack accepts), `/response/<id>` for response_url POSTs,
+ * `/upload/<token>` for the bytes of a file upload (web-api-files.ts), and the channel as a
+ * web page (`/`, `/web/*`; web/web-view.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ResponseUrls } from './response-urls.js';
 import type { Stalls } from './stalls.js';
+import type { UploadStore } from './web-api-files.js';
 import type { Json, StandInLog } from './types.js';
 import type { WebApi } from './web-api.js';
 import type { WebView } from './web/web-view.js';
@@ -17,6 +19,8 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
 export interface HttpRoutes {
   webApi: WebApi;
   responseUrls: ResponseUrls;
+  /** Upload URLs handed out by files.getUploadURLExternal. */
+  uploads?: UploadStore;
   log?: StandInLog;
   /** Calls held until the test releases them (a Web API that does not answer). */
   stalls?: Stalls;
@@ -32,16 +36,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage, maxBytes = MAX_BODY_BYTES): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) throw new Error(`request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > maxBytes) throw new Error(`request body over ${maxBytes} bytes`);
     chunks.push(buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 type Parsed = { ok: true; params: Json } | { ok: false; error: 'invalid_json' | 'json_not_object' | 'invalid_form_data' };
@@ -72,7 +76,14 @@ function send(response: ServerResponse, status: number, body: Json, headers: Rec
 
 async function handle(routes: HttpRoutes, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-  const raw = await readBody(request);
+  const uploadMatch = /^\/upload\/([a-f0-9]+)$/.exec(url.pathname);
+  if (uploadMatch?.[1] && routes.uploads && request.method === 'POST') {
+    const answer = routes.uploads.receive(uploadMatch[1], await readBody(request, routes.uploads.maxBytes));
+    response.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(answer.text);
+    return;
+  }
+  const raw = (await readBody(request)).toString('utf8');
   const contentType = (request.headers['content-type'] ?? '').toLowerCase();
 
   const apiMatch = /^\/api\/([A-Za-z0-9_.]+)$/.exec(url.pathname);

@@ -109,6 +109,7 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     {
       webApi,
       responseUrls,
+      uploads: core.uploads,
       stalls,
       web,
       ...(socketMode ? { onUpgrade: (request, socket, head) => socketMode.onUpgrade(request, socket, head) } : {}),
@@ -117,6 +118,7 @@ export async function startSlackStandIn(options: SlackStandInOptions): Promise<S
     options.port ?? 0,
   );
   baseUrl = `http://127.0.0.1:${running.port}/`;
+  core.uploads.baseUrl = baseUrl;
   actionDeps = { workspace, transcript, triggers, responseUrls, delivery, clock };
 
   return {

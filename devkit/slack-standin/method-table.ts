@@ -134,6 +134,20 @@ export const METHODS = {
     scope: 'channels:read',
     privateScope: 'groups:read',
   },
+  'files.getUploadURLExternal': {
+    params: ['filename', 'length', 'alt_txt', 'alt_text', 'snippet_type'],
+    required: ['filename', 'length'],
+    errors: ['missing_argument', 'file_upload_size_restricted', 'alt_txt_too_large'],
+    scope: 'files:write',
+    newerThanSpec: 'uploads in three steps (2024, files.upload retired) are not in the 2020 spec',
+  },
+  'files.completeUploadExternal': {
+    params: ['files', 'channel_id', 'thread_ts', 'initial_comment'],
+    required: ['files'],
+    errors: ['file_not_found', 'channel_not_found', 'not_in_channel'],
+    scope: 'files:write',
+    newerThanSpec: 'uploads in three steps (2024, files.upload retired) are not in the 2020 spec',
+  },
   'apps.connections.open': {
     params: [],
     required: [],

@@ -6,7 +6,7 @@
 import type { TranscriptMessage } from './transcript.js';
 import type { Block } from './types.js';
 
-type RenderableMessage = Pick<TranscriptMessage, 'channel' | 'ts' | 'threadTs' | 'user' | 'botId' | 'text' | 'blocks' | 'edits' | 'deleted' | 'visibleTo'>;
+type RenderableMessage = Pick<TranscriptMessage, 'channel' | 'ts' | 'threadTs' | 'user' | 'botId' | 'text' | 'blocks' | 'edits' | 'deleted' | 'visibleTo'> & Partial<Pick<TranscriptMessage, 'files'>>;
 
 function textField(value: unknown): string {
   if (typeof value === 'object' && value !== null && typeof (value as Block).text === 'string') {
@@ -70,7 +70,9 @@ export function renderMessage(message: RenderableMessage, names: RenderNames = I
     message.edits.length > 0 ? `edited ${message.edits.length}x` : '',
   ].filter(Boolean);
   const head = `${prefix}[${clockTime(message.ts)}] ${author}${flags.length ? ` (${flags.join(', ')})` : ''}:`;
-  const body = message.blocks && message.blocks.length > 0 ? message.blocks.flatMap(renderBlock) : message.text.split('\n');
+  const text = message.blocks && message.blocks.length > 0 ? message.blocks.flatMap(renderBlock) : message.text.split('\n');
+  const files = (message.files ?? []).map((f) => `[file ${f.name}, ${f.mimetype}, ${f.size} bytes${f.altText ? `; alt: ${f.altText}` : ''}]`);
+  const body = [...(text.length === 1 && text[0] === '' && files.length > 0 ? [] : text), ...files];
   const indent = ' '.repeat(prefix.length + 4);
   return [head, ...body.map((line) => `${indent}${line}`)].join('\n');
 }

@@ -16,6 +16,18 @@ export interface MessageVersion {
   blocks?: Block[];
 }
 
+/** A file shared with files.completeUploadExternal, bytes included. */
+export interface TranscriptFile {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  size: number;
+  /** The alt_txt given to files.getUploadURLExternal (what a screen reader says). */
+  altText?: string;
+  bytes: Buffer;
+}
+
 export interface TranscriptMessage {
   channel: string;
   ts: string;
@@ -34,6 +46,8 @@ export interface TranscriptMessage {
   visibleTo?: string;
   /** Message metadata the poster attached (chat.postMessage `metadata`). */
   metadata?: { event_type: string; event_payload: Json };
+  /** Files shared with the message (files.completeUploadExternal). */
+  files?: TranscriptFile[];
   via: 'web_api' | 'response_url' | 'ack' | 'slack';
 }
 

@@ -68,6 +68,8 @@ export interface SlackStandInOptions {
   budgets?: Record<string, RateBudget>;
   clock?: Clock;
   log?: StandInLog;
+  /** Largest file files.getUploadURLExternal takes (Slack: 1 GB). */
+  maxUploadBytes?: number;
   /** Slack gives up on an ack after 3 s; only raise this to debug a slow machine. */
   ackTimeoutMs?: number;
 }

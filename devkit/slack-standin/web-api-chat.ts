@@ -49,7 +49,7 @@ export function metadataParam(params: Json): TranscriptMessage['metadata'] {
  * A message object as Slack returns it in chat.* responses and interaction payloads; with
  * `withMetadata` (conversations.* with include_all_metadata) also its metadata.
  */
-export function apiMessage(message: TranscriptMessage, context: ApiContext, withMetadata = false): Json {
+export function apiMessage(message: TranscriptMessage, context: Pick<ApiContext, 'workspace'>, withMetadata = false): Json {
   const body: Json = {
     type: 'message',
     user: message.user,
@@ -65,6 +65,7 @@ export function apiMessage(message: TranscriptMessage, context: ApiContext, with
   if (message.threadTs) body.thread_ts = message.threadTs;
   if (message.editedAt) body.edited = { user: message.user, ts: String(message.editedAt.getTime() / 1000) };
   if (withMetadata && message.metadata) body.metadata = message.metadata;
+  if (message.files) body.files = message.files.map((f) => ({ id: f.id, name: f.name, title: f.title, mimetype: f.mimetype, size: f.size }));
   return body;
 }
 

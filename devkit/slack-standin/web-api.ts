@@ -10,9 +10,10 @@ import type { Json, RecordedCall, StandInLog, UnknownCall, WebApiResult } from '
 import { chatHandlers } from './web-api-chat.js';
 import { conversationHandlers } from './web-api-conversations.js';
 import { directoryHandlers } from './web-api-directory.js';
+import { fileHandlers } from './web-api-files.js';
 import { viewHandlers } from './web-api-views.js';
 
-const HANDLERS: Record<string, MethodHandler> = { ...chatHandlers, ...conversationHandlers, ...viewHandlers, ...directoryHandlers };
+const HANDLERS: Record<string, MethodHandler> = { ...chatHandlers, ...conversationHandlers, ...viewHandlers, ...directoryHandlers, ...fileHandlers };
 
 export interface WebApiRequest {
   method: string;

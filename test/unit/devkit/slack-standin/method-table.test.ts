@@ -49,7 +49,7 @@ describe('method table (no spec needed)', () => {
   });
 
   it('grants by default every scope the methods need', () => {
-    expect(defaultScopes().sort()).toEqual(['channels:history', 'channels:read', 'chat:write', 'groups:history', 'groups:read', 'usergroups:read', 'users:read']);
+    expect(defaultScopes().sort()).toEqual(['channels:history', 'channels:read', 'chat:write', 'files:write', 'groups:history', 'groups:read', 'usergroups:read', 'users:read']);
   });
 });
 
