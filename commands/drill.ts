@@ -14,6 +14,7 @@ import { step } from '../src/engine/restore-to-target.js';
 import { RecoverError } from '../src/errors.js';
 import { runDrill, type DrillOutcome } from '../src/drills/run.js';
 import { drillHistory, drillHistoryText, NO_DRILLS } from '../src/drills/report.js';
+import type { DrillPoint } from '../src/drills/chart.js';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/control/db.js';
 import type { Plan } from '../src/types.js';
@@ -24,7 +25,7 @@ const schema = z.union([z.object({ mode: z.literal('run') }).strict(), z.object(
 type DrillArgs = z.infer<typeof schema>;
 const paramsSchema = z.union([z.object({ mode: z.literal('run'), requestedAt: z.string() }), z.object({ mode: z.literal('history'), limit: z.number().int().min(1).max(100) })]);
 type DrillParams = z.infer<typeof paramsSchema>;
-type DrillResult = (Omit<DrillOutcome, 'requestedAt'> & { mode: 'run'; requestedAt: string }) | { mode: 'history'; text: string; drills: number };
+type DrillResult = (Omit<DrillOutcome, 'requestedAt'> & { mode: 'run'; requestedAt: string }) | { mode: 'history'; text: string; drills: number; points: DrillPoint[] };
 type DrillFacts = { rows?: DrillRow[]; text?: string; objective?: { rtoSeconds: number; warnShare: number } };
 const resultSchema = z.object({ mode: z.string().catch('run'), ok: z.boolean().nullable().catch(null), rtoSeconds: z.number().nullable().catch(null), backupId: z.string().nullable().catch(null), text: z.string().nullable().catch(null) }).partial();
 
@@ -122,7 +123,9 @@ export const drill: RecoverCommand<DrillArgs, DrillFacts, DrillParams, DrillResu
       const finish = step(engine, 'report-drills', 'Read the drill history');
       const rows = await history(config, params.limit);
       finish(`${rows.length} drill(s)`);
-      return { mode: 'history', text: drillHistoryText(rows, objectiveOf(config)), drills: rows.length };
+      // The drills for the bot's chart (it draws and uploads it: runners never call Slack).
+      const points = rows.map((r) => ({ at: r.requestedAt.toISOString(), ok: r.ok, rtoSeconds: r.rtoSeconds }));
+      return { mode: 'history', text: drillHistoryText(rows, objectiveOf(config)), drills: rows.length, points };
     }
     const outcome = await withControl(config, (db) =>
       runDrill(engine, config, db, { pool: config.pool, production: config.productionName ?? config.pool, trigger: 'command', requestedAt: new Date(params.requestedAt), objective: objectiveOf(config) }),

@@ -29,6 +29,7 @@ import type { BotDeps } from '../context.js';
 import { applyEvent, initialJobView, isTerminal, type JobView } from '../views/job-view.js';
 import { PRIORITY } from '../io/outbox.js';
 import { buildSummary } from './summary-data.js';
+import { postDrillChart } from './drill-chart.js';
 
 interface Tracked {
   jobId: string;
@@ -275,6 +276,7 @@ export class JobWatcher {
         out.update(t.channel, t.integrityTs, integrityMessage({ report: next.integrity, target, reached }), PRIORITY.progress);
       }
       await post('summary', await buildSummary(this.deps, t.jobId, next));
+      await postDrillChart(this.deps, { jobId: t.jobId, channel: t.channel, threadTs: t.statusTs, plan: t.plan, result: next.result });
     } else {
       return;
     }

@@ -1,6 +1,7 @@
 /**
  * The bot's only way to talk to Slack: posts (each done once per event, see posts-once.ts),
- * ephemerals (with 429 retries), updates (always through the shared UpdateScheduler), and modals. Failures become RecoverErrors
+ * ephemerals (with 429 retries), updates (always through the shared UpdateScheduler), modals
+ * and files (file-upload.ts). Failures become RecoverErrors
  * with Slack's error code, so callers can show them in the channel; nothing here logs a
  * token or a request body.
  */
@@ -11,6 +12,7 @@ import { notice } from '../views/help.js';
 import { ChannelNames } from './channel-names.js';
 import type { PostKey, PostsOnce } from './posts-once.js';
 import type { Metrics } from '../../metrics/registry.js';
+import { shareFile, type FileToShare } from './file-upload.js';
 import { UpdateScheduler, type UpdateBudget } from './scheduler.js';
 import { slackFailure, withRateLimitRetry } from './slack-errors.js';
 
@@ -79,6 +81,15 @@ export class Outbox {
       await this.client.views.open({ trigger_id: triggerId, view: view as unknown as types.ModalView });
     } catch (error) {
       throw slackFailure('to open the confirmation dialog', error);
+    }
+  }
+
+  /** Shares a file (an image with its alt text) in a channel or thread; its file id. */
+  async shareFile(file: FileToShare): Promise<string> {
+    try {
+      return await shareFile(this.client, file);
+    } catch (error) {
+      throw slackFailure('to attach a file', error);
     }
   }
 

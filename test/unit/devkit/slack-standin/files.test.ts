@@ -69,7 +69,7 @@ describe('file uploads (files.getUploadURLExternal, POST, files.completeUploadEx
     [{ files: 'ID', channel_id: 'C0NONE' }, 'channel_not_found'],
     [{ files: 'ID', channel_id: 'C3' }, 'not_in_channel'],
     [{ files: 'ID', thread_ts: '1.2' }, 'invalid_arguments'],
-  ])('completeUploadExternal %j → %s', (params, error) => {
+  ] as Array<[Record<string, unknown>, string]>)('completeUploadExternal %j → %s', (params, error) => {
     const core = setup();
     const { token, id } = start(core);
     core.uploads.receive(token, PNG);
