@@ -56,10 +56,11 @@ export async function runRunner(io: CliIo): Promise<void> {
     // GET /healthz, /readyz and /metrics (RECOVER_HEALTH_PORT): alive from here, ready once started.
     let running = false;
     const { healthPort } = runtime.config;
-    if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, probe: runnerReadiness(control, runnerId, () => running), metrics: createMetrics({ control, process: 'runner' }).answer });
+    const metrics = createMetrics({ control, process: 'runner' });
+    if (healthPort !== undefined) health = await startHealthServer({ port: healthPort, probe: runnerReadiness(control, runnerId, () => running), metrics: metrics.answer });
     await migrate(control);
     let calibration: Calibration | undefined;
-    const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, calibration: () => calibration?.rates(), ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
+    const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, calibration: () => calibration?.rates(), onEvent: metrics.observeEvent, ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
     // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.
     const schedule = runnerBackupSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     // RECOVER_DRILL_SCHEDULE: restore drills to a scratch side instance; one runner of the pool takes each slot.

@@ -5,13 +5,15 @@
  *
  * Gauges about the pool's work are read from the control DB when scraped (jobs by command and
  * state, approvals waiting, the newest measured restore and replay rates, each production's RPO
- * exposure as the RPO watch last saw it), with a timeout: a control DB that does not answer
+ * exposure as the RPO watch last saw it, each pool's newest restore drill), with a timeout: a control DB that does not answer
  * in time leaves those series out and sets recover_control_db_up to 0, the scrape still answers.
- * Counters and the step histogram are counted where things happen (Slack calls, job events).
+ * Counters and the step histogram are counted where things happen (Slack calls in the bot; job
+ * events: the runner as it runs a step, the bot as it follows the job).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readMetricsFacts, type MetricsFacts } from '../control/metrics-facts.js';
 import type { Db } from '../control/db.js';
+import type { EngineEvent } from '../types.js';
 import type { MetricsAnswer } from '../util/health.js';
 
 /** How long a scrape waits for the control DB before it answers without those series. */
@@ -25,6 +27,8 @@ export interface Metrics {
   slackRateLimited: Counter<'method'>;
   /** A finished step of a job, as its events say (the bot follows every job's events). */
   stepSeconds: Histogram<'step'>;
+  /** Counts what a job event says (a finished step's duration); the runner calls it for each event of its jobs. */
+  observeEvent: (event: EngineEvent) => void;
   /** Answers GET /metrics (served by util/health.ts and the bot's receiver). */
   answer: MetricsAnswer;
 }
@@ -48,7 +52,10 @@ export function createMetrics(options: { control: Db; process: 'bot' | 'runner';
   const rates = new Gauge({ name: 'recover_throughput_bytes_per_second', help: 'Newest measured throughput per pool: phase restore-base-backup or replay-wal', labelNames: ['pool', 'phase'] as const, registers });
   const rpo = new Gauge({ name: 'recover_rpo_exposure_seconds', help: 'Age of the newest archived WAL per production, as the RPO watch last saw it', labelNames: ['pool', 'production'] as const, registers });
   const rpoState = new Gauge({ name: 'recover_rpo_state', help: 'The RPO watch\'s last verdict per production (1 for the current state: ok, exposed, failing)', labelNames: ['pool', 'production', 'state'] as const, registers });
-  const fromDb = [jobs, approvals, rates, rpo, rpoState];
+  const drillRto = new Gauge({ name: 'recover_drill_rto_seconds', help: 'Measured RTO of the newest restore drill that passed, per pool', labelNames: ['pool'] as const, registers });
+  const drillOk = new Gauge({ name: 'recover_drill_last_success', help: 'Whether the newest restore drill passed (1) or failed (0), per pool', labelNames: ['pool'] as const, registers });
+  const drillAt = new Gauge({ name: 'recover_drill_last_timestamp_seconds', help: 'When the newest restore drill ended (Unix seconds), per pool', labelNames: ['pool'] as const, registers });
+  const fromDb = [jobs, approvals, rates, rpo, rpoState, drillRto, drillOk, drillAt];
   const read = options.read ?? readMetricsFacts;
   const timeoutMs = options.timeoutMs ?? SCRAPE_TIMEOUT_MS;
   // One read at a time: scrapes arriving while one is pending share it (a hung control DB never piles up queries).
@@ -69,10 +76,18 @@ export function createMetrics(options: { control: Db; process: 'bot' | 'runner';
       if (row.exposureSeconds !== null) rpo.set({ pool: row.pool, production: row.production }, row.exposureSeconds);
       rpoState.set({ pool: row.pool, production: row.production, state: row.state }, 1);
     }
+    for (const row of facts.drills) {
+      if (row.lastRtoSeconds !== null) drillRto.set({ pool: row.pool }, row.lastRtoSeconds);
+      drillOk.set({ pool: row.pool }, row.ok ? 1 : 0);
+      drillAt.set({ pool: row.pool }, row.finishedAt);
+    }
   }
 
   return {
     registry,
+    observeEvent: (event) => {
+      if (event.type === 'step.finished') stepSeconds.observe({ step: event.step }, event.seconds);
+    },
     slackRetries,
     slackRateLimited,
     stepSeconds,

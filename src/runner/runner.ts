@@ -56,6 +56,7 @@ export interface RunnerOptions {
   pollMs?: number; leaseSeconds?: number;
   /** Waits between tries while the control DB is away (writes, heartbeats, the LISTEN reconnect). */
   backoff?: Backoff;
+  onEvent?: (event: EngineEvent) => void; // each event of a job as it happens (the runner's /metrics)
 }
 
 export interface Runner {
@@ -152,9 +153,7 @@ export function createRunner(options: RunnerOptions): Runner {
           if (!away) log.warn({ err: error, jobId: job.id }, 'control DB unreachable; the job goes on, its records wait in memory, the heartbeat retries');
           away = true;
         })
-        .finally(() => {
-          beating = false;
-        });
+        .finally(() => (beating = false));
     }, Math.min((leaseSeconds * 1000) / 3, 5000));
     /**
      * Before a destructive step: the control DB must confirm the lease and the approvals. While
@@ -194,6 +193,7 @@ export function createRunner(options: RunnerOptions): Runner {
             if (event.type === 'step.started') currentStep = event.step;
             if (event.type === 'step.finished') currentStep = null;
             events.emit(event);
+            options.onEvent?.(event);
           },
         },
       };

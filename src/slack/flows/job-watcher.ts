@@ -241,7 +241,7 @@ export class JobWatcher {
     try {
       await this.effects(t, next, record);
       t.failing = null;
-      if (record.event.type === 'step.finished') this.deps.metrics?.stepSeconds.observe({ step: record.event.step }, record.event.seconds);
+      this.deps.metrics?.observeEvent(record.event);
     } catch (error) {
       const attempts = t.failing?.eventId === record.id ? t.failing.attempts + 1 : 1;
       t.failing = { eventId: record.id, attempts };

@@ -25,7 +25,7 @@ export class Outbox {
   readonly scheduler: UpdateScheduler;
   /** Channels' real names (conversations.info), for private channels that slash commands name `privategroup`. */
   readonly channels = new ChannelNames(async (channel) => {
-    const result = await withRateLimitRetry(() => this.client.conversations.info({ channel }));
+    const result = await this.retrying('conversations.info', () => this.client.conversations.info({ channel }));
     return result.channel;
   });
 
@@ -34,7 +34,7 @@ export class Outbox {
     private readonly log: Logger,
     budget: UpdateBudget | undefined,
     private readonly posts: PostsOnce,
-    metrics?: Pick<Metrics, 'slackRetries'>,
+    private readonly metrics?: Pick<Metrics, 'slackRetries'>,
   ) {
     this.scheduler = new UpdateScheduler({
       send: async (update) => {
@@ -42,7 +42,7 @@ export class Outbox {
       },
       ...(budget ? { budget } : {}),
       onGiveUp: (update, error) => this.updateFailed(update.channel, update.text, error),
-      onRetry: (reason) => metrics?.slackRetries.inc({ method: 'chat.update', reason }),
+      onRetry: (reason) => this.metrics?.slackRetries.inc({ method: 'chat.update', reason }),
     });
   }
 
@@ -63,7 +63,7 @@ export class Outbox {
   /** Shows a message to one person; false (and logged) if Slack refused, e.g. outside the bot's channels. */
   async ephemeral(channel: string, user: string, message: SlackMessage): Promise<boolean> {
     try {
-      await withRateLimitRetry(() => this.client.chat.postEphemeral({ channel, user, text: message.text, blocks: asBlocks(message.blocks) }));
+      await this.retrying('chat.postEphemeral', () => this.client.chat.postEphemeral({ channel, user, text: message.text, blocks: asBlocks(message.blocks) }));
       return true;
     } catch (error) {
       this.log.error({ err: slackFailure('to show an ephemeral message', error), channel, user }, 'could not show an ephemeral message');
@@ -87,15 +87,20 @@ export class Outbox {
   /** Shares a file (an image with its alt text) in a channel or thread; its file id. */
   async shareFile(file: FileToShare): Promise<string> {
     try {
-      return await shareFile(this.client, file);
+      return await shareFile(this.client, file, (method, call) => this.retrying(method, call));
     } catch (error) {
       throw slackFailure('to attach a file', error);
     }
   }
 
   async usergroupMembers(usergroup: string): Promise<string[]> {
-    const result = await withRateLimitRetry(() => this.client.usergroups.users.list({ usergroup }));
+    const result = await this.retrying('usergroups.users.list', () => this.client.usergroups.users.list({ usergroup }));
     return result.users ?? [];
+  }
+
+  /** A Web API call with its 429s waited out, each retry counted for /metrics. */
+  private retrying<T>(method: string, call: () => Promise<T>): Promise<T> {
+    return withRateLimitRetry(call, undefined, undefined, () => this.metrics?.slackRetries.inc({ method, reason: 'rate_limited' }));
   }
 
   /** An update that can never be applied: say so with a new message carrying the latest text. */

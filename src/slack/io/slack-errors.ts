@@ -53,16 +53,18 @@ export function slackFailure(what: string, error: unknown): RecoverError {
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs a Web API call, waiting out 429s (Retry-After) up to `attempts` times. Used for posts,
- * which are few; updates go through the UpdateScheduler instead.
+ * Runs a Web API call, waiting out 429s (Retry-After) up to `attempts` times (`onRetry` before
+ * each wait: /metrics counts them). Used for posts, which are few; updates go through the
+ * UpdateScheduler instead.
  */
-export async function withRateLimitRetry<T>(call: () => Promise<T>, attempts = 4, wait: (ms: number) => Promise<void> = sleep): Promise<T> {
+export async function withRateLimitRetry<T>(call: () => Promise<T>, attempts = 4, wait: (ms: number) => Promise<void> = sleep, onRetry?: () => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (error) {
       const seconds = rateLimitSeconds(error);
       if (seconds === undefined || attempt >= attempts) throw error;
+      onRetry?.();
       await wait(Math.max(200, seconds * 1000));
     }
   }

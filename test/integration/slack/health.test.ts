@@ -17,7 +17,7 @@ import { freePort } from '../../../src/engine/local-cluster.js';
 import { runnerReadiness } from '../../../src/runner/health.js';
 import { APPLICATION_NAME } from '../../../src/engine/pg-client.js';
 import { until } from '../../support/until.js';
-import { approvedJob, INCIDENT, startHarness, textOf, type Harness } from './harness.js';
+import { approvedJob, INCIDENT, PRIVATE_INCIDENT, startHarness, textOf, type Harness } from './harness.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 
@@ -150,7 +150,7 @@ describe('health endpoints', () => {
     expect(metrics.text).toContain('# TYPE recover_jobs gauge');
   });
 
-  it('the bot\'s /metrics on RECOVER_HEALTH_PORT: jobs by command and state, step durations from job events, throughput, approvals waiting, RPO exposure, the Slack counters', async () => {
+  it('the bot\'s /metrics on RECOVER_HEALTH_PORT: jobs by command and state, step durations from job events, throughput, approvals waiting, RPO exposure, drills, the Slack counters', async () => {
     const healthPort = await freePort();
     const h = await harness({ env: { RECOVER_HEALTH_PORT: String(healthPort) } });
     const { job, statusTs } = await approvedJob(h);
@@ -159,6 +159,10 @@ describe('health endpoints', () => {
     await h.slack.transcript.waitFor(() => h.slack.transcript.thread(INCIDENT, statusTs).find((m) => /Restore base backup/.test(textOf(m))));
     await h.pool.query("INSERT INTO measured_rates (pool, job_id, phase, bytes, seconds, bytes_per_second, startup_seconds, tail_seconds) VALUES ('default', $1, 'replay-wal', 1000, 10, 100, 0, 0)", [job.id]);
     await h.pool.query("INSERT INTO rpo_alerts (pool, production, state, exposure_seconds) VALUES ('default', 'aiagent_prod', 'exposed', 1234)");
+    await h.pool.query("INSERT INTO restore_drills (pool, trigger, requested_at, ok, rto_seconds) VALUES ('default', 'schedule', now() - interval '1 hour', true, 654.5)");
+    // A private channel's name is asked of Slack (conversations.info): its first answer is a 429, waited out and retried.
+    h.slack.rateLimit('conversations.info', { count: 1, retryAfterSeconds: 0 });
+    await h.slack.slashCommand({ user: 'U0ALICE', channel: PRIVATE_INCIDENT, text: 'help' });
     await h.slack.slashCommand({ user: 'U0ALICE', channel: INCIDENT, text: 'pitr 2025-01-15T14:00:00+00:00' });
     const waiting = await h.runner.waitForRequest(2);
     await h.pool.query('UPDATE requests SET approval_requested_at = now() WHERE id = $1', [waiting.id]);
@@ -175,7 +179,13 @@ describe('health endpoints', () => {
     expect(valueOf(text, 'recover_rpo_exposure_seconds{pool="default",production="aiagent_prod",process="bot"}')).toBe(1234);
     expect(valueOf(text, 'recover_rpo_state{pool="default",production="aiagent_prod",state="exposed",process="bot"}')).toBe(1);
     expect(valueOf(text, 'recover_control_db_up{process="bot"}')).toBe(1);
-    for (const counter of ['recover_slack_api_retries_total', 'recover_slack_api_rate_limited_total']) expect(text).toContain(`# TYPE ${counter} counter`);
+    expect(valueOf(text, 'recover_drill_rto_seconds{pool="default",process="bot"}')).toBe(654.5);
+    expect(valueOf(text, 'recover_drill_last_success{pool="default",process="bot"}')).toBe(1);
+    const slack = await until('the 429 and its retry to be counted', async () => {
+      const answer = (await scrape(healthPort)).text;
+      return valueOf(answer, 'recover_slack_api_retries_total{method="conversations.info",reason="rate_limited",process="bot"}') === 1 ? answer : undefined;
+    }, 10_000);
+    expect(valueOf(slack, 'recover_slack_api_rate_limited_total{method="conversations.info",process="bot"}')).toBe(1);
     for (const secret of [h.config.slack.botToken!, h.config.slack.signingSecret!]) expect(text).not.toContain(secret);
   });
 

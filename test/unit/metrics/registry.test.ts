@@ -9,6 +9,10 @@ const FACTS: MetricsFacts = {
   approvalsWaiting: [],
   rates: [{ pool: 'default', phase: 'restore-base-backup', bytesPerSecond: 5e7 }],
   rpo: [{ pool: 'default', production: 'aiagent_prod', state: 'ok', exposureSeconds: null }],
+  drills: [
+    { pool: 'default', ok: false, finishedAt: 1_796_000_000, lastRtoSeconds: 754 },
+    { pool: 'fresh', ok: false, finishedAt: 1_796_000_100, lastRtoSeconds: null },
+  ],
 };
 
 /** Calls the /metrics answer with a stand-in response; its status and body. */
@@ -41,6 +45,24 @@ describe('createMetrics', () => {
     expect(body).not.toContain('recover_rpo_exposure_seconds{'); // none seen yet
     expect(body).toContain('recover_slack_api_rate_limited_total{method="chat.update",process="runner"} 1');
     expect((await scrape(b.answer)).body).not.toContain('recover_slack_api_rate_limited_total{');
+  });
+
+  it('drills: the newest one\'s result and time per pool, and the RTO of the newest that passed (none measured: no RTO series)', async () => {
+    const { body } = await scrape(createMetrics({ control: null as never, process: 'bot', read: async () => FACTS }).answer);
+    expect(body).toContain('recover_drill_rto_seconds{pool="default",process="bot"} 754');
+    expect(body).toContain('recover_drill_last_success{pool="default",process="bot"} 0');
+    expect(body).toContain('recover_drill_last_timestamp_seconds{pool="fresh",process="bot"} 1796000100');
+    expect(body).not.toContain('recover_drill_rto_seconds{pool="fresh"');
+  });
+
+  it.each([
+    [{ type: 'step.finished', at: '2026-12-07T00:00:00Z', step: 'replay-wal', seconds: 12 }, 1],
+    [{ type: 'step.started', at: '2026-12-07T00:00:00Z', step: 'replay-wal', title: 'Replay' }, 0],
+  ] as const)('observeEvent(%j) counts %i step', async (event, count) => {
+    const metrics = createMetrics({ control: null as never, process: 'runner', read: async () => FACTS });
+    metrics.observeEvent(event);
+    const { body } = await scrape(metrics.answer);
+    expect(body.includes('recover_step_duration_seconds_count{process="runner",step="replay-wal"} 1')).toBe(count === 1);
   });
 
   it.each([
