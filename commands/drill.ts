@@ -63,6 +63,11 @@ async function withControl<T>(config: Config, work: (db: Db | null) => Promise<T
 
 const objectiveOf = (config: Config) => ({ rtoSeconds: config.objectives.rtoSeconds, warnShare: config.drill.warnShare });
 
+/** The pool's newest drills, or null where there is no control DB to read them from (the CLI without RECOVER_CONTROL_URL). */
+export function readDrills(config: Config, limit: number): Promise<DrillRow[] | null> {
+  return withControl(config, async (db) => (db ? listDrills(db, config.pool, limit) : null));
+}
+
 async function history(config: Config, limit: number): Promise<DrillRow[]> {
   return withControl(config, async (db) => {
     if (!db) throw new RecoverError('CONFIG_INVALID', 'The drill history is kept in the control DB, and RECOVER_CONTROL_URL is not set.', { hint: 'Set RECOVER_CONTROL_URL (as the runners have it) to read it.' });

@@ -84,3 +84,29 @@ export function drillHistoryText(rows: readonly DrillRow[], objective: DrillObje
   const history = drillHistory(rows, objective);
   return [history.heading, ...history.lines, `Trend: ${history.trend}.`, ...history.warnings.map((w) => `:warning: ${w}.`)].join('\n');
 }
+
+/** What the drills measured, for the scenario guide: the median RTO of the newest passing drills. */
+export interface MeasuredRto {
+  medianSeconds: number;
+  /** How many drills the median is of. */
+  count: number;
+  /** When the newest of them was asked for. */
+  newestAt: Date;
+}
+
+/** The median RTO of the newest `last` drills that passed with a measured RTO (any order in), or null without one. */
+export function measuredRto(rows: ReadonlyArray<Pick<DrillRow, 'requestedAt' | 'ok' | 'rtoSeconds'>>, last = 5): MeasuredRto | null {
+  const passed = rows.filter((r) => r.ok && r.rtoSeconds !== null).sort((a, b) => b.requestedAt.getTime() - a.requestedAt.getTime()).slice(0, last);
+  if (passed.length === 0) return null;
+  const sorted = passed.map((r) => r.rtoSeconds!).sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const medianSeconds = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return { medianSeconds, count: passed.length, newestAt: passed[0]!.requestedAt };
+}
+
+/** The measured RTO in words (what `/recover scenarios` shows beside a restoring scenario). */
+export function measuredRtoText(measured: MeasuredRto | null): string {
+  if (!measured) return 'no drill measured yet (`/recover drill` measures one)';
+  const drills = measured.count === 1 ? 'the last drill' : `the last ${measured.count} drills`;
+  return `${formatSeconds(measured.medianSeconds)} measured by restore drills (median of ${drills}, newest ${measured.newestAt.toISOString().slice(0, 10)})`;
+}

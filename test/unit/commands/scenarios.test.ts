@@ -6,6 +6,7 @@ import { helpMessage } from '../../../src/slack/views/help.js';
 import { COMMANDS } from '../../../commands/index.js';
 import { forSurface } from '../../../commands/surface.js';
 import type { Catalog } from '../../../src/catalog/catalog.js';
+import type { DrillRow } from '../../../src/control/drills.js';
 
 describe('matchScenario', () => {
   it.each([
@@ -61,6 +62,20 @@ describe('scenarios report', () => {
     const plan = scenarios.plan!(args, { catalog, rtoObjectiveSeconds: 7200, now: new Date(), production: { name: 'p' }, requestId: 'r' });
     expect(plan.summary).toBe('Likely: a table dropped or truncated → /recover table <table> --at <time before the mistake>');
     expect(Object.keys(plan.facts)[0]).toBe('LIKELY: a table dropped or truncated');
+  });
+  it('beside the estimate, the RTO the drills measured, for the scenarios that restore; or that none did yet', () => {
+    const drills = [
+      { requestedAt: new Date('2026-12-01T03:00:00Z'), ok: true, rtoSeconds: 600 },
+      { requestedAt: new Date('2026-12-02T03:00:00Z'), ok: true, rtoSeconds: 800 },
+    ] as DrillRow[];
+    const report = scenariosReport({}, { catalog, rtoObjectiveSeconds: 7200, drills });
+    const measured = '11 min 40 s measured by restore drills (median of the last 2 drills, newest 2026-12-02)';
+    expect(report.scenarios.filter((s) => s.measured === measured).map((s) => s.key).sort()).toEqual(['corruption', 'database', 'ransomware', 'row', 'table']);
+    expect(report.scenarios.find((s) => s.key === 'disk')!.measured).toBeNull();
+    expect(scenariosText(report)).toContain(`\n    drills: ${measured}`);
+    const plan = scenarios.plan!({}, { catalog, rtoObjectiveSeconds: 7200, drills, now: new Date(), production: { name: 'p' }, requestId: 'r' });
+    expect(plan.facts['rows deleted or changed by mistake']).toContain(`; ${measured}`);
+    expect(scenariosReport({}, { catalog, rtoObjectiveSeconds: 7200 }).scenarios.find((s) => s.key === 'table')!.measured).toBe('no drill measured yet (`/recover drill` measures one)');
   });
   it('no backup: says so instead of a number', () => {
     const report = scenariosReport({}, { catalog: { ...catalog, backups: [] }, rtoObjectiveSeconds: 7200 });

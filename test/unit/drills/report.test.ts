@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DrillRow } from '../../../src/control/drills.js';
 import { loadConfig } from '../../../src/config.js';
-import { drillHistoryText, drillNoticeText, drillTrend, drillWarning, formatSeconds } from '../../../src/drills/report.js';
+import { drillHistoryText, drillNoticeText, drillTrend, drillWarning, formatSeconds, measuredRto, measuredRtoText } from '../../../src/drills/report.js';
 import { configuredDrillSchedule } from '../../../src/runner/drill-schedule.js';
 
 const objective = { rtoSeconds: 7200, warnShare: 0.5 };
@@ -87,5 +87,21 @@ describe('configuredDrillSchedule', () => {
 
   it('refuses a schedule it cannot read, naming the variable', () => {
     expect(() => loadConfig({ RECOVER_DRILL_SCHEDULE: '61 * * * *' })).toThrow(/RECOVER_DRILL_SCHEDULE/);
+  });
+});
+
+describe('measuredRto (the scenario guide\'s expected RTO from the drills)', () => {
+  const d = (day: number, ok: boolean, rtoSeconds: number | null) => ({ requestedAt: new Date(Date.UTC(2026, 11, day, 3)), ok, rtoSeconds });
+  it.each([
+    ['no drills', [], 5, null, 'no drill measured yet (`/recover drill` measures one)'],
+    ['only failed ones', [d(1, false, null)], 5, null, 'no drill measured yet (`/recover drill` measures one)'],
+    ['one', [d(2, true, 754)], 5, { medianSeconds: 754, count: 1, newestAt: d(2, true, 0).requestedAt }, '12 min 34 s measured by restore drills (median of the last drill, newest 2026-12-02)'],
+    ['odd count, in any order, failures skipped', [d(1, true, 600), d(4, true, 900), d(3, false, null), d(2, true, 300)], 5, { medianSeconds: 600, count: 3, newestAt: d(4, true, 0).requestedAt }, '10 min 0 s measured by restore drills (median of the last 3 drills, newest 2026-12-04)'],
+    ['even count: the mean of the middle two', [d(1, true, 600), d(2, true, 1200)], 5, { medianSeconds: 900, count: 2, newestAt: d(2, true, 0).requestedAt }, '15 min 0 s measured by restore drills (median of the last 2 drills, newest 2026-12-02)'],
+    ['only the newest `last` count', [d(1, true, 9000), d(2, true, 60), d(3, true, 120)], 2, { medianSeconds: 90, count: 2, newestAt: d(3, true, 0).requestedAt }, '1 min 30 s measured by restore drills (median of the last 2 drills, newest 2026-12-03)'],
+  ])('%s', (_name, rows, last, expected, text) => {
+    const measured = measuredRto(rows, last);
+    expect(measured).toEqual(expected);
+    expect(measuredRtoText(measured)).toBe(text);
   });
 });
