@@ -9,6 +9,7 @@ import { database } from './database.js';
 import { disk } from './disk/index.js';
 import { drill } from './drill.js';
 import { dump } from './dump/index.js';
+import { dumpall } from './dumpall/index.js';
 import { failback } from './failback/index.js';
 import { failover } from './failover/index.js';
 import { georestore } from './georestore/index.js';
@@ -25,7 +26,7 @@ import { table } from './table.js';
 import type { RecoverCommand } from './types.js';
 import { verify } from './verify.js';
 
-export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, dump, crash, jobs, status, cancel, preflight, disk, scenarios, failover, switchover, failback, georestore, drill];
+export const COMMANDS: readonly RecoverCommand[] = [help, pitr, backups, verify, locate, rows, table, database, dump, dumpall, crash, jobs, status, cancel, preflight, disk, scenarios, failover, switchover, failback, georestore, drill];
 
 export function findCommand(name: string): RecoverCommand | undefined {
   return COMMANDS.find((command) => command.name === name);

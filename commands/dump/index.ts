@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { listDumps } from '../../src/engine/dumps/list.js';
 import { pickDump, type DumpEntry } from '../../src/engine/dumps/manifest.js';
+import { DEFAULT_LEVERS, loadRuns } from '../../src/engine/dumps/load.js';
 import { restoreDump, type DumpRestored } from '../../src/engine/dumps/restore.js';
 import { sourceConnection } from '../../src/engine/dumps/take.js';
 import { databaseNamesSql } from '../../src/engine/database/sql.js';
@@ -27,7 +28,7 @@ export interface DumpCommandFacts {
   dumps: readonly DumpEntry[];
 }
 
-/** Per post-data session (jobs of them at once); production's own setting is not changed. */
+/** Per restore session (jobs of them at once); production's own setting is not changed. */
 export const POST_DATA_MAINTENANCE_MB = 512;
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/);
@@ -48,8 +49,8 @@ const STEPS = [
   { kind: 'download', title: 'Download the dump and check every file\'s sha256', destructive: false },
   { kind: 'create-database', title: 'Create the new database on production (template0, the dump\'s encoding and locale)', destructive: false },
   { kind: 'restore-schema', title: 'Restore the schema (pg_restore --section=pre-data)', destructive: false },
-  { kind: 'restore-data', title: 'Load the rows (--section=data -j N)', destructive: false },
-  { kind: 'restore-indexes', title: 'Indexes, constraints, foreign keys (--section=post-data -j N)', destructive: false },
+  { kind: 'restore-data', title: 'Load the rows, and each table\'s indexes and constraints once its rows are in (-j N)', destructive: false },
+  { kind: 'restore-indexes', title: 'Indexes, constraints, foreign keys (--section=post-data -j N), when not built with the rows', destructive: false },
   { kind: 'analyze', title: 'ANALYZE the new database', destructive: false },
   { kind: 'verify', title: 'Verify: integrity checks, row counts against the dump', destructive: false },
 ] as const;
@@ -106,9 +107,7 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
       steps: [
         step('download', { title: `Download ${manifest.files.length} files (${mb(manifest.dumpBytes)}) and check each sha256 against the manifest; a mismatch stops before anything is created` }),
         step('create-database', { title: `Create ${newName} on production (template0, ${manifest.encoding}, ${manifest.collate}, owner ${args.noOwner ? 'the restoring role' : manifest.owner})` }),
-        step('restore-schema', { title: `Restore the schema into ${newName} (pg_restore --section=pre-data: tables without indexes or constraints)` }),
-        step('restore-data', { title: `Load the rows (pg_restore --section=data -j ${args.jobs})` }),
-        step('restore-indexes', { title: `Indexes, constraints, foreign keys (--section=post-data -j ${args.jobs}, maintenance_work_mem ${memory} MB per session)` }),
+        ...loadRuns({ dbname: newName, jobs: args.jobs, maintenanceWorkMemMb: memory }, DEFAULT_LEVERS).map((run) => step(run.kind, { title: run.title })),
         step('analyze', { title: `ANALYZE ${newName}` }),
         step('verify', { title: `Verify ${newName}: integrity checks, row count of every table (${manifest.tables.length}) against the counts taken in the dump's snapshot` }),
       ],

@@ -23,18 +23,19 @@ export function pgDumpallGlobalsArgs(bin: string, conn: ConnectionParams, outFil
 export type RestoreSection = 'pre-data' | 'data' | 'post-data';
 
 /**
- * One section of a directory dump into an existing database. pre-data runs in one job (it is
- * DDL in dependency order, fast); data and post-data with `jobs`. The first error stops it.
- * `noOwner`: objects belong to the restoring role and no grants are restored (--no-owner
- * --no-acl), only when asked, since a copy without the application's grants cannot replace it.
+ * Sections of a directory dump into an existing database. pre-data alone runs in one job (it is
+ * DDL in dependency order, fast); anything with data or post-data with `jobs`. The first error
+ * stops it. `noOwner`: objects belong to the restoring role and no grants are restored
+ * (--no-owner --no-acl), only when asked, since a copy without the application's grants cannot replace it.
  */
-export function pgRestoreSectionArgs(bin: string, conn: ConnectionParams & { dbname: string }, dumpDir: string, section: RestoreSection, jobs: number, noOwner: boolean): [string, string[]] {
+export function pgRestoreSectionArgs(bin: string, conn: ConnectionParams & { dbname: string }, dumpDir: string, sections: RestoreSection | readonly RestoreSection[], jobs: number, noOwner: boolean): [string, string[]] {
+  const list = typeof sections === 'string' ? [sections] : sections;
   return [
     join(bin, 'pg_restore'),
     [
       ...connectionArgs(conn),
-      '--section', section,
-      ...(section === 'pre-data' ? [] : ['--jobs', String(jobs)]),
+      ...list.flatMap((section) => ['--section', section]),
+      ...(list.every((section) => section === 'pre-data') ? [] : ['--jobs', String(jobs)]),
       ...(noOwner ? ['--no-owner', '--no-acl'] : []),
       '--exit-on-error', '--no-password',
       dumpDir,
@@ -48,12 +49,13 @@ export function pgRestoreListArgs(bin: string, dumpDir: string): [string, string
 }
 
 /**
- * PGOPTIONS for the post-data section's sessions: index builds and constraint checks sort in
- * memory up to maintenance_work_mem each (jobs of them at once), and use parallel workers.
- * For these sessions only; production's settings are not changed.
+ * PGOPTIONS for a restore's sessions (only them; production's settings are not changed): index
+ * builds and constraint checks sort in memory up to maintenance_work_mem each (jobs of them at
+ * once) with parallel workers; commits do not wait for their WAL flush (synchronous_commit=off:
+ * a crash can lose only the last commits of this unfinished new database, never corrupt it).
  */
-export function postDataPgOptions(maintenanceWorkMemMb: number, parallelWorkers: number): string {
-  return `-c maintenance_work_mem=${maintenanceWorkMemMb}MB -c max_parallel_maintenance_workers=${parallelWorkers}`;
+export function restoreSessionPgOptions(maintenanceWorkMemMb: number, parallelWorkers: number): string {
+  return `-c maintenance_work_mem=${maintenanceWorkMemMb}MB -c max_parallel_maintenance_workers=${parallelWorkers} -c synchronous_commit=off`;
 }
 
 /** TABLE DATA entries of a `pg_restore -l` listing: every table whose rows the dump holds, named as verify.ts's listTables names them (`table` in public, else `schema.table`). */

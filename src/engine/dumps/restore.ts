@@ -13,14 +13,10 @@
  * Steps: download, create-database, restore-schema, restore-data, restore-indexes, analyze, verify.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config.js';
 import { RecoverError } from '../../errors.js';
-import { hashingCounter } from '../../util/streams.js';
 import { pgClientConfig } from '../../util/connection-url.js';
-import { runBounded } from '../backup-parts/bounded.js';
 import { nowIso, type EngineContext } from '../context.js';
 import { integrityFor, readDatabaseFacts } from '../database/copy.js';
 import type { CopyRecords } from '../database/copy-records.js';
@@ -32,8 +28,9 @@ import { withTargetClient } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
-import { pgRestoreListArgs, pgRestoreSectionArgs, postDataPgOptions, tableDataEntries } from './args.js';
-import { dumpDirectory, type DumpFile, type DumpManifest } from './manifest.js';
+import { loadDump } from './load.js';
+import { downloadDump } from './download.js';
+import type { DumpManifest } from './manifest.js';
 import { sourceConnection } from './take.js';
 
 export type DumpRestoreConfig = Pick<Config, 'pg' | 'source' | 'restoreRoot' | 'recoveryTimeoutSeconds' | 'verifyTables' | 'verifyConfigFile'>;
@@ -63,11 +60,6 @@ export interface DumpRestored {
 
 /** The copy's description in its record and marker: which dump, and what its snapshot holds. */
 export const dumpTargetText = (manifest: DumpManifest) => `dump ${manifest.database}/${manifest.stamp} (snapshot ${manifest.snapshot.time}, every commit before LSN ${manifest.snapshot.lsn})`;
-
-/** Files whose downloaded bytes are not the manifest's (pure). */
-export function mismatchedFiles(expected: readonly DumpFile[], got: ReadonlyMap<string, { bytes: number; sha256: string }>): string[] {
-  return expected.filter((file) => got.get(file.name)?.sha256 !== file.sha256 || got.get(file.name)?.bytes !== file.bytes).map((file) => file.name);
-}
 
 /** The row counts of the copy against the dump's (pure): a check in the integrity report's words. */
 export function rowCountCheck(newName: string, dumpCounts: DumpManifest['tables'], copyCounts: ReadonlyMap<string, number>) {
@@ -115,23 +107,7 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
     await requireTargetDatabases(production, [manifest.database, newName], 'database');
     const finishDownload = step(ctx, 'download', `Download dump ${manifest.database}/${manifest.stamp} and check every file's sha256`);
     await makeOwnedDir(config.restoreRoot, owner);
-    await makeOwnedDir(work, owner);
-    await makeOwnedDir(join(work, 'files'), owner);
-    const got = new Map<string, { bytes: number; sha256: string }>();
-    const prefix = dumpDirectory(manifest.database, manifest.stamp);
-    await runBounded(manifest.files, Math.max(2, jobs), ctx.signal, async (file, _index, signal) => {
-      const counter = hashingCounter(() => undefined, Number.MAX_SAFE_INTEGER);
-      await pipeline(await ctx.storage.dumps.getStream(`${prefix}${file.name}`, signal), counter.stream, createWriteStream(join(work, file.name), { mode: 0o644 }), { signal });
-      got.set(file.name, { bytes: counter.bytes(), sha256: counter.sha256() });
-    });
-    const bad = mismatchedFiles(manifest.files, got);
-    if (bad.length > 0) {
-      throw new RecoverError('BACKUP_CORRUPT', `Dump ${manifest.database}/${manifest.stamp} is damaged: ${bad.join(', ')} ${bad.length === 1 ? 'does' : 'do'} not match the sha256 in its manifest. Nothing was created.`, {
-        hint: `Restore an older dump (/recover dump ${manifest.database} --from <stamp>; recover backups lists them), or /recover database ${manifest.database} --at <time> from the base backups.`,
-      });
-    }
-    // The table of contents names every table whose rows the dump holds: each must have a count taken at dump time.
-    const tocTables = tableDataEntries((await run(...pgRestoreListArgs(config.pg.bin, join(work, 'files')))).stdout);
+    const { dumpDir, tocTables } = await downloadDump(ctx, manifest, work, owner, jobs, { bin: config.pg.bin, run });
     seconds.download = finishDownload(`${manifest.files.length} files, ${(manifest.dumpBytes / 1e6).toFixed(1)} MB, every sha256 matches`);
 
     const finishCreate = step(ctx, 'create-database', `Create ${newName} on production (template0, ${manifest.encoding}, ${manifest.collate})`);
@@ -152,15 +128,8 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
     const createdOid = toDatabaseFacts((await withTargetClient(production, (client) => client.query(databaseFactsSql, [newName]))).rows[0]).oid;
     seconds['create-database'] = finishCreate(`owner ${request.noOwner ? 'the restoring role' : manifest.owner}, encoding ${manifest.encoding}, collate ${manifest.collate}`);
 
-    const dumpDir = join(work, 'files');
-    const section = async (kind: string, title: string, which: 'pre-data' | 'data' | 'post-data', env: Record<string, string> = {}) => {
-      const finish = step(ctx, kind, title);
-      await run(...pgRestoreSectionArgs(config.pg.bin, conn, dumpDir, which, jobs, request.noOwner), env);
-      seconds[kind] = finish();
-    };
-    await section('restore-schema', `Restore the schema into ${newName} (pre-data: tables, types, functions; no indexes yet)`, 'pre-data');
-    await section('restore-data', `Load the rows (data, pg_restore -j ${jobs})`, 'data');
-    await section('restore-indexes', `Build indexes and add constraints and foreign keys (post-data, -j ${jobs}, maintenance_work_mem ${request.maintenanceWorkMemMb} MB)`, 'post-data', { PGOPTIONS: postDataPgOptions(request.maintenanceWorkMemMb, Math.max(1, Math.min(jobs, 4))) });
+    const load = { bin: config.pg.bin, conn, dumpDir, jobs, noOwner: request.noOwner, maintenanceWorkMemMb: request.maintenanceWorkMemMb };
+    Object.assign(seconds, await loadDump((file, args, env) => run(file, args, env), (kind, title) => step(ctx, kind, title), load));
     await withTargetClient(production, async (client) => {
       for (const setting of manifest.settings) {
         const sql = alterDatabaseSetSql(newName, setting);

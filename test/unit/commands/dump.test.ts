@@ -50,10 +50,11 @@ describe('plan', () => {
     const plan = dump.plan!(parseDump(['app', '--jobs', '3']), facts());
     expect(plan.risk).toBe('side-copy');
     expect(dump.confirmation(parseDump(['app']), { production: { name: 'aiagent_prod' } })).toBeNull();
-    expect(plan.steps.map((s) => s.kind)).toEqual(['download', 'create-database', 'restore-schema', 'restore-data', 'restore-indexes', 'analyze', 'verify']);
+    // Data and post-data in one pg_restore (engine/dumps/load.ts): no separate index step.
+    expect(plan.steps.map((s) => s.kind)).toEqual(['download', 'create-database', 'restore-schema', 'restore-data', 'analyze', 'verify']);
     expect(plan.steps.some((s) => s.destructive)).toBe(false);
     expect(plan.params).toEqual({ database: 'app', stamp: '20261206232400', newName: 'app_restored_20261206232400', jobs: 3, noOwner: false, maintenanceWorkMemMb: POST_DATA_MAINTENANCE_MB, files: 2, dumpBytes: 1200 });
-    expect(plan.steps[4]!.title).toContain('-j 3, maintenance_work_mem 512 MB');
+    expect(plan.steps[3]!.title).toContain('pg_restore -j 3, largest tables first, maintenance_work_mem 512 MB');
     expect(plan.facts).toMatchObject({ Then: '/recover database app --swap app_restored_20261206232400' });
     expect(String(plan.facts!.Owners)).toContain('app_owner, app_reader');
     expect(dump.paramsSchema!.parse(plan.params)).toEqual(plan.params);

@@ -1,6 +1,7 @@
 /** Logical dumps' argument lists and the TOC reader (engine/dumps/args.ts), as tables. */
 import { describe, expect, test } from 'vitest';
-import { pgDumpallGlobalsArgs, pgDumpArgs, pgRestoreListArgs, pgRestoreSectionArgs, postDataPgOptions, tableDataEntries } from '../../../../src/engine/dumps/args.js';
+import { DEFAULT_LEVERS, loadRuns } from '../../../../src/engine/dumps/load.js';
+import { pgDumpallGlobalsArgs, pgDumpArgs, pgRestoreListArgs, pgRestoreSectionArgs, restoreSessionPgOptions, tableDataEntries } from '../../../../src/engine/dumps/args.js';
 
 const bin = '/usr/lib/postgresql/15/bin';
 const conn = { host: '/run/pg', port: 5432, user: 'recover' };
@@ -24,6 +25,7 @@ describe('pg_restore by section', () => {
     ['data', 4, false, ['--section', 'data', '--jobs', '4', '--exit-on-error', '--no-password']],
     ['post-data', 2, false, ['--section', 'post-data', '--jobs', '2', '--exit-on-error', '--no-password']],
     ['data', 3, true, ['--section', 'data', '--jobs', '3', '--no-owner', '--no-acl', '--exit-on-error', '--no-password']],
+    [['data', 'post-data'], 2, false, ['--section', 'data', '--section', 'post-data', '--jobs', '2', '--exit-on-error', '--no-password']],
   ] as const)('%s -j %i no-owner=%s', (section, jobs, noOwner, words) => {
     expect(pgRestoreSectionArgs(bin, { ...conn, dbname: 'app_back' }, '/w/files', section, jobs, noOwner)).toEqual([`${bin}/pg_restore`, [...connWords, '--dbname', 'app_back', ...words, '/w/files']]);
   });
@@ -31,10 +33,10 @@ describe('pg_restore by section', () => {
     expect(pgRestoreListArgs(bin, '/w/files')).toEqual([`${bin}/pg_restore`, ['--list', '/w/files']]);
   });
   test.each([
-    [512, 2, '-c maintenance_work_mem=512MB -c max_parallel_maintenance_workers=2'],
-    [1024, 1, '-c maintenance_work_mem=1024MB -c max_parallel_maintenance_workers=1'],
-  ])('PGOPTIONS for post-data: %i MB, %i workers', (mb, workers, text) => {
-    expect(postDataPgOptions(mb, workers)).toBe(text);
+    [512, 2, '-c maintenance_work_mem=512MB -c max_parallel_maintenance_workers=2 -c synchronous_commit=off'],
+    [1024, 1, '-c maintenance_work_mem=1024MB -c max_parallel_maintenance_workers=1 -c synchronous_commit=off'],
+  ])('PGOPTIONS for the restore sessions: %i MB, %i workers', (mb, workers, text) => {
+    expect(restoreSessionPgOptions(mb, workers)).toBe(text);
   });
 });
 
@@ -49,4 +51,19 @@ test('TABLE DATA entries of a pg_restore -l listing, named as listTables names t
     '3200; 2606 16395 CONSTRAINT public customers customers_pkey postgres',
   ].join('\n');
   expect(tableDataEntries(listing)).toEqual(['customers', 'sales.orders']);
+});
+
+describe('the load runs (engine/dumps/load.ts)', () => {
+  const request = { dbname: 'app_back', jobs: 2, maintenanceWorkMemMb: 512 };
+  const options = '-c maintenance_work_mem=512MB -c max_parallel_maintenance_workers=2 -c synchronous_commit=off';
+  test.each([
+    [{ pipelined: true, sessionSettings: true }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data', 'post-data'], options]]],
+    [{ pipelined: false, sessionSettings: true }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data'], options], ['restore-indexes', ['post-data'], options]]],
+    [{ pipelined: true, sessionSettings: false }, [['restore-schema', ['pre-data'], null], ['restore-data', ['data', 'post-data'], null]]],
+  ])('%o', (levers, runs) => {
+    expect(loadRuns(request, levers).map((run) => [run.kind, run.sections, run.pgOptions])).toEqual(runs);
+  });
+  test('the defaults are the levers that won in bench/dump.ts', () => {
+    expect(DEFAULT_LEVERS).toEqual({ pipelined: true, sessionSettings: true });
+  });
 });

@@ -2,7 +2,8 @@
 import { describe, expect, test } from 'vitest';
 import { dumpManifestSchema, dumpStamp, LSN_MEANING, parseManifestKey, pickDump, type DumpEntry } from '../../../../src/engine/dumps/manifest.js';
 import { manifestFor } from '../../../support/dump-manifest-fixture.js';
-import { mismatchedFiles, rowCountCheck } from '../../../../src/engine/dumps/restore.js';
+import { mismatchedFiles } from '../../../../src/engine/dumps/download.js';
+import { rowCountCheck } from '../../../../src/engine/dumps/restore.js';
 
 const sha = (c: string) => c.repeat(64);
 
