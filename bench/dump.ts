@@ -8,7 +8,8 @@
  * CHECKPOINT taken so no run pays for the previous one's dirty buffers. Variants alternate within
  * each round, reversed every other round (the machine is shared); medians. Never asserts.
  * Other variants measure one lever at a time: `sections` (ours with pre-data / data / post-data
- * barriers instead of one pipelined pass), `nosettings` (ours without the session settings).
+ * barriers instead of one pipelined pass), `nosettings` (ours without the session settings), `walc`
+ * (ours with wal_compression=lz4 for its sessions).
  *
  *   npm run bench:dump -- [factor, default 1] [rounds, default 3] [variants, default ours,j1,jn] [statements]
  */
@@ -85,7 +86,7 @@ try {
   const dumpMb = Number((await exec.run('du', ['-sm', dumpDir])).stdout.split('\t')[0]);
   log(`dump is ${dumpMb} MB`);
 
-  const levers: Record<string, LoadLevers> = { ours: DEFAULT_LEVERS, sections: { ...DEFAULT_LEVERS, pipelined: false }, nosettings: { ...DEFAULT_LEVERS, sessionSettings: false } };
+  const levers: Record<string, LoadLevers> = { ours: DEFAULT_LEVERS, sections: { ...DEFAULT_LEVERS, pipelined: false }, nosettings: { ...DEFAULT_LEVERS, sessionSettings: false }, walc: { ...DEFAULT_LEVERS, walCompression: true } };
   const restore = async (variant: string, target: string) => {
     if (variant === 'j1' || variant === 'jn') {
       const [file, args] = pgRestoreDirectoryArgs(BIN, { ...conn, dbname: target }, dumpDir, variant === 'j1' ? 1 : CORES);

@@ -4,7 +4,7 @@
  * one statement per line; a role or tablespace the target already has is left exactly as it is
  * there (its CREATE, ALTER and COMMENT lines are dropped: no password or attribute of an existing
  * role is ever changed), so only what is missing is created. Memberships are granted again
- * (GRANT of an existing membership is a no-op).
+ * (GRANT of an existing membership is a no-op). psql's meta-commands are left out.
  */
 
 const IDENT = String.raw`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;
@@ -46,7 +46,8 @@ export function globalsStatements(sql: string, existing: { roles: ReadonlySet<st
   const statements: string[] = [];
   let pending = '';
   for (const line of sql.split('\n')) {
-    if (pending === '' && (line.trim() === '' || line.startsWith('--'))) continue;
+    // psql's meta-commands (`\restrict <key>` … `\unrestrict <key>` around the script since 15.14) are for psql, not the server.
+    if (pending === '' && (line.trim() === '' || line.startsWith('--') || line.startsWith('\\'))) continue;
     // A statement whose value holds a newline (a comment's text) goes on until a line ends it.
     pending = pending === '' ? line : `${pending}\n${line}`;
     if (!line.endsWith(';')) continue;

@@ -19,9 +19,11 @@ import { pgRestoreSectionArgs, restoreSessionPgOptions, type RestoreSection } fr
 export interface LoadLevers {
   pipelined: boolean;
   sessionSettings: boolean;
+  /** wal_compression=lz4 for the sessions too: index builds WAL-log every page they write as a full image. */
+  walCompression: boolean;
 }
 
-export const DEFAULT_LEVERS: LoadLevers = { pipelined: true, sessionSettings: true };
+export const DEFAULT_LEVERS: LoadLevers = { pipelined: true, sessionSettings: true, walCompression: false };
 
 export interface LoadRequest {
   bin: string;
@@ -41,7 +43,8 @@ export type PhaseStarter = (kind: 'restore-schema' | 'restore-data' | 'restore-i
 export function loadRuns(request: Pick<LoadRequest, 'jobs' | 'maintenanceWorkMemMb'> & { dbname: string }, levers: LoadLevers): { kind: 'restore-schema' | 'restore-data' | 'restore-indexes'; title: string; sections: RestoreSection[]; pgOptions: string | null }[] {
   const { jobs } = request;
   const parallel = Math.max(1, Math.min(jobs, 4));
-  const options = levers.sessionSettings ? restoreSessionPgOptions(request.maintenanceWorkMemMb, parallel) : null;
+  const settings = levers.sessionSettings ? restoreSessionPgOptions(request.maintenanceWorkMemMb, parallel) : null;
+  const options = levers.walCompression ? `${settings ?? ''} -c wal_compression=lz4`.trim() : settings;
   const schema = { kind: 'restore-schema' as const, title: `Restore the schema into ${request.dbname} (pre-data: tables, types, functions; no indexes yet)`, sections: ['pre-data' as const], pgOptions: options };
   if (levers.pipelined) {
     return [

@@ -3,7 +3,7 @@
  * keys, indexes, a sequence, a comment, a grant) into the dumps container with its manifest;
  * `backups` lists it; app is then damaged; `dump app --as app_back` restores it as a new
  * database whose every table has the original's rows exactly (hash of each table's rows),
- * with its indexes, foreign keys, sequence, comment and grant; the same name again is refused;
+ * with its indexes, foreign keys, every sequence's state, table and column comments, grant and large objects; the same name again is refused;
  * `dump app --no-owner` makes app_restored_<stamp> (no grants), which `database app --swap` puts in place;
  * a role the dump names missing on production is refused before anything is created;
  * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created.
@@ -25,12 +25,15 @@ const cli = async (...args: string[]) => {
   return { ...out, json: JSON.parse(out.stdout.trim().split('\n').at(-1) ?? '{}') };
 };
 const databases = async () => (await q(`SELECT datname FROM pg_database WHERE datname LIKE 'app%' ORDER BY 1`)).map((row) => row.datname as string);
-/** What a restore must carry besides rows: indexes, constraints (FKs), the sequence, comments and grants. */
+/** What a restore must carry besides rows: indexes, constraints (FKs), every sequence's state, comments, grants, large objects. */
 const shape = (db: string) => q(`SELECT
     (SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public') AS indexes,
     (SELECT string_agg(conname || ':' || contype::text, ',' ORDER BY conname) FROM pg_constraint WHERE connamespace = 'public'::regnamespace) AS constraints,
     (SELECT last_value FROM customers_id_seq)::text AS seq,
+    (SELECT last_value || ':' || is_called FROM invoice_no) AS invoice_no,
     obj_description('customers'::regclass) AS comment,
+    col_description('orders'::regclass, 4) AS column_comment,
+    (SELECT string_agg(oid::text || ':' || md5(lo_get(oid)), ',' ORDER BY oid) FROM pg_largeobject_metadata) AS large_objects,
     has_table_privilege('app_reader', 'orders', 'SELECT') AS granted,
     (SELECT tableowner FROM pg_tables WHERE tablename = 'orders') AS owner`, db);
 
@@ -43,6 +46,9 @@ beforeAll(async () => {
     CREATE INDEX orders_customer ON orders (customer_id);
     CREATE TABLE lines (order_id bigint REFERENCES orders(id) ON DELETE CASCADE, n int, sku text, PRIMARY KEY (order_id, n));
     COMMENT ON TABLE customers IS 'people who buy';
+    COMMENT ON COLUMN orders.note IS 'free text';
+    CREATE SEQUENCE invoice_no; SELECT setval('invoice_no', 777, false);
+    SELECT lo_from_bytea(0, convert_to(repeat('large object ' || g, 2000), 'UTF8')) FROM generate_series(1, 2) g;
     INSERT INTO customers (email, created) SELECT 'c' || g || '@example.net', '2025-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 2000) g;
     INSERT INTO orders SELECT g, 1 + g % 2000, g * 1.25, CASE WHEN g % 7 = 0 THEN NULL ELSE 'note ' || g END FROM generate_series(1, 6000) g;
     INSERT INTO lines SELECT 1 + g % 6000, g, 'sku-' || g FROM generate_series(1, 12000) g;
@@ -56,6 +62,8 @@ afterAll(async () => {
 test('dump-backup → damage → dump app --as app_back restores every row exactly; a flipped byte is refused, nothing created', async () => {
   const original = await hashes('app');
   const originalShape = await shape('app');
+  // What is compared is there to compare: two large objects, the sequence's state, the column comment.
+  expect(originalShape[0]).toMatchObject({ invoice_no: '777:false', column_comment: 'free text', large_objects: expect.stringMatching(/^\d+:[0-9a-f]{32},\d+:[0-9a-f]{32}$/) });
   const taken = await cli('dump-backup', '--jobs', '2');
   expect(taken.code, taken.stdout + taken.stderr).toBe(0);
   const [manifest] = taken.json.result as DumpManifest[];

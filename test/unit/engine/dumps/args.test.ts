@@ -57,13 +57,13 @@ describe('the load runs (engine/dumps/load.ts)', () => {
   const request = { dbname: 'app_back', jobs: 2, maintenanceWorkMemMb: 512 };
   const options = '-c maintenance_work_mem=512MB -c max_parallel_maintenance_workers=2 -c synchronous_commit=off';
   test.each([
-    [{ pipelined: true, sessionSettings: true }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data', 'post-data'], options]]],
-    [{ pipelined: false, sessionSettings: true }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data'], options], ['restore-indexes', ['post-data'], options]]],
-    [{ pipelined: true, sessionSettings: false }, [['restore-schema', ['pre-data'], null], ['restore-data', ['data', 'post-data'], null]]],
+    [{ pipelined: true, sessionSettings: true, walCompression: false }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data', 'post-data'], options]]],
+    [{ pipelined: false, sessionSettings: true, walCompression: false }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data'], options], ['restore-indexes', ['post-data'], options]]],
+    [{ pipelined: true, sessionSettings: false, walCompression: false }, [['restore-schema', ['pre-data'], null], ['restore-data', ['data', 'post-data'], null]]],
   ])('%o', (levers, runs) => {
     expect(loadRuns(request, levers).map((run) => [run.kind, run.sections, run.pgOptions])).toEqual(runs);
   });
   test('the defaults are the levers that won in bench/dump.ts', () => {
-    expect(DEFAULT_LEVERS).toEqual({ pipelined: true, sessionSettings: true });
+    expect(DEFAULT_LEVERS).toEqual({ pipelined: true, sessionSettings: true, walCompression: false });
   });
 });
