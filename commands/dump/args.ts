@@ -1,10 +1,11 @@
 /**
  * The words of `/recover dump …` and `recover dump …` (the same on both):
- *   dump <db> [--from <stamp>] [--as NAME] [--jobs N] [--no-owner]
+ *   dump <db> [--from <stamp>|<blob path>.dump] [--as NAME] [--jobs N] [--no-owner]
  * restores a stored logical dump of <db> (the newest, or the one taken at <stamp>) as a NEW
  * database on production: `<db>_restored_<stamp>` by default, or NAME; never over an existing one.
  */
 import { z } from 'zod';
+import { FOREIGN_DUMP_PATH } from '../../src/engine/dumps/foreign.js';
 import { RecoverError } from '../../src/errors.js';
 import { DATABASE_NAME_MAX } from '../database-args.js';
 import { commandLine, forSurface, type Surface } from '../surface.js';
@@ -14,15 +15,15 @@ const identifier = z.string().regex(new RegExp(`^[A-Za-z_][A-Za-z0-9_$]{0,${DATA
 
 export const dumpSchema = z.object({
   db: identifier,
-  /** The dump's stamp (UTC second, 14 digits); null: the newest. */
-  from: z.string().regex(/^\d{14}$/, 'a dump stamp: 14 digits, as recover backups lists them, e.g. 20250115142959').nullable(),
+  /** The dump's stamp (UTC second, 14 digits), or the blob path of a foreign `pg_dump -Fc` file in the dumps container; null: the newest. */
+  from: z.union([z.string().regex(/^\d{14}$/), z.string().regex(FOREIGN_DUMP_PATH)], { message: 'a dump stamp (14 digits, as recover backups lists them, e.g. 20250115142959) or the path of a .dump blob in the dumps container, e.g. legacy/app.dump' }).nullable(),
   as: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'a database name: letters, digits, _ or $, up to 63').nullable(),
   jobs: z.number().int().min(1).max(16),
   noOwner: z.boolean(),
 });
 export type DumpArgs = z.infer<typeof dumpSchema>;
 
-export const DUMP_USAGE = 'dump <db> [--from <stamp>] [--as NAME] [--jobs N] [--no-owner]';
+export const DUMP_USAGE = 'dump <db> [--from <stamp>|<blob path>.dump] [--as NAME] [--jobs N] [--no-owner]';
 export const DUMP_EXAMPLE = '/recover dump aiagent_prod --jobs 4';
 
 const VALUE_FLAGS = ['from', 'as', 'jobs'] as const;

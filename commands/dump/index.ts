@@ -7,7 +7,8 @@
  */
 import { z } from 'zod';
 import { listDumps } from '../../src/engine/dumps/list.js';
-import { pickDump, type DumpEntry } from '../../src/engine/dumps/manifest.js';
+import { dumpStamp, pickDump, type DumpEntry } from '../../src/engine/dumps/manifest.js';
+import { FOREIGN_DUMP_PATH, FOREIGN_UNVERIFIED, foreignManifest } from '../../src/engine/dumps/foreign.js';
 import { DEFAULT_LEVERS, loadRuns } from '../../src/engine/dumps/load.js';
 import { restoreDump, type DumpRestored } from '../../src/engine/dumps/restore.js';
 import { sourceConnection } from '../../src/engine/dumps/take.js';
@@ -26,7 +27,15 @@ export interface DumpCommandFacts {
   productionDatabases: readonly string[];
   /** The stored dumps of the database (complete or not). */
   dumps: readonly DumpEntry[];
+  /** --from <blob path>: the foreign dump's size, a stamp for its copy's name, and production's defaults the new database takes. */
+  foreign?: ForeignFacts | null;
 }
+
+const likeSchema = z.object({ encoding: z.string(), collate: z.string(), ctype: z.string(), provider: z.string(), icuLocale: z.string().nullable(), owner: z.string() });
+type ForeignFacts = { path: string; bytes: number; stamp: string; like: z.infer<typeof likeSchema> };
+
+/** Production's defaults for a database made from a foreign dump (the custom format records no locale) and the restoring role. */
+const foreignLikeSql = `SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype, datlocprovider::text AS provider, daticulocale AS "icuLocale", current_user::text AS owner FROM pg_database WHERE datname = 'template0'`;
 
 /** Per restore session (jobs of them at once); production's own setting is not changed. */
 export const POST_DATA_MAINTENANCE_MB = 512;
@@ -42,6 +51,8 @@ const paramsSchema = z.object({
   /** The dump approved: the job refuses one whose files changed since. */
   files: z.number().int().min(1),
   dumpBytes: z.number().int().nonnegative(),
+  /** A foreign dump (--from <blob path>): its path, and what its database is created like. */
+  foreign: z.object({ path: z.string().regex(FOREIGN_DUMP_PATH), like: likeSchema }).nullable().optional(),
 });
 type DumpParams = z.infer<typeof paramsSchema>;
 
@@ -59,7 +70,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** The plan's choices (pure): which dump and which new name, or why not. */
 export function chooseDump(args: DumpArgs, facts: DumpCommandFacts): { entry: DumpEntry & { manifest: NonNullable<DumpEntry['manifest']> }; newName: string } {
-  const entry = pickDump(facts.dumps, args.db, args.from);
+  const entry = facts.foreign ? { database: args.db, stamp: facts.foreign.stamp, manifest: foreignManifest(facts.foreign.path, args.db, facts.foreign.stamp, facts.foreign.like, facts.foreign.bytes), problem: null } : pickDump(facts.dumps, args.db, args.from);
   if (!entry) {
     const complete = facts.dumps.filter((dump) => dump.database === args.db && dump.manifest).map((dump) => dump.stamp);
     throw new RecoverError('NO_DUMP', args.from ? `There is no complete dump of ${args.db} taken at ${args.from}.` : `There is no complete dump of ${args.db} in storage.`, {
@@ -91,6 +102,12 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
     // Never a system database or a template, as the dump's database or as the new name (engine/targets).
     await requireTargetDatabases(production, [args.db, ...(args.as ? [args.as] : [])], 'database');
     const productionDatabases = await withTargetClient(production, async (client) => (await client.query(databaseNamesSql)).rows.map((row) => row.datname as string));
+    if (args.from && FOREIGN_DUMP_PATH.test(args.from)) {
+      const blob = await ctx.engine.storage.dumps.head(args.from);
+      if (!blob) throw new RecoverError('NO_DUMP', `There is no blob ${args.from} in the dumps container.`, { hint: 'Upload the pg_dump -Fc file there, or name a stored dump by its stamp (recover backups lists them).' });
+      const like = likeSchema.parse((await withTargetClient(production, (client) => client.query(foreignLikeSql))).rows[0]);
+      return { productionDatabases, dumps: [], foreign: { path: args.from, bytes: blob.size, stamp: dumpStamp(ctx.engine.clock.now()), like } };
+    }
     return { productionDatabases, dumps: await listDumps(ctx.engine.storage, args.db) };
   },
   plan(args, facts): Plan {
@@ -98,20 +115,27 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
     const { entry, newName } = chooseDump(args, facts);
     const manifest = entry.manifest;
     const memory = POST_DATA_MAINTENANCE_MB;
-    const params: DumpParams = { database: args.db, stamp: entry.stamp, newName, jobs: args.jobs, noOwner: args.noOwner, maintenanceWorkMemMb: memory, files: manifest.files.length, dumpBytes: manifest.dumpBytes };
+    const foreign = facts.foreign ?? null;
+    const params: DumpParams = { database: args.db, stamp: entry.stamp, newName, jobs: args.jobs, noOwner: args.noOwner, maintenanceWorkMemMb: memory, files: manifest.files.length, dumpBytes: manifest.dumpBytes, ...(foreign ? { foreign: { path: foreign.path, like: foreign.like } } : {}) };
     const swappable = newName === `${args.db}_restored_${entry.stamp}`;
     return {
       command: 'dump',
       summary: `Restore dump ${args.db}/${entry.stamp} as a new database ${newName} on production ${facts.production.name} (existing databases not changed)`,
       risk: 'side-copy',
       steps: [
-        step('download', { title: `Download ${manifest.files.length} files (${mb(manifest.dumpBytes)}) and check each sha256 against the manifest; a mismatch stops before anything is created` }),
+        step('download', { title: foreign ? `Download ${foreign.path} (${mb(foreign.bytes)}): it must start with PGDMP, be the custom format and pg_restore --list must read it, before anything is created` : `Download ${manifest.files.length} files (${mb(manifest.dumpBytes)}) and check each sha256 against the manifest; a mismatch stops before anything is created` }),
         step('create-database', { title: `Create ${newName} on production (template0, ${manifest.encoding}, ${manifest.collate}, owner ${args.noOwner ? 'the restoring role' : manifest.owner})` }),
         ...loadRuns({ dbname: newName, jobs: args.jobs, maintenanceWorkMemMb: memory }, DEFAULT_LEVERS).map((run) => step(run.kind, { title: run.title })),
         step('analyze', { title: `ANALYZE ${newName}` }),
-        step('verify', { title: `Verify ${newName}: integrity checks, row count of every table (${manifest.tables.length}) against the counts taken in the dump's snapshot` }),
+        step('verify', { title: foreign ? `Verify ${newName}: integrity checks, every table with data in the dump's table of contents present` : `Verify ${newName}: integrity checks, row count of every table (${manifest.tables.length}) against the counts taken in the dump's snapshot` }),
       ],
-      facts: {
+      facts: foreign ? {
+        Dump: `foreign dump ${foreign.path}: ${mb(foreign.bytes)}, no manifest`,
+        'Not verifiable': FOREIGN_UNVERIFIED,
+        'New database': `${newName} (template0, production's defaults: ${foreign.like.encoding}, ${foreign.like.collate}); no existing database is changed`,
+        Owners: args.noOwner ? '--no-owner: objects owned by the restoring role, NO grants restored (--no-owner --no-acl)' : 'kept, with grants: the roles owning its objects must exist on production, checked once its table of contents is read, before anything is created',
+        Then: swappable ? `/recover database ${args.db} --swap ${newName}` : `${newName} is not a ${args.db}_restored_<stamp> name: /recover database --swap does not take it`,
+      } : {
         Dump: `${args.db}/${entry.stamp}: ${mb(manifest.dumpBytes)} stored, database ${mb(manifest.databaseBytes)} when dumped, PostgreSQL ${manifest.serverVersion}`,
         Snapshot: `${manifest.snapshot.time}; every transaction in it committed before LSN ${manifest.snapshot.lsn}`,
         'New database': `${newName} (about ${mb(manifest.databaseBytes)}: disk space and I/O on production); no existing database is changed`,
@@ -127,6 +151,12 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
   paramsSchema,
   async run(ctx, params): Promise<DumpRestored> {
     if (!ctx.copies) throw new RecoverError('CONFIG_INVALID', 'This process keeps no record of the database copies it makes, which /recover dump needs.', { hint: 'Run it through the runner (Slack) or the recover CLI.' });
+    if (params.foreign) {
+      const blob = await ctx.engine.storage.dumps.head(params.foreign.path);
+      if (!blob || blob.size !== params.dumpBytes) throw new RecoverError('BACKUP_CORRUPT', `${params.foreign.path} is gone or changed since it was planned; nothing was created.`, { hint: `Plan again: /recover dump ${params.database} --from ${params.foreign.path}.` });
+      const manifest = foreignManifest(params.foreign.path, params.database, params.stamp, params.foreign.like, blob.size);
+      return restoreDump(ctx.engine, ctx.config, { manifest, foreign: { path: params.foreign.path }, newName: params.newName, jobs: params.jobs, noOwner: params.noOwner, maintenanceWorkMemMb: params.maintenanceWorkMemMb, production: ctx.config.productionName ?? 'production', records: ctx.copies });
+    }
     const entry = pickDump(await listDumps(ctx.engine.storage, params.database), params.database, params.stamp);
     if (!entry?.manifest || entry.manifest.files.length !== params.files || entry.manifest.dumpBytes !== params.dumpBytes) {
       throw new RecoverError('BACKUP_CORRUPT', `Dump ${params.database}/${params.stamp} is gone or changed since it was planned; nothing was created.`, { hint: `Plan again: /recover dump ${params.database}.` });

@@ -12,6 +12,7 @@ import { PRODUCTION_TARGET, readRunGlobals, resolveDumpallTarget } from '../../s
 import { parseGlobals, type Globals } from '../../src/engine/dumps/globals.js';
 import { listDumps } from '../../src/engine/dumps/list.js';
 import type { DumpManifest } from '../../src/engine/dumps/manifest.js';
+import { requireTargetDatabases } from '../../src/engine/targets/guard.js';
 import { RecoverError } from '../../src/errors.js';
 import type { Plan } from '../../src/types.js';
 import { POST_DATA_MAINTENANCE_MB } from '../dump/index.js';
@@ -71,6 +72,8 @@ export const dumpall: RecoverCommand<DumpallArgs, DumpallFacts, DumpallParams, D
     }
     const manifests = runManifests(await listDumps(ctx.engine.storage), args.stamp);
     const target = await resolveDumpallTarget(ctx.config, args.to);
+    // Never a system database or a template as a new name (engine/targets); checked again in the job.
+    await requireTargetDatabases({ ...target.connection, database: 'postgres' }, manifests.map((m) => restoredName(m.database, args.renameSuffix)), 'database');
     return { manifests, globals: parseGlobals(await readRunGlobals(ctx.engine.storage, manifests[0]!)), inventory: await readTargetInventory(target.connection) };
   },
   plan(args, facts): Plan {

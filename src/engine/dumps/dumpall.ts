@@ -22,6 +22,7 @@ import { ownerFor } from '../os-user.js';
 import type { ConnectionParams } from '../pg-args.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
+import { requireTargetDatabases } from '../targets/guard.js';
 import { verifyRestored } from '../verify.js';
 import { downloadDump, type DownloadedDump } from './download.js';
 import { globalsStatements, parseGlobals, statementHead, type Globals } from './globals.js';
@@ -126,6 +127,8 @@ export async function restoreDumpall(ctx: EngineContext, config: DumpallConfig, 
     seconds.download = finishDownload(`${manifests.length} dumps, ${(manifests.reduce((sum, m) => sum + m.dumpBytes, 0) / 1e6).toFixed(1)} MB, every sha256 matches`);
 
     const finishGlobals = step(ctx, 'globals', `Roles and tablespaces on ${target.name} (only those it lacks)`);
+    // Never a system database or a template as a new name (engine/targets), whatever the run holds.
+    await requireTargetDatabases({ ...target.connection, database: 'postgres' }, manifests.map((m) => restoredName(m.database, suffix)), 'database');
     const inventory = await readTargetInventory(target.connection);
     const refused = conflictError(dumpallConflicts(manifests.map((m) => m.database), globals, inventory, suffix), target.name, request.stamp);
     if (refused) throw refused;

@@ -30,6 +30,7 @@ import { requireTargetDatabases } from '../targets/guard.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { loadDump } from './load.js';
 import { downloadDump } from './download.js';
+import { downloadForeignDump, foreignCheck, FOREIGN_UNVERIFIED } from './foreign.js';
 import type { DumpManifest } from './manifest.js';
 import { sourceConnection } from './take.js';
 
@@ -44,6 +45,11 @@ export interface DumpRestoreRequest {
   maintenanceWorkMemMb: number;
   production: string;
   records: CopyRecords;
+  /**
+   * A foreign `pg_dump -Fc` blob (foreign.ts) instead of a stored dump: `manifest` then only
+   * carries what creating the database needs (foreignManifest), the checks are foreign.ts's.
+   */
+  foreign?: { path: string };
 }
 
 export interface DumpRestored {
@@ -90,7 +96,8 @@ export function tocCheck(tocTables: readonly string[], counted: DumpManifest['ta
 }
 
 export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig, request: DumpRestoreRequest): Promise<DumpRestored> {
-  const { manifest, newName, jobs } = request;
+  const { newName, jobs } = request;
+  let manifest = request.manifest;
   const source = sourceConnection(config);
   const production = pgClientConfig(source, 'postgres');
   const conn = { host: source.host, port: source.port, user: source.user, dbname: newName };
@@ -105,10 +112,21 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
   try {
     // Never a system database or a template as the source's name or the new one (engine/targets), checked again in the job.
     await requireTargetDatabases(production, [manifest.database, newName], 'database');
-    const finishDownload = step(ctx, 'download', `Download dump ${manifest.database}/${manifest.stamp} and check every file's sha256`);
+    const finishDownload = step(ctx, 'download', request.foreign ? `Download ${request.foreign.path} and check what a foreign dump allows` : `Download dump ${manifest.database}/${manifest.stamp} and check every file's sha256`);
     await makeOwnedDir(config.restoreRoot, owner);
-    const { dumpDir, tocTables } = await downloadDump(ctx, manifest, work, owner, jobs, { bin: config.pg.bin, run });
-    seconds.download = finishDownload(`${manifest.files.length} files, ${(manifest.dumpBytes / 1e6).toFixed(1)} MB, every sha256 matches`);
+    let dumpDir: string;
+    let tocTables: string[];
+    let targetText = dumpTargetText(manifest);
+    if (request.foreign) {
+      const got = await downloadForeignDump(ctx, request.foreign.path, work, owner, { bin: config.pg.bin, run });
+      manifest = { ...manifest, roles: got.owners, dumpBytes: got.bytes };
+      ({ file: dumpDir, tocTables } = got);
+      targetText = `foreign dump ${request.foreign.path} (sha256 ${got.sha256}, from PostgreSQL ${got.header.serverVersion ?? '?'})`;
+      seconds.download = finishDownload(`${(got.bytes / 1e6).toFixed(1)} MB, sha256 ${got.sha256}; PGDMP header and table of contents read (${tocTables.length} tables with data); not verified: ${FOREIGN_UNVERIFIED}`);
+    } else {
+      ({ dumpDir, tocTables } = await downloadDump(ctx, manifest, work, owner, jobs, { bin: config.pg.bin, run }));
+      seconds.download = finishDownload(`${manifest.files.length} files, ${(manifest.dumpBytes / 1e6).toFixed(1)} MB, every sha256 matches`);
+    }
 
     const finishCreate = step(ctx, 'create-database', `Create ${newName} on production (template0, ${manifest.encoding}, ${manifest.collate})`);
     await withTargetClient(production, async (client) => {
@@ -145,8 +163,8 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
     const finishVerify = step(ctx, 'verify', `Verify ${newName}: integrity checks, row counts against the dump`);
     const report = await verifyRestored(production, { databases: [newName], subject: `the copy ${newName} on production`, amcheck: 'existing', counts: 'exact', tables: config.verifyTables, ...(await integrityFor(config.verifyConfigFile, manifest.database, newName)) });
     const copyCounts = new Map((report.databases.find((entry) => entry.name === newName)?.tables ?? []).map((table) => [table.table, table.rows]));
-    const counted = rowCountCheck(newName, manifest.tables, copyCounts);
-    report.checks.push(counted.check, tocCheck(tocTables, manifest.tables));
+    const counted = request.foreign ? { tables: [], check: foreignCheck(tocTables, copyCounts) } : rowCountCheck(newName, manifest.tables, copyCounts);
+    report.checks.push(counted.check, ...(request.foreign ? [] : [tocCheck(tocTables, manifest.tables)]));
     report.ok = report.checks.every((check) => check.ok);
     ctx.events.emit({ type: 'integrity.report', at: nowIso(ctx.clock), report });
     const after = await readDatabaseFacts(production, newName);
@@ -155,7 +173,6 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
     }
     const verified = report.ok;
     const failedChecks = report.checks.filter((check) => !check.ok).map((check) => check.name);
-    const targetText = dumpTargetText(manifest);
     const record = await request.records.record({ production: request.production, database: manifest.database, restoredName: newName, restoredOid: createdOid, targetText, verified, failedChecks });
     if (verified) await withTargetClient(production, (client) => client.query(commentOnDatabaseSql(newName, copyMarker(manifest.database, targetText))));
     seconds.verify = finishVerify(`${verified ? `passed: ${counted.tables.length} tables, row counts equal to the dump's` : `FAILED: ${failedChecks.join(', ')}`}; recorded as copy ${record.copyId}`);

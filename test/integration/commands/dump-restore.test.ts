@@ -6,8 +6,12 @@
  * with its indexes, foreign keys, every sequence's state, table and column comments, grant and large objects; the same name again is refused;
  * `dump app --no-owner` makes app_restored_<stamp> (no grants), which `database app --swap` puts in place;
  * a role the dump names missing on production is refused before anything is created;
- * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created.
+ * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created;
+ * a foreign `pg_dump -Fc` blob (`--from legacy/app.dump`, no manifest) is restored row-exact, its
+ * report saying what could not be verified; a blob that is not a dump is refused, nothing created.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { dumpManifestSchema, type DumpManifest } from '../../../src/engine/dumps/manifest.js';
@@ -124,4 +128,19 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   expect([corrupt.code, corrupt.json.code]).toEqual([1, 'BACKUP_CORRUPT']);
   expect(corrupt.json.message).toContain(data.name);
   expect(await databases()).toEqual(before);
-}, 120_000);
+
+  // A foreign pg_dump -Fc file in the dumps container (no manifest): checked as far as it can be, restored, the gaps said.
+  const foreignFile = join(sandbox.root, 'app.dump');
+  await sandbox.exec.run(join(sandbox.config.pg.bin, 'pg_dump'), ['-Fc', '-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', '-f', foreignFile, 'app'], { asUser: 'postgres' });
+  await sandbox.storage.dumps.put('legacy/app.dump', await readFile(foreignFile));
+  const foreign = await cli('dump', 'app', '--from', 'legacy/app.dump', '--as', 'app_foreign');
+  expect(foreign.code, foreign.stdout + foreign.stderr).toBe(0);
+  expect(await hashes('app_foreign')).toEqual(original);
+  const contents = foreign.json.result.report.checks.find((check: { name: string }) => check.name === 'dump contents');
+  expect(contents).toMatchObject({ ok: true, message: expect.stringContaining('not verified: no manifest') });
+  await sandbox.storage.dumps.put('legacy/notes.dump', Buffer.from('not a dump at all\n'));
+  const notDump = await cli('dump', 'app', '--from', 'legacy/notes.dump', '--as', 'app_notes');
+  expect([notDump.code, notDump.json.code]).toEqual([1, 'BACKUP_CORRUPT']);
+  expect(notDump.json.message).toContain('PGDMP');
+  expect(await databases()).not.toContain('app_notes');
+}, 180_000);

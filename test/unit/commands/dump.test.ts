@@ -18,7 +18,8 @@ describe('words', () => {
   });
   test.each([
     [[], /Name the database/],
-    [['app', '--from', 'yesterday'], /--from: a dump stamp: 14 digits/],
+    [['app', '--from', 'yesterday'], /--from: a dump stamp \(14 digits/],
+    [['app', '--from', '../etc/x.dump'], /or the path of a .dump blob/],
     [['app', '--as', 'x;drop'], /--as: a database name/],
     [['app', '--jobs', '0'], /--jobs/],
     [['app', '--as'], /--as needs a value/],
@@ -88,4 +89,16 @@ test('summary: the swap as the follow-up of a verified default-named copy', () =
     followUps: [expect.stringContaining('/recover database app --swap app_restored_20261206232400')],
   });
   expect(dumpSummary(null, null)).toMatchObject({ target: null, followUps: [] });
+});
+
+describe('a foreign dump (--from <blob path>)', () => {
+  test('the path is taken, its plan says what cannot be verified, the params carry it', () => {
+    expect(parseDump(['app', '--from', 'legacy/app-2025.dump']).from).toBe('legacy/app-2025.dump');
+    const like = { encoding: 'UTF8', collate: 'C.UTF-8', ctype: 'C.UTF-8', provider: 'c', icuLocale: null, owner: 'postgres' };
+    const plan = dump.plan!(parseDump(['app', '--from', 'legacy/app.dump']), { ...facts(), dumps: [], foreign: { path: 'legacy/app.dump', bytes: 4096, stamp: '20261207020000', like } });
+    expect(plan.params).toMatchObject({ newName: 'app_restored_20261207020000', dumpBytes: 4096, foreign: { path: 'legacy/app.dump', like } });
+    expect(plan.steps[0]!.title).toContain('PGDMP');
+    expect(String(plan.facts!['Not verifiable'])).toContain('no row counts');
+    expect(dump.paramsSchema!.parse(plan.params)).toEqual(plan.params);
+  });
 });
