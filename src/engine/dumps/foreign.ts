@@ -34,13 +34,17 @@ export function parseListingHeader(listing: string): ListingHeader {
   return { dbname: field('dbname'), format: field('Format'), serverVersion: field('Dumped from database version') };
 }
 
-/** The roles that own the listing's entries (its last word), as pg_restore would set them (pure). */
+/**
+ * The roles that own the listing's entries, as pg_restore would set them (pure): the last field
+ * of `id; tableoid oid TYPE schema name owner`, empty (the line ends in a space) for entries
+ * without one, such as BLOBS.
+ */
 export function listingOwners(listing: string): string[] {
   const owners = new Set<string>();
   for (const line of listing.split('\n')) {
-    const match = /^\d+;\s+\d+\s+\d+\s+(.+)$/.exec(line);
-    const owner = match?.[1]?.trim().split(/\s+/).at(-1);
-    if (owner && owner !== '-') owners.add(owner);
+    if (!/^\d+;\s+\d+\s+\d+\s+\S/.test(line) || line.endsWith(' ')) continue;
+    const owner = line.split(' ').at(-1);
+    if (owner) owners.add(owner);
   }
   return [...owners].sort();
 }

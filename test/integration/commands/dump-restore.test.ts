@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { dumpManifestSchema, type DumpManifest } from '../../../src/engine/dumps/manifest.js';
+import { makeOwnedDir } from '../../../src/engine/local-cluster.js';
+import { ownerFor } from '../../../src/engine/os-user.js';
 import { tableHashes } from '../../../src/engine/verify.js';
 import { readStreamToBuffer } from '../../../src/util/streams.js';
 import { parseConnectionUrl, pgClientConfig } from '../../../src/util/connection-url.js';
@@ -130,7 +132,8 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   expect(await databases()).toEqual(before);
 
   // A foreign pg_dump -Fc file in the dumps container (no manifest): checked as far as it can be, restored, the gaps said.
-  const foreignFile = join(sandbox.root, 'app.dump');
+  await makeOwnedDir(join(sandbox.root, 'foreign'), await ownerFor('postgres'));
+  const foreignFile = join(sandbox.root, 'foreign', 'app.dump');
   await sandbox.exec.run(join(sandbox.config.pg.bin, 'pg_dump'), ['-Fc', '-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', '-f', foreignFile, 'app'], { asUser: 'postgres' });
   await sandbox.storage.dumps.put('legacy/app.dump', await readFile(foreignFile));
   const foreign = await cli('dump', 'app', '--from', 'legacy/app.dump', '--as', 'app_foreign');

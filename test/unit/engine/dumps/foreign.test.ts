@@ -15,6 +15,8 @@ const LISTING = `;
 3345; 0 16390 TABLE DATA public customers app_owner
 3346; 0 16400 TABLE DATA public orders postgres
 3350; 2606 16420 CONSTRAINT public orders orders_pkey postgres
+3360; 0 0 BLOBS - BLOBS 
+3361; 2613 16500 BLOB - 16500 app_reader
 `;
 
 test.each([
@@ -32,7 +34,7 @@ test.each([
 
 test('the header and the owners of a listing', () => {
   expect(parseListingHeader(LISTING)).toEqual({ dbname: 'app', format: 'CUSTOM', serverVersion: '15.20 (Debian 15.20-0+deb12u1)' });
-  expect(listingOwners(LISTING)).toEqual(['app_owner', 'postgres']);
+  expect(listingOwners(LISTING)).toEqual(['app_owner', 'app_reader', 'postgres']);
   expect(parseListingHeader('garbage')).toEqual({ dbname: null, format: null, serverVersion: null });
 });
 
