@@ -37,6 +37,8 @@ export interface WorldOptions {
   /** chat.update budget given to the bot (tests shrink it to provoke coalescing). */
   updateBudget?: { limit: number; windowMs: number };
   verifyTables?: string;
+  /** More runner configuration, made once the sandbox runs (e.g. a standby of its production for /recover failover). */
+  runnerConfig?: (sandbox: Sandbox) => Promise<Partial<Config>>;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -81,6 +83,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
       controlUrl: control.url,
       approval: botConfig.approval,
       verifyTables: options.verifyTables ? loadConfig({ RECOVER_VERIFY_TABLES: options.verifyTables }).verifyTables : [],
+      ...(options.runnerConfig ? await options.runnerConfig(sandbox) : {}),
     };
     const runner = createRunner({ config, control: control.pool, storage: sandbox.storage, exec: sandbox.exec, log, clock: systemClock, runnerId: 'runner-1', pollMs: 300 });
     await runner.start();
