@@ -21,9 +21,12 @@ function azuriteBin(): string {
   return join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+// A generous deadline because Azurite's start (loading its modules) takes seconds on a loaded
+// machine; a child that exits (the port taken, a bad flag) fails at once instead of waiting it out.
+async function waitForPort(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (exited()) throw new Error(`Azurite exited before listening on ${port}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => (socket.destroy(), resolve(true)));
@@ -48,7 +51,11 @@ export async function startAzurite(location: string, port?: number, options: { h
     [azuriteBin(), '--silent', '--disableTelemetry', '--location', location, '--blobHost', '127.0.0.1', '--blobPort', String(chosen), '--skipApiVersionCheck', '--loose', ...(options.https ? ['--cert', options.https.cert, '--key', options.https.key] : [])],
     { stdio: 'ignore', reject: false },
   );
-  await waitForPort(chosen, 15_000);
+  let exited = false;
+  void child.then(() => {
+    exited = true;
+  });
+  await waitForPort(chosen, 60_000, () => exited);
   return {
     port: chosen,
     connectionString: azuriteConnectionString(chosen, options.https ? 'https' : 'http'),
