@@ -14,7 +14,7 @@
  * unknown); until it is done, or if it fails, plans use the fixed defaults and say so.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
@@ -61,6 +61,9 @@ export async function probeDisk(dir: string, signal: AbortSignal, log: Logger): 
   const path = join(dir, `.recover-probe-${process.pid}`);
   const chunk = randomBytes(DISK_TRIAL_BYTES);
   const began = now();
+  // A fresh host has no restore root until the first restore makes it; the probe makes it
+  // (as that restore would) rather than measure nothing.
+  await mkdir(dir, { recursive: true });
   const file = await open(path, 'w');
   const aborted = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
   let synced: Promise<void> = Promise.resolve();

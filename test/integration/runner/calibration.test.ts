@@ -38,6 +38,14 @@ describe('runner probe', () => {
     expect(await readdir(root)).toEqual([]);
   });
 
+  it('a restore root that does not exist yet (a fresh host) is made and measured, not skipped', async () => {
+    const fresh = join(root, 'not-yet', 'restores');
+    const rate = await probeDisk(fresh, new AbortController().signal, log);
+    expect(rate).toBeGreaterThan(0);
+    expect(await readdir(fresh)).toEqual([]);
+    await rm(join(root, 'not-yet'), { recursive: true });
+  });
+
   it('an empty archive: the disk measured, the WAL figures unknown', async () => {
     const store = new LocalDirectoryStore(join(root, 'storage-empty'), 'wal');
     await store.ensureContainer();
