@@ -14,19 +14,25 @@ import type { Plan } from '../../src/types.js';
 import { REJOIN_SLOT, switchoverParamsSchema } from '../switchover/plan.js';
 import { declaredStep, type BaseFacts } from '../types.js';
 import { parseFlags } from '../words.js';
+import { failbackDumpParamsSchema, failbackDumpPlan, failbackPath } from './path.js';
 
-export const FAILBACK_USAGE = 'failback';
-export const failbackSchema = z.object({});
+export const FAILBACK_USAGE = 'failback [<db>] [--jobs N]';
+export const failbackSchema = z.object({ db: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'not a database name').nullable(), jobs: z.number().int().min(1).max(16) });
 export type FailbackArgs = z.infer<typeof failbackSchema>;
 
+const ARGS_HINT = 'Usage: /recover failback [<db>] [--jobs N] — the old data directory survived: rewind it (no words); it did not (a rebuilt primary): <db> is dumped from DR, restored and swapped in.';
+
 export function failbackArgs(tokens: string[]): FailbackArgs {
-  const { positional, flags } = parseFlags(tokens, []);
-  const extra = [...positional, ...Object.keys(flags).map((f) => `--${f}`)];
-  if (extra.length > 0) throw new RecoverError('BAD_INPUT', `\`failback\` takes no words (got "${extra[0]}").`, { hint: 'Usage: /recover failback — after a failover, the old primary is rewound, attached to the DR primary as a standby, then switched back.' });
-  return {};
+  const { positional, flags } = parseFlags(tokens, ['jobs']);
+  const extra = [...positional.slice(1), ...Object.keys(flags).filter((f) => f !== 'jobs').map((f) => `--${f}`)];
+  if (extra.length > 0) throw new RecoverError('BAD_INPUT', `\`failback\` takes one database name and --jobs N (got "${extra[0]}").`, { hint: ARGS_HINT });
+  const jobs = flags.jobs === undefined ? 2 : typeof flags.jobs === 'string' && /^\d{1,2}$/.test(flags.jobs) ? Number(flags.jobs) : NaN;
+  const parsed = failbackSchema.safeParse({ db: positional[0] ?? null, jobs });
+  if (!parsed.success) throw new RecoverError('BAD_INPUT', `Cannot use these words: ${parsed.error.issues.map((i) => `${i.path[0] === 'db' ? 'database' : '--jobs'}: ${i.message}`).join('; ')}.`, { hint: ARGS_HINT });
+  return parsed.data;
 }
 
-export const failbackParamsSchema = z.object({
+export const failbackRewindParamsSchema = z.object({
   dr: z.object({ label: z.string().min(1) }),
   dataDir: z.string().min(1),
   fence: z.boolean(),
@@ -36,6 +42,7 @@ export const failbackParamsSchema = z.object({
   catchUpTimeoutSeconds: z.number().int().positive(),
   requestedAt: z.string().min(1),
 });
+export const failbackParamsSchema = z.union([failbackDumpParamsSchema, failbackRewindParamsSchema]);
 export type FailbackParams = z.infer<typeof failbackParamsSchema>;
 
 const refuse = (message: string, hint: string) => new RecoverError('FAILOVER_REFUSED', `${message} Nothing was done.`, { hint });
@@ -55,7 +62,10 @@ export function rewindRefusal(facts: Pick<FailbackFacts, 'dr' | 'old'>): Recover
   return null;
 }
 
-export function failbackPlan(_args: FailbackArgs, facts: FailbackFacts & BaseFacts): Plan {
+export function failbackPlan(args: FailbackArgs, facts: FailbackFacts & BaseFacts): Plan {
+  if (!facts.dr.reachable || facts.dr.inRecovery) throw rewindRefusal(facts)!;
+  const chosen = failbackPath(facts.old, facts.dr.systemId);
+  if (chosen.path === 'dump') return failbackDumpPlan(args, facts, chosen.why);
   const refused = rewindRefusal(facts);
   if (refused) throw refused;
   const { dr, old } = facts;
@@ -90,6 +100,6 @@ export function failbackPlan(_args: FailbackArgs, facts: FailbackFacts & BaseFac
       Afterwards: switchover ? `switchover: ${dr.label} stopped cleanly, ${oldLabel} promoted once it replayed everything, ${dr.label} back as its standby` : `${oldLabel} stays a standby of ${dr.label}: run /recover switchover from the runner on DR's host (RECOVER_STANDBY_DATA_DIR) to make it the primary again`,
       'Runs on': `the runner on host ${facts.runnerHost}`,
     },
-    params: { dr: { label: dr.label }, dataDir: old.dataDir!, fence, slot: REJOIN_SLOT, steps: kinds, switchover, catchUpTimeoutSeconds: facts.settings.catchUpTimeoutSeconds, requestedAt: facts.now.toISOString() } satisfies FailbackParams,
+    params: { dr: { label: dr.label }, dataDir: old.dataDir!, fence, slot: REJOIN_SLOT, steps: kinds, switchover, catchUpTimeoutSeconds: facts.settings.catchUpTimeoutSeconds, requestedAt: facts.now.toISOString() } satisfies z.infer<typeof failbackRewindParamsSchema>,
   };
 }

@@ -23,12 +23,17 @@ import { localServer, primaryConninfo } from './server-control.js';
 import { sleep } from './steps.js';
 import { readServer, sideConnection, sideUrl, type ServerFacts } from './switchover-facts.js';
 import { runSwitchover, SLOT_SQL, SWITCHOVER_STEPS, type SwitchoverResult, type SwitchoverRunParams } from './switchover.js';
+import { readDatabaseFacts } from '../database/copy.js';
+import { databaseNamesSql, type DatabaseFacts } from '../database/sql.js';
+import { FAILBACK_DUMP_STEPS, runFailbackDump, type FailbackDumpParams, type FailbackDumpResult } from './failback-dump.js';
+import type { CopyRecords } from '../database/copy-records.js';
 
 export const FAILBACK_STEPS = [
   { kind: 'fence-old', title: 'Stop the old primary (it runs as a primary beside DR: two primaries)', destructive: true },
   { kind: 'rewind', title: 'pg_rewind the old data directory against the DR primary (its own configuration files kept)', destructive: true },
   { kind: 'attach', title: 'Start the old primary as a standby of DR (slot, primary_conninfo), wait until it streams and caught up', destructive: true },
   ...SWITCHOVER_STEPS,
+  ...FAILBACK_DUMP_STEPS,
 ] as const;
 export type FailbackStepKind = (typeof FAILBACK_STEPS)[number]['kind'];
 
@@ -52,9 +57,13 @@ export interface FailbackFacts {
   switchArgv: string[] | null;
   runnerHost: string;
   settings: { catchUpTimeoutSeconds: number; reconnectTimeoutSeconds: number };
+  /** RECOVER_SOURCE_URL read as a server when the old data directory cannot be rewound here (the dump path's target), else null. */
+  rebuilt?: ServerFacts | null;
+  /** The dump path's database: its facts on DR, its oid on the rebuilt primary, the rebuilt primary's database names. */
+  dump?: { database: string; onDr: DatabaseFacts | null; rebuiltOid: string | null; names: string[] } | null;
 }
 
-export async function gatherFailback(ctx: Pick<EngineContext, 'exec' | 'signal'>, config: Config): Promise<FailbackFacts> {
+export async function gatherFailback(ctx: Pick<EngineContext, 'exec' | 'signal'>, config: Config, args: { db?: string | null } = {}): Promise<FailbackFacts> {
   const dr = await readServer(config, 'dr');
   const dataDir = config.source.dataDir ?? null;
   let control: ControlData | null = null;
@@ -65,7 +74,22 @@ export async function gatherFailback(ctx: Pick<EngineContext, 'exec' | 'signal'>
   const running = dataDir ? await serverRunning(dataDir) : false;
   const server = running && config.source.url ? await readServer(config, 'production') : null;
   const settings = failoverConfig(config);
+  // The dump path (no data directory to rewind, or another cluster's): the rebuilt primary and the database on both sides.
+  const rewindable = control !== null && control.systemIdentifier === dr.systemId;
+  const rebuilt = !rewindable && config.source.url ? await readServer(config, 'production') : null;
+  const rebuiltConn = sideConnection(config, 'production');
+  const dump =
+    rebuilt?.reachable && dr.reachable && args.db
+      ? {
+          database: args.db,
+          onDr: await readDatabaseFacts(sideConnection(config, 'dr'), args.db),
+          rebuiltOid: (await readDatabaseFacts(rebuiltConn, args.db))?.oid ?? null,
+          names: await withTargetClient(rebuiltConn, async (c) => (await c.query(databaseNamesSql)).rows.map((row) => row.datname as string)),
+        }
+      : null;
   return {
+    rebuilt,
+    dump,
     dr,
     old: { dataDir, control, controlError, running, server },
     drDataDir: settings.standbyDataDir ?? null,
@@ -96,7 +120,11 @@ export interface FailbackResult {
   switchover: SwitchoverResult | null;
 }
 
-export async function runFailback(ctx: EngineContext, config: Config, params: FailbackRunParams, beforeDestructiveStep: (step: string) => Promise<void>): Promise<FailbackResult> {
+export async function runFailback(ctx: EngineContext, config: Config, params: FailbackRunParams | FailbackDumpParams, beforeDestructiveStep: (step: string) => Promise<void>, copies?: CopyRecords): Promise<FailbackResult | FailbackDumpResult> {
+  if ('method' in params) {
+    if (!copies) throw new RecoverError('CONFIG_INVALID', 'This process keeps no record of the database copies it makes, which the dump path of failback needs (the swap checks it). Nothing was done.', { hint: 'Run it through the runner (Slack) or the recover CLI.' });
+    return runFailbackDump(ctx, config, params, copies, beforeDestructiveStep);
+  }
   if (config.source.dataDir !== params.dataDir) throw new RecoverError('CONFIG_INVALID', `This plan rewinds ${params.dataDir}, which is not this runner's RECOVER_SOURCE_DATA_DIR. Nothing was done.`);
   const drConnection = sideConnection(config, 'dr');
   const oldConnection = sideConnection(config, 'production');

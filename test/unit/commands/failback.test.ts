@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failbackArgs, failbackPlan, rewindRefusal } from '../../../commands/failback/plan.js';
+import { failbackPath } from '../../../commands/failback/path.js';
+import { hashCheck } from '../../../src/engine/failover/failback-dump.js';
 import type { BaseFacts } from '../../../commands/types.js';
 import type { ControlData } from '../../../src/engine/crash/controldata.js';
 import type { FailbackFacts, OldPrimaryFacts } from '../../../src/engine/failover/failback.js';
@@ -33,7 +35,7 @@ describe('failback refusals (rewind path)', () => {
 
 describe('failback plan', () => {
   it('an old primary running as a primary is stopped first; without DR\'s data directory here it ends as a standby', () => {
-    const plan = failbackPlan({}, facts(dr(), old({ running: true, server: dr({ side: 'production', label: 'prod:5432', inRecovery: false }) })));
+    const plan = failbackPlan({ db: null, jobs: 2 }, facts(dr(), old({ running: true, server: dr({ side: 'production', label: 'prod:5432', inRecovery: false }) })));
     expect(plan.steps.map((s) => s.kind)).toEqual(['fence-old', 'rewind', 'attach']);
     expect(plan.params).toMatchObject({ fence: true, switchover: null, slot: 'recover_rejoin' });
     expect(plan.facts['Old primary']).toContain('two primaries');
@@ -41,14 +43,65 @@ describe('failback plan', () => {
   });
 
   it("with DR's data directory here, the switchover follows: DR stopped, production promoted", () => {
-    const plan = failbackPlan({}, facts(dr(), old(), '/srv/dr/data'));
+    const plan = failbackPlan({ db: null, jobs: 2 }, facts(dr(), old(), '/srv/dr/data'));
     expect(plan.steps.map((s) => s.kind)).toEqual(['rewind', 'attach', 'prepare', 'stop-primary', 'replay-checkpoint', 'promote', 'rejoin']);
     expect(plan.params).toMatchObject({ switchover: { from: { side: 'dr', dataDir: '/srv/dr/data' }, to: { side: 'production', label: 'prod:5432' } } });
     expect(plan.runsOn).toEqual({ host: 'db1', dataDir: '/srv/pg/data' });
   });
 
-  it('takes no words', () => {
-    expect(failbackArgs([])).toEqual({});
-    expect(() => failbackArgs(['--dump'])).toThrow(/takes no words/);
+  it('takes an optional database and --jobs N', () => {
+    expect(failbackArgs([])).toEqual({ db: null, jobs: 2 });
+    expect(failbackArgs(['shop', '--jobs', '4'])).toEqual({ db: 'shop', jobs: 4 });
+    expect(() => failbackArgs(['--dump'])).toThrow(/one database name and --jobs N/);
+    expect(() => failbackArgs(['a', 'b'])).toThrow(/got "b"/);
+    expect(() => failbackArgs(['shop', '--jobs', 'x'])).toThrow(/--jobs/);
+  });
+});
+
+describe('failback path choice', () => {
+  it.each([
+    ['the same cluster survived', old(), 'rewind', /survived \(the same cluster as DR, system identifier 7\)/],
+    ['no data directory on this runner', old({ dataDir: null, control: null, controlError: 'RECOVER_SOURCE_DATA_DIR is not set on this runner' }), 'dump', /^directory missing: RECOVER_SOURCE_DATA_DIR is not set/],
+    ['the directory holds no pg_control', old({ control: null, controlError: '/srv/pg/data holds no global/pg_control' }), 'dump', /^directory missing: .*holds no global\/pg_control/],
+    ['a rebuilt cluster in that directory', old({ control: control({ systemIdentifier: '8' }) }), 'dump', /^not this cluster: .*system identifier 8, DR 7/],
+  ])('%s → %s', (_name, o, path, why) => {
+    const chosen = failbackPath(o, '7');
+    expect(chosen.path).toBe(path);
+    expect(chosen.why).toMatch(why);
+  });
+
+  const rebuilt = (over: Partial<ServerFacts> = {}) => dr({ side: 'production', label: 'new:5432', systemId: '9', ...over });
+  const onDr = { oid: '16384', owner: 'app', bytes: 8e6, encoding: 'UTF8', collate: 'C', ctype: 'C', provider: 'c', icuLocale: null };
+  const dumpFacts = (r: ServerFacts, dump: unknown) => ({ ...facts(dr(), old({ dataDir: null, control: null, controlError: 'RECOVER_SOURCE_DATA_DIR is not set on this runner' })), rebuilt: r, dump }) as unknown as FailbackFacts & BaseFacts;
+  const found = { database: 'shop', onDr, rebuiltOid: '16500', names: ['postgres', 'shop'] };
+
+  it('the dump path plans a new database, the compare and the swap; the plan says why', () => {
+    const plan = failbackPlan({ db: 'shop', jobs: 3 }, dumpFacts(rebuilt(), found));
+    expect(plan.steps.map((s) => s.kind)).toEqual(['dump-dr', 'create-database', 'restore-schema', 'restore-data', 'verify', 'check-swap', 'swap']);
+    expect(plan.steps.filter((s) => s.destructive).map((s) => s.kind)).toEqual(['swap']);
+    expect(plan.risk).toBe('destructive');
+    expect(plan.facts.Path).toMatch(/^dump \(directory missing: RECOVER_SOURCE_DATA_DIR is not set/);
+    expect(plan.params).toEqual({ method: 'dump', dr: { label: 'dr:5432' }, database: 'shop', newName: 'shop_restored_20261206120000', beforeName: 'shop_before_20261206120000', databaseOid: '16500', jobs: 3, requestedAt: at.toISOString() });
+  });
+
+  it.each([
+    ['no database named', { db: null, jobs: 2 }, rebuilt(), null, /none was named/],
+    ['the rebuilt primary does not answer', { db: 'shop', jobs: 2 }, rebuilt({ reachable: false, detail: 'does not answer (ECONNREFUSED)' }), null, /does not answer/],
+    ['the rebuilt primary is a standby', { db: 'shop', jobs: 2 }, rebuilt({ inRecovery: true }), found, /is in recovery/],
+    ["RECOVER_SOURCE_URL is DR's cluster", { db: 'shop', jobs: 2 }, rebuilt({ systemId: '7' }), found, /DR's own cluster/],
+    ['not on DR', { db: 'shop', jobs: 2 }, rebuilt(), { ...found, onDr: null }, /does not exist on the DR primary/],
+    ['not on the rebuilt primary', { db: 'shop', jobs: 2 }, rebuilt(), { ...found, rebuiltOid: null }, /nothing to swap/],
+    ['the new name is taken', { db: 'shop', jobs: 2 }, rebuilt(), { ...found, names: ['shop', 'shop_restored_20261206120000'] }, /never overwritten/],
+  ])('%s → refused', (_name, args, r, dump, text) => {
+    expect(() => failbackPlan(args, dumpFacts(r, dump))).toThrow(text);
+  });
+
+  it('the compare: equal rows and hashes pass, anything else is named', () => {
+    const dr = { a: { rows: 2, hash: 'x' }, b: { rows: 1, hash: 'y' } };
+    expect(hashCheck(dr, { ...dr })).toEqual({ ok: true, message: "2 tables, 3 rows: row counts and content hashes equal to DR's snapshot" });
+    const bad = hashCheck(dr, { a: { rows: 3, hash: 'x' }, c: { rows: 0, hash: 'z' } });
+    expect(bad.ok).toBe(false);
+    expect(bad.message).toBe('a: 3 rows in the copy, 2 on DR; b: missing in the copy; c: only in the copy');
+    expect(hashCheck(dr, { ...dr, b: { rows: 1, hash: 'q' } }).message).toBe('b: same 1 rows but different contents (hash)');
   });
 });
