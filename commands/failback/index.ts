@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import { FAILBACK_STEPS, gatherFailback, runFailback, type FailbackFacts, type FailbackResult } from '../../src/engine/failover/failback.js';
 import type { FailbackDumpResult } from '../../src/engine/failover/failback-dump.js';
+import { sideConnection } from '../../src/engine/failover/switchover-facts.js';
+import { requireTargetDatabases } from '../../src/engine/targets/guard.js';
 import { RecoverError } from '../../src/errors.js';
 import { switchoverLines } from '../switchover/index.js';
 import type { RecoverCommand } from '../types.js';
@@ -63,7 +65,11 @@ export const failback: RecoverCommand<FailbackArgs, FailbackFacts, FailbackParam
   cliHelp: CLI_HELP,
   risk: () => 'destructive',
   confirmation: (_args, facts) => facts.production.name,
-  gather: (ctx, args) => gatherFailback(ctx.engine, ctx.config, args),
+  gather: async (ctx, args) => {
+    // The dump path's database: a user database on both sides (engine/targets), refused before any plan otherwise.
+    if (args.db && ctx.config.source.url) await requireTargetDatabases(sideConnection(ctx.config, 'production'), [args.db], 'swap');
+    return gatherFailback(ctx.engine, ctx.config, args);
+  },
   plan: failbackPlan,
   steps: FAILBACK_STEPS,
   paramsSchema: failbackParamsSchema,

@@ -15,7 +15,7 @@ import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
 import { readDatabaseFacts } from '../database/copy.js';
 import type { CopyRecords } from '../database/copy-records.js';
-import { alterDatabaseSetSql, commentOnDatabaseSql, copyMarker, createDatabaseLikeSql, databaseSettingsSql, dropDatabaseSql } from '../database/sql.js';
+import { alterDatabaseSetSql, commentOnDatabaseSql, copyMarker, createDatabaseLikeSql, databaseNamesSql, databaseSettingsSql, dropDatabaseSql, type DatabaseFacts } from '../database/sql.js';
 import { swapDatabases, type Swapped } from '../database/swap.js';
 import { pgDumpArgs } from '../dumps/args.js';
 import { DEFAULT_LEVERS, loadDump } from '../dumps/load.js';
@@ -25,6 +25,7 @@ import { ownerFor } from '../os-user.js';
 import { targetClient, withTargetClient } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
 import { tableHashSql } from '../sql.js';
+import { requireTargetDatabases } from '../targets/guard.js';
 import { tableHashes, listTables } from '../verify.js';
 import { sideConnection, sideUrl } from './switchover-facts.js';
 
@@ -49,6 +50,28 @@ export interface FailbackDumpParams {
   databaseOid: string;
   jobs: number;
   requestedAt: string;
+}
+
+export interface FailbackDumpFacts {
+  database: string;
+  onDr: DatabaseFacts | null;
+  rebuiltOid: string | null;
+  /** Every database name on the rebuilt primary: the new and the _before_ names must be free. */
+  names: string[];
+}
+
+/** The database on both sides, user databases only (engine/targets), read before the plan. */
+export async function readFailbackDumpFacts(config: Pick<Config, 'source' | 'failover'>, database: string): Promise<FailbackDumpFacts> {
+  const dr = sideConnection(config, 'dr');
+  const rebuilt = sideConnection(config, 'production');
+  await requireTargetDatabases(dr, [database], 'database');
+  await requireTargetDatabases(rebuilt, [database], 'swap');
+  return {
+    database,
+    onDr: await readDatabaseFacts(dr, database),
+    rebuiltOid: (await readDatabaseFacts(rebuilt, database))?.oid ?? null,
+    names: await withTargetClient(rebuilt, async (c) => (await c.query(databaseNamesSql)).rows.map((row) => row.datname as string)),
+  };
 }
 
 export type TableDigest = Record<string, { rows: number; hash: string }>;
@@ -92,6 +115,9 @@ export async function runFailbackDump(ctx: EngineContext, config: Config, params
   const seconds: Record<string, number> = {};
   let created = false;
   try {
+    // Checked again in the job: user databases only, on both sides.
+    await requireTargetDatabases(dr, [database], 'database');
+    await requireTargetDatabases(rebuilt, [database, newName, params.beforeName], 'swap');
     await makeOwnedDir(config.restoreRoot, owner);
     await makeOwnedDir(work, owner);
     const dumpDir = join(work, database);

@@ -23,9 +23,7 @@ import { localServer, primaryConninfo } from './server-control.js';
 import { sleep } from './steps.js';
 import { readServer, sideConnection, sideUrl, type ServerFacts } from './switchover-facts.js';
 import { runSwitchover, SLOT_SQL, SWITCHOVER_STEPS, type SwitchoverResult, type SwitchoverRunParams } from './switchover.js';
-import { readDatabaseFacts } from '../database/copy.js';
-import { databaseNamesSql, type DatabaseFacts } from '../database/sql.js';
-import { FAILBACK_DUMP_STEPS, runFailbackDump, type FailbackDumpParams, type FailbackDumpResult } from './failback-dump.js';
+import { FAILBACK_DUMP_STEPS, readFailbackDumpFacts, runFailbackDump, type FailbackDumpFacts, type FailbackDumpParams, type FailbackDumpResult } from './failback-dump.js';
 import type { CopyRecords } from '../database/copy-records.js';
 
 export const FAILBACK_STEPS = [
@@ -60,7 +58,7 @@ export interface FailbackFacts {
   /** RECOVER_SOURCE_URL read as a server when the old data directory cannot be rewound here (the dump path's target), else null. */
   rebuilt?: ServerFacts | null;
   /** The dump path's database: its facts on DR, its oid on the rebuilt primary, the rebuilt primary's database names. */
-  dump?: { database: string; onDr: DatabaseFacts | null; rebuiltOid: string | null; names: string[] } | null;
+  dump?: FailbackDumpFacts | null;
 }
 
 export async function gatherFailback(ctx: Pick<EngineContext, 'exec' | 'signal'>, config: Config, args: { db?: string | null } = {}): Promise<FailbackFacts> {
@@ -77,16 +75,7 @@ export async function gatherFailback(ctx: Pick<EngineContext, 'exec' | 'signal'>
   // The dump path (no data directory to rewind, or another cluster's): the rebuilt primary and the database on both sides.
   const rewindable = control !== null && control.systemIdentifier === dr.systemId;
   const rebuilt = !rewindable && config.source.url ? await readServer(config, 'production') : null;
-  const rebuiltConn = sideConnection(config, 'production');
-  const dump =
-    rebuilt?.reachable && dr.reachable && args.db
-      ? {
-          database: args.db,
-          onDr: await readDatabaseFacts(sideConnection(config, 'dr'), args.db),
-          rebuiltOid: (await readDatabaseFacts(rebuiltConn, args.db))?.oid ?? null,
-          names: await withTargetClient(rebuiltConn, async (c) => (await c.query(databaseNamesSql)).rows.map((row) => row.datname as string)),
-        }
-      : null;
+  const dump = rebuilt?.reachable && dr.reachable && args.db ? await readFailbackDumpFacts(config, args.db) : null;
   return {
     rebuilt,
     dump,

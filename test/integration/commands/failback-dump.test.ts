@@ -1,0 +1,85 @@
+/**
+ * `recover failback <db>` by dump: the old primary's data directory is gone (none on this runner)
+ * and a rebuilt primary (a fresh cluster) holds an older copy of the database. failback dumps
+ * DR's database, restores it as a new database on the rebuilt primary, compares every table, and
+ * swaps it in: the rebuilt primary's database then has exactly DR's rows (per-table hash), the
+ * older copy kept as `<db>_before_<stamp>`.
+ */
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExec } from '../../../src/engine/exec.js';
+import type { ClusterHandle } from '../../../src/engine/local-cluster.js';
+import { withTargetClient } from '../../../src/engine/pg-client.js';
+import { tableHashes } from '../../../src/engine/verify.js';
+import { Clusters, q, urlOf } from '../../support/replication.js';
+import { runCli } from '../../support/run-cli.js';
+
+let root: string;
+let clusters: Clusters;
+let rebuilt: ClusterHandle;
+let dr: ClusterHandle;
+
+const env = () => ({
+  RECOVER_STORAGE_DRIVER: 'local',
+  RECOVER_STORAGE_LOCAL_DIR: join(root, 'storage'),
+  RECOVER_STATE_DIR: join(root, 'state'),
+  RECOVER_RESTORE_ROOT: join(root, 'restores'),
+  RECOVER_PRODUCTION_NAME: 'aiagent_prod',
+  RECOVER_SOURCE_URL: urlOf(rebuilt),
+  RECOVER_STANDBY_URL: urlOf(dr),
+  LOG_LEVEL: 'silent',
+});
+const conn = (cluster: ClusterHandle) => ({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'postgres' });
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'rb-failback-dump-'));
+  await chmod(root, 0o755);
+  clusters = new Clusters(createExec(pino({ level: 'silent' })), root);
+  [dr, rebuilt] = [await clusters.primary('dr'), await clusters.primary('rebuilt')];
+  for (const cluster of [dr, rebuilt]) await q(cluster, 'CREATE DATABASE shop');
+}, 60_000);
+
+afterAll(async () => {
+  await clusters?.stopAll();
+  if (root) await rm(root, { recursive: true, force: true });
+}, 60_000);
+
+const shopSql = async (cluster: ClusterHandle, sql: string) => {
+  await withTargetClient({ ...conn(cluster), database: 'shop' }, (c) => c.query(sql));
+};
+
+describe('recover failback <db> (dump path)', () => {
+  it("restores DR's database into the rebuilt primary, compares it, swaps it in; the older copy kept as _before_", async () => {
+    await shopSql(dr, "CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'on DR ' || g FROM generate_series(1, 2000) g; CREATE TABLE customers (id int PRIMARY KEY, name text); INSERT INTO customers SELECT g, 'c' || g FROM generate_series(1, 50) g; CREATE INDEX ON orders (note)");
+    // The rebuilt primary's older copy: fewer rows, one diverged.
+    await shopSql(rebuilt, "CREATE TABLE orders (id int PRIMARY KEY, note text); INSERT INTO orders SELECT g, 'on DR ' || g FROM generate_series(1, 1500) g; UPDATE orders SET note = 'stale' WHERE id = 7");
+    const expected = await tableHashes(conn(dr), 'shop');
+    const older = await tableHashes(conn(rebuilt), 'shop');
+
+    const preview = await runCli(['failback', 'shop', '--dry-run', '--json'], env());
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    const plan = JSON.parse(preview.stdout).result.plan;
+    expect(plan.facts.Path).toMatch(/^dump \(directory missing: RECOVER_SOURCE_DATA_DIR is not set/);
+    expect(plan.steps.map((s: { kind: string }) => s.kind)).toEqual(['dump-dr', 'create-database', 'restore-schema', 'restore-data', 'verify', 'check-swap', 'swap']);
+
+    const wrong = await runCli(['failback', 'shop', '--confirm', 'shop', '--json'], env());
+    expect(wrong.code).not.toBe(0);
+    expect(await tableHashes(conn(rebuilt), 'shop')).toEqual(older);
+
+    const run = await runCli(['failback', 'shop', '--jobs', '2', '--confirm', 'aiagent_prod', '--json'], env());
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const { result } = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ method: 'dump', database: 'shop', tables: 2, rows: 2050 });
+    expect(result.newName).toMatch(/^shop_restored_\d{14}$/);
+    expect(await tableHashes(conn(rebuilt), 'shop')).toEqual(expected);
+    const beforeName = result.swapped.beforeName as string;
+    expect(beforeName).toMatch(/^shop_before_\d{14}$/);
+    expect(await tableHashes(conn(rebuilt), beforeName)).toEqual(older);
+    const names = (await q<{ datname: string }>(rebuilt, 'SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname);
+    expect(names.filter((n) => n.startsWith('shop'))).toEqual(['shop', beforeName]);
+    expect(await tableHashes(conn(dr), 'shop')).toEqual(expected);
+  }, 60_000);
+});
