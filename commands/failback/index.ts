@@ -66,9 +66,10 @@ export const failback: RecoverCommand<FailbackArgs, FailbackFacts, FailbackParam
   risk: () => 'destructive',
   confirmation: (_args, facts) => facts.production.name,
   gather: async (ctx, args) => {
-    // The dump path's database: a user database on both sides (engine/targets), refused before any plan otherwise.
-    if (args.db && ctx.config.source.url) await requireTargetDatabases(sideConnection(ctx.config, 'production'), [args.db], 'swap');
-    return gatherFailback(ctx.engine, ctx.config, args);
+    const facts = await gatherFailback(ctx.engine, ctx.config, args);
+    // The dump path's database (read only when the rebuilt primary answers): a user database there (engine/targets), refused before any plan otherwise.
+    if (facts.dump) await requireTargetDatabases(sideConnection(ctx.config, 'production'), [facts.dump.database], 'swap');
+    return facts;
   },
   plan: failbackPlan,
   steps: FAILBACK_STEPS,

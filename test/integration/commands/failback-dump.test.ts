@@ -65,6 +65,11 @@ describe('recover failback <db> (dump path)', () => {
     expect(plan.facts.Path).toMatch(/^dump \(directory missing: RECOVER_SOURCE_DATA_DIR is not set/);
     expect(plan.steps.map((s: { kind: string }) => s.kind)).toEqual(['dump-dr', 'create-database', 'restore-schema', 'restore-data', 'verify', 'check-swap', 'swap']);
 
+    // The rebuilt primary's own data directory on this runner: another cluster than DR's, nothing to rewind.
+    const here = await runCli(['failback', 'shop', '--dry-run', '--json'], { ...env(), RECOVER_SOURCE_DATA_DIR: rebuilt.dataDir });
+    expect(here.code, here.stdout + here.stderr).toBe(0);
+    expect(JSON.parse(here.stdout).result.plan.facts.Path).toMatch(/^dump \(not this cluster: .* has system identifier \d+, DR \d+/);
+
     const wrong = await runCli(['failback', 'shop', '--confirm', 'shop', '--json'], env());
     expect(wrong.code).not.toBe(0);
     expect(await tableHashes(conn(rebuilt), 'shop')).toEqual(older);
