@@ -161,7 +161,8 @@ export async function runFailbackDump(ctx: EngineContext, config: Config, params
       }
     });
 
-    finish = step(ctx, 'verify', `Compare every table of ${newName} with DR's snapshot (row count and content hash)`);
+    finish = step(ctx, 'verify', `ANALYZE ${newName}, then compare every table with DR's snapshot (row count and content hash)`);
+    await withTargetClient({ ...rebuilt, database: newName }, (c) => c.query('ANALYZE'));
     const check = hashCheck(source, await tableHashes(rebuilt, newName));
     const restored = await readDatabaseFacts(rebuilt, newName);
     const targetText = `failback dump of ${database} from the DR primary ${params.dr.label}`;
