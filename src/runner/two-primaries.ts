@@ -18,6 +18,7 @@ import { pgCtlStopArgs } from '../engine/pg-args.js';
 import { withTargetClient } from '../engine/pg-client.js';
 import type { Logger } from '../types.js';
 import { decide, type NoticeKind } from './rpo/state.js';
+import { periodicWatch, type PeriodicWatch } from './rpo/periodic.js';
 
 export interface PrimaryProbe {
   side: Side;
@@ -81,18 +82,12 @@ async function fence(config: Config, exec: Exec, side: Side, log: Logger): Promi
   }
 }
 
-export interface TwoPrimariesWatch {
-  check(): Promise<NoticeKind | null>;
-  start(): void;
-  stop(): Promise<void>;
-}
+export type TwoPrimariesWatch = PeriodicWatch;
 
 export function twoPrimariesWatch(options: { config: Config; control: pg.Pool; exec: Exec; log: Logger }): TwoPrimariesWatch | null {
   const { config, control, exec, log } = options;
   if (!config.source.url || !config.failover?.standbyUrl) return null;
   const key = `two-primaries:${config.productionName ?? 'production'}`;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
   async function check(): Promise<NoticeKind | null> {
     const [production, dr] = await Promise.all([probe(config, 'production', log), probe(config, 'dr', log)]);
     const verdict = twoPrimaries(production, dr);
@@ -104,23 +99,5 @@ export function twoPrimariesWatch(options: { config: Config; control: pg.Pool; e
     if (verdict.fence) log.error({ verdict, fenced }, 'two-primaries watchdog: two servers accept writes');
     return claimed ? kind : null;
   }
-  return {
-    check,
-    start() {
-      if (config.alerts.checkSeconds <= 0 || timer) return;
-      const look = () => {
-        running ??= check()
-          .catch((error: unknown) => log.warn({ err: error }, 'two-primaries watchdog: this look failed; trying again at the next one'))
-          .finally(() => (running = undefined));
-      };
-      look();
-      timer = setInterval(look, config.alerts.checkSeconds * 1000);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  return periodicWatch('two-primaries watchdog', config.alerts.checkSeconds, check, log);
 }

@@ -17,6 +17,7 @@ import type { Storage } from '../../storage/blob-store.js';
 import type { Clock, Logger } from '../../types.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
 import { assess, decide, noticeText, type ArchivingFacts, type NoticeKind } from './state.js';
+import { periodicWatch, type PeriodicWatch } from './periodic.js';
 
 export interface RpoWatchOptions {
   config: Config;
@@ -28,12 +29,7 @@ export interface RpoWatchOptions {
   readFacts?: () => Promise<ArchivingFacts>;
 }
 
-export interface RpoWatch {
-  /** One look; the notice this runner wrote, if any. Throws when the control DB fails. */
-  check(): Promise<NoticeKind | null>;
-  start(): void;
-  stop(): Promise<void>;
-}
+export type RpoWatch = PeriodicWatch;
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 
@@ -69,8 +65,6 @@ export function rpoWatch(options: RpoWatchOptions): RpoWatch {
   const { config, control, log } = options;
   const rpoSeconds = config.objectives.rpoSeconds;
   const read = options.readFacts ?? (() => readArchivingFacts(config, options.storage, options.clock.now(), log));
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
 
   async function check(): Promise<NoticeKind | null> {
     const facts = await read();
@@ -84,23 +78,5 @@ export function rpoWatch(options: RpoWatchOptions): RpoWatch {
     return kind;
   }
 
-  return {
-    check,
-    start() {
-      if (config.alerts.checkSeconds <= 0 || timer) return;
-      const look = () => {
-        running ??= check()
-          .catch((error: unknown) => log.warn({ err: error }, 'RPO watch: this look failed; trying again at the next one'))
-          .finally(() => (running = undefined));
-      };
-      look();
-      timer = setInterval(look, config.alerts.checkSeconds * 1000);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await running;
-    },
-  };
+  return periodicWatch('RPO watch', config.alerts.checkSeconds, check, log);
 }
