@@ -19,6 +19,29 @@ export const inRecovery = async (cluster: ClusterHandle) => (await q<{ r: boolea
 export const ids = async (cluster: ClusterHandle, table = 'orders') => (await q<{ id: number }>(cluster, `SELECT id FROM ${table} ORDER BY id`)).map((row) => row.id);
 
 /** Waits until `standby` received (or replayed) WAL up to `lsn`. */
+/**
+ * The CLI's environment for a primary/DR pair the test made in `root`: local storage and state
+ * under it, production and DR by URL, their data directories when the command runs on their host.
+ */
+export function pairEnv(
+  root: string,
+  pair: { production: ClusterHandle; dr: ClusterHandle; dataDirs: boolean },
+  extra: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
+  return {
+    RECOVER_STORAGE_DRIVER: 'local',
+    RECOVER_STORAGE_LOCAL_DIR: join(root, 'storage'),
+    RECOVER_STATE_DIR: join(root, 'state'),
+    RECOVER_RESTORE_ROOT: join(root, 'restores'),
+    RECOVER_PRODUCTION_NAME: 'aiagent_prod',
+    RECOVER_SOURCE_URL: urlOf(pair.production),
+    RECOVER_STANDBY_URL: urlOf(pair.dr),
+    ...(pair.dataDirs ? { RECOVER_SOURCE_DATA_DIR: pair.production.dataDir, RECOVER_STANDBY_DATA_DIR: pair.dr.dataDir, RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: '60' } : {}),
+    LOG_LEVEL: 'silent',
+    ...extra,
+  };
+}
+
 export async function untilStandby(standby: ClusterHandle, lsn: string, what: 'receive' | 'replay') {
   await until(`standby ${what} of ${lsn}`, async () => ((await q<{ ok: boolean }>(standby, `SELECT pg_last_wal_${what}_lsn() >= '${lsn}'::pg_lsn AS ok`))[0]!.ok ? true : undefined), 20_000);
 }

@@ -14,7 +14,7 @@ import { createExec } from '../../../src/engine/exec.js';
 import type { ClusterHandle } from '../../../src/engine/local-cluster.js';
 import { withTargetClient } from '../../../src/engine/pg-client.js';
 import { tableHashes } from '../../../src/engine/verify.js';
-import { Clusters, q, urlOf } from '../../support/replication.js';
+import { Clusters, pairEnv, q } from '../../support/replication.js';
 import { runCli } from '../../support/run-cli.js';
 
 let root: string;
@@ -22,16 +22,7 @@ let clusters: Clusters;
 let rebuilt: ClusterHandle;
 let dr: ClusterHandle;
 
-const env = () => ({
-  RECOVER_STORAGE_DRIVER: 'local',
-  RECOVER_STORAGE_LOCAL_DIR: join(root, 'storage'),
-  RECOVER_STATE_DIR: join(root, 'state'),
-  RECOVER_RESTORE_ROOT: join(root, 'restores'),
-  RECOVER_PRODUCTION_NAME: 'aiagent_prod',
-  RECOVER_SOURCE_URL: urlOf(rebuilt),
-  RECOVER_STANDBY_URL: urlOf(dr),
-  LOG_LEVEL: 'silent',
-});
+const env = () => pairEnv(root, { production: rebuilt, dr, dataDirs: false });
 const conn = (cluster: ClusterHandle) => ({ host: cluster.socketDir, port: cluster.port, user: 'postgres', database: 'postgres' });
 
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExec } from '../../../src/engine/exec.js';
 import { stopCluster, type ClusterHandle } from '../../../src/engine/local-cluster.js';
-import { BIN, Clusters, ids, inRecovery, q, untilStandby, urlOf } from '../../support/replication.js';
+import { BIN, Clusters, pairEnv, ids, inRecovery, q, untilStandby } from '../../support/replication.js';
 import { runCli } from '../../support/run-cli.js';
 
 let root: string;
@@ -20,19 +20,7 @@ let clusters: Clusters;
 let production: ClusterHandle;
 let dr: ClusterHandle;
 
-const env = () => ({
-  RECOVER_STORAGE_DRIVER: 'local',
-  RECOVER_STORAGE_LOCAL_DIR: join(root, 'storage'),
-  RECOVER_STATE_DIR: join(root, 'state'),
-  RECOVER_RESTORE_ROOT: join(root, 'restores'),
-  RECOVER_PRODUCTION_NAME: 'aiagent_prod',
-  RECOVER_SOURCE_URL: urlOf(production),
-  RECOVER_SOURCE_DATA_DIR: production.dataDir,
-  RECOVER_STANDBY_URL: urlOf(dr),
-  RECOVER_STANDBY_DATA_DIR: dr.dataDir,
-  RECOVER_FAILOVER_CATCHUP_TIMEOUT_S: '60',
-  LOG_LEVEL: 'silent',
-});
+const env = () => pairEnv(root, { production, dr, dataDirs: true });
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'rb-failback-'));
