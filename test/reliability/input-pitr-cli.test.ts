@@ -3,6 +3,9 @@
  * against an archive that really could be restored (so a missing check would run a restore).
  * Every one is refused before anything runs — nothing appears under the restore root or next
  * to it — and Slack's `/recover pitr …` refuses the same words the same way.
+ * The exit codes are seen from outside a real process (the bundled CLI) for one word of each
+ * kind; the tables call the same main() in-process (runCli: the same argv parsing, checks,
+ * exit code and output) so that each of their ~40 cases does not start a process.
  */
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +16,8 @@ import { takeBaseBackup } from '../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { freePort } from '../../src/engine/local-cluster.js';
 import { RecoverError } from '../../src/errors.js';
-import { entriesOf, oneJsonObject, runBundledCli } from '../support/run-bundled-cli.js';
+import { entriesOf, oneJsonObject, runBundledCli, type CliRun } from '../support/run-bundled-cli.js';
+import { runCli } from '../support/run-cli.js';
 
 let sandbox: Sandbox;
 let env: Record<string, string>;
@@ -34,9 +38,11 @@ afterAll(async () => {
   await sandbox?.cleanup();
 });
 
-/** Runs `recover pitr --latest <words> --json`; expects a refusal with nothing created anywhere near the restore root. */
-async function refused(words: string[], exit: number, code: string): Promise<Record<string, unknown>> {
-  const run = await runBundledCli(['pitr', '--latest', ...words, '--json'], env);
+type Cli = (args: string[], env: Record<string, string>) => Promise<CliRun>;
+
+/** Runs `recover pitr --latest <words> --json` (in-process unless `cli` says otherwise); expects a refusal with nothing created anywhere near the restore root. */
+async function refused(words: string[], exit: number, code: string, cli: Cli = runCli): Promise<Record<string, unknown>> {
+  const run = await cli(['pitr', '--latest', ...words, '--json'], env);
   const result = oneJsonObject(run.stdout);
   expect({ exit: run.code, result }).toMatchObject({ exit, result: { ok: false, code } });
   expect(await entriesOf(restoreRoot)).toEqual([]);
@@ -60,6 +66,11 @@ test('the archive is restorable: without the checks these words would run a rest
   const run = await runBundledCli(['pitr', '--latest', '--dry-run', '--json'], env);
   expect(run.code).toBe(0);
   expect(oneJsonObject(run.stdout)).toMatchObject({ ok: true });
+});
+
+test('a hostile name through the bundled CLI process is bad input (exit 2), nothing created', async () => {
+  const result = await refused(['--db', "x'; DROP TABLE t; --"], 2, 'BAD_INPUT', runBundledCli);
+  expect(String(result.hint)).toContain('Usage: recover pitr');
 });
 
 describe('--db: hostile names are bad input (exit 2), in the CLI and in Slack', () => {
@@ -110,7 +121,7 @@ describe('--port: 1024-65535 and free, checked before anything runs', () => {
       server.listen(port, '127.0.0.1', () => resolve());
     });
     try {
-      const result = await refused(['--port', String(port)], 3, 'PORT_IN_USE');
+      const result = await refused(['--port', String(port)], 3, 'PORT_IN_USE', runBundledCli);
       expect(String(result.message)).toContain(String(port));
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -132,7 +143,7 @@ describe('other wrong words are bad input too (exit 2)', () => {
     [['--at', '2025-01-15T14:29:59Z']], // a second target next to --latest
     [['stray-word']],
   ])('%j', async (words) => {
-    const run = await runBundledCli(['pitr', '--latest', ...words, '--json'], env);
+    const run = await runCli(['pitr', '--latest', ...words, '--json'], env);
     expect(run.code).toBe(2);
     expect(oneJsonObject(run.stdout)).toMatchObject({ ok: false });
     expect(await entriesOf(restoreRoot)).toEqual([]);

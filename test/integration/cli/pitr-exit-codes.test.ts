@@ -2,6 +2,9 @@
  * Issue 6 item 14, through the bundled CLI: 0 done, 1 failed (including a failed
  * verification), 2 bad input, 3 refused (the plan cannot be met). With --json, exactly one
  * object on stdout in every case. Refusals create nothing under the restore root.
+ * Every exit code is seen from outside a real process (the bundled CLI); the table of bad
+ * words and the further refusals call the same main() in-process (runCli: the same argv
+ * parsing, exit code and output streams) so that each case does not start a process.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import { takeBaseBackup } from '../../../src/engine/backup.js';
 import { parseConnectionUrl } from '../../../src/util/connection-url.js';
 import { stopCluster } from '../../../src/engine/local-cluster.js';
 import { entriesOf, oneJsonObject, runBundledCli } from '../../support/run-bundled-cli.js';
+import { runCli } from '../../support/run-cli.js';
 
 let sandbox: Sandbox;
 let env: Record<string, string>;
@@ -35,6 +39,8 @@ afterAll(async () => {
 });
 
 const cli = (args: string[]) => runBundledCli(['pitr', ...args], env);
+/** `recover pitr …` through main() in this process (no process start). */
+const cliInProcess = (args: string[]) => runCli(['pitr', ...args], env);
 
 describe('0: done', () => {
   test('--latest restores and verifies; --json prints one object with ok: true', async () => {
@@ -90,13 +96,25 @@ describe('2: bad input, nothing created', () => {
     [[], 'BAD_INPUT'],
   ])('%j → %s', async (args, code) => {
     const before = await entriesOf(restoreRoot);
-    const json = await cli([...args, '--json']);
+    const json = await cliInProcess([...args, '--json']);
     expect(json.code).toBe(2);
     expect(oneJsonObject(json.stdout)).toMatchObject({ ok: false, code });
-    const text = await cli(args);
+    const text = await cliInProcess(args);
     expect(text.code).toBe(2);
     expect(text.stdout).toBe('');
     expect(text.stderr).toContain(`error [${code}]`);
+    expect(await entriesOf(restoreRoot)).toEqual(before);
+  });
+
+  test('a bad word through the bundled CLI process: exit 2, one JSON object, or stderr only', async () => {
+    const before = await entriesOf(restoreRoot);
+    const json = await cli(['--latest', '--bogus', '--json']);
+    expect(json.code).toBe(2);
+    expect(oneJsonObject(json.stdout)).toMatchObject({ ok: false, code: 'BAD_INPUT' });
+    const text = await cli(['--latest', '--bogus']);
+    expect(text.code).toBe(2);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toContain('error [BAD_INPUT]');
     expect(await entriesOf(restoreRoot)).toEqual(before);
   });
 
@@ -119,7 +137,7 @@ describe('3: refused, nothing created', () => {
 
   test('a target before the first base backup, also with --dry-run', async () => {
     for (const extra of [[], ['--dry-run']]) {
-      const run = await cli(['--at', '2000-01-01T00:00:00Z', ...extra]);
+      const run = await cliInProcess(['--at', '2000-01-01T00:00:00Z', ...extra]);
       expect(run.code).toBe(3);
       expect(run.stderr).toContain('error [TARGET_OUTSIDE_WINDOW]');
     }
@@ -128,7 +146,7 @@ describe('3: refused, nothing created', () => {
   test('an instance name already in use is refused before anything runs, and the existing directory is untouched', async () => {
     await mkdir(join(restoreRoot, 'taken', 'data'), { recursive: true });
     const before = await entriesOf(restoreRoot);
-    const run = await cli(['--latest', '--instance', 'taken', '--json']);
+    const run = await cliInProcess(['--latest', '--instance', 'taken', '--json']);
     expect(run.code).toBe(3);
     expect(oneJsonObject(run.stdout)).toMatchObject({ ok: false, code: 'INSTANCE_EXISTS' });
     expect(await entriesOf(restoreRoot)).toEqual(before);
@@ -137,7 +155,7 @@ describe('3: refused, nothing created', () => {
   });
 
   test('with no base backup at all', async () => {
-    const run = await runBundledCli(['pitr', '--latest', '--json'], { ...env, RECOVER_CONTAINER_BACKUPS: 'no-backups-here' });
+    const run = await runCli(['pitr', '--latest', '--json'], { ...env, RECOVER_CONTAINER_BACKUPS: 'no-backups-here' });
     expect(run.code).toBe(3);
     expect(oneJsonObject(run.stdout)).toMatchObject({ ok: false, code: 'NO_BASE_BACKUP' });
   });
