@@ -8,6 +8,9 @@
  * refused (INSTANCE_INVALID, exit 3, the reason and the real instances named) and production
  * keeps running with the same postmaster. Then the engine's checked handle: a directory
  * swapped after the check is refused right before the stop/removal; a real instance is removed.
+ * Each kind of refusal (and every `recover instances` run) is seen from outside a real process
+ * (the bundled CLI); the further refusals of the same kind call the same main() in-process
+ * (runCli: the same argv parsing, checks, exit code and output) to start fewer processes.
  */
 import { copyFile, mkdir, readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
@@ -24,7 +27,8 @@ import { createSideInstance } from '../../src/engine/restore-layout.js';
 import { removeWorkJournal, writeWorkJournal } from '../../src/engine/work-journal.js';
 import { parseConnectionUrl } from '../../src/util/connection-url.js';
 import { rejection } from '../support/refusal.js';
-import { oneJsonObject, runBundledCli } from '../support/run-bundled-cli.js';
+import { oneJsonObject, runBundledCli, type CliRun } from '../support/run-bundled-cli.js';
+import { runCli } from '../support/run-cli.js';
 
 /** The state letter in /proc/<pid>/stat (R, S, Z…), or 'gone' when the process no longer exists. */
 function processState(pid: number): string {
@@ -102,8 +106,11 @@ async function productionUntouched(): Promise<void> {
   expect(await pidOf(sandbox.production.dataDir)).toBe(productionPid);
 }
 
-async function refused(words: string[], exit = 3, code = 'INSTANCE_INVALID'): Promise<{ message: string; hint: string }> {
-  const run = await runBundledCli([...words, '--json'], env);
+type Cli = (args: string[], env: Record<string, string>) => Promise<CliRun>;
+
+/** Runs `recover <words> --json` (the bundled CLI process unless `cli` says otherwise); expects the refusal and production untouched. */
+async function refused(words: string[], exit = 3, code = 'INSTANCE_INVALID', cli: Cli = runBundledCli): Promise<{ message: string; hint: string }> {
+  const run = await cli([...words, '--json'], env);
   const out = oneJsonObject(run.stdout);
   expect({ exit: run.code, code: out.code, ok: out.ok }, `${words.join(' ')}\n${run.stdout}${run.stderr}`).toEqual({ exit, code, ok: false });
   await productionUntouched();
@@ -131,22 +138,22 @@ describe('prodlink → production: refused everywhere, production keeps running'
   });
 
   test('table --from-instance prodlink', async () => {
-    await refused(['table', 't', '--from-instance', 'prodlink', '--mode', 'missing-rows', '--db', DB]);
+    await refused(['table', 't', '--from-instance', 'prodlink', '--mode', 'missing-rows', '--db', DB], 3, 'INSTANCE_INVALID', runCli);
   });
 
   test('verify --instance prodlink', async () => {
-    expect((await refused(['verify', '--instance', 'prodlink'])).message).toContain('symbolic link');
+    expect((await refused(['verify', '--instance', 'prodlink'], 3, 'INSTANCE_INVALID', runCli)).message).toContain('symbolic link');
   });
 
   test('a new instance named prodlink (pitr, database) is a name in use', async () => {
     await refused(['pitr', '--latest', '--instance', 'prodlink'], 3, 'INSTANCE_EXISTS');
-    await refused(['database', DB, '--before-xid', beforeXid, '--instance', 'prodlink'], 3, 'INSTANCE_EXISTS');
+    await refused(['database', DB, '--before-xid', beforeXid, '--instance', 'prodlink'], 3, 'INSTANCE_EXISTS', runCli);
   });
 
   test('../ and absolute names are bad input', async () => {
     for (const name of ['../prod', '/tmp']) {
-      await refused(['rows', 't', '--where', 'id = 1', '--from-instance', name, '--db', DB], 2, 'BAD_INPUT');
-      await refused(['verify', '--instance', name], 2, 'BAD_INPUT');
+      await refused(['rows', 't', '--where', 'id = 1', '--from-instance', name, '--db', DB], 2, 'BAD_INPUT', runCli);
+      await refused(['verify', '--instance', name], 2, 'BAD_INPUT', name === '../prod' ? runBundledCli : runCli);
     }
   });
 });
@@ -157,7 +164,7 @@ describe('directories that are not instances this tool created', () => {
     const out = await refused(['verify', '--instance', 'nomarker']);
     expect(out.message).toContain(`has no ${MARKER_FILE}`);
     expect(out.hint).toMatch(/adopt it: .*recover-instance\.json.*chmod 600/);
-    await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'nomarker', '--db', DB]);
+    await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'nomarker', '--db', DB], 3, 'INSTANCE_INVALID', runCli);
     expect(await pidOf(join(root, 'nomarker', 'data'))).toBe(pid);
     // The hint's command adopts it (as the runner's user): then it is an instance like any other.
     await execa('sh', ['-c', /adopt it: as the runner's user, run (.*)\.$/s.exec(out.hint)![1]!]);
@@ -166,14 +173,14 @@ describe('directories that are not instances this tool created', () => {
   });
 
   test('a marker copied from another instance', async () => {
-    expect((await refused(['verify', '--instance', 'forged'])).message).toContain('belongs to the instance real');
+    expect((await refused(['verify', '--instance', 'forged'], 3, 'INSTANCE_INVALID', runCli)).message).toContain('belongs to the instance real');
   });
 
   test("a valid-looking marker next to production's postmaster.pid (its socket linked in)", async () => {
     await forgeMarker();
     const out = await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'forged', '--db', DB]);
     expect(out.message).toContain(`postmaster.pid names the data directory ${sandbox.production.dataDir}, not this instance's`);
-    await refused(['verify', '--instance', 'forged']);
+    await refused(['verify', '--instance', 'forged'], 3, 'INSTANCE_INVALID', runCli);
   });
 
   test("postmaster.pid edited to name this directory, with production's process in it", async () => {
@@ -185,7 +192,7 @@ describe('directories that are not instances this tool created', () => {
     await writeOwnedFile(join(forged, 'data', 'postmaster.pid'), lines.join('\n'), await ownerFor('postgres'));
     const out = await refused(['rows', 't', '--where', 'id = 1', '--from-instance', 'forged', '--db', DB]);
     expect(out.message).toContain(`process ${productionPid} named in ${join(forged, 'data')}/postmaster.pid runs in ${sandbox.production.dataDir}`);
-    await refused(['table', 't', '--from-instance', 'forged', '--mode', 'missing-rows', '--db', DB]);
+    await refused(['table', 't', '--from-instance', 'forged', '--mode', 'missing-rows', '--db', DB], 3, 'INSTANCE_INVALID', runCli);
   });
 });
 
@@ -287,10 +294,10 @@ describe('recover instances: list, and remove only what the check lets through',
     expect(busy.hint).toContain('recover cancel job-spare');
     await removeWorkJournal(join(root, 'spare')); // the restore ended
     const pid = await pidOf(join(root, 'nomarker', 'data'));
-    const out = await refused(['instances', 'remove', 'nomarker', '--confirm', 'nomarker'], 3, 'INSTANCE_RUNNING');
+    const out = await refused(['instances', 'remove', 'nomarker', '--confirm', 'nomarker'], 3, 'INSTANCE_RUNNING', runCli);
     expect(out.hint).toContain('--stop');
-    await refused(['instances', 'remove', 'spare'], 2, 'BAD_INPUT');
-    const wrong = await refused(['instances', 'remove', 'spare', '--confirm', 'nomarker'], 2, 'BAD_INPUT');
+    await refused(['instances', 'remove', 'spare'], 2, 'BAD_INPUT', runCli);
+    const wrong = await refused(['instances', 'remove', 'spare', '--confirm', 'nomarker'], 2, 'BAD_INPUT', runCli);
     expect(wrong.message).toContain("the side instance's name");
     expect(await pidOf(join(root, 'nomarker', 'data'))).toBe(pid);
     expect(existsSync(join(root, 'spare'))).toBe(true);
