@@ -97,8 +97,8 @@ let goFile: string;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 function startRunner(env: Record<string, string>): ChildProcess {
-  // `recover runner` exactly as an operator starts it, from the sources (tsx), with only this environment.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'runner'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `recover runner` exactly as an operator starts it, the bundled CLI (built by `npm run build`), with only this environment.
+  const child = spawn(process.execPath, ['bin/recover.mjs', 'runner'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => runnerLog.add(chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => runnerLog.add(chunk.toString('utf8')));
   child.on('exit', (code, signal) => {

@@ -10,8 +10,8 @@
  * A side restore killed mid-replay is tidied by the next runner from its work journal.
  *
  * The lease of a killed runner is run out by moving it back in the control DB (the runner is
- * dead; waiting for the clock adds nothing). Everything else is real: `recover runner` is its own process started as an operator starts it,
- * on this test's own control cluster. Production is stopped and started by hooks (pg_ctl), the
+ * dead; waiting for the clock adds nothing). Everything else is real: `recover runner` is its own process started as an operator starts it
+ * (the bundled CLI), on this test's own control cluster. Production is stopped and started by hooks (pg_ctl), the
  * stop hook holding after the stop while a hold file exists, so the kill lands between the
  * stop and the move-aside. Replay is held with pg_wal_replay_pause() so the kill lands in it.
  * The other points are the runner's own failpoints (RECOVER_FAILPOINTS): it kills itself there.
@@ -57,7 +57,9 @@ const cleanups: (() => Promise<unknown>)[] = [];
 function startRunner(extraEnv: Record<string, string> = {}): ChildProcess {
   runnerCount += 1;
   runnerLog = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/entry.ts', 'runner'], { env: { ...env, RECOVER_RUNNER_ID: `runner-lost-${runnerCount}`, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The bundled CLI (bin/recover.mjs, built by `npm run build`), as an operator starts it: no
+  // TypeScript compiled on each of this file's ~17 runner starts.
+  const child = spawn(process.execPath, ['bin/recover.mjs', 'runner'], { env: { ...env, RECOVER_RUNNER_ID: `runner-lost-${runnerCount}`, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (chunk: Buffer) => runnerLog.push(chunk.toString('utf8')));
   child.stderr!.on('data', (chunk: Buffer) => runnerLog.push(chunk.toString('utf8')));
   return child;
