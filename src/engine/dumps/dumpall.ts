@@ -105,6 +105,10 @@ export interface DumpallRestored {
   databases: { database: string; newName: string; tables: number; rows: number; ok: boolean; message: string }[];
   ok: boolean;
   seconds: Record<string, number>;
+  /** A foreign pg_dumpall file: what could not be verified, its empty databases left out, its sha256. */
+  unverified?: string;
+  skipped?: string[];
+  sha256?: string;
 }
 
 export async function restoreDumpall(ctx: EngineContext, config: DumpallConfig, request: DumpallRequest): Promise<DumpallRestored> {
