@@ -92,7 +92,7 @@ export class DumpallReader {
   private readonly result: PlainDumpall = { headerOk: false, globalsSql: '', databases: [], refusals: [] };
   private current: PlainDatabase | null = null;
   private copying: { db: PlainDatabase; table: string | null } | null = null;
-  private readonly referenced: { name: string; line: number }[] = [];
+  private readonly referenced: { name: string; line: number; text: string }[] = [];
   private lines = 0;
 
   constructor(private readonly sink: (database: string, text: string) => void = () => undefined) {}
@@ -129,7 +129,10 @@ export class DumpallReader {
   end(): PlainDumpall {
     this.lexer.end();
     const names = new Set(this.result.databases.map((db) => db.name));
-    for (const ref of this.referenced) if (!names.has(ref.name)) this.refuse(ref.line, '(statement)', `it names database ${ref.name}, which this file does not hold`);
+    for (const ref of this.referenced) {
+      if (names.has(ref.name)) this.database(ref.name).databaseStatements.push(ref.text);
+      else this.refuse(ref.line, '(statement)', `it names database ${ref.name}, which this file does not hold`);
+    }
     if (!this.result.headerOk) this.refuse(1, '(header)', `not a pg_dumpall file: "${DUMPALL_HEADER.slice(3)}" is not in its first lines`);
     return { ...this.result, refusals: [...this.lexer.refusals, ...this.result.refusals].sort((a, b) => a.line - b.line) };
   }
@@ -155,10 +158,9 @@ export class DumpallReader {
     if (/^ALTER DATABASE \S+ RENAME\b/i.test(head)) this.refuse(line, 'ALTER DATABASE … RENAME', 'a dump does not rename databases');
     const ref = databaseReference(head);
     if (ref) {
-      const db = this.database(ref.name);
-      if (ref.create) db.create = text;
-      else db.databaseStatements.push(text);
-      this.referenced.push({ name: ref.name, line });
+      // Only CREATE DATABASE and \connect make a database of the file; the others must name one of them (checked at the end).
+      if (ref.create) this.database(ref.name).create = text;
+      else this.referenced.push({ name: ref.name, line, text });
       return;
     }
     if (!this.current) {
@@ -169,7 +171,10 @@ export class DumpallReader {
     const db = this.current;
     if (!SESSION_SETTING.test(head)) db.bodyStatements += 1;
     const copy = COPY_TABLE.exec(head);
-    if (/^COPY [\s\S]*\sFROM stdin\s*;$/i.test(head)) this.copying = { db, table: copy ? tableName(copy[1]!, copy[2]!) : null };
+    if (/^COPY [\s\S]*\sFROM stdin\s*;$/i.test(head)) {
+      this.copying = { db, table: copy ? tableName(copy[1]!, copy[2]!) : null };
+      if (this.copying.table) db.copyRows[this.copying.table] = db.copyRows[this.copying.table] ?? 0;
+    }
     const insert = INSERT_TABLE.exec(head);
     if (insert && !db.insertTables.includes(tableName(insert[1]!, insert[2]!))) db.insertTables.push(tableName(insert[1]!, insert[2]!));
     this.sink(db.name, `${text}\n`);

@@ -80,6 +80,7 @@ export class PsqlLexer {
     const events: LexEvent[] = [];
     if (this.pending === '') this.pendingLine = this.lineNo;
     let start = 0;
+    let lineEnd = line.length;
     for (let i = 0; i < line.length; i += 1) {
       const c = line[i]!;
       const q = this.quote;
@@ -113,7 +114,10 @@ export class PsqlLexer {
         continue;
       }
       const before = i > 0 ? line[i - 1]! : ' ';
-      if (line.startsWith('--', i)) break;
+      if (line.startsWith('--', i)) {
+        lineEnd = i;
+        break;
+      }
       if (line.startsWith('/*', i)) {
         this.quote = { kind: 'comment', depth: 1 };
         i += 1;
@@ -149,8 +153,8 @@ export class PsqlLexer {
         }
       }
     }
-    const rest = line.slice(start);
-    if (this.pending !== '' || rest.trim() !== '' || this.quote !== null) this.pending = `${this.pending}${rest}\n`;
+    // A comment after the last statement of a line is not the start of another.
+    if (this.pending !== '' || line.slice(start, lineEnd).trim() !== '' || this.quote !== null) this.pending = `${this.pending}${line.slice(start)}\n`;
     return events;
   }
 }
