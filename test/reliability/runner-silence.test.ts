@@ -6,7 +6,10 @@
  * moving the job's last heartbeat back in the control DB (no waiting for a clock).
  */
 import { afterEach, expect, it } from 'vitest';
-import { claimNextJob, getJob, heartbeat, recordLostJobRecovery } from '../../src/control/index.js';
+import {
+  claimNextJob, finishJob, getJob, heartbeat, listEvents, reapExpiredLeases, recordLostJobRecovery, requestCancel,
+} from '../../src/control/index.js';
+import { until } from '../support/until.js';
 import { approvedJob, INCIDENT, startHarness, textOf, type Harness } from '../integration/slack/harness.js';
 
 const DEADLINE_MS = 60_000;
@@ -64,4 +67,41 @@ it('a lost job shows RUNNER_LOST, and what a runner later put right on the host 
   // The status message shows it as well (updated after the thread post, in the same catch-up); the thread has it once.
   await t.waitFor(() => (textOf(t.message(INCIDENT, statusTs)).includes('recover-bot found side instance pitr-lost') ? true : undefined), DEADLINE_MS);
   expect(t.thread(INCIDENT, statusTs).filter((m) => textOf(m).includes('recover-bot found side instance pitr-lost')).length).toBe(1);
+});
+
+/**
+ * The order forced, not timed: while no bot runs, the job ends (lost, or cancelled by its runner
+ * which was then lost before tidying) and a runner records what it put right, so the bot's first
+ * catch-up of the job's end comes after the note was added to the job's error. The summary of
+ * the end shows the error as of that event; the note is posted once, with its own event.
+ */
+it.each(['lost', 'cancelled'] as const)('the note reaches the thread once when recorded before the bot caught up with the job\'s end (%s)', async (end) => {
+  h = await startHarness();
+  const harness = h;
+  const t = harness.slack.transcript;
+  const { job, statusTs } = await approvedJob(harness);
+  expect((await claimNextJob(harness.pool, { runnerId: 'runner-gone', poolName: 'default', leaseSeconds: 60 }))?.id).toBe(job.id);
+  await harness.runner.emit(job.id, { type: 'job.started', at: new Date().toISOString(), command: 'pitr' });
+  await t.waitFor(() => /Running/.test(textOf(t.message(INCIDENT, statusTs))), DEADLINE_MS);
+
+  const note = 'recover-bot found side instance pitr-lost, left mid-restore by job x whose runner was lost: removed its WAL spool, restore hook and socket.';
+  await harness.restartBot(async () => {
+    if (end === 'lost') {
+      await harness.pool.query(`UPDATE jobs SET heartbeat_at = now() - interval '90 seconds', lease_expires_at = now() - interval '1 second' WHERE id = $1`, [job.id]);
+      expect((await reapExpiredLeases(harness.pool)).map((j) => j.id)).toEqual([job.id]);
+    } else {
+      await requestCancel(harness.pool, job.id, 'U0ALICE');
+      await finishJob(harness.pool, { jobId: job.id, runnerId: 'runner-gone', outcome: { status: 'cancelled' } });
+    }
+    await recordLostJobRecovery(harness.pool, { jobId: job.id, runnerId: 'runner-back', message: note, action: 'job.work_tidied' });
+  });
+  const [ended, noted] = (await listEvents(harness.pool, job.id, 0, 100)).filter((e) => e.event.type === 'job.failed' || e.event.type === 'job.cancelled');
+  expect(noted?.event).toMatchObject({ type: 'job.failed', message: note });
+  // Both summaries posted (the bot marks an event posted after its posts), then the note is in the thread once, in the second.
+  await until('the note\'s event to be posted', async () => ((await getJob(harness.pool, job.id))?.slackRefs.postedEventId === noted!.id ? true : undefined), DEADLINE_MS);
+  const keyed = (eventId: number) => t.thread(INCIDENT, statusTs).filter((m) => (m.metadata?.event_payload as { key?: string } | undefined)?.key === `job:${job.id}:event:${eventId}:summary`);
+  expect(keyed(ended!.id)).toHaveLength(1);
+  expect(textOf(keyed(ended!.id)[0])).not.toContain('recover-bot found side instance pitr-lost');
+  expect(textOf(keyed(noted!.id)[0])).toContain('recover-bot found side instance pitr-lost');
+  expect(t.thread(INCIDENT, statusTs).filter((m) => textOf(m).includes('recover-bot found side instance pitr-lost'))).toHaveLength(1);
 });

@@ -127,7 +127,7 @@ export class JobWatcher {
     this.deps.tasks.run(`check the heartbeat of job ${t.jobId}`, async () => {
       const lease = await heartbeatSilence(this.deps.control, t.jobId);
       const silence = lease ? runnerSilence(lease.silentSeconds, lease.leaseSeconds) : null;
-      if (JSON.stringify(silence) === JSON.stringify(t.meta.silence ?? null) || !this.tracked.has(t.jobId)) return;
+      if (JSON.stringify(silence) === JSON.stringify(t.meta.silence ?? null) || this.tracked.get(t.jobId) !== t) return;
       t.meta = { ...t.meta, silence };
       this.pushStatus(t);
     }, async () => undefined); // logged by Tasks; the next poll tries again
@@ -192,20 +192,26 @@ export class JobWatcher {
     this.kick(tracked);
   }
 
-  /** At most one catch-up per job at a time; a wake-up during one makes it go round again. */
+  /**
+   * At most one catch-up per job at a time; a wake-up during one makes it go round again. An
+   * ended job's catch-up never goes round again (it raced an adopt woken by the same later event,
+   * e.g. a runner's recovery note, and both posted its summary): the wake-up goes to adopt, which
+   * holds the job's lock and starts from what the control DB says was posted.
+   */
   private kick(t: Tracked): void {
     t.dirty = true;
     if (t.running) return;
     t.running = true;
     this.deps.tasks.run(`follow job ${t.jobId}`, async () => {
       try {
-        while (t.dirty) {
+        while (t.dirty && this.tracked.get(t.jobId) === t) {
           t.dirty = false;
           await this.catchUp(t);
         }
       } finally {
         t.running = false;
       }
+      if (t.dirty && this.tracked.get(t.jobId) !== t) await this.adopt(t.jobId);
     }, (error) => this.reportTrouble(t, error.message));
   }
 

@@ -55,7 +55,10 @@ export async function buildSummary(deps: BotDeps, jobId: string, view: JobView):
     // A failed job keeps its result when it ran to the end and only its verdict failed (e.g. verification).
     facts: summaryFactsOf(plan?.plan, view.status === 'succeeded' ? (view.result ?? job.result) : view.status === 'failed' ? job.result : null),
     integrity: view.integrity,
-    error: view.error ?? job.error,
+    // As of the job's events, never the job's current error: a runner that later puts right
+    // what a lost job left appends its note to that error and posts it as an event of its own,
+    // so a summary built after the note (a late catch-up, a restart) would show it twice.
+    error: view.error,
     cancelledBy: job.cancelRequestedBy,
     estimateBasis: plan ? estimateBasisText(plan.plan) : null,
     objectives: deps.config.objectives,

@@ -80,11 +80,29 @@ export function findMarked(messages: readonly FoundMessage[], key: string, self:
 
 export class PostsOnce {
   private self: Promise<{ userId?: string; botId?: string }> | null = null;
+  /** Keyed posts under way in this process. */
+  private readonly underWay = new Map<string, Promise<string>>();
 
   constructor(private readonly options: PostsOnceOptions) {}
 
-  /** Posts `message` (a thread reply with `threadTs`) once for `about`; returns its ts. */
-  async post(channel: string, message: SlackMessage, threadTs?: string, about?: PostKey): Promise<string> {
+  /**
+   * Posts `message` (a thread reply with `threadTs`) once for `about`; returns its ts. A second
+   * post of a key already under way here waits for that one: started together, both read the
+   * intent before either counted a send, so neither looked first and both posted.
+   */
+  post(channel: string, message: SlackMessage, threadTs?: string, about?: PostKey): Promise<string> {
+    if (!about) return this.postOnce(channel, message, threadTs, about);
+    const pending = this.underWay.get(about.key);
+    if (pending) {
+      this.options.log.debug({ channel, key: about.key }, 'a post with this key is under way here; waiting for it instead of posting again');
+      return pending;
+    }
+    const posting = this.postOnce(channel, message, threadTs, about).finally(() => this.underWay.delete(about.key));
+    this.underWay.set(about.key, posting);
+    return posting;
+  }
+
+  private async postOnce(channel: string, message: SlackMessage, threadTs?: string, about?: PostKey): Promise<string> {
     const { control, writer } = this.options;
     const what = threadTs ? 'to post a thread reply' : 'to post a message';
     const intent = about ? { ...about, channel, ...(threadTs ? { threadTs } : {}) } : null;

@@ -47,8 +47,8 @@ export interface Harness {
   /** A superuser pool on the control DB: the fake runner and the checks (the bot has its own role). */
   pool: pg.Pool;
   runner: FakeRunner;
-  /** Stops the bot and starts a fresh one on the same control DB (a restart). */
-  restartBot(): Promise<RecoverBot>;
+  /** Stops the bot and starts a fresh one on the same control DB (a restart); `meanwhile` runs while no bot is up. */
+  restartBot(meanwhile?: () => Promise<void>): Promise<RecoverBot>;
   close(): Promise<void>;
 }
 
@@ -144,8 +144,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       config,
       pool,
       runner: new FakeRunner(pool),
-      async restartBot() {
+      async restartBot(meanwhile) {
         await bot.stop();
+        await meanwhile?.();
         bot = await launch();
         harness.bot = bot;
         return bot;
