@@ -140,7 +140,7 @@ try {
       (redo[name] ??= []).push(redoSeconds);
       (replay[name] ??= []).push(restored.replaySeconds);
       (cpu[name] ??= []).push(redoCpu);
-      log(`${name} #${round}: ${total.toFixed(2)} s (base ${restored.baseSeconds.toFixed(2)}, replay ${restored.replaySeconds.toFixed(2)}${restored.tuningEnd.endsWith('restarted') ? ` incl. ${restored.tuningEnd}` : ''}), redo elapsed ${redoSeconds.toFixed(2)} s, startup CPU ${redoCpu.toFixed(2)} s`);
+      log(`${name} #${round}: ${total.toFixed(2)} s (base ${restored.baseSeconds.toFixed(2)}, replay ${restored.replaySeconds.toFixed(2)}${restored.tuningEnd !== 'none' && restored.tuningEnd !== 'reloaded' ? ` incl. ${restored.tuningEnd}` : ''}), redo elapsed ${redoSeconds.toFixed(2)} s, startup CPU ${redoCpu.toFixed(2)} s`);
       await stopCluster(sandbox.exec, sandbox.config.pg.bin, 'postgres', restored.layout.dataDir, 'immediate');
       await rm(dirname(restored.layout.dataDir), { recursive: true, force: true });
     }

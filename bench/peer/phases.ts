@@ -4,8 +4,10 @@
  *            select step; pgBackRest does it inside its restore, so null);
  *   base     base backup download and extract (ours: restore-base-backup; theirs: `restore`);
  *   replay   server start and WAL replay up to "redo done";
- *   promote  "redo done" to "ready to accept connections" in the server log: the
- *            end-of-recovery checkpoint (the sync of what replay wrote) and the promotion;
+ *   promote  "redo done" in the server log to the promoted server being handed over: the
+ *            end-of-recovery checkpoint and the promotion (pgBackRest: to "ready to accept
+ *            connections"; ours: to the CLI's "✓ replay-wal" line, so the sync of what an
+ *            fsync=off replay wrote, done while the server already accepts connections, is in it);
  *   verify   ours' verify step (theirs has none: null).
  */
 
@@ -32,6 +34,19 @@ export function promoteSeconds(serverLog: string): number | null {
     else if (/database system is ready to accept connections/.test(line)) ready = at;
   }
   return redoDone !== null && ready !== null && ready >= redoDone ? (ready - redoDone) / 1000 : null;
+}
+
+/**
+ * Seconds between "redo done" (a server log stamped in UTC) and `handedOverAtMs` (epoch ms,
+ * when the CLI said the replay step was over); null if the log has no UTC "redo done".
+ */
+export function promoteSecondsUntil(serverLog: string, handedOverAtMs: number): number | null {
+  let redoDone: number | null = null;
+  for (const line of serverLog.split('\n')) {
+    const stamp = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?) UTC /.exec(line);
+    if (stamp && /redo done at/.test(line)) redoDone = Date.parse(`${stamp[1]}T${stamp[2]}Z`);
+  }
+  return redoDone !== null && handedOverAtMs >= redoDone ? (handedOverAtMs - redoDone) / 1000 : null;
 }
 
 /** The CLI's "✓ step (12.3 s)" lines as seconds per step. */

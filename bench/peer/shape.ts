@@ -25,7 +25,7 @@ import { clusterFingerprint, fingerprintDiff } from './hash.js';
 import { defaultBaseParallel } from '../../src/config.js';
 import { startPgBackRest, type PgBackRest } from './pgbackrest.js';
 import { rawUploadSeconds, type StoredBackup } from './raw-upload.js';
-import { oursPhases, pgbrPhases, promoteSeconds, stepSeconds, type Phases } from './phases.js';
+import { oursPhases, pgbrPhases, promoteSeconds, promoteSecondsUntil, stepSeconds, type Phases } from './phases.js';
 
 export interface ShapeSpec {
   scale: number;
@@ -63,6 +63,8 @@ interface CliRun {
   wallS: number;
   /** Spawn to the "✓ replay-wal" progress line (pitr only). */
   promotedS: number | null;
+  /** When that line came (epoch ms): the end of ours' promote phase (phases.ts). */
+  promotedAtMs: number | null;
   maxRssKib: number;
   result: Record<string, unknown>;
   /** The CLI's steps and their seconds. */
@@ -83,13 +85,17 @@ async function recoverCli(sandbox: Sandbox, label: string, cliArgs: string[]): P
     timeout: 3 * 3600_000,
   });
   let promotedS: number | null = null;
+  let promotedAtMs: number | null = null;
   let startedS: number | null = null;
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     stderr += chunk;
     if (startedS === null && /▶/.test(stderr)) startedS = seconds(began);
-    if (promotedS === null && /✓ replay-wal/.test(stderr)) promotedS = seconds(began);
+    if (promotedS === null && /✓ replay-wal/.test(stderr)) {
+      promotedS = seconds(began);
+      promotedAtMs = Date.now();
+    }
   });
   const done = await child;
   const wallS = seconds(began);
@@ -107,7 +113,7 @@ async function recoverCli(sandbox: Sandbox, label: string, cliArgs: string[]): P
   const steps = [...stderr.matchAll(/✓ ([\w-]+) \(([\d.]+) s\)/g)].map((match) => `${match[1]} ${match[2]}`);
   const started = startedS as number | null;
   const stepsText = `${started === null ? '' : `spawn to job start (planning included) ${started.toFixed(2)}, `}${steps.join(', ')}`;
-  return { wallS, promotedS, maxRssKib, result: parsed.result, steps: stepsText, stepSeconds: stepSeconds(stderr), startedS: started };
+  return { wallS, promotedS, promotedAtMs: promotedAtMs as number | null, maxRssKib, result: parsed.result, steps: stepsText, stepSeconds: stepSeconds(stderr), startedS: started };
 }
 
 interface Restored {
@@ -292,7 +298,8 @@ export async function runShape(name: string, spec: ShapeSpec, options: ShapeOpti
         const result = run.result as { dataDir: string; port: number; socketDir: string; seconds: { total: number; baseBackup: number; replay: number } };
         shape.oursWall.push(run.wallS);
         shape.oursRssKib.push(run.maxRssKib);
-        const promote = promoteSeconds(await readFile(join(dirname(result.dataDir), 'server.log'), 'utf8').catch(() => ''));
+        const serverLog = await readFile(join(dirname(result.dataDir), 'server.log'), 'utf8').catch(() => '');
+        const promote = (run.promotedAtMs === null ? null : promoteSecondsUntil(serverLog, run.promotedAtMs)) ?? promoteSeconds(serverLog);
         return {
           seconds: run.promotedS ?? run.wallS,
           phases: oursPhases(run.stepSeconds, run.startedS, promote),

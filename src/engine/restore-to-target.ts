@@ -7,6 +7,7 @@
  */
 import { removeWorkFiles, writeWorkJournal } from './work-journal.js';
 import { chown, writeFile } from 'node:fs/promises';
+import { release } from 'node:os';
 import { join } from 'node:path';
 import { parseLsn, segmentName, segmentOfLsn, timelineForSegment } from '../catalog/segments.js';
 import { describeTarget, type RestoreSelection } from '../catalog/select-restore.js';
@@ -24,6 +25,7 @@ import { recoverySettings, replayOnlySettings, spoolRestoreCommand } from './pg-
 import { configureRecovery, lastNeededLsn, mustReachLsn, startAndWatchRecovery, type RecoveryOutcome } from './recovery.js';
 import { restoreBaseBackup } from './restore-base.js';
 import { endReplayTuning, type TuningEnd } from './replay-tuning.js';
+import { earlySync, syncMethodFor } from './sync-restored.js';
 import { createSideInstance } from './restore-layout.js';
 import { openSideInstance, stopSideInstance } from './instances.js';
 import { ownerFor } from './os-user.js';
@@ -207,6 +209,10 @@ export async function restoreToTarget(
     const finishReplay = step(ctx, 'replay-wal', `Replay WAL to ${describeTarget(request.target)}`);
     const size = selection.backup.walSegmentSize;
     const activeFetcher = fetcher;
+    // fsync=off replay (a side instance that promotes): the base backup's bytes, still dirty in
+    // the page cache, are written while the startup process replays (sync-restored.ts).
+    const syncMethod = syncMethodFor(process.platform, release());
+    const early = replayOnly.fsync === 'off' && syncMethod === 'syncfs' ? earlySync(ctx, config.pg, dataDir, syncMethod) : undefined;
     const outcome = await startAndWatchRecovery(ctx, {
       connection,
       dataDir,
@@ -227,8 +233,8 @@ export async function restoreToTarget(
         ctx.failpoint?.('restore:server-started');
       },
     });
-    const tuningEnd = await endReplayTuning(ctx, config.pg, { dataDir, connection, replayOnly, state: outcome.state, stop: layout.stop, start: layout.start });
-    const replaySeconds = finishReplay(`${outcome.state} at ${outcome.replayLsn}, timeline ${outcome.timeline}${tuningEnd.endsWith('restarted') ? `, ${tuningEnd} on its own settings` : ''}`);
+    const tuningEnd = await endReplayTuning(ctx, config.pg, { dataDir, connection, replayOnly, state: outcome.state, stop: layout.stop, start: layout.start, syncMethod, ...(early ? { earlySync: early } : {}) });
+    const replaySeconds = finishReplay(`${outcome.state} at ${outcome.replayLsn}, timeline ${outcome.timeline}${tuningEnd === 'none' || tuningEnd === 'reloaded' ? '' : `, ${tuningEnd} on its own settings`}`);
     const fetched = request.restoreCommandOverride
       ? null
       : (({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }) => ({ downloaded, bytes, onDemand, renamedBySpool, servedByAgent, waitedMs }))(activeFetcher.stats);

@@ -1,6 +1,6 @@
 /** bench:scale's split of a restore into phases, from the CLI's step lines and the server log (pure). */
 import { describe, expect, it } from 'vitest';
-import { oursPhases, pgbrPhases, promoteSeconds, stepSeconds } from '../../../bench/peer/phases.js';
+import { oursPhases, pgbrPhases, promoteSeconds, promoteSecondsUntil, stepSeconds } from '../../../bench/peer/phases.js';
 
 const serverLog = (lines: string[]) => lines.map((l) => `2026-12-07 01:46:${l}`).join('\n');
 
@@ -17,6 +17,21 @@ describe('promoteSeconds', () => {
     ['read-only readiness is not the promotion', serverLog(['05.000 UTC [9] LOG:  redo done at 0/1', '04.000 UTC [8] LOG:  database system is ready to accept read-only connections']), null],
   ])('%s', (_name, text, seconds) => {
     const got = promoteSeconds(text);
+    if (seconds === null) expect(got).toBeNull();
+    else expect(got).toBeCloseTo(seconds, 6);
+  });
+});
+
+describe('promoteSecondsUntil', () => {
+  const handedOver = Date.parse('2026-12-07T01:46:08.000Z');
+  it.each<[string, string, number | null]>([
+    // Ours syncs while the server already accepts connections: the promotion ends when the CLI says so.
+    ['redo done to the handover', serverLog(['05.250 UTC [9] LOG:  redo done at 0/A3E8790', '06.000 UTC [8] LOG:  database system is ready to accept connections']), 2.75],
+    ['no redo done: unknown', serverLog(['06.000 UTC [8] LOG:  database system is ready to accept connections']), null],
+    ['a log in another zone cannot be compared with the clock', serverLog(['05.250 CET [9] LOG:  redo done at 0/A3E8790']), null],
+    ['a handover before redo done is not a time', serverLog(['09.000 UTC [9] LOG:  redo done at 0/A3E8790']), null],
+  ])('%s', (_name, text, seconds) => {
+    const got = promoteSecondsUntil(text, handedOver);
     if (seconds === null) expect(got).toBeNull();
     else expect(got).toBeCloseTo(seconds, 6);
   });
