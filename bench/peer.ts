@@ -77,6 +77,9 @@ process.stdout.write(
     `peer_base_pgbr_s=${fmt(med('base', 'pgbr'))}`,
     `ratio_wal_ours_vs_pgbr=${fmt(med('wal', 'ours') / med('wal', 'pgbr'))}`,
     `ratio_base_ours_vs_pgbr=${fmt(med('base', 'ours') / med('base', 'pgbr'))}`,
+    // Ours to the CLI's exit, its verification included (pgBackRest verifies nothing).
+    `ratio_wal_ours_exit_vs_pgbr=${fmt(median(results.wal?.oursWall ?? []) / med('wal', 'pgbr'))}`,
+    `ratio_base_ours_exit_vs_pgbr=${fmt(median(results.base?.oursWall ?? []) / med('base', 'pgbr'))}`,
     `backup_ours_s=${fmt(median(backupShape.backupOursS))}`,
     `backup_pgbr_s=${fmt(median(backupShape.backupPgbrS))}`,
     // Our backup's throughput against a raw upload of its stored bytes (goal ≥ 0.8): the database's bytes, and the stored ones.

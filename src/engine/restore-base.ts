@@ -17,7 +17,8 @@ import { restoreParts } from './backup-parts/restore-parts.js';
 const STALE_FILES = ['postmaster.pid', 'postmaster.opts', 'standby.signal', 'recovery.signal'];
 const REPORT_EVERY = 16 * 1024 * 1024;
 
-export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string): Promise<{ bytes: number }> {
+/** `onLastPartsStarted`: every part of a parted backup is on its way (restore-parts.ts); never called for a single tar. */
+export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string, hooks: { onLastPartsStarted?: () => void } = {}): Promise<{ bytes: number }> {
   const existing = await readdir(dataDir);
   if (existing.length > 0) {
     throw new RecoverError('RESTORE_FAILED', `The target directory ${dataDir} is not empty; refusing to restore over it.`, {
@@ -34,6 +35,7 @@ export async function restoreBaseBackup(ctx: EngineContext, tools: PgToolConfig,
     await restoreParts(ctx, tools, backup, dataDir, {
       parallel,
       tar,
+      ...(hooks.onLastPartsStarted ? { onLastPartsStarted: hooks.onLastPartsStarted } : {}),
       onStoredBytes: (bytes) => {
         done += bytes;
         if (done - reported < REPORT_EVERY) return;

@@ -179,7 +179,10 @@ export async function restoreToTarget(
     await fetcher.start();
     agent = await startWalAgent({ socketPath, storage: ctx.storage, log: ctx.log, fetcher, ...(owner ? { owner } : {}) });
     const finishBase = step(ctx, 'restore-base-backup', `Restore base backup ${selection.backup.id}`);
-    await restoreBaseBackup(ctx, config.pg, selection.backup, dataDir);
+    // Once the last parts are extracting, slots free up with nothing left to extract: the full
+    // window opens then, not when the last part is done.
+    const openWindow = (active: WalFetcher) => () => active.setAhead(config.prefetch.ahead);
+    await restoreBaseBackup(ctx, config.pg, selection.backup, dataDir, { onLastPartsStarted: openWindow(fetcher) });
     const baseSeconds = finishBase();
     fetcher.setAhead(config.prefetch.ahead);
 

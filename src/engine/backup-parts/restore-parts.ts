@@ -36,17 +36,31 @@ async function storedSha256(ctx: EngineContext, key: string, signal: AbortSignal
   return hash.digest('hex');
 }
 
+/**
+ * The order parts are extracted in: largest stored part first (ties: manifest order), so the
+ * restore does not end on one big part extracting alone while the other slots sit idle. Pure.
+ */
+export function extractionOrder<T extends { bytes: number }>(files: readonly T[]): T[] {
+  return files.map((file, index) => ({ file, index })).sort((a, b) => b.file.bytes - a.file.bytes || a.index - b.index).map(({ file }) => file);
+}
+
 export interface RestorePartsOptions {
   parallel: number;
   /** Which tar extracts the parts (tar-tool.ts). */
   tar: TarTool;
   /** Called with the number of stored bytes just downloaded (for progress across parts). */
   onStoredBytes: (bytes: number) => void;
+  /** Called once every part has started: the slots that free up from here on have nothing left to extract. */
+  onLastPartsStarted?: () => void;
 }
 
 export async function restoreParts(ctx: EngineContext, tools: PgToolConfig, backup: BackupManifest, dataDir: string, options: RestorePartsOptions): Promise<void> {
   try {
-    await runBounded(backup.files, options.parallel, ctx.signal, (file, _index, signal) => restorePart(ctx, tools, backup, file, dataDir, signal, options));
+    const files = extractionOrder(backup.files);
+    await runBounded(files, options.parallel, ctx.signal, (file, index, signal) => {
+      if (index === files.length - 1) options.onLastPartsStarted?.();
+      return restorePart(ctx, tools, backup, file, dataDir, signal, options);
+    });
   } catch (error) {
     if (ctx.signal.aborted && !(error instanceof RecoverError && error.code === 'CANCELLED')) {
       throw new RecoverError('CANCELLED', `Restoring base backup ${backup.id} was stopped because the job was cancelled.`, { cause: error });
