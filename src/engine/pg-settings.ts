@@ -87,11 +87,12 @@ export function recoverySettings(input: RecoverySettingsInput): Record<string, s
  *   against 15.8-16.6 s). A restartpoint can only happen at a checkpoint record, so production's
  *   own checkpoint spacing still bounds how much WAL piles up. checkpoint_timeout stays out of
  *   the way: restartpoints come from the WAL's volume.
- * - fsync=off, only where the instance can be stopped, synced and started again before anyone is
- *   told of it (a side instance that promotes): replay and its restartpoints no longer wait on
- *   the disk, and after promotion the stopped cluster is fsynced file by file (initdb
- *   --sync-only) and restarted with fsync on. Never in place (production's clients may write as
- *   soon as it promotes) and never for a paused instance (it is handed over running, in recovery).
+ * - fsync=off, only where the instance can be synced before anyone is told of it (a side
+ *   instance that promotes): replay and its restartpoints no longer wait on the disk; after
+ *   promotion it is reloaded with fsync on and its file systems synced while it runs
+ *   (replay-tuning.ts, sync-restored.ts; a sync of the extracted base runs during replay).
+ *   Never in place (production's clients may write as soon as it promotes) and never for a
+ *   paused instance (it is handed over running, in recovery).
  * Left out, measured: shared_buffers (512MB or 1GB cut the startup process's CPU by ~1 s but not
  * the replay's time, and needs a restart); recovery_prefetch (on by default as 'try'; 'off', or
  * more maintenance_io_concurrency and wal_decode_buffer_size, changed nothing measurable).
