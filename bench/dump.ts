@@ -14,7 +14,7 @@
  *   npm run bench:dump -- [factor, default 1] [rounds, default 3] [variants, default ours,j1,jn] [statements]
  */
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { DEFAULT_LEVERS, loadDump, type LoadLevers } from '../src/engine/dumps/load.js';
@@ -73,6 +73,7 @@ const conn = { host: cluster.socketDir, port: cluster.port, user: 'postgres' };
 const asPostgres = { asUser: 'postgres', timeoutMs: 3 * 3_600_000 };
 const sql = (text: string, db = 'postgres') => withClient(cluster, db, (client) => client.query(text));
 const times = new Map<string, number[]>(VARIANTS.map((variant) => [variant, []]));
+const loadStart = loadavg()[0]!.toFixed(1);
 try {
   log(`creating shop (factor ${FACTOR}) …`);
   await sql('CREATE DATABASE shop');
@@ -116,7 +117,8 @@ try {
   for (const variant of VARIANTS) log(`${variant}: ${times.get(variant)!.map((s) => s.toFixed(1)).join(' ')} → median ${median(times.get(variant)!).toFixed(1)} s`);
   log(`shop ${shopMb} MB, dump ${dumpMb} MB, restored ${restoredMb} MB, ${CORES} cores, maintenance_work_mem ${MAINTENANCE_MB} MB for ours`);
   const m = (variant: string) => (times.has(variant) ? median(times.get(variant)!) : NaN);
-  console.log(`dump_ours_s=${m('ours').toFixed(1)} dump_j1_s=${m('j1').toFixed(1)} dump_jn_s=${m('jn').toFixed(1)} ratio_ours_vs_j1=${(m('ours') / m('j1')).toFixed(2)} ratio_ours_vs_jn=${(m('ours') / m('jn')).toFixed(2)}`);
+  // The restored size and the machine's load go on the result line: the goal is stated at a size, and the machine is shared.
+  console.log(`dump_ours_s=${m('ours').toFixed(1)} dump_j1_s=${m('j1').toFixed(1)} dump_jn_s=${m('jn').toFixed(1)} ratio_ours_vs_j1=${(m('ours') / m('j1')).toFixed(2)} ratio_ours_vs_jn=${(m('ours') / m('jn')).toFixed(2)} restored_mb=${restoredMb} load_start=${loadStart} load_end=${loadavg()[0]!.toFixed(1)}`);
   if (STATEMENTS) log((await readFile(cluster.logFile, 'utf8')).split('\n').filter((line) => /duration|checkpoint/.test(line)).map((line) => line.slice(0, 220)).join('\n'));
 } finally {
   await stopCluster(exec, BIN, 'postgres', cluster.dataDir, 'immediate');
