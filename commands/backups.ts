@@ -9,7 +9,8 @@ import type { Catalog } from '../src/catalog/catalog.js';
 import { coverage, rpoExposureSeconds, type TimelineCoverage } from '../src/catalog/coverage.js';
 import { DEFAULT_SEGMENT_SIZE } from '../src/catalog/segments.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
-import { listDumps } from '../src/engine/dumps/list.js';
+import { scanDumps } from '../src/engine/dumps/list.js';
+import { describeDumpPolicy, planDumpRetention, type DumpLeftover, type DumpRetentionPolicy } from '../src/engine/dumps/retention.js';
 import type { DumpEntry } from '../src/engine/dumps/manifest.js';
 import { planRetention, type RetentionPlan, type RetentionPolicy } from '../src/engine/retention/plan.js';
 import { RecoverError } from '../src/errors.js';
@@ -35,16 +36,37 @@ export interface BackupsReport {
   schedule: { cron: string; next: string | null } | null;
 }
 
-type BackupsFacts = { catalog: Catalog; rpoObjectiveSeconds: number; retention?: RetentionPolicy; backupSchedule?: string | null; dumps?: DumpEntry[] | string };
+type BackupsFacts = {
+  catalog: Catalog;
+  rpoObjectiveSeconds: number;
+  retention?: RetentionPolicy;
+  backupSchedule?: string | null;
+  dumps?: DumpEntry[] | string;
+  /** Failed dump uploads (a stamp without a manifest): never offered, removed by the scheduled dump's cleanup. */
+  dumpLeftovers?: DumpLeftover[];
+  dumpSchedule?: string | null;
+  dumpRetention?: DumpRetentionPolicy;
+};
 
-/** Logical dumps (recover dump-backup) beside the base backups: one line each, or why they could not be listed. */
-export function dumpLines(dumps: DumpEntry[] | string | undefined): string[] {
+/**
+ * Logical dumps (recover dump-backup) beside the base backups: one line each (with what dump
+ * retention does with it, when a policy is set), failed uploads, or why they could not be listed.
+ */
+export function dumpLines(dumps: DumpEntry[] | string | undefined, retention: { policy?: DumpRetentionPolicy; leftovers?: DumpLeftover[]; now?: Date } = {}): string[] {
   if (dumps === undefined) return [];
   if (typeof dumps === 'string') return ['Logical dumps:', `  (could not be listed: ${dumps})`];
-  if (dumps.length === 0) return ['Logical dumps:', '  (none)'];
-  return ['Logical dumps:', ...dumps.map((dump) => (dump.manifest
-    ? `  ${dump.database}/${dump.stamp}: ${(dump.manifest.dumpBytes / 1e6).toFixed(1)} MB, snapshot ${dump.manifest.snapshot.time}, LSN ${dump.manifest.snapshot.lsn}`
-    : `  ${dump.database}/${dump.stamp}: unusable (${dump.problem})`))];
+  const plan = planDumpRetention(dumps, retention.leftovers ?? [], retention.policy ?? {}, retention.now ?? new Date(0));
+  const fate = (database: string, stamp: string) => {
+    if (!plan.configured) return '';
+    const found = plan.dumps.find((d) => d.database === database && d.stamp === stamp);
+    return found ? `; ${found.reasons[0]}` : '';
+  };
+  const lines = dumps.map((dump) => (dump.manifest
+    ? `  ${dump.database}/${dump.stamp}: ${(dump.manifest.dumpBytes / 1e6).toFixed(1)} MB, snapshot ${dump.manifest.snapshot.time}, LSN ${dump.manifest.snapshot.lsn}${fate(dump.database, dump.stamp)}`
+    : `  ${dump.database}/${dump.stamp}: unusable (${dump.problem})`));
+  const leftovers = plan.leftovers.map((l) => `  ${l.database}/${l.stamp}: failed upload (no manifest, ${l.blobs} blob(s); never offered for a restore); ${l.delete ? 'removed at the next scheduled dump' : l.reason}`);
+  if (lines.length + leftovers.length === 0) return ['Logical dumps:', '  (none)'];
+  return ['Logical dumps:', ...lines, ...leftovers, ...(plan.configured ? [`  Dump retention: ${describeDumpPolicy(retention.policy ?? {})}, the newest complete dump of each database always kept`] : [])];
 }
 
 const dumpsFact = (dumps: DumpEntry[] | string | undefined) =>
@@ -55,8 +77,9 @@ function scheduleOf(cron: string | null | undefined, now: Date): BackupsReport['
   return parsed && typeof parsed !== 'string' ? { cron: parsed.text, next: nextSlot(parsed, now)?.toISOString() ?? null } : null;
 }
 
-const scheduleText = (schedule: BackupsReport['schedule']) =>
-  schedule ? `${schedule.cron} (UTC), next ${schedule.next ?? 'never'}` : 'none (RECOVER_BACKUP_SCHEDULE unset)';
+const scheduleText = (schedule: BackupsReport['schedule'], setting = 'RECOVER_BACKUP_SCHEDULE') =>
+  schedule ? `${schedule.cron} (UTC), next ${schedule.next ?? 'never'}` : `none (${setting} unset)`;
+const dumpScheduleText = (facts: BackupsFacts & BaseFacts) => scheduleText(scheduleOf(facts.dumpSchedule, facts.now), 'RECOVER_DUMP_SCHEDULE');
 
 /** The one computation of the report, for Slack and the CLI. */
 export function backupsReport(catalog: Catalog, now: Date, rpoObjectiveSeconds: number, settings: { retention?: RetentionPolicy; backupSchedule?: string | null } = {}): BackupsReport {
@@ -93,13 +116,20 @@ export const backups: RecoverCommand<NoArgs, BackupsFacts> = {
     rpoObjectiveSeconds: ctx.config.objectives.rpoSeconds,
     retention: ctx.config.retention ?? {},
     backupSchedule: ctx.config.backupSchedule ?? null,
-    dumps: await listDumps(ctx.engine.storage).catch((error: unknown) => (error as Error).message),
+    ...(await scanDumps(ctx.engine.storage).then(
+      ({ entries, leftovers }) => ({ dumps: entries, dumpLeftovers: leftovers }),
+      (error: unknown) => ({ dumps: (error as Error).message }),
+    )),
+    dumpSchedule: ctx.config.dumpSchedule ?? null,
+    dumpRetention: ctx.config.dumpRetention ?? {},
   }),
   report(_args, facts: BackupsFacts & BaseFacts) {
     const report = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds, facts);
     const text = formatBackups(report.backups, report.timelines, report.rpoExposureSeconds, report.unreadableBackups, report.rpoObjectiveSeconds);
     const dumps = typeof facts.dumps === 'string' ? { error: facts.dumps } : facts.dumps?.map(({ database, stamp, manifest, problem }) => ({ database, stamp, bytes: manifest?.dumpBytes ?? null, snapshot: manifest?.snapshot ?? null, problem }));
-    return { result: { ...report, ...(dumps ? { dumps } : {}) }, text: [text, ...retentionLines(report.retention), `Scheduled backups: ${scheduleText(report.schedule)}`, ...dumpLines(facts.dumps)].join('\n') };
+    const dumpSchedule = scheduleOf(facts.dumpSchedule, facts.now);
+    const lines = [text, ...retentionLines(report.retention), `Scheduled backups: ${scheduleText(report.schedule)}`, `Scheduled dumps: ${dumpScheduleText(facts)}`, ...dumpLines(facts.dumps, { policy: facts.dumpRetention ?? {}, leftovers: facts.dumpLeftovers ?? [], now: facts.now })];
+    return { result: { ...report, dumpSchedule, ...(dumps ? { dumps, dumpLeftovers: facts.dumpLeftovers ?? [] } : {}) }, text: lines.join('\n') };
   },
   plan(_args, facts) {
     const { backups: list, timelines, rpoExposureSeconds: rpo, rpoObjectiveSeconds, retention, schedule } = backupsReport(facts.catalog, facts.now, facts.rpoObjectiveSeconds, facts);
@@ -118,6 +148,7 @@ export const backups: RecoverCommand<NoArgs, BackupsFacts> = {
         Retention: retentionSummary(retention),
         ...(retention.configured ? { 'WAL kept': walWindowText(retention) } : {}),
         'Scheduled backups': scheduleText(schedule),
+        'Scheduled dumps': dumpScheduleText(facts),
         ...(facts.dumps === undefined ? {} : { 'Logical dumps': dumpsFact(facts.dumps) }),
       },
     };

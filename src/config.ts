@@ -172,6 +172,11 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
       ...(e.RECOVER_RETENTION_DAYS === undefined ? {} : { days: e.RECOVER_RETENTION_DAYS }),
     },
     ...(e.RECOVER_BACKUP_SCHEDULE ? { backupSchedule: e.RECOVER_BACKUP_SCHEDULE.trim() } : {}),
+    ...(e.RECOVER_DUMP_SCHEDULE ? { dumpSchedule: e.RECOVER_DUMP_SCHEDULE.trim() } : {}),
+    dumpRetention: {
+      ...(e.RECOVER_DUMP_RETENTION_COUNT === undefined ? {} : { count: e.RECOVER_DUMP_RETENTION_COUNT }),
+      ...(e.RECOVER_DUMP_RETENTION_DAYS === undefined ? {} : { days: e.RECOVER_DUMP_RETENTION_DAYS }),
+    },
     ...(e.RECOVER_PRODUCTION_NAME ? { productionName: e.RECOVER_PRODUCTION_NAME } : {}),
     slack: {
       ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),

@@ -12,6 +12,7 @@ import { rpoWatch } from '../runner/rpo/watch.js';
 import { twoPrimariesWatch } from '../runner/two-primaries.js';
 import { createMetrics } from '../metrics/registry.js';
 import { runnerBackupSchedule } from '../runner/scheduled-backup.js';
+import { runnerDumpSchedule } from '../runner/scheduled-dump.js';
 import { runnerDrillSchedule } from '../runner/drill-schedule.js';
 import type { Logger } from '../types.js';
 import { startHealthServer, type HealthServer } from '../util/health.js';
@@ -63,6 +64,8 @@ export async function runRunner(io: CliIo): Promise<void> {
     const runner = createRunner({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId, calibration: () => calibration?.rates(), onEvent: metrics.observeEvent, ...(runtime.context.failpoint ? { failpoint: runtime.context.failpoint } : {}) });
     // RECOVER_BACKUP_SCHEDULE: base backups, then retention; one runner of the pool takes each slot.
     const schedule = runnerBackupSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
+    // RECOVER_DUMP_SCHEDULE: `recover dump-backup`, then dump retention; one runner of the pool takes each slot.
+    const dumps = runnerDumpSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     // RECOVER_DRILL_SCHEDULE: restore drills to a scratch side instance; one runner of the pool takes each slot.
     const drills = runnerDrillSchedule({ config: runtime.config, control, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log, clock: runtime.context.clock, runnerId });
     // The RPO watch (RECOVER_RPO_CHECK_SECONDS): alerts recorded for the bot to post; one runner of the pool writes each.
@@ -73,17 +76,19 @@ export async function runRunner(io: CliIo): Promise<void> {
     // After the start, not before it: the probe (at most 3 s) only sharpens the first estimates (runner/calibration.ts).
     calibration = startCalibration({ config: runtime.config, storage: runtime.context.storage, exec: runtime.context.exec, log: runtime.log });
     schedule?.start();
+    dumps?.start();
     drills?.start();
     watch.start();
     primaries?.start();
     running = true;
-    runtime.log.info({ runnerId, pool: runtime.config.pool, backupSchedule: runtime.config.backupSchedule ?? null, healthPort: health?.port ?? null }, 'runner started');
+    runtime.log.info({ runnerId, pool: runtime.config.pool, backupSchedule: runtime.config.backupSchedule ?? null, dumpSchedule: runtime.config.dumpSchedule ?? null, healthPort: health?.port ?? null }, 'runner started');
     await untilSignal();
     running = false;
     await watch.stop();
     await primaries?.stop();
     await drills?.stop();
     await schedule?.stop();
+    await dumps?.stop();
     await runner.stop();
     await calibration.done;
   } finally {

@@ -112,6 +112,10 @@ export const envSchema = z.object({
   RECOVER_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   // When runners take a base backup (then apply retention): cron, UTC (util/cron.ts); one runner of the pool takes each slot.
   RECOVER_BACKUP_SCHEDULE: cronText.optional(),
+  // When runners take `recover dump-backup` (cron, UTC; one runner of the pool takes each slot), then dump retention: the newest N complete dumps and/or D days per database (engine/dumps/retention.ts); unset: no dump expires.
+  RECOVER_DUMP_SCHEDULE: cronText.optional(),
+  RECOVER_DUMP_RETENTION_COUNT: z.coerce.number().int().min(1).max(10_000).optional(),
+  RECOVER_DUMP_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).optional(),
   // Restore drills (drills/run.ts): when the runners drill (cron, UTC; one runner of the pool takes each slot), and the share of the RTO goal past which a drill's RTO is warned about.
   RECOVER_DRILL_SCHEDULE: cronText.optional(),
   RECOVER_DRILL_WARN_PERCENT: z.coerce.number().int().min(1).max(100).default(50),

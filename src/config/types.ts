@@ -161,6 +161,10 @@ export interface Config {
   retention?: { full?: number; days?: number };
   /** RECOVER_BACKUP_SCHEDULE: when the runners of the pool take a base backup, as cron in UTC (util/cron.ts); absent: no scheduled backups. */
   backupSchedule?: string;
+  /** RECOVER_DUMP_SCHEDULE: when the runners of the pool take `recover dump-backup`, as cron in UTC; absent: no scheduled dumps. */
+  dumpSchedule?: string;
+  /** RECOVER_DUMP_RETENTION_COUNT / _DAYS: per database, the newest N complete dumps and/or those of the last D days stay (engine/dumps/retention.ts); absent: no dump expires. */
+  dumpRetention?: { count?: number; days?: number };
   /** What people call production; typed to confirm destructive plans. Required by the runner and the bot (requireProductionName). */
   productionName?: string;
   slack: SlackConfig;

@@ -57,8 +57,8 @@ export interface RpoNotice {
   id: string;
   pool: string;
   production: string;
-  /** 'drill': a restore drill's result (drills/run.ts), posted the same way. */
-  kind: 'alert' | 'reminder' | 'recovered' | 'drill';
+  /** 'drill': a restore drill's result (drills/run.ts); 'schedule-…': a scheduled backup or dump failing, then working again (control/schedule-alerts.ts); posted the same way. */
+  kind: 'alert' | 'reminder' | 'recovered' | 'drill' | 'schedule-failed' | 'schedule-recovered';
   text: string;
 }
 

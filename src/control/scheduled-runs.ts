@@ -5,7 +5,7 @@
  */
 import { queryMaybeOne, queryRows, type Db } from './db.js';
 
-export type ScheduledKind = 'backup' | 'drill';
+export type ScheduledKind = 'backup' | 'drill' | 'dump';
 export type ScheduledStatus = 'running' | 'succeeded' | 'failed' | 'skipped';
 
 export interface ScheduledRun {

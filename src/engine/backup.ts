@@ -8,11 +8,11 @@
  */
 import type pg from 'pg';
 import { targetClient } from './pg-client.js';
-import { RecoverError } from '../errors.js';
+import { RecoverError, toRecoverError } from '../errors.js';
 import { manifestKey, type BackupManifest } from '../catalog/catalog.js';
 import { segmentName, segmentOfLsn, parseLsn } from '../catalog/segments.js';
 import { toolFailure } from './exec.js';
-import { listAll } from '../storage/blob-store.js';
+import { afterRemoval, removePartialUpload } from './partial-upload.js';
 import { uploadTarAsParts, type StoredPart } from './backup-parts/upload-parts.js';
 import { backupDataFiles } from './backup-files/file-backup.js';
 import { chooseBackupMethod } from './backup-files/method.js';
@@ -89,12 +89,12 @@ function fileBackupFailure(dataDir: string, error: unknown): RecoverError {
   if (error instanceof RecoverError) return error;
   if (error instanceof FrameFormatError) {
     return new RecoverError('BACKUP_FAILED', `bsdtar's compressed output was not whole: ${error.message}.`, {
-      hint: 'Check the bsdtar messages in the runner log; the partial backup was deleted.',
+      hint: 'Check the bsdtar messages in the runner log.',
       cause: error,
     });
   }
   return new RecoverError('BACKUP_FAILED', `The file-level backup of ${dataDir} failed: ${(error as Error)?.message ?? String(error)}.`, {
-    hint: 'Check that the runner can read the whole data directory and write its temporary directory; the partial backup was deleted. RECOVER_BACKUP_METHOD=stream takes the backup through pg_basebackup instead.',
+    hint: 'Check that the runner can read the whole data directory and write its temporary directory. RECOVER_BACKUP_METHOD=stream takes the backup through pg_basebackup instead.',
     cause: error,
   });
 }
@@ -103,7 +103,7 @@ function backupFailure(file: string, error: unknown): RecoverError {
   if (error instanceof RecoverError) return error;
   if (error instanceof TarFormatError) {
     return new RecoverError('BACKUP_FAILED', `pg_basebackup's output could not be cut into parts: ${error.message}.`, {
-      hint: 'Check the pg_basebackup output in the runner log; the partial backup was deleted.',
+      hint: 'Check the pg_basebackup output in the runner log.',
       cause: error,
     });
   }
@@ -139,7 +139,7 @@ async function archiveStop(m: MethodContext, range: BackupRange): Promise<Backup
     if (error instanceof RecoverError) throw error;
     // A query error here is the source's, not the tool's that read the files.
     throw new RecoverError('BACKUP_FAILED', `The backup's files are stored, but switching out and archiving its last WAL segment ${stopSegment} failed on the source: ${(error as Error).message}.`, {
-      hint: 'Check the source server and its connection, then take the backup again; the partial backup was deleted.',
+      hint: 'Check the source server and its connection, then take the backup again.',
       cause: error,
     });
   }
@@ -205,6 +205,12 @@ async function streamedBackup(m: MethodContext, tools: PgToolConfig, source: Sou
   }
 }
 
+/** No half backup stays behind: without a manifest it would never be used, but it costs storage. */
+async function discardPartial(ctx: EngineContext, directory: string, failure: RecoverError): Promise<RecoverError> {
+  const removal = await removePartialUpload(ctx.storage.backups, directory, ctx.log);
+  return afterRemoval(failure, removal, { where: `${ctx.storage.backups.description}/${directory}`, cleanedBy: '`recover expire` (or the scheduled backup\'s retention, a day later)' });
+}
+
 export async function takeBaseBackup(
   ctx: EngineContext,
   tools: PgToolConfig,
@@ -244,9 +250,7 @@ export async function takeBaseBackup(
     try {
       ({ parts, range } = method.method === 'files' ? await fileLevelBackup(m, method.dataDir) : await streamedBackup(m, tools, source));
     } catch (error) {
-      // No half backup stays behind: without a manifest it would never be used, but it costs storage.
-      for (const blob of await listAll(ctx.storage.backups, directory)) await ctx.storage.backups.delete(blob.key);
-      throw method.method === 'files' ? fileBackupFailure(method.dataDir, error) : backupFailure('pg_basebackup', error);
+      throw await discardPartial(ctx, directory, method.method === 'files' ? fileBackupFailure(method.dataDir, error) : backupFailure('pg_basebackup', error));
     }
     const manifest: BackupManifest = {
       formatVersion: 2,
@@ -269,7 +273,11 @@ export async function takeBaseBackup(
     const rawBytes = parts.reduce((sum, part) => sum + part.rawBytes, 0);
     const storedBytes = parts.reduce((sum, part) => sum + part.bytes, 0);
     // The manifest goes last: a directory without one is an interrupted backup, never used.
-    await ctx.storage.backups.put(manifestKey(ctx.storage.backupPrefix, id), Buffer.from(JSON.stringify(manifest, null, 2)));
+    try {
+      await ctx.storage.backups.put(manifestKey(ctx.storage.backupPrefix, id), Buffer.from(JSON.stringify(manifest, null, 2)));
+    } catch (error) {
+      throw await discardPartial(ctx, directory, toRecoverError(error, 'STORAGE_ERROR'));
+    }
     ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${how}: ${parts.length} ${parts[0]?.codec ?? ''} parts, ${rawBytes} bytes of tar, ${storedBytes} bytes stored` });
     return manifest;
   } finally {

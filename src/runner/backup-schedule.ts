@@ -32,6 +32,8 @@ export interface BackupScheduleOptions {
   kind?: ScheduledKind;
   /** One slot's work (a backup, then retention); what it returns is recorded on the slot. */
   work(slot: Date, signal: AbortSignal): Promise<Record<string, unknown>>;
+  /** After a slot's outcome is recorded (not for a skipped slot): the failure alert's hook (runner/schedule-alerts.ts). */
+  onOutcome?(slot: Date, outcome: { ok: true; result: Record<string, unknown> } | { ok: false; error: RecoverError }): Promise<void>;
 }
 
 export interface BackupSchedule {
@@ -49,7 +51,7 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
   const { control, pool, runnerId, schedule: cron, log } = options;
   const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   const kind = options.kind ?? 'backup';
-  const what = kind === 'backup' ? 'backup' : 'restore drill';
+  const what = { backup: 'backup', drill: 'restore drill', dump: 'dump' }[kind];
   // Slots up to here were looked at. At start: a slot missed within the grace is still due.
   let lookedUpTo = new Date(options.clock.now().getTime() - graceMs);
   let running: { slot: Date; done: Promise<void> } | null = null;
@@ -62,16 +64,26 @@ export function createBackupSchedule(options: BackupScheduleOptions): BackupSche
       log.error({ err: error, slot }, `could not record how the scheduled ${what} ended`);
     });
 
+  // The alert's record waits for the control DB like the slot's own; if it still cannot be written, the log says so.
+  const tell = (slot: Date, outcome: Parameters<NonNullable<BackupScheduleOptions['onOutcome']>>[1]) =>
+    options.onOutcome
+      ? retryTransient(() => options.onOutcome!(slot, outcome), { what: `record the alert state of the scheduled ${what} of ${slot.toISOString()}`, log, signal: abort.signal }).catch((error: unknown) => {
+          log.error({ err: error, slot }, `could not record the alert state of the scheduled ${what}: the channel is not told of this slot`);
+        })
+      : Promise.resolve();
+
   async function run(slot: Date): Promise<void> {
     log.info({ slot, schedule: cron.text }, `scheduled ${what} started`);
     try {
       const result = await options.work(slot, abort.signal);
       log.info({ slot, result }, `scheduled ${what} finished`);
       await finish(slot, { status: 'succeeded', result });
+      await tell(slot, { ok: true, result });
     } catch (error) {
       const failure = toRecoverError(error);
       log.error({ slot, code: failure.code, err: failure.cause ?? failure }, `scheduled ${what} failed: ${failure.message}`);
       await finish(slot, { status: 'failed', error: { code: failure.code, message: failure.forChannel() } });
+      await tell(slot, { ok: false, error: failure });
     }
     const next = nextSlot(cron, options.clock.now());
     if (next) log.info({ next }, `next scheduled ${what}`);

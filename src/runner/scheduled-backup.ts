@@ -17,6 +17,7 @@ import { parseConnectionUrl } from '../util/connection-url.js';
 import { parseCron, type CronSchedule } from '../util/cron.js';
 import type { Exec } from '../engine/exec.js';
 import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
+import { scheduleAlerts } from './schedule-alerts.js';
 
 export interface ScheduledBackupDeps {
   config: Config;
@@ -72,5 +73,15 @@ export function scheduledBackupWork(deps: ScheduledBackupDeps): (slot: Date, sig
 export function runnerBackupSchedule(deps: ScheduledBackupDeps): BackupSchedule | null {
   const cron = configuredSchedule(deps.config);
   if (!cron) return null;
-  return createBackupSchedule({ control: deps.control, pool: deps.config.pool, runnerId: deps.runnerId, schedule: cron, clock: deps.clock, log: deps.log, work: scheduledBackupWork(deps) });
+  return createBackupSchedule({
+    control: deps.control,
+    pool: deps.config.pool,
+    runnerId: deps.runnerId,
+    schedule: cron,
+    clock: deps.clock,
+    log: deps.log,
+    work: scheduledBackupWork(deps),
+    // A failure streak is posted once to RECOVER_ALERT_CHANNEL, with a notice when it ends.
+    onOutcome: scheduleAlerts(deps, 'backup', cron, (result) => (typeof result.backupId === 'string' ? `base backup ${result.backupId}` : null)),
+  });
 }

@@ -64,7 +64,7 @@ function partFailure(job: FilePartJob, result: { exitCode?: number; signal?: str
   const shown = complaints.slice(0, 3).join('; ') + (complaints.length > 3 ? `; and ${complaints.length - 3} more` : '');
   const how = result.signal ? `was stopped by ${result.signal}` : `exited ${result.exitCode ?? '?'}`;
   return new RecoverError('BACKUP_FAILED', `bsdtar ${how} while writing ${job.name}${shown ? `: ${shown}` : ''}.`, {
-    hint: 'Check that the runner can read every file of the data directory (the full bsdtar output is in the runner log); the partial backup was deleted.',
+    hint: 'Check that the runner can read every file of the data directory (the full bsdtar output is in the runner log).',
   });
 }
 

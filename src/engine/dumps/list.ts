@@ -1,9 +1,19 @@
-/** The stored dumps, read from the dumps container: every manifest.json, checked; others ignored. */
-import { listAll, type Storage } from '../../storage/blob-store.js';
+/**
+ * The stored dumps, read from the dumps container: every manifest.json, checked; and the
+ * directories `<db>/<stamp>/` holding blobs but no manifest (a failed upload's leftovers, or one
+ * still uploading), which are never listed as dumps and which retention removes (retention.ts).
+ */
+import { listAll, type BlobInfo, type Storage } from '../../storage/blob-store.js';
 import { readStreamToBuffer } from '../../util/streams.js';
-import { dumpManifestKey, dumpManifestSchema, parseManifestKey, type DumpEntry } from './manifest.js';
+import { dumpManifestKey, dumpManifestSchema, parseManifestKey, STAMP, type DumpEntry } from './manifest.js';
+import type { DumpLeftover } from './retention.js';
 
 export async function listDumps(storage: Pick<Storage, 'dumps'>, database?: string): Promise<DumpEntry[]> {
+  return (await scanDumps(storage, database)).entries;
+}
+
+/** Dumps and leftovers in one listing of the container (or of one database's folder). */
+export async function scanDumps(storage: Pick<Storage, 'dumps'>, database?: string): Promise<{ entries: DumpEntry[]; leftovers: DumpLeftover[] }> {
   const blobs = await listAll(storage.dumps, database ? `${database}/` : '');
   const entries: DumpEntry[] = [];
   for (const blob of blobs) {
@@ -20,5 +30,24 @@ export async function listDumps(storage: Pick<Storage, 'dumps'>, database?: stri
     }
     entries.push({ ...where, manifest, problem });
   }
-  return entries.sort((a, b) => a.database.localeCompare(b.database) || a.stamp.localeCompare(b.stamp));
+  return {
+    entries: entries.sort((a, b) => a.database.localeCompare(b.database) || a.stamp.localeCompare(b.stamp)),
+    leftovers: leftoversOf(blobs, new Set(entries.map((e) => dumpManifestKey(e.database, e.stamp)))),
+  };
+}
+
+/** Groups blobs by `<db>/<stamp>/` and keeps the directories without a manifest (pure). */
+export function leftoversOf(blobs: readonly Pick<BlobInfo, 'key' | 'lastModified'>[], manifests: ReadonlySet<string>): DumpLeftover[] {
+  const dirs = new Map<string, DumpLeftover>();
+  for (const blob of blobs) {
+    const [database, stamp] = blob.key.split('/');
+    if (!database || !stamp || !STAMP.test(stamp) || blob.key.split('/').length < 3) continue;
+    if (manifests.has(dumpManifestKey(database, stamp))) continue;
+    const key = `${database}/${stamp}`;
+    const at = blob.lastModified.toISOString();
+    const seen = dirs.get(key);
+    if (!seen) dirs.set(key, { database, stamp, lastWrite: at, blobs: 1 });
+    else dirs.set(key, { ...seen, lastWrite: at > seen.lastWrite ? at : seen.lastWrite, blobs: seen.blobs + 1 });
+  }
+  return [...dirs.values()].sort((a, b) => a.database.localeCompare(b.database) || a.stamp.localeCompare(b.stamp));
 }

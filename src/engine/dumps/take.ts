@@ -13,7 +13,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config.js';
-import { RecoverError } from '../../errors.js';
+import { RecoverError, toRecoverError } from '../../errors.js';
 import { hashingCounter } from '../../util/streams.js';
 import { parseConnectionUrl, pgClientConfig, type SourceConnection } from '../../util/connection-url.js';
 import { runBounded } from '../backup-parts/bounded.js';
@@ -21,6 +21,7 @@ import type { EngineContext } from '../context.js';
 import { readDatabaseFacts } from '../database/copy.js';
 import { databaseSettingsSql, referencedRolesSql } from '../database/sql.js';
 import { removeTree } from '../instances.js';
+import { afterRemoval, removePartialUpload } from '../partial-upload.js';
 import { makeOwnedDir } from '../local-cluster.js';
 import { ownerFor } from '../os-user.js';
 import { targetClient, withTargetClient } from '../pg-client.js';
@@ -50,9 +51,27 @@ async function uploadFiles(ctx: EngineContext, files: readonly { path: string; n
       counter.stream.destroy(error as Error);
       throw error;
     });
-    await Promise.all([read, upload]);
+    // Both settled before this file counts as failed: an upload still in flight could land after the cleanup.
+    const [reading, uploading] = await Promise.allSettled([read, upload]);
+    if (reading.status === 'rejected') throw reading.reason;
+    if (uploading.status === 'rejected') throw uploading.reason;
     return { name, bytes: counter.bytes(), sha256: counter.sha256() };
   });
+}
+
+/**
+ * One database's upload (its files, then the manifest). When it fails midway, the blobs already
+ * stored under its stamp are deleted before the error goes on (engine/partial-upload.ts); the
+ * dumps of the databases before it are complete and stay.
+ */
+async function storeDump(ctx: EngineContext, prefix: string, upload: () => Promise<DumpManifest>): Promise<DumpManifest> {
+  try {
+    return await upload();
+  } catch (error) {
+    const failure = toRecoverError(error, 'STORAGE_ERROR');
+    const removal = await removePartialUpload(ctx.storage.dumps, prefix, ctx.log);
+    throw afterRemoval(failure, removal, { where: `${ctx.storage.dumps.description}/${prefix}`, cleanedBy: 'the next scheduled dump\'s cleanup (RECOVER_DUMP_SCHEDULE), a day later,' });
+  }
 }
 
 export async function takeDumps(ctx: EngineContext, config: DumpConfig, options: { jobs: number; parallel: number }): Promise<DumpManifest[]> {
@@ -62,7 +81,13 @@ export async function takeDumps(ctx: EngineContext, config: DumpConfig, options:
   const toolEnv = source.password ? { PGPASSWORD: source.password } : undefined;
   const run = (file: string, args: string[]) => ctx.exec.run(file, args, { asUser: config.pg.osUser, timeoutMs: Math.max(config.recoveryTimeoutSeconds, 600) * 1000, signal: ctx.signal, ...(toolEnv ? { env: toolEnv } : {}) });
 
-  const existing = await withTargetClient(production, async (client) => (await client.query(listDatabasesSql)).rows.map((row) => row.datname as string));
+  const existing = await withTargetClient(production, async (client) => (await client.query(listDatabasesSql)).rows.map((row) => row.datname as string)).catch((error: unknown) => {
+    if (error instanceof RecoverError) throw error;
+    throw new RecoverError('COMMAND_FAILED', `Production (RECOVER_SOURCE_URL, ${source.host}:${source.port}) did not answer: ${(error as Error).message}. Nothing was dumped.`, {
+      hint: 'Check that production runs and that this runner can reach it with RECOVER_SOURCE_URL, then run `recover dump-backup`.',
+      cause: error,
+    });
+  });
   const databases = config.dumpDatabases?.length ? config.dumpDatabases : existing;
   const missing = databases.filter((db) => !existing.includes(db));
   if (missing.length > 0) throw new RecoverError('DATABASE_NOT_FOUND', `RECOVER_DUMP_DATABASES names ${missing.join(', ')}, which production does not have (or which take no connections). Nothing was dumped.`, { hint: `Production's databases: ${existing.join(', ')}. Fix RECOVER_DUMP_DATABASES or leave it empty for all of them.` });
@@ -108,33 +133,36 @@ export async function takeDumps(ctx: EngineContext, config: DumpConfig, options:
       }
       const prefix = dumpDirectory(database, stamp);
       const dumped = (await readdir(outDir)).sort().map((name) => ({ path: join(outDir, name), name: `files/${name}` }));
-      const files = await uploadFiles(ctx, [...dumped, { path: globals, name: 'globals.sql' }], prefix, options.parallel);
-      const manifest = dumpManifestSchema.parse({
-        formatVersion: 1,
-        database,
-        stamp,
-        serverVersion: String(snapshotRow.server_version),
-        serverVersionNum: Number(snapshotRow.server_version_num),
-        encoding: facts.encoding,
-        collate: facts.collate,
-        ctype: facts.ctype,
-        provider: facts.provider,
-        icuLocale: facts.icuLocale,
-        owner: facts.owner,
-        roles,
-        settings,
-        databaseBytes: facts.bytes,
-        dumpBytes: files.reduce((sum, file) => sum + file.bytes, 0),
-        snapshot: { time: new Date(snapshotRow.time as Date).toISOString(), lsn: String(snapshotRow.lsn), lsnMeaning: LSN_MEANING },
-        tables,
-        jobs: options.jobs,
-        files,
-        startedAt,
-        finishedAt: ctx.clock.now().toISOString(),
+      const manifest = await storeDump(ctx, prefix, async () => {
+        const files = await uploadFiles(ctx, [...dumped, { path: globals, name: 'globals.sql' }], prefix, options.parallel);
+        const manifest = dumpManifestSchema.parse({
+          formatVersion: 1,
+          database,
+          stamp,
+          serverVersion: String(snapshotRow.server_version),
+          serverVersionNum: Number(snapshotRow.server_version_num),
+          encoding: facts.encoding,
+          collate: facts.collate,
+          ctype: facts.ctype,
+          provider: facts.provider,
+          icuLocale: facts.icuLocale,
+          owner: facts.owner,
+          roles,
+          settings,
+          databaseBytes: facts.bytes,
+          dumpBytes: files.reduce((sum, file) => sum + file.bytes, 0),
+          snapshot: { time: new Date(snapshotRow.time as Date).toISOString(), lsn: String(snapshotRow.lsn), lsnMeaning: LSN_MEANING },
+          tables,
+          jobs: options.jobs,
+          files,
+          startedAt,
+          finishedAt: ctx.clock.now().toISOString(),
       });
       await ctx.storage.dumps.put(dumpManifestKey(database, stamp), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), { ifNotExists: true, signal: ctx.signal });
+      return manifest;
+      });
       await removeTree(ctx.exec, outDir);
-      ctx.log.info({ database, stamp, bytes: manifest.dumpBytes, files: files.length }, 'dump stored');
+      ctx.log.info({ database, stamp, bytes: manifest.dumpBytes, files: manifest.files.length }, 'dump stored');
       manifests.push(manifest);
     }
     return manifests;

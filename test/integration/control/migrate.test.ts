@@ -38,6 +38,7 @@ describe('migrate', () => {
       'restore_drills',
       'rpo_alerts',
       'rpo_notices',
+      'schedule_alerts',
       'scheduled_runs',
       'schema_migrations',
       'seen_slack_requests',

@@ -1,0 +1,96 @@
+/**
+ * Scheduled dumps (RECOVER_DUMP_SCHEDULE, cron in UTC): `recover dump-backup` taken by the runners,
+ * one runner of the pool per slot (backup-schedule.ts with kind 'dump', claimed in the control
+ * DB), then dump retention (engine/dumps/expire.ts: RECOVER_DUMP_RETENTION_COUNT / _DAYS per
+ * database, the newest complete dump always kept; failed uploads' leftovers removed a day later).
+ * Deletions wait for a later slot while a job of the pool runs (a `/recover dump` may be reading
+ * the dump that would expire) and are recorded in the audit log. A failure streak is posted once
+ * to RECOVER_ALERT_CHANNEL through the control DB (schedule-alerts.ts).
+ */
+import type { Config } from '../config.js';
+import { appendAudit } from '../control/audit.js';
+import type { EngineContext } from '../engine/context.js';
+import { expireDumps } from '../engine/dumps/expire.js';
+import { describeDumpPolicy } from '../engine/dumps/retention.js';
+import { takeDumps } from '../engine/dumps/take.js';
+import { RecoverError, type ErrorCode } from '../errors.js';
+import type { EngineEvent } from '../types.js';
+import { parseCron, type CronSchedule } from '../util/cron.js';
+import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
+import { scheduleAlerts } from './schedule-alerts.js';
+import type { ScheduledBackupDeps } from './scheduled-backup.js';
+
+/** `pg_dump -j` of a scheduled dump: `recover dump-backup`'s default. */
+export const SCHEDULED_DUMP_JOBS = 2;
+export const DUMPS_EXPIRED_AUDIT_ACTION = 'dumps.expired';
+
+/** RECOVER_DUMP_SCHEDULE checked against what it needs; null when unset. Refuses a schedule that could never run. */
+export function configuredDumpSchedule(config: Config): CronSchedule | null {
+  if (!config.dumpSchedule) return null;
+  const schedule = parseCron(config.dumpSchedule);
+  if (typeof schedule === 'string') throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_DUMP_SCHEDULE: ${schedule}`);
+  if (!config.source.url) {
+    throw new RecoverError('CONFIG_INVALID', 'Configuration is invalid: RECOVER_DUMP_SCHEDULE needs RECOVER_SOURCE_URL (production, the databases to dump).', {
+      hint: 'Set RECOVER_SOURCE_URL on the runners, or unset RECOVER_DUMP_SCHEDULE and take dumps with `recover dump-backup`.',
+    });
+  }
+  const { containers } = config.storage;
+  if (!containers.dumps || containers.dumps === containers.backups || containers.dumps === containers.wal) {
+    throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_DUMP_SCHEDULE needs a dumps container of its own, and RECOVER_CONTAINER_DUMPS is ${containers.dumps ? `the same as the ${containers.dumps === containers.backups ? 'base backups' : 'WAL'} container (${containers.dumps})` : 'empty'}.`, {
+      hint: 'Set RECOVER_CONTAINER_DUMPS to a container only dumps use (default postgresql-dumps): dump retention deletes what it finds there.',
+    });
+  }
+  return schedule;
+}
+
+export function scheduledDumpWork(deps: ScheduledBackupDeps): (slot: Date, signal: AbortSignal) => Promise<Record<string, unknown>> {
+  const { config, control, log } = deps;
+  return async (slot, signal) => {
+    const events = {
+      emit(event: EngineEvent) {
+        if (event.type === 'step.started' || event.type === 'step.finished') log.info({ slot, event }, 'scheduled dump step');
+      },
+    };
+    const ctx: EngineContext = { log: log.child({ scheduledDumpSlot: slot.toISOString() }), exec: deps.exec, storage: deps.storage, events, signal, clock: deps.clock };
+    await deps.storage.dumps.ensureContainer();
+    const manifests = await takeDumps(ctx, config, { jobs: SCHEDULED_DUMP_JOBS, parallel: config.pg.baseTransfer?.parallel ?? 2 });
+    const result: Record<string, unknown> = { dumps: manifests.map((m) => ({ database: m.database, stamp: m.stamp, bytes: m.dumpBytes })) };
+    const { rows } = await control.query<{ id: string }>("SELECT id FROM jobs WHERE pool = $1 AND status = 'running' LIMIT 1", [config.pool]);
+    if (rows[0]) return { ...result, retention: `postponed: job ${rows[0].id} is running` };
+    const policy = config.dumpRetention ?? {};
+    const expired = await expireDumps(ctx, policy);
+    if (expired.deleted.blobs > 0) {
+      await appendAudit(control, {
+        actor: deps.runnerId,
+        action: DUMPS_EXPIRED_AUDIT_ACTION,
+        subject: `pool:${config.pool}`,
+        details: { slot: slot.toISOString(), policy: describeDumpPolicy(policy), dumpsDeleted: expired.deleted.dumps, leftoversDeleted: expired.deleted.leftovers, blobsDeleted: expired.deleted.blobs, failure: expired.failure },
+      });
+    }
+    const taken = manifests.map((m) => `${m.database}/${m.stamp}`).join(', ');
+    if (expired.failure) {
+      throw new RecoverError(expired.failure.code as ErrorCode, `Dumps ${taken} were taken, but dump retention failed. ${expired.failure.message}`, expired.failure.hint ? { hint: expired.failure.hint } : {});
+    }
+    return { ...result, retention: { policy: describeDumpPolicy(policy), dumpsDeleted: expired.deleted.dumps, leftoversDeleted: expired.deleted.leftovers } };
+  };
+}
+
+/** The runner process's dump schedule (`recover runner`), or null without RECOVER_DUMP_SCHEDULE; refuses one it cannot run. */
+export function runnerDumpSchedule(deps: ScheduledBackupDeps): BackupSchedule | null {
+  const cron = configuredDumpSchedule(deps.config);
+  if (!cron) return null;
+  return createBackupSchedule({
+    kind: 'dump',
+    control: deps.control,
+    pool: deps.config.pool,
+    runnerId: deps.runnerId,
+    schedule: cron,
+    clock: deps.clock,
+    log: deps.log,
+    work: scheduledDumpWork(deps),
+    onOutcome: scheduleAlerts(deps, 'dump', cron, (result) => {
+      const dumps = result.dumps as { database: string; stamp: string }[] | undefined;
+      return dumps?.length ? `dumps ${dumps.map((d) => `${d.database}/${d.stamp}`).join(', ')}` : null;
+    }),
+  });
+}
