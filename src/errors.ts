@@ -56,6 +56,8 @@ export type ErrorCode =
   | 'NO_SPACE'
   /** /recover dump: no complete logical dump of that database (or at that stamp) in storage. */
   | 'NO_DUMP'
+  /** Roles a dump names (owners, grantees) are missing where it would be restored: refused at planning, listing them, unless owners and grants are left out (--no-owner). */
+  | 'ROLES_MISSING'
   /** /recover failover cannot promote safely as things are (replay too far behind past the deadline, an old primary that answers and cannot be fenced, an unreachable one not acknowledged): nothing was promoted. */
   | 'FAILOVER_REFUSED'
   /** Azure Resource Manager refused the credential (RECOVER_AZURE_CREDENTIAL could not get a token, or 401/403): nothing was changed in Azure. */
@@ -122,6 +124,7 @@ const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   DISK_FULL_NOTHING_SAFE: EXIT.refused,
   NO_SPACE: EXIT.refused,
   NO_DUMP: EXIT.refused,
+  ROLES_MISSING: EXIT.refused,
   FAILOVER_REFUSED: EXIT.refused,
   GEO_RESTORE_REFUSED: EXIT.refused,
   AZURE_CONFLICT: EXIT.refused,

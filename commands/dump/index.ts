@@ -12,6 +12,12 @@ import { FOREIGN_DUMP_PATH, FOREIGN_UNVERIFIED, foreignManifest } from '../../sr
 import { DEFAULT_LEVERS, loadRuns } from '../../src/engine/dumps/load.js';
 import { restoreDump, type DumpRestored } from '../../src/engine/dumps/restore.js';
 import { sourceConnection } from '../../src/engine/dumps/take.js';
+import { FOREIGN_TOC_BYTES, foreignDumpRoles, missingRoles, rolesMissingError } from '../../src/engine/dumps/dump-roles.js';
+import { removeTree } from '../../src/engine/instances.js';
+import { makeOwnedDir } from '../../src/engine/local-cluster.js';
+import { ownerFor } from '../../src/engine/os-user.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { databaseNamesSql } from '../../src/engine/database/sql.js';
 import { withTargetClient } from '../../src/engine/pg-client.js';
 import { requireTargetDatabases } from '../../src/engine/targets/guard.js';
@@ -29,10 +35,13 @@ export interface DumpCommandFacts {
   dumps: readonly DumpEntry[];
   /** --from <blob path>: the foreign dump's size, a stamp for its copy's name, and production's defaults the new database takes. */
   foreign?: ForeignFacts | null;
+  /** Every role on production: the dump's owners and grantees must be among them unless --no-owner. */
+  productionRoles: readonly string[];
 }
 
 const likeSchema = z.object({ encoding: z.string(), collate: z.string(), ctype: z.string(), provider: z.string(), icuLocale: z.string().nullable(), owner: z.string() });
-type ForeignFacts = { path: string; bytes: number; stamp: string; like: z.infer<typeof likeSchema> };
+/** `roles`: the owners and grantees of its table of contents; null when it did not fit in what planning reads (the job checks the owners). */
+type ForeignFacts = { path: string; bytes: number; stamp: string; like: z.infer<typeof likeSchema>; roles: string[] | null };
 
 /** Production's defaults for a database made from a foreign dump (the custom format records no locale) and the restoring role. */
 const foreignLikeSql = `SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype, datlocprovider::text AS provider, daticulocale AS "icuLocale", current_user::text AS owner FROM pg_database WHERE datname = 'template0'`;
@@ -102,13 +111,23 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
     // Never a system database or a template, as the dump's database or as the new name (engine/targets).
     await requireTargetDatabases(production, [args.db, ...(args.as ? [args.as] : [])], 'database');
     const productionDatabases = await withTargetClient(production, async (client) => (await client.query(databaseNamesSql)).rows.map((row) => row.datname as string));
+    const productionRoles = await withTargetClient(production, async (client) => (await client.query('SELECT rolname FROM pg_roles')).rows.map((row) => row.rolname as string));
     if (args.from && FOREIGN_DUMP_PATH.test(args.from)) {
       const blob = await ctx.engine.storage.dumps.head(args.from);
       if (!blob) throw new RecoverError('NO_DUMP', `There is no blob ${args.from} in the dumps container.`, { hint: 'Upload the pg_dump -Fc file there, or name a stored dump by its stamp (recover backups lists them).' });
       const like = likeSchema.parse((await withTargetClient(production, (client) => client.query(foreignLikeSql))).rows[0]);
-      return { productionDatabases, dumps: [], foreign: { path: args.from, bytes: blob.size, stamp: dumpStamp(ctx.engine.clock.now()), like } };
+      const work = join(ctx.config.restoreRoot, `dump-plan-${randomBytes(3).toString('hex')}`);
+      const owner = await ownerFor(ctx.config.pg.osUser);
+      let roles: string[] | null = null;
+      try {
+        await makeOwnedDir(ctx.config.restoreRoot, owner);
+        if (!args.noOwner) roles = await foreignDumpRoles(ctx.engine, args.from, work, owner, { bin: ctx.config.pg.bin, run: (file, words) => ctx.engine.exec.run(file, words, { asUser: ctx.config.pg.osUser, signal: ctx.engine.signal }) });
+      } finally {
+        await removeTree(ctx.engine.exec, work).catch((error: unknown) => ctx.engine.log.error({ err: error }, `could not remove ${work}`));
+      }
+      return { productionDatabases, productionRoles, dumps: [], foreign: { path: args.from, bytes: blob.size, stamp: dumpStamp(ctx.engine.clock.now()), like, roles } };
     }
-    return { productionDatabases, dumps: await listDumps(ctx.engine.storage, args.db) };
+    return { productionDatabases, productionRoles, dumps: await listDumps(ctx.engine.storage, args.db) };
   },
   plan(args, facts): Plan {
     const step = (kind: (typeof STEPS)[number]['kind'], extra: Parameters<typeof declaredStep>[2] = {}) => declaredStep(STEPS, kind, extra);
@@ -116,6 +135,9 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
     const manifest = entry.manifest;
     const memory = POST_DATA_MAINTENANCE_MB;
     const foreign = facts.foreign ?? null;
+    const named = foreign ? foreign.roles : manifest.roles;
+    const missing = args.noOwner || !named ? [] : missingRoles(named, facts.productionRoles);
+    if (missing.length > 0) throw rolesMissingError(missing, `production ${facts.production.name}`, `/recover dump ${args.db}${args.from ? ` --from ${args.from}` : ''}${args.as ? ` --as ${args.as}` : ''} --no-owner`);
     const params: DumpParams = { database: args.db, stamp: entry.stamp, newName, jobs: args.jobs, noOwner: args.noOwner, maintenanceWorkMemMb: memory, files: manifest.files.length, dumpBytes: manifest.dumpBytes, ...(foreign ? { foreign: { path: foreign.path, like: foreign.like } } : {}) };
     const swappable = newName === `${args.db}_restored_${entry.stamp}`;
     return {
@@ -133,7 +155,11 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
         Dump: `foreign dump ${foreign.path}: ${mb(foreign.bytes)}, no manifest`,
         'Not verifiable': FOREIGN_UNVERIFIED,
         'New database': `${newName} (template0, production's defaults: ${foreign.like.encoding}, ${foreign.like.collate}); no existing database is changed`,
-        Owners: args.noOwner ? '--no-owner: objects owned by the restoring role, NO grants restored (--no-owner --no-acl)' : 'kept, with grants: the roles owning its objects must exist on production, checked once its table of contents is read, before anything is created',
+        Owners: args.noOwner
+          ? '--no-owner: objects owned by the restoring role, NO grants restored (--no-owner --no-acl)'
+          : foreign.roles
+            ? `kept, with grants: the roles its table of contents names (${foreign.roles.join(', ') || 'none'}) exist on production; the owners are checked again in the job`
+            : `kept, with grants: its table of contents did not fit in the first ${FOREIGN_TOC_BYTES / 1024 / 1024} MB read at planning, so the roles owning its objects are checked in the job, once it is downloaded, before anything is created`,
         Then: swappable ? `/recover database ${args.db} --swap ${newName}` : `${newName} is not a ${args.db}_restored_<stamp> name: /recover database --swap does not take it`,
       } : {
         Dump: `${args.db}/${entry.stamp}: ${mb(manifest.dumpBytes)} stored, database ${mb(manifest.databaseBytes)} when dumped, PostgreSQL ${manifest.serverVersion}`,
@@ -141,7 +167,7 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
         'New database': `${newName} (about ${mb(manifest.databaseBytes)}: disk space and I/O on production); no existing database is changed`,
         Owners: args.noOwner
           ? '--no-owner: objects owned by the restoring role, NO grants restored (--no-owner --no-acl); the copy cannot simply replace the original'
-          : `kept, with grants: the roles the dump names must exist on production (${manifest.roles.join(', ') || 'none'}), checked before anything is created`,
+          : `kept, with grants: the roles the dump names (${manifest.roles.join(', ') || 'none'}) exist on production (checked at planning, and again in the job)`,
         Then: swappable ? `/recover database ${args.db} --swap ${newName}` : `${newName} is not a ${args.db}_restored_<stamp> name: /recover database --swap does not take it`,
       },
       params,

@@ -28,6 +28,7 @@ import { withTargetClient } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
+import { rolesMissingError } from './dump-roles.js';
 import { loadDump } from './load.js';
 import { downloadDump } from './download.js';
 import { downloadForeignDump, foreignCheck, FOREIGN_UNVERIFIED } from './foreign.js';
@@ -133,11 +134,8 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
       if (!request.noOwner) {
         const present = new Set((await client.query(existingRolesSql, [manifest.roles])).rows.map((row) => row.rolname as string));
         const missing = manifest.roles.filter((role) => !present.has(role));
-        if (missing.length > 0) {
-          throw new RecoverError('COMMAND_FAILED', `The dump of ${manifest.database} names roles production does not have: ${missing.join(', ')}. Nothing was created.`, {
-            hint: `Create them (the dump's globals.sql has their definitions), or restore without owners and grants: /recover dump ${manifest.database} --no-owner.`,
-          });
-        }
+        // Checked at planning too (commands/dump): a role dropped since is refused here, before anything is created.
+        if (missing.length > 0) throw rolesMissingError(missing, 'production', `/recover dump ${manifest.database} --no-owner`);
       }
       const ownerName = request.noOwner ? String((await client.query('SELECT current_user AS name')).rows[0].name) : manifest.owner;
       await client.query(createDatabaseLikeSql(newName, { ...manifest, owner: ownerName }));

@@ -5,7 +5,8 @@
  * database whose every table has the original's rows exactly (hash of each table's rows),
  * with its indexes, foreign keys, every sequence's state, table and column comments, grant and large objects; the same name again is refused;
  * `dump app --no-owner` makes app_restored_<stamp> (no grants), which `database app --swap` puts in place;
- * a role the dump names missing on production is refused before anything is created;
+ * a role the dump names missing on production is refused at planning (ROLES_MISSING), for a stored
+ * dump and for a foreign one (a grantee read from its ACL entries), and --no-owner restores it;
  * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created;
  * a foreign `pg_dump -Fc` blob (`--from legacy/app.dump`, no manifest) is restored row-exact, its
  * report saying what could not be verified; a blob that is not a dump is refused, nothing created.
@@ -113,8 +114,8 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   await q(`ALTER ROLE app_reader RENAME TO app_reader_away`);
   const roleless = await cli('dump', 'app', '--as', 'app_roleless');
   await q(`ALTER ROLE app_reader_away RENAME TO app_reader`);
-  expect([roleless.code, roleless.json.code]).toEqual([1, 'COMMAND_FAILED']);
-  expect(roleless.json.message).toContain('names roles production does not have: app_reader');
+  expect([roleless.code, roleless.json.code]).toEqual([3, 'ROLES_MISSING']);
+  expect(roleless.json.message).toMatch(/names roles production .*does not have: app_reader /);
   expect(roleless.json.hint).toContain('--no-owner');
   expect(await databases()).not.toContain('app_roleless');
 
@@ -141,6 +142,24 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   expect(await hashes('app_foreign')).toEqual(original);
   const contents = foreign.json.result.report.checks.find((check: { name: string }) => check.name === 'dump contents');
   expect(contents).toMatchObject({ ok: true, message: expect.stringContaining('not verified: no manifest') });
+  // A foreign dump whose grantee app_reader is missing on production (app is the --no-owner copy by now: granted again first):
+  // refused at planning (read from its ACL entries), nothing created; --no-owner restores it.
+  await q(`GRANT SELECT ON customers TO app_reader`, 'app');
+  const grantedFile = join(sandbox.root, 'foreign', 'app-granted.dump');
+  await sandbox.exec.run(join(sandbox.config.pg.bin, 'pg_dump'), ['-Fc', '-h', sandbox.production.socketDir, '-p', String(sandbox.production.port), '-U', 'postgres', '-f', grantedFile, 'app'], { asUser: 'postgres' });
+  await sandbox.storage.dumps.put('legacy/app-granted.dump', await readFile(grantedFile));
+  await q(`ALTER ROLE app_reader RENAME TO app_reader_away`);
+  try {
+    const missing = await cli('dump', 'app', '--from', 'legacy/app-granted.dump', '--as', 'app_foreign_roleless');
+    expect([missing.code, missing.json.code]).toEqual([3, 'ROLES_MISSING']);
+    expect(missing.json.message).toMatch(/does not have: app_reader /);
+    expect(await databases()).not.toContain('app_foreign_roleless');
+    const ownerless = await cli('dump', 'app', '--from', 'legacy/app-granted.dump', '--as', 'app_foreign_noowner', '--no-owner');
+    expect(ownerless.code, ownerless.stdout + ownerless.stderr).toBe(0);
+    expect(await hashes('app_foreign_noowner')).toEqual(original);
+  } finally {
+    await q(`ALTER ROLE app_reader_away RENAME TO app_reader`);
+  }
   await sandbox.storage.dumps.put('legacy/notes.dump', Buffer.from('not a dump at all\n'));
   const notDump = await cli('dump', 'app', '--from', 'legacy/notes.dump', '--as', 'app_notes');
   expect([notDump.code, notDump.json.code]).toEqual([1, 'BACKUP_CORRUPT']);

@@ -37,8 +37,9 @@ describe('words', () => {
 });
 
 const entry = (stamp: string): DumpEntry => ({ database: 'app', stamp, manifest: manifestFor('app', stamp), problem: null });
-const facts = (extra: Partial<{ productionDatabases: string[]; dumps: DumpEntry[] }> = {}) => ({
+const facts = (extra: Partial<{ productionDatabases: string[]; dumps: DumpEntry[]; productionRoles: string[] }> = {}) => ({
   productionDatabases: ['postgres', 'app'],
+  productionRoles: ['postgres', 'app_owner', 'app_reader'],
   dumps: [entry('20261201000000'), entry('20261206232400')],
   now: new Date('2026-12-07T00:00:00Z'),
   production: { name: 'aiagent_prod' },
@@ -95,10 +96,29 @@ describe('a foreign dump (--from <blob path>)', () => {
   test('the path is taken, its plan says what cannot be verified, the params carry it', () => {
     expect(parseDump(['app', '--from', 'legacy/app-2025.dump']).from).toBe('legacy/app-2025.dump');
     const like = { encoding: 'UTF8', collate: 'C.UTF-8', ctype: 'C.UTF-8', provider: 'c', icuLocale: null, owner: 'postgres' };
-    const plan = dump.plan!(parseDump(['app', '--from', 'legacy/app.dump']), { ...facts(), dumps: [], foreign: { path: 'legacy/app.dump', bytes: 4096, stamp: '20261207020000', like } });
+    const plan = dump.plan!(parseDump(['app', '--from', 'legacy/app.dump']), { ...facts(), dumps: [], foreign: { path: 'legacy/app.dump', bytes: 4096, stamp: '20261207020000', like, roles: ['postgres'] } });
     expect(plan.params).toMatchObject({ newName: 'app_restored_20261207020000', dumpBytes: 4096, foreign: { path: 'legacy/app.dump', like } });
     expect(plan.steps[0]!.title).toContain('PGDMP');
     expect(String(plan.facts!['Not verifiable'])).toContain('no row counts');
     expect(dump.paramsSchema!.parse(plan.params)).toEqual(plan.params);
+    expect(String(plan.facts!.Owners)).toContain('the roles its table of contents names (postgres) exist on production');
+  });
+});
+
+describe('roles the dump names, missing on production: refused at planning unless --no-owner', () => {
+  const like = { encoding: 'UTF8', collate: 'C.UTF-8', ctype: 'C.UTF-8', provider: 'c', icuLocale: null, owner: 'postgres' };
+  const foreign = (roles: string[] | null) => ({ ...facts({ productionRoles: ['postgres'] }), dumps: [], foreign: { path: 'legacy/app.dump', bytes: 4096, stamp: '20261207020000', like, roles } });
+  test.each([
+    ['a stored dump', ['app'], facts({ productionRoles: ['postgres', 'app_owner'] }), 'app_reader'],
+    ['a foreign dump', ['app', '--from', 'legacy/app.dump'], foreign(['app_owner', 'postgres', 'z"q']), 'app_owner, z"q'],
+  ])('%s', (_name, tokens, given, listed) => {
+    const error = refusal(() => dump.plan!(parseDump(tokens), given as never));
+    expect([error.code, error.message]).toEqual(['ROLES_MISSING', `The dump names roles production aiagent_prod does not have: ${listed} (owners or grantees of its objects). Nothing was created.`]);
+    expect(error.hint).toContain(`/recover dump ${tokens.slice(0).join(' ')} --no-owner`);
+    expect(dump.plan!(parseDump([...tokens, '--no-owner']), given as never).params).toMatchObject({ noOwner: true });
+  });
+  test('a foreign dump whose table of contents was not read at planning: said, checked in the job', () => {
+    const plan = dump.plan!(parseDump(['app', '--from', 'legacy/app.dump']), foreign(null) as never);
+    expect(String(plan.facts!.Owners)).toContain('checked in the job');
   });
 });
