@@ -11,6 +11,9 @@ import { assertPortFree, listInstances } from '../src/engine/instances.js';
 import { runPitr } from '../src/engine/pitr.js';
 import { selectPitr } from '../src/engine/pitr-plan.js';
 import { readCatalog } from '../src/engine/read-catalog.js';
+import { answeringServerMismatch, LOCAL_DIR_HINT } from '../src/engine/local-identity.js';
+import { serverRunning } from '../src/engine/recovery.js';
+import { parseConnectionUrl, pgClientConfig } from '../src/util/connection-url.js';
 import { baseBackupBytes, restoreEstimates } from '../src/estimate/restore.js';
 import { RecoverError } from '../src/errors.js';
 import type { Plan } from '../src/types.js';
@@ -32,6 +35,8 @@ export interface PitrFacts {
   productionDataDir?: string | null;
   /** Free space where the restore would write (engine/space.ts); absent: not measured (a plan built in a test). */
   space?: SpaceFacts | null;
+  /** In place: why RECOVER_SOURCE_DATA_DIR is not the data directory of the server at RECOVER_SOURCE_URL (engine/local-identity.ts). */
+  productionDirProblem?: string | null;
 }
 
 /** Exactly what the runner executes with: the plan pins the base backup and the instance name. */
@@ -81,7 +86,11 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
     const selection = await selectPitr(ctx.engine, catalog, { target: targetFromArgs(args.target), inclusive: args.inclusive, ...(args.backupId ? { backupId: args.backupId } : {}) }, ctx.config.pg);
     const where = args.to === 'in-place' ? (ctx.config.source.dataDir ? dirname(ctx.config.source.dataDir) : null) : ctx.config.restoreRoot;
     const space = where ? await freeSpace(where).catch(() => null) : null;
-    return { catalog, instancesInUse, selection, productionDataDir: ctx.config.source.dataDir ?? null, space };
+    const { dataDir, url } = ctx.config.source;
+    const productionDirProblem = args.to === 'in-place' && dataDir && url && (await serverRunning(dataDir))
+      ? await answeringServerMismatch(ctx.engine.log, dataDir, 'RECOVER_SOURCE_DATA_DIR', pgClientConfig(parseConnectionUrl(url), 'postgres'))
+      : null;
+    return { catalog, instancesInUse, selection, productionDataDir: dataDir ?? null, space, productionDirProblem };
   },
   plan(args, facts: PitrFacts & BaseFacts): Plan {
     const target = targetFromArgs(args.target);
@@ -96,6 +105,7 @@ export const pitr: RecoverCommand<PitrArgs, PitrFacts, PitrParams, Awaited<Retur
         hint: args.instance ? 'Choose another --instance name, or leave it out to get a new unique one.' : 'Run the command again for a new name.',
       });
     }
+    if (inPlace && facts.productionDirProblem) throw new RecoverError('TARGET_NOT_ALLOWED', `An in-place restore would stop and replace another server's data directory: ${facts.productionDirProblem}.`, { hint: LOCAL_DIR_HINT });
     // Refused before anything is made, rather than a disk filling half-way through (engine/space.ts).
     const needed = restoreBytesNeeded(selection.backup.databaseBytes, selection.walBytes);
     const noSpace = spaceRefusal(facts.space ?? null, needed, inPlace ? 'in-place' : 'side');

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { FAILBACK_STEPS, type FailbackFacts, type FailbackStepKind } from '../../src/engine/failover/failback.js';
 import type { SwitchoverStepKind } from '../../src/engine/failover/switchover.js';
 import { configFileOutside } from '../../src/engine/source-layout.js';
+import { LOCAL_DIR_HINT } from '../../src/engine/local-identity.js';
 import { RecoverError } from '../../src/errors.js';
 import type { Plan } from '../../src/types.js';
 import { REJOIN_SLOT, switchoverParamsSchema } from '../switchover/plan.js';
@@ -59,6 +60,10 @@ export function rewindRefusal(facts: Pick<FailbackFacts, 'dr' | 'old'>): Recover
     return refuse(`pg_rewind cannot rewind ${old.dataDir}: it needs wal_log_hints = on or data checksums, and its pg_control says wal_log_hints off and data page checksum version 0.`, `${REBUILD} Then set wal_log_hints = on on both servers so the next failback can rewind.`);
   }
   if (old.server?.inRecovery) return refuse(`The old primary already runs as a standby (in recovery).`, 'If it streams from DR, switch back with /recover switchover.');
+  // pg_ctl stop -D stops whatever runs there: only a server proven to be RECOVER_SOURCE_URL's is fenced.
+  if (old.running && !old.server?.reachable) return refuse(`A server runs from ${old.dataDir}, and RECOVER_SOURCE_URL ${old.server ? `${old.server.label} ${old.server.detail}` : 'is not set'}: the runner cannot tell it is the old primary, so it will not stop it.`, 'Stop the old primary by hand (pg_ctl stop -m fast), then run /recover failback again; or fix RECOVER_SOURCE_URL.');
+  if (old.running && old.server?.localDirProblem) return refuse(`The runner will not stop the server running from ${old.dataDir}: ${old.server.localDirProblem}.`, LOCAL_DIR_HINT);
+  if (dr.localDirProblem) return refuse(`The closing switchover would stop DR through a directory that is not its own: ${dr.localDirProblem}.`, `${LOCAL_DIR_HINT} Or unset RECOVER_STANDBY_DATA_DIR: failback then ends with DR the primary, and /recover switchover from DR's host swaps back.`);
   return null;
 }
 

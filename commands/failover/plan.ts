@@ -9,6 +9,7 @@ import { parseLsn, parseSegmentName } from '../../src/catalog/segments.js';
 import type { ArchiveFacts, FailoverFacts, PrimaryProbe, StandbyFacts } from '../../src/engine/failover/facts.js';
 import { applyLagSeconds, bytesBehind } from '../../src/engine/failover/lag.js';
 import { FAILOVER_STEPS, type FailoverStepKind } from '../../src/engine/failover/run.js';
+import { LOCAL_DIR_HINT } from '../../src/engine/local-identity.js';
 import { RecoverError } from '../../src/errors.js';
 import type { Plan } from '../../src/types.js';
 import { declaredStep, type BaseFacts } from '../types.js';
@@ -69,6 +70,9 @@ export function failoverPlan(args: FailoverArgs, facts: FailoverFacts & BaseFact
   const method = fence.method === 'pg_ctl' && !primary.reachable ? 'none' : fence.method;
   if (primary.reachable && method === 'none') {
     throw refuse(`The old primary ${primary.label} still answers and cannot be fenced: promoting the standby now would leave two writable primaries.`, 'Set RECOVER_FAILOVER_FENCE_COMMAND (a JSON argv that stops it, e.g. ["kubectl","scale","statefulset/postgres","--replicas=0"]) or run on its host with RECOVER_SOURCE_DATA_DIR, or stop it yourself and run /recover failover again.');
+  }
+  if (method === 'pg_ctl' && fence.localDirProblem) {
+    throw refuse(`The old primary ${primary.label} answers, and this runner will not fence it with pg_ctl: ${fence.localDirProblem}.`, `${LOCAL_DIR_HINT} Or set RECOVER_FAILOVER_FENCE_COMMAND, or stop the old primary yourself and run /recover failover again.`);
   }
   if (!primary.reachable && method === 'none' && !args.primaryUnreachable) {
     throw refuse(`The old primary${primary.label ? ` ${primary.label}` : ''} cannot be reached (${primary.detail}) and cannot be fenced (no RECOVER_FAILOVER_FENCE_COMMAND). If it comes back it would accept writes beside the promoted standby.`, 'Make sure it is gone and will not come back writable (power it off, cut its network), then run /recover failover --primary-unreachable.');

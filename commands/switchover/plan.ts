@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { ServerFacts, SwitchoverFacts } from '../../src/engine/failover/switchover-facts.js';
 import { SWITCHOVER_STEPS, type SwitchoverStepKind } from '../../src/engine/failover/switchover.js';
 import { configFileOutside } from '../../src/engine/source-layout.js';
+import { LOCAL_DIR_HINT } from '../../src/engine/local-identity.js';
 import { RecoverError } from '../../src/errors.js';
 import type { Plan } from '../../src/types.js';
 import { declaredStep, type BaseFacts } from '../types.js';
@@ -56,6 +57,7 @@ export function switchoverRoles(servers: SwitchoverFacts['servers']): { from: Se
   const status = to.replication?.receiver?.status;
   if (status !== 'streaming') throw refuse(`The standby ${to.label} does not stream (WAL receiver ${status ?? 'not running'}).`, 'Fix its replication first (primary_conninfo, pg_hba.conf), or rebuild it: /recover crash --recover on its host.');
   if (!from.localDataDir) throw refuse(`This runner cannot stop the primary ${from.label} cleanly: its data directory is not on this host (${from.side === 'dr' ? 'RECOVER_STANDBY_DATA_DIR' : 'RECOVER_SOURCE_DATA_DIR'} is not set).`, 'Run the switchover from the runner on the primary\'s host.');
+  if (from.localDirProblem) throw refuse(`This runner will not stop the primary ${from.label}: ${from.localDirProblem}.`, LOCAL_DIR_HINT);
   return { from, to };
 }
 

@@ -23,6 +23,7 @@ import { withTargetClient, type TargetConnection } from './pg-client.js';
 import type { Config } from '../config.js';
 import type { JournalWriter } from './in-place-journal.js';
 import { serverRunning } from './recovery.js';
+import { answeringServerMismatch, LOCAL_DIR_HINT } from './local-identity.js';
 
 type Owner = { uid: number; gid: number } | undefined;
 
@@ -194,6 +195,10 @@ export function inPlaceSwap(ctx: EngineContext, tools: PgToolConfig, config: Pic
     async stopProduction() {
       // A crashed server leaves its postmaster.pid behind: pg_ctl stop would fail on it.
       const wasRunning = await serverRunning(dataDir);
+      if (wasRunning) {
+        const problem = await answeringServerMismatch(ctx.log, dataDir, 'RECOVER_SOURCE_DATA_DIR', connection);
+        if (problem) throw new RecoverError('TARGET_NOT_ALLOWED', `Production was not stopped and nothing was restored: ${problem}.`, { hint: LOCAL_DIR_HINT });
+      }
       leaveStopped = !wasRunning && options.leaveStoppedIfDown === true;
       const down = wasRunning ? undefined : 'it was not running';
       // Marked first: a stop that fails half-way leaves production in an unknown state, and

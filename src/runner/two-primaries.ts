@@ -13,6 +13,7 @@ import { claimRpoTransition, readRpoAlert } from '../control/rpo-alerts.js';
 import type { Config } from '../config.js';
 import type { Exec } from '../engine/exec.js';
 import { failoverConfig, labelOf } from '../engine/failover/facts.js';
+import { localDirMismatch, readServerIdentity } from '../engine/local-identity.js';
 import { sideConnection, type Side } from '../engine/failover/switchover-facts.js';
 import { pgCtlStopArgs } from '../engine/pg-args.js';
 import { withTargetClient } from '../engine/pg-client.js';
@@ -73,6 +74,10 @@ async function fence(config: Config, exec: Exec, side: Side, log: Logger): Promi
     }
     const dataDir = side === 'production' ? config.source.dataDir : settings.standbyDataDir;
     if (!dataDir) return `*Not fenced*: no fence for it on this runner (${side === 'production' ? 'RECOVER_FAILOVER_FENCE_COMMAND or RECOVER_SOURCE_DATA_DIR' : 'RECOVER_STANDBY_DATA_DIR'}) — stop it now by hand.`;
+    // pg_ctl stop -D stops whatever runs there: only when it is this server's directory.
+    const setting = side === 'production' ? 'RECOVER_SOURCE_DATA_DIR' : 'RECOVER_STANDBY_DATA_DIR';
+    const problem = await withTargetClient({ ...sideConnection(config, side), connectionTimeoutMillis: 5000 }, async (c) => localDirMismatch(dataDir, setting, await readServerIdentity(c)), log);
+    if (problem) return `*Not fenced*: ${problem} — stop it now by hand.`;
     const [file, args] = pgCtlStopArgs(config.pg.bin, dataDir, 'fast', 120);
     await exec.run(file, args, { asUser: config.pg.osUser, timeoutMs: 130_000 });
     return `Fenced: pg_ctl stop -m fast on ${dataDir}.`;

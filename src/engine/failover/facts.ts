@@ -10,6 +10,7 @@ import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js
 import type { Storage } from '../../storage/blob-store.js';
 import { readCatalog } from '../read-catalog.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
+import { localDirMismatch, readServerIdentity } from '../local-identity.js';
 import type { ReplaySample } from './lag.js';
 
 export interface StandbyFacts extends ReplaySample {
@@ -40,7 +41,7 @@ export interface FailoverFacts {
   primary: PrimaryProbe;
   archive: ArchiveFacts;
   /** How the old primary can be fenced: the hook (argv), pg_ctl on its local data directory (RECOVER_SOURCE_DATA_DIR), or not at all. */
-  fence: { method: 'hook' | 'pg_ctl' | 'none'; dataDir: string | null; argv: string[] | null };
+  fence: { method: 'hook' | 'pg_ctl' | 'none'; dataDir: string | null; argv: string[] | null; localDirProblem?: string };
   switchArgv: string[] | null;
   /** This runner's host (RECOVER_RUNNER_HOST): a plan that fences with pg_ctl is bound to it. */
   runnerHost: string;
@@ -105,6 +106,12 @@ export async function probePrimary(config: Pick<Config, 'source'>, timeoutMs = 5
   }
 }
 
+/** Why `dataDir` is not the data directory of the server at RECOVER_SOURCE_URL, or null (a server that stopped answering meanwhile: null, the fence's own check decides). */
+export async function fencedDirProblem(config: Pick<Config, 'source'>, dataDir: string): Promise<string | null> {
+  const connection = { ...pgClientConfig(parseConnectionUrl(config.source.url ?? ''), 'postgres'), connectionTimeoutMillis: 5000 };
+  return withTargetClient(connection, async (client) => localDirMismatch(dataDir, 'RECOVER_SOURCE_DATA_DIR', await readServerIdentity(client))).catch(() => null);
+}
+
 /** Never throws: an unreadable archive is a fact of the plan. */
 export async function readArchive(storage: Storage, now: Date, segmentSize: number): Promise<ArchiveFacts> {
   try {
@@ -133,11 +140,13 @@ export async function gatherFailover(config: Config, storage: Storage, now: Date
     : config.source.dataDir
       ? { method: 'pg_ctl' as const, dataDir: config.source.dataDir, argv: null }
       : { method: 'none' as const, dataDir: null, argv: null };
+  // pg_ctl stop -D stops whatever runs there: the directory must be the answering primary's (local-identity.ts).
+  const localDirProblem = fence.method === 'pg_ctl' && primary.reachable ? await fencedDirProblem(config, fence.dataDir!) : null;
   return {
     standby,
     primary,
     archive,
-    fence,
+    fence: localDirProblem ? { ...fence, localDirProblem } : fence,
     switchArgv: settings.switchCommand ?? null,
     runnerHost: config.runnerHost,
     reconnect: settings.healthUrl ? 'health-url' : settings.switchCommand ? 'connections' : null,

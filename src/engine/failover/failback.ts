@@ -9,6 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../../config.js';
+import { LOCAL_DIR_HINT, localDirMismatch, readServerIdentity } from '../local-identity.js';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
 import { readControlData, type ControlData } from '../crash/controldata.js';
@@ -123,6 +124,11 @@ export async function runFailback(ctx: EngineContext, config: Config, params: Fa
   if (params.fence) {
     await beforeDestructiveStep('fence-old');
     finish = step(ctx, 'fence-old', FAILBACK_STEPS[0].title);
+    if (await serverRunning(params.dataDir)) {
+      // Checked again before pg_ctl stop -D: the server there must still be RECOVER_SOURCE_URL's.
+      const problem = await withTargetClient(oldConnection, async (c) => localDirMismatch(params.dataDir, 'RECOVER_SOURCE_DATA_DIR', await readServerIdentity(c)), ctx.log);
+      if (problem) throw new RecoverError('FAILOVER_REFUSED', `The server running from ${params.dataDir} was not stopped: ${problem}. Nothing was done.`, { hint: LOCAL_DIR_HINT });
+    }
     const stopped = await server.stopClean();
     finish(`stopped (${stopped.state}) at ${stopped.checkpointLsn}`);
   }

@@ -13,7 +13,8 @@ import { pgCtlStopArgs } from '../pg-args.js';
 import { withTargetClient } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
-import { failoverConfig, labelOf, probePrimary, readStandby, standbyConnection } from './facts.js';
+import { failoverConfig, fencedDirProblem, labelOf, probePrimary, readStandby, standbyConnection } from './facts.js';
+import { LOCAL_DIR_HINT } from '../local-identity.js';
 import { bytesBehind, lagDecision, type LagRule } from './lag.js';
 import { promoteAndCheck, reconnected, sleep, switchApplication, untilGone } from './steps.js';
 
@@ -85,6 +86,8 @@ async function fence(ctx: EngineContext, config: Config, params: FailoverRunPara
     const [file, ...args] = settings.fenceCommand!;
     await ctx.exec.run(file!, args, { timeoutMs: 300_000, signal: ctx.signal });
   } else if (params.fence === 'pg_ctl') {
+    const problem = await fencedDirProblem(config, params.fenceDataDir!);
+    if (problem) throw new RecoverError('FAILOVER_REFUSED', `The old primary was not fenced and the standby was NOT promoted: ${problem}.`, { hint: LOCAL_DIR_HINT });
     const [file, args] = pgCtlStopArgs(config.pg.bin, params.fenceDataDir!, 'fast', 120);
     // Already stopped since the plan: pg_ctl fails, and the check below is what decides.
     await ctx.exec.run(file, args, { asUser: config.pg.osUser, timeoutMs: 130_000, signal: ctx.signal, allowFailure: true });

@@ -7,6 +7,7 @@
 import type { Config } from '../../config.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
+import { localDirMismatch, readServerIdentity } from '../local-identity.js';
 import { failoverConfig, labelOf, readStandby, standbyConnection, type StandbyFacts } from './facts.js';
 
 export type Side = 'production' | 'dr';
@@ -25,6 +26,8 @@ export interface ServerFacts {
   configFile: string | null;
   /** Its data directory on this runner's host (RECOVER_SOURCE_DATA_DIR / RECOVER_STANDBY_DATA_DIR), or null. */
   localDataDir: string | null;
+  /** Why localDataDir is not this server's data directory (local-identity.ts), when it is set and is not. */
+  localDirProblem?: string;
   /** Standbys streaming from it (pg_stat_replication): application_name and state. */
   senders: { name: string; state: string }[];
 }
@@ -61,7 +64,8 @@ export async function readServer(config: Pick<Config, 'source' | 'failover'>, si
       const row = (await client.query(SERVER_SQL)).rows[0];
       const senders = (await client.query("SELECT coalesce(application_name, '') AS name, state FROM pg_stat_replication")).rows.map((r) => ({ name: String(r.name), state: String(r.state) }));
       const replication = row.rec ? await readStandby(client, label) : null;
-      return { side, label, reachable: true, detail: 'answers', inRecovery: Boolean(row.rec), systemId: row.sysid, currentLsn: row.lsn ?? null, replication, configFile: row.config_file ?? null, localDataDir, senders };
+      const problem = localDataDir ? await localDirMismatch(localDataDir, side === 'dr' ? 'RECOVER_STANDBY_DATA_DIR' : 'RECOVER_SOURCE_DATA_DIR', await readServerIdentity(client)) : null;
+      return { side, label, reachable: true, detail: 'answers', inRecovery: Boolean(row.rec), systemId: row.sysid, currentLsn: row.lsn ?? null, replication, configFile: row.config_file ?? null, localDataDir, ...(problem ? { localDirProblem: problem } : {}), senders };
     });
   } catch (error) {
     return { side, label, reachable: false, detail: `it does not answer (${(error as Error).message})`, inRecovery: false, systemId: null, currentLsn: null, replication: null, configFile: null, localDataDir, senders: [] };

@@ -8,6 +8,7 @@
  * Zero transactions lost: everything the old primary committed precedes its shutdown checkpoint.
  */
 import type { Config } from '../../config.js';
+import { LOCAL_DIR_HINT, localDirMismatch, readServerIdentity } from '../local-identity.js';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
 import { waitStreaming } from '../crash/replica.js';
@@ -83,6 +84,12 @@ export async function runSwitchover(ctx: EngineContext, config: Config, params: 
     let finish = step(ctx, 'prepare', SWITCHOVER_STEPS[0].title);
     const state = (await standby.query('SELECT pg_is_in_recovery() AS rec')).rows[0];
     if (!state.rec) throw new RecoverError('FAILOVER_REFUSED', `${params.to.label} is no longer in recovery: it was promoted since the plan. Nothing was done.`, { hint: 'Look at both servers (/recover status); never start a second primary.' });
+    if (!control) {
+      // Checked again at run time, before anything is changed: the server may run from elsewhere since the plan.
+      const setting = params.from.side === 'dr' ? 'RECOVER_STANDBY_DATA_DIR' : 'RECOVER_SOURCE_DATA_DIR';
+      const problem = await withTargetClient(fromConnection, async (c) => localDirMismatch(params.from.dataDir, setting, await readServerIdentity(c)));
+      if (problem) throw new RecoverError('FAILOVER_REFUSED', `The primary ${params.from.label} was not stopped: ${problem}. Nothing was done.`, { hint: LOCAL_DIR_HINT });
+    }
     await standby.query(SLOT_SQL, [params.slot]);
     const primaryLsn = await withTargetClient(fromConnection, async (c) => String((await c.query('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0].lsn));
     const caughtUp = await waitFor(ctx, standby, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok, pg_wal_lsn_diff($1::pg_lsn, pg_last_wal_replay_lsn())::bigint AS behind", [primaryLsn], params.catchUpTimeoutSeconds, 'prepare');

@@ -44,6 +44,14 @@ describe('recover failback (rewind)', () => {
     // The failover: DR promoted; the old primary keeps writing rows DR never gets, then crashes.
     await q(dr, 'SELECT pg_promote(true, 60)');
     await q(production, "INSERT INTO orders SELECT g, 'diverged' FROM generate_series(900, 910) g");
+    // Two primaries now. The directories it would stop must be the servers' own: each setting pointing at the other server is refused.
+    const swapped = await runCli(['failback', '--dry-run', '--json'], { ...env(), RECOVER_SOURCE_DATA_DIR: dr.dataDir });
+    expect(swapped.code, swapped.stdout + swapped.stderr).toBe(3);
+    expect(swapped.stdout).toMatch(/will not stop the server running from .*RECOVER_SOURCE_DATA_DIR .* is not the data directory of the server on port/);
+    const wrongDr = await runCli(['failback', '--dry-run', '--json'], { ...env(), RECOVER_STANDBY_DATA_DIR: production.dataDir });
+    expect(wrongDr.code, wrongDr.stdout + wrongDr.stderr).toBe(3);
+    expect(wrongDr.stdout).toMatch(/closing switchover would stop DR through a directory that is not its own: RECOVER_STANDBY_DATA_DIR/);
+    expect(await inRecovery(production)).toBe(false);
     await stopCluster(clusters.exec, BIN, 'postgres', production.dataDir, 'immediate');
     await q(dr, "INSERT INTO orders SELECT g, 'on DR' FROM generate_series(200, 250) g");
     const expected = await ids(dr);

@@ -52,6 +52,10 @@ describe('recover failover (a real primary and streaming standby)', () => {
     const facts = JSON.parse(preview.stdout).result.plan.facts;
     expect(facts).toMatchObject({ Replication: expect.stringMatching(/^streaming from /), 'Old primary': expect.stringContaining('accepts connections'), 'WAL archive': expect.stringContaining('newest segment 0000000100000000000000') });
     expect(facts['Received / replayed']).toMatch(/\(\d+ byte\(s\) behind\)/);
+    // RECOVER_SOURCE_DATA_DIR naming the standby's own directory: pg_ctl there would stop the standby, not fence the primary.
+    const wrongDir = await runCli(['failover', '--dry-run', '--json'], env(first, { RECOVER_SOURCE_DATA_DIR: first.dataDir }));
+    expect(wrongDir.code, wrongDir.stdout + wrongDir.stderr).toBe(3);
+    expect(wrongDir.stdout).toMatch(/will not fence it with pg_ctl: RECOVER_SOURCE_DATA_DIR .* is not the data directory of the server on port/);
     const run = await runCli(['failover', '--confirm', 'aiagent_prod', '--json'], env(first, { RECOVER_SOURCE_DATA_DIR: sandbox.production.dataDir }));
     expect(run.code, run.stdout + run.stderr).toBe(3);
     expect(run.stdout).toContain('FAILOVER_REFUSED');

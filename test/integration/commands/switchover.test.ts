@@ -4,8 +4,11 @@
  * directory; production → DR with a client inserting throughout (every acknowledged insert on the
  * new primary, the old one in recovery, not writable, streaming from the new one through the
  * slot); then DR → production again (the same command, roles read from the servers).
+ * The data directory it stops must be the primary's: the standby's directory (same cluster,
+ * another port) or a link to it is refused before anything changes; a link to the primary's
+ * own directory is accepted (the production → DR run goes through one).
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -45,10 +48,26 @@ describe('recover switchover (a real primary and streaming standby)', () => {
     expect(await inRecovery(dr)).toBe(true);
   }, 30_000);
 
+  it.each([
+    ["the standby's own directory (same system identifier, another port)", () => dr.dataDir, /RECOVER_SOURCE_DATA_DIR .* is not the data directory of the server on port/],
+    ["a symbolic link to the standby's directory", () => join(root, 'link-to-dr'), /RECOVER_SOURCE_DATA_DIR .*link-to-dr \(a link to .*\) is not the data directory/],
+    ['a directory that does not exist', () => join(root, 'nowhere'), /RECOVER_SOURCE_DATA_DIR .*nowhere cannot be read on this runner/],
+  ])('refused (exit 3) when RECOVER_SOURCE_DATA_DIR is %s; nothing changes', async (_name, dir, message) => {
+    await symlink(dr.dataDir, join(root, 'link-to-dr')).catch(() => undefined);
+    const run = await runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env({ RECOVER_SOURCE_DATA_DIR: dir() }));
+    expect(run.code, run.stdout + run.stderr).toBe(3);
+    expect(run.stdout).toMatch(message);
+    expect(await inRecovery(production)).toBe(false);
+    expect(await inRecovery(dr)).toBe(true);
+    expect(await q(dr, 'SELECT slot_name FROM pg_replication_slots')).toEqual([]);
+  }, 30_000);
+
   it('production → DR with a client writing throughout: every acknowledged insert on DR, production a streaming standby, not writable', async () => {
     const client = writer(production, 1000);
     await client.reached(20);
-    const run = runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env());
+    // Through a symbolic link to production's directory: the same directory once resolved.
+    await symlink(production.dataDir, join(root, 'link-to-prod'));
+    const run = runCli(['switchover', '--confirm', 'aiagent_prod', '--json'], env({ RECOVER_SOURCE_DATA_DIR: join(root, 'link-to-prod') }));
     const started = client.acknowledged.length;
     const { code, stdout, stderr } = await run;
     await client.stop();

@@ -1,6 +1,12 @@
-/** In-place PITR over a real "production" cluster: stopped, old directory kept, restored, verified. */
+/**
+ * In-place PITR over a real "production" cluster: stopped, old directory kept, restored, verified.
+ * First, RECOVER_SOURCE_DATA_DIR naming a standby of production on this host (same cluster, its
+ * own port) is refused before anything is stopped.
+ */
 import { readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { RecoverError } from '../../../src/errors.js';
+import { Clusters, inRecovery } from '../../support/replication.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
 import { takeBaseBackup } from '../../../src/engine/backup.js';
@@ -11,6 +17,7 @@ import { readCatalog } from '../../../src/engine/read-catalog.js';
 
 let sandbox: Sandbox;
 let beforeMistake: Date;
+let clusters: Clusters | undefined;
 
 beforeAll(async () => {
   sandbox = await startSandbox();
@@ -26,8 +33,22 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await clusters?.stopAll();
   await sandbox?.cleanup();
-});
+}, 60_000);
+
+test("refused when RECOVER_SOURCE_DATA_DIR is a standby's directory: nothing stopped, nothing moved", async () => {
+  clusters = new Clusters(sandbox.exec, sandbox.root);
+  const standby = await clusters.standby(sandbox.production, 'standby-here');
+  const config = { ...sandbox.config, source: { ...sandbox.config.source, dataDir: standby.dataDir } };
+  const run = runPitr(sandbox.context(), config, { target: { kind: 'time', time: beforeMistake, raw: beforeMistake.toISOString() }, inclusive: true, action: 'promote', to: 'in-place' });
+  await expect(run).rejects.toThrow(RecoverError);
+  await expect(run).rejects.toMatchObject({ code: 'TARGET_NOT_ALLOWED', message: expect.stringMatching(/Production was not stopped .*RECOVER_SOURCE_DATA_DIR .* is not the data directory of the server on port/) });
+  expect(await inRecovery(standby)).toBe(true);
+  expect(await exists(`${standby.dataDir}/PG_VERSION`)).toBe(true);
+  expect((await readdir(dirname(standby.dataDir))).filter((name) => name.includes('before-pitr'))).toEqual([]);
+  await clusters.stopAll();
+}, 120_000);
 
 test('restores production in place, keeps the old data directory, and production serves the recovered rows', async () => {
   const result = await runPitr(sandbox.context(), sandbox.config, {

@@ -3,6 +3,8 @@
  * `pg_basebackup -R` standby (one look: nothing), the standby promoted while the old primary still
  * accepts writes (one look: the old primary, on the older timeline, fenced by pg_ctl on its data
  * directory and one TWO PRIMARIES notice; a second look: no second notice, a recovery notice).
+ * A runner whose data directory setting names the other server's directory alerts without
+ * stopping anything.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,14 +46,23 @@ it('fences the old primary that accepts writes beside the promoted one, alerts o
   const watch = twoPrimariesWatch({ config, control: db.pool, exec: clusters.exec, log })!;
   expect(await watch.check()).toBeNull();
   await q(dr, 'SELECT pg_promote(true, 60)');
+  // A runner whose RECOVER_SOURCE_DATA_DIR names DR's directory must not stop DR with pg_ctl: it alerts, not fenced.
+  const misconfigured = loadConfig({ RECOVER_PRODUCTION_NAME: 'wrong_dir', RECOVER_SOURCE_URL: urlOf(production), RECOVER_SOURCE_DATA_DIR: dr.dataDir, RECOVER_STANDBY_URL: urlOf(dr), LOG_LEVEL: 'silent' });
+  expect(await twoPrimariesWatch({ config: misconfigured, control: db.pool, exec: clusters.exec, log })!.check()).toBe('alert');
+  expect(await answers(production)).toBe(true);
+  expect(await answers(dr)).toBe(true);
+  const refused = (await listUnpostedRpoNotices(db.pool)).filter((n) => n.production === 'two-primaries:wrong_dir');
+  expect(refused.map((n) => n.text).join('\n')).toMatch(/\*Not fenced\*: RECOVER_SOURCE_DATA_DIR .* is not the data directory of the server on port/);
+
   expect(await watch.check()).toBe('alert');
   expect(await answers(production)).toBe(false);
   expect(await answers(dr)).toBe(true);
-  const notices = await listUnpostedRpoNotices(db.pool);
+  const ours = async () => (await listUnpostedRpoNotices(db.pool)).filter((n) => n.production === 'two-primaries:aiagent_prod');
+  const notices = await ours();
   expect(notices).toHaveLength(1);
   expect(notices[0]!.text).toContain('TWO PRIMARIES');
   expect(notices[0]!.text).toContain(`Fenced: pg_ctl stop -m fast on ${production.dataDir}.`);
   expect(await watch.check()).toBe('recovered');
   expect(await watch.check()).toBeNull();
-  expect((await listUnpostedRpoNotices(db.pool)).map((n) => n.kind)).toEqual(['alert', 'recovered']);
+  expect((await ours()).map((n) => n.kind)).toEqual(['alert', 'recovered']);
 }, 90_000);

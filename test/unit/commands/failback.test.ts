@@ -22,6 +22,10 @@ describe('failback refusals (rewind path)', () => {
     ['another cluster', dr(), old({ control: control({ systemIdentifier: '8' }) }), 'system identifier 8 vs 7'],
     ['neither wal_log_hints nor checksums', dr(), old({ control: control({ walLogHints: false }) }), 'needs wal_log_hints = on or data checksums, and its pg_control says wal_log_hints off and data page checksum version 0'],
     ['already a standby', dr(), old({ running: true, server: dr({ side: 'production', inRecovery: true }) }), 'already runs as a standby'],
+    ['running, RECOVER_SOURCE_URL does not answer', dr(), old({ running: true, server: dr({ side: 'production', reachable: false, detail: 'it does not answer (ECONNREFUSED)' }) }), 'the runner cannot tell it is the old primary'],
+    ['running, RECOVER_SOURCE_URL not set', dr(), old({ running: true, server: null }), 'RECOVER_SOURCE_URL is not set'],
+    ['running from a directory that is not its own', dr(), old({ running: true, server: dr({ side: 'production', localDirProblem: 'RECOVER_SOURCE_DATA_DIR /srv/pg/data is not the data directory of the server on port 5433' }) }), 'will not stop the server running from /srv/pg/data: RECOVER_SOURCE_DATA_DIR'],
+    ["RECOVER_STANDBY_DATA_DIR not DR's", dr({ localDirProblem: 'RECOVER_STANDBY_DATA_DIR /srv/dr is not the data directory of the server on port 5432' }), old(), 'closing switchover would stop DR'],
   ])('%s → refused', (_name, d, o, text) => {
     const refused = rewindRefusal({ dr: d, old: o });
     expect(refused?.code).toBe('FAILOVER_REFUSED');

@@ -114,6 +114,12 @@ describe('failover plan', () => {
     expect(plan.facts['Application switch']).toContain('not configured');
   });
 
+  it('refuses to fence with pg_ctl through a directory that is not the answering primary\'s', () => {
+    const fence = { method: 'pg_ctl' as const, dataDir: '/srv/pg/standby', argv: null, localDirProblem: 'RECOVER_SOURCE_DATA_DIR /srv/pg/standby is not the data directory of the server on port 5432, which runs from /srv/pg/data' };
+    const error = refusal(() => failoverPlan(args, facts({ fence })));
+    expect(error).toMatchObject({ code: 'FAILOVER_REFUSED', message: expect.stringContaining('will not fence it with pg_ctl: RECOVER_SOURCE_DATA_DIR /srv/pg/standby is not'), hint: expect.stringContaining('SHOW data_directory') });
+  });
+
   it('refuses a primary that answers and cannot be fenced', () => {
     const error = refusal(() => failoverPlan(args, facts({ fence: { method: 'none', dataDir: null, argv: null } })));
     expect(error).toMatchObject({ code: 'FAILOVER_REFUSED', message: expect.stringContaining('two writable primaries') });

@@ -167,6 +167,13 @@ describe('side instance names are unique (issue 6 item 5)', () => {
     const plan = pitr.plan!(slack([...TARGET, '--to', 'in-place']), facts({ instancesInUse: ['pitr-20250115T102030Z-3f2a9c1e'] }));
     expect(plan.params).toMatchObject({ instanceName: null, to: 'in-place' });
   });
+
+  it("in place over a directory that is not production's: refused (TARGET_NOT_ALLOWED) with what to set; a side restore does not care", () => {
+    const productionDirProblem = 'RECOVER_SOURCE_DATA_DIR /srv/pg/standby is not the data directory of the server on port 5432, which runs from /srv/pg/data';
+    const error = refusal(() => pitr.plan!(slack([...TARGET, '--to', 'in-place']), facts({ productionDirProblem })));
+    expect(error).toMatchObject({ code: 'TARGET_NOT_ALLOWED', message: expect.stringContaining('would stop and replace another server\'s data directory: RECOVER_SOURCE_DATA_DIR /srv/pg/standby'), hint: expect.stringContaining('SHOW data_directory') });
+    expect(pitr.plan!(slack([...TARGET]), facts({ productionDirProblem })).params).toMatchObject({ to: 'side' });
+  });
 });
 
 describe('exit codes (issue 6 item 14)', () => {

@@ -30,6 +30,7 @@ describe('switchover roles', () => {
     ['another cluster', primary(), standby({ systemId: '8' }), 'system identifier 8 vs 7'],
     ['the standby does not stream', primary(), standby({ replication: { ...streaming, receiver: null } }), 'does not stream (WAL receiver not running)'],
     ["the primary's data directory is not here", primary({ localDataDir: null }), standby(), 'RECOVER_SOURCE_DATA_DIR is not set'],
+    ["the primary's data directory setting names another server's", primary({ localDirProblem: 'RECOVER_SOURCE_DATA_DIR /srv/pg/data is not the data directory of the server on port 5432, which runs from /srv/pg/other' }), standby(), 'will not stop the primary prod:5432: RECOVER_SOURCE_DATA_DIR /srv/pg/data is not'],
   ])('%s → refused', (_name, production, dr, text) => {
     const shown = refusal(() => switchoverRoles({ production, dr }));
     expect(shown).toMatch(/^FAILOVER_REFUSED: /);
