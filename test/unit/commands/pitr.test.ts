@@ -3,7 +3,7 @@
  * parse through: exact time targets, hostile words, instance names, ports, and unique names.
  */
 import { describe, expect, it } from 'vitest';
-import { parsePitrCli, pitr, sideInstanceName, targetFromArgs, INSTANCE_NAME, type PitrArgs } from '../../../commands/pitr.js';
+import { parsePitrCli, pitr, sideInstanceName, targetFromArgs, INSTANCE_NAME, type PitrArgs, type PitrFacts } from '../../../commands/pitr.js';
 import type { PlanFacts } from '../../../commands/types.js';
 import { planDigest } from '../../../src/control/digest.js';
 import { exitCodeFor, RecoverError } from '../../../src/errors.js';
@@ -12,7 +12,7 @@ import { linearCatalog } from '../catalog/catalog-fixtures.js';
 
 const slack = (text: string[]) => pitr.parse(text);
 const NOW = new Date('2025-01-15T10:20:30.456Z');
-const facts = (extra: Partial<PlanFacts> = {}): PlanFacts => ({
+const facts = (extra: Partial<PlanFacts & PitrFacts> = {}): PlanFacts => ({
   catalog: linearCatalog(),
   now: NOW,
   production: { name: 'aiagent_prod' },
