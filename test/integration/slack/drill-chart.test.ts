@@ -4,11 +4,16 @@
  * the summary, then the RTO chart as a PNG uploaded in three steps (files.getUploadURLExternal,
  * the bytes, files.completeUploadExternal) into the job's thread with the numbers as alt text,
  * and the numbers beside it. Without files:write the upload fails and the message says so,
- * numbers still there.
+ * numbers still there. Run again for the same job (an event retried after the numbers failed to
+ * post), the chart is not attached a second time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drill } from '../../../commands/drill.js';
 import { loadConfig } from '../../../src/config.js';
+import { getSlackPost } from '../../../src/control/index.js';
+import { postDrillChart } from '../../../src/slack/flows/drill-chart.js';
+import type { BotDeps } from '../../../src/slack/context.js';
+import type { FileToShare } from '../../../src/slack/io/file-upload.js';
 import { recordDrill, type DrillRecord } from '../../../src/control/drills.js';
 import type { EngineContext } from '../../../src/engine/context.js';
 import { createLogger } from '../../../src/log.js';
@@ -70,6 +75,32 @@ describe('/recover drill history → RTO chart', () => {
     const order = replies(threadTs).map((m) => (m.files ? 'chart' : /RTO trend/.test(textOf(m)) ? 'numbers' : /succeeded|Summary|finished/i.test(textOf(m)) ? 'summary' : 'other'));
     expect(order.filter((o) => o !== 'other').slice(-3)).toEqual(['summary', 'chart', 'numbers']);
     expect(h.slack.calls.filter((c) => c.method.startsWith('files.')).map((c) => [c.method, c.ok])).toEqual([['files.getUploadURLExternal', true], ['files.completeUploadExternal', true]]);
+  }, 60_000);
+
+  it('run again for the same job (its event retried), the chart is attached once; an upload cut off before it was recorded is not repeated', async () => {
+    const shared: FileToShare[] = [];
+    const posted: string[] = [];
+    const out = {
+      shareFile: async (file: FileToShare) => (shared.push(file), `F${shared.length}`),
+      post: async (_channel: string, message: { text: string }) => (posted.push(message.text), `${posted.length}.0`),
+    } as unknown as BotDeps['out'];
+    const config = loadConfig({ RECOVER_PRODUCTION_NAME: 'aiagent_prod' });
+    const deps = { config, out, log: createLogger('silent'), control: h.pool };
+    const plan = { command: 'drill' } as never;
+    const result = { mode: 'history', points: [{ at: '2026-12-01T03:00:00Z', ok: true, rtoSeconds: 754 }] };
+    const job = { jobId: `chart-once-${Date.now()}`, channel: INCIDENT, threadTs: '1.0', plan, result };
+    await postDrillChart(deps, job);
+    await postDrillChart(deps, job);
+    expect(shared).toHaveLength(1);
+    expect((await getSlackPost(h.pool, `job:${job.jobId}:chart-file`))?.ts).toBe('F1');
+    expect(posted).toHaveLength(2); // the numbers message itself is keyed by the outbox (one in Slack)
+    // Interrupted between the upload and its record: a later run says it may be above instead of uploading again.
+    const cut = { ...job, jobId: `${job.jobId}-cut` };
+    const failing = { ...deps, control: h.pool, out: { ...out, shareFile: async () => { throw new Error('process killed'); } } as unknown as BotDeps['out'] };
+    await postDrillChart(failing, cut);
+    await postDrillChart(deps, cut);
+    expect(shared).toHaveLength(1);
+    expect(posted.at(-1)).toMatch(/may be above/);
   }, 60_000);
 
   it('without files:write the numbers still arrive, saying the chart could not be attached', async () => {
