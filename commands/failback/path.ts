@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { FAILBACK_STEPS, type FailbackFacts } from '../../src/engine/failover/failback.js';
 import type { FailbackDumpParams } from '../../src/engine/failover/failback-dump.js';
 import { dumpStamp } from '../../src/engine/dumps/manifest.js';
+import { rolesMissingError } from '../../src/engine/dumps/dump-roles.js';
 import { RecoverError } from '../../src/errors.js';
 import type { Plan } from '../../src/types.js';
 import { declaredStep, type BaseFacts } from '../types.js';
@@ -30,12 +31,13 @@ export const failbackDumpParamsSchema = z.object({
   beforeName: z.string().min(1),
   databaseOid: z.string().regex(/^\d+$/),
   jobs: z.number().int().min(1).max(16),
+  noOwner: z.boolean().optional(),
   requestedAt: z.string().min(1),
 }) satisfies z.ZodType<FailbackDumpParams>;
 
 const refuse = (message: string, hint: string) => new RecoverError('FAILOVER_REFUSED', `${message} Nothing was done.`, { hint });
 
-export function failbackDumpPlan(args: { db: string | null; jobs: number }, facts: FailbackFacts & BaseFacts, why: string): Plan {
+export function failbackDumpPlan(args: { db: string | null; jobs: number; noOwner?: boolean }, facts: FailbackFacts & BaseFacts, why: string): Plan {
   const { dr, rebuilt, dump } = facts;
   const rebuiltLabel = rebuilt?.label ?? facts.sourceLabel;
   if (!rebuilt) throw refuse(`No rewind (${why}) and no rebuilt primary to restore into: RECOVER_SOURCE_URL is not set.`, 'Set RECOVER_SOURCE_URL to the rebuilt primary.');
@@ -50,6 +52,8 @@ export function failbackDumpPlan(args: { db: string | null; jobs: number }, fact
   const beforeName = `${dump.database}_before_${stamp}`;
   const taken = [newName, beforeName].filter((name) => dump.names.includes(name));
   if (taken.length > 0) throw refuse(`${taken.join(' and ')} already exist on ${rebuiltLabel}; an existing database is never overwritten.`, 'Run it again in a second (a new stamp).');
+  const noOwner = args.noOwner ?? false;
+  if (!noOwner && dump.missingRoles.length > 0) throw rolesMissingError(dump.missingRoles, `the rebuilt primary ${rebuiltLabel}`, `/recover failback ${dump.database}${args.jobs !== 2 ? ` --jobs ${args.jobs}` : ''} --no-owner`);
   const kinds = ['dump-dr', 'create-database', 'restore-schema', 'restore-data', 'verify', 'check-swap', 'swap'] as const;
   return {
     command: 'failback',
@@ -61,9 +65,12 @@ export function failbackDumpPlan(args: { db: string | null; jobs: number }, fact
       'DR primary': `${dr.label}, WAL at ${dr.currentLsn ?? '?'}: ${dump.database} (${(dump.onDr.bytes / 1e6).toFixed(1)} MB, owner ${dump.onDr.owner})`,
       'Rebuilt primary': `${rebuiltLabel} (system identifier ${rebuilt.systemId ?? '?'}): ${dump.database} (oid ${dump.rebuiltOid}) is replaced`,
       Restore: `pg_dump -Fd -j ${args.jobs} in one snapshot of DR, into a NEW database ${newName}; every table's row count and content hash compared with that snapshot before anything is swapped`,
+      Owners: noOwner
+        ? `--no-owner: the copy's objects belong to the restoring role and NO grants are restored (--no-owner --no-acl); once swapped in, ${dump.database} has none of DR's owners and grants`
+        : `kept, with grants: every role ${dump.database} names on DR (owners, grantees) exists on ${rebuiltLabel}`,
       Swap: `connections to both refused and drained, then in one transaction ${dump.database} → ${beforeName} (kept, never dropped) and ${newName} → ${dump.database}`,
       'Runs on': `the runner on host ${facts.runnerHost}`,
     },
-    params: { method: 'dump', dr: { label: dr.label }, database: dump.database, newName, beforeName, databaseOid: dump.rebuiltOid, jobs: args.jobs, requestedAt: facts.now.toISOString() } satisfies FailbackDumpParams,
+    params: { method: 'dump', dr: { label: dr.label }, database: dump.database, newName, beforeName, databaseOid: dump.rebuiltOid, jobs: args.jobs, ...(noOwner ? { noOwner } : {}), requestedAt: facts.now.toISOString() } satisfies FailbackDumpParams,
   };
 }

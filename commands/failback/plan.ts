@@ -17,18 +17,18 @@ import { declaredStep, type BaseFacts } from '../types.js';
 import { parseFlags } from '../words.js';
 import { failbackDumpParamsSchema, failbackDumpPlan, failbackPath } from './path.js';
 
-export const FAILBACK_USAGE = 'failback [<db>] [--jobs N]';
-export const failbackSchema = z.object({ db: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'not a database name').nullable(), jobs: z.number().int().min(1).max(16) });
+export const FAILBACK_USAGE = 'failback [<db>] [--jobs N] [--no-owner]';
+export const failbackSchema = z.object({ db: z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, 'not a database name').nullable(), jobs: z.number().int().min(1).max(16), noOwner: z.boolean() });
 export type FailbackArgs = z.infer<typeof failbackSchema>;
 
-const ARGS_HINT = 'Usage: /recover failback [<db>] [--jobs N] — the old data directory survived: rewind it (no words); it did not (a rebuilt primary): <db> is dumped from DR, restored and swapped in.';
+const ARGS_HINT = 'Usage: /recover failback [<db>] [--jobs N] [--no-owner] — the old data directory survived: rewind it (no words); it did not (a rebuilt primary): <db> is dumped from DR, restored and swapped in (--no-owner: without owners and grants, when the rebuilt primary lacks roles).';
 
 export function failbackArgs(tokens: string[]): FailbackArgs {
   const { positional, flags } = parseFlags(tokens, ['jobs']);
-  const extra = [...positional.slice(1), ...Object.keys(flags).filter((f) => f !== 'jobs').map((f) => `--${f}`)];
-  if (extra.length > 0) throw new RecoverError('BAD_INPUT', `\`failback\` takes one database name and --jobs N (got "${extra[0]}").`, { hint: ARGS_HINT });
+  const extra = [...positional.slice(1), ...Object.keys(flags).filter((f) => f !== 'jobs' && !(f === 'no-owner' && flags[f] === true)).map((f) => `--${f}`)];
+  if (extra.length > 0) throw new RecoverError('BAD_INPUT', `\`failback\` takes one database name, --jobs N and --no-owner (got "${extra[0]}").`, { hint: ARGS_HINT });
   const jobs = flags.jobs === undefined ? 2 : typeof flags.jobs === 'string' && /^\d{1,2}$/.test(flags.jobs) ? Number(flags.jobs) : NaN;
-  const parsed = failbackSchema.safeParse({ db: positional[0] ?? null, jobs });
+  const parsed = failbackSchema.safeParse({ db: positional[0] ?? null, jobs, noOwner: flags['no-owner'] === true });
   if (!parsed.success) throw new RecoverError('BAD_INPUT', `Cannot use these words: ${parsed.error.issues.map((i) => `${i.path[0] === 'db' ? 'database' : '--jobs'}: ${i.message}`).join('; ')}.`, { hint: ARGS_HINT });
   return parsed.data;
 }

@@ -15,7 +15,8 @@ import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
 import { readDatabaseFacts } from '../database/copy.js';
 import type { CopyRecords } from '../database/copy-records.js';
-import { alterDatabaseSetSql, commentOnDatabaseSql, copyMarker, createDatabaseLikeSql, databaseNamesSql, databaseSettingsSql, dropDatabaseSql, type DatabaseFacts } from '../database/sql.js';
+import { alterDatabaseSetSql, commentOnDatabaseSql, copyMarker, createDatabaseLikeSql, databaseNamesSql, databaseSettingsSql, dropDatabaseSql, referencedRolesSql, type DatabaseFacts } from '../database/sql.js';
+import { missingRoles } from '../dumps/dump-roles.js';
 import { swapDatabases, type Swapped } from '../database/swap.js';
 import { pgDumpArgs } from '../dumps/args.js';
 import { DEFAULT_LEVERS, loadDump } from '../dumps/load.js';
@@ -49,6 +50,8 @@ export interface FailbackDumpParams {
   /** The rebuilt primary's `<db>` when planned: the swap replaces only that one. */
   databaseOid: string;
   jobs: number;
+  /** Owners and grants left out (--no-owner --no-acl): the copy belongs to the restoring role. Absent in plans made before it existed: false. */
+  noOwner?: boolean;
   requestedAt: string;
 }
 
@@ -58,6 +61,8 @@ export interface FailbackDumpFacts {
   rebuiltOid: string | null;
   /** Every database name on the rebuilt primary: the new and the _before_ names must be free. */
   names: string[];
+  /** Roles DR's database names (owners, grantees) that the rebuilt primary lacks: pg_restore would fail on them half-way. */
+  missingRoles: string[];
 }
 
 /** The database on both sides, user databases only (engine/targets), read before the plan. */
@@ -66,9 +71,13 @@ export async function readFailbackDumpFacts(config: Pick<Config, 'source' | 'fai
   const rebuilt = sideConnection(config, 'production');
   await requireTargetDatabases(dr, [database], 'database');
   await requireTargetDatabases(rebuilt, [database], 'swap');
+  const onDr = await readDatabaseFacts(dr, database);
+  const named = onDr ? await withTargetClient({ ...dr, database }, async (c) => (await c.query(referencedRolesSql)).rows.map((row) => row.rolname as string)) : [];
+  const present = await withTargetClient(rebuilt, async (c) => (await c.query('SELECT rolname FROM pg_roles')).rows.map((row) => row.rolname as string));
   return {
     database,
-    onDr: await readDatabaseFacts(dr, database),
+    onDr,
+    missingRoles: missingRoles(named, present),
     rebuiltOid: (await readDatabaseFacts(rebuilt, database))?.oid ?? null,
     names: await withTargetClient(rebuilt, async (c) => (await c.query(databaseNamesSql)).rows.map((row) => row.datname as string)),
   };
@@ -149,10 +158,12 @@ export async function runFailbackDump(ctx: EngineContext, config: Config, params
 
     finish = step(ctx, 'create-database', `Create ${newName} on the rebuilt primary (template0, ${facts.encoding}, ${facts.collate})`);
     if (await readDatabaseFacts(rebuilt, newName)) throw new RecoverError('COMMAND_FAILED', `${newName} already exists on the rebuilt primary; it is never overwritten. Nothing was changed.`, { hint: 'Plan the failback again (a new stamp) or drop that database yourself.' });
-    await withTargetClient(rebuilt, (c) => c.query(createDatabaseLikeSql(newName, facts)));
+    const noOwner = params.noOwner ?? false;
+    const databaseOwner = noOwner ? rebuiltUrl.user : facts.owner;
+    await withTargetClient(rebuilt, (c) => c.query(createDatabaseLikeSql(newName, { ...facts, owner: databaseOwner })));
     created = true;
-    seconds['create-database'] = finish(`owner ${facts.owner}`);
-    const load = { bin: config.pg.bin, conn: { host: rebuiltUrl.host, port: rebuiltUrl.port, user: rebuiltUrl.user, dbname: newName }, dumpDir, jobs: params.jobs, noOwner: false, maintenanceWorkMemMb: 256 };
+    seconds['create-database'] = finish(`owner ${databaseOwner}${noOwner ? ' (--no-owner: the restoring role, no grants)' : ''}`);
+    const load = { bin: config.pg.bin, conn: { host: rebuiltUrl.host, port: rebuiltUrl.port, user: rebuiltUrl.user, dbname: newName }, dumpDir, jobs: params.jobs, noOwner, maintenanceWorkMemMb: 256 };
     Object.assign(seconds, await loadDump((file, args, env) => run(file, args, rebuiltUrl.password, env), (kind, title) => step(ctx, kind, title), load, DEFAULT_LEVERS));
     await withTargetClient(rebuilt, async (c) => {
       for (const setting of settings) {

@@ -3,7 +3,8 @@
  * and a rebuilt primary (a fresh cluster) holds an older copy of the database. failback dumps
  * DR's database, restores it as a new database on the rebuilt primary, compares every table, and
  * swaps it in: the rebuilt primary's database then has exactly DR's rows (per-table hash), the
- * older copy kept as `<db>_before_<stamp>`.
+ * older copy kept as `<db>_before_<stamp>`. A role DR's database names (a grantee) missing on the
+ * rebuilt primary is refused at planning, listed; --no-owner restores it without owners and grants.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,5 +78,27 @@ describe('recover failback <db> (dump path)', () => {
     const names = (await q<{ datname: string }>(rebuilt, 'SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname);
     expect(names.filter((n) => n.startsWith('shop'))).toEqual(['shop', beforeName]);
     expect(await tableHashes(conn(dr), 'shop')).toEqual(expected);
+  }, 60_000);
+
+  it('a role DR\'s database names is missing on the rebuilt primary: refused at planning, listed; --no-owner restores and swaps it in', async () => {
+    await q(dr, 'CREATE ROLE shop_reader');
+    await shopSql(dr, 'GRANT SELECT ON orders TO shop_reader; INSERT INTO customers SELECT g, \'late\' || g FROM generate_series(51, 60) g');
+    const expected = await tableHashes(conn(dr), 'shop');
+    const namesBefore = (await q<{ datname: string }>(rebuilt, 'SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname);
+
+    const refused = await runCli(['failback', 'shop', '--dry-run', '--json'], env());
+    expect(refused.code, refused.stdout + refused.stderr).toBe(3);
+    const error = JSON.parse(refused.stdout);
+    expect(error).toMatchObject({ code: 'ROLES_MISSING', message: expect.stringMatching(/does not have: shop_reader \(owners or grantees/) });
+    expect(error.hint).toContain('recover failback shop --no-owner');
+    expect((await q<{ datname: string }>(rebuilt, 'SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname)).toEqual(namesBefore);
+
+    const preview = await runCli(['failback', 'shop', '--no-owner', '--dry-run', '--json'], env());
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    expect(JSON.parse(preview.stdout).result.plan.facts.Owners).toMatch(/^--no-owner: .*NO grants are restored/);
+    const run = await runCli(['failback', 'shop', '--no-owner', '--confirm', 'aiagent_prod', '--json'], env());
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(await tableHashes(conn(rebuilt), 'shop')).toEqual(expected);
+    expect(await q(rebuilt, "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'shop_reader'")).toEqual([{ n: 0 }]);
   }, 60_000);
 });

@@ -39,7 +39,7 @@ describe('failback refusals (rewind path)', () => {
 
 describe('failback plan', () => {
   it('an old primary running as a primary is stopped first; without DR\'s data directory here it ends as a standby', () => {
-    const plan = failbackPlan({ db: null, jobs: 2 }, facts(dr(), old({ running: true, server: dr({ side: 'production', label: 'prod:5432', inRecovery: false }) })));
+    const plan = failbackPlan({ db: null, jobs: 2, noOwner: false }, facts(dr(), old({ running: true, server: dr({ side: 'production', label: 'prod:5432', inRecovery: false }) })));
     expect(plan.steps.map((s) => s.kind)).toEqual(['fence-old', 'rewind', 'attach']);
     expect(plan.params).toMatchObject({ fence: true, switchover: null, slot: 'recover_rejoin' });
     expect(plan.facts['Old primary']).toContain('two primaries');
@@ -47,16 +47,18 @@ describe('failback plan', () => {
   });
 
   it("with DR's data directory here, the switchover follows: DR stopped, production promoted", () => {
-    const plan = failbackPlan({ db: null, jobs: 2 }, facts(dr(), old(), '/srv/dr/data'));
+    const plan = failbackPlan({ db: null, jobs: 2, noOwner: false }, facts(dr(), old(), '/srv/dr/data'));
     expect(plan.steps.map((s) => s.kind)).toEqual(['rewind', 'attach', 'prepare', 'stop-primary', 'replay-checkpoint', 'promote', 'rejoin']);
     expect(plan.params).toMatchObject({ switchover: { from: { side: 'dr', dataDir: '/srv/dr/data' }, to: { side: 'production', label: 'prod:5432' } } });
     expect(plan.runsOn).toEqual({ host: 'db1', dataDir: '/srv/pg/data' });
   });
 
   it('takes an optional database and --jobs N', () => {
-    expect(failbackArgs([])).toEqual({ db: null, jobs: 2 });
-    expect(failbackArgs(['shop', '--jobs', '4'])).toEqual({ db: 'shop', jobs: 4 });
-    expect(() => failbackArgs(['--dump'])).toThrow(/one database name and --jobs N/);
+    expect(failbackArgs([])).toEqual({ db: null, jobs: 2, noOwner: false });
+    expect(failbackArgs(['shop', '--jobs', '4'])).toEqual({ db: 'shop', jobs: 4, noOwner: false });
+    expect(() => failbackArgs(['--dump'])).toThrow(/one database name, --jobs N and --no-owner/);
+    expect(failbackArgs(['shop', '--no-owner'])).toEqual({ db: 'shop', jobs: 2, noOwner: true });
+    expect(() => failbackArgs(['shop', '--no-owner=yes'])).toThrow(/got "--no-owner"/);
     expect(() => failbackArgs(['a', 'b'])).toThrow(/got "b"/);
     expect(() => failbackArgs(['shop', '--jobs', 'x'])).toThrow(/--jobs/);
   });
@@ -77,10 +79,10 @@ describe('failback path choice', () => {
   const rebuilt = (over: Partial<ServerFacts> = {}) => dr({ side: 'production', label: 'new:5432', systemId: '9', ...over });
   const onDr = { oid: '16384', owner: 'app', bytes: 8e6, encoding: 'UTF8', collate: 'C', ctype: 'C', provider: 'c', icuLocale: null };
   const dumpFacts = (r: ServerFacts, dump: unknown) => ({ ...facts(dr(), old({ dataDir: null, control: null, controlError: 'RECOVER_SOURCE_DATA_DIR is not set on this runner' })), rebuilt: r, dump }) as unknown as FailbackFacts & BaseFacts;
-  const found = { database: 'shop', onDr, rebuiltOid: '16500', names: ['postgres', 'shop'] };
+  const found = { database: 'shop', onDr, rebuiltOid: '16500', names: ['postgres', 'shop'], missingRoles: [] as string[] };
 
   it('the dump path plans a new database, the compare and the swap; the plan says why', () => {
-    const plan = failbackPlan({ db: 'shop', jobs: 3 }, dumpFacts(rebuilt(), found));
+    const plan = failbackPlan({ db: 'shop', jobs: 3, noOwner: false }, dumpFacts(rebuilt(), found));
     expect(plan.steps.map((s) => s.kind)).toEqual(['dump-dr', 'create-database', 'restore-schema', 'restore-data', 'verify', 'check-swap', 'swap']);
     expect(plan.steps.filter((s) => s.destructive).map((s) => s.kind)).toEqual(['swap']);
     expect(plan.risk).toBe('destructive');
@@ -88,14 +90,23 @@ describe('failback path choice', () => {
     expect(plan.params).toEqual({ method: 'dump', dr: { label: 'dr:5432' }, database: 'shop', newName: 'shop_restored_20261206120000', beforeName: 'shop_before_20261206120000', databaseOid: '16500', jobs: 3, requestedAt: at.toISOString() });
   });
 
+  it("roles DR's database names missing on the rebuilt primary: refused at planning, listed; --no-owner plans it, shown", () => {
+    const lacking = { ...found, missingRoles: ['app_reader', 'app_writer'] };
+    expect(() => failbackPlan({ db: 'shop', jobs: 2, noOwner: false }, dumpFacts(rebuilt(), lacking))).toThrow(/^The dump names roles the rebuilt primary new:5432 does not have: app_reader, app_writer \(owners or grantees/);
+    const plan = failbackPlan({ db: 'shop', jobs: 2, noOwner: true }, dumpFacts(rebuilt(), lacking));
+    expect(plan.params).toMatchObject({ noOwner: true });
+    expect(String(plan.facts.Owners)).toContain('--no-owner: the copy\'s objects belong to the restoring role and NO grants are restored');
+    expect(String(failbackPlan({ db: 'shop', jobs: 2, noOwner: false }, dumpFacts(rebuilt(), found)).facts.Owners)).toContain('kept, with grants');
+  });
+
   it.each([
-    ['no database named', { db: null, jobs: 2 }, rebuilt(), null, /none was named/],
-    ['the rebuilt primary does not answer', { db: 'shop', jobs: 2 }, rebuilt({ reachable: false, detail: 'does not answer (ECONNREFUSED)' }), null, /does not answer/],
-    ['the rebuilt primary is a standby', { db: 'shop', jobs: 2 }, rebuilt({ inRecovery: true }), found, /is in recovery/],
-    ["RECOVER_SOURCE_URL is DR's cluster", { db: 'shop', jobs: 2 }, rebuilt({ systemId: '7' }), found, /DR's own cluster/],
-    ['not on DR', { db: 'shop', jobs: 2 }, rebuilt(), { ...found, onDr: null }, /does not exist on the DR primary/],
-    ['not on the rebuilt primary', { db: 'shop', jobs: 2 }, rebuilt(), { ...found, rebuiltOid: null }, /nothing to swap/],
-    ['the new name is taken', { db: 'shop', jobs: 2 }, rebuilt(), { ...found, names: ['shop', 'shop_restored_20261206120000'] }, /never overwritten/],
+    ['no database named', { db: null, jobs: 2, noOwner: false }, rebuilt(), null, /none was named/],
+    ['the rebuilt primary does not answer', { db: 'shop', jobs: 2, noOwner: false }, rebuilt({ reachable: false, detail: 'does not answer (ECONNREFUSED)' }), null, /does not answer/],
+    ['the rebuilt primary is a standby', { db: 'shop', jobs: 2, noOwner: false }, rebuilt({ inRecovery: true }), found, /is in recovery/],
+    ["RECOVER_SOURCE_URL is DR's cluster", { db: 'shop', jobs: 2, noOwner: false }, rebuilt({ systemId: '7' }), found, /DR's own cluster/],
+    ['not on DR', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, onDr: null }, /does not exist on the DR primary/],
+    ['not on the rebuilt primary', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, rebuiltOid: null }, /nothing to swap/],
+    ['the new name is taken', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, names: ['shop', 'shop_restored_20261206120000'] }, /never overwritten/],
   ])('%s → refused', (_name, args, r, dump, text) => {
     expect(() => failbackPlan(args, dumpFacts(r, dump))).toThrow(text);
   });
