@@ -16,6 +16,7 @@ import { createExec } from '../../../src/engine/exec.js';
 import { createLogger } from '../../../src/log.js';
 import { createBackupSchedule } from '../../../src/runner/backup-schedule.js';
 import { scheduleAlerts } from '../../../src/runner/schedule-alerts.js';
+import { runnerBackupSchedule } from '../../../src/runner/scheduled-backup.js';
 import { runnerDumpSchedule } from '../../../src/runner/scheduled-dump.js';
 import { openStorage } from '../../../src/storage/index.js';
 import { parseCron, type CronSchedule } from '../../../src/util/cron.js';
@@ -92,5 +93,36 @@ describe('scheduled dump failures → alert channel', () => {
     expect(posted()).toHaveLength(2);
     expect(posted()[1]).toMatch(/Scheduled dumps of \*?aiagent_prod\*? work again: the slot of 2025-01-17 02:00 UTC succeeded \(dumps app\/20250117020010\), after failing since the slot of 2025-01-15 02:00 UTC/);
     await Promise.all(runners.map((r) => r.stop()));
+  }, 60_000);
+
+  it('a failing scheduled base backup is posted the same way, once, beside the dump streak', async () => {
+    h = await startHarness({ env: { RECOVER_ALERT_CHANNEL: GENERAL } });
+    const harness = h;
+    dir = await mkdtemp(join(tmpdir(), 'dumpsched-'));
+    const config = loadConfig({
+      RECOVER_SOURCE_URL: `postgres://backup:s3cret-pass@127.0.0.1:${await closedPort()}/postgres`,
+      RECOVER_BACKUP_SCHEDULE: '0 2 * * *',
+      RECOVER_STORAGE_DRIVER: 'local',
+      RECOVER_STORAGE_LOCAL_DIR: join(dir, 'storage'),
+      RECOVER_PRODUCTION_NAME: 'aiagent_prod',
+    });
+    const storage = await openStorage(config.storage);
+    const log = createLogger('silent');
+    let now = new Date('2025-01-15T02:00:20Z');
+    const runner = runnerBackupSchedule({ config, control: harness.pool, storage, exec: createExec(log), log, clock: { now: () => now }, runnerId: 'r1' })!;
+    for (const day of ['2025-01-15T02:00:20Z', '2025-01-16T02:00:20Z']) {
+      now = new Date(day);
+      await runner.check();
+      await runner.idle();
+    }
+    const posted = () => harness.slack.transcript.messages(GENERAL).map(textOf).filter((text) => /Scheduled base backup/.test(text));
+    const [text] = await until('the failure posted', async () => (posted().length > 0 ? posted() : undefined), 10_000);
+    expect(text).toMatch(/Scheduled base backup of \*?aiagent_prod\*? failed \(slot 2025-01-15 02:00 UTC, runner r1\)/);
+    expect(text).toContain('Take one now with `recover backup`');
+    expect(text).not.toContain('s3cret-pass');
+    const { rows } = await harness.pool.query<{ kind: string }>("SELECT kind FROM schedule_alerts WHERE failing_since IS NOT NULL");
+    expect(rows.map((row) => row.kind)).toEqual(['backup']);
+    expect(posted()).toHaveLength(1);
+    await runner.stop();
   }, 60_000);
 });
