@@ -146,7 +146,16 @@ test('a foreign pg_dumpall file into a third cluster: row-exact with roles; conf
   expect((await thirdDatabases()).sort()).toEqual([...before, 'app_r', 'shop_r', `${HOSTILE}_r`].sort());
   expect(await onThird(`SELECT count(*)::int AS n FROM pg_database WHERE datname = '${hostileLiteral}_r'`)).toEqual([{ n: 1 }]);
 
-  // Production without a suffix: refused as for a dump run.
+  // The same file zstd-compressed: read through zstd at planning, the same databases and sha256 of its own bytes.
+  const zstdFile = join(dir, 'cluster.sql.zst');
+  await sandbox.exec.run('zstd', ['--quiet', '-o', zstdFile, file], { asUser: 'postgres' });
+  await sandbox.storage.dumps.put('legacy/cluster.sql.zst', await readFile(zstdFile));
+  const zstdPlan = await cli('dumpall', 'legacy/cluster.sql.zst', '--to', 'third', '--rename-suffix', '_z', '--dry-run');
+  expect(zstdPlan.code, zstdPlan.stdout + zstdPlan.stderr).toBe(0);
+  expect(zstdPlan.json.result.plan.facts.Dump).toContain(`databases app, ${HOSTILE}, shop`);
+  expect(zstdPlan.json.result.plan.params.foreign.sha256).not.toBe(restored.json.result.sha256);
+
+    // Production without a suffix: refused as for a dump run.
   const own = await cli('dumpall', 'legacy/cluster.sql.gz', '--to', 'production');
   expect([own.code, own.json.code]).toEqual([3, 'TARGET_NOT_ALLOWED']);
 
