@@ -40,8 +40,11 @@ const DEADLINE_MS = 240_000;
 const APPROVERS = JSON.stringify({ [TEAM_ID]: { users: ['U0BOB'], usergroups: [] } });
 const MARKER = 'recover-original-marker';
 
-/** until() with this file's deadline. */
-const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> => waitUntil(what, probe, timeoutMs);
+/** until() with this file's deadline; a timeout carries the end of the current runner's log (what it was doing). */
+const until = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> =>
+  waitUntil(what, probe, timeoutMs).catch((error: Error) => {
+    throw new Error(`${error.message}\n--- runner ${runnerCount}'s log (last 4000 characters) ---\n${runnerLog.join('').slice(-4000)}`);
+  });
 
 let sandbox: Sandbox;
 let control: ControlCluster;
