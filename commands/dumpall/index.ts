@@ -148,6 +148,6 @@ export const dumpall: RecoverCommand<DumpallArgs, DumpallFacts, DumpallParams, D
   ].join('\n'),
   summary: (params) => {
     const shown = z.object({ stamp: z.string(), to: z.string() }).safeParse(params);
-    return { target: shown.success ? { text: `dump run ${shown.data.stamp}`, time: null } : null, to: null, recovery: null, followUps: [], sideInstanceHandled: true };
+    return { target: shown.success ? { text: `${/^\d{14}$/.test(shown.data.stamp) ? 'dump run' : 'pg_dumpall file'} ${shown.data.stamp}`, time: null } : null, to: null, recovery: null, followUps: [], sideInstanceHandled: true };
   },
 };
