@@ -7,8 +7,10 @@
  * each COPY counted: a plain dump's only row counts. Refused (a precise line each): a file
  * without pg_dumpall's header, any psql meta-command but those pg_dumpall writes (psql-lexer.ts),
  * COPY other than FROM stdin (server files and PROGRAM), DROP DATABASE/ROLE/TABLESPACE (made with
- * --clean), a change of standard_conforming_strings (it changes how psql reads quotes), and
- * a statement naming a database the file does not hold.
+ * --clean), a change of standard_conforming_strings (it changes how psql reads quotes), a
+ * statement naming a database the file does not hold, before the first `\connect` anything but
+ * roles, memberships and tablespaces, and in a database's part a role, tablespace or ALTER SYSTEM
+ * statement. The rest of the file's SQL is taken as pg_dumpall's: it runs as the restoring role.
  */
 import { unquoteIdent } from './globals.js';
 import { PsqlLexer, type MetaRefusal } from './psql-lexer.js';
@@ -70,6 +72,8 @@ export interface PlainDumpall {
 }
 
 const SESSION_SETTING = /^(SET |SELECT pg_catalog\.set_config\()/i;
+const GLOBALS_STATEMENT = /^(SET |SELECT pg_catalog\.set_config\(|(CREATE|ALTER|COMMENT ON) (ROLE|TABLESPACE) |GRANT |REVOKE |SECURITY LABEL (FOR \S+ )?ON (ROLE|TABLESPACE) )/i;
+const CLUSTER_WIDE = /^((CREATE|ALTER|DROP) (ROLE|USER|GROUP|TABLESPACE)\b|ALTER SYSTEM\b)/i;
 const COPY_TABLE = new RegExp(String.raw`^COPY ${IDENT}\.${IDENT}[ (]`, 'i');
 const INSERT_TABLE = new RegExp(String.raw`^INSERT INTO ${IDENT}\.${IDENT}[ (]`, 'i');
 const tableName = (schema: string, table: string) => (identName(schema) === 'public' ? identName(table) : `${identName(schema)}.${identName(table)}`);
@@ -164,10 +168,12 @@ export class DumpallReader {
       return;
     }
     if (!this.current) {
-      if (/^COPY /i.test(head)) this.refuse(line, 'COPY', 'rows before any \\connect (pg_dumpall writes only roles and tablespaces there)');
+      // The globals run on the target's postgres database: only what pg_dumpall writes there.
+      if (!GLOBALS_STATEMENT.test(head)) this.refuse(line, head.split(' ').slice(0, 2).join(' '), 'before any \\connect pg_dumpall writes only roles, memberships and tablespaces');
       this.result.globalsSql += `${text}\n`;
       return;
     }
+    if (CLUSTER_WIDE.test(head)) this.refuse(line, head.split(' ').slice(0, 2).join(' '), 'a database\'s part changes the whole server (pg_dump writes no role, tablespace or ALTER SYSTEM statement)');
     const db = this.current;
     if (!SESSION_SETTING.test(head)) db.bodyStatements += 1;
     const copy = COPY_TABLE.exec(head);

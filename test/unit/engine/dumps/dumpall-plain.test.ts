@@ -83,7 +83,10 @@ describe('pg_dumpall file: what it holds', () => {
     expect(refused('DROP DATABASE IF EXISTS app;')).toEqual(['DROP DATABASE: the file drops what exists']);
     expect(refused('SET standard_conforming_strings = off;')).toEqual(['(statement): it changes standard_conforming_strings']);
     expect(refused('ALTER DATABASE production SET x TO 1;')).toEqual(['(statement): it names database production, which this file does not hold']);
-    expect(readDumpall('SELECT 1;\n\\! id\n').refusals.map((r) => r.command)).toEqual(['(header)', '\\!']);
+    expect(readDumpall('SELECT 1;\n\\! id\n').refusals.map((r) => r.command)).toEqual(['SELECT 1;', '(header)', '\\!']);
+    expect(refused('ALTER SYSTEM SET archive_command = \'x\';')).toEqual(['ALTER SYSTEM: a database\'s part changes the whole server']);
+    expect(refused('ALTER ROLE postgres PASSWORD \'x\';')).toEqual(['ALTER ROLE: a database\'s part changes the whole server']);
+    expect(readDumpall(`${HEADER}CREATE TABLE public.x (id int);\nGRANT app TO bob;\n`).refusals.map((r) => `${r.command}: ${r.why.split(' pg_dumpall')[0]}`)).toEqual(['CREATE TABLE: before any \\connect']);
     expect(refusalError('a.sql', readDumpall(file('\\! id')))?.message).toMatch(/^a\.sql is refused, nothing was created: line 7: \\! \(psql would run a shell command/);
     expect(refusalError('a.sql', dump)).toBeNull();
   });
