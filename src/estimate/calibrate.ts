@@ -5,9 +5,10 @@
  *
  * The probe measures three things in about a second or two:
  * - the restore root's disk: sequential writes and an fsync (bytes/s);
- * - storage: one archived WAL segment downloaded (stored bytes/s);
- * - one segment's decoding: pg_waldump --stats over it (WAL bytes/s, one core), the record
- *   decoding and CRC checks replay does before it applies a record.
+ * - storage: a few consecutive archived WAL segments downloaded (stored bytes/s);
+ * - their decoding: one pg_waldump --stats run over them (WAL bytes/s, one core, less the start
+ *   of the process: `decodeRate`), the record decoding and CRC checks replay does before it
+ *   applies a record.
  * Each phase's rate is a fixed multiple of what bounds it, the multiples measured on the
  * reference runner (bench/pitr.ts on the 2-core bench machine, see `REFERENCE`): replay against
  * the decoding rate, the base backup against the slower of the disk and the download. A machine
@@ -17,6 +18,7 @@
  * The estimate is uncertain until the pool has history, and the preview says by how much:
  * `UNCERTAINTY` gives the range shown around it (src/slack/views/plan.ts).
  */
+import { parseSegmentName } from '../catalog/segments.js';
 import { DEFAULT_RATES, type MeasuredRates, type PhaseRate } from './rates.js';
 
 export interface ProbeResult {
@@ -46,6 +48,55 @@ export const REFERENCE = {
 /** Estimates from a probe are taken as right within this factor (both ways); from fixed defaults, `DEFAULT_UNCERTAINTY`. */
 export const UNCERTAINTY = 2;
 export const DEFAULT_UNCERTAINTY = 3;
+
+/**
+ * The decoding rate of one pg_waldump run over `bytes` of WAL, less the cost of starting a process
+ * (`spawnSeconds`: `pg_waldump --version` through the same runuser path just before). Under load
+ * starting a process took 6–140 ms against 90–190 ms for a whole segment's decoding (2026-12-07,
+ * load 28): uncorrected, the figure measured mostly the scheduler, and said 56 MB/s while that
+ * machine replayed at 94 MB/s. The start-up is taken off at most down to `MIN_DECODE_SHARE` of the
+ * run (a baseline that happened to be slow cannot make decoding look free); null when the run took
+ * no time at all.
+ */
+export const MIN_DECODE_SHARE = 0.25;
+export function decodeRate(bytes: number, runSeconds: number, spawnSeconds: number): number | null {
+  if (!(bytes > 0) || !(runSeconds > 0)) return null;
+  const spawn = Number.isFinite(spawnSeconds) && spawnSeconds > 0 ? spawnSeconds : 0;
+  return bytes / Math.max(runSeconds - spawn, runSeconds * MIN_DECODE_SHARE);
+}
+
+/**
+ * Which archived segments the probe decodes (pure): the window of at most `max` consecutive
+ * segments (one timeline, segno after segno) with the most stored bytes among those listed, in
+ * order, so one pg_waldump run decodes several segments (a longer, steadier sample than one
+ * segment's ~0.2 s) and reads across their boundaries as replay does. Names that are no segment
+ * (history, backup labels, partial files) are ignored; [] when none is.
+ */
+export function probeWindow<T extends { name: string; size: number }>(listed: readonly T[], max: number): T[] {
+  const segments = listed
+    .flatMap((entry) => {
+      const id = parseSegmentName(entry.name);
+      return id ? [{ entry, id }] : [];
+    })
+    .sort((a, b) => (a.id.timeline - b.id.timeline) || (a.id.segno < b.id.segno ? -1 : a.id.segno > b.id.segno ? 1 : 0));
+  let best: T[] = [];
+  let bestBytes = -1;
+  for (let start = 0; start < segments.length; start++) {
+    const window = [segments[start]!];
+    while (window.length < max) {
+      const last = window[window.length - 1]!;
+      const next = segments[start + window.length];
+      if (!next || next.id.timeline !== last.id.timeline || next.id.segno !== last.id.segno + 1n) break;
+      window.push(next);
+    }
+    const bytes = window.reduce((sum, { entry }) => sum + entry.size, 0);
+    if (bytes > bestBytes) {
+      best = window.map(({ entry }) => entry);
+      bestBytes = bytes;
+    }
+  }
+  return best;
+}
 
 const usable = (value: number | null | undefined): value is number => typeof value === 'number' && Number.isFinite(value) && value > 0;
 

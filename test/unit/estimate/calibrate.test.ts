@@ -1,6 +1,6 @@
 /** Default rates from the runner's start-up probe, and the range shown until a pool has history (pure). */
 import { describe, expect, it } from 'vitest';
-import { calibratedRates, REFERENCE, uncertaintyRange, withCalibration, type ProbeResult } from '../../../src/estimate/calibrate.js';
+import { calibratedRates, decodeRate, MIN_DECODE_SHARE, probeWindow, REFERENCE, uncertaintyRange, withCalibration, type ProbeResult } from '../../../src/estimate/calibrate.js';
 import { DEFAULT_RATES, phaseEstimate } from '../../../src/estimate/rates.js';
 
 const reference: ProbeResult = { ...REFERENCE.probe, seconds: 1 };
@@ -53,4 +53,33 @@ describe('uncertaintyRange', () => {
     [240, false, 80, 720],
     [1, true, 1, 2],
   ])('%d s (probed %s): %d–%d s', (seconds, probed, low, high) => expect(uncertaintyRange(seconds, probed)).toEqual({ low, high }));
+});
+
+describe('decodeRate: pg_waldump less the start of a process', () => {
+  it.each<[string, number, number, number, number | null]>([
+    ['a run of 0.3 s of which 0.1 s was starting: 48 MB over 0.2 s', 48e6, 0.3, 0.1, 240e6],
+    ['no start-up measured: the whole run', 48e6, 0.3, 0, 160e6],
+    ['a start-up slower than the run: at most down to its floor share', 48e6, 0.2, 0.5, 48e6 / (0.2 * MIN_DECODE_SHARE)],
+    ['an unreadable start-up figure counts as none', 48e6, 0.3, Number.NaN, 160e6],
+    ['no bytes: not measured', 0, 0.3, 0.1, null],
+    ['no time: not measured', 48e6, 0, 0, null],
+  ])('%s', (_name, bytes, run, spawn, expected) => {
+    const got = decodeRate(bytes, run, spawn);
+    if (expected === null) expect(got).toBeNull();
+    else expect(got).toBeCloseTo(expected, -3);
+  });
+});
+
+describe('probeWindow: the consecutive segments the probe decodes', () => {
+  const seg = (name: string, size: number) => ({ name, size });
+  it.each<[string, ReturnType<typeof seg>[], number, string[]]>([
+    ['the fullest run of consecutive segments, in order', [seg('000000010000000000000002', 1), seg('000000010000000000000003', 5), seg('000000010000000000000004', 5), seg('000000010000000000000005', 5)], 3, ['000000010000000000000003', '000000010000000000000004', '000000010000000000000005']],
+    ['a gap ends a window', [seg('000000010000000000000002', 5), seg('000000010000000000000004', 5), seg('000000010000000000000005', 5)], 3, ['000000010000000000000004', '000000010000000000000005']],
+    ['a timeline switch ends a window', [seg('000000010000000000000004', 5), seg('000000020000000000000005', 5), seg('000000020000000000000006', 1)], 3, ['000000020000000000000005', '000000020000000000000006']],
+    ['across a log boundary (…000000FF then …0100000000)', [seg('0000000100000000000000FF', 5), seg('000000010000000100000000', 5)], 3, ['0000000100000000000000FF', '000000010000000100000000']],
+    ['history, backup label and partial files are no segments', [seg('00000002.history', 99), seg('000000010000000000000002.00000028.backup', 99), seg('000000010000000000000003.partial', 99), seg('000000010000000000000007', 2)], 3, ['000000010000000000000007']],
+    ['listed out of order: sorted first', [seg('000000010000000000000009', 4), seg('000000010000000000000008', 4)], 3, ['000000010000000000000008', '000000010000000000000009']],
+    ['at most max', [seg('000000010000000000000001', 4), seg('000000010000000000000002', 4), seg('000000010000000000000003', 4)], 2, ['000000010000000000000001', '000000010000000000000002']],
+    ['nothing to decode', [seg('00000002.history', 1)], 3, []],
+  ])('%s', (_name, listed, max, names) => expect(probeWindow(listed, max).map((s) => s.name)).toEqual(names));
 });
