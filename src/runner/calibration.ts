@@ -19,8 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { Exec } from '../engine/exec.js';
-import { calibratedRates, decodeRate, probeWindow, type ProbeResult } from '../estimate/calibrate.js';
+import { calibratedRates, type ProbeResult } from '../estimate/calibrate.js';
 import { median, type MeasuredRates } from '../estimate/rates.js';
+import { parseSegmentName } from '../catalog/segments.js';
 import { decodeWalBuffer } from '../wal/compression.js';
 import type { Storage } from '../storage/blob-store.js';
 import type { Logger } from '../types.js';
@@ -30,10 +31,8 @@ export const PROBE_BUDGET_MS = 3000;
 const DISK_TRIAL_BYTES = 8 * 2 ** 20;
 const DISK_PROBE_MS = 500;
 const DISK_SHARE = 0.4;
-/** Archived segments looked at for the ones to probe with (the fullest window, by stored size, of the first ones listed). */
+/** Archived segments looked at for one to probe with (the fullest, by stored size, of the first ones listed). */
 const SEGMENTS_LISTED = 16;
-/** Consecutive segments decoded in one pg_waldump run (48 MB: ~0.5 s on the bench machine under load). */
-const DECODE_SEGMENTS = 3;
 
 export interface ProbeDeps {
   config: Pick<Config, 'restoreRoot' | 'pg'>;
@@ -87,56 +86,35 @@ export async function probeDisk(dir: string, signal: AbortSignal, log: Logger): 
   }
 }
 
-/**
- * A few consecutive archived segments (`probeWindow`): downloaded (stored bytes/s) and decoded
- * in one pg_waldump --stats run (WAL bytes/s, less the start of a process, `decodeRate`).
- */
-export async function probeWal(deps: ProbeDeps, signal: AbortSignal, budgetMs = PROBE_BUDGET_MS): Promise<Pick<ProbeResult, 'downloadBytesPerSecond' | 'walDecodeBytesPerSecond'>> {
+/** One archived segment: downloaded (stored bytes/s) and decoded with pg_waldump --stats (WAL bytes/s). */
+export async function probeWal(deps: ProbeDeps, signal: AbortSignal): Promise<Pick<ProbeResult, 'downloadBytesPerSecond' | 'walDecodeBytesPerSecond'>> {
   const { storage } = deps;
-  const entered = now();
-  const listed: { key: string; name: string; size: number }[] = [];
+  let chosen: { key: string; name: string; size: number } | null = null;
+  let listed = 0;
   for await (const blob of storage.wal.list(storage.walPrefix)) {
-    listed.push({ key: blob.key, name: blob.key.slice(storage.walPrefix.length), size: blob.size });
-    if (listed.length >= SEGMENTS_LISTED || signal.aborted) break;
+    const name = blob.key.slice(storage.walPrefix.length);
+    if (parseSegmentName(name) && (!chosen || blob.size > chosen.size)) chosen = { key: blob.key, name, size: blob.size };
+    if (++listed >= SEGMENTS_LISTED || signal.aborted) break;
   }
-  const chosen = probeWindow(listed, DECODE_SEGMENTS);
-  if (chosen.length === 0) return { downloadBytesPerSecond: null, walDecodeBytesPerSecond: null };
+  if (!chosen) return { downloadBytesPerSecond: null, walDecodeBytesPerSecond: null };
   const began = now();
-  const stored: Buffer[] = [];
-  for (const segment of chosen) {
-    const parts: Buffer[] = [];
-    for await (const part of await storage.wal.getStream(segment.key, signal)) parts.push(part as Buffer);
-    stored.push(Buffer.concat(parts));
-  }
-  const downloadBytesPerSecond = rate(stored.reduce((sum, b) => sum + b.length, 0), began);
+  const parts: Buffer[] = [];
+  for await (const part of await storage.wal.getStream(chosen.key, signal)) parts.push(part as Buffer);
+  const stored = Buffer.concat(parts);
+  const downloadBytesPerSecond = rate(stored.length, began);
+  const raw = await decodeWalBuffer(stored);
   const dir = await mkdtemp(join(tmpdir(), 'recover-probe-'));
   try {
     await chmod(dir, 0o755);
-    let rawBytes = 0;
-    for (const [i, segment] of chosen.entries()) {
-      const raw = await decodeWalBuffer(stored[i]!);
-      rawBytes += raw.length;
-      await writeFile(join(dir, segment.name), raw, { mode: 0o644 });
-    }
-    const waldump = join(deps.config.pg.bin, 'pg_waldump');
-    const run = (args: string[]) => deps.exec.run(waldump, args, { asUser: deps.config.pg.osUser, signal, allowFailure: true, timeoutMs: PROBE_BUDGET_MS });
-    const first = join(dir, chosen[0]!.name);
-    const last = join(dir, chosen[chosen.length - 1]!.name);
+    await writeFile(join(dir, chosen.name), raw, { mode: 0o644 });
     // The faster of two runs: on a busy machine one run can lose the core for a while.
     let walDecodeBytesPerSecond: number | null = null;
-    for (let attempt = 0; attempt < 2 && !signal.aborted; attempt++) {
-      const spawnBegan = now();
-      await run(['--version']);
-      const spawnSeconds = (now() - spawnBegan) / 1000;
+    for (let run = 0; run < 2 && !signal.aborted; run++) {
       const decodeBegan = now();
-      const dump = await run(chosen.length > 1 ? ['--stats', first, last] : ['--stats', first]);
-      const runSeconds = (now() - decodeBegan) / 1000;
+      const dump = await deps.exec.run(join(deps.config.pg.bin, 'pg_waldump'), ['--stats', join(dir, chosen.name)], { asUser: deps.config.pg.osUser, signal, allowFailure: true, timeoutMs: PROBE_BUDGET_MS });
       // No statistics: pg_waldump read no record (not a WAL segment), so nothing was measured.
       if (!dump.stdout.includes('WAL statistics')) break;
-      const decoded = decodeRate(rawBytes, runSeconds, spawnSeconds);
-      if (decoded !== null) walDecodeBytesPerSecond = Math.max(walDecodeBytesPerSecond ?? 0, decoded);
-      // A second run that would overrun the budget would lose this one's figure with it (the probe gives up whole).
-      if (now() - entered + 1.5 * (now() - spawnBegan) > budgetMs) break;
+      walDecodeBytesPerSecond = Math.max(walDecodeBytesPerSecond ?? 0, rate(raw.length, decodeBegan));
     }
     return { downloadBytesPerSecond, walDecodeBytesPerSecond };
   } finally {
@@ -158,7 +136,7 @@ export async function probeRunner(deps: ProbeDeps, budgetMs = PROBE_BUDGET_MS): 
   // At once: on a loaded machine the WAL probe (listing, download, two pg_waldump runs) needs most of the budget.
   const [disk, wal] = await Promise.all([
     within(probeDisk(deps.config.restoreRoot, diskSignal, deps.log), AbortSignal.any([signal, AbortSignal.timeout(budgetMs * DISK_SHARE + 100)])),
-    within(probeWal(deps, signal, budgetMs), signal),
+    within(probeWal(deps, signal), signal),
   ]);
   return {
     diskWriteBytesPerSecond: disk,
