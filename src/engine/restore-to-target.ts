@@ -288,18 +288,10 @@ export async function restoreSideForJob(
   request: { selection: RestoreSelection; target: RecoveryTarget; inclusive: boolean; instanceName: string; database: string },
 ): Promise<{ restored: SideInstanceRestore; side: SideInstanceFacts }> {
   const { selection } = request;
-  const finishSelect = step(ctx, 'select', `Check backup ${selection.backup.id} and the WAL segments in storage`);
-  finishSelect(`backup ${selection.backup.id}, ${selection.requiredSegments.length} WAL segments`);
+  step(ctx, 'select', `Check backup ${selection.backup.id} and the WAL segments in storage`)(`backup ${selection.backup.id}, ${selection.requiredSegments.length} WAL segments`);
   const owner = await ownerFor(config.pg.osUser);
   const restored = await restoreSideInstance(ctx, config, selection, { target: request.target, inclusive: request.inclusive, action: 'promote', instanceName: request.instanceName }, owner);
   const port = restored.layout.listen?.port ?? Number(restored.layout.connection.port);
-  return {
-    restored,
-    side: {
-      instanceName: request.instanceName,
-      dataDir: restored.layout.dataDir,
-      connect: `psql -h ${restored.layout.listen?.socketDir ?? '?'} -p ${port} -U postgres ${request.database}`,
-      reachedTime: restored.outcome.reachedTime ?? null,
-    },
-  };
+  const connect = `psql -h ${restored.layout.listen?.socketDir ?? '?'} -p ${port} -U postgres ${request.database}`;
+  return { restored, side: { instanceName: request.instanceName, dataDir: restored.layout.dataDir, connect, reachedTime: restored.outcome.reachedTime ?? null } };
 }

@@ -133,9 +133,7 @@ export class JobWatcher {
     }, async () => undefined); // logged by Tasks; the next poll tries again
   }
 
-  view(jobId: string): JobView | null {
-    return this.tracked.get(jobId)?.view ?? null;
-  }
+  view = (jobId: string): JobView | null => this.tracked.get(jobId)?.view ?? null;
 
   /** Someone asked to cancel: show it on the status message now. */
   cancelRequested(jobId: string, by: string): void {
@@ -187,16 +185,12 @@ export class JobWatcher {
     });
   }
 
-  private follow(tracked: Tracked): void {
-    this.tracked.set(tracked.jobId, tracked);
-    this.kick(tracked);
-  }
+  private follow = (tracked: Tracked): void => void (this.tracked.set(tracked.jobId, tracked), this.kick(tracked));
 
   /**
-   * At most one catch-up per job at a time; a wake-up during one makes it go round again. An
-   * ended job's catch-up never goes round again (it raced an adopt woken by the same later event,
-   * e.g. a runner's recovery note, and both posted its summary): the wake-up goes to adopt, which
-   * holds the job's lock and starts from what the control DB says was posted.
+   * At most one catch-up per job at a time; a wake-up during one makes it go round again, except
+   * for an ended job (it raced an adopt woken by the same later event, both posting its summary):
+   * that wake-up goes to adopt, which holds the job's lock and starts from what was posted.
    */
   private kick(t: Tracked): void {
     t.dirty = true;
