@@ -125,6 +125,11 @@ export function renameDatabaseSql(from: string, to: string): string {
   return `ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`;
 }
 
+/** An empty database from template0 (pg_dumpall leaves postgres and template1 to exist: restored under a new name, it is made first). */
+export function createEmptyDatabaseSql(name: string): string {
+  return `CREATE DATABASE ${quoteIdent(name)} WITH TEMPLATE template0`;
+}
+
 export function dropDatabaseSql(name: string): string {
   return `DROP DATABASE ${quoteIdent(name)}`;
 }

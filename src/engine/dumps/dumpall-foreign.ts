@@ -15,14 +15,13 @@ import { join } from 'node:path';
 import type { Config } from '../../config.js';
 import { RecoverError } from '../../errors.js';
 import type { EngineContext } from '../context.js';
-import { dropDatabaseSql } from '../database/sql.js';
+import { createEmptyDatabaseSql, dropDatabaseSql } from '../database/sql.js';
 import { removeTree } from '../instances.js';
 import { makeOwnedDir } from '../local-cluster.js';
 import { ownerFor } from '../os-user.js';
 import { connectionArgs, type ConnectionParams } from '../pg-args.js';
 import { withTargetClient } from '../pg-client.js';
 import { step } from '../restore-to-target.js';
-import { quoteIdent } from '../sql.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { verifyRestored } from '../verify.js';
 import { bodyFiles, type BlobRead, FOREIGN_DUMPALL_UNVERIFIED, fromBytes, readDumpallBlob } from './dumpall-blob.js';
@@ -121,7 +120,7 @@ export async function restoreForeignDumpall(ctx: EngineContext, config: Pick<Con
       await withTargetClient(onPostgres, async (client) => {
         const names = (await client.query('SELECT datname FROM pg_database')).rows.map((row) => row.datname as string);
         if (names.includes(newName)) throw conflictError({ databases: [newName], roles: [] }, target.name, path)!;
-        await client.query(db.create ? renameDatabaseIn(fromBytes(db.create), newName) : `CREATE DATABASE ${quoteIdent(newName)} WITH TEMPLATE template0`);
+        await client.query(db.create ? renameDatabaseIn(fromBytes(db.create), newName) : createEmptyDatabaseSql(newName));
         created.push(newName);
         for (const statement of db.databaseStatements) await client.query(renameDatabaseIn(fromBytes(statement), newName));
       });

@@ -159,7 +159,7 @@ export class DumpallReader {
     if (/^COPY /i.test(head) && !/\sFROM stdin\s*;$/i.test(head)) this.refuse(line, 'COPY', 'only COPY … FROM stdin is restored (a server file or PROGRAM would be read or run on the server)');
     if (/^DROP (DATABASE|ROLE|USER|GROUP|TABLESPACE)\b/i.test(head)) this.refuse(line, head.split(' ').slice(0, 2).join(' '), 'the file drops what exists (pg_dumpall --clean); take it without --clean');
     if (/standard_conforming_strings/i.test(head) && !/^SET standard_conforming_strings = on;$/i.test(head)) this.refuse(line, '(statement)', 'it changes standard_conforming_strings (how psql reads quotes)');
-    if (/^ALTER DATABASE \S+ RENAME\b/i.test(head)) this.refuse(line, 'ALTER DATABASE … RENAME', 'a dump does not rename databases');
+    if (/^ALTER DATABASE \S+ RENAME\b/i.test(head)) this.refuse(line, 'a rename (ALTER DATABASE … RENAME)', 'a dump does not rename databases');
     const ref = databaseReference(head);
     if (ref) {
       // Only CREATE DATABASE and \connect make a database of the file; the others must name one of them (checked at the end).
