@@ -98,6 +98,30 @@ test('a side instance replays with fsync off, is reloaded with fsync on and sync
   }
 });
 
+test('a write-back error seen by the sync started with replay fails the job, and the server is not left running', async () => {
+  const context = sandbox.context();
+  let syncCalls = 0;
+  const exec = {
+    ...context.exec,
+    run: async (file: string, args: string[], options?: Parameters<typeof context.exec.run>[2]) => {
+      // The first sync is the early one: it reports what syncfs(2) reports after a failed write-back.
+      if (file === 'sync' && ++syncCalls === 1) throw new Error('sync: error syncing: Input/output error');
+      return context.exec.run(file, args, options);
+    },
+  };
+  const name = 'early-sync-fails';
+  const failure = await runPitr({ ...context, exec }, sandbox.config, { target: { kind: 'latest' }, inclusive: true, action: 'promote', to: 'side', instanceName: name }).then(
+    () => null,
+    (error: { code?: string; message: string }) => error,
+  );
+  expect(failure).toMatchObject({ code: 'RESTORE_FAILED', message: expect.stringContaining('could not be synced to disk: sync: error syncing: Input/output error') });
+  // Replay went on meanwhile; the error is not dropped: the promoted server is stopped, never handed over.
+  expect(syncCalls).toBe(1);
+  const dataDir = join(sandbox.config.restoreRoot, name, 'data');
+  await expect(readFile(join(dataDir, 'postmaster.pid'), 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  expect(await readFile(join(sandbox.config.restoreRoot, name, 'server.log'), 'utf8')).toMatch(/redo done/);
+});
+
 test('a paused instance keeps none of them, and never ran with fsync off (it is handed over without a restart)', async () => {
   const result = await runPitr(sandbox.context(), sandbox.config, {
     target: { kind: 'immediate' },
