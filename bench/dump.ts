@@ -87,16 +87,18 @@ try {
   const dumpMb = Number((await exec.run('du', ['-sm', dumpDir])).stdout.split('\t')[0]);
   log(`dump is ${dumpMb} MB`);
 
-  const levers: Record<string, LoadLevers> = { ours: DEFAULT_LEVERS, sections: { ...DEFAULT_LEVERS, pipelined: false }, nosettings: { ...DEFAULT_LEVERS, sessionSettings: false }, walc: { ...DEFAULT_LEVERS, walCompression: true } };
+  const levers: Record<string, LoadLevers> = { ours: DEFAULT_LEVERS, sections: { ...DEFAULT_LEVERS, pipelined: false }, nosettings: { ...DEFAULT_LEVERS, sessionSettings: false }, walc: { ...DEFAULT_LEVERS, walCompression: true }, nopar: { ...DEFAULT_LEVERS, parallelWorkers: false }, onepass: { ...DEFAULT_LEVERS, schemaRun: false } };
   const restore = async (variant: string, target: string) => {
     if (variant === 'j1' || variant === 'jn') {
       const [file, args] = pgRestoreDirectoryArgs(BIN, { ...conn, dbname: target }, dumpDir, variant === 'j1' ? 1 : CORES);
       await exec.run(file, args.filter((word) => word !== '--verbose'), asPostgres);
       return;
     }
-    const lever = levers[variant];
+    // `mwm<MB>` / `noparmwm<MB>`: ours (or nopar) with another maintenance_work_mem.
+    const memory = /^(\w*?)mwm(\d+)$/.exec(variant);
+    const lever = levers[memory ? memory[1] || 'ours' : variant];
     if (!lever) throw new Error(`unknown variant ${variant}`);
-    await loadDump((file, args, env) => exec.run(file, args, { ...asPostgres, env }), () => () => 0, { bin: BIN, conn: { ...conn, dbname: target }, dumpDir, jobs: CORES, noOwner: false, maintenanceWorkMemMb: MAINTENANCE_MB }, lever);
+    await loadDump((file, args, env) => exec.run(file, args, { ...asPostgres, env }), () => () => 0, { bin: BIN, conn: { ...conn, dbname: target }, dumpDir, jobs: CORES, noOwner: false, maintenanceWorkMemMb: memory ? Number(memory[2]) : MAINTENANCE_MB }, lever);
   };
   let restoredMb = 0;
   for (let round = 0; round < ROUNDS; round += 1) {

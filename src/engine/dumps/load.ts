@@ -21,9 +21,13 @@ export interface LoadLevers {
   sessionSettings: boolean;
   /** wal_compression=lz4 for the sessions too: index builds WAL-log every page they write as a full image. */
   walCompression: boolean;
+  /** max_parallel_maintenance_workers for the sessions: min(jobs, 4) when on, 0 when off (pg_restore's jobs already fill the cores). */
+  parallelWorkers: boolean;
+  /** pre-data in its own one-job run first; off: one pg_restore -j N over all three sections (its leader runs pre-data alone anyway). */
+  schemaRun: boolean;
 }
 
-export const DEFAULT_LEVERS: LoadLevers = { pipelined: true, sessionSettings: true, walCompression: false };
+export const DEFAULT_LEVERS: LoadLevers = { pipelined: true, sessionSettings: true, walCompression: false, parallelWorkers: true, schemaRun: true };
 
 export interface LoadRequest {
   bin: string;
@@ -42,10 +46,13 @@ export type PhaseStarter = (kind: 'restore-schema' | 'restore-data' | 'restore-i
 /** The restore's pg_restore runs in order (pure): which sections, with which session options. */
 export function loadRuns(request: Pick<LoadRequest, 'jobs' | 'maintenanceWorkMemMb'> & { dbname: string }, levers: LoadLevers): { kind: 'restore-schema' | 'restore-data' | 'restore-indexes'; title: string; sections: RestoreSection[]; pgOptions: string | null }[] {
   const { jobs } = request;
-  const parallel = Math.max(1, Math.min(jobs, 4));
+  const parallel = levers.parallelWorkers ? Math.max(1, Math.min(jobs, 4)) : 0;
   const settings = levers.sessionSettings ? restoreSessionPgOptions(request.maintenanceWorkMemMb, parallel) : null;
   const options = levers.walCompression ? `${settings ?? ''} -c wal_compression=lz4`.trim() : settings;
   const schema = { kind: 'restore-schema' as const, title: `Restore the schema into ${request.dbname} (pre-data: tables, types, functions; no indexes yet)`, sections: ['pre-data' as const], pgOptions: options };
+  if (levers.pipelined && !levers.schemaRun) {
+    return [{ kind: 'restore-data', title: `Restore the schema, then load the rows and build each table's indexes and constraints as soon as its rows are in (pg_restore -j ${jobs}, largest tables first${options ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''})`, sections: ['pre-data', 'data', 'post-data'], pgOptions: options }];
+  }
   if (levers.pipelined) {
     return [
       schema,
