@@ -7,13 +7,18 @@
  * dump into a fresh database (CREATE DATABASE included in the time), which is then dropped and a
  * CHECKPOINT taken so no run pays for the previous one's dirty buffers. Variants alternate within
  * each round, reversed every other round (the machine is shared); medians. Never asserts.
+ * Like for like: every variant's time is CREATE DATABASE plus its pg_restore run(s) only; ours is
+ * loadDump alone, without /recover dump's download, sha256 checks, ANALYZE or verification. Every
+ * variant starts right after a CHECKPOINT (the first one too, so none inherits a timed checkpoint).
  * Other variants measure one lever at a time: `sections` (ours with pre-data / data / post-data
  * barriers instead of one pipelined pass), `nosettings` (ours without the session settings), `walc`
- * (ours with wal_compression=lz4 for its sessions).
+ * (ours with wal_compression=lz4 for its sessions), `nopar` (ours with max_parallel_maintenance_workers=0),
+ * `onepass` (ours without the separate schema run), `mwm<MB>` / `noparmwm<MB>` (another maintenance_work_mem).
  *
- *   npm run bench:dump -- [factor, default 1] [rounds, default 3] [variants, default ours,j1,jn] [statements]
+ *   npm run bench:dump -- [factor, default 1] [rounds, default 3] [variants, default ours,j1,jn] [statements] [cache=<dir>]
  */
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -28,7 +33,10 @@ const FACTOR = Number(process.argv[2] ?? 1);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const VARIANTS = (process.argv[4] ?? 'ours,j1,jn').split(',');
 /** `statements`: the server's log of every statement over 1 s (with its duration and time) is printed at the end. */
-const STATEMENTS = process.argv[5] === 'statements';
+const FLAGS = process.argv.slice(5);
+const STATEMENTS = FLAGS.includes('statements');
+/** `cache=<dir>`: the shop's dump is kept in <dir>/factor-<f> and reused by the next run at that factor (screening levers without rebuilding the shop each time). */
+const CACHE = FLAGS.find((flag) => flag.startsWith('cache='))?.slice('cache='.length);
 const CORES = availableParallelism();
 const MAINTENANCE_MB = 512;
 const log = (text: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${text}\n`);
@@ -75,15 +83,31 @@ const sql = (text: string, db = 'postgres') => withClient(cluster, db, (client) 
 const times = new Map<string, number[]>(VARIANTS.map((variant) => [variant, []]));
 const loadStart = loadavg()[0]!.toFixed(1);
 try {
-  log(`creating shop (factor ${FACTOR}) …`);
-  await sql('CREATE DATABASE shop');
-  await sql(schemaSql, 'shop');
-  await sql('VACUUM ANALYZE', 'shop');
-  const shopMb = Number((await sql(`SELECT pg_database_size('shop') / 1048576 AS mb`)).rows[0].mb);
-  const dumpDir = join(dir, 'dump', 'files');
-  await makeOwnedDir(join(dir, 'dump'), owner);
-  log(`shop is ${shopMb} MB; pg_dump -Fd -j ${CORES} …`);
-  await exec.run(...pgDumpDirectoryArgs(BIN, { ...conn, dbname: 'shop' }, dumpDir, CORES), asPostgres);
+  const cached = CACHE ? join(CACHE, `factor-${FACTOR}`) : null;
+  let dumpDir = join(dir, 'dump', 'files');
+  let shopMb: number;
+  if (cached && existsSync(join(cached, 'files', 'toc.dat'))) {
+    dumpDir = join(cached, 'files');
+    shopMb = Number(await readFile(join(cached, 'shop_mb'), 'utf8'));
+    log(`reusing the dump of a ${shopMb} MB shop in ${cached}`);
+  } else {
+    log(`creating shop (factor ${FACTOR}) …`);
+    await sql('CREATE DATABASE shop');
+    await sql(schemaSql, 'shop');
+    await sql('VACUUM ANALYZE', 'shop');
+    shopMb = Number((await sql(`SELECT pg_database_size('shop') / 1048576 AS mb`)).rows[0].mb);
+    if (cached) {
+      await mkdir(CACHE!, { recursive: true, mode: 0o755 });
+      await makeOwnedDir(cached, owner);
+      await chmod(cached, 0o755);
+      await writeFile(join(cached, 'shop_mb'), String(shopMb));
+      dumpDir = join(cached, 'files');
+    } else await makeOwnedDir(join(dir, 'dump'), owner);
+    log(`shop is ${shopMb} MB; pg_dump -Fd -j ${CORES} …`);
+    await exec.run(...pgDumpDirectoryArgs(BIN, { ...conn, dbname: 'shop' }, dumpDir, CORES), asPostgres);
+    await sql('DROP DATABASE shop');
+  }
+  await sql('CHECKPOINT');
   const dumpMb = Number((await exec.run('du', ['-sm', dumpDir])).stdout.split('\t')[0]);
   log(`dump is ${dumpMb} MB`);
 
