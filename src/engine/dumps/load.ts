@@ -12,6 +12,9 @@
  *   synchronous_commit=off (each of pg_restore's many small commits does not wait for its WAL
  *   flush; a crash loses only this unfinished, unrecorded database). Durability is untouched:
  *   fsync and wal_level stay as they are.
+ * - `parallelWorkers` off (max_parallel_maintenance_workers=0) and `schemaRun` off (one run over
+ *   all sections) were measured at 1.7 GB restored (README, bench:dump) and did not beat the
+ *   defaults beyond the shared machine's noise; kept as levers for the bench.
  */
 import type { ConnectionParams } from '../pg-args.js';
 import { pgRestoreSectionArgs, restoreSessionPgOptions, type RestoreSection } from './args.js';
