@@ -46,10 +46,17 @@ export const beforeName = (db: string, now: Date) => `${db}_before_${nameStamp(n
  * swap in the same second (or a person) already took it. The job checks again before renaming.
  */
 export function unusedBeforeName(db: string, now: Date, taken: readonly string[]): string {
-  const base = beforeName(db, now);
+  return unusedNames([beforeName(db, now)], taken)[0]!;
+}
+
+/**
+ * `names` as they are, or all with the same `_2`, `_3` … when any of them is taken (a second run
+ * in the same second, or a person): a copy and its `_before_` name keep one suffix (pure).
+ */
+export function unusedNames(names: readonly string[], taken: readonly string[]): string[] {
   for (let n = 1; ; n++) {
-    const name = n === 1 ? base : `${base}_${n}`;
-    if (!taken.includes(name)) return name;
+    const candidates = names.map((name) => (n === 1 ? name : `${name}_${n}`));
+    if (candidates.every((name) => !taken.includes(name))) return candidates;
   }
 }
 

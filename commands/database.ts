@@ -27,7 +27,7 @@ import type { RestoreSelection } from '../src/catalog/select-restore.js';
 import { RecoverError } from '../src/errors.js';
 import { pgClientConfig } from '../src/util/connection-url.js';
 import type { Plan } from '../src/types.js';
-import { DATABASE_EXAMPLE, DATABASE_USAGE, databaseSchema, parseDatabase, restoredName, unusedBeforeName, type DatabaseArgs } from './database-args.js';
+import { DATABASE_EXAMPLE, DATABASE_USAGE, databaseSchema, parseDatabase, restoredName, unusedBeforeName, unusedNames, type DatabaseArgs } from './database-args.js';
 import { databaseResultSchema, databaseSummary, databaseVerdict, formatDatabaseResult, type DatabaseResult, type DatabaseResultView } from './database-view.js';
 import { describeArgsTarget, sideInstanceName, targetFromArgs, targetSchema } from './pitr-args.js';
 import { declaredStep, type RecoverCommand } from './types.js';
@@ -131,8 +131,9 @@ export const database: RecoverCommand<DatabaseArgs, DatabaseCommandFacts, Databa
     const selection = facts.selection!;
     const target = targetFromArgs(args.target!);
     const targetText = describeArgsTarget(target, args.inclusive);
-    const newName = restoredName(args.db, facts.now);
-    if (facts.productionDatabases.includes(newName)) throw new RecoverError('INSTANCE_EXISTS', `A database named ${newName} already exists on production.`, { hint: 'Run the command again in a moment for a new name.' });
+    // A copy made again in the same second (or a database someone named so) gets _2, _3 …: never over an existing one.
+    const [newName] = unusedNames([restoredName(args.db, facts.now)], facts.productionDatabases) as [string];
+    if (Buffer.byteLength(newName) > 63) throw new RecoverError('INSTANCE_EXISTS', `A database named ${restoredName(args.db, facts.now)} already exists on production, and ${newName} is longer than PostgreSQL's 63 bytes.`, { hint: 'Run the command again in a moment for a new name.' });
     const instanceName = args.instance ?? sideInstanceName(facts.now, facts.requestId).replace(/^pitr-/, 'database-');
     if (facts.instancesInUse?.includes(instanceName)) throw new RecoverError('INSTANCE_EXISTS', `A side instance named ${instanceName} already exists under the restore root.`, { hint: 'Choose another --instance name, or leave it out.' });
     const params: DatabaseParams = { form: 'copy', backupId: selection.backup.id, target: args.target!, inclusive: args.inclusive, targetText, instanceName, database: args.db, newName, jobs: args.jobs };

@@ -12,6 +12,7 @@ import { dumpStamp } from '../../src/engine/dumps/manifest.js';
 import { rolesMissingError } from '../../src/engine/dumps/dump-roles.js';
 import { RecoverError } from '../../src/errors.js';
 import type { Plan } from '../../src/types.js';
+import { unusedNames } from '../database-args.js';
 import { declaredStep, type BaseFacts } from '../types.js';
 
 export type FailbackPath = { path: 'rewind' | 'dump'; why: string };
@@ -48,10 +49,9 @@ export function failbackDumpPlan(args: { db: string | null; jobs: number; noOwne
   if (!dump.onDr) throw refuse(`${dump.database} does not exist on the DR primary ${dr.label}.`, 'Name a database of the DR primary.');
   if (!dump.rebuiltOid) throw refuse(`${dump.database} does not exist on the rebuilt primary ${rebuiltLabel}: nothing to swap.`, `Create an empty ${dump.database} there (owner ${dump.onDr.owner}) or restore it by hand.`);
   const stamp = dumpStamp(facts.now);
-  const newName = `${dump.database}_restored_${stamp}`;
-  const beforeName = `${dump.database}_before_${stamp}`;
-  const taken = [newName, beforeName].filter((name) => dump.names.includes(name));
-  if (taken.length > 0) throw refuse(`${taken.join(' and ')} already exist on ${rebuiltLabel}; an existing database is never overwritten.`, 'Run it again in a second (a new stamp).');
+  // Never over an existing database: a failback again in the same second (or a person's database) gets _2, _3 …
+  const [newName, beforeName] = unusedNames([`${dump.database}_restored_${stamp}`, `${dump.database}_before_${stamp}`], dump.names) as [string, string];
+  if (Buffer.byteLength(newName) > 63) throw refuse(`${newName} is longer than PostgreSQL's 63 bytes for a name.`, 'Restore it by hand under a shorter name.');
   const noOwner = args.noOwner ?? false;
   if (!noOwner && dump.missingRoles.length > 0) throw rolesMissingError(dump.missingRoles, `the rebuilt primary ${rebuiltLabel}`, `/recover failback ${dump.database}${args.jobs !== 2 ? ` --jobs ${args.jobs}` : ''} --no-owner`);
   const kinds = ['dump-dr', 'create-database', 'restore-schema', 'restore-data', 'verify', 'check-swap', 'swap'] as const;

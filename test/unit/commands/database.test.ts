@@ -1,7 +1,7 @@
 /** /recover database: the words of both forms, refusals that say what to write, and the pure plans. */
 import { describe, expect, test } from 'vitest';
 import { database } from '../../../commands/database.js';
-import { parseDatabase } from '../../../commands/database-args.js';
+import { parseDatabase, unusedNames } from '../../../commands/database-args.js';
 import { databaseSummary } from '../../../commands/database-view.js';
 import type { RestoreSelection } from '../../../src/catalog/select-restore.js';
 import type { DatabaseFacts } from '../../../src/engine/database/sql.js';
@@ -58,9 +58,26 @@ describe('plans', () => {
     expect(plan.facts['Writes on production']).toMatch(/a NEW database app_restored_20250115143502 .* no existing database is changed/);
   });
 
-  test('copy: a name already on production is refused', () => {
-    const error = refusal(() => database.plan!(parseDatabase(['app', '--at', '2025-01-15T14:29:59+00:00']), { ...base, productionDatabases: ['app', 'app_restored_20250115143502'], original: facts('1'), selection, instancesInUse: [] }));
-    expect([error.code, error.message]).toEqual(['INSTANCE_EXISTS', 'A database named app_restored_20250115143502 already exists on production.']);
+  test('copy: a name already on production (a copy made in the same second) is never reused: _2, _3 …', () => {
+    const plan = database.plan!(parseDatabase(['app', '--at', '2025-01-15T14:29:59+00:00']), { ...base, productionDatabases: ['app', 'app_restored_20250115143502', 'app_restored_20250115143502_2'], original: facts('1'), selection, instancesInUse: [] });
+    expect(plan.params).toMatchObject({ newName: 'app_restored_20250115143502_3' });
+    expect(plan.facts.Then).toBe('/recover database app --swap app_restored_20250115143502_3');
+  });
+
+  test('copy: no free name within 63 bytes is refused', () => {
+    const db = 'd'.repeat(39);
+    const taken = [db, `${db}_restored_20250115143502`];
+    const error = refusal(() => database.plan!(parseDatabase([db, '--at', '2025-01-15T14:29:59+00:00']), { ...base, database: db, productionDatabases: taken, original: facts('1'), selection, instancesInUse: [] } as never));
+    expect(error.code).toBe('INSTANCE_EXISTS');
+    expect(error.message).toContain("longer than PostgreSQL's 63 bytes");
+  });
+
+  test.each([
+    [['a_restored_1', 'a_before_1'], [], ['a_restored_1', 'a_before_1']],
+    [['a_restored_1', 'a_before_1'], ['a_before_1'], ['a_restored_1_2', 'a_before_1_2']],
+    [['a_restored_1', 'a_before_1'], ['a_restored_1', 'a_restored_1_2', 'a_before_1_3'], ['a_restored_1_4', 'a_before_1_4']],
+  ])('unusedNames(%j) with %j taken → %j (one suffix for all)', (names, taken, expected) => {
+    expect(unusedNames(names, taken)).toEqual(expected);
   });
 
   const swapArgs = parseDatabase(['app', '--swap', 'app_restored_20250115120000']);

@@ -106,9 +106,13 @@ describe('failback path choice', () => {
     ["RECOVER_SOURCE_URL is DR's cluster", { db: 'shop', jobs: 2, noOwner: false }, rebuilt({ systemId: '7' }), found, /DR's own cluster/],
     ['not on DR', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, onDr: null }, /does not exist on the DR primary/],
     ['not on the rebuilt primary', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, rebuiltOid: null }, /nothing to swap/],
-    ['the new name is taken', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, names: ['shop', 'shop_restored_20261206120000'] }, /never overwritten/],
   ])('%s → refused', (_name, args, r, dump, text) => {
     expect(() => failbackPlan(args, dumpFacts(r, dump))).toThrow(text);
+  });
+
+  it('a name already taken (a failback again in the same second) is never reused: both names get the same _2', () => {
+    const plan = failbackPlan({ db: 'shop', jobs: 2, noOwner: false }, dumpFacts(rebuilt(), { ...found, names: ['shop', 'shop_before_20261206120000'] }));
+    expect(plan.params).toMatchObject({ newName: 'shop_restored_20261206120000_2', beforeName: 'shop_before_20261206120000_2' });
   });
 
   it('the compare: equal rows and hashes pass, anything else is named', () => {
