@@ -29,35 +29,55 @@ export interface ScheduledBackupDeps {
   runnerId: string;
 }
 
-/** The schedule of a runner's config, checked against what it needs; null when none is set. */
-export function configuredSchedule(config: Config): CronSchedule | null {
-  if (!config.backupSchedule) return null;
-  const schedule = parseCron(config.backupSchedule);
-  if (typeof schedule === 'string') throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_BACKUP_SCHEDULE: ${schedule}`);
+/**
+ * A schedule setting (`key`) parsed, for work that reads the source: refused when it does not
+ * parse or RECOVER_SOURCE_URL is not set (`what` the source is for, `manual` the command instead).
+ */
+export function sourceSchedule(config: Config, key: string, text: string, what: string, manual: string): CronSchedule {
+  const schedule = parseCron(text);
+  if (typeof schedule === 'string') throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: ${key}: ${schedule}`);
   if (!config.source.url) {
-    throw new RecoverError('CONFIG_INVALID', 'Configuration is invalid: RECOVER_BACKUP_SCHEDULE needs RECOVER_SOURCE_URL (the cluster to back up).', {
-      hint: 'Set RECOVER_SOURCE_URL on the runners, or unset RECOVER_BACKUP_SCHEDULE and take backups with `recover backup`.',
+    throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: ${key} needs RECOVER_SOURCE_URL (${what}).`, {
+      hint: `Set RECOVER_SOURCE_URL on the runners, or unset ${key} and take ${manual}.`,
     });
   }
   return schedule;
 }
 
+/** The schedule of a runner's config, checked against what it needs; null when none is set. */
+export function configuredSchedule(config: Config): CronSchedule | null {
+  if (!config.backupSchedule) return null;
+  return sourceSchedule(config, 'RECOVER_BACKUP_SCHEDULE', config.backupSchedule, 'the cluster to back up', 'backups with `recover backup`');
+}
+
+/** The engine context of one slot's work: its steps logged (`what`: 'backup', 'dump'), the slot in every log line under `slotKey`. */
+export function slotContext(deps: ScheduledBackupDeps, slot: Date, signal: AbortSignal, what: string, slotKey: string): EngineContext {
+  const { log } = deps;
+  const events = {
+    emit(event: EngineEvent) {
+      if (event.type === 'step.started' || event.type === 'step.finished') log.info({ slot, event }, `scheduled ${what} step`);
+    },
+  };
+  return { log: log.child({ [slotKey]: slot.toISOString() }), exec: deps.exec, storage: deps.storage, events, signal, clock: deps.clock };
+}
+
+/** A job of the pool that is running, if any: retention waits for a later slot (it may be reading what would expire). */
+export async function runningJobOfPool(control: pg.Pool, pool: string): Promise<string | null> {
+  const { rows } = await control.query<{ id: string }>("SELECT id FROM jobs WHERE pool = $1 AND status = 'running' LIMIT 1", [pool]);
+  return rows[0]?.id ?? null;
+}
+
 export function scheduledBackupWork(deps: ScheduledBackupDeps): (slot: Date, signal: AbortSignal) => Promise<Record<string, unknown>> {
-  const { config, control, log } = deps;
+  const { config, control } = deps;
   return async (slot, signal) => {
-    const events = {
-      emit(event: EngineEvent) {
-        if (event.type === 'step.started' || event.type === 'step.finished') log.info({ slot, event }, 'scheduled backup step');
-      },
-    };
-    const ctx: EngineContext = { log: log.child({ scheduledSlot: slot.toISOString() }), exec: deps.exec, storage: deps.storage, events, signal, clock: deps.clock };
+    const ctx = slotContext(deps, slot, signal, 'backup', 'scheduledSlot');
     await Promise.all([deps.storage.backups.ensureContainer(), deps.storage.wal.ensureContainer()]);
     const manifest = await takeBaseBackup(ctx, config.pg, parseConnectionUrl(config.source.url!));
     const result: Record<string, unknown> = { backupId: manifest.id, startLsn: manifest.startLsn, stopLsn: manifest.stopLsn, timeline: manifest.timeline };
     const policy = config.retention ?? {};
     if (policy.full === undefined && policy.days === undefined) return { ...result, retention: 'not configured' };
-    const { rows } = await control.query<{ id: string }>("SELECT id FROM jobs WHERE pool = $1 AND status = 'running' LIMIT 1", [config.pool]);
-    if (rows[0]) return { ...result, retention: `postponed: job ${rows[0].id} is running` };
+    const running = await runningJobOfPool(control, config.pool);
+    if (running) return { ...result, retention: `postponed: job ${running} is running` };
     const expired = await expireBackups(ctx, policy, { dryRun: false });
     if (expired.deleted.blobs > 0) {
       await appendAudit(control, { actor: deps.runnerId, action: EXPIRE_AUDIT_ACTION, subject: `pool:${config.pool}`, details: { slot: slot.toISOString(), ...expireAuditDetails(expired) } });

@@ -9,16 +9,14 @@
  */
 import type { Config } from '../config.js';
 import { appendAudit } from '../control/audit.js';
-import type { EngineContext } from '../engine/context.js';
 import { expireDumps } from '../engine/dumps/expire.js';
 import { describeDumpPolicy } from '../engine/dumps/retention.js';
 import { takeDumps } from '../engine/dumps/take.js';
 import { RecoverError, type ErrorCode } from '../errors.js';
-import type { EngineEvent } from '../types.js';
-import { parseCron, type CronSchedule } from '../util/cron.js';
+import type { CronSchedule } from '../util/cron.js';
 import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
 import { scheduleAlerts } from './schedule-alerts.js';
-import type { ScheduledBackupDeps } from './scheduled-backup.js';
+import { runningJobOfPool, slotContext, sourceSchedule, type ScheduledBackupDeps } from './scheduled-backup.js';
 
 /** `pg_dump -j` of a scheduled dump: `recover dump-backup`'s default. */
 export const SCHEDULED_DUMP_JOBS = 2;
@@ -27,13 +25,7 @@ export const DUMPS_EXPIRED_AUDIT_ACTION = 'dumps.expired';
 /** RECOVER_DUMP_SCHEDULE checked against what it needs; null when unset. Refuses a schedule that could never run. */
 export function configuredDumpSchedule(config: Config): CronSchedule | null {
   if (!config.dumpSchedule) return null;
-  const schedule = parseCron(config.dumpSchedule);
-  if (typeof schedule === 'string') throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_DUMP_SCHEDULE: ${schedule}`);
-  if (!config.source.url) {
-    throw new RecoverError('CONFIG_INVALID', 'Configuration is invalid: RECOVER_DUMP_SCHEDULE needs RECOVER_SOURCE_URL (production, the databases to dump).', {
-      hint: 'Set RECOVER_SOURCE_URL on the runners, or unset RECOVER_DUMP_SCHEDULE and take dumps with `recover dump-backup`.',
-    });
-  }
+  const schedule = sourceSchedule(config, 'RECOVER_DUMP_SCHEDULE', config.dumpSchedule, 'production, the databases to dump', 'dumps with `recover dump-backup`');
   const { containers } = config.storage;
   if (!containers.dumps || containers.dumps === containers.backups || containers.dumps === containers.wal) {
     throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_DUMP_SCHEDULE needs a dumps container of its own, and RECOVER_CONTAINER_DUMPS is ${containers.dumps ? `the same as the ${containers.dumps === containers.backups ? 'base backups' : 'WAL'} container (${containers.dumps})` : 'empty'}.`, {
@@ -44,19 +36,14 @@ export function configuredDumpSchedule(config: Config): CronSchedule | null {
 }
 
 export function scheduledDumpWork(deps: ScheduledBackupDeps): (slot: Date, signal: AbortSignal) => Promise<Record<string, unknown>> {
-  const { config, control, log } = deps;
+  const { config, control } = deps;
   return async (slot, signal) => {
-    const events = {
-      emit(event: EngineEvent) {
-        if (event.type === 'step.started' || event.type === 'step.finished') log.info({ slot, event }, 'scheduled dump step');
-      },
-    };
-    const ctx: EngineContext = { log: log.child({ scheduledDumpSlot: slot.toISOString() }), exec: deps.exec, storage: deps.storage, events, signal, clock: deps.clock };
+    const ctx = slotContext(deps, slot, signal, 'dump', 'scheduledDumpSlot');
     await deps.storage.dumps.ensureContainer();
     const manifests = await takeDumps(ctx, config, { jobs: SCHEDULED_DUMP_JOBS, parallel: config.pg.baseTransfer?.parallel ?? 2 });
     const result: Record<string, unknown> = { dumps: manifests.map((m) => ({ database: m.database, stamp: m.stamp, bytes: m.dumpBytes })) };
-    const { rows } = await control.query<{ id: string }>("SELECT id FROM jobs WHERE pool = $1 AND status = 'running' LIMIT 1", [config.pool]);
-    if (rows[0]) return { ...result, retention: `postponed: job ${rows[0].id} is running` };
+    const running = await runningJobOfPool(control, config.pool);
+    if (running) return { ...result, retention: `postponed: job ${running} is running` };
     const policy = config.dumpRetention ?? {};
     const expired = await expireDumps(ctx, policy);
     if (expired.deleted.blobs > 0) {
