@@ -99,7 +99,7 @@ export const failover: RecoverCommand<FailoverArgs, FailoverFacts | AzureFailove
   risk: () => 'destructive',
   confirmation: (args, facts) => failoverConfirmation(args, facts.production.name),
   // RECOVER_FAILOVER_PROVIDER chooses: the self-managed standby (RECOVER_STANDBY_URL) or the Azure read replica.
-  gather: (ctx) => (ctx.config.failover?.provider === 'azure' ? gatherAzureFailover(ctx.config, ctx.azureCredential) : gatherFailover(ctx.config, ctx.engine.storage, ctx.engine.clock.now())),
+  gather: (ctx) => (ctx.config.failover?.provider === 'azure' ? gatherAzureFailover(ctx.config, ctx.azureCredential) : gatherFailover(ctx.config, ctx.engine.storage, ctx.engine.clock.now(), ctx.engine.log)),
   plan: (args, facts) => ('azure' in facts ? azureFailoverPlan(args, facts) : failoverPlan(args, facts)),
   steps: [...FAILOVER_STEPS, ...AZURE_FAILOVER_STEPS.filter((step) => !FAILOVER_STEPS.some((own) => own.kind === step.kind))],
   paramsSchema: z.union([azurePromoteParamsSchema, failoverParamsSchema]),

@@ -46,7 +46,7 @@ export async function localDirMismatch(configured: string, setting: string, serv
  * server that is down cannot be compared, and restoring production that is down is the point.
  */
 export async function answeringServerMismatch(log: Logger, dataDir: string, setting: string, connection: TargetConnection): Promise<string | null> {
-  const identity = await withTargetClient({ ...connection, connectionTimeoutMillis: 10_000 }, (client) => readServerIdentity(client), log).catch((error: unknown) => {
+  const identity = await withTargetClient({ connectionTimeoutMillis: 10_000, ...connection }, (client) => readServerIdentity(client), log).catch((error: unknown) => {
     log.warn({ err: error, dataDir }, 'the server does not answer: its data directory cannot be compared with it (going on)');
     return null;
   });

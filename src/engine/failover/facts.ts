@@ -8,9 +8,10 @@ import type { Config, FailoverConfig } from '../../config.js';
 import { RecoverError } from '../../errors.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
 import type { Storage } from '../../storage/blob-store.js';
+import type { Logger } from '../../types.js';
 import { readCatalog } from '../read-catalog.js';
 import { withTargetClient, type TargetConnection } from '../pg-client.js';
-import { localDirMismatch, readServerIdentity } from '../local-identity.js';
+import { answeringServerMismatch } from '../local-identity.js';
 import type { ReplaySample } from './lag.js';
 
 export interface StandbyFacts extends ReplaySample {
@@ -107,9 +108,9 @@ export async function probePrimary(config: Pick<Config, 'source'>, timeoutMs = 5
 }
 
 /** Why `dataDir` is not the data directory of the server at RECOVER_SOURCE_URL, or null (a server that stopped answering meanwhile: null, the fence's own check decides). */
-export async function fencedDirProblem(config: Pick<Config, 'source'>, dataDir: string): Promise<string | null> {
+export function fencedDirProblem(config: Pick<Config, 'source'>, dataDir: string, log: Logger): Promise<string | null> {
   const connection = { ...pgClientConfig(parseConnectionUrl(config.source.url ?? ''), 'postgres'), connectionTimeoutMillis: 5000 };
-  return withTargetClient(connection, async (client) => localDirMismatch(dataDir, 'RECOVER_SOURCE_DATA_DIR', await readServerIdentity(client))).catch(() => null);
+  return answeringServerMismatch(log, dataDir, 'RECOVER_SOURCE_DATA_DIR', connection);
 }
 
 /** Never throws: an unreadable archive is a fact of the plan. */
@@ -123,7 +124,7 @@ export async function readArchive(storage: Storage, now: Date, segmentSize: numb
   }
 }
 
-export async function gatherFailover(config: Config, storage: Storage, now: Date): Promise<FailoverFacts> {
+export async function gatherFailover(config: Config, storage: Storage, now: Date, log: Logger): Promise<FailoverFacts> {
   const settings = failoverConfig(config);
   const connection = standbyConnection(config);
   const standby = await withTargetClient(connection, (client) => readStandby(client, labelOf(connection))).catch((error: unknown) => {
@@ -141,7 +142,7 @@ export async function gatherFailover(config: Config, storage: Storage, now: Date
       ? { method: 'pg_ctl' as const, dataDir: config.source.dataDir, argv: null }
       : { method: 'none' as const, dataDir: null, argv: null };
   // pg_ctl stop -D stops whatever runs there: the directory must be the answering primary's (local-identity.ts).
-  const localDirProblem = fence.method === 'pg_ctl' && primary.reachable ? await fencedDirProblem(config, fence.dataDir!) : null;
+  const localDirProblem = fence.method === 'pg_ctl' && primary.reachable ? await fencedDirProblem(config, fence.dataDir!, log) : null;
   return {
     standby,
     primary,

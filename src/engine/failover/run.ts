@@ -86,7 +86,7 @@ async function fence(ctx: EngineContext, config: Config, params: FailoverRunPara
     const [file, ...args] = settings.fenceCommand!;
     await ctx.exec.run(file!, args, { timeoutMs: 300_000, signal: ctx.signal });
   } else if (params.fence === 'pg_ctl') {
-    const problem = await fencedDirProblem(config, params.fenceDataDir!);
+    const problem = await fencedDirProblem(config, params.fenceDataDir!, ctx.log);
     if (problem) throw new RecoverError('FAILOVER_REFUSED', `The old primary was not fenced and the standby was NOT promoted: ${problem}.`, { hint: LOCAL_DIR_HINT });
     const [file, args] = pgCtlStopArgs(config.pg.bin, params.fenceDataDir!, 'fast', 120);
     // Already stopped since the plan: pg_ctl fails, and the check below is what decides.
