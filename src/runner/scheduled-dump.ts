@@ -8,19 +8,16 @@
  * to RECOVER_ALERT_CHANNEL through the control DB (schedule-alerts.ts).
  */
 import type { Config } from '../config.js';
-import { appendAudit } from '../control/audit.js';
-import { expireDumps } from '../engine/dumps/expire.js';
-import { describeDumpPolicy } from '../engine/dumps/retention.js';
 import { takeDumps } from '../engine/dumps/take.js';
-import { RecoverError, type ErrorCode } from '../errors.js';
+import { RecoverError } from '../errors.js';
 import type { CronSchedule } from '../util/cron.js';
 import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
+import { applyDumpRetention } from './dump-retention.js';
 import { scheduleAlerts } from './schedule-alerts.js';
-import { runningJobOfPool, slotContext, sourceSchedule, type ScheduledBackupDeps } from './scheduled-backup.js';
+import { slotContext, sourceSchedule, type ScheduledBackupDeps } from './scheduled-backup.js';
 
 /** `pg_dump -j` of a scheduled dump: `recover dump-backup`'s default. */
 export const SCHEDULED_DUMP_JOBS = 2;
-export const DUMPS_EXPIRED_AUDIT_ACTION = 'dumps.expired';
 
 /** RECOVER_DUMP_SCHEDULE checked against what it needs; null when unset. Refuses a schedule that could never run. */
 export function configuredDumpSchedule(config: Config): CronSchedule | null {
@@ -42,23 +39,8 @@ export function scheduledDumpWork(deps: ScheduledBackupDeps): (slot: Date, signa
     await deps.storage.dumps.ensureContainer();
     const manifests = await takeDumps(ctx, config, { jobs: SCHEDULED_DUMP_JOBS, parallel: config.pg.baseTransfer?.parallel ?? 2 });
     const result: Record<string, unknown> = { dumps: manifests.map((m) => ({ database: m.database, stamp: m.stamp, bytes: m.dumpBytes })) };
-    const running = await runningJobOfPool(control, config.pool);
-    if (running) return { ...result, retention: `postponed: job ${running} is running` };
-    const policy = config.dumpRetention ?? {};
-    const expired = await expireDumps(ctx, policy);
-    if (expired.deleted.blobs > 0) {
-      await appendAudit(control, {
-        actor: deps.runnerId,
-        action: DUMPS_EXPIRED_AUDIT_ACTION,
-        subject: `pool:${config.pool}`,
-        details: { slot: slot.toISOString(), policy: describeDumpPolicy(policy), dumpsDeleted: expired.deleted.dumps, leftoversDeleted: expired.deleted.leftovers, blobsDeleted: expired.deleted.blobs, failure: expired.failure },
-      });
-    }
-    const taken = manifests.map((m) => `${m.database}/${m.stamp}`).join(', ');
-    if (expired.failure) {
-      throw new RecoverError(expired.failure.code as ErrorCode, `Dumps ${taken} were taken, but dump retention failed. ${expired.failure.message}`, expired.failure.hint ? { hint: expired.failure.hint } : {});
-    }
-    return { ...result, retention: { policy: describeDumpPolicy(policy), dumpsDeleted: expired.deleted.dumps, leftoversDeleted: expired.deleted.leftovers } };
+    const taken = manifests.map((m) => `${m.database}/${m.stamp}`);
+    return { ...result, retention: await applyDumpRetention(ctx, config, control, { actor: deps.runnerId, details: { slot: slot.toISOString() } }, taken) };
   };
 }
 

@@ -10,12 +10,16 @@
  * a dump file with one byte flipped in storage is refused with BACKUP_CORRUPT and nothing created;
  * a foreign `pg_dump -Fc` blob (`--from legacy/app.dump`, no manifest) is restored row-exact, its
  * report saying what could not be verified; a blob that is not a dump is refused, nothing created.
+ * `dump-backup` applies dump retention after its dumps, as the schedule does: with a count of 1
+ * the earlier dumps expire, manifest and files, and foreign blobs beside them stay.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startSandbox, type Sandbox } from '../../../devkit/sandbox.js';
+import { scanDumps } from '../../../src/engine/dumps/list.js';
 import { dumpManifestSchema, type DumpManifest } from '../../../src/engine/dumps/manifest.js';
+import { listAll } from '../../../src/storage/blob-store.js';
 import { makeOwnedDir } from '../../../src/engine/local-cluster.js';
 import { ownerFor } from '../../../src/engine/os-user.js';
 import { tableHashes } from '../../../src/engine/verify.js';
@@ -73,7 +77,7 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   expect(originalShape[0]).toMatchObject({ invoice_no: '777:false', column_comment: 'free text', large_objects: expect.stringMatching(/^\d+:[0-9a-f]{32},\d+:[0-9a-f]{32}$/) });
   const taken = await cli('dump-backup', '--jobs', '2');
   expect(taken.code, taken.stdout + taken.stderr).toBe(0);
-  const [manifest] = taken.json.result as DumpManifest[];
+  const [manifest] = (taken.json.result as { dumps: DumpManifest[] }).dumps;
   expect(dumpManifestSchema.parse(manifest)).toMatchObject({ database: 'app', owner: 'app_owner', encoding: 'UTF8', jobs: 2 });
   expect(manifest!.tables).toEqual([{ table: 'customers', rows: 2000 }, { table: 'lines', rows: 12000 }, { table: 'orders', rows: 6000 }]);
   expect(manifest!.files.map((file) => file.name)).toContain('files/toc.dat');
@@ -166,3 +170,19 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   expect(notDump.json.message).toContain('PGDMP');
   expect(await databases()).not.toContain('app_notes');
 }, 180_000);
+
+test('dump-backup applies dump retention: with RECOVER_DUMP_RETENTION_COUNT=1 the earlier dumps expire (manifest and files), foreign blobs stay', async () => {
+  const before = (await scanDumps(sandbox.storage, 'app')).entries.map((entry) => `app/${entry.stamp}`);
+  expect(before.length).toBeGreaterThan(0);
+  const out = await runCli(['dump-backup', '--jobs', '1', '--json'], sandbox.cliEnv({ RECOVER_DUMP_DATABASES: 'app', RECOVER_DUMP_RETENTION_COUNT: '1' }));
+  expect(out.code, out.stdout + out.stderr).toBe(0);
+  const { dumps, retention } = JSON.parse(out.stdout.trim().split('\n').at(-1)!).result as { dumps: DumpManifest[]; retention: { dumpsDeleted: string[]; policy: string } };
+  expect(retention.dumpsDeleted.sort()).toEqual([...before].sort());
+  expect(retention.policy).toMatch(/1/);
+  expect((await scanDumps(sandbox.storage, 'app')).entries.map((entry) => entry.stamp)).toEqual([dumps[0]!.stamp]);
+  for (const name of before) expect(await listAll(sandbox.storage.dumps, `${name}/`)).toEqual([]);
+  expect((await listAll(sandbox.storage.dumps, 'legacy/')).length).toBeGreaterThan(0);
+  const text = await runCli(['dump-backup', '--jobs', '1'], sandbox.cliEnv({ RECOVER_DUMP_DATABASES: 'app', RECOVER_DUMP_RETENTION_COUNT: '1' }));
+  expect(text.code, text.stdout + text.stderr).toBe(0);
+  expect(text.stdout).toMatch(/Dump retention \(.*\): 1 dump\(s\) expired \(app\/\d/);
+}, 120_000);

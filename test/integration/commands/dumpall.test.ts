@@ -68,7 +68,7 @@ test('dumpall into a second cluster: roles, every database row-exact; an existin
   const original = { app: await tableHashes(production, 'app'), shop: await tableHashes(production, 'shop') };
   const taken = await cli('dump-backup', '--jobs', '2');
   expect(taken.code, taken.stdout + taken.stderr).toBe(0);
-  const stamp = (taken.json.result as DumpManifest[])[0]!.stamp;
+  const stamp = (taken.json.result as { dumps: DumpManifest[] }).dumps[0]!.stamp;
 
   const restored = await cli('dumpall', stamp, '--to', 'second', '--jobs', '2');
   expect(restored.code, restored.stdout + restored.stderr).toBe(0);
