@@ -18,7 +18,8 @@
  * (src/estimate/rates.ts, as a runner pool's history), against `plan_actual_s` of the last round.
  */
 import { createWriteStream } from 'node:fs';
-import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { join, resolve } from 'node:path';
 import { startSandbox } from '../devkit/sandbox.js';
@@ -44,6 +45,8 @@ const MIN_SEGMENTS = Number(process.argv[2] ?? 200);
 // "ours-agent-wait" (the agent, not the shell, waits for segments still on their way) is opt-in.
 const WAYS = new Set((process.argv[3] ?? 'ours,local,naive').split(','));
 const ROUNDS = Number(process.argv[4] ?? 3);
+/** Optional fifth argument: a file each 'ours' round's engine events, phase times and the probe are appended to (one JSON line per round), to check ETA models offline. */
+const EVENTS_FILE = process.argv[5];
 const sandbox = await startSandbox({ productionSettings: { max_wal_size: '4GB', checkpoint_timeout: '30min', shared_buffers: '256MB' } });
 const log = (text: string) => process.stderr.write(`${text}\n`);
 try {
@@ -130,6 +133,7 @@ try {
       await sandbox.exec.run('sync', []);
       const result = await run(`${way}-${round}`, ways[way]!, events);
       if (way.startsWith('ours')) log(`  fetched: ${JSON.stringify(result.fetched)}`);
+      if (way === 'ours' && EVENTS_FILE) await appendFile(EVENTS_FILE, `${JSON.stringify({ round, probe, seconds: result.seconds, load: loadavg(), events })}\n`);
       if (way === 'ours') {
         // As a plan carries it: the earlier rounds' rates, or the defaults in the first round (not yet measured).
         const eta = etaAtFraction(events, 0.1, rates);

@@ -76,6 +76,12 @@ export interface StepEstimate {
    * from start to last byte (null: unknown); present only if measured on phases of a similar size.
    */
   profile?: (number | null)[];
+  /**
+   * With samples 0 (replay only): the first `bytes` move `pace` times slower than the rest
+   * (src/estimate/rates.ts REPLAY_WARMUP), so the ETA does not take a rate observed in them for
+   * the whole phase's.
+   */
+  warmup?: { bytes: number; pace: number };
 }
 
 export interface Plan {

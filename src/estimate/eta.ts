@@ -10,6 +10,11 @@
  *   over the time since the step started less the expected start-up. Until `TRUST_FRACTION` (half) of the bytes are done
  *   it is blended (in time, weight growing with the fraction done) with the historical rate of
  *   the plan's estimate. Without a history the observed rate is used alone as soon as it exists.
+ * - When the plan's rate is not measured yet (samples 0) and its estimate carries a `warmup`
+ *   (replay: its first bytes move slower, ./rates.ts REPLAY_WARMUP): this run's rate over the
+ *   window since its first progress, with the window's bytes in the warm-up counted `pace` times,
+ *   is taken as the rate after the warm-up; the bytes left in the warm-up are counted the same
+ *   way. Alone, not blended with an unmeasured default (on this machine replay ran 3.5x the default).
  * - When the plan's estimate carries a measured profile (./profile.ts) that knows the fraction
  *   done, the time this run took to get there, scaled by the profile, instead (blended with the
  *   plan's rate until `PROFILE_TRUST_FRACTION`): it follows this run's speed from the first
@@ -38,8 +43,8 @@ export interface Eta {
   remainingSeconds: number;
   /** The rate the remaining bytes are expected to move at (bytes/s); null before any progress. */
   bytesPerSecond: number | null;
-  /** history: the plan's rate only; blended: both; observed: this run's own rate only; profile: this run's time so far, scaled by the measured profile. */
-  basis: 'history' | 'blended' | 'observed' | 'profile';
+  /** history: the plan's rate only; blended: both; observed: this run's own rate only; profile: this run's time so far, scaled by the measured profile; warmup: this run's own rate, allowing for the slow start of a phase not yet measured (the plan's `warmup`). */
+  basis: 'history' | 'blended' | 'observed' | 'profile' | 'warmup';
 }
 
 /**
@@ -93,6 +98,8 @@ export function phaseEta(progress: PhaseProgress, expected: StepEstimate | null,
   const tail = expected?.tailSeconds ?? 0;
   const profiled = profileEta(progress, expected, fraction, remainingBytes);
   if (profiled) return profiled;
+  const warming = warmupEta(progress, expected, total);
+  if (warming) return warming;
   if (observed === null && history === null) return null;
   const weight = observed === null ? 0 : history === null ? 1 : Math.min(1, fraction / TRUST_FRACTION);
   const transferSeconds = remainingBytes * (weight / (observed ?? 1) + (1 - weight) / (history ?? 1));
@@ -120,6 +127,32 @@ function profileEta(progress: PhaseProgress, expected: StepEstimate | null, frac
     remainingSeconds: transferSeconds + expected.tailSeconds,
     bytesPerSecond: transferSeconds > 0 ? remainingBytes / transferSeconds : null,
     basis: 'profile',
+  };
+}
+
+/** Shortest window (seconds) a warm-up-corrected rate is taken over: replay reports every 250 ms, and a tenth of a small replay passes in two seconds. */
+export const MIN_WARMUP_WINDOW_SECONDS = 1;
+
+/**
+ * The ETA of a phase not yet measured whose estimate says how it warms up: bytes inside the
+ * first `warmup.bytes` count `warmup.pace` times (they took that much longer), for the window's
+ * rate and for the bytes left alike. Null without a warm-up, with samples, or without a window.
+ */
+function warmupEta(progress: PhaseProgress, expected: StepEstimate | null, total: number): Eta | null {
+  const warmup = expected?.warmup;
+  const { first, last } = progress;
+  if (!warmup || expected.samples > 0 || !first || !last || !(warmup.pace >= 1)) return null;
+  const window = (last.at - first.at) / 1000;
+  const weighted = (done: number) => warmup.pace * Math.min(done, warmup.bytes) + Math.max(0, done - warmup.bytes);
+  const moved = weighted(last.done) - weighted(first.done);
+  if (window < MIN_WARMUP_WINDOW_SECONDS || !(moved > 0)) return null;
+  const rate = moved / window;
+  const transferSeconds = Math.max(0, weighted(total) - weighted(Math.min(last.done, total))) / rate;
+  const remainingBytes = Math.max(0, total - last.done);
+  return {
+    remainingSeconds: transferSeconds + expected.tailSeconds,
+    bytesPerSecond: transferSeconds > 0 ? remainingBytes / transferSeconds : rate,
+    basis: 'warmup',
   };
 }
 

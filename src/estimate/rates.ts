@@ -61,6 +61,25 @@ export const DEFAULT_RATES: Record<MeasuredPhase, PhaseRate> = {
   'replay-wal': { bytesPerSecond: 100e6, startupSeconds: 3, tailSeconds: 2, samples: 0 },
 };
 
+/**
+ * How a replay starts, for the ETA of a pool's first restore (no measured profile yet): its first
+ * 512 MiB of WAL count 2.5 times (they replay that much slower than the rest). Measured with
+ * bench:pitr on 2026-12-07 (2 cores, 203-210 segments = 3.4-3.5 GB of WAL, 19 replays): every
+ * replay ran at 110-150 MB/s for its first 250-350 MB, whatever the load, then at 300-450 MB/s
+ * on the idle machine (first tenth: 17-26 % of the replay's time). The spool was full (the agent
+ * waited 0 ms for segments) and the early sync of the base backup's pages made no difference
+ * (alternate rounds without it were as slow at first), so the slow start is the restored
+ * server's own. Counted in bytes, not as a share of the phase: at 10 % of a 100 GB replay it is
+ * a small part of what was observed, where a shape measured on a 3.4 GB replay would make that
+ * ETA far too short. The ETA at 10 % of those replays: off by -29 to +46 % idle and with one
+ * busy-looping process beside (15 replays; on the default rate +104 to +265 %, on the observed
+ * rate alone +49 to +185 %); with three busy loops and a test suite beside (load 8-10; replay
+ * CPU-bound at 140-220 MB/s from the start, so no speed-up came) -34 to -55 % (4 replays), where
+ * the observed rate alone was right within 26 %. Once the pool has measured a replay its own
+ * profile replaces this (./profile.ts).
+ */
+export const REPLAY_WARMUP = { bytes: 512 * 2 ** 20, pace: 2.5 } as const;
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -118,6 +137,7 @@ export function phaseEstimate(phase: MeasuredPhase, bytes: number, rates: Measur
     samples: rate.samples,
     ...(rate.samples === 0 && rate.probed ? { probed: true as const } : {}),
     ...(rate.profile && profileApplies(whole, rate.profile.bytes) ? { profile: [...rate.profile.shares] } : {}),
+    ...(phase === 'replay-wal' && rate.samples === 0 ? { warmup: { ...REPLAY_WARMUP } } : {}),
   };
 }
 

@@ -74,6 +74,7 @@ const BASIS: Record<Eta['basis'], string> = {
   blended: "blending this run's rate with the measured history",
   history: 'from the plan',
   profile: "from this run's pace so far and how past restores sped up",
+  warmup: "at the rate measured so far, allowing for replay's slower first half-gigabyte (not yet measured on this pool)",
 };
 
 /** The running step's lines: phase, how far (bytes or LSNs), ETA. */

@@ -42,6 +42,33 @@ describe('phaseEta', () => {
     else expect(eta!.bytesPerSecond).toBeCloseTo(result.bytesPerSecond, 9);
   });
 
+  describe('not yet measured, with a warm-up (replay: the first 100 bytes run 2x slower here)', () => {
+    const unmeasured: StepEstimate = { ...history, samples: 0, warmup: { bytes: 100, pace: 2 } };
+    it.each<[string, PhaseProgress, StepEstimate, { remainingSeconds: number; basis: string; bytesPerSecond: number } | null]>([
+      // 50 bytes in 10 s inside the warm-up: 100 weighted bytes, 10/s after it; left: 50 x 2 + 900 = 1000 weighted → 100 s
+      ['inside the warm-up: its bytes count twice, seen and left', progress([6, 0], [16, 50]), unmeasured, { remainingSeconds: 100 + 3, basis: 'warmup', bytesPerSecond: 950 / 100 }],
+      // 150 bytes in 10 s: 200 + 50 = 250 weighted, 25/s; left 850 → 34 s
+      ['past the warm-up: only its part of the window counts twice', progress([6, 0], [16, 150]), unmeasured, { remainingSeconds: 34 + 3, basis: 'warmup', bytesPerSecond: 850 / 34 }],
+      // the window from 200 to 400 in 10 s is all after it: 20/s, plain
+      ['a window after the warm-up: the plain rate', progress([6, 200], [16, 400]), unmeasured, { remainingSeconds: 30 + 3, basis: 'warmup', bytesPerSecond: 20 }],
+      // 30 bytes in 1.5 s: 60 weighted, 40/s; a 1 s window is enough (a tenth of a small replay passes in 2 s)
+      ['a 1.5 s window is enough', progress([6, 0], [7.5, 30]), unmeasured, { remainingSeconds: (70 * 2 + 900) / 40 + 3, basis: 'warmup', bytesPerSecond: 970 / ((70 * 2 + 900) / 40) }],
+    ])('%s', (_name, input, expected, result) => {
+      const eta = phaseEta(input, expected);
+      expect(eta!.basis).toBe(result!.basis);
+      expect(eta!.remainingSeconds).toBeCloseTo(result!.remainingSeconds, 9);
+      expect(eta!.bytesPerSecond).toBeCloseTo(result!.bytesPerSecond, 9);
+    });
+
+    it.each<[string, PhaseProgress, StepEstimate]>([
+      ['a window under 1 s', progress([6, 0], [6.5, 30]), unmeasured],
+      ['a measured rate (samples): the history blend', progress([6, 0], [16, 50]), { ...unmeasured, samples: 2 }],
+      ['no warm-up in the estimate', progress([6, 0], [16, 50]), { ...history, samples: 0 }],
+    ])('not used with %s', (_name, input, expected) => {
+      expect(phaseEta(input, expected)!.basis).not.toBe('warmup');
+    });
+  });
+
   describe('with a measured profile', () => {
     // Past phases: the first tenth took a fifth of the time to the last byte (a slow start), then evenly.
     const profile = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];

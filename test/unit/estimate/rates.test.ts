@@ -1,6 +1,6 @@
 /** Measured rates: medians of the newest samples per phase, the defaults, and a restore's two estimates (tables). */
 import { describe, expect, it } from 'vitest';
-import { aggregateRates, DEFAULT_RATES, estimateBasis, estimatedSeconds, median, phaseEstimate, type PhaseSample } from '../../../src/estimate/rates.js';
+import { aggregateRates, DEFAULT_RATES, estimateBasis, estimatedSeconds, median, phaseEstimate, REPLAY_WARMUP, type PhaseSample } from '../../../src/estimate/rates.js';
 import { replayBytes, restoreEstimates } from '../../../src/estimate/restore.js';
 
 const replay = (bytesPerSecond: number, startupSeconds = 1, tailSeconds = 2): PhaseSample => ({ phase: 'replay-wal', bytes: 1e9, seconds: 10, bytesPerSecond, startupSeconds, tailSeconds, profile: null });
@@ -72,6 +72,17 @@ describe('phaseEstimate and estimatedSeconds', () => {
     const shares = [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95];
     const estimate = phaseEstimate('replay-wal', bytes, { 'replay-wal': { bytesPerSecond: 20e6, startupSeconds: 1, tailSeconds: 3, samples: 4, profile: { shares, bytes: 2e9 } } });
     expect(estimate.profile).toEqual(carried ? shares : undefined);
+    expect(JSON.parse(JSON.stringify(estimate))).toEqual(estimate);
+  });
+
+  it.each<[string, Parameters<typeof phaseEstimate>, boolean]>([
+    ['replay on the defaults', ['replay-wal', 1e9, undefined], true],
+    ["replay on the probe's rates (still not measured)", ['replay-wal', 1e9, { 'replay-wal': { ...DEFAULT_RATES['replay-wal'], probed: true } }], true],
+    ['replay measured: its own profile and rate instead', ['replay-wal', 1e9, { 'replay-wal': { bytesPerSecond: 20e6, startupSeconds: 1, tailSeconds: 3, samples: 1 } }], false],
+    ['a base backup: no warm-up modelled', ['restore-base-backup', 1e9, undefined], false],
+  ])('carries the replay warm-up for %s', (_name, args, carried) => {
+    const estimate = phaseEstimate(...args);
+    expect(estimate.warmup).toEqual(carried ? REPLAY_WARMUP : undefined);
     expect(JSON.parse(JSON.stringify(estimate))).toEqual(estimate);
   });
 
