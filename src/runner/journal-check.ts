@@ -6,7 +6,9 @@
  *   (engine/in-place-recovery.ts);
  * - the work journal of a restore (engine/work-journal.ts) in a side instance or beside the
  *   data directory: the half-restored side server is stopped and the WAL spool, hook and
- *   socket removed (engine/work-tidy.ts).
+ *   socket removed (engine/work-tidy.ts); a succeeded job's journal (its files' removal failed
+ *   at the end) only loses its files: its server is the restore's result and is not stopped,
+ *   and its thread is not told the job failed.
  * Only journals of jobs no runner holds any more, written by processes no longer alive. What
  * was done is recorded on the job (its error and a job.failed event, so the channel sees it).
  */
@@ -15,7 +17,7 @@ import { recordLostJobRecovery } from '../control/index.js';
 import type { Config } from '../config.js';
 import type { EngineContext } from '../engine/context.js';
 import { processAlive, recoverInterruptedInPlace } from '../engine/in-place-recovery.js';
-import { tidyLostWork } from '../engine/work-tidy.js';
+import { tidyLostWork, type WorkVerdict } from '../engine/work-tidy.js';
 import type { Logger } from '../types.js';
 
 const JOURNAL_CHECK_MS = 5000;
@@ -40,12 +42,16 @@ export function journalCheck(options: JournalCheckOptions): () => Promise<void> 
   const failureReported = new Set<string>();
 
   /** Never a journal of a job still held by a runner, or of a live process (another runner, the CLI) on this host. */
-  async function mayTouch(journal: { pid: number; jobId: string | null }): Promise<boolean> {
-    if (journal.pid === process.pid ? options.busy() : processAlive(journal.pid)) return false;
-    if (journal.jobId === null) return true;
+  async function judge(journal: { pid: number; jobId: string | null }): Promise<WorkVerdict> {
+    if (journal.pid === process.pid ? options.busy() : processAlive(journal.pid)) return 'leave';
+    if (journal.jobId === null) return 'lost';
     const { rows } = await control.query<{ status: string }>('SELECT status FROM jobs WHERE id = $1', [journal.jobId]);
-    return !rows[0] || !['queued', 'running'].includes(rows[0].status);
+    const status = rows[0]?.status;
+    if (status === 'queued' || status === 'running') return 'leave';
+    // Its restore finished (only removing its files failed at the end): the server is the result.
+    return status === 'succeeded' ? 'finished' : 'lost';
   }
+  const mayTouch = async (journal: { pid: number; jobId: string | null }) => (await judge(journal)) !== 'leave';
 
   async function record(done: Done): Promise<void> {
     if (!done.jobId) return;
@@ -69,7 +75,7 @@ export function journalCheck(options: JournalCheckOptions): () => Promise<void> 
       const done = await recoverInterruptedInPlace(options.engine, config, mayTouch).catch(failed('an in-place restore journal'));
       if (done) await record({ jobId: done.journal.jobId, ok: done.ok, message: done.message, action: 'job.in_place_recovered' });
     }
-    const tidied = await tidyLostWork(options.engine, config, mayTouch).catch(failed('the work journals of restores'));
-    for (const done of tidied ?? []) await record({ jobId: done.journal.jobId, ok: done.ok, message: done.message, action: 'job.work_tidied' });
+    const tidied = await tidyLostWork(options.engine, config, judge).catch(failed('the work journals of restores'));
+    for (const done of (tidied ?? []).filter((t) => t.notify)) await record({ jobId: done.journal.jobId, ok: done.ok, message: done.message, action: 'job.work_tidied' });
   };
 }
