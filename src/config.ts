@@ -148,6 +148,7 @@ export function loadConfig(environment: Record<string, string | undefined>): Con
     },
     restoreRoot: e.RECOVER_RESTORE_ROOT,
     stateDir: e.RECOVER_STATE_DIR,
+    dumpJobs: e.RECOVER_DUMP_JOBS,
     ...(e.RECOVER_DUMP_DATABASES.trim() ? { dumpDatabases: e.RECOVER_DUMP_DATABASES.split(',').map((part) => part.trim()).filter(Boolean) } : {}),
     walAgentSocket: e.RECOVER_WAL_AGENT_SOCKET,
     hook: {

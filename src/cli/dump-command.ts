@@ -14,6 +14,7 @@ import type { DumpManifest } from '../engine/dumps/manifest.js';
 import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
 import { applyDumpRetention, type DumpRetentionOutcome } from '../runner/dump-retention.js';
+import { DEFAULT_DUMP_JOBS } from '../runner/scheduled-dump.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
 export function formatDumps(manifests: readonly DumpManifest[]): string {
@@ -33,15 +34,15 @@ export function formatRetention(retention: DumpRetentionOutcome): string {
   return `Dump retention (${retention.policy}): ${retention.dumpsDeleted.length} dump(s) expired${retention.dumpsDeleted.length ? ` (${retention.dumpsDeleted.join(', ')})` : ''}, ${retention.leftoversDeleted.length} failed upload(s) removed${retention.leftoversDeleted.length ? ` (${retention.leftoversDeleted.join(', ')})` : ''}.`;
 }
 
-export function parseJobs(text: string | undefined): number {
-  if (text === undefined) return 2;
+export function parseJobs(text: string | undefined, configured = DEFAULT_DUMP_JOBS): number {
+  if (text === undefined) return configured;
   if (!/^\d{1,2}$/.test(text) || Number(text) < 1 || Number(text) > 16) throw new RecoverError('BAD_INPUT', `--jobs takes a number from 1 to 16, not ${text}.`, { hint: 'Example: recover dump-backup --jobs 4' });
   return Number(text);
 }
 
 export async function runDumpBackup(io: CliIo, options: { jobs?: string; json?: boolean }): Promise<void> {
-  const jobs = parseJobs(options.jobs);
   const runtime = await createRuntime(io, { json: Boolean(options.json) });
+  const jobs = parseJobs(options.jobs, runtime.config.dumpJobs);
   process.once('SIGINT', () => runtime.abort.abort());
   await runtime.context.storage.dumps.ensureContainer();
   const parallel = runtime.config.pg.baseTransfer?.parallel ?? 2;

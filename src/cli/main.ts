@@ -41,7 +41,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   program
     .command('dump-backup')
     .description('take logical dumps (pg_dump -Fd -j N in one snapshot, and pg_dumpall --globals-only) of RECOVER_DUMP_DATABASES (default every database that takes connections) into RECOVER_CONTAINER_DUMPS')
-    .option('--jobs <n>', 'pg_dump workers per database (default 2)')
+    .option('--jobs <n>', 'pg_dump workers per database (default RECOVER_DUMP_JOBS, 2)')
     .option('--json', 'print one JSON result object')
     .action((options: { jobs?: string; json?: boolean }) => guarded(Boolean(options.json), () => runDumpBackup(io, options)));
 

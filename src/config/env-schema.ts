@@ -33,6 +33,8 @@ export const envSchema = z.object({
   RECOVER_CONTAINER_DUMPS: z.string().min(3).default('postgresql-dumps'),
   // recover dump-backup (engine/dumps): the databases dumped, comma-separated; empty: every database of production that takes connections and is not a template.
   RECOVER_DUMP_DATABASES: z.string().regex(/^\s*([A-Za-z_][A-Za-z0-9_$]{0,62}\s*(,\s*[A-Za-z_][A-Za-z0-9_$]{0,62}\s*)*)?$/, 'expected database names separated by commas, e.g. app,billing').default(''),
+  // pg_dump workers per database for scheduled dumps and `recover dump-backup` without --jobs (the runner's cores; pg_dump -j opens that many connections to production).
+  RECOVER_DUMP_JOBS: z.coerce.number().int().min(1).max(16).default(2),
   RECOVER_STORAGE_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   RECOVER_STORAGE_TIMEOUT_MS: positiveInt(30_000),
   RECOVER_PG_BIN: z.string().min(1).default('/usr/lib/postgresql/15/bin'),

@@ -117,6 +117,8 @@ export interface Config {
   /** The Azure flexible-server settings; optional like failover (loadConfig always sets it). */
   azureDb?: AzureDbConfig;
   restoreRoot: string;
+  /** RECOVER_DUMP_JOBS: pg_dump workers per database of a scheduled dump, and of `recover dump-backup` without --jobs (default 2). */
+  dumpJobs?: number;
   /** RECOVER_DUMP_DATABASES: the databases `recover dump-backup` dumps; absent: every one of production that takes connections and is not a template. */
   dumpDatabases?: string[];
   /**

@@ -16,8 +16,8 @@ import { applyDumpRetention } from './dump-retention.js';
 import { scheduleAlerts } from './schedule-alerts.js';
 import { slotContext, sourceSchedule, type ScheduledBackupDeps } from './scheduled-backup.js';
 
-/** `pg_dump -j` of a scheduled dump: `recover dump-backup`'s default. */
-export const SCHEDULED_DUMP_JOBS = 2;
+/** `pg_dump -j` when RECOVER_DUMP_JOBS is not configured: `recover dump-backup`'s default. */
+export const DEFAULT_DUMP_JOBS = 2;
 
 /** RECOVER_DUMP_SCHEDULE checked against what it needs; null when unset. Refuses a schedule that could never run. */
 export function configuredDumpSchedule(config: Config): CronSchedule | null {
@@ -37,7 +37,7 @@ export function scheduledDumpWork(deps: ScheduledBackupDeps): (slot: Date, signa
   return async (slot, signal) => {
     const ctx = slotContext(deps, slot, signal, 'dump', 'scheduledDumpSlot');
     await deps.storage.dumps.ensureContainer();
-    const manifests = await takeDumps(ctx, config, { jobs: SCHEDULED_DUMP_JOBS, parallel: config.pg.baseTransfer?.parallel ?? 2 });
+    const manifests = await takeDumps(ctx, config, { jobs: config.dumpJobs ?? DEFAULT_DUMP_JOBS, parallel: config.pg.baseTransfer?.parallel ?? 2 });
     const result: Record<string, unknown> = { dumps: manifests.map((m) => ({ database: m.database, stamp: m.stamp, bytes: m.dumpBytes })) };
     const taken = manifests.map((m) => `${m.database}/${m.stamp}`);
     return { ...result, retention: await applyDumpRetention(ctx, config, control, { actor: deps.runnerId, details: { slot: slot.toISOString() } }, taken) };

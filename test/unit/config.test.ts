@@ -97,6 +97,12 @@ describe('loadConfig', () => {
     for (const key of ['RECOVER_BASE_PART_MIB', 'RECOVER_BASE_PARALLEL', 'RECOVER_BASE_CODEC']) expect(error.message).toContain(`${key}: `);
   });
 
+  it('pg_dump workers of scheduled dumps and dump-backup: 2 by default, RECOVER_DUMP_JOBS from 1 to 16', () => {
+    expect(loadConfig({}).dumpJobs).toBe(2);
+    expect(loadConfig({ RECOVER_DUMP_JOBS: '6' }).dumpJobs).toBe(6);
+    for (const bad of ['0', '17', 'two']) expect(refusal({ RECOVER_DUMP_JOBS: bad }).message).toContain('RECOVER_DUMP_JOBS: ');
+  });
+
   it('names every bad key in one message', () => {
     const error = refusal({ LOG_LEVEL: 'verbose', RECOVER_PREFETCH_PARALLEL: '0', RECOVER_STORAGE_RETRIES: '11', RECOVER_STORAGE_DRIVER: 's3' });
     expect(error.message).toMatch(/^Configuration is invalid: /);

@@ -171,12 +171,14 @@ test('dump-backup → damage → dump app --as app_back restores every row exact
   expect(await databases()).not.toContain('app_notes');
 }, 180_000);
 
-test('dump-backup applies dump retention: with RECOVER_DUMP_RETENTION_COUNT=1 the earlier dumps expire (manifest and files), foreign blobs stay', async () => {
+test('dump-backup takes RECOVER_DUMP_JOBS and applies dump retention: with RECOVER_DUMP_RETENTION_COUNT=1 the earlier dumps expire (manifest and files), foreign blobs stay', async () => {
   const before = (await scanDumps(sandbox.storage, 'app')).entries.map((entry) => `app/${entry.stamp}`);
   expect(before.length).toBeGreaterThan(0);
-  const out = await runCli(['dump-backup', '--jobs', '1', '--json'], sandbox.cliEnv({ RECOVER_DUMP_DATABASES: 'app', RECOVER_DUMP_RETENTION_COUNT: '1' }));
+  // Without --jobs: RECOVER_DUMP_JOBS (as the schedule takes it).
+  const out = await runCli(['dump-backup', '--json'], sandbox.cliEnv({ RECOVER_DUMP_DATABASES: 'app', RECOVER_DUMP_RETENTION_COUNT: '1', RECOVER_DUMP_JOBS: '1' }));
   expect(out.code, out.stdout + out.stderr).toBe(0);
   const { dumps, retention } = JSON.parse(out.stdout.trim().split('\n').at(-1)!).result as { dumps: DumpManifest[]; retention: { dumpsDeleted: string[]; policy: string } };
+  expect(dumps[0]!.jobs).toBe(1);
   expect(retention.dumpsDeleted.sort()).toEqual([...before].sort());
   expect(retention.policy).toMatch(/1/);
   expect((await scanDumps(sandbox.storage, 'app')).entries.map((entry) => entry.stamp)).toEqual([dumps[0]!.stamp]);
