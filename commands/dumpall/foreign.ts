@@ -60,7 +60,7 @@ export function planForeign(args: DumpallArgs, facts: ForeignDumpallFacts) {
     titles: {
       download: `Download ${facts.path} (${mb(facts.bytes)}) again: it must be the planned file (sha256 ${facts.sha256.slice(0, 16)}…) with no refused psql meta-command (allowed: \\connect, \\restrict, \\unrestrict, \\encoding), before anything is created`,
       globals: `On ${args.to}: create roles ${rolesNew.join(', ') || '(none)'} and tablespaces ${spacesNew.join(', ') || '(none)'}; keep ${rolesKept.join(', ') || 'no existing role'} as they are`,
-      restore: `Create ${contents.databases.map((db) => `${db.database} → ${db.newName}`).join(', ')} (the file's CREATE DATABASE under the new name), load each with psql (ON_ERROR_STOP, one transaction, no meta-command allowed), ANALYZE, row counts against the file's COPY lines`,
+      restore: `Create ${contents.databases.map((db) => `${db.database} → ${db.newName}`).join(', ')} (the file's CREATE DATABASE under the new name), load each with psql (ON_ERROR_STOP, one transaction, no meta-command allowed; ${Math.min(args.jobs, contents.databases.length)} database${Math.min(args.jobs, contents.databases.length) === 1 ? '' : 's'} at once), ANALYZE, row counts against the file's COPY lines`,
     },
     facts: {
       Dump: `foreign pg_dumpall file ${facts.path}: ${mb(facts.bytes)}, sha256 ${facts.sha256}; databases ${contents.databases.map((db) => db.database).join(', ')}; roles ${contents.globals.roles.join(', ') || 'none'}; tablespaces ${contents.globals.tablespaces.join(', ') || 'none'}`,

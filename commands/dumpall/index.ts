@@ -131,7 +131,7 @@ export const dumpall: RecoverCommand<DumpallArgs, DumpallFacts, DumpallParams, D
     if (params.to === PRODUCTION_TARGET && !params.renameSuffix) throw new RecoverError('TARGET_NOT_ALLOWED', 'A dumpall onto production needs a rename suffix.', { hint: 'Plan again with --rename-suffix.' });
     if (params.foreign) {
       const target = await resolveDumpallTarget(ctx.config, params.to);
-      return restoreForeignDumpall(ctx.engine, ctx.config, { path: params.foreign.path, sha256: params.foreign.sha256, target, suffix: params.renameSuffix });
+      return restoreForeignDumpall(ctx.engine, ctx.config, { path: params.foreign.path, sha256: params.foreign.sha256, target, suffix: params.renameSuffix, jobs: params.jobs });
     }
     const manifests = runManifests(await listDumps(ctx.engine.storage), params.stamp);
     const same = manifests.length === params.databases.length && params.databases.every((entry) => manifests.some((m) => m.database === entry.database && m.files.length === entry.files));

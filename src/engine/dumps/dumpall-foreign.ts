@@ -66,6 +66,8 @@ export interface ForeignDumpallRequest {
   sha256: string;
   target: DumpallTarget;
   suffix: string | null;
+  /** Databases created and loaded at once (--jobs): each is one psql transaction, so databases are what runs side by side. */
+  jobs: number;
 }
 
 export async function restoreForeignDumpall(ctx: EngineContext, config: Pick<Config, 'pg' | 'restoreRoot' | 'recoveryTimeoutSeconds'>, request: ForeignDumpallRequest): Promise<DumpallRestored> {
@@ -114,9 +116,9 @@ export async function restoreForeignDumpall(ctx: EngineContext, config: Pick<Con
     const tablespacesCreated = contents.globals.tablespaces.filter((space) => !existing.tablespaces.has(space));
     seconds.globals = finishGlobals(`${rolesCreated.length} roles created (${rolesCreated.join(', ') || 'none'}), ${tablespacesCreated.length} tablespaces created; existing ones kept`);
 
-    const finishRestore = step(ctx, 'restore', `Create and load ${contents.databases.length} databases on ${target.name} (psql, one transaction each)`);
-    const results: DumpallRestored['databases'] = [];
-    for (const { read: db, database, newName } of contents.databases) {
+    const jobs = Math.max(1, Math.min(request.jobs, contents.databases.length));
+    const finishRestore = step(ctx, 'restore', `Create and load ${contents.databases.length} databases on ${target.name} (psql, one transaction each, ${jobs} at once)`);
+    const restoreOne = async ({ read: db, database, newName }: (typeof contents.databases)[number]): Promise<DumpallRestored['databases'][number]> => {
       await withTargetClient(onPostgres, async (client) => {
         const names = (await client.query('SELECT datname FROM pg_database')).rows.map((row) => row.datname as string);
         if (names.includes(newName)) throw conflictError({ databases: [newName], roles: [] }, target.name, path)!;
@@ -133,9 +135,10 @@ export async function restoreForeignDumpall(ctx: EngineContext, config: Pick<Con
       const counted = copyRowCheck(Object.entries(db.copyRows).map(([table, rows]) => [fromBytes(table), rows] as const), copyCounts, db.insertTables.map(fromBytes));
       const failed = [...report.checks.filter((check) => !check.ok).map((check) => `${check.name}: ${check.message}`), ...(counted.ok ? [] : [counted.message])];
       const ok = failed.length === 0;
-      results.push({ database, newName, tables: counted.tables, rows: counted.rows, ok, message: ok ? counted.message : failed.join('; ') });
       ctx.log.info({ database, newName, ok }, 'database restored from the foreign pg_dumpall file');
-    }
+      return { database, newName, tables: counted.tables, rows: counted.rows, ok, message: ok ? counted.message : failed.join('; ') };
+    };
+    const results = await inFileOrder(contents.databases, jobs, restoreOne);
     const ok = results.every((result) => result.ok);
     seconds.restore = finishRestore(`${results.length} databases; ${ok ? 'every COPY row count equal to the file\'s' : `FAILED: ${results.filter((r) => !r.ok).map((r) => r.newName).join(', ')}`}`);
     return { stamp: path, target: target.name, rolesCreated, rolesKept: contents.globals.roles.filter((role) => existing.roles.has(role)), tablespacesCreated, databases: results, ok, seconds, unverified: FOREIGN_DUMPALL_UNVERIFIED, skipped: contents.skipped, sha256: read.sha256 };
@@ -147,6 +150,30 @@ export async function restoreForeignDumpall(ctx: EngineContext, config: Pick<Con
   } finally {
     await removeTree(ctx.exec, work).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove ${work}`));
   }
+}
+
+/**
+ * `work` over `items`, `jobs` at a time, results in the items' order. After the first failure no
+ * item is started; those running finish (or fail) before it is thrown, so the caller's clean-up
+ * sees every database that was created.
+ */
+export async function inFileOrder<T, R>(items: readonly T[], jobs: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async () => {
+    while (failure === null && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return results;
 }
 
 /** Each COPY's line count against the table's rows in the copy (pure); tables loaded by INSERT said as not counted. */

@@ -150,8 +150,10 @@ test('a foreign pg_dumpall file into a third cluster: row-exact with roles; conf
   const zstdFile = join(dir, 'cluster.sql.zst');
   await sandbox.exec.run('zstd', ['--quiet', '-o', zstdFile, file], { asUser: 'postgres' });
   await sandbox.storage.dumps.put('legacy/cluster.sql.zst', await readFile(zstdFile));
-  const zstdPlan = await cli('dumpall', 'legacy/cluster.sql.zst', '--to', 'third', '--rename-suffix', '_z', '--dry-run');
+  const zstdPlan = await cli('dumpall', 'legacy/cluster.sql.zst', '--to', 'third', '--rename-suffix', '_z', '--jobs', '3', '--dry-run');
   expect(zstdPlan.code, zstdPlan.stdout + zstdPlan.stderr).toBe(0);
+  // --jobs: databases side by side (each one psql transaction); the first restore above ran two at once (the default).
+  expect(zstdPlan.json.result.plan.steps.find((s: { kind: string }) => s.kind === 'restore').title).toContain('3 databases at once');
   expect(zstdPlan.json.result.plan.facts.Dump).toContain(`databases app, ${HOSTILE}, shop`);
   expect(zstdPlan.json.result.plan.params.foreign.sha256).not.toBe(restored.json.result.sha256);
 
