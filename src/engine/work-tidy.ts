@@ -84,7 +84,12 @@ export async function tidyLostWork(ctx: EngineContext, config: TidyConfig, judge
       ctx.log.error({ err: error, workDir }, 'a work journal is not acted on');
       return null;
     });
-  for (const name of await listInstances(config.restoreRoot).catch(() => [] as string[])) {
+  // An unreadable restore root is said, not taken for an empty one; production's work directory is still looked at.
+  const names = await listInstances(config.restoreRoot).catch((error: unknown) => {
+    ctx.log.error({ err: error, restoreRoot: config.restoreRoot }, 'the restore root cannot be listed: the work journals of side restores are not looked at; trying again later');
+    return [] as string[];
+  });
+  for (const name of names) {
     const journal = await read(join(config.restoreRoot, name));
     const verdict = journal ? await judge(journal) : 'leave';
     if (verdict === 'finished') tidied.push(await tidyFinished(ctx, join(config.restoreRoot, name), name, journal!));

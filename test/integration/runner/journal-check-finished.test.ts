@@ -5,7 +5,8 @@
  * socket — its server is the restore's result, never stopped, and its thread is never told it
  * failed (nothing is written to the job); a failed job's journal is tidied as a lost restore and
  * what was done is recorded on the job. The control DB here answers the status query only and
- * counts every other query, so a write to the job is seen.
+ * counts every other query, so a write to the job is seen. A restore root that cannot be listed
+ * is logged as such, not taken for an empty one.
  */
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,4 +80,18 @@ test("a failed job's work journal: tidied as a lost restore, and what was done i
   expect(writes.length).toBeGreaterThan(0);
   // This directory is no side instance recover-bot made: the tidy refuses it and keeps the journal for a person.
   expect(await exists(workJournalPath(workDir))).toBe(true);
+});
+
+test('a restore root that cannot be listed is logged as such, not taken for an empty one', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'rb-journal-check-'));
+  dirs.push(root);
+  const notADirectory = join(root, 'file');
+  await writeFile(notADirectory, '');
+  const lines: string[] = [];
+  const log = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
+  const control = { query: async () => ({ rows: [] }) } as unknown as pg.Pool;
+  const config = loadConfig({ RECOVER_RESTORE_ROOT: notADirectory, LOG_LEVEL: 'silent' });
+  const engine = { log, exec: createExec(log), signal: new AbortController().signal } as unknown as EngineContext;
+  await journalCheck({ config, control, engine, log, runnerId: 'runner-test', busy: () => false, retry: (_what, work) => work() })();
+  expect(lines.join('\n')).toContain('the restore root cannot be listed');
 });
