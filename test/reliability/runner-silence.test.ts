@@ -103,5 +103,10 @@ it.each(['lost', 'cancelled'] as const)('the note reaches the thread once when r
   expect(keyed(ended!.id)).toHaveLength(1);
   expect(textOf(keyed(ended!.id)[0])).not.toContain('recover-bot found side instance pitr-lost');
   expect(textOf(keyed(noted!.id)[0])).toContain('recover-bot found side instance pitr-lost');
+  // The note does not turn a cancelled job into a failed one: its summary and status say cancelled.
+  if (end === 'cancelled') {
+    expect(textOf(keyed(noted!.id)[0])).toContain('— cancelled');
+    expect(textOf(t.message(INCIDENT, statusTs))).toMatch(/Cancelled/);
+  }
   expect(t.thread(INCIDENT, statusTs).filter((m) => textOf(m).includes('recover-bot found side instance pitr-lost'))).toHaveLength(1);
 });

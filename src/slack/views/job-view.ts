@@ -123,6 +123,9 @@ export function applyEvent(view: JobView, id: number, event: EngineEvent): JobVi
       return { ...next, status: 'succeeded', finishedAt: event.at, current: null, result: event.result, integrity: view.integrity ?? report };
     }
     case 'job.failed':
+      // A note recorded after a cancelled or succeeded end (a runner later tidied what the lost
+      // one left, control/runner-lost.ts) is said with the job as it ended, not as its failure.
+      if (view.status === 'cancelled' || view.status === 'succeeded') return { ...next, error: { code: event.code, message: event.message } };
       return { ...finishRunning(next, 'failed'), status: 'failed', finishedAt: event.at, error: { code: event.code, message: event.message } };
     case 'job.cancelled':
       return { ...finishRunning(next, 'failed'), status: 'cancelled', finishedAt: event.at };

@@ -68,6 +68,12 @@ describe('job view reducer', () => {
     expect(view.integrity?.ok).toBe(false);
   });
 
+  it.each(['cancelled', 'succeeded'] as const)('a note recorded after a %s end (job.failed from a later tidy) is shown with the job as it ended, not as a failure', (end) => {
+    const ended: EngineEvent = end === 'cancelled' ? { type: 'job.cancelled', at: 't1' } : { type: 'job.succeeded', at: 't1', result: null };
+    const view = run([{ type: 'job.started', at: 't0', command: 'x' }, ended, { type: 'job.failed', at: 't2', code: 'RUNNER_LOST', message: 'tidied what the lost runner left' }]);
+    expect(view).toMatchObject({ status: end, finishedAt: 't1', error: { code: 'RUNNER_LOST', message: 'tidied what the lost runner left' } });
+  });
+
   it('never leaves a terminal state on late events', () => {
     const view = run([{ type: 'job.cancelled', at: 't' }, { type: 'job.started', at: 't', command: 'x' }]);
     expect(view.status).toBe('cancelled');
