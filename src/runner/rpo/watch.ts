@@ -1,7 +1,8 @@
 /**
  * The RPO watch of `recover runner` (issue 23): every RECOVER_RPO_CHECK_SECONDS it reads what
  * the preflight reads about archiving (production's pg_stat_archiver through PREFLIGHT_SQL, the
- * catalog's newest archived WAL), decides (state.ts) and claims the change in the control DB
+ * newest archived WAL: the whole catalog now and then, in between only the names that can be
+ * newer, newest-wal.ts), decides (state.ts) and claims the change in the control DB
  * (control/rpo-alerts.ts). Every runner of the pool looks; the claim makes one of them write each
  * notice, and the bot posts it to RECOVER_ALERT_CHANNEL (the runner has no Slack token).
  * A look that fails (control DB away) is logged and tried at the next interval.
@@ -17,6 +18,7 @@ import type { Storage } from '../../storage/blob-store.js';
 import type { Clock, Logger } from '../../types.js';
 import { parseConnectionUrl, pgClientConfig } from '../../util/connection-url.js';
 import { assess, decide, noticeText, type ArchivingFacts, type NoticeKind } from './state.js';
+import { newestWalReader, type NewestWal } from './newest-wal.js';
 import { periodicWatch, type PeriodicWatch } from './periodic.js';
 
 export interface RpoWatchOptions {
@@ -33,8 +35,11 @@ export type RpoWatch = PeriodicWatch;
 
 const firstLine = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 
-/** Production's archiver and storage's newest archived WAL; what cannot be read is said, not thrown. */
-export async function readArchivingFacts(config: Config, storage: Storage, now: Date, log: Logger): Promise<ArchivingFacts> {
+/**
+ * Production's archiver and storage's newest archived WAL; what cannot be read is said, not
+ * thrown. `newest`: the watch's incremental reader (newest-wal.ts); without it the whole catalog.
+ */
+export async function readArchivingFacts(config: Config, storage: Storage, now: Date, log: Logger, newest?: (now: Date) => Promise<NewestWal>): Promise<ArchivingFacts> {
   const production = config.productionName ?? 'production';
   const unreadable: string[] = [];
   let archiver: ArchivingFacts['archiver'] = null;
@@ -52,9 +57,12 @@ export async function readArchivingFacts(config: Config, storage: Storage, now: 
   let exposureSeconds: number | null = null;
   let segmentSize: number | undefined;
   try {
-    const catalog = await readCatalog(storage, now);
-    exposureSeconds = rpoExposureSeconds(catalog, now);
-    segmentSize = catalog.backups.at(-1)?.walSegmentSize;
+    if (newest) ({ exposureSeconds, segmentSize } = await newest(now));
+    else {
+      const catalog = await readCatalog(storage, now);
+      exposureSeconds = rpoExposureSeconds(catalog, now);
+      segmentSize = catalog.backups.at(-1)?.walSegmentSize;
+    }
   } catch (error) {
     unreadable.push(`storage (${firstLine(error)})`);
   }
@@ -64,7 +72,8 @@ export async function readArchivingFacts(config: Config, storage: Storage, now: 
 export function rpoWatch(options: RpoWatchOptions): RpoWatch {
   const { config, control, log } = options;
   const rpoSeconds = config.objectives.rpoSeconds;
-  const read = options.readFacts ?? (() => readArchivingFacts(config, options.storage, options.clock.now(), log));
+  const newest = newestWalReader(options.storage);
+  const read = options.readFacts ?? (() => readArchivingFacts(config, options.storage, options.clock.now(), log, newest));
 
   async function check(): Promise<NoticeKind | null> {
     const facts = await read();
