@@ -1,6 +1,7 @@
 /** Renders engine events on the terminal: one line per step, a progress bar while it runs. */
 import { forSurface } from '../../commands/surface.js';
 import { phaseEta, type ProgressPoint } from '../estimate/eta.js';
+import { phaseEstimate } from '../estimate/rates.js';
 import type { EngineEvent, EventSink } from '../types.js';
 import { formatAmount, formatDuration, progressBar } from '../util/format.js';
 
@@ -8,7 +9,8 @@ export function terminalProgress(stream: NodeJS.WritableStream, isTty: boolean):
   let lastDraw = 0;
   let drawn = false;
   // Per running step: when it started and its first progress, for the ETA (src/estimate/eta.ts,
-  // the same function as Slack's status message; here from this run's own rate only).
+  // the same function as Slack's status message; here from this run's own rate only, for replay
+  // with its slow start allowed for, REPLAY_WARMUP).
   const running = new Map<string, { startedAt: number; first: ProgressPoint | null }>();
   const clear = () => {
     if (drawn && isTty) stream.write('\r\x1b[2K');
@@ -33,7 +35,10 @@ export function terminalProgress(stream: NodeJS.WritableStream, isTty: boolean):
     if (!step) return '';
     const last = { at: Date.parse(event.at), done: event.done };
     step.first ??= last;
-    const eta = phaseEta({ total: event.total, startedAt: step.startedAt, first: step.first, last }, null);
+    const progress = { total: event.total, startedAt: step.startedAt, first: step.first, last };
+    // Replay's slow start allowed for as on a pool's first restore (the CLI has no measured history).
+    const warming = event.step === 'replay-wal' && event.total ? phaseEta(progress, phaseEstimate('replay-wal', event.total, undefined)) : null;
+    const eta = warming?.basis === 'warmup' ? warming : phaseEta(progress, null);
     return eta ? `, ~${formatDuration(eta.remainingSeconds)} left` : '';
   };
   return {
