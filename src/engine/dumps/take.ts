@@ -29,7 +29,8 @@ import { listDatabasesSql, rowCountSql } from '../sql.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { listTables } from '../verify.js';
 import { pgDumpallGlobalsArgs, pgDumpArgs } from './args.js';
-import { dumpDirectory, dumpManifestKey, dumpManifestSchema, dumpStamp, LSN_MEANING, type DumpFile, type DumpManifest } from './manifest.js';
+import { dumpDirectory, dumpManifestKey, dumpManifestSchema, LSN_MEANING, type DumpFile, type DumpManifest } from './manifest.js';
+import { claimDumpStamp, claimKey, releaseClaims } from './stamp-claim.js';
 
 export type DumpConfig = Pick<Config, 'pg' | 'source' | 'restoreRoot' | 'recoveryTimeoutSeconds'> & { dumpDatabases?: string[] };
 
@@ -94,7 +95,9 @@ export async function takeDumps(ctx: EngineContext, config: DumpConfig, options:
   // User databases that take connections only (engine/targets), as every command that names one.
   await requireTargetDatabases(production, databases, 'tables');
 
-  const stamp = dumpStamp(ctx.clock.now());
+  // Claimed before anything is uploaded: no other run's upload or clean-up can touch these directories (stamp-claim.ts).
+  const { stamp, claims } = await claimDumpStamp(ctx, databases);
+  const pending = new Set(claims);
   const owner = await ownerFor(config.pg.osUser);
   const work = join(config.restoreRoot, `dump-${stamp}-${randomBytes(3).toString('hex')}`);
   await makeOwnedDir(config.restoreRoot, owner);
@@ -160,13 +163,17 @@ export async function takeDumps(ctx: EngineContext, config: DumpConfig, options:
       });
       await ctx.storage.dumps.put(dumpManifestKey(database, stamp), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), { ifNotExists: true, signal: ctx.signal });
       return manifest;
-      });
+      }).finally(() => pending.delete(claimKey(database, stamp)));
+      // Stored (or its directory removed whole by storeDump): the claim has done its work.
+      await releaseClaims(ctx, [claimKey(database, stamp)]);
       await removeTree(ctx.exec, outDir);
       ctx.log.info({ database, stamp, bytes: manifest.dumpBytes, files: manifest.files.length }, 'dump stored');
       manifests.push(manifest);
     }
     return manifests;
   } finally {
+    // Databases never reached (an earlier one failed): their empty directories are given back.
+    await releaseClaims(ctx, [...pending]);
     await removeTree(ctx.exec, work).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove ${work}`));
   }
 }
