@@ -18,30 +18,12 @@ import { backupDataFiles } from './backup-files/file-backup.js';
 import { chooseBackupMethod } from './backup-files/method.js';
 import { FrameFormatError } from './backup-files/frame-end.js';
 import { TarFormatError } from './backup-parts/tar-split.js';
-import { compactUtcStamp } from '../util/time.js';
 import { defaultBaseTransfer, nowIso, type BaseTransferConfig, type EngineContext, type PgToolConfig } from './context.js';
 import { pgClientConfig, type SourceConnection } from '../util/connection-url.js';
 import { parseBasebackupLog, pgBasebackupArgs } from './pg-args.js';
 import { archiverStatusSql, quoteIdent, sourceFactsSql, switchWalSql } from './sql.js';
 import { readSourceLayout } from './source-layout.js';
-
-export function backupIdFor(time: Date): string {
-  return compactUtcStamp(time);
-}
-
-async function directoryTaken(ctx: EngineContext, id: string): Promise<boolean> {
-  for await (const _blob of ctx.storage.backups.list(`${ctx.storage.backupPrefix}${id}/`)) return true;
-  return false;
-}
-
-/** Two backups in the same second must not share a directory, whatever is in it (any format, or an interrupted one). */
-async function unusedBackupId(ctx: EngineContext, base: string): Promise<string> {
-  for (let n = 1; n < 100; n++) {
-    const id = n === 1 ? base : `${base}-${n}`;
-    if (!(await directoryTaken(ctx, id))) return id;
-  }
-  throw new RecoverError('BACKUP_FAILED', `Too many base backups named ${base}-*.`, { hint: 'Wait a second and retry.' });
-}
+import { backupIdFor, releaseBackupId, unusedBackupId } from './backup-id.js';
 
 interface SourceFacts {
   systemIdentifier: string;
@@ -278,6 +260,7 @@ export async function takeBaseBackup(
     } catch (error) {
       throw await discardPartial(ctx, directory, toRecoverError(error, 'STORAGE_ERROR'));
     }
+    await releaseBackupId(ctx, id);
     ctx.events.emit({ type: 'step.finished', at: nowIso(ctx.clock), step: 'base-backup', seconds: (ctx.clock.now().getTime() - startTime.getTime()) / 1000, detail: `${how}: ${parts.length} ${parts[0]?.codec ?? ''} parts, ${rawBytes} bytes of tar, ${storedBytes} bytes stored` });
     return manifest;
   } finally {
