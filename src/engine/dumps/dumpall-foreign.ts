@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Config } from '../../config.js';
 import { RecoverError } from '../../errors.js';
+import { runBounded } from '../backup-parts/bounded.js';
 import type { EngineContext } from '../context.js';
 import { createEmptyDatabaseSql, dropDatabaseSql } from '../database/sql.js';
 import { removeTree } from '../instances.js';
@@ -138,7 +139,9 @@ export async function restoreForeignDumpall(ctx: EngineContext, config: Pick<Con
       ctx.log.info({ database, newName, ok }, 'database restored from the foreign pg_dumpall file');
       return { database, newName, tables: counted.tables, rows: counted.rows, ok, message: ok ? counted.message : failed.join('; ') };
     };
-    const results = await inFileOrder(contents.databases, jobs, restoreOne);
+    // After a failure no database is started; those loading finish (restoreOne keeps the job's
+    // signal, not runBounded's), so the clean-up below knows every one that was created.
+    const results = await runBounded(contents.databases, jobs, ctx.signal, (entry) => restoreOne(entry));
     const ok = results.every((result) => result.ok);
     seconds.restore = finishRestore(`${results.length} databases; ${ok ? 'every COPY row count equal to the file\'s' : `FAILED: ${results.filter((r) => !r.ok).map((r) => r.newName).join(', ')}`}`);
     return { stamp: path, target: target.name, rolesCreated, rolesKept: contents.globals.roles.filter((role) => existing.roles.has(role)), tablespacesCreated, databases: results, ok, seconds, unverified: FOREIGN_DUMPALL_UNVERIFIED, skipped: contents.skipped, sha256: read.sha256 };
@@ -150,30 +153,6 @@ export async function restoreForeignDumpall(ctx: EngineContext, config: Pick<Con
   } finally {
     await removeTree(ctx.exec, work).catch((error: unknown) => ctx.log.error({ err: error }, `could not remove ${work}`));
   }
-}
-
-/**
- * `work` over `items`, `jobs` at a time, results in the items' order. After the first failure no
- * item is started; those running finish (or fail) before it is thrown, so the caller's clean-up
- * sees every database that was created.
- */
-export async function inFileOrder<T, R>(items: readonly T[], jobs: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { error: unknown } | null = null;
-  const worker = async () => {
-    while (failure === null && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await work(items[index]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, items.length)) }, worker));
-  if (failure !== null) throw (failure as { error: unknown }).error;
-  return results;
 }
 
 /** Each COPY's line count against the table's rows in the copy (pure); tables loaded by INSERT said as not counted. */

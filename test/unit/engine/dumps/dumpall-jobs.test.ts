@@ -1,6 +1,12 @@
-/** inFileOrder (a foreign pg_dumpall's databases, --jobs at a time): order kept, the limit held, a failure stops new starts but waits for those running. */
+/**
+ * A foreign pg_dumpall's databases, --jobs at a time, through runBounded (as restoreForeignDumpall
+ * calls it, its tasks ignoring runBounded's signal): order kept, the limit held, a failure stops
+ * new starts but waits for those running.
+ */
 import { describe, expect, it } from 'vitest';
-import { inFileOrder } from '../../../../src/engine/dumps/dumpall-foreign.js';
+import { runBounded } from '../../../../src/engine/backup-parts/bounded.js';
+
+const inFileOrder = <T, R>(items: readonly T[], jobs: number, work: (item: T) => Promise<R>) => runBounded(items, jobs, new AbortController().signal, (item) => work(item));
 
 /** A task that finishes when told to, recording how many ran at once. */
 function gate() {
@@ -26,7 +32,7 @@ function gate() {
   return { work, settle, started, most: () => most };
 }
 
-describe('inFileOrder', () => {
+describe('a foreign dumpall\'s databases through runBounded', () => {
   it('runs at most `jobs` at once and returns results in the items\' order, whatever order they finish in', async () => {
     const g = gate();
     const all = inFileOrder([1, 2, 3, 4, 5], 2, g.work);
