@@ -8,12 +8,11 @@
  * restores one.
  */
 import { hostname, userInfo } from 'node:os';
-import type { Config } from '../config.js';
 import { takeDumps } from '../engine/dumps/take.js';
 import type { DumpManifest } from '../engine/dumps/manifest.js';
 import { createPool } from '../engine/pg-client.js';
 import { RecoverError } from '../errors.js';
-import { applyDumpRetention, type DumpRetentionOutcome } from '../runner/dump-retention.js';
+import { applyDumpRetention, sharedDumpsContainer, type DumpRetentionOutcome } from '../runner/dump-retention.js';
 import { DEFAULT_DUMP_JOBS } from '../runner/scheduled-dump.js';
 import { createRuntime, printResult, type CliIo } from './runtime.js';
 
@@ -21,12 +20,6 @@ export function formatDumps(manifests: readonly DumpManifest[]): string {
   return manifests
     .map((m) => `Dump ${m.database}/${m.stamp} stored: ${m.files.length} files, ${(m.dumpBytes / 1e6).toFixed(1)} MB (database ${(m.databaseBytes / 1e6).toFixed(1)} MB), ${m.tables.length} tables, snapshot ${m.snapshot.time}, LSN ${m.snapshot.lsn} (${m.snapshot.lsnMeaning}).`)
     .join('\n');
-}
-
-/** Why dump retention cannot run on this configuration (it deletes what it finds in the dumps container); null when it can. */
-export function dumpRetentionRefusal(containers: Config['storage']['containers']): string | null {
-  if (containers.dumps && containers.dumps !== containers.backups && containers.dumps !== containers.wal) return null;
-  return `dump retention skipped: RECOVER_DUMP_RETENTION_* and failed uploads are only cleaned up in a dumps container of its own, and RECOVER_CONTAINER_DUMPS is ${containers.dumps ? `the ${containers.dumps === containers.backups ? 'base backups' : 'WAL'} container (${containers.dumps})` : 'empty'}`;
 }
 
 export function formatRetention(retention: DumpRetentionOutcome): string {
@@ -48,9 +41,9 @@ export async function runDumpBackup(io: CliIo, options: { jobs?: string; json?: 
   const parallel = runtime.config.pg.baseTransfer?.parallel ?? 2;
   const manifests = await takeDumps(runtime.context, runtime.config, { jobs, parallel });
   const { config } = runtime;
-  const refusal = dumpRetentionRefusal(config.storage.containers);
+  const shared = sharedDumpsContainer(config.storage.containers);
   let retention: DumpRetentionOutcome;
-  if (refusal) retention = refusal;
+  if (shared) retention = `skipped: it only runs in a dumps container of its own, and RECOVER_CONTAINER_DUMPS is ${shared}`;
   else {
     const control = config.controlUrl ? createPool({ connectionString: config.controlUrl, max: 1, connectionTimeoutMillis: 10_000 }, runtime.log) : null;
     try {

@@ -16,6 +16,16 @@ import { runningJobOfPool } from './scheduled-backup.js';
 
 export const DUMPS_EXPIRED_AUDIT_ACTION = 'dumps.expired';
 
+/**
+ * Why RECOVER_CONTAINER_DUMPS is no container of its own (`empty`, or `the same as the WAL
+ * container (x)`); null when it is. Retention deletes what it finds there: the schedule refuses
+ * to start without one, `recover dump-backup` skips retention.
+ */
+export function sharedDumpsContainer(containers: Config['storage']['containers']): string | null {
+  if (containers.dumps && containers.dumps !== containers.backups && containers.dumps !== containers.wal) return null;
+  return containers.dumps ? `the same as the ${containers.dumps === containers.backups ? 'base backups' : 'WAL'} container (${containers.dumps})` : 'empty';
+}
+
 export type DumpRetentionOutcome = string | { policy: string; dumpsDeleted: string[]; leftoversDeleted: string[] };
 
 /**

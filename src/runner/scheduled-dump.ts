@@ -12,7 +12,7 @@ import { takeDumps } from '../engine/dumps/take.js';
 import { RecoverError } from '../errors.js';
 import type { CronSchedule } from '../util/cron.js';
 import { createBackupSchedule, type BackupSchedule } from './backup-schedule.js';
-import { applyDumpRetention } from './dump-retention.js';
+import { applyDumpRetention, sharedDumpsContainer } from './dump-retention.js';
 import { scheduleAlerts } from './schedule-alerts.js';
 import { slotContext, sourceSchedule, type ScheduledBackupDeps } from './scheduled-backup.js';
 
@@ -23,9 +23,9 @@ export const DEFAULT_DUMP_JOBS = 2;
 export function configuredDumpSchedule(config: Config): CronSchedule | null {
   if (!config.dumpSchedule) return null;
   const schedule = sourceSchedule(config, 'RECOVER_DUMP_SCHEDULE', config.dumpSchedule, 'production, the databases to dump', 'dumps with `recover dump-backup`');
-  const { containers } = config.storage;
-  if (!containers.dumps || containers.dumps === containers.backups || containers.dumps === containers.wal) {
-    throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_DUMP_SCHEDULE needs a dumps container of its own, and RECOVER_CONTAINER_DUMPS is ${containers.dumps ? `the same as the ${containers.dumps === containers.backups ? 'base backups' : 'WAL'} container (${containers.dumps})` : 'empty'}.`, {
+  const shared = sharedDumpsContainer(config.storage.containers);
+  if (shared) {
+    throw new RecoverError('CONFIG_INVALID', `Configuration is invalid: RECOVER_DUMP_SCHEDULE needs a dumps container of its own, and RECOVER_CONTAINER_DUMPS is ${shared}.`, {
       hint: 'Set RECOVER_CONTAINER_DUMPS to a container only dumps use (default postgresql-dumps): dump retention deletes what it finds there.',
     });
   }
