@@ -3,7 +3,7 @@
  * are, and the restorable window (oldest usable backup's consistent point to the newest
  * WAL reachable without a gap). Pure functions over a Catalog.
  */
-import type { BackupManifest, Catalog } from './catalog.js';
+import type { ArchivedSegment, BackupManifest, Catalog } from './catalog.js';
 import {
   parseLsn,
   segmentName,
@@ -142,8 +142,18 @@ export function coverage(catalog: Catalog, segmentSize: number): TimelineCoverag
   });
 }
 
+/** When the newest of these segments was archived; null for none. */
+export function newestArchivedAt(segments: readonly Pick<ArchivedSegment, 'archivedAt'>[]): Date | null {
+  return segments.reduce<Date | null>((max, s) => (max === null || s.archivedAt > max ? s.archivedAt : max), null);
+}
+
+/** Seconds from `at` to `now` (never negative): how much committed data a disaster now would lose, at least. */
+export function exposureSince(at: Date, now: Date): number {
+  return Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000));
+}
+
 /** Seconds since the newest archived segment: how much committed data a disaster now would lose, at least. */
 export function rpoExposureSeconds(catalog: Catalog, now: Date): number | null {
-  const newest = catalog.wal.segments.reduce<Date | null>((max, s) => (max === null || s.archivedAt > max ? s.archivedAt : max), null);
-  return newest ? Math.max(0, Math.round((now.getTime() - newest.getTime()) / 1000)) : null;
+  const newest = newestArchivedAt(catalog.wal.segments);
+  return newest ? exposureSince(newest, now) : null;
 }

@@ -10,6 +10,7 @@
  * segment archived again out of order).
  */
 import { indexWalListing } from '../../catalog/catalog.js';
+import { exposureSince, newestArchivedAt } from '../../catalog/coverage.js';
 import { DEFAULT_SEGMENT_SIZE } from '../../catalog/segments.js';
 import { readCatalog } from '../../engine/read-catalog.js';
 import { listAll, type Storage } from '../../storage/blob-store.js';
@@ -46,7 +47,6 @@ export interface NewestWal {
 export function newestWalReader(storage: Storage, fullEvery = FULL_READ_EVERY): (now: Date) => Promise<NewestWal> {
   let known: { highest: string; newestAt: Date; segmentSize: number | undefined } | null = null;
   let looks = 0;
-  const exposure = (now: Date, at: Date) => Math.max(0, Math.round((now.getTime() - at.getTime()) / 1000));
   return async (now) => {
     const full = known === null || looks % fullEvery === 0;
     looks++;
@@ -55,9 +55,9 @@ export function newestWalReader(storage: Storage, fullEvery = FULL_READ_EVERY): 
       const segmentSize = catalog.backups.at(-1)?.walSegmentSize;
       // Sorted by timeline and segment: the last is the highest name.
       const highest = catalog.wal.segments.at(-1);
-      const newestAt = catalog.wal.segments.reduce<Date | null>((max, s) => (max === null || s.archivedAt > max ? s.archivedAt : max), null);
+      const newestAt = newestArchivedAt(catalog.wal.segments);
       known = highest && newestAt ? { highest: highest.name, newestAt, segmentSize } : null;
-      return { exposureSeconds: newestAt ? exposure(now, newestAt) : null, ...(segmentSize ? { segmentSize } : {}) };
+      return { exposureSeconds: newestAt ? exposureSince(newestAt, now) : null, ...(segmentSize ? { segmentSize } : {}) };
     }
     const current = known!;
     const blobs = (await Promise.all(prefixesAfter(current.highest).map((prefix) => listAll(storage.wal, `${storage.walPrefix}${prefix}`)))).flat();
@@ -66,6 +66,6 @@ export function newestWalReader(storage: Storage, fullEvery = FULL_READ_EVERY): 
       if (segment.archivedAt > current.newestAt) current.newestAt = segment.archivedAt;
       if (segment.name.slice(0, 24) > current.highest.slice(0, 24)) current.highest = segment.name;
     }
-    return { exposureSeconds: exposure(now, current.newestAt), ...(current.segmentSize ? { segmentSize: current.segmentSize } : {}) };
+    return { exposureSeconds: exposureSince(current.newestAt, now), ...(current.segmentSize ? { segmentSize: current.segmentSize } : {}) };
   };
 }
