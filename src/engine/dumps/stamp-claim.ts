@@ -3,28 +3,27 @@
  * a failed upload's clean-up deletes everything under its `<db>/<stamp>/` (partial-upload.ts):
  * two runs in the same second (the CLI beside the schedule, or twice from cron) would upload
  * into one directory, overwrite each other's files, and the loser's clean-up would delete the
- * winner's complete dump, manifest first. So each run first writes `<db>/<stamp>/claim` for
- * every database it dumps, create-only (the store refuses an existing blob atomically), and
- * checks the directory holds nothing else; a stamp taken for any database is given back and the
- * next second tried. The claim is removed once the manifest is written (retention removes it
+ * winner's complete dump, manifest first. So each run first claims `<db>/<stamp>/` for every
+ * database it dumps (partial-upload.ts claimUploadDirectory, as base backups do); a stamp taken
+ * for any database is given back and the next second tried. The claim is removed once the manifest is written (retention removes it
  * with the dump otherwise).
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RecoverError } from '../../errors.js';
-import { BlobExistsError, listAll } from '../../storage/blob-store.js';
 import type { EngineContext } from '../context.js';
+import { claimUploadDirectory, releaseUploadClaim, UPLOAD_CLAIM } from '../partial-upload.js';
 import { dumpDirectory, dumpStamp } from './manifest.js';
 
-export const CLAIM_FILE = 'claim';
 /** Seconds tried before giving up (each a full second later than the one before). */
 const ATTEMPTS = 10;
 
-export const claimKey = (database: string, stamp: string) => `${dumpDirectory(database, stamp)}${CLAIM_FILE}`;
+export const claimKey = (database: string, stamp: string) => `${dumpDirectory(database, stamp)}${UPLOAD_CLAIM}`;
+const directoryOfClaim = (key: string) => key.slice(0, -UPLOAD_CLAIM.length);
 
-/** Removes claims (best effort: a claim left behind is a directory without a manifest, removed by retention a day later). */
+/** Gives claims back (best effort: a claim left behind is a directory without a manifest, removed by retention a day later). */
 export async function releaseClaims(ctx: Pick<EngineContext, 'storage' | 'log'>, keys: readonly string[]): Promise<void> {
-  await Promise.all(keys.map((key) => ctx.storage.dumps.delete(key).catch((error: unknown) => ctx.log.warn({ err: error, key }, 'could not remove a dump stamp claim; dump retention removes it later'))));
+  await Promise.all(keys.map((key) => releaseUploadClaim(ctx.storage.dumps, directoryOfClaim(key), ctx.log)));
 }
 
 /** A stamp whose directory this run now holds for every database, with the claims' keys. */
@@ -42,22 +41,18 @@ export async function claimDumpStamp(ctx: Pick<EngineContext, 'storage' | 'log' 
     const claims: string[] = [];
     let taken = false;
     for (const database of databases) {
+      let claimed: boolean;
       try {
-        await ctx.storage.dumps.put(claimKey(database, stamp), body, { ifNotExists: true, signal: ctx.signal });
-        claims.push(claimKey(database, stamp));
+        claimed = await claimUploadDirectory(ctx.storage.dumps, dumpDirectory(database, stamp), body, ctx.signal, ctx.log);
       } catch (error) {
-        if (!(error instanceof BlobExistsError)) {
-          await releaseClaims(ctx, claims);
-          throw error;
-        }
+        await releaseClaims(ctx, claims);
+        throw error;
+      }
+      if (!claimed) {
         taken = true;
         break;
       }
-      // A directory written before claims existed, or by hand: anything but our claim is someone else's.
-      if ((await listAll(ctx.storage.dumps, dumpDirectory(database, stamp))).some((blob) => blob.key !== claimKey(database, stamp))) {
-        taken = true;
-        break;
-      }
+      claims.push(claimKey(database, stamp));
     }
     if (!taken) return { stamp, claims };
     ctx.log.info({ stamp }, 'dump stamp taken by another run; trying the next second');
