@@ -47,7 +47,7 @@ type ForeignFacts = { path: string; bytes: number; stamp: string; like: z.infer<
 const foreignLikeSql = `SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype, datlocprovider::text AS provider, daticulocale AS "icuLocale", current_user::text AS owner FROM pg_database WHERE datname = 'template0'`;
 
 /** Per restore session (jobs of them at once); production's own setting is not changed. */
-export const POST_DATA_MAINTENANCE_MB = 512;
+export const POST_DATA_MAINTENANCE_MB = 128;
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/);
 const paramsSchema = z.object({
@@ -147,7 +147,7 @@ export const dump: RecoverCommand<DumpArgs, DumpCommandFacts, DumpParams, DumpRe
       steps: [
         step('download', { title: foreign ? `Download ${foreign.path} (${mb(foreign.bytes)}): it must start with PGDMP, be the custom format and pg_restore --list must read it, before anything is created` : `Download ${manifest.files.length} files (${mb(manifest.dumpBytes)}) and check each sha256 against the manifest; a mismatch stops before anything is created` }),
         step('create-database', { title: `Create ${newName} on production (template0, ${manifest.encoding}, ${manifest.collate}, owner ${args.noOwner ? 'the restoring role' : manifest.owner})` }),
-        ...loadRuns({ dbname: newName, jobs: args.jobs, maintenanceWorkMemMb: memory }, DEFAULT_LEVERS).map((run) => step(run.kind, { title: run.title })),
+        ...loadRuns({ dbname: newName, jobs: args.jobs, maintenanceWorkMemMb: memory }, foreign ? { ...DEFAULT_LEVERS, parallelLoader: false } : DEFAULT_LEVERS).map((run) => step(run.kind, { title: run.title })),
         step('analyze', { title: `ANALYZE ${newName}` }),
         step('verify', { title: foreign ? `Verify ${newName}: integrity checks, every table with data in the dump's table of contents present` : `Verify ${newName}: integrity checks, row count of every table (${manifest.tables.length}) against the counts taken in the dump's snapshot` }),
       ],

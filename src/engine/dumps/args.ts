@@ -43,6 +43,17 @@ export function pgRestoreSectionArgs(bin: string, conn: ConnectionParams & { dbn
   ];
 }
 
+/**
+ * The entries the parallel loader leaves to pg_restore (sequence values, large objects,
+ * triggers, grants …), named in `listFile` by dump id, with `jobs` workers, after the loader.
+ */
+export function pgRestoreUseListArgs(bin: string, conn: ConnectionParams & { dbname: string }, dumpDir: string, listFile: string, jobs: number, noOwner: boolean): [string, string[]] {
+  return [
+    join(bin, 'pg_restore'),
+    [...connectionArgs(conn), '--use-list', listFile, '--jobs', String(jobs), ...(noOwner ? ['--no-owner', '--no-acl'] : []), '--exit-on-error', '--no-password', dumpDir],
+  ];
+}
+
 /** The dump's table of contents (`pg_restore -l`): what it holds, read without a server. */
 export function pgRestoreListArgs(bin: string, dumpDir: string): [string, string[]] {
   return [join(bin, 'pg_restore'), ['--list', dumpDir]];

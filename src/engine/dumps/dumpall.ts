@@ -158,7 +158,7 @@ export async function restoreDumpall(ctx: EngineContext, config: DumpallConfig, 
         await client.query(createDatabaseLikeSql(newName, manifest));
         created.push(newName);
       });
-      await loadDump((file, args, env) => run(file, args, env), () => () => 0, { bin: config.pg.bin, conn: { ...target.tool, dbname: newName }, dumpDir: downloaded[index]!.dumpDir, jobs, noOwner: false, maintenanceWorkMemMb: request.maintenanceWorkMemMb });
+      await loadDump((file, args, env) => run(file, args, env), () => () => 0, { bin: config.pg.bin, conn: { ...target.tool, dbname: newName }, client: { ...target.connection, database: newName }, signal: ctx.signal, dumpDir: downloaded[index]!.dumpDir, jobs, noOwner: false, maintenanceWorkMemMb: request.maintenanceWorkMemMb });
       await withTargetClient({ ...target.connection, database: 'postgres' }, async (client) => {
         for (const setting of manifest.settings) {
           const sql = alterDatabaseSetSql(newName, setting);

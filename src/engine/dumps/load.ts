@@ -16,8 +16,15 @@
  *   all sections) were measured at 1.7 GB restored (README, bench:dump) and did not beat the
  *   defaults beyond the shared machine's noise; kept as levers for the bench.
  */
+import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ConnectionParams } from '../pg-args.js';
-import { pgRestoreSectionArgs, restoreSessionPgOptions, type RestoreSection } from './args.js';
+import type { TargetConnection } from '../pg-client.js';
+import { pgRestoreSectionArgs, pgRestoreUseListArgs, restoreSessionPgOptions, type RestoreSection } from './args.js';
+import { loadPlan, unsupportedArchive, type LoadPlan } from './parallel/plan.js';
+import { runParallelLoad } from './parallel/run.js';
+import { readToc } from './parallel/toc.js';
 
 export interface LoadLevers {
   pipelined: boolean;
@@ -28,9 +35,19 @@ export interface LoadLevers {
   parallelWorkers: boolean;
   /** pre-data in its own one-job run first; off: one pg_restore -j N over all three sections (its leader runs pre-data alone anyway). */
   schemaRun: boolean;
+  /**
+   * The parallel loader (parallel/) instead of pg_restore for rows, indexes and keys: when the
+   * request gives a connection and the archive is one it reads (directory format, pg_dump 11–15,
+   * UTF8); anything else is pg_restore's as before.
+   */
+  parallelLoader: boolean;
+  /** With the loader: a table holding more than one session's share of the rows is loaded by every session at once (not frozen then). */
+  split: boolean;
+  /** With the loader: a plain primary or unique key's index is built beside the table's other indexes, then made the constraint (plan.ts splitKey). */
+  splitKeys: boolean;
 }
 
-export const DEFAULT_LEVERS: LoadLevers = { pipelined: true, sessionSettings: true, walCompression: false, parallelWorkers: true, schemaRun: true };
+export const DEFAULT_LEVERS: LoadLevers = { pipelined: true, sessionSettings: true, walCompression: false, parallelWorkers: true, schemaRun: true, parallelLoader: true, split: false, splitKeys: true };
 
 export interface LoadRequest {
   bin: string;
@@ -39,6 +56,9 @@ export interface LoadRequest {
   jobs: number;
   noOwner: boolean;
   maintenanceWorkMemMb: number;
+  /** The new database for the loader's own sessions (node-postgres); without it pg_restore does everything. */
+  client?: TargetConnection;
+  signal?: AbortSignal;
 }
 
 /** Runs one tool (as the PostgreSQL OS user, with the job's signal and timeout) with extra environment. */
@@ -53,6 +73,12 @@ export function loadRuns(request: Pick<LoadRequest, 'jobs' | 'maintenanceWorkMem
   const settings = levers.sessionSettings ? restoreSessionPgOptions(request.maintenanceWorkMemMb, parallel) : null;
   const options = levers.walCompression ? `${settings ?? ''} -c wal_compression=lz4`.trim() : settings;
   const schema = { kind: 'restore-schema' as const, title: `Restore the schema into ${request.dbname} (pre-data: tables, types, functions; no indexes yet)`, sections: ['pre-data' as const], pgOptions: options };
+  if (levers.parallelLoader) {
+    return [
+      schema,
+      { kind: 'restore-data', title: `Load the rows (the largest table by all ${jobs} sessions at once, the others each by one session, written frozen) and build the indexes, keys and foreign keys, each table's as soon as its rows are in (${jobs} sessions, largest tables first${options ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''}); then sequence values, large objects, triggers and grants (pg_restore -L). A dump the loader cannot read is pg_restore's alone (-j ${jobs}).`, sections: ['data', 'post-data'], pgOptions: options },
+    ];
+  }
   if (levers.pipelined && !levers.schemaRun) {
     return [{ kind: 'restore-data', title: `Restore the schema, then load the rows and build each table's indexes and constraints as soon as its rows are in (pg_restore -j ${jobs}, largest tables first${options ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''})`, sections: ['pre-data', 'data', 'post-data'], pgOptions: options }];
   }
@@ -69,7 +95,53 @@ export function loadRuns(request: Pick<LoadRequest, 'jobs' | 'maintenanceWorkMem
   ];
 }
 
+/** The loader's plan for this dump directory, or why it cannot take it (then pg_restore does everything). */
+export async function parallelLoadPlan(dumpDir: string, jobs: number, levers: Pick<LoadLevers, 'split' | 'splitKeys'>): Promise<{ plan: LoadPlan; order: Map<number, number> } | { unsupported: string }> {
+  const buffer = await readFile(join(dumpDir, 'toc.dat')).catch(() => null);
+  if (!buffer) return { unsupported: 'no toc.dat (not a directory-format dump)' };
+  const read = readToc(buffer);
+  if (!read.ok) return { unsupported: read.unsupported };
+  const why = unsupportedArchive(read.toc);
+  if (why) return { unsupported: why };
+  const files = new Map<string, number>();
+  for (const name of await readdir(dumpDir)) if (/^\d+\.dat(\.gz)?$/.test(name)) files.set(name, (await stat(join(dumpDir, name))).size);
+  return { plan: loadPlan(read.toc, files, { lanes: jobs, split: levers.split, splitKeys: levers.splitKeys }), order: new Map(read.toc.entries.map((entry, index) => [entry.dumpId, index])) };
+}
+
+async function loadInParallel(run: ToolRunner, phase: PhaseStarter, request: LoadRequest & { client: TargetConnection }, levers: LoadLevers, loader: { plan: LoadPlan; order: Map<number, number> }): Promise<Record<string, number>> {
+  const seconds: Record<string, number> = {};
+  const [schema] = loadRuns({ ...request, dbname: request.conn.dbname }, levers);
+  let finish = phase('restore-schema', schema!.title);
+  await run(...pgRestoreSectionArgs(request.bin, request.conn, request.dumpDir, 'pre-data', request.jobs, request.noOwner), schema!.pgOptions ? { PGOPTIONS: schema!.pgOptions } : {});
+  seconds['restore-schema'] = finish();
+  const { plan } = loader;
+  const parallel = levers.parallelWorkers ? Math.max(1, Math.min(request.jobs, 4)) : 0;
+  const settings = levers.sessionSettings ? { maintenanceWorkMemMb: request.maintenanceWorkMemMb, parallelWorkers: parallel } : null;
+  const split = plan.copies.filter((copy) => copy.split).map((copy) => `${copy.schema}.${copy.name}`);
+  finish = phase('restore-data', `Load the rows (${plan.copies.length} tables${split.length > 0 ? `; ${split.join(', ')} by all ${request.jobs} sessions at once` : ''}; the others each in one session, written frozen) and build ${plan.statements.length} indexes, keys and foreign keys, each table's as soon as its rows are in (${request.jobs} sessions, largest tables first${settings ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''}); then the rest (sequence values, large objects, triggers, grants …) with pg_restore -L`);
+  const loaded = await runParallelLoad(plan, loader.order, { connection: request.client, dumpDir: request.dumpDir, jobs: request.jobs, settings }, request.signal ?? new AbortController().signal);
+  if (plan.rest.length > 0) {
+    const listDir = await mkdtemp(join(tmpdir(), 'rb-restore-list-'));
+    try {
+      // pg_restore runs as the PostgreSQL OS user: the list must be readable by it.
+      await chmod(listDir, 0o755);
+      const listFile = join(listDir, 'rest.list');
+      await writeFile(listFile, plan.rest.map((id) => `${id}\n`).join(''), { mode: 0o644 });
+      await run(...pgRestoreUseListArgs(request.bin, request.conn, request.dumpDir, listFile, request.jobs, request.noOwner), schema!.pgOptions ? { PGOPTIONS: schema!.pgOptions } : {});
+    } finally {
+      await rm(listDir, { recursive: true, force: true });
+    }
+  }
+  seconds['restore-data'] = finish(`${loaded.tables} tables, ${loaded.rows} rows (${loaded.frozenTables} written frozen${loaded.splitTables.length > 0 ? `, ${loaded.splitTables.join(', ')} split between ${request.jobs} sessions` : ''}); ${loaded.statements} indexes and constraints; ${plan.rest.length} other entries (sequence values, large objects, triggers, grants …) by pg_restore -L`);
+  return seconds;
+}
+
 export async function loadDump(run: ToolRunner, phase: PhaseStarter, request: LoadRequest, levers: LoadLevers = DEFAULT_LEVERS): Promise<Record<string, number>> {
+  if (levers.parallelLoader && request.client) {
+    const loader = await parallelLoadPlan(request.dumpDir, request.jobs, levers);
+    if ('plan' in loader) return loadInParallel(run, phase, { ...request, client: request.client }, levers, loader);
+  }
+  levers = { ...levers, parallelLoader: false };
   const seconds: Record<string, number> = {};
   for (const entry of loadRuns({ ...request, dbname: request.conn.dbname }, levers)) {
     const finish = phase(entry.kind, entry.title);

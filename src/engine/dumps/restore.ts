@@ -144,7 +144,8 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
     const createdOid = toDatabaseFacts((await withTargetClient(production, (client) => client.query(databaseFactsSql, [newName]))).rows[0]).oid;
     seconds['create-database'] = finishCreate(`owner ${request.noOwner ? 'the restoring role' : manifest.owner}, encoding ${manifest.encoding}, collate ${manifest.collate}`);
 
-    const load = { bin: config.pg.bin, conn, dumpDir, jobs, noOwner: request.noOwner, maintenanceWorkMemMb: request.maintenanceWorkMemMb };
+    // A foreign dump is one custom-format file: pg_restore's alone (the loader reads directory dumps).
+    const load = { bin: config.pg.bin, conn, ...(request.foreign ? {} : { client: { ...production, database: newName } }), signal: ctx.signal, dumpDir, jobs, noOwner: request.noOwner, maintenanceWorkMemMb: request.maintenanceWorkMemMb };
     Object.assign(seconds, await loadDump((file, args, env) => run(file, args, env), (kind, title) => step(ctx, kind, title), load));
     await withTargetClient(production, async (client) => {
       for (const setting of manifest.settings) {

@@ -163,7 +163,7 @@ export async function runFailbackDump(ctx: EngineContext, config: Config, params
     await withTargetClient(rebuilt, (c) => c.query(createDatabaseLikeSql(newName, { ...facts, owner: databaseOwner })));
     created = true;
     seconds['create-database'] = finish(`owner ${databaseOwner}${noOwner ? ' (--no-owner: the restoring role, no grants)' : ''}`);
-    const load = { bin: config.pg.bin, conn: { host: rebuiltUrl.host, port: rebuiltUrl.port, user: rebuiltUrl.user, dbname: newName }, dumpDir, jobs: params.jobs, noOwner, maintenanceWorkMemMb: 256 };
+    const load = { bin: config.pg.bin, conn: { host: rebuiltUrl.host, port: rebuiltUrl.port, user: rebuiltUrl.user, dbname: newName }, client: { ...rebuilt, database: newName }, signal: ctx.signal, dumpDir, jobs: params.jobs, noOwner, maintenanceWorkMemMb: 256 };
     Object.assign(seconds, await loadDump((file, args, env) => run(file, args, rebuiltUrl.password, env), (kind, title) => step(ctx, kind, title), load, DEFAULT_LEVERS));
     await withTargetClient(rebuilt, async (c) => {
       for (const setting of settings) {

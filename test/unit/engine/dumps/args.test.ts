@@ -57,7 +57,7 @@ describe('the load runs (engine/dumps/load.ts)', () => {
   const request = { dbname: 'app_back', jobs: 2, maintenanceWorkMemMb: 512 };
   const options = '-c maintenance_work_mem=512MB -c max_parallel_maintenance_workers=2 -c synchronous_commit=off';
   const serial = '-c maintenance_work_mem=512MB -c max_parallel_maintenance_workers=0 -c synchronous_commit=off';
-  const levers = { pipelined: true, sessionSettings: true, walCompression: false, parallelWorkers: true, schemaRun: true };
+  const levers = { pipelined: true, sessionSettings: true, walCompression: false, parallelWorkers: true, schemaRun: true, parallelLoader: false, split: false, splitKeys: true };
   test.each([
     [levers, [['restore-schema', ['pre-data'], options], ['restore-data', ['data', 'post-data'], options]]],
     [{ ...levers, pipelined: false }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data'], options], ['restore-indexes', ['post-data'], options]]],
@@ -65,11 +65,12 @@ describe('the load runs (engine/dumps/load.ts)', () => {
     [{ ...levers, parallelWorkers: false }, [['restore-schema', ['pre-data'], serial], ['restore-data', ['data', 'post-data'], serial]]],
     [{ ...levers, walCompression: true }, [['restore-schema', ['pre-data'], `${options} -c wal_compression=lz4`], ['restore-data', ['data', 'post-data'], `${options} -c wal_compression=lz4`]]],
     [{ ...levers, schemaRun: false }, [['restore-data', ['pre-data', 'data', 'post-data'], options]]],
+    [{ ...levers, parallelLoader: true }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data', 'post-data'], options]]],
     [{ ...levers, schemaRun: false, pipelined: false }, [['restore-schema', ['pre-data'], options], ['restore-data', ['data'], options], ['restore-indexes', ['post-data'], options]]],
   ])('%o', (given, runs) => {
     expect(loadRuns(request, given).map((run) => [run.kind, run.sections, run.pgOptions])).toEqual(runs);
   });
   test('the defaults are the levers that won in bench/dump.ts', () => {
-    expect(DEFAULT_LEVERS).toEqual({ pipelined: true, sessionSettings: true, walCompression: false, parallelWorkers: true, schemaRun: true });
+    expect(DEFAULT_LEVERS).toEqual({ pipelined: true, sessionSettings: true, walCompression: false, parallelWorkers: true, schemaRun: true, parallelLoader: true, split: false, splitKeys: true });
   });
 });
