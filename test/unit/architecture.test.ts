@@ -165,6 +165,7 @@ const WRITE_TEXT_ALLOWED: readonly { path: string; starts?: string; why: string 
   { path: 'src/engine/integrity/sql.ts', starts: 'CREATE EXTENSION IF NOT EXISTS amcheck', why: 'the integrity checker, on side instances (production only when configured)' },
   { path: 'src/engine/backup.ts', starts: 'GRANT EXECUTE ON FUNCTION pg_switch_wal()', why: 'a hint people run by hand, never executed' },
   { path: 'src/cli/setup-sql.ts', why: '`recover setup-sql`: roles and grants printed for people to run, never executed' },
+  { path: 'src/engine/dumps/parallel/load-sql.ts', why: 'the dump loader: only inside the new database the job just created (the dump\'s own statements, its rows\' TRUNCATE + COPY FREEZE), never an existing one' },
 ];
 const NOT_PRODUCTION = /^src\/control\//;
 const WRITE_TEXT = /^\s*(INSERT\s+INTO\b|UPDATE\s+\S+[\s\S]*\bSET\b|DELETE\s+FROM\b|TRUNCATE\s+(TABLE\s+|ONLY\s+)?[A-Za-z_"$]|MERGE\s+INTO\b|ALTER\s+[A-Z]|DROP\s+[A-Z]|CREATE\s+[A-Z]|COMMENT\s+ON\b|GRANT\s+[A-Z]|REVOKE\s+[A-Z]|LOCK\s+(TABLE\s+)?[A-Za-z_"$]|COPY\s+\S+[\s\S]*\bFROM\b|WITH\b[\s\S]*\b(INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\S+[\s\S]*\bSET)\b)/;

@@ -49,6 +49,15 @@ export function plainCopySql(copyStmt: string): string {
   return copyStmt.trim().replace(/;\s*$/, '');
 }
 
+/**
+ * A plain primary or unique key of pg_dump's as its two halves (plan.ts splitKey): its unique
+ * index, then the constraint made from it. `table`, `name` and `columns` are pg_dump's own
+ * quoted text, spliced as pg_dump wrote them.
+ */
+export function keyHalvesSql(table: string, name: string, kind: 'PRIMARY KEY' | 'UNIQUE', columns: string): { index: string; constraint: string } {
+  return { index: `CREATE UNIQUE INDEX ${name} ON ${table} USING btree (${columns});`, constraint: `ALTER TABLE ONLY ${table} ADD CONSTRAINT ${name} ${kind} USING INDEX ${name};` };
+}
+
 /** pg_restore's _selectTablespace: where an index or constraint's index goes ('' the database's default). */
 export function tablespaceSql(tablespace: string | null): string | null {
   if (tablespace === null) return null;

@@ -14,6 +14,7 @@
  * that table's rows; it locks the tables it depends on: shared for CREATE INDEX (two index builds
  * on one table run side by side), exclusive for constraints (ALTER TABLE).
  */
+import { keyHalvesSql } from './load-sql.js';
 import { effectiveSections, SECTION, type Toc, type TocEntry } from './toc.js';
 
 export interface CopyJob {
@@ -122,7 +123,7 @@ export function splitKey(defn: string): { index: string; constraint: string } | 
   const match = PLAIN_KEY.exec(defn.trim());
   if (!match) return null;
   const [, table, name, kind, columns] = match;
-  return { index: `CREATE UNIQUE INDEX ${name} ON ${table} USING btree (${columns});`, constraint: `ALTER TABLE ONLY ${table} ADD CONSTRAINT ${name} ${kind} USING INDEX ${name};` };
+  return keyHalvesSql(table!, name!, kind as 'PRIMARY KEY' | 'UNIQUE', columns!);
 }
 
 export function loadPlan(toc: Toc, files: DataFiles, options: { lanes: number; split: boolean; splitKeys: boolean }): LoadPlan {
