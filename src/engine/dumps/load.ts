@@ -76,7 +76,7 @@ export function loadRuns(request: Pick<LoadRequest, 'jobs' | 'maintenanceWorkMem
   if (levers.parallelLoader) {
     return [
       schema,
-      { kind: 'restore-data', title: `Load the rows (the largest table by all ${jobs} sessions at once, the others each by one session, written frozen) and build the indexes, keys and foreign keys, each table's as soon as its rows are in (${jobs} sessions, largest tables first${options ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''}); then sequence values, large objects, triggers and grants (pg_restore -L). A dump the loader cannot read is pg_restore's alone (-j ${jobs}).`, sections: ['data', 'post-data'], pgOptions: options },
+      { kind: 'restore-data', title: `Load the rows (${levers.split ? `a table holding more than one session's share by all ${jobs} sessions at once, the others each by one session, written frozen` : 'each table by one session, written frozen'}) and build the indexes, keys and foreign keys, each table's as soon as its rows are in (${jobs} sessions, largest tables first${options ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''}); then sequence values, large objects, triggers and grants (pg_restore -L). A dump the loader cannot read is pg_restore's alone (-j ${jobs}).`, sections: ['data', 'post-data'], pgOptions: options },
     ];
   }
   if (levers.pipelined && !levers.schemaRun) {

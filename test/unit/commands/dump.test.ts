@@ -52,11 +52,11 @@ describe('plan', () => {
     const plan = dump.plan!(parseDump(['app', '--jobs', '3']), facts());
     expect(plan.risk).toBe('side-copy');
     expect(dump.confirmation(parseDump(['app']), { production: { name: 'aiagent_prod' } })).toBeNull();
-    // Data and post-data in one pg_restore (engine/dumps/load.ts): no separate index step.
+    // Rows, indexes and keys in one step (engine/dumps/load.ts, the parallel loader): no separate index step.
     expect(plan.steps.map((s) => s.kind)).toEqual(['download', 'create-database', 'restore-schema', 'restore-data', 'analyze', 'verify']);
     expect(plan.steps.some((s) => s.destructive)).toBe(false);
     expect(plan.params).toEqual({ database: 'app', stamp: '20261206232400', newName: 'app_restored_20261206232400', jobs: 3, noOwner: false, maintenanceWorkMemMb: POST_DATA_MAINTENANCE_MB, files: 2, dumpBytes: 1200 });
-    expect(plan.steps[3]!.title).toContain('pg_restore -j 3, largest tables first, maintenance_work_mem 512 MB');
+    expect(plan.steps[3]!.title).toContain(`each table by one session, written frozen) and build the indexes, keys and foreign keys, each table's as soon as its rows are in (3 sessions, largest tables first, maintenance_work_mem ${POST_DATA_MAINTENANCE_MB} MB per session)`);
     expect(plan.facts).toMatchObject({ Then: '/recover database app --swap app_restored_20261206232400' });
     expect(String(plan.facts!.Owners)).toContain('app_owner, app_reader');
     expect(dump.paramsSchema!.parse(plan.params)).toEqual(plan.params);
@@ -102,6 +102,8 @@ describe('a foreign dump (--from <blob path>)', () => {
     expect(String(plan.facts!['Not verifiable'])).toContain('no row counts');
     expect(dump.paramsSchema!.parse(plan.params)).toEqual(plan.params);
     expect(String(plan.facts!.Owners)).toContain('the roles its table of contents names (postgres) exist on production');
+    // One custom-format file: pg_restore's alone, as the job runs it (the loader reads directory dumps).
+    expect(plan.steps.find((s) => s.kind === 'restore-data')!.title).toContain('pg_restore -j 2, largest tables first');
   });
 });
 
