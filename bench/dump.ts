@@ -122,9 +122,11 @@ try {
     }
     // `mwm<MB>` / `noparmwm<MB>`: ours (or nopar) with another maintenance_work_mem.
     const memory = /^(\w*?)mwm(\d+)$/.exec(variant);
-    const lever = levers[memory ? memory[1] || 'ours' : variant];
+    // `wide`: ours with one session more than cores (fills the gaps where a session waits).
+    const wide = variant === 'wide';
+    const lever = wide ? DEFAULT_LEVERS : levers[memory ? memory[1] || 'ours' : variant];
     if (!lever) throw new Error(`unknown variant ${variant}`);
-    await loadDump((file, args, env) => exec.run(file, args, { ...asPostgres, env }), () => () => 0, { bin: BIN, conn: { ...conn, dbname: target }, client: { host: conn.host, port: conn.port, user: conn.user, database: target }, dumpDir, jobs: CORES, noOwner: false, maintenanceWorkMemMb: memory ? Number(memory[2]) : MAINTENANCE_MB }, lever);
+    await loadDump((file, args, env) => exec.run(file, args, { ...asPostgres, env }), () => () => 0, { bin: BIN, conn: { ...conn, dbname: target }, client: { host: conn.host, port: conn.port, user: conn.user, database: target }, dumpDir, jobs: wide ? CORES + 1 : CORES, noOwner: false, maintenanceWorkMemMb: memory ? Number(memory[2]) : MAINTENANCE_MB }, lever);
   };
   let restoredMb = 0;
   // One untimed restore first: a new cluster has no WAL files to recycle yet (the first variant

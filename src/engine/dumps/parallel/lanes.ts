@@ -37,7 +37,11 @@ export function nextJob<J extends LaneJob>(pending: readonly J[], done: Readonly
   return best;
 }
 
-export async function runOnLanes<J extends LaneJob>(jobs: readonly J[], lanes: number, run: (job: J, lane: number) => Promise<void>): Promise<void> {
+/**
+ * `run` learns how many lanes stay idle as the job starts (nothing else could start): a job that
+ * starts with the others idle may use their cores itself (parallel maintenance workers).
+ */
+export async function runOnLanes<J extends LaneJob>(jobs: readonly J[], lanes: number, run: (job: J, lane: number, idleLanes: number) => Promise<void>): Promise<void> {
   const known = new Set(jobs.map((job) => job.id));
   const missing = jobs.flatMap((job) => job.waitFor.filter((id) => !known.has(id)).map((id) => `${job.id} waits for ${id}`));
   if (missing.length > 0) throw new Error(`the load plan waits for jobs it does not have: ${missing.join(', ')}`);
@@ -47,12 +51,15 @@ export async function runOnLanes<J extends LaneJob>(jobs: readonly J[], lanes: n
   const free = Array.from({ length: Math.max(1, lanes) }, (_, lane) => lane);
   let failure: { error: unknown } | null = null;
   while (pending.length > 0 || running.size > 0) {
+    const starting: { job: J; lane: number }[] = [];
     while (!failure && free.length > 0) {
-      const job = nextJob(pending, done, [...running.values()].map((entry) => entry.job));
+      const job = nextJob(pending, done, [...running.values(), ...starting].map((entry) => entry.job));
       if (!job) break;
       pending.splice(pending.indexOf(job), 1);
-      const lane = free.shift()!;
-      const finished = run(job, lane).then(
+      starting.push({ job, lane: free.shift()! });
+    }
+    for (const { job, lane } of starting) {
+      const finished = run(job, lane, free.length).then(
         () => lane,
         (error: unknown) => {
           failure ??= { error };

@@ -31,6 +31,11 @@ export function laneSetupSql(archiveSetup: readonly string[], settings: LaneSett
   ].join('\n');
 }
 
+/** One session's parallel maintenance workers for its next index build. */
+export function parallelWorkersSql(workers: number): string {
+  return `SET max_parallel_maintenance_workers = ${Math.max(0, Math.floor(workers))}`;
+}
+
 /** What kind of relation a table of the dump is in the new database ('r' ordinary, 'p' partitioned, 'f' foreign …). */
 export const relkindSql = 'SELECT c.relkind, c.relpersistence FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2';
 

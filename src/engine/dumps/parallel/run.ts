@@ -12,7 +12,7 @@ import type { Logger } from '../../../types.js';
 import { targetClient, type TargetConnection } from '../../pg-client.js';
 import { copyRows } from './copy-rows.js';
 import { runOnLanes, type LaneJob } from './lanes.js';
-import { frozenCopySql, laneSetupSql, plainCopySql, relkindSql, tablespaceSql, type LaneSettings } from './load-sql.js';
+import { frozenCopySql, laneSetupSql, parallelWorkersSql, plainCopySql, relkindSql, tablespaceSql, type LaneSettings } from './load-sql.js';
 import type { CopyJob, LoadPlan, StatementJob } from './plan.js';
 
 export interface ParallelLoadRequest {
@@ -118,7 +118,10 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
       result.tables += 1;
       result.splitTables.push(`${copy.schema}.${copy.name}`);
     }
-    await runOnLanes(laneJobs(plan, archiveOrder), clients.length, async (job, lane) => {
+    // A statement's parallel maintenance workers: the configured number only when other lanes sit
+    // idle as it starts (their cores are free); beside busy lanes, workers only add a merge.
+    const workers = clients.map(() => request.settings?.parallelWorkers ?? 0);
+    await runOnLanes(laneJobs(plan, archiveOrder), clients.length, async (job, lane, idleLanes) => {
       signal.throwIfAborted();
       const client = clients[lane]!;
       if (job.kind === 'copy') {
@@ -132,6 +135,11 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
       try {
         const defn = await keyStatement(client, job.statement, unsplitKeys);
         if (defn === null) return;
+        const wanted = Math.min(request.settings?.parallelWorkers ?? 0, idleLanes);
+        if (request.settings && wanted !== workers[lane]) {
+          await client.query(parallelWorkersSql(wanted));
+          workers[lane] = wanted;
+        }
         if (tablespace) await client.query(tablespace);
         await client.query(defn);
       } catch (error) {

@@ -77,6 +77,19 @@ describe('runOnLanes', () => {
     expect(h.started).toEqual([1, 2]);
   });
 
+  test('each job learns how many lanes stay idle as it starts', async () => {
+    const idle: [number, number][] = [];
+    await runOnLanes([job(1, { tables: [1] }), job(2, { tables: [2], waitFor: [1] })], 2, async (item, _lane, idleLanes) => {
+      idle.push([item.id, idleLanes]);
+    });
+    expect(idle).toEqual([[1, 1], [2, 1]]);
+    idle.length = 0;
+    await runOnLanes([job(1, { tables: [1] }), job(2, { tables: [2] }), job(3, { tables: [3] })], 2, async (item, _lane, idleLanes) => {
+      idle.push([item.id, idleLanes]);
+    });
+    expect(idle.slice(0, 2)).toEqual([[1, 0], [2, 0]]);
+  });
+
   test('a plan that waits for a job it does not have, or for itself in a ring, is an error, not a hang', async () => {
     await expect(runOnLanes([job(1, { waitFor: [5] })], 2, async () => undefined)).rejects.toThrow('1 waits for 5');
     await expect(runOnLanes([job(1, { waitFor: [2] }), job(2, { waitFor: [1] })], 2, async () => undefined)).rejects.toThrow(/cannot go on: 1, 2/);
