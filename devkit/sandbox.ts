@@ -150,7 +150,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           if (stat?.last && stat.last.slice(0, 24) >= row!.name) return row!.name;
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        throw new Error(`segment ${row!.name} was not archived within 60 s`);
+        // Say why (a failing archive_command shows here), so a slow run and a stuck archiver differ.
+        const [stat] = await query<{ last: string | null; failed: string; lastFailed: string | null; failedAt: string | null }>(`SELECT last_archived_wal AS last, failed_count::text AS failed, last_failed_wal AS "lastFailed", last_failed_time::text AS "failedAt" FROM pg_stat_archiver`);
+        throw new Error(`segment ${row!.name} was not archived within 60 s (last archived ${stat?.last ?? 'none'}; ${stat?.failed ?? '?'} failed attempts, the last for ${stat?.lastFailed ?? 'none'} at ${stat?.failedAt ?? '-'})`);
       },
       cliEnv: (overrides = {}) => ({
         RECOVER_STORAGE_DRIVER: 'azure',

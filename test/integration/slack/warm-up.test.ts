@@ -99,7 +99,10 @@ describe('recover-bot start-up warm-up', () => {
     cleanups.push(() => bot.stop());
     await bot.start();
     expect(pool.totalCount).toBe(3);
-    expect(pool.idleCount).toBe(2);
+    // The bot's own background work (outbox, job watch) may hold a warm connection for a moment
+    // right after start (seen: idleCount 1 on a loaded machine); it gives it back, and no more open.
+    await until('both warm connections idle', async () => (pool.idleCount === 2 ? true : undefined), 30_000);
+    expect(pool.totalCount).toBe(3);
   });
 
   it('does not start against a control DB it cannot reach: a clear error instead of ready', async () => {
