@@ -69,6 +69,7 @@ CREATE TABLE booking (r int4range, EXCLUDE USING gist (r WITH &&));
 INSERT INTO booking SELECT int4range(g * 10, g * 10 + 5) FROM generate_series(1, 100) g;
 CREATE MATERIALIZED VIEW kinds AS SELECT kind, count(*) AS n FROM events GROUP BY kind;
 CREATE UNIQUE INDEX kinds_kind ON kinds (kind);
+CREATE TABLE empty_one (id int PRIMARY KEY, v text);
 CREATE SEQUENCE invoice_no; SELECT setval('invoice_no', 42);
 SELECT lo_from_bytea(0, convert_to(repeat('large object ', 5000), 'UTF8'));
 `;
@@ -110,6 +111,18 @@ test('a hostile schema loads to the same schema and the same rows as its source;
   const frozen = (await sql(`SELECT all_frozen, (SELECT relpages FROM pg_class WHERE oid = 'events'::regclass) AS pages FROM pg_visibility_map_summary('events')`, 'dst')).rows[0];
   expect(Number(frozen.pages)).toBeGreaterThan(0);
   expect(Number(frozen.all_frozen)).toBe(Number(frozen.pages));
+}, 180_000);
+
+test('an uncompressed dump (pg_dump --compress=0) loads the same rows', async () => {
+  await makeOwnedDir(join(dir, 'plain'), await ownerFor('postgres'));
+  const [file, args] = pgDumpDirectoryArgs(BIN, conn('src'), join(dir, 'plain', 'files'), 2);
+  await run(file, [...args, '--compress', '0']);
+  const loader = await parallelLoadPlan(join(dir, 'plain', 'files'), 2, DEFAULT_LEVERS);
+  expect('plan' in loader && loader.plan.copies.every((copy) => !copy.gzip && copy.file.endsWith('.dat'))).toBe(true);
+  await sql('CREATE DATABASE plain TEMPLATE template0');
+  await loadDump(run, () => () => 0, { bin: BIN, conn: conn('plain'), client: client('plain'), dumpDir: join(dir, 'plain', 'files'), jobs: 2, noOwner: false, maintenanceWorkMemMb: 64 });
+  const server = { host: cluster!.socketDir, port: cluster!.port, user: 'postgres' };
+  expect(await tableHashes(server, 'plain')).toEqual(await tableHashes(server, 'src'));
 }, 180_000);
 
 test('rows dealt out between two sessions arrive exactly once, each session taking a share', async () => {
