@@ -125,6 +125,19 @@ test('an uncompressed dump (pg_dump --compress=0) loads the same rows', async ()
   expect(await tableHashes(server, 'plain')).toEqual(await tableHashes(server, 'src'));
 }, 180_000);
 
+test('a dump taken with --load-via-partition-root (rows loaded through the root, never frozen as the partition) loads the same rows', async () => {
+  await makeOwnedDir(join(dir, 'viaroot'), await ownerFor('postgres'));
+  const [file, args] = pgDumpDirectoryArgs(BIN, conn('src'), join(dir, 'viaroot', 'files'), 2);
+  await run(file, [...args, '--load-via-partition-root']);
+  const loader = await parallelLoadPlan(join(dir, 'viaroot', 'files'), 2, DEFAULT_LEVERS);
+  expect('plan' in loader && loader.plan.copies.filter((copy) => !copy.ownTable).map((copy) => copy.name).sort()).toEqual(['m_2024', 'm_2025']);
+  await sql('CREATE DATABASE viaroot TEMPLATE template0');
+  await loadDump(run, () => () => 0, { bin: BIN, conn: conn('viaroot'), client: client('viaroot'), dumpDir: join(dir, 'viaroot', 'files'), jobs: 2, noOwner: false, maintenanceWorkMemMb: 64 });
+  const server = { host: cluster!.socketDir, port: cluster!.port, user: 'postgres' };
+  expect(await tableHashes(server, 'viaroot')).toEqual(await tableHashes(server, 'src'));
+  expect(await schemaOf('viaroot')).toBe(await schemaOf('src'));
+}, 180_000);
+
 test('rows dealt out between two sessions arrive exactly once, each session taking a share', async () => {
   await sql('CREATE DATABASE split TEMPLATE template0');
   await sql('CREATE TABLE t (id int, v text)', 'split');

@@ -30,6 +30,11 @@ export interface CopyJob {
   bytes: number;
   /** Loaded first, by every lane at once (its rows dealt out between them), instead of by one lane. */
   split: boolean;
+  /**
+   * The COPY writes into the entry's own table (not, as with --load-via-partition-root, into its
+   * partitioned root): only then may the table be emptied and its rows written frozen.
+   */
+  ownTable: boolean;
 }
 
 export interface StatementJob {
@@ -89,6 +94,36 @@ function dataFile(entry: TocEntry, toc: Toc, files: DataFiles): { file: string; 
   return bytes === undefined ? null : { file, gzip, bytes };
 }
 
+/** The schema and name a COPY statement writes into, its identifiers unquoted as pg_dump quoted them; null if unreadable (pure). */
+export function copyTarget(copyStmt: string): [string, string] | null {
+  const parts: string[] = [];
+  let at = /^COPY\s+/i.exec(copyStmt)?.[0].length ?? -1;
+  if (at < 0) return null;
+  for (;;) {
+    if (copyStmt[at] === '"') {
+      let name = '';
+      for (at += 1; at < copyStmt.length; at += 1) {
+        if (copyStmt[at] === '"' && copyStmt[at + 1] === '"') {
+          name += '"';
+          at += 1;
+        } else if (copyStmt[at] === '"') break;
+        else name += copyStmt[at];
+      }
+      if (at >= copyStmt.length) return null;
+      parts.push(name);
+      at += 1;
+    } else {
+      const plain = /^[a-z_][a-z0-9_$]*/.exec(copyStmt.slice(at));
+      if (!plain) return null;
+      parts.push(plain[0]);
+      at += plain[0].length;
+    }
+    if (copyStmt[at] !== '.') break;
+    at += 1;
+  }
+  return parts.length === 2 && /^\s/.test(copyStmt[at] ?? '') ? [parts[0]!, parts[1]!] : null;
+}
+
 /** A table whose rows are more than one lane's share of all rows (and at least 64 MB) is split between the lanes. */
 export const SPLIT_MIN_BYTES = 64 * 1024 * 1024;
 
@@ -137,7 +172,10 @@ export function loadPlan(toc: Toc, files: DataFiles, options: { lanes: number; s
     const table = entry.deps.find((dep) => byId.get(dep)?.desc === 'TABLE');
     const file = entry.desc === 'TABLE DATA' && entry.hadDumper && entry.copyStmt && COPY_FROM_STDIN.test(entry.copyStmt.trim()) && table !== undefined && entry.namespace ? dataFile(entry, toc, files) : null;
     if (entry.desc === 'TABLE DATA' && table !== undefined) dataOfTable.set(table, entry.dumpId);
-    if (file && table !== undefined) copies.push({ dumpId: entry.dumpId, table, schema: entry.namespace!, name: entry.tag, copyStmt: entry.copyStmt!.trim(), ...file, split: false });
+    if (file && table !== undefined) {
+      const target = copyTarget(entry.copyStmt!.trim());
+      copies.push({ dumpId: entry.dumpId, table, schema: entry.namespace!, name: entry.tag, copyStmt: entry.copyStmt!.trim(), ...file, split: false, ownTable: target !== null && target[0] === entry.namespace && target[1] === entry.tag });
+    }
     else if (!STATEMENTS.has(entry.desc) || !entry.defn.trim()) rest.add(entry.dumpId);
   }
   const copyIds = new Set(copies.map((copy) => copy.dumpId));

@@ -83,8 +83,9 @@ async function keyStatement(client: pg.Client, statement: StatementJob, unsplit:
 
 async function loadWhole(client: pg.Client, copy: CopyJob, path: string, signal: AbortSignal): Promise<{ rows: number; frozen: boolean }> {
   const kind = (await client.query(relkindSql, [copy.schema, copy.name])).rows[0] as { relkind: string } | undefined;
-  // Only an ordinary table can be emptied and written frozen; TRUNCATE of a foreign table would empty the remote one.
-  if (kind?.relkind !== 'r') return { rows: await copyRows([client], plainCopySql(copy.copyStmt), path, copy.gzip, signal).catch(rowsFailed(copy)), frozen: false };
+  // Only an ordinary table can be emptied and written frozen (TRUNCATE of a foreign table would empty
+  // the remote one), and only when the COPY writes into it, not into its partitioned root.
+  if (kind?.relkind !== 'r' || !copy.ownTable) return { rows: await copyRows([client], plainCopySql(copy.copyStmt), path, copy.gzip, signal).catch(rowsFailed(copy)), frozen: false };
   const sql = frozenCopySql(copy.schema, copy.name, copy.copyStmt);
   await client.query('BEGIN');
   try {

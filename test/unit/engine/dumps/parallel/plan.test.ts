@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { keyElements, loadPlan, splitKey, SPLIT_MIN_BYTES, unsupportedArchive } from '../../../../../src/engine/dumps/parallel/plan.js';
+import { copyTarget, keyElements, loadPlan, splitKey, SPLIT_MIN_BYTES, unsupportedArchive } from '../../../../../src/engine/dumps/parallel/plan.js';
 import { readToc, SECTION, type Toc } from '../../../../../src/engine/dumps/parallel/toc.js';
 import { writeToc, type WrittenEntry } from '../../../../support/toc-writer.js';
 
@@ -105,4 +105,30 @@ test('an archive in another client encoding is pg_restore\'s', () => {
   const latin = readToc(writeToc([{ dumpId: 1, desc: 'ENCODING', section: SECTION.preData, defn: "SET client_encoding = 'LATIN1';\n" }]));
   expect(latin.ok && unsupportedArchive(latin.toc)).toMatch(/LATIN1/);
   expect(unsupportedArchive(toc())).toBeNull();
+});
+
+test.each([
+  ['COPY public.events (id, kind) FROM stdin;', ['public', 'events']],
+  ['COPY "We""ird"."Tab le" (id, "Val") FROM stdin;', ['We"ird', 'Tab le']],
+  ['COPY public."order" FROM stdin;', ['public', 'order']],
+  ['COPY "Sch.ema".t (a) FROM stdin;', ['Sch.ema', 't']],
+  ['COPY events FROM stdin;', null],
+  ['COPY public.t.x (a) FROM stdin;', null],
+  ['COPY "unterminated.t FROM stdin;', null],
+  ['INSERT INTO public.t VALUES (1);', null],
+])('copyTarget(%j)', (statement, target) => {
+  expect(copyTarget(statement)).toEqual(target);
+});
+
+test('rows loaded through the partitioned root (pg_dump --load-via-partition-root) are never emptied nor frozen as the partition', () => {
+  const entries: WrittenEntry[] = [
+    table(10, 'm_2024'),
+    { ...data(20, 10, 'm_2024'), copyStmt: 'COPY public.m (id, at) FROM stdin;\n' },
+    table(11, 'events'),
+    data(21, 11, 'events'),
+  ];
+  const read = readToc(writeToc(entries));
+  if (!read.ok) throw new Error(read.unsupported);
+  const plan = loadPlan(read.toc, new Map([['20.dat.gz', 10], ['21.dat.gz', 10]]), { lanes: 2, split: false, splitKeys: true });
+  expect(plan.copies.map((copy) => [copy.name, copy.ownTable])).toEqual([['m_2024', false], ['events', true]]);
 });
