@@ -30,7 +30,7 @@ export const failbackDumpParamsSchema = z.object({
   database: z.string().min(1),
   newName: z.string().min(1),
   beforeName: z.string().min(1),
-  databaseOid: z.string().regex(/^\d+$/),
+  databaseOid: z.string().regex(/^\d+$/).nullable(),
   jobs: z.number().int().min(1).max(16),
   noOwner: z.boolean().optional(),
   requestedAt: z.string().min(1),
@@ -47,7 +47,6 @@ export function failbackDumpPlan(args: { db: string | null; jobs: number; noOwne
   if (rebuilt.systemId === dr.systemId) throw refuse(`${rebuiltLabel} (RECOVER_SOURCE_URL) is DR's own cluster (system identifier ${dr.systemId}), not a rebuilt primary.`, 'If it is the old primary, run /recover failback on its host (RECOVER_SOURCE_DATA_DIR) to rewind it.');
   if (!args.db || !dump) throw refuse(`No rewind (${why}): the dump path restores one database from DR, and none was named.`, 'Name it: /recover failback <db> [--jobs N].');
   if (!dump.onDr) throw refuse(`${dump.database} does not exist on the DR primary ${dr.label}.`, 'Name a database of the DR primary.');
-  if (!dump.rebuiltOid) throw refuse(`${dump.database} does not exist on the rebuilt primary ${rebuiltLabel}: nothing to swap.`, `Create an empty ${dump.database} there (owner ${dump.onDr.owner}) or restore it by hand.`);
   const stamp = dumpStamp(facts.now);
   // Never over an existing database: a failback again in the same second (or a person's database) gets _2, _3 …
   const [newName, beforeName] = unusedNames([`${dump.database}_restored_${stamp}`, `${dump.database}_before_${stamp}`], dump.names) as [string, string];
@@ -57,18 +56,29 @@ export function failbackDumpPlan(args: { db: string | null; jobs: number; noOwne
   const kinds = ['dump-dr', 'create-database', 'restore-schema', 'restore-data', 'verify', 'check-swap', 'swap'] as const;
   return {
     command: 'failback',
-    summary: `Fail back by dump: ${dump.database} from ${dr.label} restored as ${newName} on ${rebuiltLabel}, compared, then swapped in (the old one kept as ${beforeName})`,
+    summary: dump.rebuiltOid
+      ? `Fail back by dump: ${dump.database} from ${dr.label} restored as ${newName} on ${rebuiltLabel}, compared, then swapped in (the old one kept as ${beforeName})`
+      : `Fail back by dump: ${dump.database} from ${dr.label} restored as ${newName} on ${rebuiltLabel} (which has no ${dump.database}), compared, then renamed to ${dump.database}`,
     risk: 'destructive',
-    steps: kinds.map((kind) => declaredStep(FAILBACK_STEPS, kind)),
+    // No <db> on the rebuilt primary: the last two steps check it is still absent and rename the copy (database/place.ts).
+    steps: kinds.map((kind) =>
+      dump.rebuiltOid || (kind !== 'check-swap' && kind !== 'swap')
+        ? declaredStep(FAILBACK_STEPS, kind)
+        : declaredStep(FAILBACK_STEPS, kind, { title: kind === 'swap' ? `Rename ${newName} → ${dump.database} (connections to it drained)` : `Check ${dump.database} is still absent and ${newName} is the approved, verified copy` }),
+    ),
     facts: {
       Path: `dump (${why})`,
       'DR primary': `${dr.label}, WAL at ${dr.currentLsn ?? '?'}: ${dump.database} (${(dump.onDr.bytes / 1e6).toFixed(1)} MB, owner ${dump.onDr.owner})`,
-      'Rebuilt primary': `${rebuiltLabel} (system identifier ${rebuilt.systemId ?? '?'}): ${dump.database} (oid ${dump.rebuiltOid}) is replaced`,
+      'Rebuilt primary': dump.rebuiltOid
+        ? `${rebuiltLabel} (system identifier ${rebuilt.systemId ?? '?'}): ${dump.database} (oid ${dump.rebuiltOid}) is replaced`
+        : `${rebuiltLabel} (system identifier ${rebuilt.systemId ?? '?'}): has no ${dump.database}; the verified copy becomes it (if ${dump.database} appears there meanwhile, nothing is renamed)`,
       Restore: `pg_dump -Fd -j ${args.jobs} in one snapshot of DR, into a NEW database ${newName}; every table's row count and content hash compared with that snapshot before anything is swapped`,
       Owners: noOwner
         ? `--no-owner: the copy's objects belong to the restoring role and NO grants are restored (--no-owner --no-acl); once swapped in, ${dump.database} has none of DR's owners and grants`
         : `kept, with grants: every role ${dump.database} names on DR (owners, grantees) exists on ${rebuiltLabel}`,
-      Swap: `connections to both refused and drained, then in one transaction ${dump.database} → ${beforeName} (kept, never dropped) and ${newName} → ${dump.database}`,
+      Swap: dump.rebuiltOid
+        ? `connections to both refused and drained, then in one transaction ${dump.database} → ${beforeName} (kept, never dropped) and ${newName} → ${dump.database}`
+        : `connections to ${newName} refused and drained, then ${newName} → ${dump.database} (nothing to keep aside)`,
       'Runs on': `the runner on host ${facts.runnerHost}`,
     },
     params: { method: 'dump', dr: { label: dr.label }, database: dump.database, newName, beforeName, databaseOid: dump.rebuiltOid, jobs: args.jobs, ...(noOwner ? { noOwner } : {}), requestedAt: facts.now.toISOString() } satisfies FailbackDumpParams,

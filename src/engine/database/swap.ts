@@ -60,7 +60,7 @@ export function swapRefusal(facts: SwapFacts, names: { database: string; restore
 }
 
 /** Ends the sessions of the databases until none is left (new ones are refused meanwhile). */
-async function drain(client: pg.Client, names: string[], signal: AbortSignal): Promise<number> {
+export async function drain(client: pg.Client, names: string[], signal: AbortSignal): Promise<number> {
   let ended = 0;
   for (let attempt = 0; attempt < 100; attempt++) {
     if (signal.aborted) throw new RecoverError('CANCELLED', 'The swap was cancelled while ending sessions.');

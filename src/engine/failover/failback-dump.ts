@@ -17,6 +17,7 @@ import { readDatabaseFacts } from '../database/copy.js';
 import type { CopyRecords } from '../database/copy-records.js';
 import { alterDatabaseSetSql, commentOnDatabaseSql, copyMarker, createDatabaseLikeSql, databaseNamesSql, databaseSettingsSql, dropDatabaseSql, referencedRolesSql, type DatabaseFacts } from '../database/sql.js';
 import { missingRoles } from '../dumps/dump-roles.js';
+import { placeDatabase } from '../database/place.js';
 import { swapDatabases, type Swapped } from '../database/swap.js';
 import { pgDumpArgs } from '../dumps/args.js';
 import { DEFAULT_LEVERS, loadDump } from '../dumps/load.js';
@@ -47,8 +48,11 @@ export interface FailbackDumpParams {
   database: string;
   newName: string;
   beforeName: string;
-  /** The rebuilt primary's `<db>` when planned: the swap replaces only that one. */
-  databaseOid: string;
+  /**
+   * The rebuilt primary's `<db>` when planned: the swap replaces only that one. Null: it had none
+   * (a new cluster), so the verified copy is renamed to `<db>` (database/place.ts), if still absent.
+   */
+  databaseOid: string | null;
   jobs: number;
   /** Owners and grants left out (--no-owner --no-acl): the copy belongs to the restoring role. Absent in plans made before it existed: false. */
   noOwner?: boolean;
@@ -106,7 +110,8 @@ export interface FailbackDumpResult {
   tables: number;
   rows: number;
   verify: string;
-  swapped: Swapped;
+  /** The swap, or (no `<db>` on the rebuilt primary) the rename: `beforeName` null. */
+  swapped: Omit<Swapped, 'beforeName'> & { beforeName: string | null };
   seconds: Record<string, number>;
 }
 
@@ -182,7 +187,10 @@ export async function runFailbackDump(ctx: EngineContext, config: Config, params
     await withTargetClient(rebuilt, (c) => c.query(commentOnDatabaseSql(newName, copyMarker(database, targetText))));
     seconds.verify = finish(check.message);
 
-    const swapped = await swapDatabases(ctx, config, { database, restoredName: newName, beforeName: params.beforeName, databaseOid: params.databaseOid, restoredOid: restored!.oid, copyId: record.copyId, copies, beforeDestructiveStep });
+    const swapped =
+      params.databaseOid === null
+        ? { ...(await placeDatabase(ctx, config, { database, restoredName: newName, restoredOid: restored!.oid, copyId: record.copyId, copies, beforeDestructiveStep })), beforeName: null }
+        : await swapDatabases(ctx, config, { database, restoredName: newName, beforeName: params.beforeName, databaseOid: params.databaseOid, restoredOid: restored!.oid, copyId: record.copyId, copies, beforeDestructiveStep });
     const rows = Object.values(source).reduce((sum, t) => sum + t.rows, 0);
     return { method: 'dump', database, newName, tables: Object.keys(source).length, rows, verify: check.message, swapped, seconds };
   } catch (error) {

@@ -5,6 +5,7 @@
  * swaps it in: the rebuilt primary's database then has exactly DR's rows (per-table hash), the
  * older copy kept as `<db>_before_<stamp>`. A role DR's database names (a grantee) missing on the
  * rebuilt primary is refused at planning, listed; --no-owner restores it without owners and grants.
+ * A database the rebuilt primary does not have at all is restored, compared and renamed into place.
  */
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,5 +101,25 @@ describe('recover failback <db> (dump path)', () => {
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(await tableHashes(conn(rebuilt), 'shop')).toEqual(expected);
     expect(await q(rebuilt, "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'shop_reader'")).toEqual([{ n: 0 }]);
+  }, 60_000);
+
+  it('the rebuilt primary has no such database (a new cluster): the verified copy is renamed to it, nothing set aside', async () => {
+    await q(dr, 'CREATE DATABASE ledger');
+    await withTargetClient({ ...conn(dr), database: 'ledger' }, (c) => c.query("CREATE TABLE entries (id bigint PRIMARY KEY, amount numeric(12,2), memo text); INSERT INTO entries SELECT g, g * 0.5, 'e' || g FROM generate_series(1, 3000) g; CREATE INDEX ON entries (memo)"));
+    const expected = await tableHashes(conn(dr), 'ledger');
+
+    const preview = await runCli(['failback', 'ledger', '--dry-run', '--json'], env());
+    expect(preview.code, preview.stdout + preview.stderr).toBe(0);
+    const plan = JSON.parse(preview.stdout).result.plan;
+    expect(plan.summary).toMatch(/\(which has no ledger\), compared, then renamed to ledger$/);
+    expect(plan.params.databaseOid).toBeNull();
+
+    const run = await runCli(['failback', 'ledger', '--confirm', 'aiagent_prod', '--json'], env());
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const { result } = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ method: 'dump', database: 'ledger', tables: 1, rows: 3000, swapped: { database: 'ledger', beforeName: null } });
+    expect(await tableHashes(conn(rebuilt), 'ledger')).toEqual(expected);
+    const names = (await q<{ datname: string }>(rebuilt, 'SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname);
+    expect(names.filter((n) => n.startsWith('ledger'))).toEqual(['ledger']);
   }, 60_000);
 });

@@ -105,9 +105,20 @@ describe('failback path choice', () => {
     ['the rebuilt primary is a standby', { db: 'shop', jobs: 2, noOwner: false }, rebuilt({ inRecovery: true }), found, /is in recovery/],
     ["RECOVER_SOURCE_URL is DR's cluster", { db: 'shop', jobs: 2, noOwner: false }, rebuilt({ systemId: '7' }), found, /DR's own cluster/],
     ['not on DR', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, onDr: null }, /does not exist on the DR primary/],
-    ['not on the rebuilt primary', { db: 'shop', jobs: 2, noOwner: false }, rebuilt(), { ...found, rebuiltOid: null }, /nothing to swap/],
   ])('%s → refused', (_name, args, r, dump, text) => {
     expect(() => failbackPlan(args, dumpFacts(r, dump))).toThrow(text);
+  });
+
+  it('the rebuilt primary has no <db> (a new cluster): the verified copy is renamed to it, nothing swapped; the plan says so', () => {
+    const plan = failbackPlan({ db: 'shop', jobs: 2, noOwner: false }, dumpFacts(rebuilt(), { ...found, rebuiltOid: null }));
+    expect(plan.params).toMatchObject({ method: 'dump', database: 'shop', databaseOid: null, newName: 'shop_restored_20261206120000' });
+    expect(plan.summary).toBe('Fail back by dump: shop from dr:5432 restored as shop_restored_20261206120000 on new:5432 (which has no shop), compared, then renamed to shop');
+    expect(plan.steps.slice(-2).map((s) => [s.kind, s.title, s.destructive])).toEqual([
+      ['check-swap', 'Check shop is still absent and shop_restored_20261206120000 is the approved, verified copy', false],
+      ['swap', 'Rename shop_restored_20261206120000 → shop (connections to it drained)', true],
+    ]);
+    expect(String(plan.facts.Swap)).toBe('connections to shop_restored_20261206120000 refused and drained, then shop_restored_20261206120000 → shop (nothing to keep aside)');
+    expect(plan.risk).toBe('destructive');
   });
 
   it('a name already taken (a failback again in the same second) is never reused: both names get the same _2', () => {
