@@ -19,11 +19,12 @@
 import { chmod, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nowIso, type EngineContext } from '../context.js';
 import type { ConnectionParams } from '../pg-args.js';
 import type { TargetConnection } from '../pg-client.js';
 import { pgRestoreSectionArgs, pgRestoreUseListArgs, restoreSessionPgOptions, type RestoreSection } from './args.js';
 import { loadPlan, unsupportedArchive, type LoadPlan } from './parallel/plan.js';
-import { runParallelLoad } from './parallel/run.js';
+import { runParallelLoad, type LoadProgress } from './parallel/run.js';
 import { readToc } from './parallel/toc.js';
 
 export interface LoadLevers {
@@ -58,6 +59,8 @@ export interface LoadRequest {
   maintenanceWorkMemMb: number;
   /** The new database for the loader's own sessions (node-postgres); without it pg_restore does everything. */
   client?: TargetConnection;
+  /** The loader's progress (pg_restore alone reports none). */
+  onProgress?: (progress: LoadProgress) => void;
   signal?: AbortSignal;
 }
 
@@ -95,6 +98,12 @@ export function loadRuns(request: Pick<LoadRequest, 'jobs' | 'maintenanceWorkMem
   ];
 }
 
+/** The loader's progress as the job's `restore-data` step progress: bytes of the dump's data files read, statements in the detail. */
+export function loadProgressEvents(ctx: Pick<EngineContext, 'events' | 'clock'>): (progress: LoadProgress) => void {
+  return (progress) =>
+    ctx.events.emit({ type: 'step.progress', at: nowIso(ctx.clock), step: 'restore-data', done: progress.bytes, total: progress.totalBytes, unit: 'bytes', detail: `${progress.statements} of ${progress.totalStatements} indexes, keys and foreign keys built` });
+}
+
 /** The loader's plan for this dump directory, or why it cannot take it (then pg_restore does everything). */
 export async function parallelLoadPlan(dumpDir: string, jobs: number, levers: Pick<LoadLevers, 'split' | 'splitKeys'>): Promise<{ plan: LoadPlan; order: Map<number, number> } | { unsupported: string }> {
   const buffer = await readFile(join(dumpDir, 'toc.dat')).catch(() => null);
@@ -119,7 +128,7 @@ async function loadInParallel(run: ToolRunner, phase: PhaseStarter, request: Loa
   const settings = levers.sessionSettings ? { maintenanceWorkMemMb: request.maintenanceWorkMemMb, parallelWorkers: parallel } : null;
   const split = plan.copies.filter((copy) => copy.split).map((copy) => `${copy.schema}.${copy.name}`);
   finish = phase('restore-data', `Load the rows (${plan.copies.length} tables${split.length > 0 ? `; ${split.join(', ')} by all ${request.jobs} sessions at once` : ''}; the others each in one session, written frozen) and build ${plan.statements.length} indexes, keys and foreign keys, each table's as soon as its rows are in (${request.jobs} sessions, largest tables first${settings ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''}); then the rest (sequence values, large objects, triggers, grants …) with pg_restore -L`);
-  const loaded = await runParallelLoad(plan, loader.order, { connection: request.client, dumpDir: request.dumpDir, jobs: request.jobs, settings }, request.signal ?? new AbortController().signal);
+  const loaded = await runParallelLoad(plan, loader.order, { connection: request.client, dumpDir: request.dumpDir, jobs: request.jobs, settings, ...(request.onProgress ? { onProgress: request.onProgress } : {}) }, request.signal ?? new AbortController().signal);
   if (plan.rest.length > 0) {
     const listDir = await mkdtemp(join(tmpdir(), 'rb-restore-list-'));
     try {

@@ -29,7 +29,7 @@ import { step } from '../restore-to-target.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { verifyRestored, type IntegrityReport } from '../verify.js';
 import { rolesMissingError } from './dump-roles.js';
-import { loadDump } from './load.js';
+import { loadDump, loadProgressEvents } from './load.js';
 import { downloadDump } from './download.js';
 import { downloadForeignDump, foreignCheck, FOREIGN_UNVERIFIED } from './foreign.js';
 import type { DumpManifest } from './manifest.js';
@@ -145,7 +145,7 @@ export async function restoreDump(ctx: EngineContext, config: DumpRestoreConfig,
     seconds['create-database'] = finishCreate(`owner ${request.noOwner ? 'the restoring role' : manifest.owner}, encoding ${manifest.encoding}, collate ${manifest.collate}`);
 
     // A foreign dump is one custom-format file: pg_restore's alone (the loader reads directory dumps).
-    const load = { bin: config.pg.bin, conn, ...(request.foreign ? {} : { client: { ...production, database: newName } }), signal: ctx.signal, dumpDir, jobs, noOwner: request.noOwner, maintenanceWorkMemMb: request.maintenanceWorkMemMb };
+    const load = { bin: config.pg.bin, conn, ...(request.foreign ? {} : { client: { ...production, database: newName } }), signal: ctx.signal, onProgress: loadProgressEvents(ctx), dumpDir, jobs, noOwner: request.noOwner, maintenanceWorkMemMb: request.maintenanceWorkMemMb };
     Object.assign(seconds, await loadDump((file, args, env) => run(file, args, env), (kind, title) => step(ctx, kind, title), load));
     await withTargetClient(production, async (client) => {
       for (const setting of manifest.settings) {

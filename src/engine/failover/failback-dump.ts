@@ -20,7 +20,7 @@ import { missingRoles } from '../dumps/dump-roles.js';
 import { placeDatabase } from '../database/place.js';
 import { swapDatabases, type Swapped } from '../database/swap.js';
 import { pgDumpArgs } from '../dumps/args.js';
-import { DEFAULT_LEVERS, loadDump } from '../dumps/load.js';
+import { DEFAULT_LEVERS, loadDump, loadProgressEvents } from '../dumps/load.js';
 import { removeTree } from '../instances.js';
 import { makeOwnedDir } from '../local-cluster.js';
 import { ownerFor } from '../os-user.js';
@@ -168,7 +168,7 @@ export async function runFailbackDump(ctx: EngineContext, config: Config, params
     await withTargetClient(rebuilt, (c) => c.query(createDatabaseLikeSql(newName, { ...facts, owner: databaseOwner })));
     created = true;
     seconds['create-database'] = finish(`owner ${databaseOwner}${noOwner ? ' (--no-owner: the restoring role, no grants)' : ''}`);
-    const load = { bin: config.pg.bin, conn: { host: rebuiltUrl.host, port: rebuiltUrl.port, user: rebuiltUrl.user, dbname: newName }, client: { ...rebuilt, database: newName }, signal: ctx.signal, dumpDir, jobs: params.jobs, noOwner, maintenanceWorkMemMb: 256 };
+    const load = { bin: config.pg.bin, conn: { host: rebuiltUrl.host, port: rebuiltUrl.port, user: rebuiltUrl.user, dbname: newName }, client: { ...rebuilt, database: newName }, signal: ctx.signal, onProgress: loadProgressEvents(ctx), dumpDir, jobs: params.jobs, noOwner, maintenanceWorkMemMb: 256 };
     Object.assign(seconds, await loadDump((file, args, env) => run(file, args, rebuiltUrl.password, env), (kind, title) => step(ctx, kind, title), load, DEFAULT_LEVERS));
     await withTargetClient(rebuilt, async (c) => {
       for (const setting of settings) {

@@ -52,8 +52,9 @@ export class RowCutter {
   }
 }
 
-function source(path: string, gzip: boolean, signal: AbortSignal): Readable {
+function source(path: string, gzip: boolean, signal: AbortSignal, onBytes?: (bytes: number) => void): Readable {
   const file = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (onBytes) file.on('data', (chunk) => onBytes(chunk.length));
   const stream = gzip ? file.pipe(createGunzip({ chunkSize: 1 << 20 })) : file;
   if (gzip) file.on('error', (error) => stream.destroy(error));
   return addAbortSignal(signal, stream);
@@ -61,11 +62,12 @@ function source(path: string, gzip: boolean, signal: AbortSignal): Readable {
 
 /**
  * Streams the file's rows into `statement` (a COPY … FROM STDIN) on every client given, at once:
- * each piece goes to a session that is ready for more. Resolves with the rows COPY reported;
+ * each piece goes to a session that is ready for more; `onBytes` hears of every piece of the file
+ * read (its bytes as stored, compressed or not). Resolves with the rows COPY reported;
  * the first failure (a session's error, a damaged file, the job's signal) stops every session's
  * COPY (CopyFail: nothing of it is kept) and is thrown.
  */
-export async function copyRows(clients: readonly pg.Client[], statement: string, path: string, gzip: boolean, signal: AbortSignal): Promise<number> {
+export async function copyRows(clients: readonly pg.Client[], statement: string, path: string, gzip: boolean, signal: AbortSignal, onBytes?: (bytes: number) => void): Promise<number> {
   const failed = new AbortController();
   let failure: unknown = null;
   const fail = (error: unknown) => {
@@ -93,7 +95,7 @@ export async function copyRows(clients: readonly pg.Client[], statement: string,
     }
   };
   try {
-    for await (const chunk of source(path, gzip, both)) {
+    for await (const chunk of source(path, gzip, both, onBytes)) {
       const rows = cutter.push(chunk as Buffer);
       if (rows.length > 0) (await ready()).write(rows);
       if (cutter.ended) break;

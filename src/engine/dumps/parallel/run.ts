@@ -21,6 +21,15 @@ export interface ParallelLoadRequest {
   dumpDir: string;
   jobs: number;
   settings: LaneSettings | null;
+  /** Told as the load goes on (data files' bytes read; statements done); at most once per percent of the bytes. */
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface LoadProgress {
+  bytes: number;
+  totalBytes: number;
+  statements: number;
+  totalStatements: number;
 }
 
 export interface ParallelLoaded {
@@ -81,16 +90,16 @@ async function keyStatement(client: pg.Client, statement: StatementJob, unsplit:
   return null;
 }
 
-async function loadWhole(client: pg.Client, copy: CopyJob, path: string, signal: AbortSignal): Promise<{ rows: number; frozen: boolean }> {
+async function loadWhole(client: pg.Client, copy: CopyJob, path: string, signal: AbortSignal, onBytes: (bytes: number) => void): Promise<{ rows: number; frozen: boolean }> {
   const kind = (await client.query(relkindSql, [copy.schema, copy.name])).rows[0] as { relkind: string } | undefined;
   // Only an ordinary table can be emptied and written frozen (TRUNCATE of a foreign table would empty
   // the remote one), and only when the COPY writes into it, not into its partitioned root.
-  if (kind?.relkind !== 'r' || !copy.ownTable) return { rows: await copyRows([client], plainCopySql(copy.copyStmt), path, copy.gzip, signal).catch(rowsFailed(copy)), frozen: false };
+  if (kind?.relkind !== 'r' || !copy.ownTable) return { rows: await copyRows([client], plainCopySql(copy.copyStmt), path, copy.gzip, signal, onBytes).catch(rowsFailed(copy)), frozen: false };
   const sql = frozenCopySql(copy.schema, copy.name, copy.copyStmt);
   await client.query('BEGIN');
   try {
     await client.query(sql.truncate);
-    const rows = await copyRows([client], sql.copy, path, copy.gzip, signal).catch(rowsFailed(copy));
+    const rows = await copyRows([client], sql.copy, path, copy.gzip, signal, onBytes).catch(rowsFailed(copy));
     await client.query('COMMIT');
     return { rows, frozen: true };
   } catch (error) {
@@ -112,10 +121,24 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
   };
   signal.addEventListener('abort', cancel, { once: true });
   const result: ParallelLoaded = { rows: 0, tables: 0, splitTables: [], frozenTables: 0, statements: 0 };
+  const progress: LoadProgress = { bytes: 0, totalBytes: plan.copies.reduce((sum, copy) => sum + copy.bytes, 0), statements: 0, totalStatements: plan.statements.length };
+  // Told when a whole percent of the bytes or of the statements is passed, not at every piece read.
+  const percent = (done: number, total: number) => (total > 0 ? Math.floor((100 * done) / total) : 100);
+  let told = '';
+  const tell = () => {
+    const now = `${percent(progress.bytes, progress.totalBytes)}:${percent(progress.statements, progress.totalStatements)}`;
+    if (now === told) return;
+    told = now;
+    request.onProgress?.({ ...progress });
+  };
+  const onBytes = (bytes: number) => {
+    progress.bytes += bytes;
+    tell();
+  };
   const unsplitKeys = new Set<number>();
   try {
     for (const copy of plan.copies.filter((entry) => entry.split).sort((a, b) => b.bytes - a.bytes)) {
-      result.rows += await copyRows(clients, plainCopySql(copy.copyStmt), join(request.dumpDir, copy.file), copy.gzip, signal).catch(rowsFailed(copy));
+      result.rows += await copyRows(clients, plainCopySql(copy.copyStmt), join(request.dumpDir, copy.file), copy.gzip, signal, onBytes).catch(rowsFailed(copy));
       result.tables += 1;
       result.splitTables.push(`${copy.schema}.${copy.name}`);
     }
@@ -126,7 +149,7 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
       signal.throwIfAborted();
       const client = clients[lane]!;
       if (job.kind === 'copy') {
-        const loaded = await loadWhole(client, job.copy, join(request.dumpDir, job.copy.file), signal);
+        const loaded = await loadWhole(client, job.copy, join(request.dumpDir, job.copy.file), signal, onBytes);
         result.rows += loaded.rows;
         result.tables += 1;
         if (loaded.frozen) result.frozenTables += 1;
@@ -135,7 +158,12 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
       const tablespace = tablespaceSql(job.statement.tablespace);
       try {
         const defn = await keyStatement(client, job.statement, unsplitKeys);
-        if (defn === null) return;
+        if (defn === null) {
+          // The index half of a key kept whole (not an ordinary table): nothing to run, done all the same.
+          progress.statements += 1;
+          tell();
+          return;
+        }
         const wanted = Math.min(request.settings?.parallelWorkers ?? 0, idleLanes);
         if (request.settings && wanted !== workers[lane]) {
           await client.query(parallelWorkersSql(wanted));
@@ -148,6 +176,8 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
         throw new RecoverError('COMMAND_FAILED', `Restoring the dump's ${job.statement.desc} ${job.statement.tag} failed: ${(error as Error).message}`, { hint: `The statement was: ${job.statement.defn.trim().slice(0, 300)}`, cause: error });
       }
       result.statements += 1;
+      progress.statements += 1;
+      tell();
     });
     signal.throwIfAborted();
     return result;
