@@ -13,9 +13,9 @@ import { withTargetClient } from '../pg-client.js';
 import { step, type RestoreConfig } from '../restore-to-target.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { readDatabaseFacts, sourceOf } from './copy.js';
-import { recordedCopyCheck, type CopyRecords } from './copy-records.js';
+import type { CopyRecords } from './copy-records.js';
 import { allowConnectionsSql, renameDatabaseSql } from './sql.js';
-import { drain } from './swap.js';
+import { drain, requireApprovedCopy } from './swap.js';
 
 export interface PlaceRequest {
   database: string;
@@ -44,11 +44,8 @@ export async function placeDatabase(ctx: EngineContext, config: Pick<RestoreConf
   if (restored?.oid !== request.restoredOid) {
     throw new RecoverError('COMMAND_FAILED', `${restoredName} is not the database this job restored and verified (it was dropped or re-created since); nothing was renamed.`, { hint: 'Plan the failback again.' });
   }
-  const check = recordedCopyCheck(await request.copies.find({ database, restoredName }), { restoredOid: restored.oid }, request, request.copies.where);
-  if (!check.ok || check.record.copyId !== request.copyId) {
-    throw new RecoverError('COPY_UNVERIFIED', check.ok ? `${restoredName} is recorded as copy ${check.record.copyId}, not ${request.copyId}; nothing was renamed.` : check.reason, { hint: 'Plan the failback again.' });
-  }
-  finishCheck(`${restoredName} (${(restored.bytes / 1e6).toFixed(1)} MB, copy ${check.record.copyId}, verified) becomes ${database}; there is no ${database} to keep aside`);
+  const record = await requireApprovedCopy(request.copies, { database, restoredName }, { restoredOid: restored.oid, copyId: request.copyId }, 'Nothing was renamed. Plan the failback again.');
+  finishCheck(`${restoredName} (${(restored.bytes / 1e6).toFixed(1)} MB, copy ${record.copyId}, verified) becomes ${database}; there is no ${database} to keep aside`);
 
   await request.beforeDestructiveStep('swap');
   const finishRename = step(ctx, 'swap', `Rename ${restoredName} → ${database}`);

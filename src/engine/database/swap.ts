@@ -17,7 +17,7 @@ import { withTargetClient } from '../pg-client.js';
 import { step, type RestoreConfig } from '../restore-to-target.js';
 import { requireTargetDatabases } from '../targets/guard.js';
 import { readDatabaseFacts, sourceOf } from './copy.js';
-import { recordedCopyCheck, recordedCopyHint, type CopyRecords } from './copy-records.js';
+import { recordedCopyCheck, recordedCopyHint, type CopyRecord, type CopyRecords } from './copy-records.js';
 import { allowConnectionsSql, openSessionsSql, renameDatabaseSql, terminateSessionsSql, type DatabaseFacts } from './sql.js';
 
 export interface SwapRequest {
@@ -59,6 +59,20 @@ export function swapRefusal(facts: SwapFacts, names: { database: string; restore
   return null;
 }
 
+/**
+ * recover-bot's own record, checked by the job right before a swap or rename: it made this very
+ * database (same oid) and verified it, and it is the record the plan was approved with;
+ * otherwise COPY_UNVERIFIED (`hint`: what to do instead).
+ */
+export async function requireApprovedCopy(copies: CopyRecords, names: { database: string; restoredName: string }, now: { restoredOid: string; copyId: string }, hint: string): Promise<CopyRecord> {
+  const check = recordedCopyCheck(await copies.find(names), { restoredOid: now.restoredOid }, names, copies.where);
+  if (!check.ok) throw new RecoverError('COPY_UNVERIFIED', check.reason, { hint });
+  if (check.record.copyId !== now.copyId) {
+    throw new RecoverError('COPY_UNVERIFIED', `${names.restoredName} is recorded as copy ${check.record.copyId}, not as copy ${now.copyId} the swap was approved for; nothing was changed.`, { hint: 'Plan the swap again and approve what it shows.' });
+  }
+  return check.record;
+}
+
 /** Ends the sessions of the databases until none is left (new ones are refused meanwhile). */
 export async function drain(client: pg.Client, names: string[], signal: AbortSignal): Promise<number> {
   let ended = 0;
@@ -82,13 +96,8 @@ export async function swapDatabases(ctx: EngineContext, config: Pick<RestoreConf
   if (facts.original!.oid !== request.databaseOid || facts.restored!.oid !== request.restoredOid) {
     throw new RecoverError('COMMAND_FAILED', `${database} or ${restoredName} is not the database the swap was approved for (it was re-created since); nothing was changed.`, { hint: 'Plan the swap again and approve what it shows.' });
   }
-  // recover-bot's own record: it made this very database (same oid) and verified it, and it is the record approved.
-  const check = recordedCopyCheck(await request.copies.find({ database, restoredName }), { restoredOid: facts.restored!.oid }, request, request.copies.where);
-  if (!check.ok) throw new RecoverError('COPY_UNVERIFIED', check.reason, { hint: `Nothing was changed. ${recordedCopyHint(database)}` });
-  if (check.record.copyId !== request.copyId) {
-    throw new RecoverError('COPY_UNVERIFIED', `${restoredName} is recorded as copy ${check.record.copyId}, not as copy ${request.copyId} the swap was approved for; nothing was changed.`, { hint: 'Plan the swap again and approve what it shows.' });
-  }
-  finishCheck(`${restoredName} (${(facts.restored!.bytes / 1e6).toFixed(1)} MB, copy ${check.record.copyId}, verified) will replace ${database}`);
+  const record = await requireApprovedCopy(request.copies, { database, restoredName }, { restoredOid: facts.restored!.oid, copyId: request.copyId }, `Nothing was changed. ${recordedCopyHint(database)}`);
+  finishCheck(`${restoredName} (${(facts.restored!.bytes / 1e6).toFixed(1)} MB, copy ${record.copyId}, verified) will replace ${database}`);
 
   await request.beforeDestructiveStep('swap');
   const finishSwap = step(ctx, 'swap', `Swap: ${database} → ${beforeName}, ${restoredName} → ${database}`);

@@ -69,11 +69,13 @@ export type ToolRunner = (file: string, args: string[], env?: Record<string, str
 /** Starts a step; the returned function ends it and gives its seconds. */
 export type PhaseStarter = (kind: 'restore-schema' | 'restore-data' | 'restore-indexes', title: string) => (detail?: string) => number;
 
+/** max_parallel_maintenance_workers for the restore's sessions (pure): min(jobs, 4), or 0 with the lever off. */
+const parallelWorkersFor = (jobs: number, levers: Pick<LoadLevers, 'parallelWorkers'>) => (levers.parallelWorkers ? Math.max(1, Math.min(jobs, 4)) : 0);
+
 /** The restore's pg_restore runs in order (pure): which sections, with which session options. */
 export function loadRuns(request: Pick<LoadRequest, 'jobs' | 'maintenanceWorkMemMb'> & { dbname: string }, levers: LoadLevers): { kind: 'restore-schema' | 'restore-data' | 'restore-indexes'; title: string; sections: RestoreSection[]; pgOptions: string | null }[] {
   const { jobs } = request;
-  const parallel = levers.parallelWorkers ? Math.max(1, Math.min(jobs, 4)) : 0;
-  const settings = levers.sessionSettings ? restoreSessionPgOptions(request.maintenanceWorkMemMb, parallel) : null;
+  const settings = levers.sessionSettings ? restoreSessionPgOptions(request.maintenanceWorkMemMb, parallelWorkersFor(jobs, levers)) : null;
   const options = levers.walCompression ? `${settings ?? ''} -c wal_compression=lz4`.trim() : settings;
   const schema = { kind: 'restore-schema' as const, title: `Restore the schema into ${request.dbname} (pre-data: tables, types, functions; no indexes yet)`, sections: ['pre-data' as const], pgOptions: options };
   if (levers.parallelLoader) {
@@ -124,8 +126,7 @@ async function loadInParallel(run: ToolRunner, phase: PhaseStarter, request: Loa
   await run(...pgRestoreSectionArgs(request.bin, request.conn, request.dumpDir, 'pre-data', request.jobs, request.noOwner), schema!.pgOptions ? { PGOPTIONS: schema!.pgOptions } : {});
   seconds['restore-schema'] = finish();
   const { plan } = loader;
-  const parallel = levers.parallelWorkers ? Math.max(1, Math.min(request.jobs, 4)) : 0;
-  const settings = levers.sessionSettings ? { maintenanceWorkMemMb: request.maintenanceWorkMemMb, parallelWorkers: parallel } : null;
+  const settings = levers.sessionSettings ? { maintenanceWorkMemMb: request.maintenanceWorkMemMb, parallelWorkers: parallelWorkersFor(request.jobs, levers) } : null;
   const split = plan.copies.filter((copy) => copy.split).map((copy) => `${copy.schema}.${copy.name}`);
   finish = phase('restore-data', `Load the rows (${plan.copies.length} tables${split.length > 0 ? `; ${split.join(', ')} by all ${request.jobs} sessions at once` : ''}; the others each in one session, written frozen) and build ${plan.statements.length} indexes, keys and foreign keys, each table's as soon as its rows are in (${request.jobs} sessions, largest tables first${settings ? `, maintenance_work_mem ${request.maintenanceWorkMemMb} MB per session` : ''}); then the rest (sequence values, large objects, triggers, grants …) with pg_restore -L`);
   const loaded = await runParallelLoad(plan, loader.order, { connection: request.client, dumpDir: request.dumpDir, jobs: request.jobs, settings, ...(request.onProgress ? { onProgress: request.onProgress } : {}) }, request.signal ?? new AbortController().signal);

@@ -45,9 +45,11 @@ type Job = LaneJob & ({ kind: 'copy'; copy: CopyJob } | { kind: 'statement'; sta
 /** The plan's jobs for the lanes (pure): whole-table copies lock their table exclusively (TRUNCATE). */
 export function laneJobs(plan: LoadPlan, archiveOrder: ReadonlyMap<number, number>): Job[] {
   const order = (id: number) => archiveOrder.get(id) ?? Number.MAX_SAFE_INTEGER;
+  // Split tables are loaded before the lanes start: nothing waits for them there.
+  const loadedFirst = new Set(plan.copies.filter((copy) => copy.split).map((copy) => copy.dumpId));
   return [
     ...plan.copies.filter((copy) => !copy.split).map((copy): Job => ({ kind: 'copy', copy, id: copy.dumpId, tables: [copy.table], exclusive: true, waitFor: [], weight: copy.bytes, cost: 0, order: order(copy.dumpId) })),
-    ...plan.statements.map((statement): Job => ({ kind: 'statement', statement, id: statement.dumpId, tables: statement.tables, exclusive: statement.exclusive, waitFor: statement.waitFor.filter((id) => !plan.copies.some((copy) => copy.split && copy.dumpId === id)), weight: statement.weight, cost: statement.cost, order: order(Math.abs(statement.dumpId)) })),
+    ...plan.statements.map((statement): Job => ({ kind: 'statement', statement, id: statement.dumpId, tables: statement.tables, exclusive: statement.exclusive, waitFor: statement.waitFor.filter((id) => !loadedFirst.has(id)), weight: statement.weight, cost: statement.cost, order: order(Math.abs(statement.dumpId)) })),
   ];
 }
 
@@ -75,26 +77,36 @@ const rowsFailed = (copy: CopyJob) => (error: unknown): never => {
   throw new RecoverError('COMMAND_FAILED', `Loading the rows of ${copy.schema}.${copy.name} from ${copy.file} failed: ${(error as Error).message}`, { hint: 'Nothing of this table was kept; the unfinished database is dropped. Check the dump file and the server log.', cause: error });
 };
 
+/** What kind of relation a table is in the new database ('r' ordinary …; undefined: none), read once per table for the load. */
+type RelkindOf = (client: pg.Client, table: { schema: string; name: string }) => Promise<string | undefined>;
+
+function relkindReader(): RelkindOf {
+  const known = new Map<string, Promise<string | undefined>>();
+  return (client, table) => {
+    const key = JSON.stringify([table.schema, table.name]);
+    if (!known.has(key)) known.set(key, client.query(relkindSql, [table.schema, table.name]).then((result) => (result.rows[0] as { relkind: string } | undefined)?.relkind));
+    return known.get(key)!;
+  };
+}
+
 /**
  * The statement a job runs: a split key's halves only on an ordinary table (a partitioned one
  * would get a unique index on every partition from CREATE UNIQUE INDEX); otherwise the index half
  * does nothing (null) and the constraint half runs pg_dump's own statement.
  */
-async function keyStatement(client: pg.Client, statement: StatementJob, unsplit: Set<number>): Promise<string | null> {
+async function keyStatement(client: pg.Client, statement: StatementJob, unsplit: Set<number>, relkindOf: RelkindOf): Promise<string | null> {
   const key = statement.keyPart;
   if (!key) return statement.defn;
   if (key.part === 'constraint') return unsplit.has(key.constraint) ? key.original : statement.defn;
-  const kind = (await client.query(relkindSql, [statement.table!.schema, statement.table!.name])).rows[0] as { relkind: string } | undefined;
-  if (kind?.relkind === 'r') return statement.defn;
+  if ((await relkindOf(client, statement.table!)) === 'r') return statement.defn;
   unsplit.add(key.constraint);
   return null;
 }
 
-async function loadWhole(client: pg.Client, copy: CopyJob, path: string, signal: AbortSignal, onBytes: (bytes: number) => void): Promise<{ rows: number; frozen: boolean }> {
-  const kind = (await client.query(relkindSql, [copy.schema, copy.name])).rows[0] as { relkind: string } | undefined;
+async function loadWhole(client: pg.Client, copy: CopyJob, path: string, signal: AbortSignal, onBytes: (bytes: number) => void, relkindOf: RelkindOf): Promise<{ rows: number; frozen: boolean }> {
   // Only an ordinary table can be emptied and written frozen (TRUNCATE of a foreign table would empty
   // the remote one), and only when the COPY writes into it, not into its partitioned root.
-  if (kind?.relkind !== 'r' || !copy.ownTable) return { rows: await copyRows([client], plainCopySql(copy.copyStmt), path, copy.gzip, signal, onBytes).catch(rowsFailed(copy)), frozen: false };
+  if ((await relkindOf(client, copy)) !== 'r' || !copy.ownTable) return { rows: await copyRows([client], plainCopySql(copy.copyStmt), path, copy.gzip, signal, onBytes).catch(rowsFailed(copy)), frozen: false };
   const sql = frozenCopySql(copy.schema, copy.name, copy.copyStmt);
   await client.query('BEGIN');
   try {
@@ -136,6 +148,7 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
     tell();
   };
   const unsplitKeys = new Set<number>();
+  const relkindOf = relkindReader();
   try {
     for (const copy of plan.copies.filter((entry) => entry.split).sort((a, b) => b.bytes - a.bytes)) {
       result.rows += await copyRows(clients, plainCopySql(copy.copyStmt), join(request.dumpDir, copy.file), copy.gzip, signal, onBytes).catch(rowsFailed(copy));
@@ -149,7 +162,7 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
       signal.throwIfAborted();
       const client = clients[lane]!;
       if (job.kind === 'copy') {
-        const loaded = await loadWhole(client, job.copy, join(request.dumpDir, job.copy.file), signal, onBytes);
+        const loaded = await loadWhole(client, job.copy, join(request.dumpDir, job.copy.file), signal, onBytes, relkindOf);
         result.rows += loaded.rows;
         result.tables += 1;
         if (loaded.frozen) result.frozenTables += 1;
@@ -157,7 +170,7 @@ export async function runParallelLoad(plan: LoadPlan, archiveOrder: ReadonlyMap<
       }
       const tablespace = tablespaceSql(job.statement.tablespace);
       try {
-        const defn = await keyStatement(client, job.statement, unsplitKeys);
+        const defn = await keyStatement(client, job.statement, unsplitKeys, relkindOf);
         if (defn === null) {
           // The index half of a key kept whole (not an ordinary table): nothing to run, done all the same.
           progress.statements += 1;
