@@ -84,3 +84,14 @@ test('a copy without a record, or re-created under its name since, is refused: n
   expect(recreated?.message).toMatch(/not the database this job restored and verified/);
   expect(await names()).toEqual(['ledger_restored_4']);
 }, 60_000);
+
+test.each([
+  ['postgres', 'ledger_restored_5'],
+  ['template1', 'ledger_restored_5'],
+  ['ledger', 'template0'],
+])('never a system database or a template on either side (%s ← %s): refused before anything is read or renamed', async (database, restoredName) => {
+  const before = await q<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1');
+  const error = await placeDatabase(sandbox.context(), sandbox.config, { database, restoredName, restoredOid: '1', copyId: 'none', copies, beforeDestructiveStep: async () => undefined }).then(() => null, (e: unknown) => e as RecoverError);
+  expect(error?.code).toBe('TARGET_NOT_ALLOWED');
+  expect(await q<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1')).toEqual(before);
+}, 60_000);
