@@ -94,34 +94,16 @@ function dataFile(entry: TocEntry, toc: Toc, files: DataFiles): { file: string; 
   return bytes === undefined ? null : { file, gzip, bytes };
 }
 
+/** An identifier as pg_dump writes it: quoted (doubled quotes inside) or plain lower case. */
+const IDENT = '(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)';
+// The keyword in either case; the identifiers exactly as pg_dump writes them (plain ones are lower case).
+const COPY_TARGET = new RegExp(`^[Cc][Oo][Pp][Yy]\\s+(${IDENT})\\.(${IDENT})\\s`);
+const unquote = (ident: string) => (ident.startsWith('"') ? ident.slice(1, -1).replace(/""/g, '"') : ident);
+
 /** The schema and name a COPY statement writes into, its identifiers unquoted as pg_dump quoted them; null if unreadable (pure). */
 export function copyTarget(copyStmt: string): [string, string] | null {
-  const parts: string[] = [];
-  let at = /^COPY\s+/i.exec(copyStmt)?.[0].length ?? -1;
-  if (at < 0) return null;
-  for (;;) {
-    if (copyStmt[at] === '"') {
-      let name = '';
-      for (at += 1; at < copyStmt.length; at += 1) {
-        if (copyStmt[at] === '"' && copyStmt[at + 1] === '"') {
-          name += '"';
-          at += 1;
-        } else if (copyStmt[at] === '"') break;
-        else name += copyStmt[at];
-      }
-      if (at >= copyStmt.length) return null;
-      parts.push(name);
-      at += 1;
-    } else {
-      const plain = /^[a-z_][a-z0-9_$]*/.exec(copyStmt.slice(at));
-      if (!plain) return null;
-      parts.push(plain[0]);
-      at += plain[0].length;
-    }
-    if (copyStmt[at] !== '.') break;
-    at += 1;
-  }
-  return parts.length === 2 && /^\s/.test(copyStmt[at] ?? '') ? [parts[0]!, parts[1]!] : null;
+  const match = COPY_TARGET.exec(copyStmt);
+  return match ? [unquote(match[1]!), unquote(match[2]!)] : null;
 }
 
 /** A table whose rows are more than one lane's share of all rows (and at least 64 MB) is split between the lanes. */
@@ -144,7 +126,6 @@ export function keyElements(defn: string): number {
   return count;
 }
 
-const IDENT = '(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)';
 /** A primary or unique key exactly as pg_dump writes a plain one: no INCLUDE, WITH, tablespace, deferrability or NULLS NOT DISTINCT. */
 const PLAIN_KEY = new RegExp(`^ALTER TABLE ONLY (${IDENT}\\.${IDENT})\\s+ADD CONSTRAINT (${IDENT}) (PRIMARY KEY|UNIQUE) \\(([^()]*)\\);\\s*$`);
 
